@@ -1,0 +1,45 @@
+"""The walkthrough as one JSON object: every named quantity at full precision, and the steps."""
+
+import json
+
+import numpy as np
+
+
+def _plain(value):
+    """A matrix as a list of rows of floats (negative zero as 0.0), a scalar as a float."""
+    if isinstance(value, np.ndarray):
+        return (np.atleast_2d(value).astype(float) + 0.0).tolist()
+    return float(value) + 0.0
+
+
+def document(solution) -> dict:
+    """The JSON document of DESIGN.md as Python data."""
+    steps = []
+    for step in solution.steps:
+        steps.append({
+            "number": step.number,
+            "section": step.section,
+            "gradient": step.gradient,
+            "upstream": step.upstream,
+            "jacobian": step.jacobian_name,
+            "upstream_row": _plain(step.upstream_row)[0],
+            "product_row": _plain(step.product_row)[0],
+            "result": _plain(step.result),
+            "shortcut": step.shortcut_formula,
+            "shortcut_result": _plain(step.shortcut),
+            "kinks": [{"position": list(kink.position), "derivative": kink.derivative,
+                       "other_derivative": kink.other_derivative, "other_value": kink.other_value}
+                      for kink in step.kinks],
+        })
+    walkthrough = solution.walkthrough
+    return {
+        "title": walkthrough.title,
+        "walkthrough": walkthrough.name,
+        "learning_rate": walkthrough.learning_rate,
+        "quantities": {name: _plain(value) for name, value in solution.quantities.items()},
+        "steps": steps,
+    }
+
+
+def render(solution) -> str:
+    return json.dumps(document(solution), indent=1, ensure_ascii=False)

@@ -1,0 +1,181 @@
+"""What a walkthrough says and in which order, whatever form it is shown in.
+
+The pages (forward pass, loss and cost, one page per backward heading of the article, the
+update), the breadcrumb through the computational graph, and our explanatory sentences live
+here as plain data and strings, so that every renderer tells the same story.
+"""
+
+from dataclasses import dataclass
+
+from ..chain import Kink, Step
+from ..numbers import format_number
+
+ACTIVATION_NAMES = {"relu": "ReLU", "sigmoid": "sigmoid"}
+LOSS_NAMES = {"binary_cross_entropy": "binary cross-entropy"}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One screenful of the walkthrough: `kind` is forward, loss, backward or update."""
+
+    kind: str
+    title: str
+    steps: tuple[Step, ...] = ()
+
+
+def pages(solution) -> list[Page]:
+    """The forward pass, the loss and cost, one page per backward heading, and the update."""
+    sections: dict[int, list[Step]] = {}
+    for step in solution.steps:
+        sections.setdefault(step.section, []).append(step)
+    total = len(sections)
+    backward = [Page("backward", f"Backward step {number}/{total} · "
+                     + " and ".join(step.gradient for step in steps), tuple(steps))
+                for number, steps in sections.items()]
+    return [Page("forward", "Forward pass"), Page("loss", "Loss and cost"), *backward,
+            Page("update", "SGD update")]
+
+
+@dataclass(frozen=True)
+class Crumb:
+    """One node of the breadcrumb: `arrow` is the arrow drawn before it ("" for the first)."""
+
+    label: str
+    marked: bool
+    arrow: str
+
+
+FORWARD_ARROW, BACKWARD_ARROW = "→", "⇠"
+
+
+def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[list[Crumb], list[Crumb]]:
+    """The graph's main path with the current node marked, and a side branch for a parameter.
+
+    Arrows into the part of the graph the backward pass has already left point backwards. For a
+    parameter step the side branch reads `[b3] ⇠ Z3`: the gradient flows from `Z3` into `b3`.
+    """
+    nodes = solution.graph
+    if page.kind == "forward":
+        marked, reached = set(), len(nodes)
+    elif page.kind == "loss":
+        marked, reached = {"L", "J"}, len(nodes)
+    elif page.kind == "update":
+        marked, reached = set(), 0
+    elif step.variable in nodes:
+        marked, reached = {step.variable}, nodes.index(step.variable)
+    else:
+        marked, reached = set(), nodes.index(step.node)
+    main = [Crumb(node, node in marked, "" if i == 0 else (FORWARD_ARROW if i <= reached else BACKWARD_ARROW))
+            for i, node in enumerate(nodes)]
+    if page.kind == "backward" and step.variable not in nodes:
+        return main, [Crumb(step.variable, True, ""), Crumb(step.node, False, BACKWARD_ARROW)]
+    if page.kind == "update":
+        parameters = [Crumb(update.parameter, True, "" if i == 0 else ",") for i, update in enumerate(solution.updates)]
+        return main, parameters
+    return main, []
+
+
+def activation_name(name: str) -> str:
+    return ACTIVATION_NAMES.get(name, name)
+
+
+def loss_name(name: str) -> str:
+    return LOSS_NAMES.get(name, name.replace("_", " "))
+
+
+def variable_of(jacobian_name: str) -> tuple[str, str]:
+    """`("L", "A3")` for `"dL/dA3"`: the function and the variable of a local Jacobian."""
+    top, bottom = jacobian_name.split("/")
+    return top[1:], bottom[1:]
+
+
+def chain_rule(step: Step) -> str:
+    """The chain rule of the step in symbols."""
+    if step.kind == "cost":
+        return "dJ/dL = dJ/dJ · dJ/dL, starting from dJ/dJ = 1"
+    return f"{step.gradient} = {step.upstream} · {step.jacobian_name}"
+
+
+def vectorized_chain_rule(step: Step) -> str:
+    """The same chain rule with every matrix flattened row by row."""
+    function, variable = variable_of(step.jacobian_name)
+    upstream = "1" if step.kind == "cost" else f"vec({step.upstream})"
+    return f"vec({step.gradient}) = {upstream} · ∂vec({function})/∂vec({variable})"
+
+
+def jacobian_caption(step: Step) -> str:
+    """What the local Jacobian's shape means."""
+    function, variable = variable_of(step.jacobian_name)
+    rows, columns = step.jacobian.shape
+    return (f"{step.jacobian_name} = ∂vec({function})/∂vec({variable}) is {rows} × {columns}: "
+            f"one row per entry of {function}, one column per entry of {variable}.")
+
+
+def explanation(step: Step, solution) -> str:
+    """Why the local Jacobian of the step looks the way it does, in a sentence or two."""
+    m = solution.forward.samples
+    activation = solution.walkthrough.network.layer(step.layer).activation.name
+    loss = solution.walkthrough.network.loss.name
+    texts = {
+        "cost": f"J is the mean of the {m} per-sample losses, so each loss enters J with weight 1/{m}. "
+                "Every backward pass starts from dJ/dJ = 1.",
+        "loss": f"Each sample's {loss_name(loss)} depends only on that sample's own outputs, so the "
+                "Jacobian has one block per sample and zeros everywhere else.",
+        "activation": f"{activation_name(activation)} acts entry by entry: each a depends only on the z "
+                      "at the same position, so the Jacobian is diagonal and holds the derivatives.",
+        "dense_bias": f"b{step.layer} is added to the row of every sample, so the Jacobian stacks one "
+                      f"identity per sample, and multiplying by it sums dJ/dZ{step.layer} over the batch.",
+        "dense_weights": f"Entry (i, j) of Z{step.layer} uses only row j of W{step.layer}, multiplied by the "
+                         "inputs of sample i, so each sample's inputs appear once per unit, shifted along.",
+        "dense_input": f"Each sample's z depends only on that sample's own a, through W{step.layer}, so the "
+                       f"Jacobian holds one copy of W{step.layer} per sample on its block diagonal.",
+    }
+    return texts[step.kind]
+
+
+def devectorize_caption(step: Step) -> str:
+    rows, columns = step.result.shape
+    return f"De-vectorized, row by row, to the shape of {step.variable} ({rows} × {columns}):"
+
+
+def shortcut_caption(step: Step) -> str:
+    """The line that confirms the framework shortcut gives the same numbers."""
+    difference = step.shortcut_difference
+    if difference <= 1e-12 * max(1.0, float(abs(step.result).max())):
+        return f"Shortcut {step.gradient} = {step.shortcut_formula} gives the same numbers."
+    return (f"Shortcut {step.gradient} = {step.shortcut_formula} differs by {difference:.3g}: "
+            "this is a bug, please report it.")
+
+
+def kink_note(step: Step, kink: Kink, activation: str, decimals: int) -> str:
+    """The note at an entry of Z that sits exactly on the activation's kink."""
+    i, j = kink.position
+    name = activation_name(activation)
+    value = format_number(kink.value, decimals)
+    other = format_number(kink.other_value, decimals)
+    derivative = format_number(kink.derivative, decimals)
+    other_derivative = format_number(kink.other_derivative, decimals)
+    k = step.layer
+    return (f"Z{k} row {i + 1}, column {j + 1} is exactly 0, the kink of {name}, where the derivative "
+            f"is not defined. This walkthrough uses {name}'(0) = {derivative}, as PyTorch does, so that "
+            f"entry of {step.gradient} is {value}. Under the other convention, {name}'(0) = "
+            f"{other_derivative}, it would be {other}, and dJ/db{k}, dJ/dW{k} and every gradient below "
+            f"layer {k} would change with it.")
+
+
+def layer_formula(k: int, activation: str) -> str:
+    """`Z2 = A1 · W2ᵀ + b2, then A2 = ReLU(Z2)`."""
+    previous = "X" if k == 1 else f"A{k - 1}"
+    return f"Layer {k}: Z{k} = {previous} · W{k}ᵀ + b{k}, then A{k} = {activation_name(activation)}(Z{k})"
+
+
+def loss_formula(solution) -> str:
+    network = solution.walkthrough.network
+    N = len(network.layers)
+    return (f"L holds one {loss_name(network.loss.name)} per sample, of A{N} against Y; "
+            f"the cost J is their mean over the m = {solution.forward.samples} samples.")
+
+
+def update_formula(update, decimals: int) -> str:
+    rate = format_number(update.learning_rate, max(decimals, 6))
+    return f"{update.name} = {update.parameter} − {rate} · dJ/d{update.parameter}"

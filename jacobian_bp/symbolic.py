@@ -1,0 +1,200 @@
+"""Symbolic local Jacobians in the article's notation, built with sympy.
+
+This is the only module that imports sympy, and nothing imports it at start-up, so outputs
+that need no symbols (JSON) start fast. Entries are named as in the article: `w_{11}^{[3]}`
+for weights, `{a_{12}^{[2]}}^{(1)}` for activations of sample 1, `x_{11}^{(1)}` for inputs.
+The sigmoid's derivative stays `σ(z)(1 − σ(z))`; a ReLU's derivative is already 0 or 1,
+decided by the sign of `z`, as the article writes it.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+from .chain import Step
+
+SUBSCRIPT = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉‚")
+SUPERSCRIPT = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
+
+
+@dataclass(frozen=True)
+class EntryName:
+    """Which entry of which matrix a symbol stands for: letter, layer (0 if none), row, column (from 1)."""
+
+    letter: str
+    layer: int
+    row: int
+    column: int
+
+    @property
+    def per_sample(self) -> bool:
+        """Entries of `X`, `Z`, `A` and `L` belong to one sample, shown as the outer superscript."""
+        return self.letter in "xzal"
+
+    @property
+    def key(self) -> str:
+        return f"{self.letter}|{self.layer}|{self.row}|{self.column}"
+
+    @classmethod
+    def parse(cls, key: str) -> "EntryName":
+        letter, layer, row, column = key.split("|")
+        return cls(letter, int(layer), int(row), int(column))
+
+    def indices(self) -> str:
+        separator = "," if max(self.row, self.column) > 9 else ""
+        if self.letter == "l":
+            return str(self.row)
+        return f"{self.row}{separator}{self.column}"
+
+    def text(self, ascii_only: bool = False) -> str:
+        """`a[2]₁₂⁽¹⁾` (or `a[2]_12^(1)` in ASCII): layer in brackets, indices, then the sample."""
+        layer = f"[{self.layer}]" if self.layer else ""
+        sample = f"({self.row})" if self.per_sample else ""
+        if ascii_only:
+            return f"{self.letter}{layer}_{self.indices()}" + (f"^{sample}" if sample else "")
+        return f"{self.letter}{layer}{self.indices().translate(SUBSCRIPT)}{sample.translate(SUPERSCRIPT)}"
+
+    def latex(self) -> str:
+        """`{a_{12}^{[2]}}^{(1)}` as in the article."""
+        layer = f"^{{[{self.layer}]}}" if self.layer else ""
+        core = f"{self.letter}_{{{self.indices()}}}{layer}"
+        return f"{{{core}}}^{{({self.row})}}" if self.per_sample else core
+
+
+def entry(letter: str, layer: int, row: int, column: int) -> sp.Symbol:
+    """The real symbol for one entry (row and column counted from 1)."""
+    return sp.Symbol(EntryName(letter, layer, row, column).key, real=True)
+
+
+def symbols(letter: str, layer: int, shape: tuple[int, int]) -> sp.Matrix:
+    """A matrix of entry symbols of the given shape."""
+    rows, columns = shape
+    return sp.Matrix(rows, columns, lambda i, j: entry(letter, layer, i + 1, j + 1))
+
+
+class sigma(sp.Function):
+    """The logistic sigmoid, kept as `σ(z)` so that its derivative prints as `σ(z)(1 − σ(z))`."""
+
+    @classmethod
+    def eval(cls, argument):
+        if argument.is_Number:
+            return 1 / (1 + sp.exp(-argument))
+        return None
+
+    def fdiff(self, argindex=1):
+        return sp.Mul(sigma(self.args[0]), 1 - sigma(self.args[0]), evaluate=False)
+
+
+def _activation_derivative(name: str, z: sp.Symbol, z_value: float) -> sp.Expr:
+    """`f'(z)` for an elementwise activation, in the article's way of writing it."""
+    if name == "relu":
+        return sp.Integer(1 if z_value > 0 else 0)
+    if name == "sigmoid":
+        return sp.diff(sigma(z), z)
+    raise KeyError(name)
+
+
+def _exact(value: float) -> sp.Expr:
+    """A target value as an exact number, so that `0` and `1` simplify away as in the article."""
+    return sp.Rational(repr(float(value)))
+
+
+def _loss_expressions(name: str, A: sp.Matrix, Y: np.ndarray) -> list[sp.Expr]:
+    """Each sample's loss `l[i]` as an expression in the symbols of `A` (without PyTorch's clamp)."""
+    rows, outputs = A.shape
+    if name == "binary_cross_entropy":
+        return [-sum((_exact(Y[i, j]) * sp.log(A[i, j]) + (1 - _exact(Y[i, j])) * sp.log(1 - A[i, j])
+                      for j in range(outputs)), sp.Integer(0)) / outputs for i in range(rows)]
+    raise KeyError(name)
+
+
+def _vec(matrix: sp.Matrix) -> sp.Matrix:
+    """Row-major vec of a sympy matrix, as a column (the form `jacobian` wants)."""
+    return sp.Matrix(list(matrix))
+
+
+def jacobian(solution, step: Step) -> sp.Matrix:
+    """The local Jacobian of `step` with symbols for every entry, shaped like `step.jacobian`."""
+    network = solution.walkthrough.network
+    forward = solution.forward
+    m = forward.samples
+    k = step.layer
+    if step.kind == "cost":
+        return sp.Matrix(1, m, lambda i, j: sp.Rational(1, m))
+    if step.kind == "loss":
+        A = symbols("a", k, forward.A[k].shape)
+        losses = sp.Matrix(_loss_expressions(network.loss.name, A, forward.Y))
+        return losses.jacobian(_vec(A))
+    if step.kind == "activation":
+        Z = forward.Z[k]
+        name = network.layer(k).activation.name
+        diagonal = [_activation_derivative(name, entry("z", k, i + 1, j + 1), Z[i, j])
+                    for i in range(Z.shape[0]) for j in range(Z.shape[1])]
+        return sp.diag(*diagonal)
+    layer = network.layer(k)
+    A_prev = symbols("x", 0, forward.X.shape) if k == 1 else symbols("a", k - 1, forward.A[k - 1].shape)
+    W = symbols("w", k, layer.W.shape)
+    b = symbols("b", k, layer.b.shape)
+    Z = A_prev * W.T + sp.ones(m, 1) * b
+    variable = {"dense_input": A_prev, "dense_weights": W, "dense_bias": b}[step.kind]
+    return _vec(Z).jacobian(_vec(variable))
+
+
+def substitutions(solution) -> dict:
+    """Every entry symbol mapped to its value in the walkthrough, to evaluate symbolic Jacobians."""
+    forward = solution.forward
+    matrices = [("x", 0, forward.X)]
+    for k, layer in enumerate(solution.walkthrough.network.layers, start=1):
+        matrices += [("z", k, forward.Z[k]), ("a", k, forward.A[k]), ("w", k, layer.W), ("b", k, layer.b)]
+    return {entry(letter, layer, i + 1, j + 1): float(value)
+            for letter, layer, matrix in matrices for (i, j), value in np.ndenumerate(matrix)}
+
+
+def evaluate(matrix: sp.Matrix, values: dict) -> np.ndarray:
+    """The numeric matrix a symbolic Jacobian stands for."""
+    return np.array(matrix.subs(values).evalf(), dtype=float)
+
+
+class _TextPrinter(StrPrinter):
+    """Plain text in the article's notation; `·` for products and `^` for powers."""
+
+    def __init__(self, ascii_only: bool):
+        super().__init__({"order": "none"})
+        self.ascii_only = ascii_only
+
+    def _print_Symbol(self, symbol):
+        return EntryName.parse(symbol.name).text(self.ascii_only)
+
+    def _print_sigma(self, expression):
+        name = "sigmoid" if self.ascii_only else "σ"
+        return f"{name}({self._print(expression.args[0])})"
+
+    def _print_Mul(self, expression):
+        return super()._print_Mul(expression).replace("**", "^").replace("*", "*" if self.ascii_only else "·")
+
+    def _print_Pow(self, expression, rational=False):
+        return super()._print_Pow(expression, rational).replace("**", "^")
+
+
+class _LatexPrinter(LatexPrinter):
+    """LaTeX in the article's notation."""
+
+    def _print_Symbol(self, symbol, style="plain"):
+        return EntryName.parse(symbol.name).latex()
+
+    def _print_sigma(self, expression, exp=None):
+        inner = f"\\sigma\\left({self._print(expression.args[0])}\\right)"
+        return f"{inner}^{{{exp}}}" if exp else inner
+
+
+def text(expression: sp.Expr, ascii_only: bool = False) -> str:
+    """One entry of a symbolic matrix as plain text, e.g. `σ(z[3]₁₁⁽¹⁾)·(1 - σ(z[3]₁₁⁽¹⁾))`."""
+    return _TextPrinter(ascii_only).doprint(expression)
+
+
+def latex(expression: sp.Expr) -> str:
+    """One entry (or a whole matrix) as LaTeX in the article's notation."""
+    return _LatexPrinter({"order": "none"}).doprint(expression)

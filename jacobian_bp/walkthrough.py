@@ -1,0 +1,316 @@
+"""Reading and validating walkthrough files (TOML, format in DESIGN.md) into a network and data.
+
+Every problem is reported as a `WalkthroughError` that names the file, the line where one is
+known, the field (e.g. `layers[1].W`), what was expected and what was found.
+"""
+
+import difflib
+import math
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .network import Layer, Network
+from .nodes import ACTIVATIONS, LOSSES
+
+DEFAULT_LEARNING_RATE = 0.01
+DEFAULT_DECIMALS = 4
+DEFAULT_SEED = 0
+MAX_DECIMALS = 12
+
+TOP_LEVEL_KEYS = ("title", "description", "loss", "learning_rate", "decimals", "seed", "data", "layers")
+DATA_KEYS = ("X", "Y")
+LAYER_KEYS = ("units", "activation", "W", "b")
+
+
+class WalkthroughError(ValueError):
+    """A walkthrough that cannot be used; `str()` is the one-line message for the student."""
+
+    def __init__(self, source: str, message: str, field: str | None = None, line: int | None = None):
+        self.source, self.message, self.field, self.line = source, message, field, line
+        where = source if line is None else f"{source}:{line}"
+        super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class Walkthrough:
+    """A network with its batch, ready to be solved; `name` is the bundled name or the path given."""
+
+    name: str
+    title: str
+    description: str
+    network: Network
+    X: np.ndarray
+    Y: np.ndarray
+    learning_rate: float
+    decimals: int
+    seed: int
+    initialized: tuple[str, ...] = ()
+
+
+def bundled_directory() -> Path:
+    """Where the bundled walkthroughs are: inside the installed package, or the source tree's folder."""
+    installed = Path(__file__).resolve().parent / "walkthroughs"
+    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "walkthroughs"
+
+
+def bundled_names() -> list[str]:
+    """The names of the bundled walkthroughs, sorted, `article` first."""
+    names = sorted(path.stem for path in bundled_directory().glob("*.toml"))
+    return sorted(names, key=lambda name: name != "article")
+
+
+def resolve(name_or_path: str) -> Path:
+    """The file behind a bundled name or a path; a name that is neither gets a suggestion."""
+    bundled = bundled_directory() / f"{name_or_path}.toml"
+    if "/" not in name_or_path and "\\" not in name_or_path and bundled.is_file():
+        return bundled
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    if path.exists():
+        raise WalkthroughError(name_or_path, "is not a file")
+    hint = _suggestion(name_or_path, bundled_names())
+    raise WalkthroughError(name_or_path, "no such file, and no bundled walkthrough of that name"
+                           f"{hint or ' (the command `list` shows the bundled ones)'}")
+
+
+def load(name_or_path: str = "article") -> Walkthrough:
+    """Read and validate a bundled walkthrough by name, or a walkthrough file by path.
+
+    >>> load("article").network.layers[0].W.shape
+    (3, 2)
+    """
+    path = resolve(name_or_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise WalkthroughError(name_or_path, "is not a text file (expected UTF-8 TOML)") from None
+    except OSError as error:
+        raise WalkthroughError(name_or_path, f"cannot be read: {error.strerror}") from None
+    return parse(text, name_or_path)
+
+
+def parse(text: str, source: str) -> Walkthrough:
+    """Validate the TOML `text` of a walkthrough; `source` names it in error messages."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        found = re.search(r"\(at line (\d+), column \d+\)", str(error))
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
+        raise WalkthroughError(source, f"not valid TOML: {message}",
+                               line=int(found.group(1)) if found else None) from None
+    return _Reader(text, source).walkthrough(document)
+
+
+class _Reader:
+    """Turns a parsed TOML document into a `Walkthrough`, raising on the first problem."""
+
+    def __init__(self, text: str, source: str):
+        self.lines = text.splitlines()
+        self.source = source
+
+    def fail(self, field: str, message: str):
+        raise WalkthroughError(self.source, message, field=field, line=self.line_of(field))
+
+    def line_of(self, field: str) -> int | None:
+        """The line that sets `field` (`data.X`, `layers[1].W`, `loss`), found by a light scan."""
+        parts = re.findall(r"[A-Za-z_]+|\[\d+\]", field)
+        table, index, key = "", 0, parts[-1] if parts else field
+        if len(parts) >= 2:
+            table = parts[0]
+            index = int(parts[1][1:-1]) if parts[1].startswith("[") else 0
+        current, seen = "", -1
+        for number, raw in enumerate(self.lines, start=1):
+            line = raw.strip()
+            header = re.fullmatch(r"\[\[?\s*([A-Za-z_.]+)\s*\]\]?(\s*#.*)?", line)
+            if header:
+                current = header.group(1)
+                seen = seen + 1 if current == table else seen
+                if current == table and field == f"{table}[{index}]" and seen == index:
+                    return number
+                continue
+            in_place = (current == "" and not table) or (current == table and seen == index)
+            if in_place and re.match(rf"\"?{re.escape(key)}\"?\s*=", line):
+                return number
+        return None
+
+    def walkthrough(self, document: dict) -> Walkthrough:
+        self.reject_unknown(document, TOP_LEVEL_KEYS, "")
+        for key in ("loss", "data", "layers"):
+            if key not in document:
+                self.fail(key, "missing (every walkthrough needs `loss`, `[data]` and at least one `[[layers]]`)")
+        title = self.text(document, "title", default="")
+        description = self.text(document, "description", default="")
+        learning_rate = self.number(document.get("learning_rate", DEFAULT_LEARNING_RATE), "learning_rate")
+        if not learning_rate > 0:
+            self.fail("learning_rate", f"expected a positive number, found {learning_rate}")
+        decimals = self.integer(document.get("decimals", DEFAULT_DECIMALS), "decimals")
+        if not 0 <= decimals <= MAX_DECIMALS:
+            self.fail("decimals", f"expected a whole number from 0 to {MAX_DECIMALS}, found {decimals}")
+        seed = self.integer(document.get("seed", DEFAULT_SEED), "seed")
+        if seed < 0:
+            self.fail("seed", f"expected a whole number ≥ 0, found {seed}")
+
+        data = document["data"]
+        if not isinstance(data, dict):
+            self.fail("data", f"expected a table `[data]` with X and Y, found {_kind(data)}")
+        self.reject_unknown(data, DATA_KEYS, "data.")
+        for key in DATA_KEYS:
+            if key not in data:
+                self.fail(f"data.{key}", "missing")
+        X = self.matrix(data["X"], "data.X")
+        Y = self.matrix(data["Y"], "data.Y")
+        if Y.shape[0] != X.shape[0]:
+            self.fail("data.Y", f"expected {X.shape[0]} rows (one per sample of X), found {Y.shape[0]}")
+
+        loss_name = self.choice(document["loss"], "loss", LOSSES)
+        layers, initialized = self.layers(document["layers"], X.shape[1], seed)
+        network = Network(layers=tuple(layers), loss=LOSSES[loss_name]())
+        outputs = layers[-1].units
+        if Y.shape[1] != outputs:
+            self.fail("data.Y", f"expected {outputs} column{'s' * (outputs != 1)} (the output layer's units), "
+                                f"found {Y.shape[1]}")
+        self.check_targets(network, Y)
+        return Walkthrough(name=self.source, title=title or Path(self.source).stem, description=description,
+                           network=network, X=X, Y=Y, learning_rate=learning_rate, decimals=decimals,
+                           seed=seed, initialized=tuple(initialized))
+
+    def layers(self, value, inputs: int, seed: int) -> tuple[list[Layer], list[str]]:
+        if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
+            self.fail("layers", f"expected one or more `[[layers]]` tables, found {_kind(value)}")
+        rng = np.random.default_rng(seed)
+        layers, initialized = [], []
+        for index, spec in enumerate(value):
+            field = f"layers[{index}]"
+            activation_name = self.choice(spec.get("activation"), f"{field}.activation", ACTIVATIONS)
+            activation_class = ACTIVATIONS[activation_name]
+            self.reject_unknown(spec, LAYER_KEYS + tuple(activation_class.parameters), f"{field}.")
+            if "units" not in spec:
+                self.fail(f"{field}.units", "missing")
+            units = self.integer(spec["units"], f"{field}.units")
+            if units < 1:
+                self.fail(f"{field}.units", f"expected at least 1, found {units}")
+            parameters = {name: self.number(spec.get(name, default), f"{field}.{name}")
+                          for name, default in activation_class.parameters.items()}
+            bound = 1.0 / math.sqrt(inputs)
+            if "W" in spec:
+                W = self.matrix(spec["W"], f"{field}.W")
+                if W.shape != (units, inputs):
+                    self.fail(f"{field}.W", f"expected shape {units} × {inputs} (units × inputs), "
+                                            f"found {W.shape[0]} × {W.shape[1]}")
+            else:
+                W = rng.uniform(-bound, bound, size=(units, inputs))
+                initialized.append(f"W{index + 1}")
+            if "b" in spec:
+                b = self.row(spec["b"], f"{field}.b")
+                if b.shape[1] != units:
+                    self.fail(f"{field}.b", f"expected {units} value{'s' * (units != 1)} (one per unit), "
+                                            f"found {b.shape[1]}")
+            else:
+                b = rng.uniform(-bound, bound, size=(1, units))
+                initialized.append(f"b{index + 1}")
+            layers.append(Layer(W=W, b=b, activation=activation_class(**parameters)))
+            inputs = units
+        return layers, initialized
+
+    def check_targets(self, network: Network, Y: np.ndarray):
+        """Targets must suit the loss; each loss states its own rule."""
+        problem = network.loss.check_targets(Y)
+        if problem:
+            self.fail("data.Y", problem)
+        output_activation = network.layers[-1].activation.name
+        required = network.loss.requires_activation
+        if required and output_activation != required:
+            self.fail("loss", f"{network.loss.name} needs a {required} output layer, "
+                              f"found {output_activation} in layers[{len(network.layers) - 1}]")
+
+    def reject_unknown(self, table: dict, allowed: tuple[str, ...], prefix: str):
+        for key in table:
+            if key not in allowed:
+                hint = _suggestion(key, allowed)
+                self.fail(f"{prefix}{key}", f"unknown key{hint or ' (allowed: ' + ', '.join(allowed) + ')'}")
+
+    def text(self, document: dict, key: str, default: str) -> str:
+        value = document.get(key, default)
+        if not isinstance(value, str):
+            self.fail(key, f"expected text in quotes, found {_kind(value)}")
+        return value
+
+    def choice(self, value, field: str, options: dict) -> str:
+        if value is None:
+            self.fail(field, f"missing (one of: {', '.join(options)})")
+        if not isinstance(value, str) or value not in options:
+            hint = _suggestion(str(value), list(options))
+            self.fail(field, f"unknown {field.rsplit('.', 1)[-1]} {value!r}"
+                             f"{hint or ''} (one of: {', '.join(options)})")
+        return value
+
+    def number(self, value, field: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.fail(field, f"expected a number, found {_kind(value)}")
+        if not math.isfinite(value):
+            self.fail(field, f"expected a finite number, found {value}")
+        return float(value)
+
+    def integer(self, value, field: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(field, f"expected a whole number, found {_kind(value)}")
+        return value
+
+    def matrix(self, value, field: str) -> np.ndarray:
+        """A non-empty list of equally long rows of finite numbers."""
+        if not isinstance(value, list) or not value:
+            self.fail(field, f"expected a matrix written as a list of rows, found {_kind(value)}")
+        if not all(isinstance(row, list) for row in value):
+            self.fail(field, "expected a list of rows, e.g. [[1, 2], [3, 4]]; found a row of numbers"
+                      if all(not isinstance(row, list) for row in value) else "mixes rows and single values")
+        lengths = [len(row) for row in value]
+        if 0 in lengths:
+            self.fail(field, f"row {lengths.index(0)} is empty")
+        if len(set(lengths)) > 1:
+            self.fail(field, f"rows have different lengths ({', '.join(map(str, lengths))}); "
+                             "every row needs the same number of entries")
+        for i, row in enumerate(value):
+            for j, entry in enumerate(row):
+                self.number(entry, f"{field}[{i}][{j}]")
+        return np.array(value, dtype=float)
+
+    def row(self, value, field: str) -> np.ndarray:
+        """A flat list of numbers (or a single number, or a one-row matrix) as a `1 × n` row."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = [value]
+        if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
+            matrix = self.matrix(value, field)
+            if matrix.shape[0] != 1:
+                self.fail(field, f"expected a single row, found {matrix.shape[0]} rows")
+            return matrix
+        if not isinstance(value, list) or not value:
+            self.fail(field, f"expected a list of numbers, found {_kind(value)}")
+        return self.matrix([value], field)
+
+
+def _kind(value) -> str:
+    """A short description of what a TOML value is, for error messages."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "an empty list" if not value else "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
+
+
+def _suggestion(word: str, options) -> str:
+    """`" (did you mean 'x'?)"` for the closest option, or `""` when none is close."""
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    if not close:
+        close = [option for option in options if option.lower() == word.lower()]
+    return f" (did you mean {close[0]!r}?)" if close else ""
