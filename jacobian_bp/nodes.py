@@ -140,8 +140,8 @@ class Loss:
     name: ClassVar[str]
     # Written with the names of the step; "{mean}" stands for "÷ n" when there are n > 1 outputs.
     shortcut_formula: ClassVar[str]
-    # The output activation this loss is defined for, if it needs a particular one.
-    requires_activation: ClassVar[str | None] = None
+    # The output activations this loss is defined for; empty when any will do.
+    output_activations: ClassVar[tuple[str, ...]] = ()
 
     def forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -170,6 +170,7 @@ class BinaryCrossEntropy(Loss):
     """`l[i] = mean_j −[y log a + (1 − y) log(1 − a)]`, logs clamped at −100 as in PyTorch."""
 
     name = "binary_cross_entropy"
+    output_activations = ("sigmoid",)
     shortcut_formula = "{dL} ⊙ ({A} − Y) / ({A} ⊙ (1 − {A})){mean}"
 
     def forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:

@@ -223,10 +223,10 @@ class _Reader:
         if problem:
             self.fail("data.Y", problem)
         output_activation = network.layers[-1].activation.name
-        required = network.loss.requires_activation
-        if required and output_activation != required:
-            self.fail("loss", f"{network.loss.name} needs a {required} output layer, "
-                              f"found {output_activation} in layers[{len(network.layers) - 1}]")
+        allowed = network.loss.output_activations
+        if allowed and output_activation not in allowed:
+            self.fail(f"layers[{len(network.layers) - 1}].activation",
+                      f"{network.loss.name} needs outputs from {' or '.join(allowed)}, found {output_activation}")
 
     def reject_unknown(self, table: dict, allowed: tuple[str, ...], prefix: str):
         for key in table:

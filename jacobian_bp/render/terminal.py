@@ -141,7 +141,7 @@ class MatrixView:
             parts.append(f"{hidden_columns} of {columns} columns")
         if rows > MAX_ROWS:
             parts.append(f"{rows - 2 * KEPT_ROWS} of {rows} rows")
-        return f"({' and '.join(parts)} not shown; a wider terminal or --width shows more)"
+        return f"({' and '.join(parts)} not shown)"
 
 
 class Equation:
@@ -178,8 +178,9 @@ class Equation:
     def _block(part, max_width: int, ascii_only: bool) -> list[Text]:
         if isinstance(part, (MatrixView, Equation)):
             return part.lines(max_width, ascii_only)
-        text = part if isinstance(part, Text) else Text(_plain(part, ascii_only))
-        return [text]
+        if isinstance(part, Text):
+            return [Text(_plain(part.plain, ascii_only), style=part.style)]
+        return [Text(_plain(part, ascii_only))]
 
     @staticmethod
     def _join(row: list[list[Text]], indent: int) -> list[Text]:
@@ -239,12 +240,13 @@ class Breadcrumb:
             if crumb.arrow:
                 separator = crumb.arrow if crumb.arrow == "," else f" {_plain(crumb.arrow, ascii_only)} "
                 line.append(separator if crumb.arrow != "," else ", ", style=ZERO_STYLE)
-            line.append(f"[{crumb.label}]" if crumb.marked else crumb.label,
+            label = _plain(crumb.label, ascii_only)
+            line.append(f"[{label}]" if crumb.marked else label,
                         style=MARK_STYLE if crumb.marked else "")
 
 
 ASCII_REPLACEMENTS = {"→": "->", "⇠": "<-", "·": "*", "⊙": "*", "ᵀ": "^T", "∂": "d", "−": "-", "✓": "OK",
-                      "⚠": "!", "÷": "/", "±": "+/-", "√": "sqrt"}
+                      "⚠": "!", "÷": "/", "±": "+/-", "√": "sqrt", "×": "x", "…": "..."}
 
 
 def _plain(text: str, ascii_only: bool) -> str:
@@ -256,6 +258,16 @@ def _plain(text: str, ascii_only: bool) -> str:
     return text
 
 
+class Heading:
+    """A page title on a horizontal rule."""
+
+    def __init__(self, title: str):
+        self.title = title
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield Rule(Text(_plain(self.title, options.ascii_only), style="bold"), align="left")
+
+
 class Prose:
     """Explanatory text that wraps at the terminal width, in ASCII where needed."""
 
@@ -263,7 +275,10 @@ class Prose:
         self.text, self.style = text, style
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield Text(_plain(self.text, options.ascii_only), style=self.style)
+        lines = Text(_plain(self.text, options.ascii_only), style=self.style).wrap(console, options.max_width)
+        for line in lines:
+            line.rstrip()
+        yield Text("\n").join(lines)
 
 
 @dataclass(frozen=True)
@@ -316,7 +331,7 @@ def step_blocks(solution, step, options: Options, heading: bool) -> list[Block]:
     """Everything one backward step shows; the product, the result and the check are the result."""
     blocks = []
     if heading:
-        blocks.append(Block(Text(step.gradient, style="bold underline")))
+        blocks.append(Block(Prose(step.gradient, "bold underline")))
     page = story.Page("backward", "")
     blocks += [Block(Breadcrumb(*story.breadcrumb(solution, page, step))),
                Block(Group(Equation("Chain rule:", _name(story.chain_rule(step))),
@@ -374,7 +389,7 @@ def introduction(solution) -> list:
     network = walkthrough.network
     shape = " → ".join([str(walkthrough.X.shape[1])] + [
         f"{layer.units} ({story.activation_name(layer.activation.name)})" for layer in network.layers])
-    parts = [Text(walkthrough.title, style="bold"),
+    parts = [Prose(walkthrough.title, "bold"),
              Prose(f"{solution.forward.samples} samples · layers {shape} · "
                    f"{story.loss_name(network.loss.name)} · learning rate {walkthrough.learning_rate:g}")]
     if walkthrough.description.strip():
@@ -388,7 +403,7 @@ def introduction(solution) -> list:
 
 def page_renderable(solution, page: story.Page, options: Options, reveal: bool = True) -> Group:
     """One page with its heading; unrevealed results are replaced by a placeholder."""
-    items: list = [Rule(Text(page.title, style="bold"), align="left")]
+    items: list = [Heading(page.title)]
     hidden = False
     for block in page_blocks(solution, page, options):
         if block.result and not reveal:

@@ -1,0 +1,124 @@
+"""The command line in-process: exit codes, one-line errors, JSON names and values, help."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from jacobian_bp import __version__, load, solve
+from jacobian_bp.cli import main
+
+ARTICLE = solve(load("article"))
+
+
+def run(capsys, *arguments) -> tuple[int, str, str]:
+    status = main(list(arguments))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def assert_one_line_error(status: int, err: str, *fragments: str):
+    assert status == 2
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in err, f"{fragment!r} not in {err!r}"
+
+
+def test_json_has_every_named_quantity_at_full_precision(capsys):
+    status, out, _ = run(capsys, "walkthrough", "--format", "json")
+    assert status == 0
+    document = json.loads(out)
+    assert document["title"] == ARTICLE.walkthrough.title
+    quantities = document["quantities"]
+    assert list(quantities) == list(ARTICLE.quantities)
+    assert quantities["J"] == ARTICLE.quantities["J"]
+    assert quantities["dJ/dL"] == [[0.5], [0.5]]
+    assert quantities["b1"] == [[1.0, -2.0, 0.3]]
+    assert quantities["dJ/db3"] == ARTICLE.quantities["dJ/db3"].tolist()
+    assert quantities["dL/dA3"] == ARTICLE.quantities["dL/dA3"].tolist()
+    assert quantities["dZ3/dA2"][0][3] == 0.0 and str(quantities["dZ3/dA2"][0][3]) == "0.0"  # no -0.0
+
+
+def test_json_steps(capsys):
+    steps = json.loads(run(capsys, "walkthrough", "--format", "json")[1])["steps"]
+    assert [step["gradient"] for step in steps] == [step.gradient for step in ARTICLE.steps]
+    first = next(step for step in steps if step["number"] == 1)
+    assert {key: first[key] for key in ("gradient", "upstream", "jacobian")} == {
+        "gradient": "dJ/dA3", "upstream": "dJ/dL", "jacobian": "dL/dA3"}
+    assert first["upstream_row"] == [0.5, 0.5]
+    assert [round(v, 4) for v in first["product_row"]] == [0.5501, -0.6715]
+    assert [[round(v, 4) for v in row] for row in first["result"]] == [[0.5501], [-0.6715]]
+    kinked = next(step for step in steps if step["kinks"])
+    assert kinked["gradient"] == "dJ/dZ2" and kinked["kinks"][0]["position"] == [0, 0]
+
+
+def test_text_is_the_default(capsys):
+    status, out, _ = run(capsys, "walkthrough", "--width", "80", "--no-symbolic")
+    assert status == 0
+    assert out.startswith("Article example") and "Backward step 10/10 · dJ/db1 and dJ/dW1" in out
+    assert "SGD update" in out
+
+
+def test_help_has_examples(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "examples:" in out and "jacobian-bp walkthrough --format json" in out
+    with pytest.raises(SystemExit):
+        main(["walkthrough", "--help"])
+    out = capsys.readouterr().out
+    assert "--no-symbolic" in out and "--decimals N" in out and "examples:" in out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"jacobian-bp {__version__}"
+
+
+@pytest.mark.parametrize("arguments, fragments", [
+    ([], ["required"]),
+    (["walkthrugh"], ["invalid choice", "walkthrugh"]),
+    (["walkthrough", "--format", "xml"], ["--format", "xml"]),
+    (["walkthrough", "--decimals", "many"], ["--decimals", "whole number"]),
+    (["walkthrough", "--decimals", "40"], ["--decimals", "0 to 12"]),
+    (["walkthrough", "--width", "10"], ["--width", "at least 40"]),
+    (["walkthrough", "artcle"], ["artcle", "no such file", "did you mean 'article'"]),
+])
+def test_usage_errors_are_one_line_with_exit_2(capsys, arguments, fragments):
+    status, _, err = run(capsys, *arguments)
+    assert_one_line_error(status, err, *fragments)
+
+
+def test_bad_toml_names_file_and_line(capsys, tmp_path):
+    path = tmp_path / "broken.toml"
+    path.write_text('title = "x"\nloss = \n', encoding="utf-8")
+    status, _, err = run(capsys, "walkthrough", str(path))
+    assert_one_line_error(status, err, f"{path}:2", "not valid TOML")
+
+
+def test_a_directory_is_not_a_walkthrough(capsys, tmp_path):
+    status, _, err = run(capsys, "walkthrough", str(tmp_path))
+    assert_one_line_error(status, err, "is not a file")
+
+
+def test_json_imports_neither_sympy_nor_rich():
+    program = (
+        "import io, sys, contextlib\n"
+        "from jacobian_bp.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    status = main(['walkthrough', '--format', 'json'])\n"
+        "print(status, sorted(m for m in sys.modules if m.split('.')[0] in ('sympy', 'rich')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "0 []"
+
+
+def test_module_entry_point_runs():
+    result = subprocess.run([sys.executable, "-m", "jacobian_bp", "walkthrough", "--format", "json"],
+                            capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout)["quantities"]["J"] == pytest.approx(0.19522886, abs=1e-8)

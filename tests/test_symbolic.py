@@ -1,0 +1,61 @@
+"""Symbolic Jacobians: with every symbol replaced by its value they equal the numeric ones."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from jacobian_bp import load, solve, symbolic
+from tests.strategies import walkthroughs
+
+ARTICLE = solve(load("article"))
+
+
+@pytest.mark.parametrize("step", ARTICLE.steps, ids=lambda step: step.jacobian_name)
+def test_article_symbolic_jacobian_evaluates_to_the_numeric_one(step):
+    matrix = symbolic.jacobian(ARTICLE, step)
+    evaluated = symbolic.evaluate(matrix, symbolic.substitutions(ARTICLE))
+    np.testing.assert_allclose(evaluated, step.jacobian, rtol=1e-12, atol=1e-15, err_msg=step.jacobian_name)
+
+
+@given(walkthrough=walkthroughs(max_depth=3, max_width=3, max_batch=3))
+@settings(max_examples=15, deadline=None)
+def test_random_symbolic_jacobians_evaluate_to_the_numeric_ones(walkthrough):
+    solution = solve(walkthrough)
+    values = symbolic.substitutions(solution)
+    for step in solution.steps:
+        evaluated = symbolic.evaluate(symbolic.jacobian(solution, step), values)
+        np.testing.assert_allclose(evaluated, step.jacobian, rtol=1e-9, atol=1e-12, err_msg=step.jacobian_name)
+
+
+def _texts(gradient: str, ascii_only: bool = False) -> list[list[str]]:
+    matrix = symbolic.jacobian(ARTICLE, ARTICLE.step(gradient))
+    return [[symbolic.text(entry, ascii_only) for entry in matrix.row(i)] for i in range(matrix.rows)]
+
+
+def test_article_notation_in_text():
+    assert _texts("dJ/dA2") == [["w[3]₁₁", "w[3]₁₂", "0", "0"], ["0", "0", "w[3]₁₁", "w[3]₁₂"]]
+    assert _texts("dJ/dW1")[3][:2] == ["x₂₁⁽²⁾", "x₂₂⁽²⁾"]
+    assert _texts("dJ/dW3") == [["a[2]₁₁⁽¹⁾", "a[2]₁₂⁽¹⁾"], ["a[2]₂₁⁽²⁾", "a[2]₂₂⁽²⁾"]]
+    assert _texts("dJ/dA3") == [["1/(1 - a[3]₁₁⁽¹⁾)", "0"], ["0", "-1/a[3]₂₁⁽²⁾"]]
+    assert _texts("dJ/dZ3")[0][0] == "σ(z[3]₁₁⁽¹⁾)·(1 - σ(z[3]₁₁⁽¹⁾))"
+    assert _texts("dJ/dL") == [["1/2", "1/2"]]
+
+
+def test_relu_derivatives_are_zero_or_one_by_the_sign_of_z():
+    assert _texts("dJ/dZ2") == [["0", "0", "0", "0"], ["0", "1", "0", "0"], ["0", "0", "1", "0"],
+                                ["0", "0", "0", "1"]]
+
+
+def test_ascii_notation():
+    assert _texts("dJ/dW3", ascii_only=True)[0] == ["a[2]_11^(1)", "a[2]_12^(1)"]
+    assert _texts("dJ/dZ3", ascii_only=True)[0][0] == "sigmoid(z[3]_11^(1))*(1 - sigmoid(z[3]_11^(1)))"
+
+
+def test_article_notation_in_latex():
+    matrix = symbolic.jacobian(ARTICLE, ARTICLE.step("dJ/dW3"))
+    assert symbolic.latex(matrix[0, 1]) == "{a_{12}^{[2]}}^{(1)}"
+    weights = symbolic.jacobian(ARTICLE, ARTICLE.step("dJ/dA2"))
+    assert symbolic.latex(weights[0, 0]) == "w_{11}^{[3]}"
+    sigmoid = symbolic.jacobian(ARTICLE, ARTICLE.step("dJ/dZ3"))
+    assert symbolic.latex(sigmoid[0, 0]) == (
+        r"\sigma\left({z_{11}^{[3]}}^{(1)}\right) \left(1 - \sigma\left({z_{11}^{[3]}}^{(1)}\right)\right)")

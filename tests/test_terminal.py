@@ -1,0 +1,141 @@
+"""The terminal walkthrough: golden transcripts, widths, plain text, elision and the notes it must show."""
+
+import os
+import pty
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from jacobian_bp.render.terminal import Equation, MatrixView
+from tests.golden import FOLDER, TRANSCRIPTS, render
+
+ESCAPE = "\x1b["
+
+
+@pytest.mark.parametrize("file_name", sorted(TRANSCRIPTS))
+def test_golden_transcript(file_name):
+    name, width = TRANSCRIPTS[file_name]
+    expected = (FOLDER / file_name).read_text(encoding="utf-8")
+    assert render(name, width) == expected, f"output differs from tests/golden/{file_name}; run `make golden`"
+
+
+@pytest.mark.parametrize("width", [80, 100, 60, 40])
+@pytest.mark.parametrize("symbolic", [True, False])
+@pytest.mark.parametrize("ascii_only", [False, True])
+def test_no_line_exceeds_the_width(width, symbolic, ascii_only):
+    text = render("article", width, ascii_only=ascii_only, symbolic=symbolic)
+    too_long = [line for line in text.splitlines() if len(line) > width]
+    assert not too_long, f"{len(too_long)} lines wider than {width}, e.g. {too_long[0]!r}"
+
+
+def test_ascii_terminals_get_ascii_only():
+    text = render("article", 80, ascii_only=True)
+    assert not re.search(r"[^\x00-\x7f]", text)
+    assert "a[2]_11^(1)" in text and "X -> Z1" in text
+
+
+def test_every_backward_page_has_a_breadcrumb_with_its_node_marked():
+    text = render("article", 100)
+    pages = re.split(r"\n(?=Backward step |SGD update)", text)
+    backward = [page for page in pages if page.startswith("Backward step")]
+    assert len(backward) == 10
+    assert "X → Z1 → A1 → Z2 → A2 → Z3 → [A3] ⇠ L ⇠ J" in backward[1]
+    assert "[b3] ⇠ Z3" in backward[3] and "[W3] ⇠ Z3" in backward[3]
+    assert "X → Z1 → A1 → [Z2] ⇠ A2 ⇠ Z3 ⇠ A3 ⇠ L ⇠ J" in backward[5]
+
+
+def test_the_relu_kink_is_explained_at_dj_dz2_and_nowhere_else():
+    text = render("article", 100)
+    page = text[text.index("Backward step 6/10"):text.index("Backward step 7/10")]
+    note = " ".join(page[page.index("⚠"):].split())
+    assert "Z2 row 1, column 1 is exactly 0" in note
+    assert "ReLU'(0) = 0, as PyTorch does" in note
+    assert "ReLU'(0) = 1, it would be 0.0228" in note
+    assert "every gradient below layer 2 would change" in note
+    assert text.count("⚠") == 1
+
+
+def test_every_step_shows_symbolic_then_numeric_jacobian_and_confirms_the_shortcut():
+    text = render("article", 100)
+    assert "dZ3/dW3 = ⎡ a[2]₁₁⁽¹⁾  a[2]₁₂⁽¹⁾ ⎤ = ⎡ 0   8   ⎤" in text
+    assert text.count("✓ Shortcut") == 13
+    assert "dJ/dW1 = (dJ/dZ1)ᵀ · X gives the same numbers" in text
+
+
+def test_no_symbolic_omits_the_symbols():
+    text = render("article", 100, symbolic=False)
+    assert "a[2]₁₁⁽¹⁾" not in text and "σ(" not in text
+    assert "dZ3/dW3 = ⎡ 0   8   ⎤" in text
+
+
+def test_decimals_change_the_rounding():
+    assert "0.550129" in render("article", 100, decimals=6)
+    assert "0.55 " in render("article", 100, decimals=2)
+
+
+def _lines(renderable, width: int) -> list[str]:
+    console = Console(width=width, record=True, color_system=None, highlight=False, file=open(os.devnull, "w"))
+    console.print(renderable)
+    return console.export_text().splitlines()
+
+
+def test_a_matrix_wider_than_the_terminal_keeps_its_brackets_and_elides_middle_columns():
+    matrix = np.arange(60.0).reshape(3, 20) / 7
+    lines = _lines(MatrixView.of(matrix, 4), 50)
+    assert all(len(line) <= 50 for line in lines)
+    assert lines[0].startswith("⎡ 0 ") and lines[0].endswith("⎤")
+    assert lines[2].startswith("⎣") and lines[2].endswith("⎦")
+    assert "…" in lines[1] and lines[1].split()[-2] == "5.5714"  # the last column survives
+    assert re.fullmatch(r"\(15 of 20 columns not shown\)", lines[3])
+
+
+def test_a_very_tall_matrix_elides_middle_rows():
+    lines = _lines(MatrixView.of(np.eye(40), 0), 200)
+    assert len(lines) == 10 + 1 + 10 + 1
+    assert "⋮" in lines[10] and lines[-1].startswith("(20 of 40 rows not shown")
+
+
+def test_equation_stacks_what_does_not_fit_side_by_side():
+    wide = MatrixView.of(np.ones((2, 8)), 0)
+    lines = _lines(Equation("label =", wide, "=", wide), 40)
+    assert all(len(line) <= 40 for line in lines)
+    assert len(lines) >= 4
+    assert _lines(Equation("label =", wide), 80)[0].startswith("label = ⎡")
+
+
+def _run(arguments, env_extra=None, terminal=False) -> str:
+    env = {name: value for name, value in os.environ.items() if name != "NO_COLOR"}
+    env.update(env_extra or {})
+    command = [sys.executable, "-m", "jacobian_bp", *arguments]
+    if not terminal:
+        return subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(command, stdout=follower, stderr=follower, env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait()
+    os.close(leader)
+    return b"".join(chunks).decode("utf-8")
+
+
+def test_piped_output_is_plain_text():
+    output = _run(["walkthrough", "--no-symbolic"])
+    assert ESCAPE not in output and "Backward step 10/10" in output
+
+
+def test_terminal_output_has_colour_but_no_color_turns_it_off():
+    assert ESCAPE in _run(["walkthrough", "--no-symbolic", "--width", "80"], terminal=True)
+    plain = _run(["walkthrough", "--no-symbolic", "--width", "80"], {"NO_COLOR": "1"}, terminal=True)
+    assert ESCAPE not in plain and "Backward step 10/10" in plain
