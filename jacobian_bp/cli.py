@@ -1,4 +1,4 @@
-"""The command line: argparse subcommands that load, solve and hand over to a renderer.
+"""The command line: argparse subcommands that load, solve and hand over to a renderer or the checker.
 
 Errors are one line on stderr and exit status 2, never a traceback. Renderers are imported
 only when used, so `--format json` loads neither rich nor sympy.
@@ -7,20 +7,30 @@ only when used, so `--format json` loads neither rich nor sympy.
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from . import __version__
+from .errors import InputError
 from .solution import solve
-from .walkthrough import MAX_DECIMALS, WalkthroughError, load
+from .walkthrough import DEFAULT_MAX_JACOBIAN_MB, MAX_DECIMALS, bundled_names, load
 
 PROGRAM = "jacobian-bp"
+FORMATS = ("text", "json", "markdown", "latex", "html")
+EXTENSIONS = {".txt": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown", ".tex": "latex",
+              ".html": "html", ".htm": "html"}
+WORKSHEET_GROUPS = ("forward", "jacobians", "gradients", "update")
 
 EXAMPLES = f"""\
 examples:
   {PROGRAM} walkthrough                       the article's example, every Jacobian written out
-  {PROGRAM} walkthrough article --decimals 6  more decimals
+  {PROGRAM} walkthrough xor --decimals 6      a bundled walkthrough, more decimals
   {PROGRAM} walkthrough my_net.toml           your own network (format: see README)
-  {PROGRAM} walkthrough --format json         every quantity at full precision, for scripts
-  {PROGRAM} walkthrough --no-symbolic --width 100 | less -R
+  {PROGRAM} walkthrough --format json         every quantity at full precision, for programs
+  {PROGRAM} walkthrough --step --reveal       classroom step-through, results revealed on cue
+  {PROGRAM} walkthrough -o notes.html         a self-contained page (also .md, .tex, .json)
+  {PROGRAM} list                              the bundled walkthroughs
+  {PROGRAM} worksheet article -o answers.toml a blank answer file for students
+  {PROGRAM} check answers.toml                grade a filled-in answer file
 """
 
 WALKTHROUGH_EXAMPLES = f"""\
@@ -28,10 +38,25 @@ examples:
   {PROGRAM} walkthrough
   {PROGRAM} walkthrough article --width 80 --decimals 3
   {PROGRAM} walkthrough path/to/network.toml --format json > values.json
+  {PROGRAM} walkthrough --step            keys: → n space Enter next, ← p b back, g 5 Enter jump, q quit, ? help
+  {PROGRAM} walkthrough article -o article.tex
+"""
+
+WORKSHEET_EXAMPLES = f"""\
+examples:
+  {PROGRAM} worksheet > answers.toml
+  {PROGRAM} worksheet article --only gradients,update -o answers.toml
+"""
+
+CHECK_EXAMPLES = f"""\
+examples:
+  {PROGRAM} check answers.toml
+  {PROGRAM} check answers.toml --format json
+exit status: 0 when nothing is wrong, 1 when an answer is wrong, 2 for a file that cannot be read
 """
 
 
-class UsageError(Exception):
+class UsageError(InputError):
     """Bad usage of the command line; the message is shown as it is."""
 
 
@@ -42,6 +67,11 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
+def _subparser(commands, name: str, help_text: str, description: str, examples: str) -> argparse.ArgumentParser:
+    return commands.add_parser(name, help=help_text, description=description, epilog=examples,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROGRAM, description="Backpropagation with every Jacobian written out.",
                      epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -49,58 +79,205 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
-    walkthrough = commands.add_parser(
-        "walkthrough", help="the whole walkthrough: forward pass, loss, every backward step, update",
-        description="Run the forward pass, the loss and the cost, then every backward step with its full "
-                    "Jacobian, then one SGD step.",
-        epilog=WALKTHROUGH_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    walkthrough.add_argument("source", nargs="?", default="article", metavar="NAME|FILE",
-                             help="a bundled walkthrough's name or a walkthrough file (default: article)")
-    walkthrough.add_argument("--format", choices=("text", "json"), default="text",
-                             help="text for people (default), json for programs")
+    walkthrough = _subparser(
+        commands, "walkthrough", "the whole walkthrough: forward pass, loss, every backward step, update",
+        "Run the forward pass, the loss and the cost, then every backward step with its full Jacobian, "
+        "then one SGD step.", WALKTHROUGH_EXAMPLES)
+    _add_source(walkthrough)
+    walkthrough.add_argument("--format", choices=FORMATS,
+                             help="text for people (default), json for programs, markdown, latex or html "
+                                  "documents (default: from the extension of -o, else text)")
+    walkthrough.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     walkthrough.add_argument("--decimals", type=_decimals, metavar="N",
                              help=f"decimals shown, 0 to {MAX_DECIMALS} (default: the file's, else 4)")
     walkthrough.add_argument("--no-symbolic", dest="symbolic", action="store_false",
                              help="show only numeric Jacobians (faster; skips sympy)")
     walkthrough.add_argument("--width", type=_width, metavar="N",
                              help="columns to lay out for (default: the terminal's width)")
+    walkthrough.add_argument("--step", action="store_true",
+                             help="classroom step-through: one step at a time, forward and back")
+    walkthrough.add_argument("--reveal", action="store_true",
+                             help="with --step: hide each result until `r` is pressed")
+    walkthrough.add_argument("--escape-backslashes", action="store_true",
+                             help="markdown: double every backslash, for renderers that eat them")
+    _add_memory_limit(walkthrough)
     walkthrough.set_defaults(run=_walkthrough)
+
+    listing = _subparser(commands, "list", "the bundled walkthroughs, one per line: name, then title",
+                         "List the bundled walkthroughs: the name first, then the title.", "")
+    listing.set_defaults(run=_list)
+
+    worksheet = _subparser(commands, "worksheet", "a blank answer file for students",
+                           "Print (or write with -o) an answer file for a walkthrough: every quantity with "
+                           "\"?\" placeholders, in the order a student computes them.", WORKSHEET_EXAMPLES)
+    _add_source(worksheet)
+    worksheet.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    worksheet.add_argument("--only", type=_groups, metavar="GROUPS", default=list(WORKSHEET_GROUPS),
+                           help=f"comma-separated groups to include: {','.join(WORKSHEET_GROUPS)} (default: all)")
+    _add_memory_limit(worksheet)
+    worksheet.set_defaults(run=_worksheet)
+
+    check = _subparser(commands, "check", "grade a filled-in answer file",
+                       "Grade every answered entry: correct, carried forward (right from your own earlier "
+                       "values) or wrong, and name the slip where it is a known one.", CHECK_EXAMPLES)
+    check.add_argument("answers", metavar="ANSWERS.toml", help="the answer file")
+    check.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
+    check.add_argument("--width", type=_width, metavar="N",
+                       help="columns to lay out for (default: the terminal's width)")
+    _add_memory_limit(check)
+    check.set_defaults(run=_check)
     return parser
 
 
-def _decimals(text: str) -> int:
+def _add_source(parser: argparse.ArgumentParser):
+    parser.add_argument("source", nargs="?", default="article", metavar="NAME|FILE",
+                        help="a bundled walkthrough's name (see `list`) or a walkthrough file (default: article)")
+
+
+def _add_memory_limit(parser: argparse.ArgumentParser):
+    parser.add_argument("--max-jacobian-mb", type=_positive, default=DEFAULT_MAX_JACOBIAN_MB, metavar="MB",
+                        help=f"refuse networks whose largest Jacobian needs more (default: {DEFAULT_MAX_JACOBIAN_MB})")
+
+
+def _whole_number(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+
+
+def _decimals(text: str) -> int:
+    value = _whole_number(text)
     if not 0 <= value <= MAX_DECIMALS:
         raise argparse.ArgumentTypeError(f"expected 0 to {MAX_DECIMALS}, found {value}")
     return value
 
 
 def _width(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    value = _whole_number(text)
     if value < 40:
         raise argparse.ArgumentTypeError(f"expected at least 40 columns, found {value}")
     return value
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, found {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, found {text}")
+    return value
+
+
+def _groups(text: str) -> list[str]:
+    groups = [group.strip() for group in text.split(",") if group.strip()]
+    for group in groups:
+        if group not in WORKSHEET_GROUPS:
+            raise argparse.ArgumentTypeError(f"unknown group {group!r} (choose from {','.join(WORKSHEET_GROUPS)})")
+    if not groups:
+        raise argparse.ArgumentTypeError("expected at least one group")
+    return groups
+
+
+def _format(arguments) -> str:
+    """The output format: as given, else from the output file's extension, else text."""
+    if arguments.format:
+        return arguments.format
+    if arguments.output:
+        extension = Path(arguments.output).suffix.lower()
+        if extension not in EXTENSIONS:
+            raise UsageError(f"cannot tell the format from {arguments.output!r}: give --format "
+                             f"({', '.join(FORMATS)}) or use one of {', '.join(EXTENSIONS)}")
+        return EXTENSIONS[extension]
+    return "text"
+
+
+def _write(text: str, output: str | None):
+    """Write `text` to the file `output`, or to standard output."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot write {output}: {error.strerror}") from None
+
+
 def _walkthrough(arguments) -> int:
-    solution = solve(load(arguments.source))
-    if arguments.format == "json":
-        from .render import json as json_render
-
-        sys.stdout.write(json_render.render(solution) + "\n")
-        return 0
-    from .render import terminal
-
+    form = _format(arguments)
+    if (arguments.step or arguments.reveal) and (form != "text" or arguments.output):
+        raise UsageError("--step shows the walkthrough in the terminal; it cannot be combined with "
+                         "--format or -o")
+    solution = solve(load(arguments.source, arguments.max_jacobian_mb))
     decimals = arguments.decimals if arguments.decimals is not None else solution.walkthrough.decimals
-    terminal.render_walkthrough(solution, make_console(arguments.width),
-                                terminal.Options(decimals=decimals, symbolic=arguments.symbolic))
+    if arguments.step or arguments.reveal:
+        from .render.terminal import pages, step
+
+        return step.run(solution, pages.Options(decimals=decimals, symbolic=arguments.symbolic),
+                        reveal=arguments.reveal, width=arguments.width)
+    if form == "text":
+        return _walkthrough_text(solution, arguments, decimals)
+    if form == "json":
+        from .render import json as document
+    elif form == "markdown":
+        from .render import markdown as document
+    elif form == "latex":
+        from .render import latex as document
+    else:
+        from .render import html as document
+    options = {"decimals": decimals, "symbolic": arguments.symbolic}
+    if form == "markdown":
+        options["escape_backslashes"] = arguments.escape_backslashes
+    text = document.render(solution) if form == "json" else document.render(solution, **options)
+    _write(text if text.endswith("\n") else text + "\n", arguments.output)
     return 0
+
+
+def _walkthrough_text(solution, arguments, decimals: int) -> int:
+    from .render.terminal import pages
+
+    options = pages.Options(decimals=decimals, symbolic=arguments.symbolic)
+    if arguments.output is None:
+        pages.render_walkthrough(solution, make_console(arguments.width), options)
+        return 0
+    import io
+
+    buffer = io.StringIO()
+    pages.render_walkthrough(solution, make_console(arguments.width or 100, file=buffer), options)
+    _write(buffer.getvalue(), arguments.output)
+    return 0
+
+
+def _list(arguments) -> int:
+    names = bundled_names()
+    width = max(map(len, names))
+    for name in names:
+        print(f"{name.ljust(width)}  {load(name).title}")
+    return 0
+
+
+def _worksheet(arguments) -> int:
+    from .worksheet import render
+
+    solution = solve(load(arguments.source, arguments.max_jacobian_mb))
+    _write(render(solution, arguments.only, source=arguments.source), arguments.output)
+    return 0
+
+
+def _check(arguments) -> int:
+    from .check import grade, report_document
+
+    report = grade(Path(arguments.answers), max_jacobian_mb=arguments.max_jacobian_mb)
+    if arguments.format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(report_document(report), indent=1, ensure_ascii=False) + "\n")
+    else:
+        from .render.terminal import check as check_report
+
+        check_report.render(report, make_console(arguments.width))
+    return 1 if report.wrong else 0
 
 
 def make_console(width: int | None = None, file=None):
@@ -117,9 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         arguments = build_parser().parse_args(argv)
         return arguments.run(arguments)
-    except UsageError as error:
-        print(f"{PROGRAM}: error: {error}", file=sys.stderr)
-    except WalkthroughError as error:
+    except InputError as error:
         print(f"{PROGRAM}: error: {error}", file=sys.stderr)
     except KeyboardInterrupt:
         print(f"{PROGRAM}: interrupted", file=sys.stderr)

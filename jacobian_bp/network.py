@@ -63,3 +63,22 @@ class Network:
     def layer(self, k: int) -> Layer:
         """Layer k, counted from 1 as in the article."""
         return self.layers[k - 1]
+
+
+def jacobian_shapes(widths: list[int], samples: int) -> dict[str, tuple[int, int]]:
+    """Every local Jacobian the backward pass builds, by name, with its shape.
+
+    `widths` are the units of every layer, the input features first. Only the architecture and
+    the batch size are needed, so the sizes can be checked before anything is allocated.
+    """
+    N = len(widths) - 1
+    m = samples
+    shapes = {"dJ/dL": (1, m), f"dL/dA{N}": (m, m * widths[N])}
+    for k in range(N, 0, -1):
+        units, inputs = widths[k], widths[k - 1]
+        shapes[f"dA{k}/dZ{k}"] = (m * units, m * units)
+        shapes[f"dZ{k}/db{k}"] = (m * units, units)
+        shapes[f"dZ{k}/dW{k}"] = (m * units, units * inputs)
+        if k > 1:
+            shapes[f"dZ{k}/dA{k - 1}"] = (m * units, m * inputs)
+    return shapes

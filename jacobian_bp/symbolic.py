@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.str import StrPrinter
 
 from .chain import Step
@@ -190,6 +191,36 @@ class _LatexPrinter(LatexPrinter):
         return f"{inner}^{{{exp}}}" if exp else inner
 
 
+class _MathMLPrinter(MathMLPresentationPrinter):
+    """Presentation MathML in the article's notation (without the enclosing `<math>`)."""
+
+    def _element(self, tag: str, *children, text: str | None = None):
+        element = self.dom.createElement(tag)
+        if text is not None:
+            element.appendChild(self.dom.createTextNode(text))
+        for child in children:
+            element.appendChild(child)
+        return element
+
+    def _print_Symbol(self, symbol, style="plain"):
+        name = EntryName.parse(symbol.name)
+        base = self._element("mi", text=name.letter)
+        indices = self._element("mn", text=name.indices())
+        core = (self._element("msubsup", base, indices, self._bracketed("[", name.layer, "]"))
+                if name.layer else self._element("msub", base, indices))
+        if not name.per_sample:
+            return core
+        return self._element("msup", core, self._bracketed("(", name.row, ")"))
+
+    def _bracketed(self, opening: str, number: int, closing: str):
+        return self._element("mrow", self._element("mo", text=opening), self._element("mn", text=str(number)),
+                             self._element("mo", text=closing))
+
+    def _print_sigma(self, expression):
+        return self._element("mrow", self._element("mi", text="σ"), self._element("mo", text="("),
+                             self._print(expression.args[0]), self._element("mo", text=")"))
+
+
 def text(expression: sp.Expr, ascii_only: bool = False) -> str:
     """One entry of a symbolic matrix as plain text, e.g. `σ(z[3]₁₁⁽¹⁾)·(1 - σ(z[3]₁₁⁽¹⁾))`."""
     return _TextPrinter(ascii_only).doprint(expression)
@@ -198,3 +229,8 @@ def text(expression: sp.Expr, ascii_only: bool = False) -> str:
 def latex(expression: sp.Expr) -> str:
     """One entry (or a whole matrix) as LaTeX in the article's notation."""
     return _LatexPrinter({"order": "none"}).doprint(expression)
+
+
+def mathml(expression: sp.Expr) -> str:
+    """One entry as presentation MathML in the article's notation, to place inside `<math>`."""
+    return _MathMLPrinter({"order": "old"}).doprint(expression)

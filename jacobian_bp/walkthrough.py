@@ -13,20 +13,23 @@ from pathlib import Path
 
 import numpy as np
 
-from .network import Layer, Network
+from .errors import InputError
+from .network import Layer, Network, jacobian_shapes
 from .nodes import ACTIVATIONS, LOSSES
 
 DEFAULT_LEARNING_RATE = 0.01
 DEFAULT_DECIMALS = 4
 DEFAULT_SEED = 0
 MAX_DECIMALS = 12
+DEFAULT_MAX_JACOBIAN_MB = 256
+BYTES_PER_ENTRY = 8
 
 TOP_LEVEL_KEYS = ("title", "description", "loss", "learning_rate", "decimals", "seed", "data", "layers")
 DATA_KEYS = ("X", "Y")
 LAYER_KEYS = ("units", "activation", "W", "b")
 
 
-class WalkthroughError(ValueError):
+class WalkthroughError(InputError):
     """A walkthrough that cannot be used; `str()` is the one-line message for the student."""
 
     def __init__(self, source: str, message: str, field: str | None = None, line: int | None = None):
@@ -78,8 +81,11 @@ def resolve(name_or_path: str) -> Path:
                            f"{hint or ' (the command `list` shows the bundled ones)'}")
 
 
-def load(name_or_path: str = "article") -> Walkthrough:
+def load(name_or_path: str = "article", max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB) -> Walkthrough:
     """Read and validate a bundled walkthrough by name, or a walkthrough file by path.
+
+    A walkthrough whose largest local Jacobian would take more than `max_jacobian_mb` MiB is
+    refused before anything is allocated.
 
     >>> load("article").network.layers[0].W.shape
     (3, 2)
@@ -91,10 +97,10 @@ def load(name_or_path: str = "article") -> Walkthrough:
         raise WalkthroughError(name_or_path, "is not a text file (expected UTF-8 TOML)") from None
     except OSError as error:
         raise WalkthroughError(name_or_path, f"cannot be read: {error.strerror}") from None
-    return parse(text, name_or_path)
+    return parse(text, name_or_path, max_jacobian_mb)
 
 
-def parse(text: str, source: str) -> Walkthrough:
+def parse(text: str, source: str, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB) -> Walkthrough:
     """Validate the TOML `text` of a walkthrough; `source` names it in error messages."""
     try:
         document = tomllib.loads(text)
@@ -103,15 +109,25 @@ def parse(text: str, source: str) -> Walkthrough:
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
         raise WalkthroughError(source, f"not valid TOML: {message}",
                                line=int(found.group(1)) if found else None) from None
-    return _Reader(text, source).walkthrough(document)
+    return _Reader(text, source, max_jacobian_mb).walkthrough(document)
+
+
+def _size(entries: int) -> str:
+    size = entries * BYTES_PER_ENTRY
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if size < 1024 or unit == "PiB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
 
 
 class _Reader:
     """Turns a parsed TOML document into a `Walkthrough`, raising on the first problem."""
 
-    def __init__(self, text: str, source: str):
+    def __init__(self, text: str, source: str, max_jacobian_mb: float):
         self.lines = text.splitlines()
         self.source = source
+        self.max_jacobian_mb = max_jacobian_mb
 
     def fail(self, field: str, message: str):
         raise WalkthroughError(self.source, message, field=field, line=self.line_of(field))
@@ -168,7 +184,7 @@ class _Reader:
             self.fail("data.Y", f"expected {X.shape[0]} rows (one per sample of X), found {Y.shape[0]}")
 
         loss_name = self.choice(document["loss"], "loss", LOSSES)
-        layers, initialized = self.layers(document["layers"], X.shape[1], seed)
+        layers, initialized = self.layers(document["layers"], X.shape[1], seed, X.shape[0])
         network = Network(layers=tuple(layers), loss=LOSSES[loss_name]())
         outputs = layers[-1].units
         if Y.shape[1] != outputs:
@@ -179,11 +195,10 @@ class _Reader:
                            network=network, X=X, Y=Y, learning_rate=learning_rate, decimals=decimals,
                            seed=seed, initialized=tuple(initialized))
 
-    def layers(self, value, inputs: int, seed: int) -> tuple[list[Layer], list[str]]:
+    def layers(self, value, inputs: int, seed: int, samples: int) -> tuple[list[Layer], list[str]]:
         if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
             self.fail("layers", f"expected one or more `[[layers]]` tables, found {_kind(value)}")
-        rng = np.random.default_rng(seed)
-        layers, initialized = [], []
+        specs = []
         for index, spec in enumerate(value):
             field = f"layers[{index}]"
             activation_name = self.choice(spec.get("activation"), f"{field}.activation", ACTIVATIONS)
@@ -196,6 +211,12 @@ class _Reader:
                 self.fail(f"{field}.units", f"expected at least 1, found {units}")
             parameters = {name: self.number(spec.get(name, default), f"{field}.{name}")
                           for name, default in activation_class.parameters.items()}
+            specs.append((units, activation_class(**parameters)))
+        self.check_jacobian_sizes([inputs] + [units for units, _ in specs], samples)
+        rng = np.random.default_rng(seed)
+        layers, initialized = [], []
+        for index, (spec, (units, activation)) in enumerate(zip(value, specs, strict=True)):
+            field = f"layers[{index}]"
             bound = 1.0 / math.sqrt(inputs)
             if "W" in spec:
                 W = self.matrix(spec["W"], f"{field}.W")
@@ -213,9 +234,19 @@ class _Reader:
             else:
                 b = rng.uniform(-bound, bound, size=(1, units))
                 initialized.append(f"b{index + 1}")
-            layers.append(Layer(W=W, b=b, activation=activation_class(**parameters)))
+            layers.append(Layer(W=W, b=b, activation=activation))
             inputs = units
         return layers, initialized
+
+    def check_jacobian_sizes(self, widths: list[int], samples: int):
+        """Refuse, before allocating anything, a network whose largest Jacobian exceeds the limit."""
+        shapes = jacobian_shapes(widths, samples)
+        name, (rows, columns) = max(shapes.items(), key=lambda item: item[1][0] * item[1][1])
+        if rows * columns * BYTES_PER_ENTRY > self.max_jacobian_mb * 2**20:
+            raise WalkthroughError(
+                self.source, f"the Jacobian {name} would be {rows} × {columns} ({_size(rows * columns)}), "
+                f"more than the limit of {self.max_jacobian_mb:g} MiB; use fewer units or samples, "
+                "or raise the limit with --max-jacobian-mb")
 
     def check_targets(self, network: Network, Y: np.ndarray):
         """Targets must suit the loss; each loss states its own rule."""

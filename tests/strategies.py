@@ -9,6 +9,7 @@ from jacobian_bp.nodes import ACTIVATIONS, LOSSES
 from jacobian_bp.walkthrough import Walkthrough
 
 KINK_MARGIN = 1e-3
+SATURATION = 1e-4
 
 
 def targets_for(loss_name: str, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -46,5 +47,7 @@ def walkthroughs(draw, max_depth: int = 4, max_width: int = 5, max_batch: int = 
         has_kink = layer.activation.kinks(np.zeros((1, 1))).any()
         if has_kink and near.any():
             reject()
+    if LOSSES[loss_name].output_activations and np.any(np.minimum(forward.A[-1], 1 - forward.A[-1]) < SATURATION):
+        reject()  # log(1 − a) of a saturated output has too few digits left for finite differences
     return Walkthrough(name="random", title="random network", description="", network=network, X=X, Y=Y,
                        learning_rate=0.1, decimals=4, seed=0)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from jacobian_bp.render.terminal import Equation, MatrixView
+from jacobian_bp.render.terminal.widgets import Equation, MatrixView
 from tests.golden import FOLDER, TRANSCRIPTS, render
 
 ESCAPE = "\x1b["

@@ -1,19 +1,17 @@
-"""The walkthrough in the terminal, with rich: every matrix bracketed, aligned and never clipped.
+"""Terminal widgets built on rich: bracketed matrices, equations that wrap, the breadcrumb, prose.
 
-Matrices too wide for the terminal keep their brackets and lose middle columns (numpy-style
-`…`); pieces that do not fit side by side are stacked. Piped output and `NO_COLOR` give plain
-text. This module and the CLI are the only places that import rich.
+Every widget fits the width it is given: matrices drop middle columns (numpy-style `…`) and
+equations stack their parts rather than cut them. On terminals that cannot show Unicode, the
+widgets spell their symbols in ASCII.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
-from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.rule import Rule
 from rich.text import Text
 
-from ..numbers import format_number
-from . import story
+from ...numbers import format_number
+from .. import story
 
 MAX_ROWS = 24
 KEPT_ROWS = 10
@@ -24,14 +22,6 @@ NAME_STYLE = "bold"
 MARK_STYLE = "bold reverse"
 NOTE_STYLE = "yellow"
 OK_STYLE = "green"
-
-
-@dataclass(frozen=True)
-class Options:
-    """How to show numbers and whether to show the symbolic Jacobians."""
-
-    decimals: int = 4
-    symbolic: bool = True
 
 
 class MatrixView:
@@ -279,146 +269,3 @@ class Prose:
         for line in lines:
             line.rstrip()
         yield Text("\n").join(lines)
-
-
-@dataclass(frozen=True)
-class Block:
-    """A piece of a page; `result` pieces are what `--reveal` hides until asked."""
-
-    renderable: object
-    result: bool = False
-
-
-def _matrix(matrix: np.ndarray, options: Options) -> MatrixView:
-    return MatrixView.of(matrix, options.decimals)
-
-
-def _symbolic_matrix(solution, step) -> MatrixView:
-    from .. import symbolic
-
-    expressions = symbolic.jacobian(solution, step)
-    rows = [list(expressions.row(i)) for i in range(expressions.rows)]
-    return MatrixView([[symbolic.text(e) for e in row] for row in rows],
-                      [[e == 0 for e in row] for row in rows], numeric=False,
-                      ascii_cells=[[symbolic.text(e, ascii_only=True) for e in row] for row in rows])
-
-
-def _name(text: str) -> Text:
-    return Text(text, style=NAME_STYLE)
-
-
-def forward_blocks(solution, options: Options) -> list[Block]:
-    forward, walkthrough = solution.forward, solution.walkthrough
-    blocks = [Block(Equation(_name("X ="), _matrix(forward.X, options), "  ", _name("Y ="),
-                             _matrix(forward.Y, options)))]
-    for k, layer in enumerate(walkthrough.network.layers, start=1):
-        blocks.append(Block(Prose(story.layer_formula(k, layer.activation.name), NAME_STYLE)))
-        blocks.append(Block(Equation(_name(f"W{k} ="), _matrix(layer.W, options), "  ",
-                                     _name(f"b{k} ="), _matrix(layer.b, options))))
-        blocks.append(Block(Equation(_name(f"Z{k} ="), _matrix(forward.Z[k], options), "  ",
-                                     _name(f"A{k} ="), _matrix(forward.A[k], options))))
-    return blocks
-
-
-def loss_blocks(solution, options: Options) -> list[Block]:
-    forward = solution.forward
-    return [Block(Prose(story.loss_formula(solution))),
-            Block(Equation(_name("L ="), _matrix(forward.L, options))),
-            Block(Equation(_name("J ="), f"mean(L) = {format_number(forward.J, options.decimals)}"))]
-
-
-def step_blocks(solution, step, options: Options, heading: bool) -> list[Block]:
-    """Everything one backward step shows; the product, the result and the check are the result."""
-    blocks = []
-    if heading:
-        blocks.append(Block(Prose(step.gradient, "bold underline")))
-    page = story.Page("backward", "")
-    blocks += [Block(Breadcrumb(*story.breadcrumb(solution, page, step))),
-               Block(Group(Equation("Chain rule:", _name(story.chain_rule(step))),
-                           Prose(story.vectorized_chain_rule(step)))),
-               Block(Group(Prose(story.explanation(step, solution)), Prose(story.jacobian_caption(step))))]
-    numeric = _matrix(step.jacobian, options)
-    if options.symbolic:
-        blocks.append(Block(Equation(_name(f"{step.jacobian_name} ="), _symbolic_matrix(solution, step),
-                                     "=", numeric)))
-    else:
-        blocks.append(Block(Equation(_name(f"{step.jacobian_name} ="), numeric)))
-    activation = solution.walkthrough.network.layer(step.layer).activation.name
-    for kink in step.kinks:
-        blocks.append(Block(Prose("⚠ " + story.kink_note(step, kink, activation, options.decimals), NOTE_STYLE)))
-    upstream = "dJ/dJ" if step.kind == "cost" else f"vec({step.upstream})"
-    blocks.append(Block(Equation(f"Upstream row {upstream} =", _matrix(step.upstream_row, options))))
-    blocks.append(Block(Group(
-        Equation(f"times {step.jacobian_name} gives the row", _matrix(step.product_row, options)),
-        Text(""),
-        Prose(story.devectorize_caption(step)),
-        Equation(_name(f"{step.gradient} ="), _matrix(step.result, options)),
-        Text(""),
-        Prose("✓ " + story.shortcut_caption(step), OK_STYLE)), result=True))
-    return blocks
-
-
-def update_blocks(solution, options: Options) -> list[Block]:
-    blocks = []
-    for update in solution.updates:
-        blocks.append(Block(Group(
-            Prose(story.update_formula(update, options.decimals), NAME_STYLE),
-            Equation(_name(f"{update.parameter} ="), _matrix(update.old, options), " ",
-                     f"dJ/d{update.parameter} =", _matrix(update.gradient, options)))))
-        blocks.append(Block(Equation(_name(f"{update.name} ="), _matrix(update.new, options)), result=True))
-    return blocks
-
-
-def page_blocks(solution, page: story.Page, options: Options) -> list[Block]:
-    """The pieces of one page, in order."""
-    if page.kind == "forward":
-        return [Block(Breadcrumb(*story.breadcrumb(solution, page)))] + forward_blocks(solution, options)
-    if page.kind == "loss":
-        return [Block(Breadcrumb(*story.breadcrumb(solution, page)))] + loss_blocks(solution, options)
-    if page.kind == "update":
-        return [Block(Breadcrumb(*story.breadcrumb(solution, page)))] + update_blocks(solution, options)
-    blocks = []
-    for step in page.steps:
-        blocks += step_blocks(solution, step, options, heading=len(page.steps) > 1)
-    return blocks
-
-
-def introduction(solution) -> list:
-    """The title, the description and a one-line summary of the network."""
-    walkthrough = solution.walkthrough
-    network = walkthrough.network
-    shape = " → ".join([str(walkthrough.X.shape[1])] + [
-        f"{layer.units} ({story.activation_name(layer.activation.name)})" for layer in network.layers])
-    parts = [Prose(walkthrough.title, "bold"),
-             Prose(f"{solution.forward.samples} samples · layers {shape} · "
-                   f"{story.loss_name(network.loss.name)} · learning rate {walkthrough.learning_rate:g}")]
-    if walkthrough.description.strip():
-        parts.append(Prose(" ".join(walkthrough.description.split())))
-    if walkthrough.initialized:
-        parts.append(Prose(f"{', '.join(walkthrough.initialized)} initialized from seed {walkthrough.seed} "
-                           "(uniform in ±1/√inputs, as torch.nn.Linear does); the values are shown below.",
-                           NOTE_STYLE))
-    return parts
-
-
-def page_renderable(solution, page: story.Page, options: Options, reveal: bool = True) -> Group:
-    """One page with its heading; unrevealed results are replaced by a placeholder."""
-    items: list = [Heading(page.title)]
-    hidden = False
-    for block in page_blocks(solution, page, options):
-        if block.result and not reveal:
-            if not hidden:
-                items += [Text(""), Text("[ result hidden: press r to reveal ]", style=ZERO_STYLE)]
-            hidden = True
-            continue
-        items += [Text(""), block.renderable]
-    return Group(*items)
-
-
-def render_walkthrough(solution, console: Console, options: Options) -> None:
-    """Print the whole walkthrough: introduction, forward pass, loss, every backward step, update."""
-    for part in introduction(solution):
-        console.print(part)
-    for page in story.pages(solution):
-        console.print()
-        console.print(page_renderable(solution, page, options))

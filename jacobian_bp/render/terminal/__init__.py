@@ -1,0 +1,1 @@
+"""Terminal output with rich. Besides the CLI, only the modules of this package import rich."""
