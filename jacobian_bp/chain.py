@@ -55,11 +55,8 @@ class Step:
     shortcut: np.ndarray
     shortcut_formula: str
     kinks: tuple[Kink, ...] = field(default=())
-
-    @property
-    def shortcut_difference(self) -> float:
-        """The largest absolute difference between the Jacobian product and the shortcut."""
-        return float(np.max(np.abs(self.result - self.shortcut)))
+    fused: np.ndarray | None = None
+    fused_formula: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,7 +76,7 @@ class Update:
 
 
 def _step(number, section, kind, layer, node, variable, upstream_name, upstream, jacobian_name,
-          jacobian, shortcut, shortcut_formula, kinks=()) -> Step:
+          jacobian, shortcut, shortcut_formula, kinks=(), fused=None, fused_formula="") -> Step:
     """Multiply the upstream gradient's row by the Jacobian and fold it into the variable's shape."""
     upstream_row = vec(upstream)
     product_row = upstream_row @ jacobian
@@ -88,7 +85,7 @@ def _step(number, section, kind, layer, node, variable, upstream_name, upstream,
         gradient=f"dJ/d{variable}", upstream=upstream_name, jacobian_name=jacobian_name,
         upstream_row=upstream_row, jacobian=jacobian, product_row=product_row,
         result=devec(product_row, shortcut.shape), shortcut=shortcut,
-        shortcut_formula=shortcut_formula, kinks=tuple(kinks),
+        shortcut_formula=shortcut_formula, kinks=tuple(kinks), fused=fused, fused_formula=fused_formula,
     )
 
 
@@ -103,6 +100,11 @@ def _kinks(activation, Z, dA, dZ) -> list[Kink]:
              value=float(dZ[i, j]), other_value=float(dA[i, j] * other))
         for i, j in positions
     ]
+
+
+def _mean(outputs: int) -> str:
+    """The "÷ n" of a loss averaged over n > 1 outputs per sample."""
+    return "" if outputs == 1 else f" ÷ {outputs}"
 
 
 def backpropagate(network: Network, forward: ForwardPass) -> list[Step]:
@@ -127,9 +129,7 @@ def backpropagate(network: Network, forward: ForwardPass) -> list[Step]:
         section += 1
         if k == N:
             loss = network.loss
-            outputs = A.shape[1]
-            formula = loss.shortcut_formula.format(
-                dL="dJ/dL", A=f"A{k}", mean="" if outputs == 1 else f" ÷ {outputs}")
+            formula = loss.shortcut_formula.format(dL="dJ/dL", A=f"A{k}", mean=_mean(A.shape[1]))
             dA = add(kind="loss", layer=k, node="L", variable=f"A{k}", upstream_name="dJ/dL",
                      upstream=gradient, jacobian_name=f"dL/dA{k}",
                      jacobian=loss.jacobian(A, forward.Y),
@@ -146,11 +146,15 @@ def backpropagate(network: Network, forward: ForwardPass) -> list[Step]:
         section += 1
         activation = layer.activation
         shortcut = activation.shortcut(dA, Z, A)
+        fused, fused_formula = None, ""
+        if k == N and network.loss.fuses_with == activation.name:
+            fused = steps[0].result * network.loss.fused_derivative(A, forward.Y)
+            fused_formula = network.loss.fused_formula.format(A=f"A{k}", mean=_mean(A.shape[1]))
         dZ = add(kind="activation", layer=k, node=f"A{k}", variable=f"Z{k}",
                  upstream_name=f"dJ/dA{k}", upstream=dA, jacobian_name=f"dA{k}/dZ{k}",
                  jacobian=activation.jacobian(Z, A), shortcut=shortcut,
                  shortcut_formula=activation.shortcut_formula.format(dA=f"dJ/dA{k}", Z=f"Z{k}", A=f"A{k}"),
-                 kinks=_kinks(activation, Z, dA, shortcut))
+                 kinks=_kinks(activation, Z, dA, shortcut), fused=fused, fused_formula=fused_formula)
 
         section += 1
         add(kind="dense_bias", layer=k, node=f"Z{k}", variable=f"b{k}", upstream_name=f"dJ/dZ{k}",

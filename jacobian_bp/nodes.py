@@ -134,6 +134,76 @@ class Sigmoid(Elementwise):
         return A * (1.0 - A)
 
 
+class Tanh(Elementwise):
+    """The hyperbolic tangent, whose derivative `1 − tanh²(z)` is read off its output."""
+
+    name = "tanh"
+    shortcut_formula = "{dA} ⊙ (1 − {A}²)"
+
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        return np.tanh(Z)
+
+    def derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        return 1.0 - A**2
+
+
+class LeakyReLU(Elementwise):
+    """`z` for positive `z`, else `negative_slope · z`; at 0 the derivative is `negative_slope`, as PyTorch."""
+
+    name = "leaky_relu"
+    shortcut_formula = "{dA} ⊙ leaky_relu'({Z})"
+    parameters = {"negative_slope": 0.01}
+
+    def __init__(self, negative_slope: float = 0.01):
+        self.negative_slope = negative_slope
+
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        return np.where(Z > 0, Z, self.negative_slope * Z)
+
+    def derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        return np.where(Z > 0, 1.0, self.negative_slope)
+
+    def kinks(self, Z: np.ndarray) -> np.ndarray:
+        return Z == 0
+
+    def derivative_at_kink(self) -> tuple[float, float]:
+        return self.negative_slope, 1.0
+
+
+class Identity(Elementwise):
+    """No activation at all (`A = Z`), for regression outputs."""
+
+    name = "identity"
+    shortcut_formula = "{dA} (the identity's derivative is 1)"
+
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        return Z.copy()
+
+    def derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        return np.ones_like(Z)
+
+
+class Softmax(Activation):
+    """Each row turned into probabilities; every output of a sample depends on all its inputs."""
+
+    name = "softmax"
+    shortcut_formula = "{A} ⊙ ({dA} − rowsum({dA} ⊙ {A}))"
+
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        powers = np.exp(Z - Z.max(axis=1, keepdims=True))
+        return powers / powers.sum(axis=1, keepdims=True)
+
+    def jacobian(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        """Block-diagonal: one full `n × n` block `diag(s) − s sᵀ` per sample."""
+        samples, outputs = A.shape
+        blocks = np.einsum("ij,jk->ijk", A, np.eye(outputs)) - np.einsum("ij,ik->ijk", A, A)
+        # d a[i,j] / d z[i',k] = δ(i,i') · a[i,j] · (δ(j,k) − a[i,k])
+        return np.einsum("ab,ajk->ajbk", np.eye(samples), blocks).reshape(samples * outputs, samples * outputs)
+
+    def shortcut(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        return A * (dA - (dA * A).sum(axis=1, keepdims=True))
+
+
 class Loss:
     """A per-sample loss `L` (an `m × 1` column) of the output `A` against the targets `Y`."""
 
@@ -142,6 +212,9 @@ class Loss:
     shortcut_formula: ClassVar[str]
     # The output activations this loss is defined for; empty when any will do.
     output_activations: ClassVar[tuple[str, ...]] = ()
+    # The output activation whose Jacobian, multiplied by this loss's, collapses to (A − Y) scaled.
+    fuses_with: ClassVar[str | None] = None
+    fused_formula: ClassVar[str] = ""
 
     def forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -165,12 +238,18 @@ class Loss:
         """`dJ/dA` from the `m × 1` column `dJ/dL`, broadcast over each sample's outputs."""
         return dL * self.derivative(A, Y)
 
+    def fused_derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """`d l[i] / d z[i,j]` through the activation this loss fuses with, without any Jacobian."""
+        raise NotImplementedError(f"{self.name} fuses with no activation")
+
 
 class BinaryCrossEntropy(Loss):
     """`l[i] = mean_j −[y log a + (1 − y) log(1 − a)]`, logs clamped at −100 as in PyTorch."""
 
     name = "binary_cross_entropy"
     output_activations = ("sigmoid",)
+    fuses_with = "sigmoid"
+    fused_formula = "({A} − Y) / m{mean}"
     shortcut_formula = "{dL} ⊙ ({A} − Y) / ({A} ⊙ (1 − {A})){mean}"
 
     def forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -185,9 +264,58 @@ class BinaryCrossEntropy(Loss):
             return f"binary cross-entropy needs targets between 0 and 1, found {outside[0]:g}"
         return None
 
+    def fused_derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return (A - Y) / A.shape[1]
+
     def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         outputs = A.shape[1]
         return (A - Y) / (outputs * np.maximum(A * (1.0 - A), BCE_DENOMINATOR_FLOOR))
+
+
+class MeanSquaredError(Loss):
+    """`l[i] = mean_j (a − y)²`, so that `J` equals PyTorch's `mse_loss` with reduction mean."""
+
+    name = "mean_squared_error"
+    shortcut_formula = "{dL} ⊙ 2({A} − Y){mean}"
+
+    def forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return ((A - Y) ** 2).mean(axis=1, keepdims=True)
+
+    def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return 2.0 * (A - Y) / A.shape[1]
+
+
+class CrossEntropy(Loss):
+    """`l[i] = −Σ_j y log a` after a softmax output, with one-hot or probability rows `Y`."""
+
+    name = "cross_entropy"
+    shortcut_formula = "{dL} ⊙ (−Y / {A})"
+    output_activations = ("softmax",)
+    fuses_with = "softmax"
+    fused_formula = "({A} − Y) / m"
+
+    def forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            log_a = np.maximum(np.log(A), LOG_CLAMP)
+        return -(Y * log_a).sum(axis=1, keepdims=True)
+
+    def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return -Y / np.maximum(A, BCE_DENOMINATOR_FLOOR)
+
+    def fused_derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        # Σ_j y[i,j] = 1 turns a[i,k] Σ_j y[i,j] − y[i,k] into a[i,k] − y[i,k].
+        return A - Y
+
+    def check_targets(self, Y: np.ndarray) -> str | None:
+        outside = Y[(Y < 0) | (Y > 1)]
+        if outside.size:
+            return f"cross-entropy needs targets between 0 and 1, found {outside[0]:g}"
+        sums = Y.sum(axis=1)
+        off = np.flatnonzero(np.abs(sums - 1) > 1e-9)
+        if off.size:
+            return (f"cross-entropy needs each row to sum to 1 (one-hot or probabilities), "
+                    f"row {off[0]} sums to {sums[off[0]]:g}")
+        return None
 
 
 class MeanCost:
@@ -210,5 +338,7 @@ class MeanCost:
         return np.full((samples, 1), 1.0 / samples)
 
 
-ACTIVATIONS: dict[str, type[Activation]] = {cls.name: cls for cls in (ReLU, Sigmoid)}
-LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in (BinaryCrossEntropy,)}
+ACTIVATIONS: dict[str, type[Activation]] = {
+    cls.name: cls for cls in (ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Identity)}
+LOSSES: dict[str, type[Loss]] = {
+    cls.name: cls for cls in (BinaryCrossEntropy, MeanSquaredError, CrossEntropy)}

@@ -89,13 +89,42 @@ class sigma(sp.Function):
         return sp.Mul(sigma(self.args[0]), 1 - sigma(self.args[0]), evaluate=False)
 
 
-def _activation_derivative(name: str, z: sp.Symbol, z_value: float) -> sp.Expr:
-    """`f'(z)` for an elementwise activation, in the article's way of writing it."""
+def _activation_derivative(activation, z: sp.Symbol, z_value: float) -> sp.Expr:
+    """`f'(z)` for an elementwise activation, in the article's way of writing it.
+
+    Piecewise-linear activations get their derivative as a number, chosen by the sign of `z`
+    (at the kink, by the convention in force); smooth ones keep their formula.
+    """
+    name = activation.name
     if name == "relu":
         return sp.Integer(1 if z_value > 0 else 0)
+    if name == "leaky_relu":
+        return sp.Integer(1) if z_value > 0 else _exact(activation.negative_slope)
+    if name == "identity":
+        return sp.Integer(1)
     if name == "sigmoid":
         return sp.diff(sigma(z), z)
+    if name == "tanh":
+        return sp.diff(sp.tanh(z), z)
     raise KeyError(name)
+
+
+def _activation_jacobian(activation, Z: np.ndarray, k: int) -> sp.Matrix:
+    """`d vec(Ak) / d vec(Zk)`: diagonal for elementwise activations, one block per sample for softmax."""
+    samples, units = Z.shape
+    if activation.name == "softmax":
+        A = symbols("a", k, Z.shape)
+
+        def entry_of(row: int, column: int) -> sp.Expr:
+            (i, j), (i2, c) = divmod(row, units), divmod(column, units)
+            if i != i2:
+                return sp.Integer(0)
+            # d a[i,j] / d z[i,c] = a[i,j] · (δ(j,c) − a[i,c])
+            return sp.Mul(A[i, j], 1 - A[i, j], evaluate=False) if j == c else -A[i, j] * A[i, c]
+
+        return sp.Matrix(samples * units, samples * units, entry_of)
+    return sp.diag(*[_activation_derivative(activation, entry("z", k, i + 1, j + 1), Z[i, j])
+                     for i in range(samples) for j in range(units)])
 
 
 def _exact(value: float) -> sp.Expr:
@@ -106,9 +135,15 @@ def _exact(value: float) -> sp.Expr:
 def _loss_expressions(name: str, A: sp.Matrix, Y: np.ndarray) -> list[sp.Expr]:
     """Each sample's loss `l[i]` as an expression in the symbols of `A` (without PyTorch's clamp)."""
     rows, outputs = A.shape
+    y = [[_exact(Y[i, j]) for j in range(outputs)] for i in range(rows)]
     if name == "binary_cross_entropy":
-        return [-sum((_exact(Y[i, j]) * sp.log(A[i, j]) + (1 - _exact(Y[i, j])) * sp.log(1 - A[i, j])
+        return [-sum((y[i][j] * sp.log(A[i, j]) + (1 - y[i][j]) * sp.log(1 - A[i, j])
                       for j in range(outputs)), sp.Integer(0)) / outputs for i in range(rows)]
+    if name == "mean_squared_error":
+        return [sum(((A[i, j] - y[i][j]) ** 2 for j in range(outputs)), sp.Integer(0)) / outputs
+                for i in range(rows)]
+    if name == "cross_entropy":
+        return [-sum((y[i][j] * sp.log(A[i, j]) for j in range(outputs)), sp.Integer(0)) for i in range(rows)]
     raise KeyError(name)
 
 
@@ -130,11 +165,7 @@ def jacobian(solution, step: Step) -> sp.Matrix:
         losses = sp.Matrix(_loss_expressions(network.loss.name, A, forward.Y))
         return losses.jacobian(_vec(A))
     if step.kind == "activation":
-        Z = forward.Z[k]
-        name = network.layer(k).activation.name
-        diagonal = [_activation_derivative(name, entry("z", k, i + 1, j + 1), Z[i, j])
-                    for i in range(Z.shape[0]) for j in range(Z.shape[1])]
-        return sp.diag(*diagonal)
+        return _activation_jacobian(network.layer(k).activation, forward.Z[k], k)
     layer = network.layer(k)
     A_prev = symbols("x", 0, forward.X.shape) if k == 1 else symbols("a", k - 1, forward.A[k - 1].shape)
     W = symbols("w", k, layer.W.shape)
@@ -159,6 +190,15 @@ def evaluate(matrix: sp.Matrix, values: dict) -> np.ndarray:
     return np.array(matrix.subs(values).evalf(), dtype=float)
 
 
+def _decimal(number: sp.Rational) -> str | None:
+    """`0.01` for 1/100: a rational whose denominator is a power of ten reads better as a decimal."""
+    denominator = int(number.q)
+    if denominator == 1 or 10 ** (len(str(denominator)) - 1) != denominator:
+        return None
+    digits = len(str(denominator)) - 1
+    return f"{float(number):.{digits}f}"
+
+
 class _TextPrinter(StrPrinter):
     """Plain text in the article's notation; `·` for products and `^` for powers."""
 
@@ -179,9 +219,15 @@ class _TextPrinter(StrPrinter):
     def _print_Pow(self, expression, rational=False):
         return super()._print_Pow(expression, rational).replace("**", "^")
 
+    def _print_Rational(self, number):
+        return _decimal(number) or super()._print_Rational(number)
+
 
 class _LatexPrinter(LatexPrinter):
     """LaTeX in the article's notation."""
+
+    def _print_Rational(self, number):
+        return _decimal(number) or super()._print_Rational(number)
 
     def _print_Symbol(self, symbol, style="plain"):
         return EntryName.parse(symbol.name).latex()
@@ -215,6 +261,10 @@ class _MathMLPrinter(MathMLPresentationPrinter):
     def _bracketed(self, opening: str, number: int, closing: str):
         return self._element("mrow", self._element("mo", text=opening), self._element("mn", text=str(number)),
                              self._element("mo", text=closing))
+
+    def _print_Rational(self, number):
+        decimal = _decimal(number)
+        return self._element("mn", text=decimal) if decimal else super()._print_Rational(number)
 
     def _print_sigma(self, expression):
         return self._element("mrow", self._element("mi", text="σ"), self._element("mo", text="("),

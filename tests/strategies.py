@@ -16,6 +16,10 @@ def targets_for(loss_name: str, rng: np.random.Generator, shape: tuple[int, int]
     """Targets that suit the loss: probabilities for cross-entropies, any values for regression."""
     if loss_name == "binary_cross_entropy":
         return rng.uniform(0, 1, size=shape).round(1)
+    if loss_name == "cross_entropy":
+        return np.eye(shape[1])[rng.integers(0, shape[1], size=shape[0])]
+    if loss_name == "mean_squared_error":
+        return rng.normal(0, 1, size=shape)
     raise KeyError(loss_name)
 
 

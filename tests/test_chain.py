@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 
 from jacobian_bp import solve
-from jacobian_bp.network import Network
+from jacobian_bp.network import Network, jacobian_shapes
 from tests.strategies import walkthroughs
 
 STEP = 1e-6
@@ -59,3 +59,22 @@ def test_update_is_one_sgd_step(walkthrough):
         for name in ("W", "b"):
             np.testing.assert_allclose(q[f"{name}{k}_updated"],
                                        q[f"{name}{k}"] - walkthrough.learning_rate * q[f"dJ/d{name}{k}"])
+
+
+@given(walkthrough=walkthroughs())
+@settings(max_examples=40, deadline=None)
+def test_fused_output_gradient_equals_the_chain(walkthrough):
+    solution = solve(walkthrough)
+    for step in solution.steps:
+        if step.fused is not None:
+            np.testing.assert_allclose(step.fused, step.result, rtol=1e-9, atol=1e-12)
+
+
+@given(walkthrough=walkthroughs())
+@settings(max_examples=40, deadline=None)
+def test_predicted_jacobian_shapes_are_the_built_ones(walkthrough):
+    solution = solve(walkthrough)
+    widths = [walkthrough.X.shape[1]] + [layer.units for layer in walkthrough.network.layers]
+    predicted = jacobian_shapes(widths, walkthrough.X.shape[0])
+    built = {step.jacobian_name: step.jacobian.shape for step in solution.steps}
+    assert predicted == built

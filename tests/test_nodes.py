@@ -121,3 +121,43 @@ def test_binary_cross_entropy_clamps_its_logs_like_pytorch():
     L = loss.forward(np.array([[0.0], [1.0]]), np.array([[1.0], [0.0]]))
     np.testing.assert_array_equal(L, [[100.0], [100.0]])
     assert np.isfinite(loss.jacobian(np.array([[0.0]]), np.array([[1.0]]))).all()
+
+
+def test_softmax_jacobian_has_full_blocks_with_the_right_off_diagonal_entries():
+    softmax = ACTIVATIONS["softmax"]()
+    Z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    A = softmax.forward(Z)
+    jacobian = softmax.jacobian(Z, A)
+    s = A[0]
+    np.testing.assert_allclose(jacobian[:3, :3], np.diag(s) - np.outer(s, s))
+    assert jacobian[0, 1] == pytest.approx(-s[0] * s[1]) and jacobian[0, 1] != 0
+    np.testing.assert_array_equal(jacobian[:3, 3:], 0)  # samples stay apart
+    np.testing.assert_allclose(jacobian[3:, 3:], np.diag([1 / 3] * 3) - 1 / 9)
+
+
+def test_softmax_is_stable_for_huge_inputs():
+    softmax = ACTIVATIONS["softmax"]()
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        A = softmax.forward(np.array([[1e4, 0.0, -1e4]]))
+    np.testing.assert_allclose(A, [[1.0, 0.0, 0.0]])
+
+
+def test_leaky_relu_derivative_at_zero_is_its_slope_as_in_pytorch():
+    leaky = ACTIVATIONS["leaky_relu"](negative_slope=0.2)
+    Z = np.array([[0.0, 2.0, -2.0]])
+    np.testing.assert_allclose(np.diag(leaky.jacobian(Z, leaky.forward(Z))), [0.2, 1.0, 0.2])
+    assert leaky.derivative_at_kink() == (0.2, 1.0)
+
+
+@pytest.mark.parametrize("name", sorted(name for name, loss in LOSSES.items() if loss.fuses_with))
+@given(shape=shapes, seed=seeds)
+@settings(max_examples=30, deadline=None)
+def test_fused_loss_and_activation_equal_the_product_of_their_jacobians(name, shape, seed):
+    rng = np.random.default_rng(seed)
+    loss = LOSSES[name]()
+    activation = ACTIVATIONS[loss.fuses_with]()
+    Z = rng.normal(0, 2, size=shape)
+    A = activation.forward(Z)
+    Y = np.eye(shape[1])[rng.integers(0, shape[1], size=shape[0])]
+    chained = vec(np.ones((shape[0], 1))) @ loss.jacobian(A, Y) @ activation.jacobian(Z, A)
+    np.testing.assert_allclose(devec(chained, shape), loss.fused_derivative(A, Y), atol=1e-9)

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from ..chain import Kink, Step
 from ..numbers import format_number
 
-ACTIVATION_NAMES = {"relu": "ReLU", "sigmoid": "sigmoid"}
-LOSS_NAMES = {"binary_cross_entropy": "binary cross-entropy"}
+ACTIVATION_NAMES = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "sigmoid": "sigmoid", "tanh": "tanh",
+                    "softmax": "softmax", "identity": "identity"}
+LOSS_NAMES = {"binary_cross_entropy": "binary cross-entropy", "mean_squared_error": "mean squared error",
+              "cross_entropy": "cross-entropy"}
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,11 @@ def explanation(step: Step, solution) -> str:
         "loss": f"Each sample's {loss_name(loss)} depends only on that sample's own outputs, so the "
                 "Jacobian has one block per sample and zeros everywhere else.",
         "activation": f"{activation_name(activation)} acts entry by entry: each a depends only on the z "
-                      "at the same position, so the Jacobian is diagonal and holds the derivatives.",
+                      "at the same position, so the Jacobian is diagonal and holds the derivatives."
+                      if activation != "softmax" else
+                      "Softmax mixes the outputs of one sample: every a of a row depends on every z of the same "
+                      "row (through the sum in the denominator), so each sample has a full n × n block "
+                      "diag(s) − s sᵀ, and samples stay apart.",
         "dense_bias": f"b{step.layer} is added to the row of every sample, so the Jacobian stacks one "
                       f"identity per sample, and multiplying by it sums dJ/dZ{step.layer} over the batch.",
         "dense_weights": f"Entry (i, j) of Z{step.layer} uses only row j of W{step.layer}, multiplied by the "
@@ -138,13 +144,25 @@ def devectorize_caption(step: Step) -> str:
     return f"De-vectorized, row by row, to the shape of {step.variable} ({rows} × {columns}):"
 
 
+def _agreement(result, other) -> str:
+    """"gives the same numbers", or by how much it differs (which would be a bug)."""
+    difference = float(abs(result - other).max())
+    if difference <= 1e-12 * max(1.0, float(abs(result).max())):
+        return "gives the same numbers"
+    return f"differs by {difference:.3g}: this is a bug, please report it"
+
+
 def shortcut_caption(step: Step) -> str:
     """The line that confirms the framework shortcut gives the same numbers."""
-    difference = step.shortcut_difference
-    if difference <= 1e-12 * max(1.0, float(abs(step.result).max())):
-        return f"Shortcut {step.gradient} = {step.shortcut_formula} gives the same numbers."
-    return (f"Shortcut {step.gradient} = {step.shortcut_formula} differs by {difference:.3g}: "
-            "this is a bug, please report it.")
+    return f"Shortcut {step.gradient} = {step.shortcut_formula} {_agreement(step.result, step.shortcut)}."
+
+
+def fused_caption(step: Step, solution) -> str:
+    """The line that shows the activation's and the loss's Jacobians collapsing into one simple formula."""
+    network = solution.walkthrough.network
+    pair = f"{activation_name(network.layer(step.layer).activation.name)} and {loss_name(network.loss.name)}"
+    return (f"Together, {pair} collapse: {step.gradient} = {step.fused_formula} "
+            f"{_agreement(step.result, step.fused)} without either Jacobian (which is why frameworks fuse them).")
 
 
 def kink_note(step: Step, kink: Kink, activation: str, decimals: int) -> str:

@@ -106,7 +106,9 @@ def step_blocks(solution, step, options: Options, heading: bool) -> list[Block]:
         Prose(story.devectorize_caption(step)),
         Equation(_name(f"{step.gradient} ="), _matrix(step.result, options)),
         Text(""),
-        Prose("✓ " + story.shortcut_caption(step), OK_STYLE)), result=True))
+        Prose("✓ " + story.shortcut_caption(step), OK_STYLE),
+        *([Prose("✓ " + story.fused_caption(step, solution), OK_STYLE)] if step.fused is not None else [])),
+        result=True))
     return blocks
 
 
