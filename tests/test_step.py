@@ -1,0 +1,300 @@
+"""The classroom step-through: keys in a real pseudo-terminal, commands from a pipe, the terminal restored."""
+
+import io
+import os
+import re
+import subprocess
+import sys
+
+import pexpect
+import pytest
+
+from jacobian_bp import load, solve
+from jacobian_bp.render import story
+from jacobian_bp.render.terminal import keys, step
+from jacobian_bp.render.terminal.pages import Options
+
+ROWS, COLUMNS = 40, 100
+STEPS = 13  # the article: forward, loss, ten backward pages, update
+RIGHT, LEFT, HOME, END = "\x1b[C", "\x1b[D", "\x1b[H", "\x1b[F"
+DOWN, PAGE_UP, PAGE_DOWN = "\x1b[B", "\x1b[5~", "\x1b[6~"
+COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+ESCAPE = "\x1b"
+# dJ/dA3, the second backward page of the article, and the numbers of its result.
+DJ_DA3_STEP, DJ_DA3_RESULT = 4, "0.5501"
+
+
+def spawn(*arguments: str, rows: int = ROWS, colour: bool = False) -> pexpect.spawn:
+    """`walkthrough --step` in a pseudo-terminal of `rows` × 100."""
+    env = {name: value for name, value in os.environ.items() if name != "NO_COLOR"}
+    env.update({"TERM": "xterm"} if colour else {"TERM": "xterm", "NO_COLOR": "1"})
+    return pexpect.spawn(sys.executable, ["-m", "jacobian_bp", "walkthrough", "--step", *arguments], env=env,
+                         dimensions=(rows, COLUMNS), encoding="utf-8", timeout=60)
+
+
+def frame(child: pexpect.spawn, number: int, rows: int = ROWS) -> str:
+    """Everything drawn for the screen of step `number`, from its title line to its legend."""
+    child.expect_exact(f"Step {number}/{STEPS} ")
+    text = child.after
+    child.expect_exact(f"\x1b[{rows};1H\x1b[2K")  # the legend's row is drawn last
+    text += child.before + child.after
+    child.expect(pexpect.TIMEOUT, timeout=0.2)  # the rest of the legend line, written with the frame
+    return text + child.before
+
+
+def press(child: pexpect.spawn, keys_: str, number: int, rows: int = ROWS) -> str:
+    child.send(keys_)
+    return frame(child, number, rows)
+
+
+def quit_with(child: pexpect.spawn, key: str) -> str:
+    child.send(key)
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.before
+
+
+def test_keys_move_between_steps_and_stay_at_the_ends():
+    child = spawn("--no-symbolic")
+    assert "Forward pass" in frame(child, 1)
+    assert "Loss and cost" in press(child, "n", 2)
+    assert "Backward step 1/10 · dJ/dL" in press(child, RIGHT, 3)
+    press(child, "b", 2)
+    press(child, LEFT, 1)
+    assert "Already at the first step" in press(child, "p", 1)
+    press(child, " ", 2)
+    press(child, "\r", 3)
+    assert "Backward step 3/10 · dJ/dZ3" in press(child, "g5\r", 5)
+    press(child, HOME, 1)
+    assert "SGD update" in press(child, END, STEPS)
+    assert "Already at the last step" in press(child, "n", STEPS)
+    press(child, "\x1b[1~", 1)  # the other spelling of Home and End
+    press(child, "\x1b[4~", STEPS)
+    assert "There is no step 99" in press(child, "g99\r", STEPS)
+    output = quit_with(child, "q")
+    assert child.exitstatus == 0
+    assert output.endswith(step.NORMAL_SCREEN), "the alternate screen was not left"
+
+
+def test_a_lone_escape_quits():
+    child = spawn("--no-symbolic")
+    frame(child, 1)
+    quit_with(child, ESCAPE)
+    assert child.exitstatus == 0
+
+
+def test_ctrl_c_exits_130_and_leaves_the_terminal_usable():
+    script = 'trap : INT; "$0" -m jacobian_bp walkthrough --step --no-symbolic; echo "status=$?"; stty -a'
+    child = pexpect.spawn("sh", ["-c", script, sys.executable], env=dict(os.environ, NO_COLOR="1", TERM="xterm"),
+                          dimensions=(ROWS, COLUMNS), encoding="utf-8", timeout=60)
+    frame(child, 1)
+    child.sendintr()
+    child.expect(r"status=(\d+)")
+    assert child.match.group(1) == "130"
+    assert "Traceback" not in child.before and "jacobian-bp: interrupted" in child.before
+    assert step.NORMAL_SCREEN in child.before, "the alternate screen was not left"
+    child.expect(pexpect.EOF)
+    settings = child.before.split()
+    assert "icanon" in settings and "echo" in settings, "the terminal was left without line editing or echo"
+
+
+def test_reveal_hides_the_result_until_r_and_keeps_it_revealed():
+    child = spawn("--reveal", "--no-symbolic")
+    frame(child, 1)
+    hidden = press(child, f"g{DJ_DA3_STEP}\r", DJ_DA3_STEP)
+    assert "result hidden" in hidden and "r reveal" in hidden
+    assert DJ_DA3_RESULT not in hidden and "gives the row" not in hidden
+    shown = press(child, "r", DJ_DA3_STEP)
+    assert DJ_DA3_RESULT in shown and "gives the row" in shown and "result hidden" not in shown
+    assert "result hidden" in press(child, "n", DJ_DA3_STEP + 1)
+    again = press(child, "b", DJ_DA3_STEP)
+    assert DJ_DA3_RESULT in again and "result hidden" not in again
+    quit_with(child, "q")
+
+
+def test_a_tall_step_scrolls_instead_of_being_cut():
+    rows = 20
+    child = spawn("--no-symbolic", rows=rows)
+    first = frame(child, 1, rows)
+    length = int(re.search(r"lines 1-18 of (\d+)", first).group(1))
+    assert "A3 =" not in first
+    assert "lines 2-19 of" in press(child, DOWN, 1, rows)
+    assert "lines 3-20 of" in press(child, "j", 1, rows)
+    assert "lines 2-19 of" in press(child, "k", 1, rows)
+    for _ in range(length // (rows - 3) + 1):
+        bottom = press(child, PAGE_DOWN, 1, rows)
+    assert f"lines {length - 17}-{length} of {length}" in bottom and "A3 =" in bottom
+    assert f"lines {length - 33}-{length - 16} of" in press(child, PAGE_UP, 1, rows)
+    quit_with(child, "q")
+
+
+def test_help_and_unknown_keys():
+    child = spawn("--no-symbolic")
+    frame(child, 1)
+    assert "Keys of the step-through" in press(child, "?", 1)
+    assert "Keys of the step-through" not in press(child, "x", 1)  # any key leaves the help
+    assert "does nothing here" in press(child, "x", 1)
+    quit_with(child, "q")
+
+
+def test_a_resized_terminal_is_drawn_again_at_its_new_size():
+    child = spawn("--no-symbolic")
+    frame(child, 1)
+    child.setwinsize(30, 80)
+    redrawn = frame(child, 1, rows=30)
+    assert "─" * 50 in redrawn and "─" * 80 not in redrawn
+    quit_with(child, "q")
+
+
+def test_colour_unless_no_color():
+    coloured = spawn("--no-symbolic", colour=True)
+    assert COLOUR.search(frame(coloured, 1))
+    quit_with(coloured, "q")
+    plain = spawn("--no-symbolic")
+    assert not COLOUR.search(frame(plain, 1))
+    quit_with(plain, "q")
+
+
+def run_piped(commands: str, *arguments: str) -> subprocess.CompletedProcess:
+    env = {name: value for name, value in os.environ.items() if name != "NO_COLOR"}
+    return subprocess.run([sys.executable, "-m", "jacobian_bp", "walkthrough", "--step", *arguments],
+                           input=commands, capture_output=True, text=True, env=env, timeout=120)
+
+
+def screens(output: str) -> list[str]:
+    """The printed screens, each from its `Step k/N` line on."""
+    return re.split(r"(?m)^(?=Step \d+/\d+ )", output)[1:]
+
+
+def titles(output: str) -> list[str]:
+    return re.findall(r"(?m)^Step (\d+/\d+ · .*?) ─", output)
+
+
+def test_piped_commands_reach_the_expected_step():
+    result = run_piped("n\nn\ng 7\nb\n", "--no-symbolic")
+    assert result.returncode == 0, result.stderr
+    assert [title.split(" ")[0] for title in titles(result.stdout)] == ["1/13", "2/13", "3/13", "7/13", "6/13"]
+    assert ESCAPE not in result.stdout
+
+
+def test_empty_stdin_shows_the_first_step_and_exits_0():
+    result = run_piped("", "--no-symbolic")
+    assert result.returncode == 0 and result.stderr == ""
+    assert titles(result.stdout) == ["1/13 · Forward pass"]
+
+
+def test_quit_stops_reading_and_unknown_commands_are_reported():
+    result = run_piped("hello\nn\nq\nn\n", "--no-symbolic")
+    assert result.returncode == 0
+    assert "Unknown command 'hello'" in result.stdout
+    assert len(titles(result.stdout)) == 2
+
+
+def test_the_article_steps_are_forward_loss_ten_backward_and_update_in_order():
+    result = run_piped("n\n" * STEPS, "--no-symbolic")
+    expected = ["1/13 · Forward pass", "2/13 · Loss and cost"] + [
+        f"{k + 2}/13 · Backward step {k}/10 · {gradients}" for k, gradients in enumerate(
+            ["dJ/dL", "dJ/dA3", "dJ/dZ3", "dJ/db3 and dJ/dW3", "dJ/dA2", "dJ/dZ2", "dJ/db2 and dJ/dW2",
+             "dJ/dA1", "dJ/dZ1", "dJ/db1 and dJ/dW1"], start=1)] + ["13/13 · SGD update"]
+    assert titles(result.stdout) == expected
+    assert result.stdout.rstrip().endswith("Already at the last step.")
+
+
+def test_piped_reveal_shows_each_result_once_asked_and_keeps_it():
+    result = run_piped(f"g {DJ_DA3_STEP}\nr\nr\nn\nb\n", "--reveal", "--no-symbolic")
+    hidden, shown, following, back = screens(result.stdout)[1:]
+    assert "result hidden" in hidden and DJ_DA3_RESULT not in hidden
+    assert DJ_DA3_RESULT in shown and "result hidden" not in shown
+    assert "already shown" in shown
+    assert "result hidden" in following
+    assert DJ_DA3_RESULT in back and "result hidden" not in back
+
+
+def test_nothing_to_reveal():
+    assert "Nothing is hidden on this step" in run_piped("r\n", "--reveal").stdout
+    assert "start with --reveal" in run_piped("r\n", "--no-symbolic").stdout
+
+
+def test_decimals_and_symbolic_options_are_respected():
+    symbolic = screens(run_piped(f"g {DJ_DA3_STEP}\n", "--decimals", "6").stdout)[1]
+    assert "0.550129" in symbolic and "a[3]₁₁⁽¹⁾" in symbolic
+    numeric = screens(run_piped(f"g {DJ_DA3_STEP}\n", "--no-symbolic").stdout)[1]
+    assert "0.5501 " in numeric and "a[3]" not in numeric
+
+
+def test_any_walkthrough_file_works(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text('title = "tiny"\nloss = "binary_cross_entropy"\n[data]\nX = [[1.0]]\nY = [[1.0]]\n'
+                    '[[layers]]\nunits = 1\nactivation = "sigmoid"\n', encoding="utf-8")
+    result = run_piped("last\n", str(path), "--no-symbolic")
+    pages = story.pages(solve(load(str(path))))
+    assert result.returncode == 0, result.stderr
+    assert titles(result.stdout)[-1] == f"{len(pages)}/{len(pages)} · SGD update"
+
+
+class FakeTerminal(io.StringIO):
+    """Typed lines on a console without termios (as on Windows)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_without_termios_it_reads_lines_with_a_prompt(monkeypatch, capsys):
+    monkeypatch.setattr(keys, "termios", None)
+    monkeypatch.setattr(sys, "stdin", FakeTerminal("n\nq\n"))
+    solution = solve(load("article"))
+    assert step.run(solution, Options(symbolic=False), reveal=False, width=80) == 0
+    output = capsys.readouterr().out
+    assert "> " in output
+    assert titles(output.replace("> ", "\n")) == ["1/13 · Forward pass", "2/13 · Loss and cost"]
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("n", step.Command(step.NEXT)), ("", step.Command(step.NEXT)), ("next", step.Command(step.NEXT)),
+    ("b", step.Command(step.BACK)), ("p", step.Command(step.BACK)), ("g 5", step.Command(step.JUMP, 5)),
+    ("g12", step.Command(step.JUMP, 12)), ("first", step.Command(step.FIRST)), ("LAST", step.Command(step.LAST)),
+    ("r", step.Command(step.REVEAL)), ("?", step.Command(step.HELP)), ("q", step.Command(step.QUIT)),
+    ("g", None), ("g x", None), ("go 5", None), ("next please", None)])
+def test_parse_line(line, expected):
+    assert step.parse_line(line) == expected
+
+
+def test_presentation_stays_at_the_ends_and_remembers_reveals():
+    presentation = step.Presentation(total=3, hiding=True)
+    assert presentation.apply(step.Command(step.BACK)) == "Already at the first step."
+    assert presentation.apply(step.Command(step.JUMP, 7)).startswith("There is no step 7")
+    assert presentation.index == 2
+    assert not presentation.shows_results()
+    assert presentation.apply(step.Command(step.REVEAL)) is None and presentation.shows_results()
+    presentation.apply(step.Command(step.FIRST))
+    assert not presentation.shows_results() and presentation.shows_results(2)
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("\x1b[A", keys.UP), ("\x1b[B", keys.DOWN), ("\x1b[C", keys.RIGHT), ("\x1b[D", keys.LEFT),
+    ("\x1bOC", keys.RIGHT), ("\x1b[1;5C", keys.RIGHT), ("\x1b[H", keys.HOME), ("\x1b[1~", keys.HOME),
+    ("\x1b[7~", keys.HOME), ("\x1bOH", keys.HOME), ("\x1b[F", keys.END), ("\x1b[4~", keys.END),
+    ("\x1b[8~", keys.END), ("\x1b[5~", keys.PAGE_UP), ("\x1b[6~", keys.PAGE_DOWN), ("\x1b", keys.ESCAPE),
+    ("\r", keys.ENTER), ("\n", keys.ENTER), ("\x7f", keys.BACKSPACE), ("n", "n"), (" ", " "), ("é", "é"),
+    ("\x1b[15~n", "n")])  # a function key we have no use for is skipped
+def test_read_key(typed, expected):
+    reader, writer = os.pipe()
+    try:
+        os.write(writer, typed.encode("utf-8"))
+        assert keys.read_key(reader, timeout=5) == expected
+    finally:
+        os.close(reader)
+        os.close(writer)
+
+
+def test_read_key_times_out_ends_and_interrupts():
+    reader, writer = os.pipe()
+    try:
+        assert keys.read_key(reader, timeout=0) is None
+        os.write(writer, b"\x03")
+        with pytest.raises(KeyboardInterrupt):
+            keys.read_key(reader, timeout=5)
+        os.close(writer)
+        assert keys.read_key(reader, timeout=5) == ""
+    finally:
+        os.close(reader)
