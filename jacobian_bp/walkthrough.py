@@ -249,15 +249,15 @@ class _Reader:
                 "or raise the limit with --max-jacobian-mb")
 
     def check_targets(self, network: Network, Y: np.ndarray):
-        """Targets must suit the loss; each loss states its own rule."""
-        problem = network.loss.check_targets(Y)
-        if problem:
-            self.fail("data.Y", problem)
+        """The output layer and the targets must suit the loss; each loss states its own rules."""
         output_activation = network.layers[-1].activation.name
         allowed = network.loss.output_activations
         if allowed and output_activation not in allowed:
             self.fail(f"layers[{len(network.layers) - 1}].activation",
                       f"{network.loss.name} needs outputs from {' or '.join(allowed)}, found {output_activation}")
+        problem = network.loss.check_targets(Y)
+        if problem:
+            self.fail("data.Y", problem)
 
     def reject_unknown(self, table: dict, allowed: tuple[str, ...], prefix: str):
         for key in table:

@@ -197,3 +197,10 @@ def loss_formula(solution) -> str:
 def update_formula(update, decimals: int) -> str:
     rate = format_number(update.learning_rate, max(decimals, 6))
     return f"{update.name} = {update.parameter} − {rate} · dJ/d{update.parameter}"
+
+
+def initialization_note(walkthrough) -> str:
+    """Which parameters were drawn from the seed, and how, so that a class can reproduce them."""
+    return (f"{', '.join(walkthrough.initialized)} drawn from seed {walkthrough.seed}: uniform in ±1/√inputs, "
+            "the default of torch.nn.Linear, from numpy's generator (so not PyTorch's numbers). The same seed "
+            "always gives the same values; they are shown below, and at full precision with --format json.")

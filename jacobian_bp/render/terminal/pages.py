@@ -149,9 +149,7 @@ def introduction(solution) -> list:
     if walkthrough.description.strip():
         parts.append(Prose(" ".join(walkthrough.description.split())))
     if walkthrough.initialized:
-        parts.append(Prose(f"{', '.join(walkthrough.initialized)} initialized from seed {walkthrough.seed} "
-                           "(uniform in ±1/√inputs, as torch.nn.Linear does); the values are shown below.",
-                           NOTE_STYLE))
+        parts.append(Prose(story.initialization_note(walkthrough), NOTE_STYLE))
     return parts
 
 
