@@ -258,10 +258,11 @@ def _list(arguments) -> int:
 
 
 def _worksheet(arguments) -> int:
-    from .worksheet import render
+    from .worksheet import render, source_for
 
     solution = solve(load(arguments.source, arguments.max_jacobian_mb))
-    _write(render(solution, arguments.only, source=arguments.source), arguments.output)
+    source = source_for(arguments.source, arguments.output)
+    _write(render(solution, arguments.only, source=source), arguments.output)
     return 0
 
 

@@ -1,0 +1,142 @@
+"""The `check` report in the terminal: every quantity as a matrix with each entry marked.
+
+✓ correct, ↪ carried forward (right from the student's own earlier values), ✗ wrong with the
+expected value beside it, ○ unanswered; then the diagnosis of a wrong answer and a summary line.
+Marks are spelt in ASCII on terminals that cannot show Unicode.
+"""
+
+import itertools
+import re
+
+import numpy as np
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.text import Text
+
+from ...check import VERDICTS, Graded, Report
+from ...numbers import format_number
+from ...slips import within
+from .widgets import NAME_STYLE, NOTE_STYLE, OK_STYLE, ZERO_STYLE, Equation, Heading, MatrixView, Prose
+
+MARKS = {"correct": "✓", "carried forward": "↪", "wrong": "✗", "unanswered": "○"}
+ASCII_MARKS = {"correct": "OK", "carried forward": "CF", "wrong": "X", "unanswered": "-"}
+STYLES = {"correct": OK_STYLE, "carried forward": "cyan", "wrong": "bold red", "unanswered": ZERO_STYLE}
+PARTS = {"given": "Givens", "forward": "Forward pass, loss and cost", "jacobians": "Backward pass",
+         "gradients": "Backward pass", "update": "SGD update"}
+
+
+def render(report: Report, console: Console) -> None:
+    """Print the report: a heading per part of the calculation, every answered quantity, the summary."""
+    console.print(Prose(f"Checking {report.path} against the walkthrough {report.walkthrough} "
+                        f"({report.title}), to {report.decimals} decimals.", "bold"))
+    console.print(_Legend(report.decimals))
+    for part, quantities in itertools.groupby(report.quantities, key=lambda graded: PARTS[graded.group]):
+        console.print()
+        console.print(Heading(part))
+        for graded in quantities:
+            console.print()
+            console.print(QuantityView(graded, report.decimals))
+    console.print()
+    console.print(_Summary(report))
+
+
+def _marks(ascii_only: bool) -> dict[str, str]:
+    return ASCII_MARKS if ascii_only else MARKS
+
+
+def _counts(counts: dict[str, int], marks: dict[str, str]) -> str:
+    return ", ".join(f"{marks[verdict]} {counts[verdict]} {verdict}" for verdict in VERDICTS)
+
+
+class _Legend:
+    """What the marks mean."""
+
+    def __init__(self, decimals: int):
+        self.decimals = decimals
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        marks = _marks(options.ascii_only)
+        bound = format_number(10.0**-self.decimals, self.decimals)
+        yield Prose(f"{marks['correct']} correct (within {bound}), {marks['carried forward']} carried forward "
+                    f"(right from your own earlier values), {marks['wrong']} wrong (expected value in "
+                    f"parentheses), {marks['unanswered']} unanswered.", ZERO_STYLE)
+
+
+class _Summary:
+    """The closing line: how many quantities, and how many entries, got each verdict."""
+
+    def __init__(self, report: Report):
+        self.report = report
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        marks = _marks(options.ascii_only)
+        quantities, entries = self.report.summary, self.report.entry_summary
+        yield Prose(f"Summary: {sum(quantities.values())} quantities: {_counts(quantities, marks)}. "
+                    f"Entries: {_counts(entries, marks)}.", "bold red" if self.report.wrong else "bold green")
+
+
+class MarkedMatrix(MatrixView):
+    """A matrix whose entries carry their verdict marks, each mark in its colour."""
+
+    def lines(self, max_width: int, ascii_only: bool) -> list[Text]:
+        lines = super().lines(max_width, ascii_only)
+        for verdict, mark in _marks(ascii_only).items():
+            pattern = rf"(?<![\w.]){re.escape(mark)}(?![\w.])"
+            for line in lines:
+                line.highlight_regex(pattern, STYLES[verdict])
+        return lines
+
+
+def marked_matrix(graded: Graded, decimals: int) -> MarkedMatrix:
+    """The answer with a mark after every entry, and the expected value after a wrong one.
+
+    Numbers line up on the decimal point, column by column, before the marks are added.
+    """
+    answer, entries = graded.answer, graded.entries
+    unanswered = np.isnan(answer)
+    numbers = [["?" if np.isnan(v) else format_number(float(v), decimals) for v in row] for row in answer]
+    aligned = MatrixView(numbers, unanswered, numeric=True)
+    columns = [aligned._column(numbers, j, list(range(len(numbers)))) for j in range(answer.shape[1])]
+    shape_ok = answer.shape == graded.expected.shape
+
+    def cells(marks: dict[str, str]) -> list[list[str]]:
+        rows = []
+        for i, row in enumerate(entries):
+            cells_of_row = []
+            for j, verdict in enumerate(row):
+                cell = f"{columns[j][i]} {marks[verdict]}"
+                if verdict == "wrong" and shape_ok:
+                    cell += f" ({format_number(float(graded.expected[i, j]), decimals)})"
+                cells_of_row.append(cell)
+            rows.append(cells_of_row)
+        for j in range(answer.shape[1]):
+            width = max(len(row[j]) for row in rows)
+            for row in rows:
+                row[j] = row[j].ljust(width)
+        return rows
+
+    return MarkedMatrix(cells(MARKS), unanswered, numeric=False, ascii_cells=cells(ASCII_MARKS))
+
+
+class QuantityView:
+    """One graded quantity: the marked matrix and its verdict, then what a wrong answer needs said."""
+
+    def __init__(self, graded: Graded, decimals: int):
+        self.graded, self.decimals = graded, decimals
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        graded, decimals = self.graded, self.decimals
+        mark = _marks(options.ascii_only)[graded.verdict]
+        verdict = f"{mark} {graded.verdict}"
+        if graded.verdict == "carried forward":
+            verdict += f": right from your own {' and '.join(graded.sources)}"
+        yield Equation(Text(f"{graded.name} =", NAME_STYLE), marked_matrix(graded, decimals),
+                       Text(verdict, STYLES[graded.verdict]))
+        if graded.verdict != "wrong":
+            return
+        if graded.answer.shape != graded.expected.shape:
+            yield Equation("Expected", MatrixView.of(graded.expected, decimals))
+        if graded.own is not None and not within(graded.own, graded.expected, decimals).all():
+            yield Equation(f"From your own {' and '.join(graded.sources)} it would be",
+                           MatrixView.of(graded.own, decimals))
+        if graded.diagnosis:
+            yield Prose(f"Diagnosis: {graded.diagnosis}.", NOTE_STYLE)

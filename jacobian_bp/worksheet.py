@@ -1,0 +1,146 @@
+"""Blank answer files for students: every quantity to compute, shaped with "?" placeholders.
+
+The quantities come in the order a student computes them, page by page of the walkthrough, each
+with a comment that says what it is and its shape. The givens (X, Y, the weights and biases) are
+not asked: the header lists their values instead. The file format is DESIGN.md's "Answer files".
+"""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .numbers import format_number
+from .render import story
+from .solution import Solution
+from .walkthrough import MAX_DECIMALS, bundled_directory, resolve
+
+GROUPS = ("forward", "jacobians", "gradients", "update")
+PLACEHOLDER = '"?"'
+INLINE_WIDTH = 60
+
+
+def render(solution: Solution, groups: list[str], source: str) -> str:
+    """The TOML text of a blank answer file for `solution`, asking for the quantities of `groups`.
+
+    `source` is how the answer file names its walkthrough: a bundled name, or a path relative to
+    the answer file.
+
+    >>> from jacobian_bp import load, solve
+    >>> text = render(solve(load("article")), ["update"], "article")
+    >>> print("\n".join(text[text.index("[answers]"):].splitlines()[2:5]))
+    # SGD update
+    # b1_updated = b1 − 0.01 · dJ/db1 (1 × 3)
+    "b1_updated" = ["?", "?", "?"]
+    """
+    walkthrough = solution.walkthrough
+    lines = [f"# Answers for the walkthrough \"{walkthrough.title}\".",
+             "# Replace every \"?\" with the value you worked out by hand, rounded to `decimals` places;",
+             "# a string of arithmetic such as \"1/0.9089\" or \"-(0.5 * 0.0828)\" is fine too. Leave \"?\" where",
+             "# you did not get that far, then grade the file with:  jacobian-bp check FILE",
+             "#",
+             f"# Given: {solution.forward.samples} samples, learning rate {walkthrough.learning_rate:g}, "
+             f"{story.loss_name(walkthrough.network.loss.name)}.",
+             *(f"#   {name} = {_values(solution.quantities[name])}" for name in _givens(solution)),
+             "",
+             f"walkthrough = {json.dumps(source, ensure_ascii=False)}",
+             f"decimals = {walkthrough.decimals}",
+             "",
+             "[answers]"]
+    for title, questions in _sections(solution, groups):
+        lines += ["", f"# {title}"]
+        for name, meaning in questions:
+            lines += [f"# {meaning}", f"{json.dumps(name)} = {_placeholders(solution.quantities[name])}"]
+    return "\n".join(lines) + "\n"
+
+
+def source_for(source: str, output: str | None) -> str:
+    """How an answer file written to `output` (standard output when `None`) names the walkthrough `source`.
+
+    A bundled name stays a name; a file becomes a path relative to the folder of the answer file,
+    which is where `check` looks for it.
+    """
+    path = resolve(source)
+    if path.parent == bundled_directory() and source == path.stem:
+        return source
+    folder = Path(output).resolve().parent if output else Path.cwd()
+    return Path(os.path.relpath(path.resolve(), folder)).as_posix()
+
+
+def _givens(solution: Solution) -> list[str]:
+    names = ["X", "Y"]
+    for k in range(1, solution.layer_count + 1):
+        names += [f"W{k}", f"b{k}"]
+    return names
+
+
+def _sections(solution: Solution, groups: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The pages of the walkthrough with the questions each asks, in the order a student computes them."""
+    sections = []
+    for page in story.pages(solution):
+        questions = []
+        if page.kind == "forward" and "forward" in groups:
+            for k, layer in enumerate(solution.walkthrough.network.layers, start=1):
+                previous = "X" if k == 1 else f"A{k - 1}"
+                questions += [(f"Z{k}", f"Z{k} = {previous} · W{k}ᵀ + b{k}, layer {k} before its activation "
+                                        f"({_shape(solution, f'Z{k}')})"),
+                              (f"A{k}", f"A{k} = {story.activation_name(layer.activation.name)}(Z{k}) "
+                                        f"({_shape(solution, f'A{k}')})")]
+        elif page.kind == "loss" and "forward" in groups:
+            network = solution.walkthrough.network
+            questions += [("L", f"L: the {story.loss_name(network.loss.name)} of each sample, "
+                                f"A{len(network.layers)} against Y ({_shape(solution, 'L')})"),
+                          ("J", "J = mean(L), the cost (a number)")]
+        elif page.kind == "backward":
+            for step in page.steps:
+                questions += _backward_questions(solution, step, groups)
+        elif page.kind == "update" and "update" in groups:
+            decimals = max(solution.walkthrough.decimals, 6)
+            questions += [(update.name, f"{story.update_formula(update, decimals)} ({_shape(solution, update.name)})")
+                          for update in solution.updates]
+        if questions:
+            sections.append((page.title, questions))
+    return sections
+
+
+def _backward_questions(solution: Solution, step, groups: list[str]) -> list[tuple[str, str]]:
+    if step.kind == "cost":
+        if "gradients" not in groups and "jacobians" not in groups:
+            return []
+        m = step.result.shape[0]
+        return [(step.gradient, f"dJ/dL: 1/m for each sample, a column ({m} × 1); its form as the first local "
+                                f"Jacobian, the row 1 × {m}, is accepted too")]
+    questions = []
+    if "jacobians" in groups:
+        questions.append((step.jacobian_name, story.jacobian_caption(step).rstrip(".")))
+    if "gradients" in groups:
+        questions.append((step.gradient, f"{story.chain_rule(step)}, de-vectorized to the shape of {step.variable} "
+                                         f"({_shape(solution, step.gradient)})"))
+    return questions
+
+
+def _shape(solution: Solution, name: str) -> str:
+    value = solution.quantities[name]
+    if np.ndim(value) == 0 or np.shape(value) == (1, 1):
+        return "a number"
+    rows, columns = np.shape(value)
+    return f"{rows} × {columns}"
+
+
+def _placeholders(value) -> str:
+    """`"?"` for a number, a flat list for a row, else a list of rows (one per line when long)."""
+    if np.ndim(value) == 0 or np.shape(value) == (1, 1):
+        return PLACEHOLDER
+    rows, columns = np.shape(value)
+    row = "[" + ", ".join([PLACEHOLDER] * columns) + "]"
+    if rows == 1:
+        return row
+    inline = "[" + ", ".join([row] * rows) + "]"
+    return inline if len(inline) <= INLINE_WIDTH else "[\n" + "".join(f"  {row},\n" for _ in range(rows)) + "]"
+
+
+def _values(value) -> str:
+    """A given matrix at full precision, written as in an answer file: a row flat, else a list of rows."""
+    rows = ["[" + ", ".join(format_number(float(v), MAX_DECIMALS) for v in row) + "]" for row in np.atleast_2d(value)]
+    return rows[0] if len(rows) == 1 else "[" + ", ".join(rows) + "]"
