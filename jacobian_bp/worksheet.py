@@ -29,7 +29,8 @@ def render(solution: Solution, groups: list[str], source: str) -> str:
 
     >>> from jacobian_bp import load, solve
     >>> text = render(solve(load("article")), ["update"], "article")
-    >>> print("\n".join(text[text.index("[answers]"):].splitlines()[2:5]))
+    >>> for line in text[text.index("[answers]"):].splitlines()[2:5]:
+    ...     print(line)
     # SGD update
     # b1_updated = b1 − 0.01 · dJ/db1 (1 × 3)
     "b1_updated" = ["?", "?", "?"]
