@@ -275,7 +275,8 @@ def test_presentation_stays_at_the_ends_and_remembers_reveals():
     ("\x1bOC", keys.RIGHT), ("\x1b[1;5C", keys.RIGHT), ("\x1b[H", keys.HOME), ("\x1b[1~", keys.HOME),
     ("\x1b[7~", keys.HOME), ("\x1bOH", keys.HOME), ("\x1b[F", keys.END), ("\x1b[4~", keys.END),
     ("\x1b[8~", keys.END), ("\x1b[5~", keys.PAGE_UP), ("\x1b[6~", keys.PAGE_DOWN), ("\x1b", keys.ESCAPE),
-    ("\r", keys.ENTER), ("\n", keys.ENTER), ("\x7f", keys.BACKSPACE), ("n", "n"), (" ", " "), ("é", "é"),
+    ("\x1bq", keys.ESCAPE), ("\r", keys.ENTER), ("\n", keys.ENTER), ("\x7f", keys.BACKSPACE),
+    ("n", "n"), (" ", " "), ("é", "é"),
     ("\x1b[15~n", "n")])  # a function key we have no use for is skipped
 def test_read_key(typed, expected):
     reader, writer = os.pipe()

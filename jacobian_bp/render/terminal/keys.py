@@ -54,12 +54,15 @@ def _read_char(fd: int) -> str:
 
 
 def _escape_sequence(fd: int) -> str | None:
-    """The key after an Esc byte: ESCAPE when nothing follows soon, None for sequences we do not use."""
+    """The key after an Esc byte: ESCAPE when no sequence follows, None for sequences we do not use.
+
+    Esc typed quickly before another key (or Alt with a key) counts as Esc; the other key is dropped.
+    """
     if not _ready(fd, ESCAPE_TIMEOUT):
         return ESCAPE
     introducer = _read_char(fd)
     if introducer not in ("[", "O"):
-        return None
+        return ESCAPE
     body = ""
     while _ready(fd, ESCAPE_TIMEOUT):
         char = _read_char(fd)
