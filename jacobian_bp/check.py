@@ -181,12 +181,28 @@ def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB) -> Repor
     reader = _AnswerFile(path)
     source = reader.walkthrough()
     solution = solve(reader.load(source, max_jacobian_mb))
-    graph = derivations(solution)
     decimals = reader.decimals(solution.walkthrough.decimals)
-    answers = reader.answers(graph, solution)
-    grader = _Grader(solution, graph, answers, decimals)
     return Report(path=path, walkthrough=source, title=solution.walkthrough.title, decimals=decimals,
-                  quantities=tuple(grader.grade(name) for name in graph if name in answers))
+                  quantities=grade_answers(solution, reader.answers(solution), decimals))
+
+
+def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimals: int) -> tuple[Graded, ...]:
+    """Grade answers given as 2-D arrays (`NaN` where unanswered), in the order a student computes them.
+
+    `dJ/dL` may also be given in its form as the first local Jacobian, the row `1 × m`.
+
+    >>> from jacobian_bp import load, solve
+    >>> solution = solve(load("article"))
+    >>> [(graded.name, graded.verdict) for graded in grade_answers(solution, {
+    ...     "dJ/dZ3": np.array([[0.0456], [-0.1287]]), "dJ/db3": np.array([[-0.0831]])}, 4)]
+    [('dJ/dZ3', 'wrong'), ('dJ/db3', 'carried forward')]
+    """
+    seed = next(step for step in solution.steps if step.kind == "cost")
+    answers = {name: answer.T if name == seed.gradient and answer.shape == seed.jacobian.shape else answer
+               for name, answer in answers.items()}
+    graph = derivations(solution)
+    grader = _Grader(solution, graph, answers, decimals)
+    return tuple(grader.grade(name) for name in graph if name in answers)
 
 
 def report_document(report: Report) -> dict:
@@ -350,23 +366,19 @@ class _AnswerFile:
             self.fail("decimals", f"expected a whole number from 0 to {MAX_DECIMALS}, found {value!r}")
         return value
 
-    def answers(self, graph: dict[str, Derivation], solution: Solution) -> dict[str, np.ndarray]:
+    def answers(self, solution: Solution) -> dict[str, np.ndarray]:
         table = self.document.get("answers")
         if table is None:
             self.fail("[answers]", "missing (a table of quantity = value, e.g. \"dJ/dW3\" = [[-1.0216, -0.9253]])",
                       key="answers")
         if not isinstance(table, dict):
             self.fail("answers", "expected a table [answers] of quantity = value")
-        seed = next(step for step in solution.steps if step.kind == "cost")
         found = {}
         for name, value in table.items():
-            if name not in graph:
-                hint = _suggestion(name, list(graph)) or " (`jacobian-bp worksheet` lists every name)"
+            if name not in solution.quantities:
+                hint = _suggestion(name, list(solution.quantities)) or " (`jacobian-bp worksheet` lists every name)"
                 self.fail("answers", f"unknown quantity {name!r}{hint}", key=name)
-            answer = self.matrix(name, value)
-            if name == seed.gradient and answer.shape == seed.jacobian.shape:
-                answer = answer.T  # dJ/dL is also the first local Jacobian, a 1 × m row
-            found[name] = answer
+            found[name] = self.matrix(name, value)
         return found
 
     def matrix(self, name: str, value) -> np.ndarray:

@@ -1,0 +1,396 @@
+"""Grading hand calculations: verdicts, carried-forward credit, the slip catalogue, bad files, the report."""
+
+import io
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jacobian_bp import load, solve
+from jacobian_bp.check import AnswerFileError, grade, grade_answers, report_document
+from jacobian_bp.cli import main, make_console
+from jacobian_bp.nodes import Dense
+from jacobian_bp.render.terminal import check as terminal
+from jacobian_bp.vec import devec, vec
+from jacobian_bp.walkthrough import resolve
+from tests.golden import AsciiBuffer
+from tests.strategies import walkthroughs
+
+ANSWERS = Path(__file__).parent / "answers"
+ARTICLE = solve(load("article"))
+EXACT = {name: np.atleast_2d(value) for name, value in ARTICLE.quantities.items()}
+
+
+def write_answers(folder: Path, answers: dict, walkthrough: str = "article", decimals: int | None = 4,
+                  name: str = "answers.toml") -> Path:
+    """An answer file with `answers` (arrays, nested lists, numbers or strings) under [answers]."""
+    lines = [f"walkthrough = {json.dumps(walkthrough)}"] + ([f"decimals = {decimals}"] if decimals is not None else [])
+    lines.append("[answers]")
+    for key, value in answers.items():
+        plain = value.tolist() if isinstance(value, np.ndarray) else value
+        lines.append(f"{json.dumps(key)} = {json.dumps(plain)}")
+    path = folder / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def graded(answers: dict, solution=ARTICLE, decimals: int = 4) -> dict:
+    """Grade arrays directly, by name."""
+    arrays = {name: np.atleast_2d(np.asarray(value, dtype=float)) for name, value in answers.items()}
+    return {result.name: result for result in grade_answers(solution, arrays, decimals)}
+
+
+def positions(result, verdict: str) -> list[tuple[int, int]]:
+    return [tuple(int(i) for i in position) for position in np.argwhere(result.entries == verdict)]
+
+
+def run(capsys, *arguments) -> tuple[int, str, str]:
+    status = main(list(arguments))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+# The article's own hand calculation ---------------------------------------------------------------
+
+CARRIED_IN_THE_ARTICLE = {"dJ/dW3": [(0, 1)], "dJ/dW2": [(1, 1)], "dJ/dA1": [(1, 2)]}
+UNANSWERED_IN_THE_FIXTURE = {"Z3", "b2_updated", "W2_updated", "b3_updated", "W3_updated"}
+
+
+def test_article_hand_values_one_slip_three_carried_forward_the_rest_correct():
+    report = grade(ANSWERS / "article_hand.toml")
+    by_name = {result.name: result for result in report.quantities}
+    assert report.wrong
+    wrong = {name: positions(result, "wrong") for name, result in by_name.items() if positions(result, "wrong")}
+    assert wrong == {"b1_updated": [(0, 0)]}
+    diagnosis = by_name["b1_updated"].diagnosis
+    assert "digit slip" in diagnosis and "0.1001" in diagnosis and "1.0001" in diagnosis
+    assert "adjacent digits swapped" in diagnosis
+    carried = {name: positions(result, "carried forward") for name, result in by_name.items()
+               if positions(result, "carried forward")}
+    assert carried == CARRIED_IN_THE_ARTICLE
+    assert {name for name, result in by_name.items() if result.verdict == "unanswered"} == UNANSWERED_IN_THE_FIXTURE
+    for name, result in by_name.items():
+        if name not in CARRIED_IN_THE_ARTICLE and name != "b1_updated" and name not in UNANSWERED_IN_THE_FIXTURE:
+            assert result.verdict == "correct" and result.diagnosis is None, name
+    assert report.summary == {"correct": 30, "carried forward": 3, "wrong": 1, "unanswered": 5}
+
+
+def test_the_article_values_carried_forward_are_wrong_without_their_own_intermediates():
+    """0.3173, -0.9250 and 0.1393 are more than one unit off the exact values: only the article's own
+    rounded intermediates make them right."""
+    results = graded({"dJ/dW3": [[-1.0216, -0.9250]], "dJ/dW2": [[-0.3831, -0.5747, 0], [0.1752, 0.3173, 0]],
+                      "dJ/dA1": [[-0.0096, -0.0014, -0.0041], [-0.0051, -0.0601, 0.1393]]})
+    assert {name: positions(result, "wrong") for name, result in results.items()} == CARRIED_IN_THE_ARTICLE
+
+
+# Verdicts on small hand-made cases ----------------------------------------------------------------
+
+def test_correct_within_one_unit_of_the_last_decimal():
+    exact = EXACT["dJ/db3"][0, 0]
+    assert graded({"dJ/db3": exact + 0.99e-4})["dJ/db3"].verdict == "correct"
+    assert graded({"dJ/db3": exact - 0.99e-4})["dJ/db3"].verdict == "correct"
+    assert graded({"dJ/db3": exact + 1.01e-4})["dJ/db3"].verdict == "wrong"
+    assert graded({"dJ/db3": -0.08}, decimals=2)["dJ/db3"].verdict == "correct"
+    assert graded({"dJ/db3": -0.0821}, decimals=6)["dJ/db3"].verdict == "wrong"
+
+
+def test_carried_forward_through_two_levels_of_the_graph():
+    """A slip in dL/dA3 (1/0.9 for 1/0.9089) carries into dJ/dA3, then dJ/dZ3, then dJ/db3 and dJ/dW3."""
+    results = graded({"dL/dA3": [[1 / 0.9, 0], [0, -1 / 0.7446]],
+                      "dJ/dA3": [[0.5556], [-0.6715]],
+                      "dJ/dZ3": [[0.0460], [-0.1277]],
+                      "dJ/db3": -0.0817,
+                      "dJ/dW3": [[-1.0216, -0.9218]]})
+    assert positions(results["dL/dA3"], "wrong") == [(0, 0)]
+    assert positions(results["dJ/dA3"], "carried forward") == [(0, 0)]
+    assert positions(results["dJ/dZ3"], "carried forward") == [(0, 0)]
+    assert results["dJ/db3"].verdict == "carried forward" and results["dJ/db3"].sources == ("dJ/dZ3",)
+    assert positions(results["dJ/dW3"], "carried forward") == [(0, 1)]
+    assert results["dJ/dW3"].sources == ("dJ/dZ3",)
+
+
+def test_carried_forward_falls_back_to_exact_values_for_parents_not_given():
+    """dJ/dZ3 wrong on its own; dJ/db3 follows from it and the exact dZ3/db3, which was not answered."""
+    results = graded({"dJ/dZ3": [[0.0556], [-0.1277]], "dJ/db3": -0.0721})
+    assert results["dJ/dZ3"].verdict == "wrong"
+    assert results["dJ/db3"].verdict == "carried forward"
+
+
+def test_carried_forward_needs_the_students_own_parents():
+    """The same value as above, without the wrong dJ/dZ3 it follows from, is simply wrong."""
+    results = graded({"dJ/db3": -0.0721})
+    assert results["dJ/db3"].verdict == "wrong" and results["dJ/db3"].own is None
+
+
+def test_a_quantity_takes_its_worst_entry_and_unanswered_entries_count_for_nothing():
+    results = graded({"dJ/db2": [np.nan, 0.0246], "dJ/db1": [np.nan, np.nan, np.nan], "dJ/dW3": [[0.5, np.nan]]})
+    assert results["dJ/db2"].verdict == "correct"
+    assert results["dJ/db2"].entries.tolist() == [["unanswered", "correct"]]
+    assert results["dJ/db1"].verdict == "unanswered"
+    assert results["dJ/dW3"].verdict == "wrong"
+
+
+def test_accepted_forms_bare_number_flat_list_and_the_first_jacobian_as_a_row(tmp_path):
+    path = write_answers(tmp_path, {"J": 0.1952, "dJ/db3": [[-0.0821]], "b1_updated": [1.0001, -1.9994, 0.3],
+                                    "dJ/dL": [0.5, "1/2"], "dJ/db2": ["-0.0639", "0.0246"]})
+    report = grade(path)
+    assert [result.verdict for result in report.quantities] == ["correct"] * 5
+    assert not report.wrong
+
+
+def test_a_wrong_shape_is_a_wrong_answer_that_names_the_expected_shape(tmp_path):
+    results = {result.name: result for result in grade(write_answers(tmp_path, {
+        "dJ/dW2": 0.5, "dJ/dA3": [0.5501, -0.6715], "dJ/db2": [[1, 2, 3]]})).quantities}
+    assert results["dJ/dW2"].verdict == "wrong"
+    assert results["dJ/dW2"].diagnosis.startswith("expected shape 2 × 3, found 1 × 1")
+    assert "transposed" not in results["dJ/dW2"].diagnosis
+    assert results["dJ/dA3"].diagnosis.startswith("expected shape 2 × 1, found 1 × 2 (the transposed shape)")
+    assert results["dJ/db2"].diagnosis == "expected shape 1 × 2, found 1 × 3"
+
+
+# The slip catalogue: one case per slip ------------------------------------------------------------
+
+def _column_major_devec(name: str) -> np.ndarray:
+    step = ARTICLE.step(name)
+    return devec(step.product_row, step.result.shape[::-1]).T
+
+
+def _column_major_vec(name: str) -> np.ndarray:
+    step = ARTICLE.step(name)
+    return devec(vec(EXACT[step.upstream].T) @ step.jacobian, step.result.shape)
+
+
+def _column_major_jacobian(name: str) -> np.ndarray:
+    rows = np.arange(EXACT["Z2"].size).reshape(EXACT["Z2"].shape).T.ravel()
+    return EXACT[name][rows]
+
+
+def _kink_at_one(name: str) -> np.ndarray:
+    kink = ARTICLE.step("dJ/dZ2").kinks[0]
+    value = EXACT[name].copy()
+    if name == "dJ/dZ2":
+        value[kink.position] = kink.other_value
+    else:
+        value[0, 0] = kink.other_derivative
+    return value
+
+
+def _kink_downstream() -> np.ndarray:
+    dZ2 = _kink_at_one("dJ/dZ2")
+    return Dense.shortcut_wrt_weights(dZ2, EXACT["A1"])
+
+
+def _updated_weights() -> np.ndarray:
+    step = ARTICLE.step("dJ/dA2")
+    return devec(vec(EXACT["dJ/dZ3"]) @ Dense.jacobian_wrt_input(EXACT["W3_updated"], 2), step.result.shape)
+
+
+def _updated(parameter: str, learning_rate: float) -> np.ndarray:
+    return EXACT[parameter] - learning_rate * EXACT[f"dJ/d{parameter}"]
+
+
+def _with(name: str, position: tuple[int, int], value: float) -> np.ndarray:
+    changed = EXACT[name].copy()
+    changed[position] = value
+    return changed
+
+
+SLIP_CASES = {
+    "transposed, same shape": ("dJ/dA2", lambda: EXACT["dJ/dA2"].T, "transposed: your answer is the transpose"),
+    "transposed shape": ("dJ/dW2", lambda: EXACT["dJ/dW2"].T, "(the transposed shape); transposed"),
+    "transposed column": ("dJ/dA3", lambda: EXACT["dJ/dA3"].T, "transposed"),
+    "missing 1/m in dJ/dL": ("dJ/dL", lambda: [[1.0], [1.0]], "missing 1/m"),
+    "missing 1/m below": ("dJ/dW3", lambda: EXACT["dJ/dW3"] * 2, "missing 1/m"),
+    "missing 1/m in J": ("J", lambda: EXACT["L"].sum(), "missing 1/m"),
+    "doubled 1/m": ("dJ/dW1", lambda: EXACT["dJ/dW1"] / 2, "1/m taken twice"),
+    "column-major de-vec": ("dJ/dW2", lambda: _column_major_devec("dJ/dW2"), "column-major de-vec"),
+    "column-major vec": ("dJ/dW2", lambda: _column_major_vec("dJ/dW2"), "column-major vec"),
+    "column-major Jacobian": ("dZ2/dW2", lambda: _column_major_jacobian("dZ2/dW2"), "column-major vec"),
+    "flipped sign": ("dJ/dZ3", lambda: -EXACT["dJ/dZ3"], "flipped sign"),
+    "relu'(0) = 1 in the gradient": ("dJ/dZ2", lambda: _kink_at_one("dJ/dZ2"), "ReLU'(0) = 1"),
+    "relu'(0) = 1 in the Jacobian": ("dA2/dZ2", lambda: _kink_at_one("dA2/dZ2"), "ReLU'(0) = 1"),
+    "relu'(0) = 1 carried below": ("dJ/dW2", _kink_downstream, "ReLU'(0) = 1"),
+    "bias not summed": ("dJ/db2", lambda: EXACT["dJ/dZ2"], "not summed over the batch: this is dJ/dZ2 itself"),
+    "bias of one sample": ("dJ/db1", lambda: EXACT["dJ/dZ1"][1:2], "only sample 2's row"),
+    "updated weights in the backward pass": ("dJ/dA2", _updated_weights, "W3_updated in dZ3/dA2"),
+    "update with the wrong sign": ("b1_updated", lambda: _updated("b1", -0.01), "wrong sign"),
+    "update without the learning rate": ("W2_updated", lambda: _updated("W2", 1.0), "without the learning rate"),
+    "digit slip: adjacent digits swapped": ("dJ/dZ3", lambda: _with("dJ/dZ3", (1, 0), -0.1727),
+                                            "-0.1727 looks like -0.1277 with two adjacent digits swapped"),
+    "digit slip: a digit dropped": ("dJ/dA3", lambda: _with("dJ/dA3", (1, 0), -0.615), "a digit dropped"),
+    "digit slip: a digit moved": ("dJ/dW2", lambda: _with("dJ/dW2", (0, 1), -0.7475), "a digit moved"),
+    "digit slip: decimal point moved": ("dJ/dW3", lambda: _with("dJ/dW3", (0, 0), -10.216),
+                                        "the decimal point moved"),
+}
+
+
+@pytest.mark.parametrize("case", SLIP_CASES)
+def test_each_slip_is_named(case):
+    name, wrong_value, fragment = SLIP_CASES[case]
+    result = graded({name: wrong_value()})[name]
+    assert result.verdict == "wrong", case
+    assert result.diagnosis and fragment in result.diagnosis, result.diagnosis
+
+
+def test_kink_slip_for_another_activation():
+    """The catalogue reads the Kink records, so leaky ReLU's kink is recognized too."""
+    solution = solve(load("deep_leaky"))
+    step = next(step for step in solution.steps if step.kinks)
+    kink = step.kinks[0]
+    answer = step.result.copy()
+    answer[kink.position] = kink.other_value
+    result = graded({step.gradient: answer}, solution=solution)[step.gradient]
+    assert result.verdict == "wrong" and "leaky ReLU'(0) = 1" in result.diagnosis
+
+
+def test_an_unknown_mistake_gets_no_diagnosis():
+    result = graded({"dJ/dW2": [[-0.3831, -0.5747, 0], [0.1752, 0.4242, 0]]})["dJ/dW2"]
+    assert result.verdict == "wrong" and result.diagnosis is None
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(walkthroughs(max_depth=3, max_width=3, max_batch=3), st.data())
+def test_a_correct_answer_is_never_diagnosed(walkthrough, data):
+    """Every quantity of a random network, each entry off by less than one unit of the last decimal."""
+    solution = solve(walkthrough)
+    decimals = data.draw(st.integers(2, 6), label="decimals")
+    answers = {}
+    for name, value in solution.quantities.items():
+        value = np.atleast_2d(value)
+        offsets = data.draw(st.lists(st.floats(-0.9, 0.9), min_size=value.size, max_size=value.size), label=name)
+        answers[name] = value + np.reshape(offsets, value.shape) * 10.0**-decimals
+    results = grade_answers(solution, answers, decimals)
+    assert len(results) == len(solution.quantities)
+    for result in results:
+        assert result.verdict == "correct", (result.name, result.entries)
+        assert result.diagnosis is None, (result.name, result.diagnosis)
+
+
+# Bad answer files: exit 2 with one clear line -----------------------------------------------------
+
+BAD_FILES = {
+    "not TOML": ('walkthrough = "article"\n[answers]\ndJ/dW3 = [1, 2]\n', ["answers.toml:3", "not valid TOML",
+                                                                           'needs quotes']),
+    "unknown quantity": ('walkthrough = "article"\n[answers]\n"dJ/dW4" = [1, 2]\n',
+                         ["answers.toml:3", "unknown quantity 'dJ/dW4'", "did you mean 'dJ/dW3'"]),
+    "unknown walkthrough": ('walkthrough = "artcle"\n[answers]\n', ["walkthrough", "did you mean 'article'"]),
+    "hostile string": ('walkthrough = "article"\n[answers]\n"dJ/db3" = "__import__(\'os\')"\n',
+                       ['answers."dJ/db3"', "unexpected '_'"]),
+    "a name in a string": ('walkthrough = "article"\n[answers]\n"dJ/dW3" = ["x", 1]\n',
+                           ['answers."dJ/dW3" entry 1', "unexpected 'x'"]),
+    "ragged rows": ('walkthrough = "article"\n[answers]\n"dJ/dW2" = [[1, 2], [3]]\n', ["different lengths"]),
+    "a boolean": ('walkthrough = "article"\n[answers]\n"J" = true\n', ['answers."J"', "expected a number"]),
+    "an empty list": ('walkthrough = "article"\n[answers]\n"J" = []\n', ["empty list"]),
+    "rows and values mixed": ('walkthrough = "article"\n[answers]\n"dJ/dW2" = [[1, 2], 3]\n', ["mixes rows"]),
+    "three levels of lists": ('walkthrough = "article"\n[answers]\n"dJ/dW2" = [[[1]]]\n', ["found a list"]),
+    "no walkthrough": ('[answers]\n"J" = 1\n', ["walkthrough: missing"]),
+    "no answers": ('walkthrough = "article"\n', ["[answers]: missing"]),
+    "unknown key": ('walkthrough = "article"\nanswer = 1\n[answers]\n', ["answer: unknown key",
+                                                                      "did you mean 'answers'"]),
+    "bad decimals": ('walkthrough = "article"\ndecimals = 40\n[answers]\n', ["decimals: expected a whole number"]),
+    "infinite number": ('walkthrough = "article"\n[answers]\n"J" = inf\n', ["expected a finite number"]),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_a_bad_answer_file_exits_2_with_one_clear_line(case, tmp_path, capsys):
+    text, fragments = BAD_FILES[case]
+    path = tmp_path / "answers.toml"
+    path.write_text(text, encoding="utf-8")
+    status, out, err = run(capsys, "check", str(path))
+    assert status == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+
+
+def test_a_missing_answer_file(tmp_path, capsys):
+    status, _, err = run(capsys, "check", str(tmp_path / "nowhere.toml"))
+    assert status == 2 and "no such file" in err
+
+
+def test_bad_files_raise_answer_file_errors(tmp_path):
+    with pytest.raises(AnswerFileError, match="unknown quantity"):
+        grade(write_answers(tmp_path, {"dJ/dX": 1}))
+
+
+# The command line and the reports -----------------------------------------------------------------
+
+def test_check_exit_codes(tmp_path, capsys):
+    assert run(capsys, "check", str(ANSWERS / "article_hand.toml"))[0] == 1
+    right = write_answers(tmp_path, {"J": 0.1952, "dJ/dW3": [[-1.0216, -0.9253]]})
+    assert run(capsys, "check", str(right))[0] == 0
+    blank = write_answers(tmp_path, {"J": "?"}, name="blank.toml")
+    assert run(capsys, "check", str(blank))[0] == 0
+
+
+def test_json_report_as_in_the_design(capsys):
+    status, out, _ = run(capsys, "check", str(ANSWERS / "article_hand.toml"), "--format", "json")
+    assert status == 1
+    document = json.loads(out)
+    assert list(document) == ["walkthrough", "decimals", "summary", "quantities"]
+    assert document["walkthrough"] == "article" and document["decimals"] == 4
+    assert document["summary"] == {"correct": 30, "carried forward": 3, "wrong": 1, "unanswered": 5}
+    quantities = document["quantities"]
+    assert list(quantities)[:3] == ["Z1", "A1", "Z2"] and list(quantities)[-1] == "W3_updated"
+    dW2 = quantities["dJ/dW2"]
+    assert set(dW2) == {"verdict", "entries", "expected", "diagnosis"}
+    assert dW2["verdict"] == "carried forward" and dW2["diagnosis"] is None
+    assert dW2["entries"] == [["correct"] * 3, ["correct", "carried forward", "correct"]]
+    assert dW2["expected"] == ARTICLE.quantities["dJ/dW2"].tolist()
+    assert quantities["J"]["expected"] == ARTICLE.quantities["J"]
+    assert quantities["b1_updated"]["verdict"] == "wrong" and "digit slip" in quantities["b1_updated"]["diagnosis"]
+    assert quantities["Z3"] == {"verdict": "unanswered", "entries": [["unanswered"], ["unanswered"]],
+                                "expected": ARTICLE.quantities["Z3"].tolist(), "diagnosis": None}
+    assert not re.search(r"-0\.0(?![0-9])", out)  # no negative zeros
+
+
+def test_report_document_matches_the_report():
+    report = grade(ANSWERS / "article_hand.toml")
+    document = report_document(report)
+    assert [name for name in document["quantities"]] == [result.name for result in report.quantities]
+
+
+def test_the_walkthrough_is_found_relative_to_the_answer_file(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "course"
+    folder.mkdir()
+    (folder / "net.toml").write_text(resolve("article").read_text(encoding="utf-8"), encoding="utf-8")
+    path = write_answers(folder, {"dJ/dW3": [[-1.0216, -0.9253]]}, walkthrough="net.toml")
+    monkeypatch.chdir(tmp_path)
+    status, out, _ = run(capsys, "check", str(path.relative_to(tmp_path)), "--format", "json")
+    assert status == 0 and json.loads(out)["walkthrough"] == "net.toml"
+
+
+def _text_report(path: Path, width: int, ascii_only: bool = False) -> str:
+    buffer = AsciiBuffer() if ascii_only else io.StringIO()
+    terminal.render(grade(path), make_console(width, file=buffer))
+    return buffer.getvalue()
+
+
+def test_text_report_marks_every_entry_and_shows_the_expected_value():
+    text = _text_report(ANSWERS / "article_hand.toml", 100)
+    assert "0.1001 ✗ (1.0001)" in text
+    assert "0.3173 ↪" in text and "right from your own dJ/dZ2 and dZ2/dW2" in text
+    assert "-1.0216 ✓" in text and "? ○" in text
+    assert "Diagnosis: row 1, column 1: digit slip: 0.1001 looks like 1.0001 with two adjacent digits swapped" in text
+    assert "Summary: 39 quantities: ✓ 30 correct, ↪ 3 carried forward, ✗ 1 wrong, ○ 5 unanswered" in text
+
+
+def test_text_report_fits_80_columns_and_has_ascii_marks():
+    for ascii_only in (False, True):
+        text = _text_report(ANSWERS / "article_hand.toml", 80, ascii_only)
+        assert max(len(line) for line in text.splitlines()) <= 80
+    ascii_text = _text_report(ANSWERS / "article_hand.toml", 80, ascii_only=True)
+    assert ascii_text.isascii()
+    assert "0.1001 X (1.0001)" in ascii_text and "0.3173 CF" in ascii_text and "-1.0216 OK" in ascii_text
+
+
+def test_text_report_shows_the_expected_matrix_for_a_wrong_shape_and_what_your_own_values_give(tmp_path):
+    path = write_answers(tmp_path, {"dJ/dZ3": [[0.0556], [-0.1277]], "dJ/db3": 0.5, "dJ/dW2": EXACT["dJ/dW2"].T})
+    text = _text_report(path, 100)
+    assert "Expected" in text and "expected shape 2 × 3, found 3 × 2 (the transposed shape)" in text
+    assert "From your own dJ/dZ3 it would be" in text
