@@ -1,0 +1,601 @@
+"""What the exported documents show, and how their formulas are written; shared by Markdown, LaTeX and HTML.
+
+`sections` lays the walkthrough out as headings and form-independent blocks, in the order and with
+the sentences of `story`, so that every export tells the same story as the terminal. Our formulas are
+Unicode text (`dJ/dZ2 = dJ/dA2 ⊙ relu'(Z2)`); `latex` and `mathml` write them in the article's notation
+(`\\frac{\\partial J}{\\partial Z^{[2]}}`), and `pieces` finds the formulas inside a sentence.
+"""
+
+import html
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..numbers import format_number
+from . import story
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """A numeric matrix shown at `decimals`."""
+
+    values: np.ndarray
+    decimals: int
+
+    def rows(self) -> list[list[tuple[str, bool]]]:
+        """Each entry as (text, is an exact zero); exact zeros are drawn dimmed."""
+        return [[(format_number(float(value), self.decimals), value == 0) for value in row]
+                for row in np.atleast_2d(self.values)]
+
+
+@dataclass(frozen=True)
+class Symbols:
+    """A symbolic Jacobian (a sympy matrix); each renderer prints its entries with `symbolic`."""
+
+    matrix: object
+
+    def rows(self) -> list[list[tuple[object, bool]]]:
+        """Each entry as (sympy expression, is zero)."""
+        return [[(entry, entry == 0) for entry in self.matrix.row(i)] for i in range(self.matrix.rows)]
+
+
+class Gap:
+    """Space between two equations that share a line, like the article's `\\quad`."""
+
+
+GAP = Gap()
+
+
+@dataclass(frozen=True)
+class Equation:
+    """Display math: each line reads its parts left to right (formula texts, `Numbers`, `Symbols`, `GAP`)."""
+
+    lines: tuple[tuple, ...]
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Jacobian:
+    """A step's local Jacobian: its equation, and the block structure its sparsity picture shows.
+
+    Rows come in groups of `row_group` (one group per row of the function), columns in groups of
+    `column_group` (one group per row of the variable).
+    """
+
+    equation: Equation
+    values: np.ndarray
+    name: str
+    function: str
+    variable: str
+    row_group: int
+    column_group: int
+
+
+@dataclass(frozen=True)
+class Prose:
+    """A sentence of ours; `tone` is plain, note (a warning) or check (the shortcut agrees)."""
+
+    text: str
+    tone: str = "plain"
+
+
+@dataclass(frozen=True)
+class Breadcrumb:
+    """Where the page or step is in the computational graph (see `story.breadcrumb`)."""
+
+    main: tuple[story.Crumb, ...]
+    side: tuple[story.Crumb, ...]
+
+
+@dataclass(frozen=True)
+class Subheading:
+    """The heading of one step on a page that holds two (the bias and the weights of a layer)."""
+
+    text: str
+    anchor: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """One page of `story.pages`: its heading, a link target and its blocks."""
+
+    kind: str
+    title: str
+    anchor: str
+    blocks: tuple
+
+
+@dataclass(frozen=True)
+class Introduction:
+    """What comes before the first section: the title, a one-line summary, the description, a note."""
+
+    title: str
+    summary: str
+    description: str
+    note: str
+
+
+def introduction(solution) -> Introduction:
+    """The walkthrough's title, its network in one line, its description and how missing weights were set."""
+    walkthrough = solution.walkthrough
+    network = walkthrough.network
+    shape = " → ".join([str(walkthrough.X.shape[1])] + [
+        f"{layer.units} ({story.activation_name(layer.activation.name)})" for layer in network.layers])
+    summary = (f"{solution.forward.samples} samples · layers {shape} · {story.loss_name(network.loss.name)} · "
+               f"learning rate {format_number(walkthrough.learning_rate, 12)}")
+    note = ""
+    if walkthrough.initialized:
+        note = (f"{', '.join(walkthrough.initialized)} initialized from seed {walkthrough.seed} "
+                "(uniform in ±1/√inputs, as torch.nn.Linear does); the values are shown below.")
+    return Introduction(walkthrough.title, summary, " ".join(walkthrough.description.split()), note)
+
+
+def anchor(text: str) -> str:
+    """A link target made of the text's letters and digits: `dJ/dW3` → `dj-dw3`.
+
+    >>> anchor("Backward step 4/10 · dJ/db3 and dJ/dW3")
+    'backward-step-4-10-dj-db3-and-dj-dw3'
+    """
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def sections(solution, decimals: int, symbolic: bool) -> list[Section]:
+    """Every page of the walkthrough as a section of blocks, in the order of `story.pages`."""
+    result = []
+    for page in story.pages(solution):
+        if page.kind == "forward":
+            blocks = [_breadcrumb(solution, page), *_forward_blocks(solution, decimals)]
+        elif page.kind == "loss":
+            blocks = [_breadcrumb(solution, page), *_loss_blocks(solution, decimals)]
+        elif page.kind == "update":
+            blocks = [_breadcrumb(solution, page), *_update_blocks(solution, decimals)]
+        else:
+            blocks = [block for step in page.steps
+                      for block in _step_blocks(solution, page, step, decimals, symbolic, len(page.steps) > 1)]
+        result.append(Section(page.kind, page.title, anchor(page.title), tuple(blocks)))
+    return result
+
+
+def _breadcrumb(solution, page, step=None) -> Breadcrumb:
+    main, side = story.breadcrumb(solution, page, step)
+    return Breadcrumb(tuple(main), tuple(side))
+
+
+def _forward_blocks(solution, decimals: int) -> list:
+    forward = solution.forward
+    blocks = [Equation((("X =", Numbers(forward.X, decimals), GAP, "Y =", Numbers(forward.Y, decimals)),))]
+    for k, layer in enumerate(solution.walkthrough.network.layers, start=1):
+        blocks += [
+            Prose(story.layer_formula(k, layer.activation.name)),
+            Equation(((f"W{k} =", Numbers(layer.W, decimals), GAP, f"b{k} =", Numbers(layer.b, decimals)),)),
+            Equation(((f"Z{k} =", Numbers(forward.Z[k], decimals), GAP, f"A{k} =", Numbers(forward.A[k], decimals)),)),
+        ]
+    return blocks
+
+
+def _loss_blocks(solution, decimals: int) -> list:
+    forward = solution.forward
+    return [Prose(story.loss_formula(solution)),
+            Equation((("L =", Numbers(forward.L, decimals)),)),
+            Equation(((f"J = mean(L) = {format_number(forward.J, decimals)}",),))]
+
+
+def _update_blocks(solution, decimals: int) -> list:
+    blocks = []
+    for update in solution.updates:
+        blocks += [
+            Equation(((story.update_formula(update, decimals),),)),
+            Equation(((f"{update.parameter} =", Numbers(update.old, decimals), GAP,
+                       f"dJ/d{update.parameter} =", Numbers(update.gradient, decimals)),)),
+            Equation(((f"{update.name} =", Numbers(update.new, decimals)),)),
+        ]
+    return blocks
+
+
+def _step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bool) -> list:
+    """One backward step: where it is, the chain rule, the Jacobian, the product, the result, the check."""
+    blocks = [Subheading(step.gradient, anchor(step.gradient))] if heading else []
+    upstream = "dJ/dJ" if step.kind == "cost" else f"vec({step.upstream})"
+    blocks += [
+        _breadcrumb(solution, page, step),
+        Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label="Chain rule:"),
+        Prose(story.explanation(step, solution)),
+        Prose(story.jacobian_caption(step)),
+        _jacobian(solution, step, decimals, symbolic),
+    ]
+    activation = solution.walkthrough.network.layer(step.layer).activation.name
+    blocks += [Prose(story.kink_note(step, kink, activation, decimals), "note") for kink in step.kinks]
+    blocks += [
+        Equation(((f"{upstream} =", Numbers(step.upstream_row, decimals)),), label="Upstream row:"),
+        Equation(((f"{upstream} · {step.jacobian_name} =", Numbers(step.product_row, decimals)),),
+                 label=f"Upstream row times {step.jacobian_name}:"),
+        Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),), label=story.devectorize_caption(step)),
+        Prose(story.shortcut_caption(step), "check"),
+    ]
+    return blocks
+
+
+def _jacobian(solution, step, decimals: int, symbolic: bool) -> Jacobian:
+    numeric = Numbers(step.jacobian, decimals)
+    if symbolic:
+        from .. import symbolic as sym
+
+        line = (f"{step.jacobian_name} =", Symbols(sym.jacobian(solution, step)), "=", numeric)
+    else:
+        line = (f"{step.jacobian_name} =", numeric)
+    function, variable = story.variable_of(step.jacobian_name)
+    function_columns = np.atleast_2d(solution.quantities[function]).shape[1]
+    return Jacobian(Equation((line,)), step.jacobian, step.jacobian_name, function, variable,
+                    row_group=function_columns, column_group=step.result.shape[1])
+
+
+# Formulas: our Unicode text, read as tokens, written as LaTeX or MathML.
+
+_NAME = r"(?:[XYLJ]|[ZAW]\d+|b\d+)"
+_NOT_AFTER_NAME = r"(?![A-Za-z0-9_'])"
+_TOKEN = re.compile(rf"""
+    (?P<partial>∂vec\((?P<partial_function>{_NAME})\)/∂vec\((?P<partial_variable>{_NAME})\))
+  | (?P<derivative>d(?P<function>{_NAME})/d(?P<variable>{_NAME})){_NOT_AFTER_NAME}
+  | (?P<name>(?P<base>{_NAME})(?P<updated>_updated)?){_NOT_AFTER_NAME}(?P<power>[ᵀ²]?)
+  | (?P<call>[A-Za-zσ]+'?)(?=\()
+  | (?P<number>\d+(?:\.\d+)?(?:e[-+]?\d+)?)
+  | (?P<word>[A-Za-z][A-Za-z'-]*)
+  | (?P<space>\s+)
+  | (?P<symbol>.)
+""", re.VERBOSE)
+
+_OPERATORS = set("=·⊙−+/×÷ᵀ²±√→⇠≈≤≥")
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str
+    text: str
+    match: re.Match
+
+
+_KINDS = ("partial", "derivative", "name", "call", "number", "word", "space", "symbol")
+
+
+def _tokens(text: str) -> list[_Token]:
+    return [_Token(next(kind for kind in _KINDS if match.group(kind) is not None), match.group(), match)
+            for match in _TOKEN.finditer(text)]
+
+
+def _is_identifier(token: _Token) -> bool:
+    """A single letter such as `m` or `i` reads as a variable, not as a word."""
+    return token.kind == "word" and len(token.text) == 1
+
+
+def _formula_tokens(formula: str) -> list[_Token]:
+    """The tokens of a formula, with words and the single spaces between them joined into phrases."""
+    tokens: list[_Token] = []
+    for token in _tokens(formula):
+        phrase = tokens[-2:] if len(tokens) >= 2 else []
+        if (token.kind == "word" and not _is_identifier(token) and len(phrase) == 2 and phrase[1].text == " "
+                and phrase[0].kind == "word" and not _is_identifier(phrase[0])):
+            tokens[-2:] = [_Token("word", f"{phrase[0].text} {token.text}", phrase[0].match)]
+        else:
+            tokens.append(token)
+    return tokens
+
+
+def _next_to_words(tokens: list[_Token], i: int) -> bool:
+    """Whether a space sits beside a word, where it must stay visible inside math."""
+    neighbours = [tokens[j] for j in (i - 1, i + 1) if 0 <= j < len(tokens)]
+    return any(t.kind == "word" and not _is_identifier(t) for t in neighbours)
+
+
+def _balanced(tokens: list[_Token]) -> bool:
+    depth = 0
+    for token in tokens:
+        depth += {"(": 1, ")": -1}.get(token.text, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+# LaTeX
+
+_LATEX_SYMBOLS = {
+    "·": r"\cdot", "⊙": r"\odot", "−": "-", "×": r"\times", "÷": r"\div", "±": r"\pm", "√": r"\surd",
+    "→": r"\to", "⇠": r"\dashleftarrow", "≈": r"\approx", "≤": r"\le", "≥": r"\ge", "σ": r"\sigma",
+    "ᵀ": r"^{\top}", "²": "^{2}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$",
+    "_": r"\_", "'": "'", "…": r"\dots", "∂": r"\partial", "~": r"\sim", "^": r"\hat{}", "\\": r"\backslash",
+}
+
+
+def latex_name(name: str) -> str:
+    """A quantity in the article's notation: `W3` → `W^{[3]}`, `b2` → `{\\vec{\\mathbf{b}}}^{[2]}`.
+
+    >>> latex_name("Z2"), latex_name("b1_updated"), latex_name("X")
+    ('Z^{[2]}', '{\\\\vec{\\\\mathbf{b}}}^{[1]}_{\\\\text{updated}}', 'X')
+    """
+    base, _, suffix = name.partition("_")
+    letter, layer = base[0], base[1:]
+    core = r"{\vec{\mathbf{b}}}" if letter == "b" else letter
+    text = f"{core}^{{[{layer}]}}" if layer else core
+    return text + (rf"_{{\text{{{suffix}}}}}" if suffix else "")
+
+
+def latex(formula: str, inline: bool = False) -> str:
+    r"""A formula of ours as LaTeX math; `inline` writes derivatives as `\partial J/\partial L`, not as fractions.
+
+    >>> latex("dJ/dZ3 = dJ/dA3 ⊙ A3 ⊙ (1 − A3)", inline=True)
+    '\\partial J/\\partial Z^{[3]} = \\partial J/\\partial A^{[3]} \\odot A^{[3]} \\odot (1 - A^{[3]})'
+    >>> latex("(dJ/dZ1)ᵀ · X")
+    '\\left(\\frac{\\partial J}{\\partial Z^{[1]}}\\right)^{\\top} \\cdot X'
+    """
+    tokens = _formula_tokens(formula)
+    stretchy = not inline and _balanced(tokens)
+    text = ""
+    for i, token in enumerate(tokens):
+        piece = _latex_token(tokens, i, inline)
+        if stretchy and token.text in "()":
+            piece = {"(": r"\left(", ")": r"\right)"}[token.text]
+        if re.search(r"\\[A-Za-z]+$", text) and re.match(r"[A-Za-z]", piece):
+            text += " "
+        text += piece
+    return text.strip()
+
+
+def _latex_token(tokens: list[_Token], i: int, inline: bool) -> str:
+    token = tokens[i]
+    match = token.match
+    if token.kind == "partial":
+        top = rf"\partial\,\operatorname{{vec}}({latex_name(match['partial_function'])})"
+        bottom = rf"\partial\,\operatorname{{vec}}({latex_name(match['partial_variable'])})"
+        return f"{top}/{bottom}" if inline else rf"\frac{{{top}}}{{{bottom}}}"
+    if token.kind == "derivative":
+        top, bottom = rf"\partial {latex_name(match['function'])}", rf"\partial {latex_name(match['variable'])}"
+        return f"{top}/{bottom}" if inline else rf"\frac{{{top}}}{{{bottom}}}"
+    if token.kind == "name":
+        name = latex_name(match["name"])
+        power = _LATEX_SYMBOLS.get(match["power"], "")
+        return f"{{{name}}}{power}" if power and "^" in name else name + power
+    if token.kind == "call":
+        function, prime = token.text.rstrip("'"), "'" * token.text.endswith("'")
+        return (r"\sigma" if function == "σ" else rf"\operatorname{{{function}}}") + prime
+    if token.kind == "number" or _is_identifier(token):
+        return token.text
+    if token.kind == "word":
+        return rf"\text{{{token.text}}}"
+    if token.kind == "space":
+        return r"\ " if _next_to_words(tokens, i) else " "
+    return _LATEX_SYMBOLS.get(token.text, token.text)
+
+
+_LATEX_ARROWS = {story.FORWARD_ARROW: r"\rightarrow", story.BACKWARD_ARROW: r"\dashleftarrow", ",": ",\\;", "": ""}
+
+
+def latex_matrix(matrix: "Numbers | Symbols", dim_zeros: str = "") -> str:
+    r"""A matrix as `\begin{bmatrix} … \end{bmatrix}`; with `dim_zeros` (e.g. `\color{gray}`) zeros are dimmed.
+
+    >>> print(latex_matrix(Numbers(np.array([[0.0, -0.5], [1.0, 2.0]]), 4)))
+    \begin{bmatrix} 0 & -0.5 \\ 1 & 2 \end{bmatrix}
+    """
+    if isinstance(matrix, Symbols):
+        from .. import symbolic
+
+        rows = [[(symbolic.latex(entry), zero) for entry, zero in row] for row in matrix.rows()]
+    else:
+        rows = matrix.rows()
+    body = r" \\ ".join(" & ".join(f"{{{dim_zeros}{text}}}" if zero and dim_zeros else text for text, zero in row)
+                         for row in rows)
+    return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+
+
+def latex_line(parts: tuple, dim_zeros: str = "") -> str:
+    r"""One line of an `Equation` as LaTeX math: formulas, matrices and `\qquad` for gaps."""
+    return " ".join(r"\qquad" if part is GAP else latex(part) if isinstance(part, str)
+                    else latex_matrix(part, dim_zeros) for part in parts)
+
+
+def latex_breadcrumb(breadcrumb: Breadcrumb) -> str:
+    """The breadcrumb as LaTeX math: marked nodes boxed, walked edges as dashed arrows pointing back."""
+    def path(crumbs) -> str:
+        return " ".join(f"{_LATEX_ARROWS[crumb.arrow]} "
+                        + (rf"\boxed{{{latex(crumb.label)}}}" if crumb.marked else latex(crumb.label))
+                        for crumb in crumbs).strip()
+
+    return path(breadcrumb.main) + (rf" \qquad {path(breadcrumb.side)}" if breadcrumb.side else "")
+
+
+# MathML
+
+_MATHML_SYMBOLS = {"·": "⋅", "−": "−", "-": "−", "'": "′", "ᵀ": "⊤"}
+_BOLD_B, _VECTOR_ARROW = "𝐛", "\u20d7"  # bold b under a small arrow, like LaTeX's `\vec{\mathbf{b}}`
+
+
+def _element(tag: str, *children: str, **attributes: str) -> str:
+    attrs = "".join(f' {key.rstrip("_")}="{value}"' for key, value in attributes.items())
+    return f"<{tag}{attrs}>{''.join(children)}</{tag}>"
+
+
+def _layer(number: str) -> str:
+    return _element("mrow", _element("mo", "[", stretchy="false"), _element("mn", number),
+                    _element("mo", "]", stretchy="false"))
+
+
+def mathml_name(name: str) -> str:
+    """A quantity as MathML in the article's notation: `W3` is W with `[3]` above, `b` is a bold vector."""
+    base, _, suffix = name.partition("_")
+    letter, layer = base[0], base[1:]
+    core = (_element("mover", _element("mi", _BOLD_B), _element("mo", _VECTOR_ARROW, stretchy="false"), accent="true")
+            if letter == "b" else _element("mi", letter))
+    if layer and suffix:
+        return _element("msubsup", core, _element("mtext", suffix), _layer(layer))
+    if layer:
+        return _element("msup", core, _layer(layer))
+    return core
+
+
+def mathml(formula: str, inline: bool = False) -> str:
+    """A formula of ours as presentation MathML (the inside of `<math>`); `inline` avoids fractions.
+
+    >>> mathml("dJ/dL")
+    '<mfrac><mrow><mi>∂</mi><mi>J</mi></mrow><mrow><mi>∂</mi><mi>L</mi></mrow></mfrac>'
+    """
+    out: list[str] = []
+    openings: list[int] = []
+    group_start = None  # where the group closed by the previous token, a `)`, begins
+    tokens = _formula_tokens(formula)
+    for i, token in enumerate(tokens):
+        if token.kind == "symbol" and token.text in "ᵀ²":
+            # A power applies to the whole group before it: `(dJ/dZ3)ᵀ`.
+            start = group_start if group_start is not None else max(len(out) - 1, 0)
+            out[start:] = [_element("msup", _element("mrow", *out[start:]), _power(token.text))]
+            group_start = None
+            continue
+        group_start = None
+        if token.text == "(":
+            openings.append(len(out))
+        elif token.text == ")" and openings:
+            group_start = openings.pop()
+            if "<mfrac" not in "".join(out[group_start:]):
+                # Parentheses stretch only around fractions; around `Z[2]` they would leave gaps.
+                out[group_start] = _element("mo", "(", stretchy="false")
+                out.append(_element("mo", ")", stretchy="false"))
+                continue
+        out.append(_mathml_token(tokens, i, inline))
+    return "".join(out)
+
+
+def _power(symbol: str) -> str:
+    return _element("mi", "⊤") if symbol == "ᵀ" else _element("mn", "2")
+
+
+def _mathml_token(tokens: list[_Token], i: int, inline: bool) -> str:
+    token = tokens[i]
+    match = token.match
+    if token.kind == "partial":
+        top, bottom = (_element("mrow", _element("mi", "∂"), _element("mi", "vec"),
+                                _element("mo", "(", stretchy="false"), mathml_name(match[group]),
+                                _element("mo", ")", stretchy="false"))
+                       for group in ("partial_function", "partial_variable"))
+        return _fraction(top, bottom, inline)
+    if token.kind == "derivative":
+        top = _element("mrow", _element("mi", "∂"), mathml_name(match["function"]))
+        bottom = _element("mrow", _element("mi", "∂"), mathml_name(match["variable"]))
+        return _fraction(top, bottom, inline)
+    if token.kind == "name":
+        name = mathml_name(match["name"])
+        return _element("msup", name, _power(match["power"])) if match["power"] else name
+    if token.kind == "call":
+        name = _element("mi", html.escape(token.text.rstrip("'")))
+        if token.text.endswith("'"):
+            name = _element("msup", name, _element("mo", "′"))
+        return name + _element("mo", "&#x2061;")
+    if token.kind == "number":
+        return _element("mn", token.text)
+    if _is_identifier(token):
+        return _element("mi", token.text)
+    if token.kind == "word":
+        return _element("mtext", html.escape(token.text))
+    if token.kind == "space":
+        return _element("mspace", width="0.3em") if _next_to_words(tokens, i) else ""
+    return _element("mo", html.escape(_MATHML_SYMBOLS.get(token.text, token.text)))
+
+
+def _fraction(top: str, bottom: str, inline: bool) -> str:
+    if inline:
+        return _element("mrow", top, _element("mo", "/", lspace="0", rspace="0"), bottom)
+    return _element("mfrac", top, bottom)
+
+
+# Formulas inside sentences
+
+def pieces(sentence: str) -> list[tuple[bool, str]]:
+    """Split a sentence of ours into text and formulas: `(is_formula, text)`, in order.
+
+    A formula is a run of names, derivatives, function calls, numbers and operators that holds at
+    least one name or operator other than `/` (so `step 1/10` stays text); a single letter next to an
+    operator (`m = 2`) is a variable; a `·` after a plain number (`step 1/10 · dJ/dL`) separates.
+
+    >>> pieces("Shortcut dJ/db3 = column sums of dJ/dZ3 gives the same numbers.")  # doctest: +NORMALIZE_WHITESPACE
+    [(False, 'Shortcut '), (True, 'dJ/db3 ='), (False, ' column sums of '), (True, 'dJ/dZ3'),
+     (False, ' gives the same numbers.')]
+    >>> pieces("Entry (i, j) of Z2 uses the m = 2 samples")
+    [(False, 'Entry (i, j) of '), (True, 'Z2'), (False, ' uses the '), (True, 'm = 2'), (False, ' samples')]
+    """
+    tokens = _tokens(sentence)
+    formula_like = [_formula_like(tokens, i) for i in range(len(tokens))]
+    result: list[tuple[bool, str]] = []
+    i = 0
+    while i < len(tokens):
+        if not formula_like[i]:
+            _append(result, False, tokens[i].text)
+            i += 1
+            continue
+        end = i
+        while end < len(tokens) and formula_like[end]:
+            end += 1
+        end = _split_before_group(tokens, i, end)
+        start, stop = _trim(tokens, i, end)
+        _append(result, False, "".join(t.text for t in tokens[i:start]))
+        run = tokens[start:stop]
+        is_formula = any(t.kind in ("partial", "derivative", "name", "call") or _is_identifier(t)
+                         or t.text in _OPERATORS - {"/"} for t in run)
+        _append(result, is_formula, "".join(t.text for t in run))
+        _append(result, False, "".join(t.text for t in tokens[stop:end]))
+        i = end
+    return result
+
+
+def _formula_like(tokens: list[_Token], i: int) -> bool:
+    token = tokens[i]
+    if token.kind in ("partial", "derivative", "name", "call", "number", "space") or token.text in "()":
+        return True
+    if token.text == "·":
+        previous = _neighbour(tokens, i, -1)
+        return previous is None or previous.kind != "number"
+    if token.text in _OPERATORS:
+        return True
+    if _is_identifier(token):
+        neighbours = (_neighbour(tokens, i, -1), _neighbour(tokens, i, 1))
+        return any(t is not None and t.text in _OPERATORS for t in neighbours)
+    return False
+
+
+def _split_before_group(tokens: list[_Token], start: int, end: int) -> int:
+    """Where a run must end so that `Z2 (2 × 1)` stays two formulas, not a function applied to a group."""
+    for i in range(start + 1, end - 1):
+        if (tokens[i].kind == "space" and tokens[i + 1].text == "("
+                and tokens[i - 1].text not in _OPERATORS and tokens[i - 1].text != "("):
+            return i + 1
+    return end
+
+
+def _neighbour(tokens: list[_Token], i: int, direction: int) -> _Token | None:
+    """The nearest token that is not a space, before (-1) or after (+1) token `i`."""
+    j = i + direction
+    while 0 <= j < len(tokens) and tokens[j].kind == "space":
+        j += direction
+    return tokens[j] if 0 <= j < len(tokens) else None
+
+
+def _trim(tokens: list[_Token], start: int, stop: int) -> tuple[int, int]:
+    """Leave spaces and unbalanced parentheses at the ends of a run to the text around it."""
+    while True:
+        before = (start, stop)
+        while start < stop and tokens[start].kind == "space":
+            start += 1
+        while stop > start and tokens[stop - 1].kind == "space":
+            stop -= 1
+        texts = [t.text for t in tokens[start:stop]]
+        if texts and (texts[0] == ")" or texts[0] == "(" and texts.count("(") > texts.count(")")):
+            start += 1
+        elif texts and (texts[-1] == "(" or texts[-1] == ")" and texts.count(")") > texts.count("(")):
+            stop -= 1
+        if (start, stop) == before:
+            return start, stop
+
+
+def _append(result: list[tuple[bool, str]], is_formula: bool, text: str) -> None:
+    if not text:
+        return
+    if result and result[-1][0] == is_formula and not is_formula:
+        result[-1] = (False, result[-1][1] + text)
+    else:
+        result.append((is_formula, text))

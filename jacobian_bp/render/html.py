@@ -1,0 +1,329 @@
+"""The walkthrough as one self-contained HTML page: MathML formulas, bracketed tables, inline SVG pictures.
+
+Nothing is fetched from anywhere: the style sheet is inline, the pictures are inline SVG, there are no
+scripts and no web fonts, and a Content-Security-Policy forbids loading anything else, so the page
+opens the same offline, from a USB stick or as an e-mail attachment. Formulas are MathML, which
+browsers lay out natively; numeric matrices are tables with CSS-drawn brackets and dimmed zeros.
+"""
+
+import re
+from html import escape
+
+from . import document, story
+
+GRAPH_STEP, NODE_WIDTH, NODE_HEIGHT, PARAMETER_WIDTH, PARAMETER_HEIGHT = 72, 46, 30, 36, 24
+GRAPH_MAIN_Y, GRAPH_SIDE_Y, GRAPH_MARGIN = 84, 24, 6
+SPARSITY_SIZE = 168
+BRACKETED_NUMBER = re.compile(r"<mo>([\[(])</mo>(<mn>\d+</mn>)<mo>([\])])</mo>")
+
+
+def render(solution, decimals: int, symbolic: bool) -> str:
+    """The whole walkthrough as one HTML document."""
+    intro = document.introduction(solution)
+    sections = document.sections(solution, decimals, symbolic)
+    header = ['<p class="kicker">Backpropagation with every Jacobian written out</p>',
+              f"<h1>{escape(intro.title)}</h1>", f'<p class="summary">{escape(intro.summary)}</p>']
+    if intro.description:
+        header.append(f"<p>{escape(intro.description)}</p>")
+    if intro.note:
+        header.append(f'<p class="remark">{escape(intro.note)}</p>')
+    body = [_section(solution, section) for section in sections]
+    return "\n".join([
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">',
+        f"<title>{escape(intro.title)}</title>",
+        f"<style>{STYLE}</style>",
+        "</head>",
+        "<body>",
+        '<div class="layout">',
+        _contents(sections),
+        "<main>",
+        f'<header class="intro">{"".join(header)}</header>',
+        *body,
+        "</main>",
+        "</div>",
+        "</body>",
+        "</html>",
+        "",
+    ])
+
+
+def _contents(sections) -> str:
+    items = []
+    for section in sections:
+        subitems = [f'<li><a href="#{block.anchor}">{_prose(block.text)}</a></li>'
+                    for block in section.blocks if isinstance(block, document.Subheading)]
+        nested = f"<ol>{''.join(subitems)}</ol>" if subitems else ""
+        items.append(f'<li class="{section.kind}"><a href="#{section.anchor}">{_prose(section.title)}</a>{nested}</li>')
+    return (f'<nav class="contents" aria-label="Contents"><p class="contents-title">Contents</p>'
+            f'<ol>{"".join(items)}</ol></nav>')
+
+
+def _section(solution, section: document.Section) -> str:
+    parts = [f'<section id="{section.anchor}" class="page {section.kind}">', f"<h2>{_prose(section.title)}</h2>"]
+    parts += [_block(solution, block) for block in section.blocks]
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _block(solution, block) -> str:
+    if isinstance(block, document.Jacobian):
+        return f'<div class="jacobian">{_block(solution, block.equation)}{_sparsity(block)}</div>'
+    if isinstance(block, document.Equation):
+        label = f'<p class="label">{_prose(block.label)}</p>' if block.label else ""
+        lines = "".join(f'<div class="line">{"".join(_part(part) for part in line)}</div>' for line in block.lines)
+        return f'<div class="equation">{label}{lines}</div>'
+    if isinstance(block, document.Breadcrumb):
+        return _graph(solution, block)
+    if isinstance(block, document.Subheading):
+        return f'<h3 id="{block.anchor}">{_prose(block.text)}</h3>'
+    if block.tone == "note":
+        return f'<aside class="note"><span class="icon" aria-hidden="true">!</span><p>{_prose(block.text)}</p></aside>'
+    if block.tone == "check":
+        return f'<p class="check"><span class="icon" aria-hidden="true">✓</span>{_prose(block.text)}</p>'
+    return f"<p>{_prose(block.text)}</p>"
+
+
+def _prose(sentence: str) -> str:
+    """A sentence with its formulas as inline MathML."""
+    return "".join(f"<math>{document.mathml(piece, inline=True)}</math>" if is_formula else escape(piece)
+                   for is_formula, piece in document.pieces(sentence))
+
+
+def _part(part) -> str:
+    """One part of an equation's line: a formula, a matrix or a gap."""
+    if part is document.GAP:
+        return '<span class="gap"></span>'
+    if isinstance(part, str):
+        return f'<math displaystyle="true">{document.mathml(part)}</math>'
+    if isinstance(part, document.Symbols):
+        from .. import symbolic
+
+        rows = [[(f"<math>{_unstretched(symbolic.mathml(entry))}</math>", zero) for entry, zero in row]
+                for row in part.rows()]
+        return _matrix(rows, "symbolic")
+    return _matrix([[(escape(text.replace("-", "−")), zero) for text, zero in row] for row in part.rows()], "numeric")
+
+
+def _unstretched(mathml: str) -> str:
+    """Brackets around a lone number (`[2]`, `(1)` in `a[2]₁₂⁽¹⁾`) at their natural size, without gaps."""
+    return BRACKETED_NUMBER.sub(r'<mo stretchy="false">\1</mo>\2<mo stretchy="false">\3</mo>', mathml)
+
+
+def _matrix(rows: list[list[tuple[str, bool]]], kind: str) -> str:
+    """A matrix as a table between CSS-drawn brackets; exact zeros are dimmed."""
+    body = "".join("<tr>" + "".join(f'<td class="zero">{cell}</td>' if zero else f"<td>{cell}</td>"
+                                    for cell, zero in row) + "</tr>" for row in rows)
+    return f'<span class="matrix {kind}"><table><tbody>{body}</tbody></table></span>'
+
+
+# The computational graph, with the step's node highlighted
+
+def _graph(solution, breadcrumb: document.Breadcrumb) -> str:
+    """X → Z1 → A1 → … → L → J with W and b above each Z and Y above L; the walked part points back."""
+    main = breadcrumb.main
+    marked = {crumb.label for crumb in (*main, *breadcrumb.side) if crumb.marked}
+    walked = {crumb.label for crumb in main if crumb.arrow == story.BACKWARD_ARROW}
+    side_walked = {crumb.label for crumb in breadcrumb.side if crumb.arrow == story.BACKWARD_ARROW}
+    x = {crumb.label: GRAPH_MARGIN + NODE_WIDTH / 2 + i * GRAPH_STEP for i, crumb in enumerate(main)}
+    inputs = [(f"W{k}", f"Z{k}", -20) for k in range(1, solution.layer_count + 1)]
+    inputs += [(f"b{k}", f"Z{k}", 20) for k in range(1, solution.layer_count + 1)] + [("Y", "L", 0)]
+    shapes, edges = [], []
+    for previous, crumb in zip(main, main[1:], strict=False):
+        backward = crumb.arrow == story.BACKWARD_ARROW
+        edges.append(_edge((x[previous.label] + NODE_WIDTH / 2, GRAPH_MAIN_Y),
+                           (x[crumb.label] - NODE_WIDTH / 2, GRAPH_MAIN_Y), backward))
+    for name, target, offset in inputs:
+        centre = x[target] + offset
+        backward = name in marked and target in side_walked
+        edges.append(_edge((centre, GRAPH_SIDE_Y + PARAMETER_HEIGHT / 2),
+                           (x[target] + offset / 2.5, GRAPH_MAIN_Y - NODE_HEIGHT / 2), backward))
+        shapes.append(_node(name, centre, GRAPH_SIDE_Y, PARAMETER_WIDTH, PARAMETER_HEIGHT, name in marked, False))
+    for crumb in main:
+        shapes.append(_node(crumb.label, x[crumb.label], GRAPH_MAIN_Y, NODE_WIDTH, NODE_HEIGHT,
+                            crumb.marked, crumb.label in walked))
+    width = 2 * GRAPH_MARGIN + NODE_WIDTH + (len(main) - 1) * GRAPH_STEP
+    height = GRAPH_MAIN_Y + NODE_HEIGHT / 2 + GRAPH_MARGIN
+    where = ", ".join(sorted(marked)) or "nothing"
+    return (f'<figure class="graph"><svg viewBox="0 0 {width:g} {height:g}" width="{width:g}" height="{height:g}" '
+            f'role="img"><title>The computational graph; marked: {escape(where)}</title>'
+            f'{"".join(edges)}{"".join(shapes)}</svg></figure>')
+
+
+def _node(name: str, cx: float, cy: float, width: float, height: float, marked: bool, walked: bool) -> str:
+    state = "marked" if marked else "walked" if walked else "plain"
+    letter, layer = name[0], name[1:]
+    label = escape(letter) + (f'<tspan class="layer" dy="-0.55em">[{escape(layer)}]</tspan>' if layer else "")
+    kind = "parameter" if letter in "WbY" else "value"
+    return (f'<g class="node {kind} {state}"><rect x="{cx - width / 2:g}" y="{cy - height / 2:g}" '
+            f'width="{width:g}" height="{height:g}" rx="7"/>'
+            f'<text x="{cx:g}" y="{cy:g}" dy="0.35em" text-anchor="middle">{label}</text></g>')
+
+
+def _edge(start: tuple[float, float], end: tuple[float, float], backward: bool) -> str:
+    """A line with an arrowhead at `end`, or at `start` for the walked part, where gradients flow back."""
+    (x1, y1), (x2, y2) = (end, start) if backward else (start, end)
+    length = ((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5 or 1.0
+    ux, uy = (x2 - x1) / length, (y2 - y1) / length
+    tip_x, tip_y = x2 - ux * 2, y2 - uy * 2
+    base_x, base_y = tip_x - ux * 7, tip_y - uy * 7
+    left = (base_x - uy * 3.5, base_y + ux * 3.5)
+    right = (base_x + uy * 3.5, base_y - ux * 3.5)
+    state = "backward" if backward else "forward"
+    return (f'<g class="edge {state}"><line x1="{x1:.1f}" y1="{y1:.1f}" x2="{base_x:.1f}" y2="{base_y:.1f}"/>'
+            f'<path d="M{tip_x:.1f},{tip_y:.1f} L{left[0]:.1f},{left[1]:.1f} L{right[0]:.1f},{right[1]:.1f} Z"/></g>')
+
+
+# The sparsity picture of a Jacobian
+
+def _sparsity(jacobian: document.Jacobian) -> str:
+    """Every entry of the Jacobian as a square, filled where it is not zero, with lines between the blocks."""
+    values = jacobian.values
+    rows, columns = values.shape
+    cell = max(2, min(14, SPARSITY_SIZE // max(rows, columns)))
+    width, height = columns * cell, rows * cell
+    squares = []
+    for i, row in enumerate(values != 0):
+        j = 0
+        while j < columns:
+            if not row[j]:
+                j += 1
+                continue
+            start = j
+            while j < columns and row[j]:
+                j += 1
+            squares.append(f'<rect x="{start * cell}" y="{i * cell}" width="{(j - start) * cell}" height="{cell}"/>')
+    down, across = jacobian.row_group, jacobian.column_group
+    lines = [f'<line x1="0" y1="{r * cell}" x2="{width}" y2="{r * cell}"/>' for r in range(down, rows, down)]
+    lines += [f'<line x1="{c * cell}" y1="0" x2="{c * cell}" y2="{height}"/>' for c in range(across, columns, across)]
+    guides = [f"{name} ({direction})" for name, direction, group, size in (
+        (jacobian.function, "down", down, rows), (jacobian.variable, "across", across, columns)) if group < size]
+    nonzero = int((values != 0).sum())
+    caption = (f"{jacobian.name} at a glance: {rows} × {columns}, {nonzero} of {rows * columns} entries "
+               "are not zero." + (f" Dotted lines mark where a new row of {' and of '.join(guides)} begins."
+                                  if guides else ""))
+    return (f'<figure class="sparsity"><svg viewBox="-1 -1 {width + 2} {height + 2}" width="{width + 2}" '
+            f'height="{height + 2}" role="img"><title>{escape(caption)}</title>'
+            f'<rect class="background" x="0" y="0" width="{width}" height="{height}"/>'
+            f'<g class="filled">{"".join(squares)}</g><g class="guides">{"".join(lines)}</g>'
+            f'<rect class="frame" x="0" y="0" width="{width}" height="{height}"/></svg>'
+            f"<figcaption>{_prose(caption)}</figcaption></figure>")
+
+
+STYLE = """
+:root {
+  --ink: #1c2230; --muted: #5a6375; --faint: #8b93a3; --rule: #dde2ea; --paper: #ffffff; --panel: #f5f7fa;
+  --accent: #2453c4; --accent-soft: #e4ebfa; --back: #c2530f; --zero: #b3b9c4; --bracket: #39404f;
+  --note: #fff6e0; --note-edge: #e3a21a; --ok: #17784a;
+  --text-font: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Noto Sans", "DejaVu Sans", sans-serif;
+  --math-font: "STIX Two Math", "Latin Modern Math", "Cambria Math", "DejaVu Math TeX Gyre", math;
+  color-scheme: light dark;
+}
+@media (prefers-color-scheme: dark) {
+  :root {
+    --ink: #e3e7ee; --muted: #a5adbb; --faint: #7d8595; --rule: #333a47; --paper: #14171d; --panel: #1c2029;
+    --accent: #7fa4ff; --accent-soft: #26314a; --back: #f08c4a; --zero: #5b6270; --bracket: #c9ceda;
+    --note: #2e2614; --note-edge: #c08a16; --ok: #5cc08e;
+  }
+}
+* { box-sizing: border-box; }
+html { background: var(--paper); }
+body { margin: 0; color: var(--ink); background: var(--paper); font: 16.5px/1.6 var(--text-font);
+  -webkit-font-smoothing: antialiased; }
+math { font-family: var(--math-font); font-size: 1.08em; }
+a { color: var(--accent); text-decoration: none; }
+a:hover { text-decoration: underline; }
+.layout { display: grid; grid-template-columns: minmax(0, 1fr); }
+@media (min-width: 1100px) {
+  .layout { grid-template-columns: 17rem minmax(0, 1fr); }
+  .contents { position: sticky; top: 0; height: 100vh; overflow-y: auto; border-right: 1px solid var(--rule); }
+}
+.contents { background: var(--panel); padding: 1.6rem 1.2rem 2rem; font-size: 0.9rem; line-height: 1.45; }
+.contents-title { margin: 0 0 .8rem; font-size: .75rem; font-weight: 700; letter-spacing: .08em;
+  text-transform: uppercase; color: var(--muted); }
+.contents ol { list-style: none; margin: 0; padding: 0; }
+.contents li { margin: .15rem 0; }
+.contents li > a { display: block; padding: .25rem .5rem; border-radius: 6px; color: var(--ink); }
+.contents li > a:hover { background: var(--accent-soft); text-decoration: none; }
+.contents ol ol { margin: .1rem 0 .3rem .9rem; padding-left: .5rem; border-left: 2px solid var(--rule); }
+.contents ol ol a { color: var(--muted); padding: .12rem .5rem; }
+main { max-width: 62rem; width: 100%; padding: 2.5rem 2.5rem 5rem; margin: 0 auto; }
+.intro { margin-bottom: 1rem; }
+.kicker { margin: 0; font-size: .8rem; font-weight: 700; letter-spacing: .08em; text-transform: uppercase;
+  color: var(--accent); }
+h1 { font-size: 2.05rem; line-height: 1.2; margin: .4rem 0 .6rem; letter-spacing: -.01em; }
+.summary { color: var(--muted); margin: 0 0 1rem; }
+.remark { color: var(--muted); font-style: italic; }
+.intro p, section > p { max-width: 44rem; }
+section.page { border-top: 1px solid var(--rule); margin-top: 2.8rem; padding-top: 1.4rem; }
+h2 { font-size: 1.45rem; line-height: 1.3; margin: 0 0 .8rem; }
+h3 { font-size: 1.15rem; margin: 2.2rem 0 .6rem; padding-top: .6rem; border-top: 1px dashed var(--rule); }
+h2 math, h3 math, .contents math { font-size: 1.05em; }
+figure { margin: 0; }
+.graph { margin: .4rem 0 1rem; overflow-x: auto; }
+.graph svg { display: block; max-width: 100%; height: auto; }
+.graph text { font: 600 14px var(--text-font); fill: var(--ink); }
+.graph .layer { font-size: 9px; font-weight: 500; }
+.graph .node rect { fill: var(--paper); stroke: var(--faint); stroke-width: 1.2; }
+.graph .parameter rect { fill: var(--panel); stroke-dasharray: 3 2; }
+.graph .walked rect { fill: var(--accent-soft); stroke: var(--accent); }
+.graph .marked rect { fill: var(--accent); stroke: var(--accent); }
+.graph .marked text { fill: #fff; }
+.graph .edge line { stroke: var(--faint); stroke-width: 1.3; }
+.graph .edge path { fill: var(--faint); }
+.graph .backward line { stroke: var(--back); stroke-width: 1.6; stroke-dasharray: 4 3; }
+.graph .backward path { fill: var(--back); }
+.equation { margin: .9rem 0; }
+.equation .label { margin: 0 0 .3rem; color: var(--muted); font-size: .94rem; }
+.line { display: flex; flex-wrap: nowrap; align-items: center; gap: .5rem; padding: .35rem 0 .35rem 1.2rem;
+  overflow-x: auto; }
+.line > * { flex: none; }
+.gap { width: 1.6rem; }
+.matrix { position: relative; display: inline-block; padding: .1rem .5rem; vertical-align: middle; }
+.matrix::before, .matrix::after { content: ""; position: absolute; top: 0; bottom: 0; width: .42rem;
+  border: 1.6px solid var(--bracket); }
+.matrix::before { left: 0; border-right: 0; }
+.matrix::after { right: 0; border-left: 0; }
+.matrix table { border-collapse: collapse; }
+.matrix td { padding: .16rem .55rem; white-space: nowrap; }
+.numeric td { text-align: right; font-family: var(--math-font); font-size: 1.02em; font-variant-numeric: tabular-nums; }
+.symbolic td { text-align: center; padding: .3rem .6rem; }
+.matrix td.zero { color: var(--zero); }
+.jacobian { display: flex; flex-wrap: wrap; align-items: center; gap: .4rem 2rem; margin: .9rem 0;
+  padding: .6rem 1rem; background: var(--panel); border-radius: 10px; }
+.jacobian .equation { margin: 0; min-width: 0; max-width: 100%; }
+.jacobian .line { padding-left: 0; }
+.sparsity { display: flex; align-items: center; gap: .9rem; max-width: 22rem; }
+.sparsity svg { flex: none; }
+.sparsity .background { fill: var(--paper); }
+.sparsity .filled rect { fill: var(--accent); }
+.sparsity .guides line { stroke: var(--faint); stroke-width: 1; stroke-dasharray: 2 2; }
+.sparsity .frame { fill: none; stroke: var(--faint); stroke-width: 1; }
+.sparsity figcaption { font-size: .82rem; line-height: 1.4; color: var(--muted); }
+.note { display: flex; gap: .8rem; align-items: flex-start; margin: 1rem 0; padding: .8rem 1rem;
+  background: var(--note); border-left: 4px solid var(--note-edge); border-radius: 6px; }
+.note p { margin: 0; }
+.note .icon { flex: none; display: inline-grid; place-items: center; width: 1.4rem; height: 1.4rem; margin-top: .1rem;
+  border-radius: 50%; background: var(--note-edge); color: #fff; font-weight: 800; font-size: .85rem; }
+.check { color: var(--ok); font-weight: 500; }
+.check .icon { display: inline-block; width: 1.4rem; font-weight: 800; }
+.check math { color: var(--ink); }
+@page { size: A4; margin: 16mm 14mm; }
+@media print {
+  :root { --ink: #000; --muted: #333; --faint: #777; --rule: #bbb; --paper: #fff; --panel: #f4f4f4;
+    --accent: #1f4bb0; --accent-soft: #e4ebfa; --zero: #9a9a9a; --bracket: #000; color-scheme: light; }
+  body { font-size: 10.5pt; }
+  .contents { display: none; }
+  .layout { display: block; }
+  main { max-width: none; padding: 0; }
+  section.page { break-before: page; border-top: 0; margin-top: 0; }
+  h2, h3, .equation .label { break-after: avoid; }
+  .equation, .jacobian, .graph, .note, .check { break-inside: avoid; }
+  .line { flex-wrap: wrap; overflow: visible; }
+  a { color: inherit; }
+}
+"""

@@ -1,0 +1,75 @@
+"""The walkthrough as Markdown in the article's style: a heading per step and every matrix as display math.
+
+Math is written for renderers that pass `$…$` and `$$…$$` through to MathJax or KaTeX untouched (Hugo's
+goldmark passthrough, pandoc, GitHub). `escape_backslashes` is for renderers that read the math as
+Markdown first: it doubles every backslash and escapes every `_` inside the math, so that what
+reaches MathJax is the LaTeX we wrote.
+"""
+
+import re
+
+from . import document
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|$])")
+
+
+def render(solution, decimals: int, symbolic: bool, escape_backslashes: bool = False) -> str:
+    """The whole walkthrough as one Markdown document."""
+    writer = _Writer(escape_backslashes)
+    intro = document.introduction(solution)
+    lines = ["---", f"title: {_yaml_string(intro.title)}", "---", "", f"*{_escape(intro.summary)}*", ""]
+    if intro.description:
+        lines += [_escape(intro.description), ""]
+    if intro.note:
+        lines += [f"> {_escape(intro.note)}", ""]
+    for section in document.sections(solution, decimals, symbolic):
+        lines += [f"## {writer.prose(section.title)}", ""]
+        for block in section.blocks:
+            lines += writer.block(block) + [""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+class _Writer:
+    """Turns blocks into Markdown lines; knows whether math must survive a Markdown pass."""
+
+    def __init__(self, escape_backslashes: bool):
+        self.escape_backslashes = escape_backslashes
+
+    def math(self, latex: str) -> str:
+        if self.escape_backslashes:
+            return latex.replace("\\", "\\\\").replace("_", r"\_").replace("*", r"\*")
+        return latex
+
+    def prose(self, text: str) -> str:
+        """A sentence with its formulas as inline math."""
+        return "".join(f"${self.math(document.latex(piece, inline=True))}$" if is_formula else _escape(piece)
+                       for is_formula, piece in document.pieces(text))
+
+    def display(self, latex: str) -> str:
+        return f"$${self.math(latex)}$$"
+
+    def block(self, block) -> list[str]:
+        if isinstance(block, document.Jacobian):
+            return self.block(block.equation)
+        if isinstance(block, document.Equation):
+            label = [self.prose(block.label), ""] if block.label else []
+            return label + [self.display(document.latex_line(line)) for line in block.lines]
+        if isinstance(block, document.Breadcrumb):
+            return [f"${self.math(document.latex_breadcrumb(block))}$"]
+        if isinstance(block, document.Subheading):
+            return [f"### {self.prose(block.text)}"]
+        if block.tone == "note":
+            return [f"> ⚠ {self.prose(block.text)}"]
+        if block.tone == "check":
+            return [f"✓ {self.prose(block.text)}"]
+        return [self.prose(block.text)]
+
+
+def _escape(text: str) -> str:
+    """Text with Markdown's special characters escaped, so that it shows as written."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _yaml_string(text: str) -> str:
+    """A YAML double-quoted string."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
