@@ -153,9 +153,10 @@ def introduction(solution) -> list:
     return parts
 
 
-def page_renderable(solution, page: story.Page, options: Options, reveal: bool = True) -> Group:
-    """One page with its heading; unrevealed results are replaced by a placeholder."""
-    items: list = [Heading(page.title)]
+def page_renderable(solution, page: story.Page, options: Options, reveal: bool = True,
+                    heading: bool = True) -> Group:
+    """One page, with its heading unless `heading` is false; each unrevealed result becomes a placeholder."""
+    items: list = [Heading(page.title)] if heading else []
     hidden = False
     for block in page_blocks(solution, page, options):
         if block.result and not reveal:
@@ -163,6 +164,7 @@ def page_renderable(solution, page: story.Page, options: Options, reveal: bool =
                 items += [Text(""), Text("[ result hidden: press r to reveal ]", style=ZERO_STYLE)]
             hidden = True
             continue
+        hidden = False
         items += [Text(""), block.renderable]
     return Group(*items)
 

@@ -131,8 +131,8 @@ class Screens:
         """The page as in the full walkthrough, without its heading (the title line carries it)."""
         key = (index, reveal, self.console.width)
         if key not in self._cache:
-            page = page_renderable(self.solution, self.pages[index], self.options, reveal=reveal)
-            items = [item for item in page.renderables if not isinstance(item, Heading)]
+            page = page_renderable(self.solution, self.pages[index], self.options, reveal=reveal, heading=False)
+            items = list(page.renderables)
             if index == 0:
                 items = [*introduction(self.solution), *items]
             self._cache[key] = self._lines(Group(*items))
