@@ -13,6 +13,7 @@ from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -117,7 +118,9 @@ def _local_jacobian(solution: Solution, step: Step):
         return (_input_of(k),), lambda v: Dense.jacobian_wrt_weights(v[_input_of(k)], network.layer(k).units)
     if step.kind == "dense_input":
         return (f"W{k}",), lambda v: Dense.jacobian_wrt_input(v[f"W{k}"], m)
-    return (), lambda v: step.jacobian  # the bias's Jacobian depends on nothing but the sizes
+    if step.kind == "dense_bias":
+        return (), lambda v: Dense.jacobian_wrt_bias(m, network.layer(k).units)
+    return (), lambda v: step.jacobian  # a kind of step this module does not know: graded against its value only
 
 
 def sgd(solution: Solution, values: Mapping[str, np.ndarray], learning_rate: float) -> dict[str, np.ndarray]:
@@ -134,8 +137,9 @@ class Graded:
     """The verdicts on one quantity of an answer file.
 
     `answer` is as the student gave it, `NaN` where unanswered (its shape may be wrong); `entries`
-    holds one verdict per entry of `answer`. `own` is what the quantity's function gives from the
-    student's own values of `sources`, the parents they answered (`None` when they answered none).
+    holds one verdict per entry of `answer`. `parents` are the quantities it is computed from; `own`
+    is what that computation gives from the student's own values of `sources`, the parents they
+    answered (`None` when they answered none).
     """
 
     name: str
@@ -144,6 +148,7 @@ class Graded:
     answer: np.ndarray
     entries: np.ndarray
     expected: np.ndarray
+    parents: tuple[str, ...]
     own: np.ndarray | None
     sources: tuple[str, ...]
     diagnosis: str | None
@@ -231,7 +236,8 @@ class _Grader:
     def grade(self, name: str) -> Graded:
         derivation, answer, expected = self.graph[name], self.answers[name], self.exact[name]
         sources = tuple(parent for parent in derivation.parents if parent in self.answers
-                        and self.answers[parent].shape == self.exact[parent].shape)
+                        and self.answers[parent].shape == self.exact[parent].shape
+                        and not np.isnan(self.answers[parent]).all())
         own = _quietly(derivation.compute, self.student) if sources else None
         entries = _entry_verdicts(answer, expected, own, self.decimals)
         verdict = next((v for v in ("wrong", "carried forward", "correct") if (entries == v).any()), "unanswered")
@@ -242,7 +248,7 @@ class _Grader:
             found = diagnose(self.attempt(derivation, answer, own))
             diagnosis = "; ".join(part for part in (diagnosis, found) if part) or None
         return Graded(name=name, group=derivation.group, verdict=verdict, answer=answer, entries=entries,
-                      expected=expected, own=own, sources=sources, diagnosis=diagnosis,
+                      expected=expected, parents=derivation.parents, own=own, sources=sources, diagnosis=diagnosis,
                       scalar=np.ndim(self.solution.quantities[name]) == 0)
 
     def attempt(self, derivation: Derivation, answer: np.ndarray, own: np.ndarray | None) -> Attempt:
@@ -323,7 +329,7 @@ class _AnswerFile:
                 hint = _suggestion(key, TOP_LEVEL_KEYS) or " (allowed: walkthrough, decimals, [answers])"
                 self.fail(key, f"unknown key{hint}")
 
-    def fail(self, field: str, message: str, key: str | None = None):
+    def fail(self, field: str, message: str, key: str | None = None) -> NoReturn:
         raise AnswerFileError(self.path, message, field=field, line=self.line_of(key or field))
 
     def line_of(self, key: str) -> int | None:
@@ -358,7 +364,6 @@ class _AnswerFile:
             return load(str(path), max_jacobian_mb)
         hint = _suggestion(source, names) or " (the command `list` shows the bundled ones)"
         self.fail("walkthrough", f"{source!r} is neither a bundled walkthrough nor a file at {path}{hint}")
-        raise AssertionError("unreachable")
 
     def decimals(self, default: int) -> int:
         value = self.document.get("decimals", default)

@@ -166,11 +166,14 @@ def column_major(attempt: Attempt) -> str | None:
     function_order = _column_order(attempt.values[0][step.node].shape)
     variable_order = _column_order(step.result.shape)
     for reference in attempt.references:
-        candidates = [reference[function_order], reference[:, variable_order],
-                      reference[function_order][:, variable_order]]
-        if attempt.any_explains(candidates):
-            return (f"column-major vec: the rows or columns of {attempt.name} follow {step.node} or "
-                    f"{step.variable} column by column; vec is row-major, one row after another")
+        candidates = {f"its rows follow {step.node}": reference[function_order],
+                      f"its columns follow {step.variable}": reference[:, variable_order],
+                      f"its rows and columns follow {step.node} and {step.variable}":
+                          reference[function_order][:, variable_order]}
+        for order, candidate in candidates.items():
+            if attempt.explains(candidate):
+                return (f"column-major vec: {order} column by column; vec is row-major, one row of the "
+                        "matrix after another")
     return None
 
 
@@ -197,17 +200,20 @@ def one_over_m(attempt: Attempt) -> str | None:
     m = attempt.samples
     if m == 1:
         return None
+    if attempt.name == "J":
+        if attempt.any_explains(reference * m for reference in attempt.references):
+            return f"missing 1/m: this is the sum of the losses; J is their mean, the sum divided by m = {m}"
+        if attempt.any_explains(reference / m for reference in attempt.references):
+            return f"1/m taken twice: this is the mean of the losses divided by m = {m} once more"
+        return None
     seed = attempt.steps[0].gradient
-    for factor, wrong in ((m, "missing 1/m: every value is m = {m} times too large"),
-                          (1 / m, "1/m taken twice: every value is m = {m} times too small")):
-        if attempt.name == "J":
-            candidates = [reference * factor for reference in attempt.references]
-        else:
-            exact_seed = attempt.values[0][seed]
-            candidates = attempt.rederive(f"1/m times {factor}", {seed: exact_seed * factor})
-        if attempt.any_explains(candidates):
-            return (wrong.format(m=m) + f"; J is the mean of the {m} losses, so dJ/dL is 1/{m} for each sample, "
-                    "once")
+    exact_seed = attempt.values[0][seed]
+    if attempt.any_explains(attempt.rederive("1/m missing", {seed: exact_seed * m})):
+        return (f"missing 1/m: as if dJ/dL were 1 for each sample, m = {m} times too large; J is the mean of "
+                f"the {m} losses, so dJ/dL = 1/{m}")
+    if attempt.any_explains(attempt.rederive("1/m twice", {seed: exact_seed / m})):
+        return (f"1/m taken twice: as if dJ/dL were 1/{m * m}, m = {m} times too small; dJ/dL = 1/{m} already "
+                "holds the mean's 1/m")
     return None
 
 

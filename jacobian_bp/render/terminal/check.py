@@ -43,6 +43,12 @@ def _marks(ascii_only: bool) -> dict[str, str]:
     return ASCII_MARKS if ascii_only else MARKS
 
 
+def _names(names) -> str:
+    """`"A"`, `"A and B"`, `"A, B and C"`."""
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _counts(counts: dict[str, int], marks: dict[str, str]) -> str:
     return ", ".join(f"{marks[verdict]} {counts[verdict]} {verdict}" for verdict in VERDICTS)
 
@@ -128,7 +134,7 @@ class QuantityView:
         mark = _marks(options.ascii_only)[graded.verdict]
         verdict = f"{mark} {graded.verdict}"
         if graded.verdict == "carried forward":
-            verdict += f": right from your own {' and '.join(graded.sources)}"
+            verdict += f": right from your own {_names(graded.sources)}"
         yield Equation(Text(f"{graded.name} =", NAME_STYLE), marked_matrix(graded, decimals),
                        Text(verdict, STYLES[graded.verdict]))
         if graded.verdict != "wrong":
@@ -136,7 +142,8 @@ class QuantityView:
         if graded.answer.shape != graded.expected.shape:
             yield Equation("Expected", MatrixView.of(graded.expected, decimals))
         if graded.own is not None and not within(graded.own, graded.expected, decimals).all():
-            yield Equation(f"From your own {' and '.join(graded.sources)} it would be",
-                           MatrixView.of(graded.own, decimals))
+            yield Equation(f"From your own {_names(graded.sources)} it would be", MatrixView.of(graded.own, decimals))
+        elif graded.parents:
+            yield Prose(f"{graded.name} is computed from {_names(graded.parents)}.")
         if graded.diagnosis:
             yield Prose(f"Diagnosis: {graded.diagnosis}.", NOTE_STYLE)
