@@ -109,27 +109,24 @@ def entry_slip(function: Callable[[float, float, int], str | None]):
 def diagnose(attempt: Attempt) -> str | None:
     """The first slip of the whole matrix that explains the attempt, else every wrong entry a slip explains."""
     for whole in SLIPS:
-        found = whole(attempt)
-        if found:
-            return found
+        reason = whole(attempt)
+        if reason:
+            return reason
     if attempt.answer.shape != attempt.expected.shape:
         return None
-    found = []
+    reasons = []
     for position in zip(*np.nonzero(attempt.wrong), strict=True):
         value = float(attempt.answer[position])
-        reason = next((reason for reference in attempt.references for single in ENTRY_SLIPS
-                       if (reason := single(value, float(reference[position]), attempt.decimals))), None)
+        meant = [float(reference[position]) for reference in attempt.references if np.isfinite(reference[position])]
+        reason = next((reason for reference in meant for single in ENTRY_SLIPS
+                       if (reason := single(value, reference, attempt.decimals))), None)
         if reason:
-            found.append(f"{_where(position, attempt.answer.shape)}{reason}")
-    return "; ".join(found) or None
+            reasons.append(f"{_where(position, attempt.answer.shape)}{reason}")
+    return "; ".join(reasons) or None
 
 
 def _where(position, shape) -> str:
     return "" if shape == (1, 1) else f"row {position[0] + 1}, column {position[1] + 1}: "
-
-
-def _number(value: float, decimals: int) -> str:
-    return format_number(value, decimals)
 
 
 @slip
@@ -219,7 +216,10 @@ def one_over_m(attempt: Attempt) -> str | None:
 
 @slip
 def kink_convention(attempt: Attempt) -> str | None:
-    """The other convention for the derivative at an activation's kink (e.g. relu'(0) = 1), from the Kink records."""
+    """The other convention for the derivative at an activation's kink (e.g. relu'(0) = 1), from the Kink records.
+
+    Kinks belong to activations applied entry by entry, so the convention sits on the Jacobian's diagonal.
+    """
     kinked = [step for step in attempt.steps if step.kinks]
     trials = [[step] for step in kinked] + ([kinked] if len(kinked) > 1 else [])
     for steps in trials:
@@ -240,8 +240,8 @@ def _kink_sentence(step: Step, activation: str, decimals: int) -> str:
     name = activation_name(activation)
     kink = step.kinks[0]
     places = ", ".join(f"row {i + 1}, column {j + 1}" for i, j in (k.position for k in step.kinks))
-    return (f"{name}'(0) = {_number(kink.other_derivative, decimals)}: Z{step.layer} is exactly 0 at {places}, "
-            f"the kink of {name}; this walkthrough takes {name}'(0) = {_number(kink.derivative, decimals)}, "
+    return (f"{name}'(0) = {format_number(kink.other_derivative, decimals)}: Z{step.layer} is exactly 0 at {places}, "
+            f"the kink of {name}; this walkthrough takes {name}'(0) = {format_number(kink.derivative, decimals)}, "
             "as PyTorch does")
 
 
@@ -289,7 +289,17 @@ def update_without_learning_rate(attempt: Attempt) -> str | None:
 def flipped_sign(value: float, reference: float, decimals: int) -> str | None:
     """The right number with the wrong sign."""
     if not within(reference, 0.0, decimals) and within(value, -reference, decimals):
-        return f"flipped sign: {_number(value, decimals)} for {_number(reference, decimals)}"
+        return f"flipped sign: {format_number(value, decimals)} for {format_number(reference, decimals)}"
+    return None
+
+
+@entry_slip
+def rounded_too_early(value: float, reference: float, decimals: int) -> str | None:
+    """The right number rounded to fewer decimals than the answer file asks for."""
+    for places in range(decimals):
+        if f"{round(reference, places):.{decimals}f}" == f"{value:.{decimals}f}":
+            return (f"rounded too early: {format_number(value, decimals)} is {format_number(reference, decimals)} "
+                    f"rounded to {places} decimal{'s' * (places != 1)}; this answer file asks for {decimals}")
     return None
 
 
@@ -300,7 +310,7 @@ def digit_slip(value: float, reference: float, decimals: int) -> str | None:
     meant = f"{reference:.{decimals}f}"
     for kind, variant in _digit_variants(meant):
         if variant != meant and f"{float(variant):.{decimals}f}" == written:
-            return f"digit slip: {_number(value, decimals)} looks like {meant} with {kind}"
+            return f"digit slip: {format_number(value, decimals)} looks like {meant} with {kind}"
     return None
 
 

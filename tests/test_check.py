@@ -223,6 +223,7 @@ SLIP_CASES = {
                                             "-0.1727 looks like -0.1277 with two adjacent digits swapped"),
     "digit slip: a digit dropped": ("dJ/dA3", lambda: _with("dJ/dA3", (1, 0), -0.615), "a digit dropped"),
     "digit slip: a digit moved": ("dJ/dW2", lambda: _with("dJ/dW2", (0, 1), -0.7475), "a digit moved"),
+    "rounded too early": ("dJ/dA3", lambda: _with("dJ/dA3", (0, 0), 0.55), "0.55 is 0.5501 rounded to 2 decimals"),
     "digit slip: decimal point moved": ("dJ/dW3", lambda: _with("dJ/dW3", (0, 0), -10.216),
                                         "the decimal point moved"),
 }
