@@ -19,12 +19,12 @@ import numpy as np
 
 from .arithmetic import ExpressionError, evaluate
 from .chain import Step, Update, sgd_update
-from .errors import InputError
+from .errors import InputError, suggestion
 from .nodes import Dense, MeanCost
 from .slips import Attempt, diagnose, within
 from .solution import Solution, solve
 from .vec import devec, vec
-from .walkthrough import DEFAULT_MAX_JACOBIAN_MB, MAX_DECIMALS, _suggestion, bundled_names, load
+from .walkthrough import DEFAULT_MAX_JACOBIAN_MB, MAX_DECIMALS, bundled_names, is_bundled, load
 
 VERDICTS = ("correct", "carried forward", "wrong", "unanswered")
 TOP_LEVEL_KEYS = ("walkthrough", "decimals", "answers")
@@ -326,7 +326,7 @@ class _AnswerFile:
             raise AnswerFileError(path, f"not valid TOML: {message}{self.quoting_hint(line)}", line=line) from None
         for key in self.document:
             if key not in TOP_LEVEL_KEYS:
-                hint = _suggestion(key, TOP_LEVEL_KEYS) or " (allowed: walkthrough, decimals, [answers])"
+                hint = suggestion(key, TOP_LEVEL_KEYS) or " (allowed: walkthrough, decimals, [answers])"
                 self.fail(key, f"unknown key{hint}")
 
     def fail(self, field: str, message: str, key: str | None = None) -> NoReturn:
@@ -356,14 +356,11 @@ class _AnswerFile:
 
     def load(self, source: str, max_jacobian_mb: float):
         """The walkthrough: a bundled one by name, else a file relative to the answer file."""
-        names = bundled_names()
-        if "/" not in source and "\\" not in source and source in names:
-            return load(source, max_jacobian_mb)
-        path = self.path.parent / source
-        if path.is_file():
-            return load(str(path), max_jacobian_mb)
-        hint = _suggestion(source, names) or " (the command `list` shows the bundled ones)"
-        self.fail("walkthrough", f"{source!r} is neither a bundled walkthrough nor a file at {path}{hint}")
+        if not is_bundled(source) and not (self.path.parent / source).is_file():
+            hint = suggestion(source, bundled_names()) or " (the command `list` shows the bundled ones)"
+            self.fail("walkthrough", f"{source!r} is neither a bundled walkthrough nor a file at "
+                                     f"{self.path.parent / source}{hint}")
+        return load(source, max_jacobian_mb, base=self.path.parent)
 
     def decimals(self, default: int) -> int:
         value = self.document.get("decimals", default)
@@ -381,7 +378,7 @@ class _AnswerFile:
         found = {}
         for name, value in table.items():
             if name not in solution.quantities:
-                hint = _suggestion(name, list(solution.quantities)) or " (`jacobian-bp worksheet` lists every name)"
+                hint = suggestion(name, list(solution.quantities)) or " (`jacobian-bp worksheet` lists every name)"
                 self.fail("answers", f"unknown quantity {name!r}{hint}", key=name)
             found[name] = self.matrix(name, value)
         return found

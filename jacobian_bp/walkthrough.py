@@ -4,7 +4,6 @@ Every problem is reported as a `WalkthroughError` that names the file, the line 
 known, the field (e.g. `layers[1].W`), what was expected and what was found.
 """
 
-import difflib
 import math
 import re
 import tomllib
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, suggestion
 from .network import Layer, Network, jacobian_shapes
 from .nodes import ACTIVATIONS, LOSSES
 
@@ -66,22 +65,27 @@ def bundled_names() -> list[str]:
     return sorted(names, key=lambda name: name != "article")
 
 
-def resolve(name_or_path: str) -> Path:
-    """The file behind a bundled name or a path; a name that is neither gets a suggestion."""
-    bundled = bundled_directory() / f"{name_or_path}.toml"
-    if "/" not in name_or_path and "\\" not in name_or_path and bundled.is_file():
-        return bundled
-    path = Path(name_or_path)
+def is_bundled(name: str) -> bool:
+    """Whether `name` (not a path) names a bundled walkthrough."""
+    return "/" not in name and "\\" not in name and (bundled_directory() / f"{name}.toml").is_file()
+
+
+def resolve(name_or_path: str, base: Path | None = None) -> Path:
+    """The file behind a bundled name, or a path (relative to `base`, if given); else a suggestion."""
+    if is_bundled(name_or_path):
+        return bundled_directory() / f"{name_or_path}.toml"
+    path = base / name_or_path if base else Path(name_or_path)
     if path.is_file():
         return path
     if path.exists():
         raise WalkthroughError(name_or_path, "is not a file")
-    hint = _suggestion(name_or_path, bundled_names())
+    hint = suggestion(name_or_path, bundled_names())
     raise WalkthroughError(name_or_path, "no such file, and no bundled walkthrough of that name"
                            f"{hint or ' (the command `list` shows the bundled ones)'}")
 
 
-def load(name_or_path: str = "article", max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB) -> Walkthrough:
+def load(name_or_path: str = "article", max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB,
+         base: Path | None = None) -> Walkthrough:
     """Read and validate a bundled walkthrough by name, or a walkthrough file by path.
 
     A walkthrough whose largest local Jacobian would take more than `max_jacobian_mb` MiB is
@@ -90,14 +94,15 @@ def load(name_or_path: str = "article", max_jacobian_mb: float = DEFAULT_MAX_JAC
     >>> load("article").network.layers[0].W.shape
     (3, 2)
     """
-    path = resolve(name_or_path)
+    path = resolve(name_or_path, base)
+    source = name_or_path if base is None or is_bundled(name_or_path) else str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise WalkthroughError(name_or_path, "is not a text file (expected UTF-8 TOML)") from None
+        raise WalkthroughError(source, "is not a text file (expected UTF-8 TOML)") from None
     except OSError as error:
-        raise WalkthroughError(name_or_path, f"cannot be read: {error.strerror}") from None
-    return parse(text, name_or_path, max_jacobian_mb)
+        raise WalkthroughError(source, f"cannot be read: {error.strerror}") from None
+    return parse(text, source, max_jacobian_mb)
 
 
 def parse(text: str, source: str, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB) -> Walkthrough:
@@ -262,7 +267,7 @@ class _Reader:
     def reject_unknown(self, table: dict, allowed: tuple[str, ...], prefix: str):
         for key in table:
             if key not in allowed:
-                hint = _suggestion(key, allowed)
+                hint = suggestion(key, allowed)
                 self.fail(f"{prefix}{key}", f"unknown key{hint or ' (allowed: ' + ', '.join(allowed) + ')'}")
 
     def text(self, document: dict, key: str, default: str) -> str:
@@ -275,7 +280,7 @@ class _Reader:
         if value is None:
             self.fail(field, f"missing (one of: {', '.join(options)})")
         if not isinstance(value, str) or value not in options:
-            hint = _suggestion(str(value), list(options))
+            hint = suggestion(str(value), list(options))
             self.fail(field, f"unknown {field.rsplit('.', 1)[-1]} {value!r}"
                              f"{hint or ''} (one of: {', '.join(options)})")
         return value
@@ -337,11 +342,3 @@ def _kind(value) -> str:
     if isinstance(value, dict):
         return "a table"
     return type(value).__name__
-
-
-def _suggestion(word: str, options) -> str:
-    """`" (did you mean 'x'?)"` for the closest option, or `""` when none is close."""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    if not close:
-        close = [option for option in options if option.lower() == word.lower()]
-    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -101,7 +101,7 @@ def marked_matrix(graded: Graded, decimals: int) -> MarkedMatrix:
     unanswered = np.isnan(answer)
     numbers = [["?" if np.isnan(v) else format_number(float(v), decimals) for v in row] for row in answer]
     aligned = MatrixView(numbers, unanswered, numeric=True)
-    columns = [aligned._column(numbers, j, list(range(len(numbers)))) for j in range(answer.shape[1])]
+    columns = [aligned.aligned_column(numbers, j, list(range(len(numbers)))) for j in range(answer.shape[1])]
     shape_ok = answer.shape == graded.expected.shape
 
     def cells(marks: dict[str, str]) -> list[list[str]]:

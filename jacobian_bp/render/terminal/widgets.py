@@ -52,7 +52,7 @@ class MatrixView:
         row_order = list(range(rows))
         if rows > MAX_ROWS:
             row_order = list(range(KEPT_ROWS)) + [None] + list(range(rows - KEPT_ROWS, rows))
-        texts = [self._column(cells, j, row_order) for j in range(columns)]
+        texts = [self.aligned_column(cells, j, row_order) for j in range(columns)]
         widths = [len(column[0]) for column in texts]
         ellipsis = "..." if ascii_only else "…"
         left, right = self._fit(widths, max_width, len(ellipsis))
@@ -76,7 +76,7 @@ class MatrixView:
             lines.append(Text(self._elision_note(rows, columns, hidden), style=ZERO_STYLE))
         return lines
 
-    def _column(self, cells, j: int, row_order) -> list[str]:
+    def aligned_column(self, cells, j: int, row_order) -> list[str]:
         """The entries of column j, padded to one width (aligned on the decimal point if numeric)."""
         entries = [cells[i][j] if i is not None else None for i in row_order]
         present = [e for e in entries if e is not None]
