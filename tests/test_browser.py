@@ -225,7 +225,8 @@ def test_mathml_is_laid_out_as_math(browser, article_page):
         const tables = [...document.querySelectorAll('.matrix')];
         return {
           fractions: fractions.length,
-          tallFractions: fractions.filter(f => f.getBoundingClientRect().height > 20).length,
+          stackedFractions: fractions.filter(f => f.children[0].getBoundingClientRect().bottom
+                                                  <= f.children[1].getBoundingClientRect().top + 1).length,
           mathDisplay: getComputedStyle(document.querySelector('math')).display,
           tables: tables.length,
           emptyTables: tables.filter(t => t.getBoundingClientRect().width < 10).length,
@@ -235,7 +236,7 @@ def test_mathml_is_laid_out_as_math(browser, article_page):
           viewportWidth: window.innerWidth,
         };
     })()""")
-    assert layout["fractions"] > 50 and layout["tallFractions"] == layout["fractions"], layout
+    assert layout["fractions"] > 50 and layout["stackedFractions"] == layout["fractions"], layout
     assert "math" in layout["mathDisplay"], layout
     assert layout["tables"] > 50 and layout["emptyTables"] == 0, layout
     assert layout["svgs"] > 20 and layout["marked"] > 10, layout
@@ -245,7 +246,7 @@ def test_mathml_is_laid_out_as_math(browser, article_page):
 def test_a_backward_step_is_drawn(browser, article_page):
     open_page(browser, article_page)
     box = browser.evaluate("""(() => {
-        const r = document.getElementById('backward-step-6-10-dj-dz2').getBoundingClientRect();
+        const r = document.querySelectorAll('section.backward')[5].getBoundingClientRect();
         return {x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: Math.min(r.height, 1400)};
     })()""")
     assert box["height"] > 300

@@ -233,12 +233,13 @@ def _jacobian(solution, step, decimals: int, symbolic: bool) -> Jacobian:
 # Formulas: our Unicode text, read as tokens, written as LaTeX or MathML.
 
 _NAME = r"(?:[XYLJ]|[ZAW]\d+|b\d+)"
+_DIFFERENTIATED = r"(?:[A-Z]\d*|b\d+)"  # also `dL/dA` of a formula that speaks of any layer
 _NOT_AFTER_NAME = r"(?![A-Za-z0-9_'])"
 _TOKEN = re.compile(rf"""
     (?P<partial>∂vec\((?P<partial_function>{_NAME})\)/∂vec\((?P<partial_variable>{_NAME})\))
-  | (?P<derivative>d(?P<function>{_NAME})/d(?P<variable>{_NAME})){_NOT_AFTER_NAME}
+  | (?P<derivative>d(?P<function>{_DIFFERENTIATED})/d(?P<variable>{_DIFFERENTIATED})){_NOT_AFTER_NAME}
   | (?P<name>(?P<base>{_NAME})(?P<updated>_updated)?){_NOT_AFTER_NAME}(?P<power>[ᵀ²]?)
-  | (?P<call>[A-Za-zσ]+'?)(?=\()
+  | (?P<call>(?:[A-Za-z]{{2,}}|σ)'?²?)(?=\()
   | (?P<number>\d+(?:\.\d+)?(?:e[-+]?\d+)?)
   | (?P<word>[A-Za-z][A-Za-z'-]*)
   | (?P<space>\s+)
@@ -298,11 +299,11 @@ def _balanced(tokens: list[_Token]) -> bool:
 
 # LaTeX
 
-_LATEX_SYMBOLS = {
+LATEX_SYMBOLS = {
     "·": r"\cdot", "⊙": r"\odot", "−": "-", "×": r"\times", "÷": r"\div", "±": r"\pm", "√": r"\surd",
     "→": r"\to", "⇠": r"\dashleftarrow", "≈": r"\approx", "≤": r"\le", "≥": r"\ge", "σ": r"\sigma",
     "ᵀ": r"^{\top}", "²": "^{2}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$",
-    "_": r"\_", "'": "'", "…": r"\dots", "∂": r"\partial", "~": r"\sim", "^": r"\hat{}", "\\": r"\backslash",
+    "_": r"\_", "'": "'", "…": r"\dots", "|": "|", "∂": r"\partial", "~": r"\sim", "^": r"\hat{}", "\\": r"\backslash",
 }
 
 
@@ -352,18 +353,19 @@ def _latex_token(tokens: list[_Token], i: int, inline: bool) -> str:
         return f"{top}/{bottom}" if inline else rf"\frac{{{top}}}{{{bottom}}}"
     if token.kind == "name":
         name = latex_name(match["name"])
-        power = _LATEX_SYMBOLS.get(match["power"], "")
+        power = LATEX_SYMBOLS.get(match["power"], "")
         return f"{{{name}}}{power}" if power and "^" in name else name + power
     if token.kind == "call":
-        function, prime = token.text.rstrip("'"), "'" * token.text.endswith("'")
-        return (r"\sigma" if function == "σ" else rf"\operatorname{{{function}}}") + prime
+        function = token.text.rstrip("'²")
+        name = r"\sigma" if function == "σ" else rf"\operatorname{{{function}}}"
+        return name + "'" * ("'" in token.text) + "^{2}" * ("²" in token.text)
     if token.kind == "number" or _is_identifier(token):
         return token.text
     if token.kind == "word":
         return rf"\text{{{token.text}}}"
     if token.kind == "space":
         return r"\ " if _next_to_words(tokens, i) else " "
-    return _LATEX_SYMBOLS.get(token.text, token.text)
+    return LATEX_SYMBOLS.get(token.text, token.text)
 
 
 _LATEX_ARROWS = {story.FORWARD_ARROW: r"\rightarrow", story.BACKWARD_ARROW: r"\dashleftarrow", ",": ",\\;", "": ""}
@@ -483,9 +485,9 @@ def _mathml_token(tokens: list[_Token], i: int, inline: bool) -> str:
         name = mathml_name(match["name"])
         return _element("msup", name, _power(match["power"])) if match["power"] else name
     if token.kind == "call":
-        name = _element("mi", html.escape(token.text.rstrip("'")))
-        if token.text.endswith("'"):
-            name = _element("msup", name, _element("mo", "′"))
+        name = _element("mi", html.escape(token.text.rstrip("'²")))
+        if "'" in token.text or "²" in token.text:
+            name = _element("msup", name, _element("mo", "′") if "'" in token.text else _element("mn", "2"))
         return name + _element("mo", "&#x2061;")
     if token.kind == "number":
         return _element("mn", token.text)
@@ -495,6 +497,9 @@ def _mathml_token(tokens: list[_Token], i: int, inline: bool) -> str:
         return _element("mtext", html.escape(token.text))
     if token.kind == "space":
         return _element("mspace", width="0.3em") if _next_to_words(tokens, i) else ""
+    previous = _neighbour(tokens, i, -1)
+    if token.text in "−-" and (previous is None or previous.text == "(" or previous.text in _OPERATORS):
+        return _element("mo", "−", form="prefix")  # a sign, not a subtraction: no space after it
     return _element("mo", html.escape(_MATHML_SYMBOLS.get(token.text, token.text)))
 
 
@@ -545,7 +550,7 @@ def pieces(sentence: str) -> list[tuple[bool, str]]:
 
 def _formula_like(tokens: list[_Token], i: int) -> bool:
     token = tokens[i]
-    if token.kind in ("partial", "derivative", "name", "call", "number", "space") or token.text in "()":
+    if token.kind in ("partial", "derivative", "name", "call", "number", "space") or token.text in ("(", ")", "|"):
         return True
     if token.text == "·":
         previous = _neighbour(tokens, i, -1)
@@ -553,8 +558,9 @@ def _formula_like(tokens: list[_Token], i: int) -> bool:
     if token.text in _OPERATORS:
         return True
     if _is_identifier(token):
-        neighbours = (_neighbour(tokens, i, -1), _neighbour(tokens, i, 1))
-        return any(t is not None and t.text in _OPERATORS for t in neighbours)
+        before, after = _neighbour(tokens, i, -1), _neighbour(tokens, i, 1)
+        enclosed = before is not None and after is not None and (before.text, after.text) in (("(", ")"), ("|", "|"))
+        return enclosed or any(t is not None and t.text in _OPERATORS for t in (before, after))
     return False
 
 
@@ -584,9 +590,11 @@ def _trim(tokens: list[_Token], start: int, stop: int) -> tuple[int, int]:
         while stop > start and tokens[stop - 1].kind == "space":
             stop -= 1
         texts = [t.text for t in tokens[start:stop]]
-        if texts and (texts[0] == ")" or texts[0] == "(" and texts.count("(") > texts.count(")")):
+        if texts and (texts[0] == ")" or texts[0] == "(" and texts.count("(") > texts.count(")")
+                      or texts[0] == "|" and texts.count("|") % 2):
             start += 1
-        elif texts and (texts[-1] == "(" or texts[-1] == ")" and texts.count(")") > texts.count("(")):
+        elif texts and (texts[-1] == "(" or texts[-1] == ")" and texts.count(")") > texts.count("(")
+                        or texts[-1] == "|" and texts.count("|") % 2):
             stop -= 1
         if (start, stop) == before:
             return start, stop

@@ -24,7 +24,7 @@ def render(solution, decimals: int, symbolic: bool) -> str:
     header = ['<p class="kicker">Backpropagation with every Jacobian written out</p>',
               f"<h1>{escape(intro.title)}</h1>", f'<p class="summary">{escape(intro.summary)}</p>']
     if intro.description:
-        header.append(f"<p>{escape(intro.description)}</p>")
+        header.append(f"<p>{_prose(intro.description)}</p>")
     if intro.note:
         header.append(f'<p class="remark">{escape(intro.note)}</p>')
     body = [_section(solution, section) for section in sections]
@@ -103,15 +103,17 @@ def _part(part) -> str:
     if isinstance(part, document.Symbols):
         from .. import symbolic
 
-        rows = [[(f"<math>{_unstretched(symbolic.mathml(entry))}</math>", zero) for entry, zero in row]
+        rows = [[(f"<math>{_tidy(symbolic.mathml(entry))}</math>", zero) for entry, zero in row]
                 for row in part.rows()]
         return _matrix(rows, "symbolic")
     return _matrix([[(escape(text.replace("-", "−")), zero) for text, zero in row] for row in part.rows()], "numeric")
 
 
-def _unstretched(mathml: str) -> str:
-    """Brackets around a lone number (`[2]`, `(1)` in `a[2]₁₂⁽¹⁾`) at their natural size, without gaps."""
-    return BRACKETED_NUMBER.sub(r'<mo stretchy="false">\1</mo>\2<mo stretchy="false">\3</mo>', mathml)
+def _tidy(mathml: str) -> str:
+    """Sympy's MathML with true minus signs, and brackets around a lone number (`[2]`, `(1)` in `a[2]₁₂⁽¹⁾`)
+    at their natural size, without the gaps of stretched ones."""
+    mathml = BRACKETED_NUMBER.sub(r'<mo stretchy="false">\1</mo>\2<mo stretchy="false">\3</mo>', mathml)
+    return mathml.replace("<mo>-</mo>", "<mo>−</mo>")
 
 
 def _matrix(rows: list[list[tuple[str, bool]]], kind: str) -> str:
@@ -251,7 +253,12 @@ a:hover { text-decoration: underline; }
 .contents li > a:hover { background: var(--accent-soft); text-decoration: none; }
 .contents ol ol { margin: .1rem 0 .3rem .9rem; padding-left: .5rem; border-left: 2px solid var(--rule); }
 .contents ol ol a { color: var(--muted); padding: .12rem .5rem; }
-main { max-width: 62rem; width: 100%; padding: 2.5rem 2.5rem 5rem; margin: 0 auto; }
+main { max-width: 76rem; width: 100%; padding: 2.5rem 2.5rem 5rem; margin: 0 auto; }
+@media (max-width: 640px) {
+  main { padding: 1.5rem 1rem 3rem; }
+  h1 { font-size: 1.6rem; }
+  .line { padding-left: 0; }
+}
 .intro { margin-bottom: 1rem; }
 .kicker { margin: 0; font-size: .8rem; font-weight: 700; letter-spacing: .08em; text-transform: uppercase;
   color: var(--accent); }
@@ -279,7 +286,7 @@ figure { margin: 0; }
 .graph .backward path { fill: var(--back); }
 .equation { margin: .9rem 0; }
 .equation .label { margin: 0 0 .3rem; color: var(--muted); font-size: .94rem; }
-.line { display: flex; flex-wrap: nowrap; align-items: center; gap: .5rem; padding: .35rem 0 .35rem 1.2rem;
+.line { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; padding: .35rem 0 .35rem 1.2rem;
   overflow-x: auto; }
 .line > * { flex: none; }
 .gap { width: 1.6rem; }
@@ -291,7 +298,8 @@ figure { margin: 0; }
 .matrix table { border-collapse: collapse; }
 .matrix td { padding: .16rem .55rem; white-space: nowrap; }
 .numeric td { text-align: right; font-family: var(--math-font); font-size: 1.02em; font-variant-numeric: tabular-nums; }
-.symbolic td { text-align: center; padding: .3rem .6rem; }
+.symbolic td { text-align: center; padding: .3rem .5rem; }
+.symbolic math { font-size: .98em; }
 .matrix td.zero { color: var(--zero); }
 .jacobian { display: flex; flex-wrap: wrap; align-items: center; gap: .4rem 2rem; margin: .9rem 0;
   padding: .6rem 1rem; background: var(--panel); border-radius: 10px; }

@@ -6,6 +6,7 @@ hyperref). Every display goes through `\fit`, which shrinks an equation that is 
 """
 
 import re
+import unicodedata
 
 import numpy as np
 
@@ -41,10 +42,10 @@ DIM_ZEROS = r"\color{zero}"
 TEXT_SPECIAL = {
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "%": r"\%",
     "_": r"\_", "^": r"\^{}", "~": r"\~{}", "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
-    "·": r"\textperiodcentered{}", "→": r"$\rightarrow$", "⇠": r"$\dashleftarrow$", "−": "$-$", "×": r"$\times$",
-    "±": r"$\pm$", "√": r"$\surd$", "⊙": r"$\odot$", "ᵀ": r"$^{\top}$", "²": "$^{2}$", "σ": r"$\sigma$",
-    "…": r"\dots{}", "–": "--", "—": "---", "“": "``", "”": "''", "‘": "`", "’": "'", "✓": r"$\checkmark$",
+    "…": r"\dots{}", "–": "--", "—": "---", "“": "``", "”": "''", "‘": "`",
+    "’": "'", "✓": r"$\checkmark$",
 }
+GREEK_CAPITALS = {"Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"}
 
 
 def render(solution, decimals: int, symbolic: bool) -> str:
@@ -52,7 +53,7 @@ def render(solution, decimals: int, symbolic: bool) -> str:
     intro = document.introduction(solution)
     body = []
     if intro.description:
-        body += [_text(intro.description), ""]
+        body += [_prose(intro.description), ""]
     if intro.note:
         body += [rf"\textit{{{_text(intro.note)}}}", ""]
     body += [r"\tableofcontents", ""]
@@ -120,5 +121,25 @@ def _bookmark(formula: str) -> str:
 
 
 def _text(text: str) -> str:
-    """Text with LaTeX's special characters escaped and our symbols written as LaTeX."""
-    return "".join(TEXT_SPECIAL.get(character, character) for character in text)
+    """Text with LaTeX's special characters escaped and every other character written so that pdflatex takes it."""
+    return "".join(TEXT_SPECIAL.get(character) or _character(character) for character in text)
+
+
+def _character(character: str) -> str:
+    """Symbols, Greek letters, sub- and superscripts as math; other Latin-1 as it is (inputenc knows it)."""
+    symbol = document.LATEX_SYMBOLS.get(character)
+    if symbol and not character.isascii():
+        return f"${symbol}$"
+    if ord(character) < 256:
+        return character
+    name = unicodedata.name(character, "")
+    greek = re.fullmatch(r"GREEK (SMALL|CAPITAL) LETTER (\w+)", name)
+    if greek:
+        letter = greek.group(2).lower() if greek.group(1) == "SMALL" else greek.group(2).capitalize()
+        if letter != "omicron" and (letter.islower() or letter in GREEK_CAPITALS):
+            return f"$\\{letter}$"
+    decomposition = unicodedata.decomposition(character).split()
+    if len(decomposition) == 2 and decomposition[0] in ("<super>", "<sub>"):
+        script = "^" if decomposition[0] == "<super>" else "_"
+        return f"${script}{{{_text(chr(int(decomposition[1], 16)))}}}$"
+    return unicodedata.normalize("NFKD", character).encode("ascii", "ignore").decode() or "?"

@@ -19,7 +19,7 @@ def render(solution, decimals: int, symbolic: bool, escape_backslashes: bool = F
     intro = document.introduction(solution)
     lines = ["---", f"title: {_yaml_string(intro.title)}", "---", "", f"*{_escape(intro.summary)}*", ""]
     if intro.description:
-        lines += [_escape(intro.description), ""]
+        lines += [writer.prose(intro.description), ""]
     if intro.note:
         lines += [f"> {_escape(intro.note)}", ""]
     for section in document.sections(solution, decimals, symbolic):
