@@ -5,7 +5,6 @@ only when used, so `--format json` loads neither rich nor sympy.
 """
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -236,6 +235,7 @@ def _walkthrough(arguments) -> int:
 
 def _walkthrough_text(solution, arguments, decimals: int) -> int:
     from .render.terminal import pages
+    from .render.terminal.widgets import make_console
 
     options = pages.Options(decimals=decimals, symbolic=arguments.symbolic)
     if arguments.output is None:
@@ -276,18 +276,10 @@ def _check(arguments) -> int:
         sys.stdout.write(json.dumps(report_document(report), indent=1, ensure_ascii=False) + "\n")
     else:
         from .render.terminal import check as check_report
+        from .render.terminal.widgets import make_console
 
         check_report.render(report, make_console(arguments.width))
     return 1 if report.wrong else 0
-
-
-def make_console(width: int | None = None, file=None):
-    """A rich console for our output: no syntax highlighting, no colour under `NO_COLOR`."""
-    from rich.console import Console
-
-    plain = "NO_COLOR" in os.environ
-    return Console(file=file or sys.stdout, width=width, highlight=False,
-                   color_system=None if plain else "auto", emoji=False)
 
 
 def main(argv: list[str] | None = None) -> int:

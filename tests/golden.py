@@ -7,8 +7,8 @@ import io
 from pathlib import Path
 
 from jacobian_bp import load, solve
-from jacobian_bp.cli import make_console
 from jacobian_bp.render.terminal import pages as terminal
+from jacobian_bp.render.terminal.widgets import make_console
 
 FOLDER = Path(__file__).parent / "golden"
 TRANSCRIPTS = {"article_100.txt": ("article", 100), "article_80.txt": ("article", 80)}

@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from jacobian_bp import load, solve
 from jacobian_bp.check import AnswerFileError, grade, grade_answers, report_document
-from jacobian_bp.cli import main, make_console
+from jacobian_bp.cli import main
 from jacobian_bp.nodes import Dense
 from jacobian_bp.render.terminal import check as terminal
+from jacobian_bp.render.terminal.widgets import make_console
 from jacobian_bp.vec import devec, vec
 from jacobian_bp.walkthrough import resolve
 from tests.golden import AsciiBuffer

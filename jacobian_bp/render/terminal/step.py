@@ -15,7 +15,7 @@ from rich.text import Text
 from .. import story
 from . import keys
 from .pages import Options, introduction, page_renderable
-from .widgets import NOTE_STYLE, Heading
+from .widgets import NOTE_STYLE, Heading, make_console
 
 NEXT, BACK, FIRST, LAST, JUMP, REVEAL, HELP, QUIT = "next", "back", "first", "last", "jump", "reveal", "help", "quit"
 
@@ -171,8 +171,6 @@ def run(solution, options: Options, reveal: bool, width: int | None) -> int:
     Full screen with single keys when standard input and output are a terminal; otherwise one
     command per line from standard input, each screen printed as text, until `q` or the end of input.
     """
-    from ...cli import make_console
-
     console = make_console(width)
     screens = Screens(solution, options, console)
     presentation = Presentation(len(screens.pages), hiding=reveal)

@@ -5,6 +5,9 @@ equations stack their parts rather than cut them. On terminals that cannot show 
 widgets spell their symbols in ASCII.
 """
 
+import os
+import sys
+
 import numpy as np
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.rule import Rule
@@ -22,6 +25,13 @@ NAME_STYLE = "bold"
 MARK_STYLE = "bold reverse"
 NOTE_STYLE = "yellow"
 OK_STYLE = "green"
+
+
+def make_console(width: int | None = None, file=None) -> Console:
+    """A rich console for our output: no syntax highlighting, no emoji codes, no colour under `NO_COLOR`."""
+    plain = "NO_COLOR" in os.environ
+    return Console(file=file or sys.stdout, width=width, highlight=False,
+                   color_system=None if plain else "auto", emoji=False)
 
 
 class MatrixView:
