@@ -138,11 +138,11 @@ def open_page(browser: Browser, path: Path, width: int = 1280, height: int = 900
     browser.wait_for("Page.loadEventFired")
 
 
-def screenshot(browser: Browser, clip: dict | None = None) -> bytes:
-    """A PNG of the viewport, or of `clip` (page coordinates) anywhere on the page."""
-    params = {"format": "png"}
-    if clip:
-        params.update(clip={**clip, "scale": 1}, captureBeyondViewport=True)
+def screenshot(browser: Browser, clip: dict | None = None, scale: float = 1.0) -> bytes:
+    """A PNG of the viewport, or of `clip` (page coordinates) anywhere on the page, shrunk by `scale`."""
+    if clip is None:
+        clip = browser.evaluate("({x: scrollX, y: scrollY, width: innerWidth, height: innerHeight})")
+    params = {"format": "png", "clip": {**clip, "scale": scale}, "captureBeyondViewport": True}
     return base64.b64decode(browser.page("Page.captureScreenshot", params)["data"])
 
 
@@ -215,7 +215,7 @@ def article_page(tmp_path_factory):
 def test_the_article_page_loads_without_errors_and_is_not_blank(browser, article_page):
     open_page(browser, article_page)
     assert browser.errors() == []
-    assert 0.02 < ink_fraction(screenshot(browser)) < 0.6
+    assert 0.02 < ink_fraction(screenshot(browser, scale=0.5)) < 0.6
 
 
 def test_mathml_is_laid_out_as_math(browser, article_page):
@@ -250,7 +250,7 @@ def test_a_backward_step_is_drawn(browser, article_page):
         return {x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: Math.min(r.height, 1400)};
     })()""")
     assert box["height"] > 300
-    assert 0.02 < ink_fraction(screenshot(browser, box)) < 0.6
+    assert 0.02 < ink_fraction(screenshot(browser, box, scale=0.5)) < 0.6
 
 
 @pytest.mark.parametrize("name", bundled_names())

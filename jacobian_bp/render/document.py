@@ -122,7 +122,8 @@ def introduction(solution) -> Introduction:
     network = walkthrough.network
     shape = " → ".join([str(walkthrough.X.shape[1])] + [
         f"{layer.units} ({story.activation_name(layer.activation.name)})" for layer in network.layers])
-    summary = (f"{solution.forward.samples} samples · layers {shape} · {story.loss_name(network.loss.name)} · "
+    m = solution.forward.samples
+    summary = (f"{m} sample{'s' * (m != 1)} · layers {shape} · {story.loss_name(network.loss.name)} · "
                f"learning rate {format_number(walkthrough.learning_rate, 12)}")
     note = ""
     if walkthrough.initialized:
@@ -407,7 +408,7 @@ def latex_breadcrumb(breadcrumb: Breadcrumb) -> str:
 # MathML
 
 _MATHML_SYMBOLS = {"·": "⋅", "−": "−", "-": "−", "'": "′", "ᵀ": "⊤"}
-_BOLD_B, _VECTOR_ARROW = "𝐛", "\u20d7"  # bold b under a small arrow, like LaTeX's `\vec{\mathbf{b}}`
+_BOLD_B = "𝐛"  # under a small arrow, like LaTeX's `\vec{\mathbf{b}}`
 
 
 def _element(tag: str, *children: str, **attributes: str) -> str:
@@ -424,7 +425,8 @@ def mathml_name(name: str) -> str:
     """A quantity as MathML in the article's notation: `W3` is W with `[3]` above, `b` is a bold vector."""
     base, _, suffix = name.partition("_")
     letter, layer = base[0], base[1:]
-    core = (_element("mover", _element("mi", _BOLD_B), _element("mo", _VECTOR_ARROW, stretchy="false"), accent="true")
+    core = (_element("mover", _element("mi", _BOLD_B), _element("mo", "→", stretchy="false", mathsize="60%"),
+                     accent="true")
             if letter == "b" else _element("mi", letter))
     if layer and suffix:
         return _element("msubsup", core, _element("mtext", suffix), _layer(layer))
@@ -500,6 +502,8 @@ def _mathml_token(tokens: list[_Token], i: int, inline: bool) -> str:
     previous = _neighbour(tokens, i, -1)
     if token.text in "−-" and (previous is None or previous.text == "(" or previous.text in _OPERATORS):
         return _element("mo", "−", form="prefix")  # a sign, not a subtraction: no space after it
+    if token.text in "|[]":
+        return _element("mo", token.text, stretchy="false", lspace="0", rspace="0")
     return _element("mo", html.escape(_MATHML_SYMBOLS.get(token.text, token.text)))
 
 

@@ -328,7 +328,7 @@ figure { margin: 0; }
   .contents { display: none; }
   .layout { display: block; }
   main { max-width: none; padding: 0; }
-  section.page { break-before: page; border-top: 0; margin-top: 0; }
+  section.page { margin-top: 1.6rem; padding-top: .8rem; }
   h2, h3, .equation .label { break-after: avoid; }
   .equation, .jacobian, .graph, .note, .check { break-inside: avoid; }
   .line { flex-wrap: wrap; overflow: visible; }
