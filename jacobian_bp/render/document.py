@@ -304,7 +304,7 @@ LATEX_SYMBOLS = {
     "·": r"\cdot", "⊙": r"\odot", "−": "-", "×": r"\times", "÷": r"\div", "±": r"\pm", "√": r"\surd",
     "→": r"\to", "⇠": r"\dashleftarrow", "≈": r"\approx", "≤": r"\le", "≥": r"\ge", "σ": r"\sigma",
     "ᵀ": r"^{\top}", "²": "^{2}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$",
-    "_": r"\_", "'": "'", "…": r"\dots", "|": "|", "∂": r"\partial", "~": r"\sim", "^": r"\hat{}", "\\": r"\backslash",
+    "_": r"\_", "…": r"\dots", "∂": r"\partial", "~": r"\sim", "^": r"\hat{}", "\\": r"\backslash",
 }
 
 

@@ -10,7 +10,7 @@ import re
 
 from . import document
 
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|$])")
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_<>#|$])")
 
 
 def render(solution, decimals: int, symbolic: bool, escape_backslashes: bool = False) -> str:
@@ -66,8 +66,15 @@ class _Writer:
 
 
 def _escape(text: str) -> str:
-    """Text with Markdown's special characters escaped, so that it shows as written."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    r"""Text with Markdown's special characters escaped, so that it shows as written.
+
+    Brackets are left alone, because `\[` opens display math under Hugo's passthrough; only a `]`
+    that would close a link is written as an entity.
+
+    >>> print(_escape("Z2[1,1] *is* [a](b)"))
+    Z2[1,1] \*is\* [a&#93;(b)
+    """
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("](", "&#93;(").replace("][", "&#93;[")
 
 
 def _yaml_string(text: str) -> str:
