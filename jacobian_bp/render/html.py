@@ -58,7 +58,7 @@ def _contents(sections) -> str:
         subitems = [f'<li><a href="#{block.anchor}">{_prose(block.text)}</a></li>'
                     for block in section.blocks if isinstance(block, document.Subheading)]
         nested = f"<ol>{''.join(subitems)}</ol>" if subitems else ""
-        items.append(f'<li class="{section.kind}"><a href="#{section.anchor}">{_prose(section.title)}</a>{nested}</li>')
+        items.append(f'<li><a href="#{section.anchor}">{_prose(section.title)}</a>{nested}</li>')
     return (f'<nav class="contents" aria-label="Contents"><p class="contents-title">Contents</p>'
             f'<ol>{"".join(items)}</ol></nav>')
 
@@ -120,7 +120,7 @@ def _matrix(rows: list[list[tuple[str, bool]]], kind: str) -> str:
     """A matrix as a table between CSS-drawn brackets; exact zeros are dimmed."""
     body = "".join("<tr>" + "".join(f'<td class="zero">{cell}</td>' if zero else f"<td>{cell}</td>"
                                     for cell, zero in row) + "</tr>" for row in rows)
-    return f'<span class="matrix {kind}"><table><tbody>{body}</tbody></table></span>'
+    return f'<div class="matrix {kind}"><table><tbody>{body}</tbody></table></div>'
 
 
 # The computational graph, with the step's node highlighted
