@@ -98,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     walkthrough.add_argument("--reveal", action="store_true",
                              help="with --step: hide each result until `r` is pressed")
     walkthrough.add_argument("--escape-backslashes", action="store_true",
-                             help="markdown: double every backslash, for renderers that eat them")
+                             help="markdown: inside math, double every backslash and escape _ and *, for "
+                                  "renderers that read math as Markdown first")
     _add_memory_limit(walkthrough)
     walkthrough.set_defaults(run=_walkthrough)
 

@@ -259,8 +259,11 @@ class _MathMLPrinter(MathMLPresentationPrinter):
         return self._element("msup", core, self._bracketed("(", name.row, ")"))
 
     def _bracketed(self, opening: str, number: int, closing: str):
-        return self._element("mrow", self._element("mo", text=opening), self._element("mn", text=str(number)),
-                             self._element("mo", text=closing))
+        """`[2]` or `(1)` at the size of the text: brackets around one digit must not stretch."""
+        fence_open, fence_close = self._element("mo", text=opening), self._element("mo", text=closing)
+        for fence in (fence_open, fence_close):
+            fence.setAttribute("stretchy", "false")
+        return self._element("mrow", fence_open, self._element("mn", text=str(number)), fence_close)
 
     def _print_Rational(self, number):
         decimal = _decimal(number)
@@ -283,4 +286,4 @@ def latex(expression: sp.Expr) -> str:
 
 def mathml(expression: sp.Expr) -> str:
     """One entry as presentation MathML in the article's notation, to place inside `<math>`."""
-    return _MathMLPrinter({"order": "old"}).doprint(expression)
+    return _MathMLPrinter({"order": "old"}).doprint(expression).replace("<mo>-</mo>", "<mo>−</mo>")

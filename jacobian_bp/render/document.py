@@ -119,17 +119,8 @@ class Introduction:
 def introduction(solution) -> Introduction:
     """The walkthrough's title, its network in one line, its description and how missing weights were set."""
     walkthrough = solution.walkthrough
-    network = walkthrough.network
-    shape = " → ".join([str(walkthrough.X.shape[1])] + [
-        f"{layer.units} ({story.activation_name(layer.activation.name)})" for layer in network.layers])
-    m = solution.forward.samples
-    summary = (f"{m} sample{'s' * (m != 1)} · layers {shape} · {story.loss_name(network.loss.name)} · "
-               f"learning rate {format_number(walkthrough.learning_rate, 12)}")
-    note = ""
-    if walkthrough.initialized:
-        note = (f"{', '.join(walkthrough.initialized)} initialized from seed {walkthrough.seed} "
-                "(uniform in ±1/√inputs, as torch.nn.Linear does); the values are shown below.")
-    return Introduction(walkthrough.title, summary, " ".join(walkthrough.description.split()), note)
+    note = story.initialization_note(walkthrough) if walkthrough.initialized else ""
+    return Introduction(walkthrough.title, story.summary(solution), " ".join(walkthrough.description.split()), note)
 
 
 def anchor(text: str) -> str:

@@ -6,7 +6,6 @@ opens the same offline, from a USB stick or as an e-mail attachment. Formulas ar
 browsers lay out natively; numeric matrices are tables with CSS-drawn brackets and dimmed zeros.
 """
 
-import re
 from html import escape
 
 from . import document, story
@@ -14,7 +13,6 @@ from . import document, story
 GRAPH_STEP, NODE_WIDTH, NODE_HEIGHT, PARAMETER_WIDTH, PARAMETER_HEIGHT = 72, 46, 30, 36, 24
 GRAPH_MAIN_Y, GRAPH_SIDE_Y, GRAPH_MARGIN = 84, 24, 6
 SPARSITY_SIZE = 168
-BRACKETED_NUMBER = re.compile(r"<mo>([\[(])</mo>(<mn>\d+</mn>)<mo>([\])])</mo>")
 
 
 def render(solution, decimals: int, symbolic: bool) -> str:
@@ -103,17 +101,10 @@ def _part(part) -> str:
     if isinstance(part, document.Symbols):
         from .. import symbolic
 
-        rows = [[(f"<math>{_tidy(symbolic.mathml(entry))}</math>", zero) for entry, zero in row]
+        rows = [[(f"<math>{symbolic.mathml(entry)}</math>", zero) for entry, zero in row]
                 for row in part.rows()]
         return _matrix(rows, "symbolic")
     return _matrix([[(escape(text.replace("-", "−")), zero) for text, zero in row] for row in part.rows()], "numeric")
-
-
-def _tidy(mathml: str) -> str:
-    """Sympy's MathML with true minus signs, and brackets around a lone number (`[2]`, `(1)` in `a[2]₁₂⁽¹⁾`)
-    at their natural size, without the gaps of stretched ones."""
-    mathml = BRACKETED_NUMBER.sub(r'<mo stretchy="false">\1</mo>\2<mo stretchy="false">\3</mo>', mathml)
-    return mathml.replace("<mo>-</mo>", "<mo>−</mo>")
 
 
 def _matrix(rows: list[list[tuple[str, bool]]], kind: str) -> str:

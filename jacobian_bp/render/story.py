@@ -204,3 +204,14 @@ def initialization_note(walkthrough) -> str:
     return (f"{', '.join(walkthrough.initialized)} drawn from seed {walkthrough.seed}: uniform in ±1/√inputs, "
             "the default of torch.nn.Linear, from numpy's generator (so not PyTorch's numbers). The same seed "
             "always gives the same values; they are shown below, and at full precision with --format json.")
+
+
+def summary(solution) -> str:
+    """The network in one line: samples, layers with their activations, loss and learning rate."""
+    walkthrough = solution.walkthrough
+    network = walkthrough.network
+    shape = " → ".join([str(walkthrough.X.shape[1])] + [
+        f"{layer.units} ({activation_name(layer.activation.name)})" for layer in network.layers])
+    m = solution.forward.samples
+    return (f"{m} sample{'s' * (m != 1)} · layers {shape} · {loss_name(network.loss.name)} · "
+            f"learning rate {format_number(walkthrough.learning_rate, 12)}")

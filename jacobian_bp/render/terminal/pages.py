@@ -140,12 +140,7 @@ def page_blocks(solution, page: story.Page, options: Options) -> list[Block]:
 def introduction(solution) -> list:
     """The title, the description and a one-line summary of the network."""
     walkthrough = solution.walkthrough
-    network = walkthrough.network
-    shape = " → ".join([str(walkthrough.X.shape[1])] + [
-        f"{layer.units} ({story.activation_name(layer.activation.name)})" for layer in network.layers])
-    parts = [Prose(walkthrough.title, "bold"),
-             Prose(f"{solution.forward.samples} samples · layers {shape} · "
-                   f"{story.loss_name(network.loss.name)} · learning rate {walkthrough.learning_rate:g}")]
+    parts = [Prose(walkthrough.title, "bold"), Prose(story.summary(solution))]
     if walkthrough.description.strip():
         parts.append(Prose(" ".join(walkthrough.description.split())))
     if walkthrough.initialized:
