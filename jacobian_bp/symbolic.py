@@ -79,11 +79,8 @@ def symbols(letter: str, layer: int, shape: tuple[int, int]) -> sp.Matrix:
 class sigma(sp.Function):
     """The logistic sigmoid, kept as `σ(z)` so that its derivative prints as `σ(z)(1 − σ(z))`."""
 
-    @classmethod
-    def eval(cls, argument):
-        if argument.is_Number:
-            return 1 / (1 + sp.exp(-argument))
-        return None
+    def _eval_evalf(self, precision):
+        return (1 / (1 + sp.exp(-self.args[0])))._eval_evalf(precision)
 
     def fdiff(self, argindex=1):
         return sp.Mul(sigma(self.args[0]), 1 - sigma(self.args[0]), evaluate=False)
