@@ -138,24 +138,24 @@ class _Reader:
         raise WalkthroughError(self.source, message, field=field, line=self.line_of(field))
 
     def line_of(self, field: str) -> int | None:
-        """The line that sets `field` (`data.X`, `layers[1].W`, `loss`), found by a light scan."""
-        parts = re.findall(r"[A-Za-z_]+|\[\d+\]", field)
-        table, index, key = "", 0, parts[-1] if parts else field
-        if len(parts) >= 2:
-            table = parts[0]
-            index = int(parts[1][1:-1]) if parts[1].startswith("[") else 0
+        """The line that sets `field` (`loss`, `data.X[0][1]`, `layers[1].W`, `layers[1]`), by a light scan."""
+        match = re.match(r"([A-Za-z_]+)(?:\[(\d+)\])?(?:\.([A-Za-z_]+))?", field)
+        if not match:
+            return None
+        name, index, key = match.group(1), int(match.group(2) or 0), match.group(3)
         current, seen = "", -1
         for number, raw in enumerate(self.lines, start=1):
             line = raw.strip()
             header = re.fullmatch(r"\[\[?\s*([A-Za-z_.]+)\s*\]\]?(\s*#.*)?", line)
             if header:
                 current = header.group(1)
-                seen = seen + 1 if current == table else seen
-                if current == table and field == f"{table}[{index}]" and seen == index:
-                    return number
+                if current == name:
+                    seen += 1
+                    if key is None and seen == index:
+                        return number
                 continue
-            in_place = (current == "" and not table) or (current == table and seen == index)
-            if in_place and re.match(rf"\"?{re.escape(key)}\"?\s*=", line):
+            in_place = current == "" if key is None else (current == name and seen == index)
+            if in_place and re.match(rf"\"?{re.escape(key or name)}\"?\s*=", line):
                 return number
         return None
 

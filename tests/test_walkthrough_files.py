@@ -152,6 +152,12 @@ def test_line_numbers_point_at_the_field(capsys, tmp_path):
     assert "net.toml:10: layers[0].units" in line
     line = error_of(capsys, tmp_path, VALID.replace('Y = [[0.0], [1.0]]', 'Y = [[0.0], [7.0]]'))
     assert "net.toml:7: data.Y" in line
+    line = error_of(capsys, tmp_path, VALID.replace("[[1.0, 2.0], [3.0, 4.0]]", '[[1.0, "x"], [3.0, 4.0]]'))
+    assert "net.toml:6: data.X[0][1]" in line
+    line = error_of(capsys, tmp_path, VALID.replace("b = [0.1]", "b = [0.1, 0.2]"))
+    assert "net.toml:19: layers[1].b" in line
+    line = error_of(capsys, tmp_path, VALID.replace('title = "test"', 'title = 5'))
+    assert "net.toml:1: title" in line
 
 
 def test_integers_are_accepted_wherever_floats_are(tmp_path):
