@@ -24,7 +24,7 @@ from .nodes import Dense, MeanCost
 from .slips import Attempt, diagnose, within
 from .solution import Solution, solve
 from .vec import devec, vec
-from .walkthrough import DEFAULT_MAX_JACOBIAN_MB, MAX_DECIMALS, bundled_names, is_bundled, load
+from .walkthrough import DEFAULT_MAX_JACOBIAN_MB, MAX_DECIMALS, MIN_DECIMALS, bundled_names, is_bundled, load
 
 VERDICTS = ("correct", "carried forward", "wrong", "unanswered")
 TOP_LEVEL_KEYS = ("walkthrough", "decimals", "answers")
@@ -364,8 +364,8 @@ class _AnswerFile:
 
     def decimals(self, default: int) -> int:
         value = self.document.get("decimals", default)
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DECIMALS:
-            self.fail("decimals", f"expected a whole number from 0 to {MAX_DECIMALS}, found {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not MIN_DECIMALS <= value <= MAX_DECIMALS:
+            self.fail("decimals", f"expected a whole number from {MIN_DECIMALS} to {MAX_DECIMALS}, found {value!r}")
         return value
 
     def answers(self, solution: Solution) -> dict[str, np.ndarray]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from . import __version__
 from .errors import InputError
 from .solution import solve
-from .walkthrough import DEFAULT_MAX_JACOBIAN_MB, MAX_DECIMALS, bundled_names, load
+from .walkthrough import DEFAULT_MAX_JACOBIAN_MB, MAX_DECIMALS, MIN_DECIMALS, bundled_names, load
 
 PROGRAM = "jacobian-bp"
 FORMATS = ("text", "json", "markdown", "latex", "html")
@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
                                   "documents (default: from the extension of -o, else text)")
     walkthrough.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     walkthrough.add_argument("--decimals", type=_decimals, metavar="N",
-                             help=f"decimals shown, 0 to {MAX_DECIMALS} (default: the file's, else 4)")
+                             help=f"decimals shown, {MIN_DECIMALS} to {MAX_DECIMALS} (default: the file's, else 4)")
     walkthrough.add_argument("--no-symbolic", dest="symbolic", action="store_false",
                              help="show only numeric Jacobians (faster; skips sympy)")
     walkthrough.add_argument("--width", type=_width, metavar="N",
@@ -148,8 +148,8 @@ def _whole_number(text: str) -> int:
 
 def _decimals(text: str) -> int:
     value = _whole_number(text)
-    if not 0 <= value <= MAX_DECIMALS:
-        raise argparse.ArgumentTypeError(f"expected 0 to {MAX_DECIMALS}, found {value}")
+    if not MIN_DECIMALS <= value <= MAX_DECIMALS:
+        raise argparse.ArgumentTypeError(f"expected {MIN_DECIMALS} to {MAX_DECIMALS}, found {value}")
     return value
 
 

@@ -1,26 +1,32 @@
-"""The one place where numbers become text: rounding, `-0` and exact zeros."""
+"""The one place where numbers become text: rounding, `-0`, exact zeros and very large values."""
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
+
+SCIENTIFIC_FROM = 1e9
 
 
 def format_number(value: float, decimals: int) -> str:
-    """Round `value` to `decimals` places for display.
+    """Round `value` to `decimals` places (at least 1) for display, halves up as a person rounds.
 
-    Exact zeros (and negative zero) print as `0`; trailing zeros are dropped so that
-    `8.0` reads `8` and `10.1` reads `10.1`, as in the article. A value that is not
-    zero but rounds to zero keeps its decimals (`0.0000`), so it is never mistaken for
-    an exact zero.
+    Exact zeros (and negative zero) print as `0`; trailing zeros are dropped so that `8.0` reads
+    `8` and `10.1` reads `10.1`, as in the article. A value that is not zero but rounds to zero
+    keeps its decimals (`0.0000`), so it is never mistaken for an exact zero. Rounding starts from
+    the shortest decimal that reads back as the float, so 0.0625 rounds to 0.063 and 2.675 to 2.68,
+    as they do by hand. Values from a billion up are written with an exponent.
 
-    >>> [format_number(v, 4) for v in (0.0, -0.0, 8.0, 10.1, -0.12771, 1e-7, -1e-7)]
-    ['0', '0', '8', '10.1', '-0.1277', '0.0000', '0.0000']
+    >>> [format_number(v, 4) for v in (0.0, -0.0, 8.0, 10.1, -0.12771, 1e-7, -1e-7, 0.00005)]
+    ['0', '0', '8', '10.1', '-0.1277', '0.0000', '0.0000', '0.0001']
+    >>> format_number(0.0625, 3), format_number(2.675, 2), format_number(-1.5e12, 4)
+    ('0.063', '2.68', '-1.5000e+12')
     """
     if value == 0:
         return "0"
     if not math.isfinite(value):
         return str(value)
-    text = f"{value:.{decimals}f}"
-    if float(text) == 0:
+    if abs(value) >= SCIENTIFIC_FROM:
+        return f"{value:.{decimals}e}"
+    rounded = Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    if rounded == 0:
         return f"{0:.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text
+    return format(rounded, "f").rstrip("0").rstrip(".")

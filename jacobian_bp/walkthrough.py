@@ -19,6 +19,7 @@ from .nodes import ACTIVATIONS, LOSSES
 DEFAULT_LEARNING_RATE = 0.01
 DEFAULT_DECIMALS = 4
 DEFAULT_SEED = 0
+MIN_DECIMALS = 1
 MAX_DECIMALS = 12
 DEFAULT_MAX_JACOBIAN_MB = 256
 BYTES_PER_ENTRY = 8
@@ -170,8 +171,8 @@ class _Reader:
         if not learning_rate > 0:
             self.fail("learning_rate", f"expected a positive number, found {learning_rate}")
         decimals = self.integer(document.get("decimals", DEFAULT_DECIMALS), "decimals")
-        if not 0 <= decimals <= MAX_DECIMALS:
-            self.fail("decimals", f"expected a whole number from 0 to {MAX_DECIMALS}, found {decimals}")
+        if not MIN_DECIMALS <= decimals <= MAX_DECIMALS:
+            self.fail("decimals", f"expected a whole number from {MIN_DECIMALS} to {MAX_DECIMALS}, found {decimals}")
         seed = self.integer(document.get("seed", DEFAULT_SEED), "seed")
         if seed < 0:
             self.fail("seed", f"expected a whole number ≥ 0, found {seed}")

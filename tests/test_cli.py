@@ -85,7 +85,7 @@ def test_version(capsys):
     (["walkthrugh"], ["invalid choice", "walkthrugh"]),
     (["walkthrough", "--format", "xml"], ["--format", "xml"]),
     (["walkthrough", "--decimals", "many"], ["--decimals", "whole number"]),
-    (["walkthrough", "--decimals", "40"], ["--decimals", "0 to 12"]),
+    (["walkthrough", "--decimals", "40"], ["--decimals", "1 to 12"]),
     (["walkthrough", "--width", "10"], ["--width", "at least 40"]),
     (["walkthrough", "artcle"], ["artcle", "no such file", "did you mean 'article'"]),
 ])

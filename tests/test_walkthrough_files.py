@@ -106,8 +106,8 @@ def test_the_valid_base_file_runs(capsys, tmp_path):
     ('learning_rate = 0.01', 'learning_rate = inf', ["learning_rate", "finite"]),
     ('learning_rate = 0.01', 'learning_rate = "fast"', ["learning_rate", "expected a number", "'fast'"]),
     # decimals
-    ('learning_rate = 0.01', 'learning_rate = 0.01\ndecimals = 40', ["decimals", "0 to 12", "found 40"]),
-    ('learning_rate = 0.01', 'learning_rate = 0.01\ndecimals = -1', ["decimals", "0 to 12"]),
+    ('learning_rate = 0.01', 'learning_rate = 0.01\ndecimals = 40', ["decimals", "1 to 12", "found 40"]),
+    ('learning_rate = 0.01', 'learning_rate = 0.01\ndecimals = 0', ["decimals", "1 to 12"]),
     # other fields
     ('title = "test"', 'title = 3', ["title", "expected text"]),
     ('learning_rate = 0.01', 'learning_rate = 0.01\nseed = -3', ["seed", "≥ 0"]),
