@@ -5,6 +5,7 @@ only when used, so `--format json` loads neither rich nor sympy.
 """
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -272,9 +273,9 @@ def _check(arguments) -> int:
 
     report = grade(Path(arguments.answers), max_jacobian_mb=arguments.max_jacobian_mb)
     if arguments.format == "json":
-        import json
+        from .render.json import dumps
 
-        sys.stdout.write(json.dumps(report_document(report), indent=1, ensure_ascii=False) + "\n")
+        sys.stdout.write(dumps(report_document(report)) + "\n")
     else:
         from .render.terminal import check as check_report
         from .render.terminal.widgets import make_console
@@ -294,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROGRAM}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        sys.stderr.close()
+        # The reader stopped early (`| head`): nothing is wrong, and nothing more can be written.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     return 2

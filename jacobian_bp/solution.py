@@ -3,9 +3,11 @@
 from dataclasses import dataclass
 from functools import cached_property
 
+import numpy as np
+
 from .chain import Step, Update, backpropagate, graph_nodes, sgd_update
 from .network import ForwardPass
-from .walkthrough import Walkthrough
+from .walkthrough import Walkthrough, WalkthroughError
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,19 @@ class Solution:
 
 
 def solve(walkthrough: Walkthrough) -> Solution:
-    """Run the forward pass, every backward step and one SGD step of `walkthrough`."""
+    """Run the forward pass, every backward step and one SGD step of `walkthrough`.
+
+    Numbers too large for floating point are refused with a `WalkthroughError` that names the
+    first quantity they reach, instead of walking on with infinities.
+    """
     network = walkthrough.network
-    forward = network.forward(walkthrough.X, walkthrough.Y)
-    steps = backpropagate(network, forward)
-    updates = sgd_update(network, steps, walkthrough.learning_rate)
-    return Solution(walkthrough=walkthrough, forward=forward, steps=tuple(steps),
-                    updates=tuple(updates))
+    with np.errstate(over="ignore", invalid="ignore"):
+        forward = network.forward(walkthrough.X, walkthrough.Y)
+        steps = backpropagate(network, forward)
+        updates = sgd_update(network, steps, walkthrough.learning_rate)
+    solution = Solution(walkthrough=walkthrough, forward=forward, steps=tuple(steps), updates=tuple(updates))
+    for name, value in solution.quantities.items():
+        if not np.all(np.isfinite(value)):
+            raise WalkthroughError(walkthrough.name, f"{name} overflows: its values are too large for floating "
+                                                     "point; use smaller weights, inputs or learning rate")
+    return solution

@@ -122,3 +122,25 @@ def test_module_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "jacobian_bp", "walkthrough", "--format", "json"],
                             capture_output=True, text=True, check=True)
     assert json.loads(result.stdout)["quantities"]["J"] == pytest.approx(0.19522886, abs=1e-8)
+
+
+def test_numbers_too_large_for_floating_point_are_refused(capsys, tmp_path):
+    path = tmp_path / "huge.toml"
+    path.write_text('loss = "mean_squared_error"\n[data]\nX = [[1.0, 1.0]]\nY = [[0.5]]\n[[layers]]\nunits = 1\n'
+                    'activation = "identity"\nW = [[1e308, 1e308]]\nb = [0]\n', encoding="utf-8")
+    status, out, err = run(capsys, "walkthrough", str(path), "--format", "json")
+    assert_one_line_error(status, err, "Z1 overflows")
+    assert out == "" and "RuntimeWarning" not in err
+
+
+def test_json_is_strict_and_keeps_each_matrix_on_one_line(capsys):
+    out = run(capsys, "walkthrough", "--format", "json")[1]
+    json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
+    assert '  "Z1": [[4.0, 2.0, -7.8], [6.0, 9.0, -16.0]],' in out.splitlines()
+
+
+def test_a_reader_that_stops_early_is_not_an_error():
+    for arguments in (["walkthrough", "--no-symbolic"], ["walkthrough", "--format", "json"]):
+        command = f"{sys.executable} -m jacobian_bp {' '.join(arguments)} | head -1; exit ${{PIPESTATUS[0]}}"
+        result = subprocess.run(["bash", "-c", command], capture_output=True, text=True)
+        assert result.returncode == 0 and result.stderr == "", (arguments, result.stderr)

@@ -27,11 +27,18 @@ NOTE_STYLE = "yellow"
 OK_STYLE = "green"
 
 
+class _Console(Console):
+    """rich's console, but a reader that stops early (`| head`) ends the program like any other pipe."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def make_console(width: int | None = None, file=None) -> Console:
     """A rich console for our output: no syntax highlighting, no emoji codes, no colour under `NO_COLOR`."""
     plain = "NO_COLOR" in os.environ
-    return Console(file=file or sys.stdout, width=width, highlight=False,
-                   color_system=None if plain else "auto", emoji=False)
+    return _Console(file=file or sys.stdout, width=width, highlight=False,
+                    color_system=None if plain else "auto", emoji=False)
 
 
 class MatrixView:
