@@ -8,7 +8,6 @@ forward; `wrong` otherwise, and then the slip catalogue (`slips.py`) tries to na
 """
 
 import re
-import tomllib
 from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -17,6 +16,7 @@ from typing import NoReturn
 
 import numpy as np
 
+from . import tomlinput
 from .arithmetic import ExpressionError, evaluate
 from .chain import Step, Update, sgd_update
 from .errors import InputError, suggestion
@@ -304,26 +304,24 @@ def _shape_note(found: tuple[int, int], expected: tuple[int, int]) -> str:
     return note + " (the transposed shape)" if found == expected[::-1] else note
 
 
+def _quoting_hint(text: str, line: int | None) -> str:
+    """A hint for the likeliest TOML mistake in an answer file: a name with a slash left unquoted."""
+    lines = text.splitlines()
+    if line is not None and 0 < line <= len(lines) and re.match(r"\s*[\w]+/[\w()-]+\s*=", lines[line - 1]):
+        return ' (a name with "/" needs quotes, e.g. "dJ/dW2" = ...)'
+    return ""
+
+
 class _AnswerFile:
     """Reads and validates an answer file, raising `AnswerFileError` on the first problem."""
 
     def __init__(self, path: Path):
         self.path = path
         try:
-            self.text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise AnswerFileError(path, "no such file") from None
-        except UnicodeDecodeError:
-            raise AnswerFileError(path, "is not a text file (expected UTF-8 TOML)") from None
-        except OSError as error:
-            raise AnswerFileError(path, f"cannot be read: {error.strerror}") from None
-        try:
-            self.document = tomllib.loads(self.text)
-        except tomllib.TOMLDecodeError as error:
-            found = re.search(r"\(at line (\d+), column \d+\)", str(error))
-            message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
-            line = int(found.group(1)) if found else None
-            raise AnswerFileError(path, f"not valid TOML: {message}{self.quoting_hint(line)}", line=line) from None
+            self.text, self.document = tomlinput.read(path)
+        except tomlinput.UnreadableError as problem:
+            hint = _quoting_hint(problem.text, problem.line)
+            raise AnswerFileError(path, problem.message + hint, line=problem.line) from None
         for key in self.document:
             if key not in TOP_LEVEL_KEYS:
                 hint = suggestion(key, TOP_LEVEL_KEYS) or " (allowed: walkthrough, decimals, [answers])"
@@ -337,13 +335,6 @@ class _AnswerFile:
         pattern = re.compile(rf"\s*(\"{re.escape(key)}\"|'{re.escape(key)}'|{re.escape(key)})\s*=")
         return next((number for number, line in enumerate(self.text.splitlines(), start=1) if pattern.match(line)),
                     None)
-
-    def quoting_hint(self, line: int | None) -> str:
-        """A hint for the likeliest TOML mistake in an answer file: a name with a slash left unquoted."""
-        lines = self.text.splitlines()
-        if line is not None and 0 < line <= len(lines) and re.match(r"\s*[\w]+/[\w()-]+\s*=", lines[line - 1]):
-            return ' (a name with "/" needs quotes, e.g. "dJ/dW2" = ...)'
-        return ""
 
     def walkthrough(self) -> str:
         value = self.document.get("walkthrough")
@@ -394,17 +385,16 @@ class _AnswerFile:
             return np.array([[self.entry(name, v, f"{field} entry {j + 1}") for j, v in enumerate(value)]])
         if not all(isinstance(row, list) for row in value):
             self.fail(field, "mixes rows and single values; write a list of rows, e.g. [[1, 2], [3, 4]]", key=name)
-        lengths = [len(row) for row in value]
-        if 0 in lengths or len(set(lengths)) > 1:
-            self.fail(field, f"rows have different lengths ({', '.join(map(str, lengths))}); "
-                             "every row needs the same number of entries", key=name)
+        problem = tomlinput.ragged(value)
+        if problem:
+            self.fail(field, problem, key=name)
         return np.array([[self.entry(name, v, f"{field} row {i + 1}, column {j + 1}") for j, v in enumerate(row)]
                          for i, row in enumerate(value)])
 
     def entry(self, name: str, value, field: str) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
-            kind = "a list" if isinstance(value, list) else type(value).__name__
-            self.fail(field, f'expected a number, a string of arithmetic or "?", found {kind}', key=name)
+            self.fail(field, f'expected a number, a string of arithmetic or "?", found {tomlinput.describe(value)}',
+                      key=name)
         if isinstance(value, str):
             if value.strip() == UNANSWERED:
                 return np.nan
@@ -412,6 +402,7 @@ class _AnswerFile:
                 return evaluate(value)
             except ExpressionError as error:
                 self.fail(field, str(error), key=name)
-        if not np.isfinite(value):
-            self.fail(field, f"expected a finite number, found {value}", key=name)
-        return float(value)
+        number = tomlinput.finite_number(value)
+        if number is None:
+            self.fail(field, f"expected a finite number, found {tomlinput.describe(value)}", key=name)
+        return number

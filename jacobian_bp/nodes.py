@@ -314,7 +314,7 @@ class CrossEntropy(Loss):
         off = np.flatnonzero(np.abs(sums - 1) > 1e-9)
         if off.size:
             return (f"cross-entropy needs each row to sum to 1 (one-hot or probabilities), "
-                    f"row {off[0]} sums to {sums[off[0]]:g}")
+                    f"row {off[0] + 1} sums to {sums[off[0]]:g}")
         return None
 
 

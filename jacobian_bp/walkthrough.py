@@ -6,12 +6,12 @@ known, the field (e.g. `layers[1].W`), what was expected and what was found.
 
 import math
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from . import tomlinput
 from .errors import InputError, suggestion
 from .network import Layer, Network, jacobian_shapes
 from .nodes import ACTIVATIONS, LOSSES
@@ -98,23 +98,9 @@ def load(name_or_path: str = "article", max_jacobian_mb: float = DEFAULT_MAX_JAC
     path = resolve(name_or_path, base)
     source = name_or_path if base is None or is_bundled(name_or_path) else str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise WalkthroughError(source, "is not a text file (expected UTF-8 TOML)") from None
-    except OSError as error:
-        raise WalkthroughError(source, f"cannot be read: {error.strerror}") from None
-    return parse(text, source, max_jacobian_mb)
-
-
-def parse(text: str, source: str, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB) -> Walkthrough:
-    """Validate the TOML `text` of a walkthrough; `source` names it in error messages."""
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        found = re.search(r"\(at line (\d+), column \d+\)", str(error))
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
-        raise WalkthroughError(source, f"not valid TOML: {message}",
-                               line=int(found.group(1)) if found else None) from None
+        text, document = tomlinput.read(path)
+    except tomlinput.UnreadableError as problem:
+        raise WalkthroughError(source, problem.message, line=problem.line) from None
     return _Reader(text, source, max_jacobian_mb).walkthrough(document)
 
 
@@ -143,7 +129,7 @@ class _Reader:
         match = re.match(r"([A-Za-z_]+)(?:\[(\d+)\])?(?:\.([A-Za-z_]+))?", field)
         if not match:
             return None
-        name, index, key = match.group(1), int(match.group(2) or 0), match.group(3)
+        name, index, key = match.group(1), max(int(match.group(2) or 1) - 1, 0), match.group(3)
         current, seen = "", -1
         for number, raw in enumerate(self.lines, start=1):
             line = raw.strip()
@@ -164,7 +150,10 @@ class _Reader:
         self.reject_unknown(document, TOP_LEVEL_KEYS, "")
         for key in ("loss", "data", "layers"):
             if key not in document:
-                self.fail(key, "missing (every walkthrough needs `loss`, `[data]` and at least one `[[layers]]`)")
+                inside = isinstance(document.get("data"), dict) and key in document["data"]
+                self.fail(key, "missing; it is written inside [data], where it does not belong: move it above "
+                               "[data]" if inside else
+                          "missing (every walkthrough needs `loss`, `[data]` and at least one `[[layers]]`)")
         title = self.text(document, "title", default="")
         description = self.text(document, "description", default="")
         learning_rate = self.number(document.get("learning_rate", DEFAULT_LEARNING_RATE), "learning_rate")
@@ -179,7 +168,7 @@ class _Reader:
 
         data = document["data"]
         if not isinstance(data, dict):
-            self.fail("data", f"expected a table `[data]` with X and Y, found {_kind(data)}")
+            self.fail("data", f"expected a table `[data]` with X and Y, found {tomlinput.describe(data)}")
         self.reject_unknown(data, DATA_KEYS, "data.")
         for key in DATA_KEYS:
             if key not in data:
@@ -203,13 +192,19 @@ class _Reader:
 
     def layers(self, value, inputs: int, seed: int, samples: int) -> tuple[list[Layer], list[str]]:
         if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
-            self.fail("layers", f"expected one or more `[[layers]]` tables, found {_kind(value)}")
+            self.fail("layers", f"expected one or more `[[layers]]` tables, found {tomlinput.describe(value)}")
         specs = []
-        for index, spec in enumerate(value):
-            field = f"layers[{index}]"
+        settings = tuple(dict.fromkeys(name for cls in ACTIVATIONS.values() for name in cls.parameters))
+        for number, spec in enumerate(value, start=1):
+            field = f"layers[{number}]"
+            self.reject_unknown(spec, LAYER_KEYS + settings, f"{field}.")
             activation_name = self.choice(spec.get("activation"), f"{field}.activation", ACTIVATIONS)
             activation_class = ACTIVATIONS[activation_name]
-            self.reject_unknown(spec, LAYER_KEYS + tuple(activation_class.parameters), f"{field}.")
+            for name in settings:
+                if name in spec and name not in activation_class.parameters:
+                    owners = [other for other, cls in ACTIVATIONS.items() if name in cls.parameters]
+                    self.fail(f"{field}.{name}", f"{activation_name} has no {name} (it belongs to "
+                                                 f"{' and '.join(owners)})")
             if "units" not in spec:
                 self.fail(f"{field}.units", "missing")
             units = self.integer(spec["units"], f"{field}.units")
@@ -221,8 +216,8 @@ class _Reader:
         self.check_jacobian_sizes([inputs] + [units for units, _ in specs], samples)
         rng = np.random.default_rng(seed)
         layers, initialized = [], []
-        for index, (spec, (units, activation)) in enumerate(zip(value, specs, strict=True)):
-            field = f"layers[{index}]"
+        for number, (spec, (units, activation)) in enumerate(zip(value, specs, strict=True), start=1):
+            field = f"layers[{number}]"
             bound = 1.0 / math.sqrt(inputs)
             if "W" in spec:
                 W = self.matrix(spec["W"], f"{field}.W")
@@ -231,7 +226,7 @@ class _Reader:
                                             f"found {W.shape[0]} × {W.shape[1]}")
             else:
                 W = rng.uniform(-bound, bound, size=(units, inputs))
-                initialized.append(f"W{index + 1}")
+                initialized.append(f"W{number}")
             if "b" in spec:
                 b = self.row(spec["b"], f"{field}.b")
                 if b.shape[1] != units:
@@ -239,7 +234,7 @@ class _Reader:
                                             f"found {b.shape[1]}")
             else:
                 b = rng.uniform(-bound, bound, size=(1, units))
-                initialized.append(f"b{index + 1}")
+                initialized.append(f"b{number}")
             layers.append(Layer(W=W, b=b, activation=activation))
             inputs = units
         return layers, initialized
@@ -259,7 +254,7 @@ class _Reader:
         output_activation = network.layers[-1].activation.name
         allowed = network.loss.output_activations
         if allowed and output_activation not in allowed:
-            self.fail(f"layers[{len(network.layers) - 1}].activation",
+            self.fail(f"layers[{len(network.layers)}].activation",
                       f"{network.loss.name} needs outputs from {' or '.join(allowed)}, found {output_activation}")
         problem = network.loss.check_targets(Y)
         if problem:
@@ -274,47 +269,45 @@ class _Reader:
     def text(self, document: dict, key: str, default: str) -> str:
         value = document.get(key, default)
         if not isinstance(value, str):
-            self.fail(key, f"expected text in quotes, found {_kind(value)}")
+            self.fail(key, f"expected text in quotes, found {tomlinput.describe(value)}")
         return value
 
     def choice(self, value, field: str, options: dict) -> str:
         if value is None:
             self.fail(field, f"missing (one of: {', '.join(options)})")
-        if not isinstance(value, str) or value not in options:
-            hint = suggestion(str(value), list(options))
+        if not isinstance(value, str):
+            self.fail(field, f"expected text in quotes, one of: {', '.join(options)}; "
+                             f"found {tomlinput.describe(value)}")
+        if value not in options:
+            hint = suggestion(value, list(options))
             self.fail(field, f"unknown {field.rsplit('.', 1)[-1]} {value!r}"
                              f"{hint or ''} (one of: {', '.join(options)})")
         return value
 
     def number(self, value, field: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail(field, f"expected a number, found {_kind(value)}")
-        if not math.isfinite(value):
-            self.fail(field, f"expected a finite number, found {value}")
-        return float(value)
+        number = tomlinput.finite_number(value)
+        if number is None:
+            finite = " finite" if isinstance(value, int | float) and not isinstance(value, bool) else ""
+            self.fail(field, f"expected a{finite} number, found {tomlinput.describe(value)}")
+        return number
 
     def integer(self, value, field: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(field, f"expected a whole number, found {_kind(value)}")
+            self.fail(field, f"expected a whole number, found {tomlinput.describe(value)}")
         return value
 
     def matrix(self, value, field: str) -> np.ndarray:
         """A non-empty list of equally long rows of finite numbers."""
         if not isinstance(value, list) or not value:
-            self.fail(field, f"expected a matrix written as a list of rows, found {_kind(value)}")
+            self.fail(field, f"expected a matrix written as a list of rows, found {tomlinput.describe(value)}")
         if not all(isinstance(row, list) for row in value):
             self.fail(field, "expected a list of rows, e.g. [[1, 2], [3, 4]]; found a row of numbers"
                       if all(not isinstance(row, list) for row in value) else "mixes rows and single values")
-        lengths = [len(row) for row in value]
-        if 0 in lengths:
-            self.fail(field, f"row {lengths.index(0)} is empty")
-        if len(set(lengths)) > 1:
-            self.fail(field, f"rows have different lengths ({', '.join(map(str, lengths))}); "
-                             "every row needs the same number of entries")
-        for i, row in enumerate(value):
-            for j, entry in enumerate(row):
-                self.number(entry, f"{field}[{i}][{j}]")
-        return np.array(value, dtype=float)
+        problem = tomlinput.ragged(value)
+        if problem:
+            self.fail(field, problem)
+        return np.array([[self.number(entry, f"{field}[{i}][{j}]") for j, entry in enumerate(row, start=1)]
+                         for i, row in enumerate(value, start=1)])
 
     def row(self, value, field: str) -> np.ndarray:
         """A flat list of numbers (or a single number, or a one-row matrix) as a `1 × n` row."""
@@ -326,20 +319,5 @@ class _Reader:
                 self.fail(field, f"expected a single row, found {matrix.shape[0]} rows")
             return matrix
         if not isinstance(value, list) or not value:
-            self.fail(field, f"expected a list of numbers, found {_kind(value)}")
+            self.fail(field, f"expected a list of numbers, found {tomlinput.describe(value)}")
         return self.matrix([value], field)
-
-
-def _kind(value) -> str:
-    """A short description of what a TOML value is, for error messages."""
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, str):
-        return f"the text {value!r}"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if isinstance(value, list):
-        return "an empty list" if not value else "a list"
-    if isinstance(value, dict):
-        return "a table"
-    return type(value).__name__

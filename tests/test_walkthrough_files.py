@@ -65,37 +65,37 @@ def test_the_valid_base_file_runs(capsys, tmp_path):
     ('learning_rate = 0.01', 'learning_rate = ', ["net.toml:3:", "not valid TOML"]),
     # missing and unknown keys, with the closest name suggested
     ('loss = "binary_cross_entropy"\n', '', ["loss", "missing"]),
-    ('units = 1\n', '', ["layers[1].units", "missing"]),
+    ('units = 1\n', '', ["layers[2].units", "missing"]),
     ('learning_rate = 0.01', 'learning_rte = 0.01', ["learning_rte", "unknown key", "did you mean 'learning_rate'"]),
     ('activation = "sigmoid"', 'activation = "sigmoid"\nactivaton = "relu"',
-     ["layers[1].activaton", "did you mean 'activation'"]),
+     ["layers[2].activaton", "did you mean 'activation'"]),
     ('Y = [[0.0], [1.0]]', 'Y = [[0.0], [1.0]]\nZ = [[1.0]]', ["data.Z", "unknown key"]),
     # wrong shapes
-    ('W = [[0.5, -0.3, 0.2]]', 'W = [[0.5, -0.3]]', ["net.toml:18:", "layers[1].W", "expected shape 1 × 3",
+    ('W = [[0.5, -0.3, 0.2]]', 'W = [[0.5, -0.3]]', ["net.toml:18:", "layers[2].W", "expected shape 1 × 3",
                                                       "found 1 × 2"]),
-    ('b = [1.0, -2.0, 0.3]', 'b = [1.0, -2.0]', ["layers[0].b", "expected 3 values", "found 2"]),
+    ('b = [1.0, -2.0, 0.3]', 'b = [1.0, -2.0]', ["layers[1].b", "expected 3 values", "found 2"]),
     ('Y = [[0.0], [1.0]]', 'Y = [[0.0], [1.0], [1.0]]', ["data.Y", "expected 2 rows", "found 3"]),
     ('Y = [[0.0], [1.0]]', 'Y = [[0.0, 1.0], [1.0, 0.0]]', ["data.Y", "expected 1 column", "found 2"]),
     # ragged or empty matrices
     ('X = [[1.0, 2.0], [3.0, 4.0]]', 'X = [[1.0, 2.0], [3.0]]', ["data.X", "different lengths (2, 1)"]),
     ('X = [[1.0, 2.0], [3.0, 4.0]]', 'X = []', ["data.X", "expected a matrix", "empty list"]),
-    ('X = [[1.0, 2.0], [3.0, 4.0]]', 'X = [[], []]', ["data.X", "row 0 is empty"]),
+    ('X = [[1.0, 2.0], [3.0, 4.0]]', 'X = [[], []]', ["data.X", "row 1 is empty"]),
     ('X = [[1.0, 2.0], [3.0, 4.0]]', 'X = [1.0, 2.0]', ["data.X", "list of rows"]),
     # non-numeric, NaN, infinite
-    ('X = [[1.0, 2.0], [3.0, 4.0]]', 'X = [[1.0, "two"], [3.0, 4.0]]', ["data.X[0][1]", "expected a number",
+    ('X = [[1.0, 2.0], [3.0, 4.0]]', 'X = [[1.0, "two"], [3.0, 4.0]]', ["data.X[1][2]", "expected a number",
                                                                         "'two'"]),
-    ('X = [[1.0, 2.0], [3.0, 4.0]]', 'X = [[1.0, nan], [3.0, 4.0]]', ["data.X[0][1]", "finite", "nan"]),
-    ('b = [0.1]', 'b = [inf]', ["layers[1].b[0][0]", "finite", "inf"]),
-    ('X = [[1.0, 2.0], [3.0, 4.0]]', 'X = [[1.0, true], [3.0, 4.0]]', ["data.X[0][1]", "boolean true"]),
+    ('X = [[1.0, 2.0], [3.0, 4.0]]', 'X = [[1.0, nan], [3.0, 4.0]]', ["data.X[1][2]", "finite", "nan"]),
+    ('b = [0.1]', 'b = [inf]', ["layers[2].b[1][1]", "finite", "inf"]),
+    ('X = [[1.0, 2.0], [3.0, 4.0]]', 'X = [[1.0, true], [3.0, 4.0]]', ["data.X[1][2]", "boolean true"]),
     # units below 1
-    ('units = 3', 'units = 0', ["layers[0].units", "at least 1", "found 0"]),
-    ('units = 3', 'units = 2.5', ["layers[0].units", "whole number"]),
+    ('units = 3', 'units = 0', ["layers[1].units", "at least 1", "found 0"]),
+    ('units = 3', 'units = 2.5', ["layers[1].units", "whole number"]),
     # unknown activation or loss, with a suggestion
-    ('activation = "relu"', 'activation = "rellu"', ["layers[0].activation", "unknown activation 'rellu'",
+    ('activation = "relu"', 'activation = "rellu"', ["layers[1].activation", "unknown activation 'rellu'",
                                                      "did you mean 'relu'"]),
     ('loss = "binary_cross_entropy"', 'loss = "cross_entropie"', ["loss", "did you mean 'cross_entropy'"]),
     # cross-entropy without a softmax output, BCE without a sigmoid output
-    ('loss = "binary_cross_entropy"', 'loss = "cross_entropy"', ["layers[1].activation", "cross_entropy needs",
+    ('loss = "binary_cross_entropy"', 'loss = "cross_entropy"', ["layers[2].activation", "cross_entropy needs",
                                                                  "softmax", "found sigmoid"]),
     ('activation = "sigmoid"', 'activation = "relu"', ["binary_cross_entropy needs outputs from sigmoid"]),
     # targets outside [0, 1]
@@ -111,10 +111,11 @@ def test_the_valid_base_file_runs(capsys, tmp_path):
     # other fields
     ('title = "test"', 'title = 3', ["title", "expected text"]),
     ('learning_rate = 0.01', 'learning_rate = 0.01\nseed = -3', ["seed", "≥ 0"]),
-    ('activation = "relu"', 'activation = "leaky_relu"\nnegative_slope = "big"', ["layers[0].negative_slope",
+    ('activation = "relu"', 'activation = "leaky_relu"\nnegative_slope = "big"', ["layers[1].negative_slope",
                                                                                   "expected a number"]),
-    ('activation = "relu"', 'activation = "relu"\nnegative_slope = 0.1', ["layers[0].negative_slope",
-                                                                          "unknown key"]),
+    ('activation = "relu"', 'activation = "relu"\nnegative_slope = 0.1', ["layers[1].negative_slope",
+                                                                          "relu has no negative_slope",
+                                                                          "belongs to leaky_relu"]),
 ])
 def test_each_mistake_gets_a_clear_message(capsys, tmp_path, old, new, fragments):
     assert old in VALID
@@ -123,12 +124,34 @@ def test_each_mistake_gets_a_clear_message(capsys, tmp_path, old, new, fragments
         assert fragment in line, f"{fragment!r} not in {line!r}"
 
 
+@pytest.mark.parametrize("old, new, fragments", [
+    ('activation = "relu"', 'activaton = "relu"', ["layers[1].activaton", "did you mean 'activation'"]),
+    ('activation = "relu"', 'activation = ["relu"]', ["layers[1].activation", "expected text in quotes",
+                                                      "found a list"]),
+    ('learning_rate = 0.01', "learning_rate = 1" + "0" * 400, ["learning_rate", "expected a finite number",
+                                                              "too large for floating point"]),
+    ('X = [[1.0, 2.0], [3.0, 4.0]]', "X = [[1.0, 2" + "0" * 400 + "], [3.0, 4.0]]", ["data.X[1][2]", "finite"]),
+    ('loss = "binary_cross_entropy"\n', '', ["loss", "missing"]),
+])
+def test_more_mistakes(capsys, tmp_path, old, new, fragments):
+    assert old in VALID
+    line = error_of(capsys, tmp_path, VALID.replace(old, new, 1))
+    for fragment in fragments:
+        assert fragment in line, f"{fragment!r} not in {line!r}"
+
+
+def test_a_top_level_key_written_inside_data_is_pointed_out(capsys, tmp_path):
+    moved = 'Y = [[0.0], [1.0]]\nloss = "binary_cross_entropy"'
+    text = VALID.replace('loss = "binary_cross_entropy"\n', "").replace('Y = [[0.0], [1.0]]', moved)
+    assert "loss: missing; it is written inside [data]" in error_of(capsys, tmp_path, text)
+
+
 def test_cross_entropy_needs_rows_that_sum_to_one(capsys, tmp_path):
     text = VALID.replace('loss = "binary_cross_entropy"', 'loss = "cross_entropy"').replace(
         'activation = "sigmoid"', 'activation = "softmax"').replace("units = 1", "units = 2").replace(
         "W = [[0.5, -0.3, 0.2]]", "W = [[0.5, -0.3, 0.2], [0.1, 0.1, 0.1]]").replace("b = [0.1]", "b = [0.1, 0]")
     line = error_of(capsys, tmp_path, text.replace("Y = [[0.0], [1.0]]", "Y = [[0.0, 1.0], [1.0, 1.0]]"))
-    assert "data.Y" in line and "row 1 sums to 2" in line
+    assert "data.Y" in line and "row 2 sums to 2" in line
 
 
 def test_empty_file_and_missing_tables(capsys, tmp_path):
@@ -149,13 +172,13 @@ def test_a_file_that_does_not_exist(capsys, tmp_path):
 
 def test_line_numbers_point_at_the_field(capsys, tmp_path):
     line = error_of(capsys, tmp_path, VALID.replace("units = 3", "units = 0"))
-    assert "net.toml:10: layers[0].units" in line
+    assert "net.toml:10: layers[1].units" in line
     line = error_of(capsys, tmp_path, VALID.replace('Y = [[0.0], [1.0]]', 'Y = [[0.0], [7.0]]'))
     assert "net.toml:7: data.Y" in line
     line = error_of(capsys, tmp_path, VALID.replace("[[1.0, 2.0], [3.0, 4.0]]", '[[1.0, "x"], [3.0, 4.0]]'))
-    assert "net.toml:6: data.X[0][1]" in line
+    assert "net.toml:6: data.X[1][2]" in line
     line = error_of(capsys, tmp_path, VALID.replace("b = [0.1]", "b = [0.1, 0.2]"))
-    assert "net.toml:19: layers[1].b" in line
+    assert "net.toml:19: layers[2].b" in line
     line = error_of(capsys, tmp_path, VALID.replace('title = "test"', 'title = 5'))
     assert "net.toml:1: title" in line
 
