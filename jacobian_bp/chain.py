@@ -75,16 +75,19 @@ class Update:
         return f"{self.parameter}_updated"
 
 
+def chain_rule(upstream: np.ndarray, jacobian: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The chain rule as the article does it: `devec(vec(upstream) · jacobian)` in the variable's shape."""
+    return devec(vec(upstream) @ jacobian, shape)
+
+
 def _step(number, section, kind, layer, node, variable, upstream_name, upstream, jacobian_name,
           jacobian, shortcut, shortcut_formula, kinks=(), fused=None, fused_formula="") -> Step:
     """Multiply the upstream gradient's row by the Jacobian and fold it into the variable's shape."""
-    upstream_row = vec(upstream)
-    product_row = upstream_row @ jacobian
+    result = chain_rule(upstream, jacobian, shortcut.shape)
     return Step(
         number=number, section=section, kind=kind, layer=layer, node=node, variable=variable,
         gradient=f"dJ/d{variable}", upstream=upstream_name, jacobian_name=jacobian_name,
-        upstream_row=upstream_row, jacobian=jacobian, product_row=product_row,
-        result=devec(product_row, shortcut.shape), shortcut=shortcut,
+        upstream_row=vec(upstream), jacobian=jacobian, product_row=vec(result), result=result, shortcut=shortcut,
         shortcut_formula=shortcut_formula, kinks=tuple(kinks), fused=fused, fused_formula=fused_formula,
     )
 

@@ -18,12 +18,11 @@ import numpy as np
 
 from . import tomlinput
 from .arithmetic import ExpressionError, evaluate
-from .chain import Step, Update, sgd_update
+from .chain import Step, Update, chain_rule, sgd_update
 from .errors import InputError, suggestion
 from .nodes import Dense, MeanCost
 from .slips import Attempt, diagnose, within
 from .solution import Solution, solve
-from .vec import devec, vec
 from .walkthrough import DEFAULT_MAX_JACOBIAN_MB, MAX_DECIMALS, MIN_DECIMALS, bundled_names, is_bundled, load
 
 VERDICTS = ("correct", "carried forward", "wrong", "unanswered")
@@ -94,7 +93,7 @@ def derivations(solution: Solution) -> dict[str, Derivation]:
         parents, compute = _local_jacobian(solution, step)
         add(step.jacobian_name, "jacobians", parents, compute, step=step)
         add(step.gradient, "gradients", (step.upstream, step.jacobian_name),
-            lambda v, s=step: devec(vec(v[s.upstream]) @ v[s.jacobian_name], s.result.shape), step=step)
+            lambda v, s=step: chain_rule(v[s.upstream], v[s.jacobian_name], s.result.shape), step=step)
     for update in solution.updates:
         add(update.name, "update", (update.parameter, f"dJ/d{update.parameter}"),
             lambda v, u=update: sgd(solution, v, u.learning_rate)[u.name], update=update)
