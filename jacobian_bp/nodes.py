@@ -61,6 +61,7 @@ class Activation:
     """An activation `A = f(Z)` applied to every sample (row) of `Z`."""
 
     name: ClassVar[str]
+    title: ClassVar[str]  # the name in prose
     # The shortcut written with the names of the step, e.g. "{dA} ⊙ relu'({Z})".
     shortcut_formula: ClassVar[str]
     # Settings a walkthrough file may give for this activation, with their defaults.
@@ -105,6 +106,7 @@ class ReLU(Elementwise):
     """`max(0, z)`; its derivative at 0 is taken as 0, as PyTorch does."""
 
     name = "relu"
+    title = "ReLU"
     shortcut_formula = "{dA} ⊙ relu'({Z})"
 
     def forward(self, Z: np.ndarray) -> np.ndarray:
@@ -124,6 +126,7 @@ class Sigmoid(Elementwise):
     """`1 / (1 + e^(−z))`, computed without overflow for large |z|."""
 
     name = "sigmoid"
+    title = "sigmoid"
     shortcut_formula = "{dA} ⊙ {A} ⊙ (1 − {A})"
 
     def forward(self, Z: np.ndarray) -> np.ndarray:
@@ -138,6 +141,7 @@ class Tanh(Elementwise):
     """The hyperbolic tangent, whose derivative `1 − tanh²(z)` is read off its output."""
 
     name = "tanh"
+    title = "tanh"
     shortcut_formula = "{dA} ⊙ (1 − {A}²)"
 
     def forward(self, Z: np.ndarray) -> np.ndarray:
@@ -151,6 +155,7 @@ class LeakyReLU(Elementwise):
     """`z` for positive `z`, else `negative_slope · z`; at 0 the derivative is `negative_slope`, as PyTorch."""
 
     name = "leaky_relu"
+    title = "leaky ReLU"
     shortcut_formula = "{dA} ⊙ leaky_relu'({Z})"
     parameters = {"negative_slope": 0.01}
 
@@ -174,6 +179,7 @@ class Identity(Elementwise):
     """No activation at all (`A = Z`), for regression outputs."""
 
     name = "identity"
+    title = "identity"
     shortcut_formula = "{dA} (the identity's derivative is 1)"
 
     def forward(self, Z: np.ndarray) -> np.ndarray:
@@ -187,6 +193,7 @@ class Softmax(Activation):
     """Each row turned into probabilities; every output of a sample depends on all its inputs."""
 
     name = "softmax"
+    title = "softmax"
     shortcut_formula = "{A} ⊙ ({dA} − rowsum({dA} ⊙ {A}))"
 
     def forward(self, Z: np.ndarray) -> np.ndarray:
@@ -208,6 +215,7 @@ class Loss:
     """A per-sample loss `L` (an `m × 1` column) of the output `A` against the targets `Y`."""
 
     name: ClassVar[str]
+    title: ClassVar[str]  # the name in prose
     # Written with the names of the step; "{mean}" stands for "÷ n" when there are n > 1 outputs.
     shortcut_formula: ClassVar[str]
     # The output activations this loss is defined for; empty when any will do.
@@ -247,6 +255,7 @@ class BinaryCrossEntropy(Loss):
     """`l[i] = mean_j −[y log a + (1 − y) log(1 − a)]`, logs clamped at −100 as in PyTorch."""
 
     name = "binary_cross_entropy"
+    title = "binary cross-entropy"
     output_activations = ("sigmoid",)
     fuses_with = "sigmoid"
     fused_formula = "({A} − Y) / m{mean}"
@@ -276,6 +285,7 @@ class MeanSquaredError(Loss):
     """`l[i] = mean_j (a − y)²`, so that `J` equals PyTorch's `mse_loss` with reduction mean."""
 
     name = "mean_squared_error"
+    title = "mean squared error"
     shortcut_formula = "{dL} ⊙ 2({A} − Y){mean}"
 
     def forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -289,6 +299,7 @@ class CrossEntropy(Loss):
     """`l[i] = −Σ_j y log a` after a softmax output, with one-hot or probability rows `Y`."""
 
     name = "cross_entropy"
+    title = "cross-entropy"
     shortcut_formula = "{dL} ⊙ (−Y / {A})"
     output_activations = ("softmax",)
     fuses_with = "softmax"

@@ -14,9 +14,8 @@ from functools import cached_property
 import numpy as np
 
 from .chain import Step, Update
-from .nodes import Dense
+from .nodes import ACTIVATIONS, Dense
 from .numbers import format_number
-from .render.story import activation_name
 from .vec import devec, vec
 
 Values = Mapping[str, np.ndarray]
@@ -238,7 +237,7 @@ def kink_convention(attempt: Attempt) -> str | None:
 
 
 def _kink_sentence(step: Step, activation: str, decimals: int) -> str:
-    name = activation_name(activation)
+    name = ACTIVATIONS[activation].title
     kink = step.kinks[0]
     places = ", ".join(f"row {i + 1}, column {j + 1}" for i, j in (k.position for k in step.kinks))
     return (f"{name}'(0) = {format_number(kink.other_derivative, decimals)}: Z{step.layer} is exactly 0 at {places}, "

@@ -86,62 +86,62 @@ class sigma(sp.Function):
         return sp.Mul(sigma(self.args[0]), 1 - sigma(self.args[0]), evaluate=False)
 
 
-def _activation_derivative(activation, z: sp.Symbol, z_value: float) -> sp.Expr:
-    """`f'(z)` for an elementwise activation, in the article's way of writing it.
+def _exact(value: float) -> sp.Expr:
+    """A number from the walkthrough as an exact one, so that `0` and `1` simplify away as in the article."""
+    return sp.Rational(repr(float(value)))
 
-    Piecewise-linear activations get their derivative as a number, chosen by the sign of `z`
-    (at the kink, by the convention in force); smooth ones keep their formula.
-    """
-    name = activation.name
-    if name == "relu":
-        return sp.Integer(1 if z_value > 0 else 0)
-    if name == "leaky_relu":
-        return sp.Integer(1) if z_value > 0 else _exact(activation.negative_slope)
-    if name == "identity":
-        return sp.Integer(1)
-    if name == "sigmoid":
-        return sp.diff(sigma(z), z)
-    if name == "tanh":
-        return sp.diff(sp.tanh(z), z)
-    raise KeyError(name)
+
+# `f'(z)` of each elementwise activation in the article's way of writing it, from the activation,
+# the symbol of z and its value: piecewise-linear ones give a number chosen by the sign of z (at a
+# kink, by the convention in force); smooth ones keep their formula, e.g. σ(z)(1 − σ(z)).
+DERIVATIVES = {
+    "relu": lambda activation, z, value: sp.Integer(1 if value > 0 else 0),
+    "leaky_relu": lambda activation, z, value: sp.Integer(1) if value > 0 else _exact(activation.negative_slope),
+    "identity": lambda activation, z, value: sp.Integer(1),
+    "sigmoid": lambda activation, z, value: sp.diff(sigma(z), z),
+    "tanh": lambda activation, z, value: sp.diff(sp.tanh(z), z),
+}
+
+def _binary_cross_entropy(a: list, y: list) -> sp.Expr:
+    return -sum((t * sp.log(p) + (1 - t) * sp.log(1 - p) for p, t in zip(a, y, strict=True)), sp.Integer(0)) / len(a)
+
+
+def _mean_squared_error(a: list, y: list) -> sp.Expr:
+    return sum(((p - t) ** 2 for p, t in zip(a, y, strict=True)), sp.Integer(0)) / len(a)
+
+
+def _cross_entropy(a: list, y: list) -> sp.Expr:
+    return -sum((t * sp.log(p) for p, t in zip(a, y, strict=True)), sp.Integer(0))
+
+
+# Each loss of one sample as an expression in that sample's row of A symbols and its exact targets
+# (without PyTorch's clamp of the logarithm).
+LOSS_EXPRESSIONS = {"binary_cross_entropy": _binary_cross_entropy, "mean_squared_error": _mean_squared_error,
+                    "cross_entropy": _cross_entropy}
+
+
+def _softmax_jacobian(Z: np.ndarray, k: int) -> sp.Matrix:
+    """`d vec(Ak) / d vec(Zk)` of softmax in terms of its outputs: a full block per sample."""
+    samples, units = Z.shape
+    A = symbols("a", k, Z.shape)
+
+    def entry_of(row: int, column: int) -> sp.Expr:
+        (i, j), (i2, c) = divmod(row, units), divmod(column, units)
+        if i != i2:
+            return sp.Integer(0)
+        # d a[i,j] / d z[i,c] = a[i,j] · (δ(j,c) − a[i,c])
+        return sp.Mul(A[i, j], 1 - A[i, j], evaluate=False) if j == c else -A[i, j] * A[i, c]
+
+    return sp.Matrix(samples * units, samples * units, entry_of)
 
 
 def _activation_jacobian(activation, Z: np.ndarray, k: int) -> sp.Matrix:
     """`d vec(Ak) / d vec(Zk)`: diagonal for elementwise activations, one block per sample for softmax."""
-    samples, units = Z.shape
     if activation.name == "softmax":
-        A = symbols("a", k, Z.shape)
-
-        def entry_of(row: int, column: int) -> sp.Expr:
-            (i, j), (i2, c) = divmod(row, units), divmod(column, units)
-            if i != i2:
-                return sp.Integer(0)
-            # d a[i,j] / d z[i,c] = a[i,j] · (δ(j,c) − a[i,c])
-            return sp.Mul(A[i, j], 1 - A[i, j], evaluate=False) if j == c else -A[i, j] * A[i, c]
-
-        return sp.Matrix(samples * units, samples * units, entry_of)
-    return sp.diag(*[_activation_derivative(activation, entry("z", k, i + 1, j + 1), Z[i, j])
-                     for i in range(samples) for j in range(units)])
-
-
-def _exact(value: float) -> sp.Expr:
-    """A target value as an exact number, so that `0` and `1` simplify away as in the article."""
-    return sp.Rational(repr(float(value)))
-
-
-def _loss_expressions(name: str, A: sp.Matrix, Y: np.ndarray) -> list[sp.Expr]:
-    """Each sample's loss `l[i]` as an expression in the symbols of `A` (without PyTorch's clamp)."""
-    rows, outputs = A.shape
-    y = [[_exact(Y[i, j]) for j in range(outputs)] for i in range(rows)]
-    if name == "binary_cross_entropy":
-        return [-sum((y[i][j] * sp.log(A[i, j]) + (1 - y[i][j]) * sp.log(1 - A[i, j])
-                      for j in range(outputs)), sp.Integer(0)) / outputs for i in range(rows)]
-    if name == "mean_squared_error":
-        return [sum(((A[i, j] - y[i][j]) ** 2 for j in range(outputs)), sp.Integer(0)) / outputs
-                for i in range(rows)]
-    if name == "cross_entropy":
-        return [-sum((y[i][j] * sp.log(A[i, j]) for j in range(outputs)), sp.Integer(0)) for i in range(rows)]
-    raise KeyError(name)
+        return _softmax_jacobian(Z, k)
+    derivative = DERIVATIVES[activation.name]
+    return sp.diag(*[derivative(activation, entry("z", k, i + 1, j + 1), Z[i, j])
+                     for i in range(Z.shape[0]) for j in range(Z.shape[1])])
 
 
 def _vec(matrix: sp.Matrix) -> sp.Matrix:
@@ -159,7 +159,8 @@ def jacobian(solution, step: Step) -> sp.Matrix:
         return sp.Matrix(1, m, lambda i, j: sp.Rational(1, m))
     if step.kind == "loss":
         A = symbols("a", k, forward.A[k].shape)
-        losses = sp.Matrix(_loss_expressions(network.loss.name, A, forward.Y))
+        loss = LOSS_EXPRESSIONS[network.loss.name]
+        losses = sp.Matrix([loss(list(A.row(i)), [_exact(t) for t in forward.Y[i]]) for i in range(A.rows)])
         return losses.jacobian(_vec(A))
     if step.kind == "activation":
         return _activation_jacobian(network.layer(k).activation, forward.Z[k], k)

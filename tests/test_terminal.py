@@ -139,3 +139,19 @@ def test_terminal_output_has_colour_but_no_color_turns_it_off():
     assert ESCAPE in _run(["walkthrough", "--no-symbolic", "--width", "80"], terminal=True)
     plain = _run(["walkthrough", "--no-symbolic", "--width", "80"], {"NO_COLOR": "1"}, terminal=True)
     assert ESCAPE not in plain and "Backward step 10/10" in plain
+
+
+def test_jacobians_too_large_for_symbols_are_shown_in_numbers_with_a_note(tmp_path, capsys):
+    from jacobian_bp.cli import main
+    from jacobian_bp.render.story import SYMBOLIC_LIMIT
+
+    path = tmp_path / "wide.toml"
+    path.write_text('loss = "mean_squared_error"\n[data]\nX = [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6], [0.7, 0.8]]\n'
+                    'Y = [[0.0], [1.0], [0.5], [0.2]]\n[[layers]]\nunits = 12\nactivation = "tanh"\n'
+                    '[[layers]]\nunits = 1\nactivation = "identity"\n', encoding="utf-8")
+    assert main(["walkthrough", str(path), "--width", "100"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    # dA1/dZ1 is 48 × 48 = 2304 entries, above the limit; dZ1/dW1 is 48 × 24 = 1152, below it.
+    assert 48 * 48 > SYMBOLIC_LIMIT >= 48 * 24
+    assert "dA1/dZ1 is shown in numbers only: with 2304 entries" in out
+    assert "dZ1/dW1 is shown in numbers only" not in out and "x₁₁⁽¹⁾" in out

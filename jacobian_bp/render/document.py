@@ -194,7 +194,8 @@ def _step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: b
         Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label="Chain rule:"),
         Prose(story.explanation(step, solution)),
         Prose(story.jacobian_caption(step)),
-        _jacobian(solution, step, decimals, symbolic),
+        *([Prose(story.symbolic_omitted(step), "note")] if symbolic and not story.symbolic_shown(step) else []),
+        _jacobian(solution, step, decimals, symbolic and story.symbolic_shown(step)),
     ]
     activation = solution.walkthrough.network.layer(step.layer).activation.name
     blocks += [Prose(story.kink_note(step, kink, activation, decimals), "note") for kink in step.kinks]

@@ -8,12 +8,8 @@ here as plain data and strings, so that every renderer tells the same story.
 from dataclasses import dataclass
 
 from ..chain import Kink, Step
+from ..nodes import ACTIVATIONS, LOSSES
 from ..numbers import format_number
-
-ACTIVATION_NAMES = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "sigmoid": "sigmoid", "tanh": "tanh",
-                    "softmax": "softmax", "identity": "identity"}
-LOSS_NAMES = {"binary_cross_entropy": "binary cross-entropy", "mean_squared_error": "mean squared error",
-              "cross_entropy": "cross-entropy"}
 
 
 @dataclass(frozen=True)
@@ -78,11 +74,13 @@ def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[list[Cru
 
 
 def activation_name(name: str) -> str:
-    return ACTIVATION_NAMES.get(name, name)
+    """How prose names an activation: `ReLU` for `relu`."""
+    return ACTIVATIONS[name].title
 
 
 def loss_name(name: str) -> str:
-    return LOSS_NAMES.get(name, name.replace("_", " "))
+    """How prose names a loss: `binary cross-entropy` for `binary_cross_entropy`."""
+    return LOSSES[name].title
 
 
 def variable_of(jacobian_name: str) -> tuple[str, str]:
@@ -137,6 +135,23 @@ def explanation(step: Step, solution) -> str:
                        f"Jacobian holds one copy of W{step.layer} per sample on its block diagonal.",
     }
     return texts[step.kind]
+
+
+# Symbolic Jacobians with more entries than this take sympy long to build and print, and show no
+# pattern that a smaller network would not show as well.
+SYMBOLIC_LIMIT = 1600
+
+
+def symbolic_shown(step: Step) -> bool:
+    """Whether the step's Jacobian is small enough to be written out in symbols."""
+    return step.jacobian.size <= SYMBOLIC_LIMIT
+
+
+def symbolic_omitted(step: Step) -> str:
+    """Why a Jacobian is shown in numbers only."""
+    rows, columns = step.jacobian.shape
+    return (f"{step.jacobian_name} is shown in numbers only: with {rows * columns} entries it is more than "
+            f"{SYMBOLIC_LIMIT} to write out in symbols. Its symbols follow the same pattern as in a smaller network.")
 
 
 def devectorize_caption(step: Step) -> str:

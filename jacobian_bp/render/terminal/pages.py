@@ -90,10 +90,12 @@ def step_blocks(solution, step, options: Options, heading: bool) -> list[Block]:
                            Prose(story.vectorized_chain_rule(step)))),
                Block(Group(Prose(story.explanation(step, solution)), Prose(story.jacobian_caption(step))))]
     numeric = _matrix(step.jacobian, options)
-    if options.symbolic:
+    if options.symbolic and story.symbolic_shown(step):
         blocks.append(Block(Equation(_name(f"{step.jacobian_name} ="), _symbolic_matrix(solution, step),
                                      "=", numeric)))
     else:
+        if options.symbolic:
+            blocks.append(Block(Prose(story.symbolic_omitted(step), ZERO_STYLE)))
         blocks.append(Block(Equation(_name(f"{step.jacobian_name} ="), numeric)))
     activation = solution.walkthrough.network.layer(step.layer).activation.name
     for kink in step.kinks:
