@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     walkthrough.add_argument("--step", action="store_true",
                              help="classroom step-through: one step at a time, forward and back")
     walkthrough.add_argument("--reveal", action="store_true",
-                             help="with --step: hide each result until `r` is pressed")
+                             help="step-through (implies --step) that hides each result until `r` is pressed")
     walkthrough.add_argument("--escape-backslashes", action="store_true",
                              help="markdown: inside math, double every backslash and escape _ and *, for "
                                   "renderers that read math as Markdown first")
@@ -207,6 +207,8 @@ def _write(text: str, output: str | None):
 
 def _walkthrough(arguments) -> int:
     form = _format(arguments)
+    if arguments.escape_backslashes and form != "markdown":
+        raise UsageError(f"--escape-backslashes is for --format markdown, not {form}")
     if (arguments.step or arguments.reveal) and (form != "text" or arguments.output):
         raise UsageError("--step shows the walkthrough in the terminal; it cannot be combined with "
                          "--format or -o")

@@ -14,7 +14,7 @@ import numpy as np
 from .numbers import format_number
 from .render import story
 from .solution import Solution
-from .walkthrough import MAX_DECIMALS, bundled_directory, resolve
+from .walkthrough import MAX_DECIMALS, is_bundled, resolve
 
 GROUPS = ("forward", "jacobians", "gradients", "update")
 PLACEHOLDER = '"?"'
@@ -60,13 +60,15 @@ def source_for(source: str, output: str | None) -> str:
     """How an answer file written to `output` (standard output when `None`) names the walkthrough `source`.
 
     A bundled name stays a name; a file becomes a path relative to the folder of the answer file,
-    which is where `check` looks for it.
+    which is where `check` looks for it, or an absolute path when the answer file's folder is
+    unknown (standard output may be redirected anywhere).
     """
-    path = resolve(source)
-    if path.parent == bundled_directory() and source == path.stem:
+    if is_bundled(source):
         return source
-    folder = Path(output).resolve().parent if output else Path.cwd()
-    return Path(os.path.relpath(path.resolve(), folder)).as_posix()
+    path = resolve(source).resolve()
+    if output is None:
+        return path.as_posix()
+    return Path(os.path.relpath(path, Path(output).resolve().parent)).as_posix()
 
 
 def _givens(solution: Solution) -> list[str]:

@@ -144,3 +144,8 @@ def test_a_reader_that_stops_early_is_not_an_error():
         command = f"{sys.executable} -m jacobian_bp {' '.join(arguments)} | head -1; exit ${{PIPESTATUS[0]}}"
         result = subprocess.run(["bash", "-c", command], capture_output=True, text=True)
         assert result.returncode == 0 and result.stderr == "", (arguments, result.stderr)
+
+
+def test_escape_backslashes_belongs_to_markdown(capsys):
+    status, _, err = run(capsys, "walkthrough", "--format", "json", "--escape-backslashes")
+    assert_one_line_error(status, err, "--escape-backslashes is for --format markdown, not json")

@@ -141,3 +141,17 @@ def test_a_walkthrough_file_is_named_relative_to_the_answer_file(tmp_path, monke
     assert document["walkthrough"] == "../nets/mine.toml"
     monkeypatch.chdir(tmp_path / "nets")
     assert run(capsys, "check", "../sheets/answers.toml")[0] == 0
+
+
+def test_a_worksheet_on_standard_output_names_its_walkthrough_file_by_absolute_path(tmp_path, monkeypatch, capsys):
+    from jacobian_bp.walkthrough import resolve
+
+    (tmp_path / "nets").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "nets" / "mine.toml").write_text(resolve("xor").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    status, out = run(capsys, "worksheet", "nets/mine.toml")[:2]
+    assert status == 0 and tomllib.loads(out)["walkthrough"] == (tmp_path / "nets" / "mine.toml").as_posix()
+    (tmp_path / "elsewhere" / "answers.toml").write_text(out, encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert run(capsys, "check", "answers.toml")[0] == 0
