@@ -117,8 +117,9 @@ def explanation(step: Step, solution) -> str:
     activation = solution.walkthrough.network.layer(step.layer).activation.name
     loss = solution.walkthrough.network.loss.name
     texts = {
-        "cost": f"J is the mean of the {m} per-sample losses, so each loss enters J with weight 1/{m}. "
-                "Every backward pass starts from dJ/dJ = 1.",
+        "cost": (f"J is the mean of the {m} per-sample losses, so each loss enters J with weight 1/{m}. "
+                 if m > 1 else "With one sample, J is that sample's loss, so dJ/dL = 1. ")
+                + "Every backward pass starts from dJ/dJ = 1.",
         "loss": f"Each sample's {loss_name(loss)} depends only on that sample's own outputs, so the "
                 "Jacobian has one block per sample and zeros everywhere else.",
         "activation": f"{activation_name(activation)} acts entry by entry: each a depends only on the z "
@@ -189,11 +190,14 @@ def kink_note(step: Step, kink: Kink, activation: str, decimals: int) -> str:
     derivative = format_number(kink.derivative, decimals)
     other_derivative = format_number(kink.other_derivative, decimals)
     k = step.layer
-    return (f"Z{k} row {i + 1}, column {j + 1} is exactly 0, the kink of {name}, where the derivative "
+    note = (f"Z{k} row {i + 1}, column {j + 1} is exactly 0, the kink of {name}, where the derivative "
             f"is not defined. This walkthrough uses {name}'(0) = {derivative}, as PyTorch does, so that "
-            f"entry of {step.gradient} is {value}. Under the other convention, {name}'(0) = "
-            f"{other_derivative}, it would be {other}, and dJ/db{k}, dJ/dW{k} and every gradient below "
-            f"layer {k} would change with it.")
+            f"entry of {step.gradient} is {value}. Under the other convention, {name}'(0) = {other_derivative}, ")
+    if kink.value == kink.other_value:
+        return note + (f"it would be {other} too: the gradient arriving at that entry is 0, so here the "
+                       "convention changes nothing.")
+    below = f" and every gradient below layer {k}" if k > 1 else ""
+    return note + f"it would be {other}, and dJ/db{k}, dJ/dW{k}{below} would change with it."
 
 
 def layer_formula(k: int, activation: str) -> str:
@@ -203,10 +207,11 @@ def layer_formula(k: int, activation: str) -> str:
 
 
 def loss_formula(solution) -> str:
+    """What L and J are."""
     network = solution.walkthrough.network
-    N = len(network.layers)
+    N, m = len(network.layers), solution.forward.samples
     return (f"L holds one {loss_name(network.loss.name)} per sample, of A{N} against Y; "
-            f"the cost J is their mean over the m = {solution.forward.samples} samples.")
+            + (f"the cost J is their mean over the m = {m} samples." if m > 1 else "the cost J is that one loss."))
 
 
 def update_formula(update, decimals: int) -> str:

@@ -76,7 +76,8 @@ class _Summary:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         marks = _marks(options.ascii_only)
         quantities, entries = self.report.summary, self.report.entry_summary
-        yield Prose(f"Summary: {sum(quantities.values())} quantities: {_counts(quantities, marks)}. "
+        count = sum(quantities.values())
+        yield Prose(f"Summary: {count} quantit{'ies' if count != 1 else 'y'}: {_counts(quantities, marks)}. "
                     f"Entries: {_counts(entries, marks)}.", "bold red" if self.report.wrong else "bold green")
 
 

@@ -1,0 +1,37 @@
+"""Our explanatory sentences: they must stay true in the corner cases (one sample, layer 1, zero gradients)."""
+
+import dataclasses
+
+from jacobian_bp import load, solve
+from jacobian_bp.render import story
+
+ARTICLE = solve(load("article"))
+
+
+def test_a_kink_in_layer_1_has_no_layers_below_it():
+    solution = solve(load("deep_leaky"))
+    step = solution.step("dJ/dZ1")
+    note = story.kink_note(step, step.kinks[0], "leaky_relu", 4)
+    assert note.endswith("it would be 0.6236, and dJ/db1, dJ/dW1 would change with it.")
+
+
+def test_a_kink_in_a_deeper_layer_changes_everything_below():
+    step = ARTICLE.step("dJ/dZ2")
+    note = story.kink_note(step, step.kinks[0], "relu", 4)
+    assert note.endswith("it would be 0.0228, and dJ/db2, dJ/dW2 and every gradient below layer 2 would change "
+                         "with it.")
+
+
+def test_a_kink_that_meets_a_zero_gradient_changes_nothing():
+    step = ARTICLE.step("dJ/dZ2")
+    kink = dataclasses.replace(step.kinks[0], value=0.0, other_value=0.0)
+    note = story.kink_note(step, kink, "relu", 4)
+    assert "here the convention changes nothing" in note and "would change with it" not in note
+
+
+def test_one_sample_is_not_spoken_of_as_many():
+    solution = solve(load("neuron"))
+    assert story.summary(solution).startswith("1 sample ·")
+    assert story.loss_formula(solution).endswith("the cost J is that one loss.")
+    assert story.explanation(solution.steps[0], solution).startswith("With one sample, J is that sample's loss")
+    assert story.loss_formula(ARTICLE).endswith("their mean over the m = 2 samples.")
