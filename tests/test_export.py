@@ -361,3 +361,11 @@ def test_the_format_follows_the_output_files_extension(tmp_path, suffix, marker)
 def test_escape_backslashes_reaches_the_markdown(tmp_path, capsys):
     assert main(["walkthrough", "--format", "markdown", "--no-symbolic", "--escape-backslashes"]) == 0
     assert r"\\frac{\\partial J}" in capsys.readouterr().out
+
+
+def test_a_description_people_wrote_only_gets_its_quantity_names_typeset():
+    from jacobian_bp.render import document
+
+    assert document.pieces("See [link=http://x] and </p> about Z2 and dJ/dW1.", names_only=True) == [
+        (False, "See [link=http://x] and </p> about "), (True, "Z2"), (False, " and "), (True, "dJ/dW1"),
+        (False, ".")]

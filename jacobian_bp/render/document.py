@@ -507,8 +507,11 @@ def _fraction(top: str, bottom: str, inline: bool) -> str:
 
 # Formulas inside sentences
 
-def pieces(sentence: str) -> list[tuple[bool, str]]:
+def pieces(sentence: str, names_only: bool = False) -> list[tuple[bool, str]]:
     """Split a sentence of ours into text and formulas: `(is_formula, text)`, in order.
+
+    With `names_only`, for text people wrote (a walkthrough's description), only the names of
+    quantities (`Z2`, `dJ/dW1`, `∂vec(L)/∂vec(A3)`) become formulas, so that other text never does.
 
     A formula is a run of names, derivatives, function calls, numbers and operators that holds at
     least one name or operator other than `/` (so `step 1/10` stays text); a single letter next to an
@@ -521,8 +524,12 @@ def pieces(sentence: str) -> list[tuple[bool, str]]:
     [(False, 'Entry (i, j) of '), (True, 'Z2'), (False, ' uses the '), (True, 'm = 2'), (False, ' samples')]
     """
     tokens = _tokens(sentence)
-    formula_like = [_formula_like(tokens, i) for i in range(len(tokens))]
     result: list[tuple[bool, str]] = []
+    if names_only:
+        for token in tokens:
+            _append(result, token.kind in ("partial", "derivative", "name"), token.text)
+        return result
+    formula_like = [_formula_like(tokens, i) for i in range(len(tokens))]
     i = 0
     while i < len(tokens):
         if not formula_like[i]:

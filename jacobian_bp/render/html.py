@@ -22,7 +22,7 @@ def render(solution, decimals: int, symbolic: bool) -> str:
     header = ['<p class="kicker">Backpropagation with every Jacobian written out</p>',
               f"<h1>{escape(intro.title)}</h1>", f'<p class="summary">{escape(intro.summary)}</p>']
     if intro.description:
-        header.append(f"<p>{_prose(intro.description)}</p>")
+        header.append(f"<p>{_prose(intro.description, names_only=True)}</p>")
     if intro.note:
         header.append(f'<p class="remark">{escape(intro.note)}</p>')
     body = [_section(solution, section) for section in sections]
@@ -86,10 +86,10 @@ def _block(solution, block) -> str:
     return f"<p>{_prose(block.text)}</p>"
 
 
-def _prose(sentence: str) -> str:
-    """A sentence with its formulas as inline MathML."""
+def _prose(sentence: str, names_only: bool = False) -> str:
+    """A sentence with its formulas as inline MathML (see `document.pieces` for `names_only`)."""
     return "".join(f"<math>{document.mathml(piece, inline=True)}</math>" if is_formula else escape(piece)
-                   for is_formula, piece in document.pieces(sentence))
+                   for is_formula, piece in document.pieces(sentence, names_only))
 
 
 def _part(part) -> str:

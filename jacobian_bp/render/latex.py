@@ -53,7 +53,7 @@ def render(solution, decimals: int, symbolic: bool) -> str:
     intro = document.introduction(solution)
     body = []
     if intro.description:
-        body += [_prose(intro.description), ""]
+        body += [_prose(intro.description, names_only=True), ""]
     if intro.note:
         body += [rf"\textit{{{_text(intro.note)}}}", ""]
     body += [r"\tableofcontents", ""]
@@ -102,10 +102,10 @@ def _heading(level: str, title: str) -> str:
     return rf"\{level}*{{{text}}}\addcontentsline{{toc}}{{{level}}}{{{text}}}"
 
 
-def _prose(sentence: str, bookmarks: bool = False) -> str:
+def _prose(sentence: str, bookmarks: bool = False, names_only: bool = False) -> str:
     """A sentence with its formulas as inline math (in headings also as plain text for PDF bookmarks)."""
     parts = []
-    for is_formula, piece in document.pieces(sentence):
+    for is_formula, piece in document.pieces(sentence, names_only):
         if not is_formula:
             parts.append(_text(piece))
         elif bookmarks:

@@ -19,7 +19,7 @@ def render(solution, decimals: int, symbolic: bool, escape_backslashes: bool = F
     intro = document.introduction(solution)
     lines = ["---", f"title: {_yaml_string(intro.title)}", "---", "", f"*{_escape(intro.summary)}*", ""]
     if intro.description:
-        lines += [writer.prose(intro.description), ""]
+        lines += [writer.prose(intro.description, names_only=True), ""]
     if intro.note:
         lines += [f"> {_escape(intro.note)}", ""]
     for section in document.sections(solution, decimals, symbolic):
@@ -40,10 +40,10 @@ class _Writer:
             return latex.replace("\\", "\\\\").replace("_", r"\_").replace("*", r"\*")
         return latex
 
-    def prose(self, text: str) -> str:
-        """A sentence with its formulas as inline math."""
+    def prose(self, text: str, names_only: bool = False) -> str:
+        """A sentence with its formulas as inline math (see `document.pieces` for `names_only`)."""
         return "".join(f"${self.math(document.latex(piece, inline=True))}$" if is_formula else _escape(piece)
-                       for is_formula, piece in document.pieces(text))
+                       for is_formula, piece in document.pieces(text, names_only))
 
     def display(self, latex: str) -> str:
         return f"$${self.math(latex)}$$"
