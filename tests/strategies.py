@@ -39,7 +39,9 @@ def walkthroughs(draw, max_depth: int = 4, max_width: int = 5, max_batch: int = 
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     layers = []
     for k in range(depth):
-        activation = ACTIVATIONS[activations[k]]()
+        settings = {name: draw(st.sampled_from([default, 0.2, 0.5]))
+                    for name, default in ACTIVATIONS[activations[k]].parameters.items()}
+        activation = ACTIVATIONS[activations[k]](**settings)
         layers.append(Layer(W=rng.normal(0, 1, size=(widths[k + 1], widths[k])),
                             b=rng.normal(0, 0.5, size=(1, widths[k + 1])), activation=activation))
     network = Network(layers=tuple(layers), loss=LOSSES[loss_name]())
