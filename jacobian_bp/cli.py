@@ -13,12 +13,12 @@ from . import __version__
 from .errors import InputError
 from .solution import solve
 from .walkthrough import DEFAULT_MAX_JACOBIAN_MB, MAX_DECIMALS, MIN_DECIMALS, bundled_names, load
+from .worksheet import GROUPS
 
 PROGRAM = "jacobian-bp"
 FORMATS = ("text", "json", "markdown", "latex", "html")
 EXTENSIONS = {".txt": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown", ".tex": "latex",
               ".html": "html", ".htm": "html"}
-WORKSHEET_GROUPS = ("forward", "jacobians", "gradients", "update")
 
 EXAMPLES = f"""\
 examples:
@@ -113,8 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "\"?\" placeholders, in the order a student computes them.", WORKSHEET_EXAMPLES)
     _add_source(worksheet)
     worksheet.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
-    worksheet.add_argument("--only", type=_groups, metavar="GROUPS", default=list(WORKSHEET_GROUPS),
-                           help=f"comma-separated groups to include: {','.join(WORKSHEET_GROUPS)} (default: all)")
+    worksheet.add_argument("--only", type=_groups, metavar="GROUPS", default=list(GROUPS),
+                           help=f"comma-separated groups to include: {','.join(GROUPS)} (default: all)")
     _add_memory_limit(worksheet)
     worksheet.set_defaults(run=_worksheet)
 
@@ -174,8 +174,8 @@ def _positive(text: str) -> float:
 def _groups(text: str) -> list[str]:
     groups = [group.strip() for group in text.split(",") if group.strip()]
     for group in groups:
-        if group not in WORKSHEET_GROUPS:
-            raise argparse.ArgumentTypeError(f"unknown group {group!r} (choose from {','.join(WORKSHEET_GROUPS)})")
+        if group not in GROUPS:
+            raise argparse.ArgumentTypeError(f"unknown group {group!r} (choose from {','.join(GROUPS)})")
     if not groups:
         raise argparse.ArgumentTypeError("expected at least one group")
     return groups
