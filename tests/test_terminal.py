@@ -11,6 +11,7 @@ import pytest
 from rich.console import Console
 
 from jacobian_bp.render.terminal.widgets import Equation, MatrixView
+from jacobian_bp.walkthrough import bundled_names
 from tests.golden import FOLDER, TRANSCRIPTS, render
 
 ESCAPE = "\x1b["
@@ -36,6 +37,14 @@ def test_ascii_terminals_get_ascii_only():
     text = render("article", 80, ascii_only=True)
     assert not re.search(r"[^\x00-\x7f]", text)
     assert "a[2]_11^(1)" in text and "X -> Z1" in text
+
+
+@pytest.mark.parametrize("name", bundled_names())
+@pytest.mark.parametrize("width", [40, 80])
+def test_every_bundled_walkthrough_fits_an_ascii_terminal(name, width):
+    text = render(name, width, ascii_only=True)
+    assert not re.search(r"[^\x00-\x7f]", text), re.search(r".*[^\x00-\x7f].*", text).group(0)
+    assert all(len(line) <= width for line in text.splitlines())
 
 
 def test_every_backward_page_has_a_breadcrumb_with_its_node_marked():

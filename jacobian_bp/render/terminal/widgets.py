@@ -7,6 +7,7 @@ widgets spell their symbols in ASCII.
 
 import os
 import sys
+import unicodedata
 
 import numpy as np
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -230,8 +231,7 @@ class Breadcrumb:
             main = [c for i, c in enumerate(main) if not (c.label == "…" and i > 0 and main[i - 1].label == "…")]
             marked = [i for i, crumb in enumerate(main) if crumb.marked] or [len(main) - 1]
             line = self._line(main, ascii_only)
-        line.no_wrap, line.overflow = True, "ellipsis"
-        yield line
+        yield _shortened(line, options.max_width, ascii_only)
 
     def _line(self, main: list[story.Crumb], ascii_only: bool) -> Text:
         line = Text()
@@ -253,16 +253,33 @@ class Breadcrumb:
 
 
 ASCII_REPLACEMENTS = {"→": "->", "⇠": "<-", "·": "*", "⊙": "*", "ᵀ": "^T", "∂": "d", "−": "-", "✓": "OK",
-                      "⚠": "!", "÷": "/", "±": "+/-", "√": "sqrt", "×": "x", "…": "..."}
+                      "⚠": "!", "÷": "/", "±": "+/-", "√": "sqrt", "×": "x", "…": "...", "σ": "sigmoid",
+                      "²": "^2", "’": "'", "“": '"', "”": '"', "–": "-", "—": "--"}
+
+
+def _shortened(text: Text, width: int, ascii_only: bool) -> Text:
+    """`text` cut to `width` cells with an ellipsis (in ASCII where needed) when it is longer."""
+    if text.cell_len <= width:
+        return text
+    ellipsis = "..." if ascii_only else "…"
+    text = text.copy()
+    text.truncate(width - len(ellipsis))
+    text.append(ellipsis)
+    return text
 
 
 def _plain(text: str, ascii_only: bool) -> str:
-    """`text` as it is, or with its Unicode symbols spelt in ASCII for terminals that need it."""
+    """`text` as it is, or with its Unicode symbols spelt in ASCII for terminals that need it.
+
+    Symbols we use have an ASCII spelling; anything else (say, in a teacher's description) is
+    decomposed (é → e) or, failing that, shown as `?`, so that nothing can fail to print.
+    """
     if not ascii_only:
         return text
     for symbol, replacement in ASCII_REPLACEMENTS.items():
         text = text.replace(symbol, replacement)
-    return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).encode("ascii", "replace").decode()
 
 
 class Heading:
@@ -272,7 +289,8 @@ class Heading:
         self.title = title
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield Rule(Text(_plain(self.title, options.ascii_only), style="bold"), align="left")
+        title = Text(_plain(self.title, options.ascii_only), style="bold")
+        yield Rule(_shortened(title, options.max_width - 4, options.ascii_only), align="left")
 
 
 class Prose:
