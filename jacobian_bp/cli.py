@@ -288,6 +288,9 @@ def _check(arguments) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line with `argv` (default: `sys.argv[1:]`) and return the exit status."""
+    if hasattr(sys.stdout, "reconfigure"):
+        # A terminal or pipe that cannot take Unicode gets escapes (valid in JSON and TOML), not a crash.
+        sys.stdout.reconfigure(errors="backslashreplace")
     try:
         arguments = build_parser().parse_args(argv)
         return arguments.run(arguments)

@@ -1,6 +1,7 @@
 """The command line in-process: exit codes, one-line errors, JSON names and values, help."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -149,3 +150,15 @@ def test_a_reader_that_stops_early_is_not_an_error():
 def test_escape_backslashes_belongs_to_markdown(capsys):
     status, _, err = run(capsys, "walkthrough", "--format", "json", "--escape-backslashes")
     assert_one_line_error(status, err, "--escape-backslashes is for --format markdown, not json")
+
+
+def test_a_pipe_that_cannot_take_unicode_gets_valid_output():
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    command = [sys.executable, "-m", "jacobian_bp"]
+    document = subprocess.run([*command, "walkthrough", "softmax", "--format", "json"], env=env, capture_output=True,
+                              check=True).stdout
+    assert json.loads(document)["steps"][2]["shortcut"] == "A2 ⊙ (dJ/dA2 − rowsum(dJ/dA2 ⊙ A2))"
+    for arguments in (["worksheet"], ["walkthrough", "neuron", "--width", "40"]):
+        result = subprocess.run([*command, *arguments], env=env, capture_output=True)
+        assert result.returncode == 0 and b"Traceback" not in result.stderr, arguments
+        result.stdout.decode("ascii")

@@ -44,16 +44,17 @@ def document(solution) -> dict:
 def dumps(value, indent: int = 0) -> str:
     """JSON that people can read too: one line per key, and a matrix (a list of rows) on one line.
 
-    NaN and infinities are refused: they are not JSON.
+    NaN and infinities are refused: they are not JSON. Text outside ASCII is escaped (`\\u00b7`),
+    so the output is valid JSON whatever the encoding of the pipe it goes to.
     """
     pad = " " * (indent + 1)
     if isinstance(value, dict) and value:
-        items = [f"{pad}{json.dumps(key, ensure_ascii=False)}: {dumps(item, indent + 1)}"
+        items = [f"{pad}{json.dumps(key)}: {dumps(item, indent + 1)}"
                  for key, item in value.items()]
         return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
     if isinstance(value, list) and any(isinstance(item, dict) for item in value):
         return "[\n" + ",\n".join(pad + dumps(item, indent + 1) for item in value) + "\n" + " " * indent + "]"
-    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    return json.dumps(value, allow_nan=False)
 
 
 def render(solution) -> str:
