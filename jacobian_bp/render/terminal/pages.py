@@ -79,12 +79,14 @@ def loss_blocks(solution, options: Options) -> list[Block]:
             Block(Equation(_name("J ="), f"mean(L) = {format_number(forward.J, options.decimals)}"))]
 
 
-def step_blocks(solution, step, options: Options, heading: bool) -> list[Block]:
-    """Everything one backward step shows; the product, the result and the check are the result."""
+def step_blocks(solution, page: story.Page, step, options: Options) -> list[Block]:
+    """Everything one backward step shows; the product, the result and the check are the result.
+
+    On a page of several steps (a layer's bias and weights) each step gets its own heading.
+    """
     blocks = []
-    if heading:
+    if len(page.steps) > 1:
         blocks.append(Block(Prose(step.gradient, "bold underline")))
-    page = story.Page("backward", "")
     blocks += [Block(Breadcrumb(*story.breadcrumb(solution, page, step))),
                Block(Group(Equation("Chain rule:", _name(story.chain_rule(step))),
                            Prose(story.vectorized_chain_rule(step)))),
@@ -135,7 +137,7 @@ def page_blocks(solution, page: story.Page, options: Options) -> list[Block]:
         return [Block(Breadcrumb(*story.breadcrumb(solution, page)))] + update_blocks(solution, options)
     blocks = []
     for step in page.steps:
-        blocks += step_blocks(solution, step, options, heading=len(page.steps) > 1)
+        blocks += step_blocks(solution, page, step, options)
     return blocks
 
 
