@@ -295,22 +295,28 @@ def flipped_sign(value: float, reference: float, decimals: int) -> str | None:
 
 @entry_slip
 def rounded_too_early(value: float, reference: float, decimals: int) -> str | None:
-    """The right number rounded to fewer decimals than the answer file asks for."""
-    for places in range(decimals):
-        if f"{round(reference, places):.{decimals}f}" == f"{value:.{decimals}f}":
-            return (f"rounded too early: {format_number(value, decimals)} is {format_number(reference, decimals)} "
-                    f"rounded to {places} decimal{'s' * (places != 1)}; this answer file asks for {decimals}")
+    """The right number rounded to fewer decimals than the answer file asks for: as many as were written."""
+    if value == 0:
+        return None  # as for digit slips: a zero is more often a stand-in than a rounding
+    written = format_number(value, decimals)
+    places = len(written.partition(".")[2])
+    if places < decimals and float(format_number(reference, places)) == float(written):
+        return (f"rounded too early: {written} is {format_number(reference, decimals)} rounded to {places} "
+                f"decimal{'s' * (places != 1)}; this answer file asks for {decimals}")
     return None
 
 
 @entry_slip
 def digit_slip(value: float, reference: float, decimals: int) -> str | None:
     """Two adjacent digits swapped, a digit dropped or moved, or the decimal point moved."""
+    if value == 0:
+        return None  # a zero is a missing answer's stand-in more often than a slip of the pen
     written = f"{value:.{decimals}f}"
     meant = f"{reference:.{decimals}f}"
     for kind, variant in _digit_variants(meant):
         if variant != meant and f"{float(variant):.{decimals}f}" == written:
-            return f"digit slip: {format_number(value, decimals)} looks like {meant} with {kind}"
+            return (f"digit slip: {format_number(value, decimals)} looks like {format_number(reference, decimals)} "
+                    f"with {kind}")
     return None
 
 

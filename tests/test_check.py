@@ -396,3 +396,16 @@ def test_text_report_shows_the_expected_matrix_for_a_wrong_shape_and_what_your_o
     text = _text_report(path, 100)
     assert "Expected" in text and "expected shape 2 × 3, found 3 × 2 (the transposed shape)" in text
     assert "From your own dJ/dZ3 it would be" in text
+
+
+def test_zeros_are_not_diagnosed_as_rounding_or_digit_slips_and_givens_do_not_carry_forward(tmp_path, capsys):
+    path = tmp_path / "zeros.toml"
+    path.write_text('walkthrough = "article"\n[answers]\n"dJ/db2" = [0, 0]\n"dJ/dA3" = [[0.55], [-0.67]]\n'
+                    '"W1" = [[0, 0], [0, 0], [0, 0]]\n"W1_updated" = [[0, 0], [0, 0], [0, 0]]\n', encoding="utf-8")
+    assert main(["check", str(path), "--format", "json"]) == 1
+    quantities = json.loads(capsys.readouterr().out)["quantities"]
+    assert quantities["dJ/db2"]["diagnosis"] is None
+    assert quantities["W1_updated"]["verdict"] == "wrong" and quantities["W1_updated"]["diagnosis"] is None
+    assert quantities["W1"]["verdict"] == "wrong"
+    assert "0.55 is 0.5501 rounded to 2 decimals" in quantities["dJ/dA3"]["diagnosis"]
+    assert "-0.67 is -0.6715 rounded to 2 decimals" in quantities["dJ/dA3"]["diagnosis"]
