@@ -152,7 +152,8 @@ def backpropagate(network: Network, forward: ForwardPass) -> list[Step]:
         fused, fused_formula = None, ""
         if k == N and network.loss.fuses_with == activation.name:
             fused = steps[0].result * network.loss.fused_derivative(A, forward.Y)
-            fused_formula = network.loss.fused_formula.format(A=f"A{k}", mean=_mean(A.shape[1]))
+            count = "m" if A.shape[1] == 1 else f"(m·{A.shape[1]})"
+            fused_formula = network.loss.fused_formula.format(A=f"A{k}", count=count)
         dZ = add(kind="activation", layer=k, node=f"A{k}", variable=f"Z{k}",
                  upstream_name=f"dJ/dA{k}", upstream=dA, jacobian_name=f"dA{k}/dZ{k}",
                  jacobian=activation.jacobian(Z, A), shortcut=shortcut,

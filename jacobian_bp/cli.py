@@ -293,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.reconfigure(errors="backslashreplace")
     try:
         arguments = build_parser().parse_args(argv)
+        if getattr(arguments, "output", None) == "-":
+            arguments.output = None  # `-o -` is standard output, as everywhere
         return arguments.run(arguments)
     except InputError as error:
         print(f"{PROGRAM}: error: {error}", file=sys.stderr)

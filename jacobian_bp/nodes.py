@@ -169,7 +169,8 @@ class LeakyReLU(Elementwise):
         return np.where(Z > 0, 1.0, self.negative_slope)
 
     def kinks(self, Z: np.ndarray) -> np.ndarray:
-        return Z == 0
+        # With a slope of 1 there is no kink: the activation is the identity.
+        return (Z == 0) & (self.negative_slope != 1)
 
     def derivative_at_kink(self) -> tuple[float, float]:
         return self.negative_slope, 1.0
@@ -220,7 +221,8 @@ class Loss:
     shortcut_formula: ClassVar[str]
     # The output activations this loss is defined for; empty when any will do.
     output_activations: ClassVar[tuple[str, ...]] = ()
-    # The output activation whose Jacobian, multiplied by this loss's, collapses to (A − Y) scaled.
+    # The output activation whose Jacobian, multiplied by this loss's, collapses to (A − Y) scaled;
+    # "{count}" stands for what is averaged over: m samples, or m·n with n outputs each.
     fuses_with: ClassVar[str | None] = None
     fused_formula: ClassVar[str] = ""
 
@@ -258,7 +260,7 @@ class BinaryCrossEntropy(Loss):
     title = "binary cross-entropy"
     output_activations = ("sigmoid",)
     fuses_with = "sigmoid"
-    fused_formula = "({A} − Y) / m{mean}"
+    fused_formula = "({A} − Y) / {count}"
     shortcut_formula = "{dL} ⊙ ({A} − Y) / ({A} ⊙ (1 − {A})){mean}"
 
     def forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:

@@ -41,8 +41,7 @@ def render(solution: Solution, groups: list[str], source: str) -> str:
              "# a string of arithmetic such as \"1/0.9089\" or \"-(0.5 * 0.0828)\" is fine too. Leave \"?\" where",
              "# you did not get that far, then grade the file with:  jacobian-bp check FILE",
              "#",
-             f"# Given: {solution.forward.samples} samples, learning rate {walkthrough.learning_rate:g}, "
-             f"{story.loss_name(walkthrough.network.loss.name)}.",
+             f"# Given: {story.summary(solution)}.",
              *(f"#   {name} = {_values(solution.quantities[name])}" for name in _givens(solution)),
              "",
              f"walkthrough = {json.dumps(source, ensure_ascii=False)}",

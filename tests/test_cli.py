@@ -162,3 +162,9 @@ def test_a_pipe_that_cannot_take_unicode_gets_valid_output():
         result = subprocess.run([*command, *arguments], env=env, capture_output=True)
         assert result.returncode == 0 and b"Traceback" not in result.stderr, arguments
         result.stdout.decode("ascii")
+
+
+def test_dash_as_output_is_standard_output(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["walkthrough", "--format", "markdown", "-o", "-", "--no-symbolic"]) == 0
+    assert capsys.readouterr().out.startswith("---\ntitle:") and not (tmp_path / "-").exists()

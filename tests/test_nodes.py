@@ -161,3 +161,9 @@ def test_fused_loss_and_activation_equal_the_product_of_their_jacobians(name, sh
     Y = np.eye(shape[1])[rng.integers(0, shape[1], size=shape[0])]
     chained = vec(np.ones((shape[0], 1))) @ loss.jacobian(A, Y) @ activation.jacobian(Z, A)
     np.testing.assert_allclose(devec(chained, shape), loss.fused_derivative(A, Y), atol=1e-9)
+
+
+def test_a_leaky_relu_with_slope_1_has_no_kink():
+    identity_like = ACTIVATIONS["leaky_relu"](negative_slope=1.0)
+    assert not identity_like.kinks(np.array([[0.0, 1.0]])).any()
+    assert ACTIVATIONS["leaky_relu"](negative_slope=0.0).kinks(np.array([[0.0]])).all()

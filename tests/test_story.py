@@ -35,3 +35,31 @@ def test_one_sample_is_not_spoken_of_as_many():
     assert story.loss_formula(solution).endswith("the cost J is that one loss.")
     assert story.explanation(solution.steps[0], solution).startswith("With one sample, J is that sample's loss")
     assert story.loss_formula(ARTICLE).endswith("their mean over the m = 2 samples.")
+
+
+def test_a_saturated_output_explains_why_the_fused_formula_differs(tmp_path):
+    path = tmp_path / "saturated.toml"
+    path.write_text('loss = "binary_cross_entropy"\n[data]\nX = [[1]]\nY = [[1]]\n[[layers]]\nunits = 1\n'
+                    'activation = "sigmoid"\nW = [[-30]]\nb = [0]\n', encoding="utf-8")
+    solution = solve(load(str(path)))
+    step = solution.step("dJ/dZ1")
+    assert not story.agrees(step.result, step.fused) and story.agrees(step.result, step.shortcut)
+    caption = story.fused_caption(step, solution)
+    assert caption.startswith("Together, sigmoid and binary cross-entropy would collapse to dJ/dZ1 = (A1 − Y) / m")
+    assert "divides by no less than 1e-12" in caption and "bug" not in caption
+
+
+def test_every_form_shows_the_collapse_of_softmax_and_cross_entropy():
+    import json
+
+    from jacobian_bp.render import html, latex, markdown
+    from jacobian_bp.render import json as json_render
+
+    solution = solve(load("softmax"))
+    for render in (markdown.render, latex.render, html.render):
+        assert "softmax and cross-entropy collapse" in " ".join(render(solution, decimals=4, symbolic=False).split())
+    step = next(step for step in json.loads(json_render.render(solution))["steps"] if "fused" in step)
+    assert step["gradient"] == "dJ/dZ2" and step["fused"] == "(A2 − Y) / m"
+    assert step["fused_result"] == step["result"] or all(
+        abs(a - b) < 1e-12 for ra, rb in zip(step["fused_result"], step["result"], strict=True)
+        for a, b in zip(ra, rb, strict=True))

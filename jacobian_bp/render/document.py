@@ -204,8 +204,11 @@ def _step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: b
         Equation(((f"{upstream} · {step.jacobian_name} =", Numbers(step.product_row, decimals)),),
                  label=f"Upstream row times {step.jacobian_name}:"),
         Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),), label=story.devectorize_caption(step)),
-        Prose(story.shortcut_caption(step), "check"),
+        Prose(story.shortcut_caption(step), "check" if story.agrees(step.result, step.shortcut) else "note"),
     ]
+    if step.fused is not None:
+        blocks.append(Prose(story.fused_caption(step, solution),
+                            "check" if story.agrees(step.result, step.fused) else "note"))
     return blocks
 
 

@@ -27,6 +27,7 @@ def document(solution) -> dict:
             "result": _plain(step.result),
             "shortcut": step.shortcut_formula,
             "shortcut_result": _plain(step.shortcut),
+            **({"fused": step.fused_formula, "fused_result": _plain(step.fused)} if step.fused is not None else {}),
             "kinks": [{"position": list(kink.position), "derivative": kink.derivative,
                        "other_derivative": kink.other_derivative, "other_value": kink.other_value}
                       for kink in step.kinks],

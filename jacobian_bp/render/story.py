@@ -160,25 +160,32 @@ def devectorize_caption(step: Step) -> str:
     return f"De-vectorized, row by row, to the shape of {step.variable} ({rows} × {columns}):"
 
 
-def _agreement(result, other) -> str:
-    """"gives the same numbers", or by how much it differs (which would be a bug)."""
-    difference = float(abs(result - other).max())
-    if difference <= 1e-12 * max(1.0, float(abs(result).max())):
-        return "gives the same numbers"
-    return f"differs by {difference:.3g}: this is a bug, please report it"
+def agrees(result, other) -> bool:
+    """Whether two ways of computing a gradient give the same numbers, up to rounding in the last bits."""
+    return float(abs(result - other).max()) <= 1e-12 * max(1.0, float(abs(result).max()))
 
 
 def shortcut_caption(step: Step) -> str:
     """The line that confirms the framework shortcut gives the same numbers."""
-    return f"Shortcut {step.gradient} = {step.shortcut_formula} {_agreement(step.result, step.shortcut)}."
+    if agrees(step.result, step.shortcut):
+        return f"Shortcut {step.gradient} = {step.shortcut_formula} gives the same numbers."
+    difference = float(abs(step.result - step.shortcut).max())
+    return (f"Shortcut {step.gradient} = {step.shortcut_formula} differs by {difference:.3g}: this is a bug, "
+            "please report it.")
 
 
 def fused_caption(step: Step, solution) -> str:
     """The line that shows the activation's and the loss's Jacobians collapsing into one simple formula."""
     network = solution.walkthrough.network
     pair = f"{activation_name(network.layer(step.layer).activation.name)} and {loss_name(network.loss.name)}"
-    return (f"Together, {pair} collapse: {step.gradient} = {step.fused_formula} "
-            f"{_agreement(step.result, step.fused)} without either Jacobian (which is why frameworks fuse them).")
+    if agrees(step.result, step.fused):
+        return (f"Together, {pair} collapse: {step.gradient} = {step.fused_formula} gives the same numbers "
+                "without either Jacobian (which is why frameworks fuse them).")
+    difference = float(abs(step.result - step.fused).max())
+    return (f"Together, {pair} would collapse to {step.gradient} = {step.fused_formula}, but here it differs by "
+            f"{difference:.3g}: an output is saturated, and the loss's derivative, like PyTorch's, divides by no "
+            "less than 1e-12, which the fused formula never needs. This walkthrough follows PyTorch; fused "
+            "losses (such as binary_cross_entropy_with_logits) give the collapsed value.")
 
 
 def kink_note(step: Step, kink: Kink, activation: str, decimals: int) -> str:

@@ -55,6 +55,11 @@ def _symbolic_matrix(solution, step) -> MatrixView:
                       ascii_cells=[[symbolic.text(e, ascii_only=True) for e in row] for row in rows])
 
 
+def _checked(caption: str, agrees: bool) -> Prose:
+    """A comparison of two ways to the same gradient: ✓ when they agree, ⚠ when they do not."""
+    return Prose(f"✓ {caption}", OK_STYLE) if agrees else Prose(f"⚠ {caption}", NOTE_STYLE)
+
+
 def _name(text: str) -> Text:
     return Text(text, style=NAME_STYLE)
 
@@ -110,8 +115,9 @@ def step_blocks(solution, page: story.Page, step, options: Options) -> list[Bloc
         Prose(story.devectorize_caption(step)),
         Equation(_name(f"{step.gradient} ="), _matrix(step.result, options)),
         Text(""),
-        Prose("✓ " + story.shortcut_caption(step), OK_STYLE),
-        *([Prose("✓ " + story.fused_caption(step, solution), OK_STYLE)] if step.fused is not None else [])),
+        _checked(story.shortcut_caption(step), story.agrees(step.result, step.shortcut)),
+        *([_checked(story.fused_caption(step, solution), story.agrees(step.result, step.fused))]
+          if step.fused is not None else [])),
         result=True))
     return blocks
 
