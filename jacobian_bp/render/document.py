@@ -220,9 +220,8 @@ def _jacobian(solution, step, decimals: int, symbolic: bool) -> Jacobian:
         line = (f"{step.jacobian_name} =", Symbols(sym.jacobian(solution, step)), "=", numeric)
     else:
         line = (f"{step.jacobian_name} =", numeric)
-    function, variable = story.variable_of(step.jacobian_name)
-    function_columns = np.atleast_2d(solution.quantities[function]).shape[1]
-    return Jacobian(Equation((line,)), step.jacobian, step.jacobian_name, function, variable,
+    function_columns = np.atleast_2d(solution.quantities[step.node]).shape[1]
+    return Jacobian(Equation((line,)), step.jacobian, step.jacobian_name, step.node, step.variable,
                     row_group=function_columns, column_group=step.result.shape[1])
 
 

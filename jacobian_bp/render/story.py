@@ -83,12 +83,6 @@ def loss_name(name: str) -> str:
     return LOSSES[name].title
 
 
-def variable_of(jacobian_name: str) -> tuple[str, str]:
-    """`("L", "A3")` for `"dL/dA3"`: the function and the variable of a local Jacobian."""
-    top, bottom = jacobian_name.split("/")
-    return top[1:], bottom[1:]
-
-
 def chain_rule(step: Step) -> str:
     """The chain rule of the step in symbols."""
     if step.kind == "cost":
@@ -98,17 +92,15 @@ def chain_rule(step: Step) -> str:
 
 def vectorized_chain_rule(step: Step) -> str:
     """The same chain rule with every matrix flattened row by row."""
-    function, variable = variable_of(step.jacobian_name)
     upstream = "1" if step.kind == "cost" else f"vec({step.upstream})"
-    return f"vec({step.gradient}) = {upstream} · ∂vec({function})/∂vec({variable})"
+    return f"vec({step.gradient}) = {upstream} · ∂vec({step.node})/∂vec({step.variable})"
 
 
 def jacobian_caption(step: Step) -> str:
     """What the local Jacobian's shape means."""
-    function, variable = variable_of(step.jacobian_name)
     rows, columns = step.jacobian.shape
-    return (f"{step.jacobian_name} = ∂vec({function})/∂vec({variable}) is {rows} × {columns}: "
-            f"one row per entry of {function}, one column per entry of {variable}.")
+    return (f"{step.jacobian_name} = ∂vec({step.node})/∂vec({step.variable}) is {rows} × {columns}: "
+            f"one row per entry of {step.node}, one column per entry of {step.variable}.")
 
 
 def explanation(step: Step, solution) -> str:
