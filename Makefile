@@ -2,26 +2,34 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# The runtime alone for `make walkthrough`; the test tools (and PyTorch, the tests' oracle) for `make test`.
+RUNTIME := $(VENV)/.runtime
+TOOLS := $(VENV)/.test-tools
 
 .PHONY: install test walkthrough golden clean
 
-install: $(STAMP)
+install: $(RUNTIME)
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
 
-test: $(STAMP)
+$(RUNTIME): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(TOOLS): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(RUNTIME) $(TOOLS)
+
+test: $(TOOLS)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-walkthrough: $(STAMP)
+walkthrough: $(RUNTIME)
 	$(BIN)/python -m jacobian_bp walkthrough
 
 # Rewrite the golden transcripts after a deliberate change of the output; review the diff by eye.
-golden: $(STAMP)
+golden: $(TOOLS)
 	$(BIN)/python -m tests.golden
 
 clean:

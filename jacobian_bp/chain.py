@@ -57,6 +57,7 @@ class Step:
     kinks: tuple[Kink, ...] = field(default=())
     fused: np.ndarray | None = None
     fused_formula: str = ""
+    notes: tuple[str, ...] = ()  # where a clamp of PyTorch's acts or an output saturates, in the node's words
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def chain_rule(upstream: np.ndarray, jacobian: np.ndarray, shape: tuple[int, int
 
 
 def _step(number, section, kind, layer, node, variable, upstream_name, upstream, jacobian_name,
-          jacobian, shortcut, shortcut_formula, kinks=(), fused=None, fused_formula="") -> Step:
+          jacobian, shortcut, shortcut_formula, kinks=(), fused=None, fused_formula="", notes=()) -> Step:
     """Multiply the upstream gradient's row by the Jacobian and fold it into the variable's shape."""
     result = chain_rule(upstream, jacobian, shortcut.shape)
     return Step(
@@ -89,6 +90,7 @@ def _step(number, section, kind, layer, node, variable, upstream_name, upstream,
         gradient=f"dJ/d{variable}", upstream=upstream_name, jacobian_name=jacobian_name,
         upstream_row=vec(upstream), jacobian=jacobian, product_row=vec(result), result=result, shortcut=shortcut,
         shortcut_formula=shortcut_formula, kinks=tuple(kinks), fused=fused, fused_formula=fused_formula,
+        notes=tuple(notes),
     )
 
 
@@ -136,7 +138,8 @@ def backpropagate(network: Network, forward: ForwardPass) -> list[Step]:
             dA = add(kind="loss", layer=k, node="L", variable=f"A{k}", upstream_name="dJ/dL",
                      upstream=gradient, jacobian_name=f"dL/dA{k}",
                      jacobian=loss.jacobian(A, forward.Y),
-                     shortcut=loss.shortcut(gradient, A, forward.Y), shortcut_formula=formula)
+                     shortcut=loss.shortcut(gradient, A, forward.Y), shortcut_formula=formula,
+                     notes=loss.derivative_notes(A, forward.Y, f"A{k}"))
         else:
             upper = network.layer(k + 1)
             dA = add(kind="dense_input", layer=k + 1, node=f"Z{k + 1}", variable=f"A{k}",

@@ -12,9 +12,17 @@ from typing import ClassVar
 
 import numpy as np
 
-# PyTorch clamps log at -100 in binary cross-entropy and its gradient's denominator at 1e-12.
+# PyTorch's binary cross-entropy (and only it) clamps log at -100 and its gradient's denominator at 1e-12.
 LOG_CLAMP = -100.0
-BCE_DENOMINATOR_FLOOR = 1e-12
+# PyTorch writes that floor as the single-precision 1e-12, which is 9.99999996e-13 as a double.
+BCE_DENOMINATOR_FLOOR = float(np.float32(1e-12))
+# A probability below this, for a class whose target is not 0, is called saturated on the page.
+SATURATED = 1e-8
+
+
+def _entry(i: int, j: int) -> str:
+    """`row 2, column 1`: a position counted from 1, as the pages count."""
+    return f"row {i + 1}, column {j + 1}"
 
 
 class Dense:
@@ -252,6 +260,18 @@ class Loss:
         """`d l[i] / d z[i,j]` through the activation this loss fuses with, without any Jacobian."""
         raise NotImplementedError(f"{self.name} fuses with no activation")
 
+    def unrepresentable(self, A: np.ndarray, Y: np.ndarray, output: str) -> str | None:
+        """Why the explicit chain cannot be written in floating point for these outputs, or None."""
+        return None
+
+    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+        """Sentences for the loss page where a clamp of PyTorch's acts on `L` (`output` names `A`)."""
+        return ()
+
+    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+        """Sentences for the step `dJ/dA` where a clamp acts or the output is saturated."""
+        return ()
+
 
 class BinaryCrossEntropy(Loss):
     """`l[i] = mean_j −[y log a + (1 − y) log(1 − a)]`, logs clamped at −100 as in PyTorch."""
@@ -282,6 +302,23 @@ class BinaryCrossEntropy(Loss):
         outputs = A.shape[1]
         return (A - Y) / (outputs * np.maximum(A * (1.0 - A), BCE_DENOMINATOR_FLOOR))
 
+    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+        with np.errstate(divide="ignore"):
+            clamped = ((np.log(A) < LOG_CLAMP) & (Y != 0)) | ((np.log1p(-A) < LOG_CLAMP) & (Y != 1))
+        return tuple(
+            f"{output} {_entry(i, j)} is {A[i, j]:.3g}, so one of its logs is below −100 (−∞ at exactly 0 or 1). "
+            f"PyTorch's binary cross-entropy takes that log as −100, and so does this walkthrough: L row {i + 1} "
+            "is finite, but smaller than the exact loss."
+            for i, j in np.argwhere(clamped))
+
+    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+        floored = A * (1.0 - A) < BCE_DENOMINATOR_FLOOR
+        return tuple(
+            f"{output} {_entry(i, j)} is {A[i, j]:.3g}, so a(1 − a) = {A[i, j] * (1 - A[i, j]):.3g} is below 1e-12. "
+            "PyTorch's binary cross-entropy divides by no less than 1e-12 there, and so does this walkthrough: "
+            "the entry stays finite instead of dividing by (almost) zero."
+            for i, j in np.argwhere(floored))
+
 
 class MeanSquaredError(Loss):
     """`l[i] = mean_j (a − y)²`, so that `J` equals PyTorch's `mse_loss` with reduction mean."""
@@ -298,7 +335,12 @@ class MeanSquaredError(Loss):
 
 
 class CrossEntropy(Loss):
-    """`l[i] = −Σ_j y log a` after a softmax output, with one-hot or probability rows `Y`."""
+    """`l[i] = −Σ_j y log a` after a softmax output, with one-hot or probability rows `Y`.
+
+    No clamp: PyTorch's cross-entropy works from the log-softmax of the logits and clamps nothing,
+    and the softmax here is computed stably, so `log a` is exact wherever `a` is not 0. A class
+    with target 0 adds nothing, even where its probability underflows to 0.
+    """
 
     name = "cross_entropy"
     title = "cross-entropy"
@@ -308,12 +350,32 @@ class CrossEntropy(Loss):
     fused_formula = "({A} − Y) / m"
 
     def forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore"):
-            log_a = np.maximum(np.log(A), LOG_CLAMP)
-        return -(Y * log_a).sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(Y != 0, Y * np.log(A), 0.0)
+        return -terms.sum(axis=1, keepdims=True)
 
     def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        return -Y / np.maximum(A, BCE_DENOMINATOR_FLOOR)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(Y != 0, -Y / A, 0.0)
+
+    def unrepresentable(self, A: np.ndarray, Y: np.ndarray, output: str) -> str | None:
+        lost = np.argwhere((A == 0) & (Y != 0))
+        if not len(lost):
+            return None
+        i, j = lost[0]
+        return (f"{output} {_entry(i, j)} is 0: the softmax is so saturated that this probability underflows "
+                "floating point, so −y/a of the cross-entropy cannot be written and the explicit chain stops here "
+                "(frameworks go round it from the log-softmax of the logits); use smaller weights or inputs")
+
+    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+        saturated = (A < SATURATED) & (Y != 0)
+        return tuple(
+            f"{output} {_entry(i, j)} is {A[i, j]:.3g}: the softmax is saturated, and the target wants this class. "
+            f"−y/a makes that entry of dJ/d{output} huge ({-Y[i, j] / A[i, j]:.3g} before 1/m), but the softmax "
+            f"Jacobian's entries in that column are as tiny (they carry the factor a), so the product stays "
+            "moderate: it is the same (A − Y)/m that frameworks compute from the log-softmax of the logits "
+            "without ever forming 1/a."
+            for i, j in np.argwhere(saturated))
 
     def fused_derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         # Σ_j y[i,j] = 1 turns a[i,k] Σ_j y[i,j] − y[i,k] into a[i,k] − y[i,k].

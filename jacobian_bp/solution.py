@@ -70,6 +70,9 @@ def solve(walkthrough: Walkthrough) -> Solution:
     network = walkthrough.network
     with np.errstate(over="ignore", invalid="ignore"):
         forward = network.forward(walkthrough.X, walkthrough.Y)
+        problem = network.loss.unrepresentable(forward.A[-1], forward.Y, f"A{len(network.layers)}")
+        if problem:
+            raise WalkthroughError(walkthrough.name, problem)
         steps = backpropagate(network, forward)
         updates = sgd_update(network, steps, walkthrough.learning_rate)
     solution = Solution(walkthrough=walkthrough, forward=forward, steps=tuple(steps), updates=tuple(updates))

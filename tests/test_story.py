@@ -46,7 +46,9 @@ def test_a_saturated_output_explains_why_the_fused_formula_differs(tmp_path):
     assert not story.agrees(step.result, step.fused) and story.agrees(step.result, step.shortcut)
     caption = story.fused_caption(step, solution)
     assert caption.startswith("Together, sigmoid and binary cross-entropy would collapse to dJ/dZ1 = (A1 − Y) / m")
-    assert "divides by no less than 1e-12" in caption and "bug" not in caption
+    assert "a clamp of PyTorch's in the loss's derivative" in caption and "bug" not in caption
+    (note,) = solution.step("dJ/dA1").notes
+    assert "PyTorch's binary cross-entropy divides by no less than 1e-12 there" in note
 
 
 def test_every_form_shows_the_collapse_of_softmax_and_cross_entropy():

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jacobian_bp import load, solve
+from jacobian_bp import WalkthroughError, load, solve
 from jacobian_bp.cli import main
 from jacobian_bp.walkthrough import bundled_directory, bundled_names
 
@@ -285,9 +285,10 @@ def test_kinks_are_flagged_in_the_bundled_leaky_network(capsys):
 
 
 def test_walkthroughs_ship_inside_a_non_editable_install(tmp_path):
+    """Built with the hatchling of the test tools and no package index: the tests never need the network."""
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--target", str(target), str(ROOT)], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+                    "--no-build-isolation", "--target", str(target), str(ROOT)], check=True, capture_output=True)
     assert (target / "jacobian_bp" / "walkthroughs" / "article.toml").is_file()
     result = subprocess.run([sys.executable, "-c", "import jacobian_bp.walkthrough as w, sys; "
                              "print(w.bundled_directory()); print(' '.join(w.bundled_names()))"],
@@ -297,3 +298,23 @@ def test_walkthroughs_ship_inside_a_non_editable_install(tmp_path):
     assert directory == str(target / "jacobian_bp" / "walkthroughs")
     assert names.split() == bundled_names()
     assert bundled_directory() != Path(directory)
+
+
+def test_a_probability_that_underflows_is_refused_in_one_sentence(tmp_path):
+    path = tmp_path / "underflow.toml"
+    path.write_text('loss = "cross_entropy"\n[data]\nX = [[1]]\nY = [[1, 0]]\n[[layers]]\nunits = 2\n'
+                    'activation = "softmax"\nW = [[0], [800]]\nb = [0, 0]\n', encoding="utf-8")
+    with pytest.raises(WalkthroughError, match=r"A1 row 1, column 1 is 0: the softmax is so saturated that this "
+                                               r"probability underflows floating point"):
+        solve(load(str(path)))
+
+
+def test_pytorchs_log_clamp_is_named_on_the_loss_page_where_it_acts(tmp_path, capsys):
+    path = tmp_path / "clamped.toml"
+    path.write_text('loss = "binary_cross_entropy"\n[data]\nX = [[1]]\nY = [[0]]\n[[layers]]\nunits = 1\n'
+                    'activation = "sigmoid"\nW = [[40]]\nb = [0]\n', encoding="utf-8")
+    assert solve(load(str(path))).quantities["J"] == 100.0
+    assert main(["walkthrough", str(path), "--width", "100", "--no-symbolic"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "A1 row 1, column 1 is 1, so one of its logs is below −100" in out
+    assert "PyTorch's binary cross-entropy takes that log as −100" in out

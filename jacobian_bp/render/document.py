@@ -170,6 +170,7 @@ def _loss_blocks(solution, decimals: int) -> list:
     forward = solution.forward
     return [Prose(story.loss_formula(solution)),
             Equation((("L =", Numbers(forward.L, decimals)),)),
+            *(Prose(note, "note") for note in story.loss_notes(solution)),
             Equation(((f"J = mean(L) = {format_number(forward.J, decimals)}",),))]
 
 
@@ -199,6 +200,7 @@ def _step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: b
     ]
     activation = solution.walkthrough.network.layer(step.layer).activation.name
     blocks += [Prose(story.kink_note(step, kink, activation, decimals), "note") for kink in step.kinks]
+    blocks += [Prose(note, "note") for note in step.notes]
     blocks += [
         Equation(((f"{upstream} =", Numbers(step.upstream_row, decimals)),), label="Upstream row:"),
         Equation(((f"{upstream} · {step.jacobian_name} =", Numbers(step.product_row, decimals)),),

@@ -31,6 +31,7 @@ def document(solution) -> dict:
             "kinks": [{"position": list(kink.position), "derivative": kink.derivative,
                        "other_derivative": kink.other_derivative, "other_value": kink.other_value}
                       for kink in step.kinks],
+            "notes": list(step.notes),
         })
     walkthrough = solution.walkthrough
     return {

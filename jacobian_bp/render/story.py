@@ -175,9 +175,9 @@ def fused_caption(step: Step, solution) -> str:
                 "without either Jacobian (which is why frameworks fuse them).")
     difference = float(abs(step.result - step.fused).max())
     return (f"Together, {pair} would collapse to {step.gradient} = {step.fused_formula}, but here it differs by "
-            f"{difference:.3g}: an output is saturated, and the loss's derivative, like PyTorch's, divides by no "
-            "less than 1e-12, which the fused formula never needs. This walkthrough follows PyTorch; fused "
-            "losses (such as binary_cross_entropy_with_logits) give the collapsed value.")
+            f"{difference:.3g}: an output is saturated, and a clamp of PyTorch's in the loss's derivative (named "
+            "on the step of that derivative) acts where the fused formula needs none. This walkthrough follows "
+            "PyTorch; fused losses (such as binary_cross_entropy_with_logits) give the collapsed value.")
 
 
 def kink_note(step: Step, kink: Kink, activation: str, decimals: int) -> str:
@@ -203,6 +203,12 @@ def layer_formula(k: int, activation: str) -> str:
     """`Z2 = A1 · W2ᵀ + b2, then A2 = ReLU(Z2)`."""
     previous = "X" if k == 1 else f"A{k - 1}"
     return f"Layer {k}: Z{k} = {previous} · W{k}ᵀ + b{k}, then A{k} = {activation_name(activation)}(Z{k})"
+
+
+def loss_notes(solution) -> tuple[str, ...]:
+    """Where a clamp of PyTorch's acts on the losses, in the loss's own words."""
+    network, forward = solution.walkthrough.network, solution.forward
+    return network.loss.loss_notes(forward.A[-1], forward.Y, f"A{len(network.layers)}")
 
 
 def loss_formula(solution) -> str:

@@ -81,6 +81,7 @@ def loss_blocks(solution, options: Options) -> list[Block]:
     forward = solution.forward
     return [Block(Prose(story.loss_formula(solution))),
             Block(Equation(_name("L ="), _matrix(forward.L, options))),
+            *(Block(Prose("⚠ " + note, NOTE_STYLE)) for note in story.loss_notes(solution)),
             Block(Equation(_name("J ="), f"mean(L) = {format_number(forward.J, options.decimals)}"))]
 
 
@@ -107,6 +108,7 @@ def step_blocks(solution, page: story.Page, step, options: Options) -> list[Bloc
     activation = solution.walkthrough.network.layer(step.layer).activation.name
     for kink in step.kinks:
         blocks.append(Block(Prose("⚠ " + story.kink_note(step, kink, activation, options.decimals), NOTE_STYLE)))
+    blocks += [Block(Prose("⚠ " + note, NOTE_STYLE)) for note in step.notes]
     upstream = "dJ/dJ" if step.kind == "cost" else f"vec({step.upstream})"
     blocks.append(Block(Equation(f"Upstream row {upstream} =", _matrix(step.upstream_row, options))))
     blocks.append(Block(Group(
