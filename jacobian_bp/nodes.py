@@ -5,12 +5,18 @@ output `F`, one column per element of the input `G`, as in the article. The comm
 builder gives the entry in index notation. Each node also knows the framework shortcut that
 deep-learning libraries use instead of the full Jacobian, so the two can be compared.
 
-Adding a node type is one class here plus one entry in `ACTIVATIONS` or `LOSSES`.
+Each class holds everything about itself: forward, Jacobian, shortcut, its symbolic form (sympy,
+imported only when a symbolic form is asked for), kinks and the sentence that explains its
+Jacobian. Adding an activation or a loss is one class here plus one entry in `ACTIVATIONS` or
+`LOSSES`; `tests/test_registry.py` names the piece a new one lacks.
 """
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+
+if TYPE_CHECKING:  # sympy is imported only when a symbolic form is asked for
+    import sympy
 
 # PyTorch's binary cross-entropy (and only it) clamps log at -100 and its gradient's denominator at 1e-12.
 LOG_CLAMP = -100.0
@@ -94,6 +100,14 @@ class Activation:
         """The derivative used at a kink, and the one the other common convention would use."""
         raise NotImplementedError(f"{self.name} has no kinks")
 
+    def explanation(self) -> str:
+        """Why `dA/dZ` looks the way it does, in a sentence or two."""
+        raise NotImplementedError
+
+    def symbolic_jacobian(self, Z: np.ndarray, z: "sympy.Matrix", a: "sympy.Matrix") -> "sympy.Matrix":
+        """`d vec(A) / d vec(Z)` in symbols, from the symbols `z` and `a` of `Z` and `A` and the values of `Z`."""
+        raise NotImplementedError
+
 
 class Elementwise(Activation):
     """An activation applied entry by entry, so its Jacobian is diagonal."""
@@ -109,8 +123,37 @@ class Elementwise(Activation):
     def shortcut(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
         return dA * self.derivative(Z, A)
 
+    def explanation(self) -> str:
+        return (f"{self.title} acts entry by entry: each a depends only on the z at the same position, so the "
+                "Jacobian is diagonal and holds the derivatives.")
 
-class ReLU(Elementwise):
+    def symbolic_forward(self, z: "sympy.Symbol") -> "sympy.Expr":
+        """`f(z)` in sympy, whose derivative is the symbolic form unless `symbolic_derivative` says otherwise."""
+        raise NotImplementedError
+
+    def symbolic_derivative(self, z: "sympy.Symbol", value: float) -> "sympy.Expr":
+        """`f'(z)` as the article writes it; `value` is the number `z` stands for."""
+        import sympy
+
+        return sympy.diff(self.symbolic_forward(z), z)
+
+    def symbolic_jacobian(self, Z: np.ndarray, z: "sympy.Matrix", a: "sympy.Matrix") -> "sympy.Matrix":
+        import sympy
+
+        return sympy.diag(*[self.symbolic_derivative(z[i, j], Z[i, j]) for i, j in np.ndindex(Z.shape)])
+
+
+class PiecewiseLinear(Elementwise):
+    """An activation made of straight pieces: its derivative is written as the number the sign of z picks."""
+
+    def symbolic_derivative(self, z: "sympy.Symbol", value: float) -> "sympy.Expr":
+        import sympy
+
+        z_value = np.array([[value]])
+        return sympy.Rational(repr(float(self.derivative(z_value, self.forward(z_value))[0, 0])))
+
+
+class ReLU(PiecewiseLinear):
     """`max(0, z)`; its derivative at 0 is taken as 0, as PyTorch does."""
 
     name = "relu"
@@ -144,6 +187,11 @@ class Sigmoid(Elementwise):
     def derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
         return A * (1.0 - A)
 
+    def symbolic_forward(self, z: "sympy.Symbol") -> "sympy.Expr":
+        from .symbolic import sigma  # kept as σ(z), so that its derivative reads σ(z)(1 − σ(z))
+
+        return sigma(z)
+
 
 class Tanh(Elementwise):
     """The hyperbolic tangent, whose derivative `1 − tanh²(z)` is read off its output."""
@@ -158,8 +206,13 @@ class Tanh(Elementwise):
     def derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
         return 1.0 - A**2
 
+    def symbolic_forward(self, z: "sympy.Symbol") -> "sympy.Expr":
+        import sympy
 
-class LeakyReLU(Elementwise):
+        return sympy.tanh(z)
+
+
+class LeakyReLU(PiecewiseLinear):
     """`z` for positive `z`, else `negative_slope · z`; at 0 the derivative is `negative_slope`, as PyTorch."""
 
     name = "leaky_relu"
@@ -184,7 +237,7 @@ class LeakyReLU(Elementwise):
         return self.negative_slope, 1.0
 
 
-class Identity(Elementwise):
+class Identity(PiecewiseLinear):
     """No activation at all (`A = Z`), for regression outputs."""
 
     name = "identity"
@@ -218,6 +271,26 @@ class Softmax(Activation):
 
     def shortcut(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
         return A * (dA - (dA * A).sum(axis=1, keepdims=True))
+
+    def explanation(self) -> str:
+        return ("Softmax mixes the outputs of one sample: every a of a row depends on every z of the same row "
+                "(through the sum in the denominator), so each sample has a full n × n block diag(s) − s sᵀ, and "
+                "samples stay apart.")
+
+    def symbolic_jacobian(self, Z: np.ndarray, z: "sympy.Matrix", a: "sympy.Matrix") -> "sympy.Matrix":
+        """In terms of the outputs `a`, as the article writes it: a full block per sample."""
+        import sympy
+
+        samples, units = Z.shape
+
+        def entry_of(row: int, column: int) -> "sympy.Expr":
+            (i, j), (i2, c) = divmod(row, units), divmod(column, units)
+            if i != i2:
+                return sympy.Integer(0)
+            # d a[i,j] / d z[i,c] = a[i,j] · (δ(j,c) − a[i,c])
+            return sympy.Mul(a[i, j], 1 - a[i, j], evaluate=False) if j == c else -a[i, j] * a[i, c]
+
+        return sympy.Matrix(samples * units, samples * units, entry_of)
 
 
 class Loss:
@@ -260,6 +333,15 @@ class Loss:
         """`d l[i] / d z[i,j]` through the activation this loss fuses with, without any Jacobian."""
         raise NotImplementedError(f"{self.name} fuses with no activation")
 
+    def explanation(self) -> str:
+        """Why `dL/dA` looks the way it does."""
+        return (f"Each sample's {self.title} depends only on that sample's own outputs, so the Jacobian has one "
+                "block per sample and zeros everywhere else.")
+
+    def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
+        """One sample's loss in sympy, from its row of output symbols `a` and its exact targets `y`."""
+        raise NotImplementedError
+
     def unrepresentable(self, A: np.ndarray, Y: np.ndarray, output: str) -> str | None:
         """Why the explicit chain cannot be written in floating point for these outputs, or None."""
         return None
@@ -294,6 +376,12 @@ class BinaryCrossEntropy(Loss):
         if outside.size:
             return f"binary cross-entropy needs targets between 0 and 1, found {outside[0]:g}"
         return None
+
+    def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
+        import sympy  # the exact loss, without PyTorch's clamp of the logarithm
+
+        return -sum((t * sympy.log(p) + (1 - t) * sympy.log(1 - p) for p, t in zip(a, y, strict=True)),
+                    sympy.Integer(0)) / len(a)
 
     def fused_derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return (A - Y) / A.shape[1]
@@ -333,6 +421,11 @@ class MeanSquaredError(Loss):
     def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return 2.0 * (A - Y) / A.shape[1]
 
+    def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
+        import sympy
+
+        return sum(((p - t) ** 2 for p, t in zip(a, y, strict=True)), sympy.Integer(0)) / len(a)
+
 
 class CrossEntropy(Loss):
     """`l[i] = −Σ_j y log a` after a softmax output, with one-hot or probability rows `Y`.
@@ -357,6 +450,11 @@ class CrossEntropy(Loss):
     def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(Y != 0, -Y / A, 0.0)
+
+    def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
+        import sympy
+
+        return -sum((t * sympy.log(p) for p, t in zip(a, y, strict=True)), sympy.Integer(0))
 
     def unrepresentable(self, A: np.ndarray, Y: np.ndarray, output: str) -> str | None:
         lost = np.argwhere((A == 0) & (Y != 0))

@@ -3,8 +3,8 @@
 This is the only module that imports sympy, and nothing imports it at start-up, so outputs
 that need no symbols (JSON) start fast. Entries are named as in the article: `w_{11}^{[3]}`
 for weights, `{a_{12}^{[2]}}^{(1)}` for activations of sample 1, `x_{11}^{(1)}` for inputs.
-The sigmoid's derivative stays `σ(z)(1 − σ(z))`; a ReLU's derivative is already 0 or 1,
-decided by the sign of `z`, as the article writes it.
+Each node class gives its own symbolic form (`symbolic_jacobian`, `symbolic_loss`); this module
+names the entries, builds the dense layers' Jacobians and prints them.
 """
 
 from dataclasses import dataclass
@@ -91,59 +91,6 @@ def _exact(value: float) -> sp.Expr:
     return sp.Rational(repr(float(value)))
 
 
-# `f'(z)` of each elementwise activation in the article's way of writing it, from the activation,
-# the symbol of z and its value: piecewise-linear ones give a number chosen by the sign of z (at a
-# kink, by the convention in force); smooth ones keep their formula, e.g. σ(z)(1 − σ(z)).
-DERIVATIVES = {
-    "relu": lambda activation, z, value: sp.Integer(1 if value > 0 else 0),
-    "leaky_relu": lambda activation, z, value: sp.Integer(1) if value > 0 else _exact(activation.negative_slope),
-    "identity": lambda activation, z, value: sp.Integer(1),
-    "sigmoid": lambda activation, z, value: sp.diff(sigma(z), z),
-    "tanh": lambda activation, z, value: sp.diff(sp.tanh(z), z),
-}
-
-def _binary_cross_entropy(a: list, y: list) -> sp.Expr:
-    return -sum((t * sp.log(p) + (1 - t) * sp.log(1 - p) for p, t in zip(a, y, strict=True)), sp.Integer(0)) / len(a)
-
-
-def _mean_squared_error(a: list, y: list) -> sp.Expr:
-    return sum(((p - t) ** 2 for p, t in zip(a, y, strict=True)), sp.Integer(0)) / len(a)
-
-
-def _cross_entropy(a: list, y: list) -> sp.Expr:
-    return -sum((t * sp.log(p) for p, t in zip(a, y, strict=True)), sp.Integer(0))
-
-
-# Each loss of one sample as an expression in that sample's row of A symbols and its exact targets
-# (without PyTorch's clamp of the logarithm).
-LOSS_EXPRESSIONS = {"binary_cross_entropy": _binary_cross_entropy, "mean_squared_error": _mean_squared_error,
-                    "cross_entropy": _cross_entropy}
-
-
-def _softmax_jacobian(Z: np.ndarray, k: int) -> sp.Matrix:
-    """`d vec(Ak) / d vec(Zk)` of softmax in terms of its outputs: a full block per sample."""
-    samples, units = Z.shape
-    A = symbols("a", k, Z.shape)
-
-    def entry_of(row: int, column: int) -> sp.Expr:
-        (i, j), (i2, c) = divmod(row, units), divmod(column, units)
-        if i != i2:
-            return sp.Integer(0)
-        # d a[i,j] / d z[i,c] = a[i,j] · (δ(j,c) − a[i,c])
-        return sp.Mul(A[i, j], 1 - A[i, j], evaluate=False) if j == c else -A[i, j] * A[i, c]
-
-    return sp.Matrix(samples * units, samples * units, entry_of)
-
-
-def _activation_jacobian(activation, Z: np.ndarray, k: int) -> sp.Matrix:
-    """`d vec(Ak) / d vec(Zk)`: diagonal for elementwise activations, one block per sample for softmax."""
-    if activation.name == "softmax":
-        return _softmax_jacobian(Z, k)
-    derivative = DERIVATIVES[activation.name]
-    return sp.diag(*[derivative(activation, entry("z", k, i + 1, j + 1), Z[i, j])
-                     for i in range(Z.shape[0]) for j in range(Z.shape[1])])
-
-
 def _vec(matrix: sp.Matrix) -> sp.Matrix:
     """Row-major vec of a sympy matrix, as a column (the form `jacobian` wants)."""
     return sp.Matrix(list(matrix))
@@ -159,11 +106,12 @@ def jacobian(solution, step: Step) -> sp.Matrix:
         return sp.Matrix(1, m, lambda i, j: sp.Rational(1, m))
     if step.kind == "loss":
         A = symbols("a", k, forward.A[k].shape)
-        loss = LOSS_EXPRESSIONS[network.loss.name]
-        losses = sp.Matrix([loss(list(A.row(i)), [_exact(t) for t in forward.Y[i]]) for i in range(A.rows)])
+        losses = sp.Matrix([network.loss.symbolic_loss(list(A.row(i)), [_exact(t) for t in forward.Y[i]])
+                            for i in range(A.rows)])
         return losses.jacobian(_vec(A))
     if step.kind == "activation":
-        return _activation_jacobian(network.layer(k).activation, forward.Z[k], k)
+        Z = forward.Z[k]
+        return network.layer(k).activation.symbolic_jacobian(Z, symbols("z", k, Z.shape), symbols("a", k, Z.shape))
     layer = network.layer(k)
     A_prev = symbols("x", 0, forward.X.shape) if k == 1 else symbols("a", k - 1, forward.A[k - 1].shape)
     W = symbols("w", k, layer.W.shape)

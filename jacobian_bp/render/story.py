@@ -106,20 +106,13 @@ def jacobian_caption(step: Step) -> str:
 def explanation(step: Step, solution) -> str:
     """Why the local Jacobian of the step looks the way it does, in a sentence or two."""
     m = solution.forward.samples
-    activation = solution.walkthrough.network.layer(step.layer).activation.name
-    loss = solution.walkthrough.network.loss.name
+    network = solution.walkthrough.network
     texts = {
         "cost": (f"J is the mean of the {m} per-sample losses, so each loss enters J with weight 1/{m}. "
                  if m > 1 else "With one sample, J is that sample's loss, so dJ/dL = 1. ")
                 + "Every backward pass starts from dJ/dJ = 1.",
-        "loss": f"Each sample's {loss_name(loss)} depends only on that sample's own outputs, so the "
-                "Jacobian has one block per sample and zeros everywhere else.",
-        "activation": f"{activation_name(activation)} acts entry by entry: each a depends only on the z "
-                      "at the same position, so the Jacobian is diagonal and holds the derivatives."
-                      if activation != "softmax" else
-                      "Softmax mixes the outputs of one sample: every a of a row depends on every z of the same "
-                      "row (through the sum in the denominator), so each sample has a full n × n block "
-                      "diag(s) − s sᵀ, and samples stay apart.",
+        "loss": network.loss.explanation(),
+        "activation": network.layer(step.layer).activation.explanation(),
         "dense_bias": f"b{step.layer} is added to the row of every sample, so the Jacobian stacks one "
                       f"identity per sample, and multiplying by it sums dJ/dZ{step.layer} over the batch.",
         "dense_weights": f"Entry (i, j) of Z{step.layer} uses only row j of W{step.layer}, multiplied by the "

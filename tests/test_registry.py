@@ -1,0 +1,121 @@
+"""The node registries: every activation and loss holds every piece, and a new one needs no other edit."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from jacobian_bp import symbolic
+from jacobian_bp.cli import main
+from jacobian_bp.nodes import ACTIVATIONS, LOSSES, Elementwise
+from jacobian_bp.vec import devec, vec
+from tests.strategies import targets_for
+
+Z = np.array([[0.5, -1.5], [2.0, -0.25]])
+
+
+def _missing(pieces: dict) -> list[str]:
+    """The names of the pieces whose call raises NotImplementedError (an inherited placeholder)."""
+    missing = []
+    for piece, call in pieces.items():
+        try:
+            call()
+        except NotImplementedError:
+            missing.append(piece)
+    return missing
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_every_activation_holds_every_piece(name):
+    activation = ACTIVATIONS[name]()
+    A = activation.forward(Z)
+    z, a = symbolic.symbols("z", 1, Z.shape), symbolic.symbols("a", 1, Z.shape)
+    pieces = {"forward": lambda: activation.forward(Z), "jacobian": lambda: activation.jacobian(Z, A),
+              "shortcut": lambda: activation.shortcut(np.ones_like(Z), Z, A), "kinks": lambda: activation.kinks(Z),
+              "explanation": activation.explanation,
+              "symbolic_jacobian": lambda: activation.symbolic_jacobian(Z, z, a)}
+    assert not _missing(pieces), f"activation {name} lacks {', '.join(_missing(pieces))}"
+    assert activation.title and activation.shortcut_formula, f"activation {name} lacks a title or a shortcut formula"
+    if activation.kinks(np.zeros((1, 1))).any():
+        assert not _missing({"derivative_at_kink": activation.derivative_at_kink}), (
+            f"activation {name} has kinks but no derivative_at_kink")
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_every_loss_holds_every_piece(name):
+    loss = LOSSES[name]()
+    activation = ACTIVATIONS[(loss.output_activations or ("sigmoid",))[0]]()
+    A = activation.forward(Z)
+    Y = targets_for(name, np.random.default_rng(0), Z.shape)
+    a = symbolic.symbols("a", 1, Z.shape)
+    pieces = {"forward": lambda: loss.forward(A, Y), "derivative": lambda: loss.derivative(A, Y),
+              "explanation": loss.explanation,
+              "symbolic_loss": lambda: loss.symbolic_loss(list(a.row(0)), list(Y[0]))}
+    if loss.fuses_with:
+        pieces["fused_derivative"] = lambda: loss.fused_derivative(A, Y)
+    assert not _missing(pieces), f"loss {name} lacks {', '.join(_missing(pieces))}"
+    assert loss.title and loss.shortcut_formula, f"loss {name} lacks a title or a shortcut formula"
+
+
+class Softsign(Elementwise):
+    """A throwaway activation, `z / (1 + |z|)`, defined here alone to show that one class is enough."""
+
+    name = "softsign"
+    title = "softsign"
+    shortcut_formula = "{dA} ⊙ softsign'({Z})"
+
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        return Z / (1 + np.abs(Z))
+
+    def derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.abs(Z)) ** 2
+
+    def symbolic_forward(self, z):
+        import sympy
+
+        return z / (1 + sympy.Abs(z))
+
+
+SOFTSIGN_NETWORK = """\
+title = "A softsign hidden layer"
+loss = "mean_squared_error"
+[data]
+X = [[1.0, -2.0], [0.5, 0.25]]
+Y = [[0.5], [-0.5]]
+[[layers]]
+units = 2
+activation = "softsign"
+W = [[0.5, -1.0], [1.5, 0.25]]
+b = [0.1, -0.2]
+[[layers]]
+units = 1
+activation = "identity"
+W = [[1.0, -2.0]]
+b = [0.3]
+"""
+
+
+def test_a_new_activation_defined_in_one_class_gets_every_output_a_worksheet_and_a_check(
+        monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(ACTIVATIONS, "softsign", Softsign)
+    path = tmp_path / "softsign.toml"
+    path.write_text(SOFTSIGN_NETWORK, encoding="utf-8")
+    for format_name in ("text", "markdown", "latex", "html"):
+        assert main(["walkthrough", str(path), "--format", format_name, "--width", "100"]) == 0, format_name
+        assert "softsign" in capsys.readouterr().out
+    assert main(["walkthrough", str(path), "--format", "json"]) == 0
+    quantities = json.loads(capsys.readouterr().out)["quantities"]
+    Z1 = np.array(quantities["Z1"])
+    dA1 = np.array(quantities["dJ/dA1"])
+    np.testing.assert_allclose(quantities["dJ/dZ1"], dA1 / (1 + np.abs(Z1)) ** 2)
+    np.testing.assert_allclose(devec(vec(dA1) @ np.array(quantities["dA1/dZ1"]), Z1.shape), quantities["dJ/dZ1"])
+
+    answers = tmp_path / "answers.toml"
+    assert main(["worksheet", str(path), "-o", str(answers)]) == 0
+    asked = re.findall(r'^"([^"]+)" = ', answers.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    assert "dA1/dZ1" in asked and "dJ/dZ1" in asked
+    filled = [f'walkthrough = "{path}"', "[answers]"] + [f'"{name}" = {json.dumps(quantities[name])}' for name in asked]
+    answers.write_text("\n".join(filled) + "\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", str(answers)]) == 0, capsys.readouterr()
