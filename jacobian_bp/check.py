@@ -1,4 +1,4 @@
-"""Grading an answer file (DESIGN.md, "Answer files"): every entry correct, carried forward or wrong.
+"""Grading an answer file (docs/answer-files.md): every entry correct, carried forward or wrong.
 
 A hand calculation is a graph: each quantity a student computes comes from a few others, its
 parents, through one of the engine's own functions (`derivations`). An entry is `correct` within
@@ -210,7 +210,7 @@ def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimal
 
 
 def report_document(report: Report) -> dict:
-    """The report as the JSON object of DESIGN.md: walkthrough, decimals, summary, quantities."""
+    """The report as the JSON object of docs/json.md: walkthrough, decimals, summary, quantities."""
     return {"walkthrough": report.walkthrough, "decimals": report.decimals, "summary": report.summary,
             "quantities": {graded.name: {
                 "verdict": graded.verdict,

@@ -1,4 +1,4 @@
-"""Everything one walkthrough computes, and every quantity under its name from DESIGN.md."""
+"""Everything one walkthrough computes, and every quantity under its name from docs/quantities.md."""
 
 from dataclasses import dataclass
 from functools import cached_property
@@ -37,7 +37,7 @@ class Solution:
 
     @cached_property
     def quantities(self) -> dict:
-        """Every named quantity, in the order of DESIGN.md's table; `J` is a float, the rest 2-D arrays.
+        """Every named quantity, in the order of docs/quantities.md; `J` is a float, the rest 2-D arrays.
 
         `dJ/dL` is given as the gradient (`m × 1`); its `1 × m` Jacobian form is the seed step's
         `jacobian`.

@@ -13,7 +13,7 @@ def _plain(value):
 
 
 def document(solution) -> dict:
-    """The JSON document of DESIGN.md as Python data."""
+    """The JSON document of docs/json.md as Python data."""
     steps = []
     for step in solution.steps:
         steps.append({
