@@ -2,7 +2,7 @@
 
 The quantities come in the order a student computes them, page by page of the walkthrough, each
 with a comment that says what it is and its shape. The givens (X, Y, the weights and biases) are
-not asked: the header lists their values instead. The file format is DESIGN.md's "Answer files".
+not asked: the header lists their values instead. The file format is docs/answer-files.md.
 """
 
 import json
