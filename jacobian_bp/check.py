@@ -19,11 +19,20 @@ import numpy as np
 from . import tomlinput
 from .arithmetic import ExpressionError, evaluate
 from .chain import Step, Update, chain_rule, sgd_update
-from .errors import InputError, suggestion
+from .errors import InputError, quoted, shorten, suggestion
+from .network import Layer
 from .nodes import Dense, MeanCost
 from .slips import Attempt, diagnose, within
 from .solution import Solution, solve
-from .walkthrough import DEFAULT_MAX_JACOBIAN_MB, MAX_DECIMALS, MIN_DECIMALS, bundled_names, is_bundled, load
+from .walkthrough import (
+    DEFAULT_MAX_JACOBIAN_MB,
+    MAX_DECIMALS,
+    MIN_DECIMALS,
+    Walkthrough,
+    bundled_names,
+    is_bundled,
+    load,
+)
 
 VERDICTS = ("correct", "carried forward", "wrong", "unanswered")
 TOP_LEVEL_KEYS = ("walkthrough", "decimals", "answers")
@@ -181,13 +190,35 @@ class Report:
 
 
 def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB) -> Report:
-    """Grade the answer file at `path`; a file that cannot be graded raises `AnswerFileError`."""
+    """Grade the answer file at `path`; a file that cannot be graded raises `AnswerFileError`.
+
+    The whole file is checked before the walkthrough is solved, which can take seconds and
+    hundreds of megabytes: a mistake in the answer file is reported at once.
+    """
     reader = _AnswerFile(path)
     source = reader.walkthrough()
-    solution = solve(reader.load(source, max_jacobian_mb))
-    decimals = reader.decimals(solution.walkthrough.decimals)
-    return Report(path=path, walkthrough=source, title=solution.walkthrough.title, decimals=decimals,
-                  quantities=grade_answers(solution, reader.answers(solution), decimals))
+    walkthrough = reader.load(source, max_jacobian_mb)
+    decimals = reader.decimals(walkthrough.decimals)
+    answers = reader.answers(quantity_names(walkthrough))
+    solution = solve(walkthrough)
+    return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals,
+                  quantities=grade_answers(solution, answers, decimals))
+
+
+def quantity_names(walkthrough: Walkthrough) -> list[str]:
+    """The name of every quantity of `walkthrough`, without solving it.
+
+    The names depend only on the layers, not on their sizes, so they are read off a copy of the
+    network with one unit per layer and one sample, which costs next to nothing.
+
+    >>> quantity_names(load("article")) == list(solve(load("article")).quantities)
+    True
+    """
+    network = walkthrough.network
+    layers = tuple(Layer(W=np.zeros((1, 1)), b=np.zeros((1, 1)), activation=layer.activation)
+                   for layer in network.layers)
+    copy = replace(walkthrough, network=replace(network, layers=layers), X=np.zeros((1, 1)), Y=np.ones((1, 1)))
+    return list(solve(copy).quantities)
 
 
 def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimals: int) -> tuple[Graded, ...]:
@@ -326,7 +357,7 @@ class _AnswerFile:
         for key in self.document:
             if key not in TOP_LEVEL_KEYS:
                 hint = suggestion(key, TOP_LEVEL_KEYS) or " (allowed: walkthrough, decimals, [answers])"
-                self.fail(key, f"unknown key{hint}")
+                self.fail(shorten(key), f"unknown key{hint}", key=key)
 
     def fail(self, field: str, message: str, key: str | None = None) -> NoReturn:
         raise AnswerFileError(self.path, message, field=field, line=self.line_of(key or field))
@@ -343,24 +374,25 @@ class _AnswerFile:
             self.fail("walkthrough", "missing (the bundled name, or the path relative to this file, of the "
                       "walkthrough these answers are for)")
         if not isinstance(value, str) or not value.strip():
-            self.fail("walkthrough", f"expected a name or a path in quotes, found {value!r}")
+            self.fail("walkthrough", f"expected a name or a path in quotes, found {tomlinput.describe(value)}")
         return value
 
     def load(self, source: str, max_jacobian_mb: float):
         """The walkthrough: a bundled one by name, else a file relative to the answer file."""
-        if not is_bundled(source) and not (self.path.parent / source).is_file():
+        if not is_bundled(source) and tomlinput.missing(self.path.parent / source):
             hint = suggestion(source, bundled_names()) or " (the command `list` shows the bundled ones)"
-            self.fail("walkthrough", f"{source!r} is neither a bundled walkthrough nor a file at "
-                                     f"{self.path.parent / source}{hint}")
+            self.fail("walkthrough", f"{quoted(source)} is neither a bundled walkthrough nor a file at "
+                                     f"{self.path.parent / shorten(source)}{hint}")
         return load(source, max_jacobian_mb, base=self.path.parent)
 
     def decimals(self, default: int) -> int:
         value = self.document.get("decimals", default)
         if isinstance(value, bool) or not isinstance(value, int) or not MIN_DECIMALS <= value <= MAX_DECIMALS:
-            self.fail("decimals", f"expected a whole number from {MIN_DECIMALS} to {MAX_DECIMALS}, found {value!r}")
+            self.fail("decimals", f"expected a whole number from {MIN_DECIMALS} to {MAX_DECIMALS}, "
+                                  f"found {tomlinput.describe(value)}")
         return value
 
-    def answers(self, solution: Solution) -> dict[str, np.ndarray]:
+    def answers(self, names: list[str]) -> dict[str, np.ndarray]:
         table = self.document.get("answers")
         if table is None:
             self.fail("[answers]", "missing (a table of quantity = value, e.g. \"dJ/dW3\" = [[-1.0216, -0.9253]])",
@@ -369,9 +401,9 @@ class _AnswerFile:
             self.fail("answers", "expected a table [answers] of quantity = value")
         found = {}
         for name, value in table.items():
-            if name not in solution.quantities:
-                hint = suggestion(name, list(solution.quantities)) or " (`jacobian-bp worksheet` lists every name)"
-                self.fail("answers", f"unknown quantity {name!r}{hint}", key=name)
+            if name not in names:
+                hint = suggestion(name, names) or " (`jacobian-bp worksheet` lists every name)"
+                self.fail("answers", f"unknown quantity {quoted(name)}{hint}", key=name)
             found[name] = self.matrix(name, value)
         return found
 

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, one_line
 from .solution import solve
 from .walkthrough import DEFAULT_MAX_JACOBIAN_MB, MAX_DECIMALS, MIN_DECIMALS, bundled_names, load
 from .worksheet import GROUPS
@@ -274,15 +274,19 @@ def _check(arguments) -> int:
     from .check import grade, report_document
 
     report = grade(Path(arguments.answers), max_jacobian_mb=arguments.max_jacobian_mb)
-    if arguments.format == "json":
-        from .render.json import dumps
+    try:
+        if arguments.format == "json":
+            from .render.json import dumps
 
-        sys.stdout.write(dumps(report_document(report)) + "\n")
-    else:
-        from .render.terminal import check as check_report
-        from .render.terminal.widgets import make_console
+            sys.stdout.write(dumps(report_document(report)) + "\n")
+        else:
+            from .render.terminal import check as check_report
+            from .render.terminal.widgets import make_console
 
-        check_report.render(report, make_console(arguments.width))
+            check_report.render(report, make_console(arguments.width))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _reader_stopped()  # the verdict stands: a wrong answer is still exit 1 under `| head`
     return 1 if report.wrong else 0
 
 
@@ -295,14 +299,21 @@ def main(argv: list[str] | None = None) -> int:
         arguments = build_parser().parse_args(argv)
         if getattr(arguments, "output", None) == "-":
             arguments.output = None  # `-o -` is standard output, as everywhere
-        return arguments.run(arguments)
+        status = arguments.run(arguments)
+        sys.stdout.flush()  # here, so that a reader that stopped early is noticed here, not at exit
+        return status
     except InputError as error:
-        print(f"{PROGRAM}: error: {error}", file=sys.stderr)
+        print(f"{PROGRAM}: error: {one_line(str(error))}", file=sys.stderr)
     except KeyboardInterrupt:
         print(f"{PROGRAM}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # The reader stopped early (`| head`): nothing is wrong, and nothing more can be written.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _reader_stopped()
         return 0
     return 2
+
+
+def _reader_stopped():
+    """The reader of standard output stopped early (`| head`): that is no error, and nothing more
+    can be written, so what is left to write goes nowhere."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from . import tomlinput
-from .errors import InputError, suggestion
+from .errors import InputError, quoted, shorten, suggestion
 from .network import Layer, Network, jacobian_shapes
 from .nodes import ACTIVATIONS, LOSSES
 
@@ -67,19 +67,18 @@ def bundled_names() -> list[str]:
 
 
 def is_bundled(name: str) -> bool:
-    """Whether `name` (not a path) names a bundled walkthrough."""
-    return "/" not in name and "\\" not in name and (bundled_directory() / f"{name}.toml").is_file()
+    """Whether `name` (not a path) names a bundled walkthrough; a name is never looked up as a file."""
+    return name in bundled_names()
 
 
 def resolve(name_or_path: str, base: Path | None = None) -> Path:
-    """The file behind a bundled name, or a path (relative to `base`, if given); else a suggestion."""
+    """The file behind a bundled name, or a path (relative to `base`, if given) unless nothing can be
+    there: then a suggestion. Whether the path can be read is `tomlinput.read`'s to say."""
     if is_bundled(name_or_path):
         return bundled_directory() / f"{name_or_path}.toml"
     path = base / name_or_path if base else Path(name_or_path)
-    if path.is_file():
+    if not tomlinput.missing(path):
         return path
-    if path.exists():
-        raise WalkthroughError(name_or_path, "is not a file")
     hint = suggestion(name_or_path, bundled_names())
     raise WalkthroughError(name_or_path, "no such file, and no bundled walkthrough of that name"
                            f"{hint or ' (the command `list` shows the bundled ones)'}")
@@ -261,10 +260,12 @@ class _Reader:
             self.fail("data.Y", problem)
 
     def reject_unknown(self, table: dict, allowed: tuple[str, ...], prefix: str):
+        """Refuse the first key not in `allowed`, shortened in the message but found in the file whole."""
         for key in table:
             if key not in allowed:
-                hint = suggestion(key, allowed)
-                self.fail(f"{prefix}{key}", f"unknown key{hint or ' (allowed: ' + ', '.join(allowed) + ')'}")
+                hint = suggestion(key, allowed) or f" (allowed: {', '.join(allowed)})"
+                raise WalkthroughError(self.source, f"unknown key{hint}", field=f"{prefix}{shorten(key)}",
+                                       line=self.line_of(f"{prefix}{key}"))
 
     def text(self, document: dict, key: str, default: str) -> str:
         value = document.get(key, default)
@@ -280,7 +281,7 @@ class _Reader:
                              f"found {tomlinput.describe(value)}")
         if value not in options:
             hint = suggestion(value, list(options))
-            self.fail(field, f"unknown {field.rsplit('.', 1)[-1]} {value!r}"
+            self.fail(field, f"unknown {field.rsplit('.', 1)[-1]} {quoted(value)}"
                              f"{hint or ''} (one of: {', '.join(options)})")
         return value
 
@@ -292,8 +293,12 @@ class _Reader:
         return number
 
     def integer(self, value, field: str) -> int:
+        """A whole number in TOML's 64-bit range, so that sizes computed from it stay within a float."""
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(field, f"expected a whole number, found {tomlinput.describe(value)}")
+        if not -2**63 <= value < 2**63:
+            self.fail(field, f"expected a whole number from −2⁶³ to 2⁶³ − 1 (TOML's range), "
+                             f"found {tomlinput.describe(value)}")
         return value
 
     def matrix(self, value, field: str) -> np.ndarray:
