@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime
 TOOLS := $(VENV)/.test-tools
 
-.PHONY: install test walkthrough golden clean
+.PHONY: install test fuzz walkthrough golden clean
 
 install: $(RUNTIME)
 
@@ -24,6 +24,13 @@ $(TOOLS): pyproject.toml | $(VENV)/bin/python
 test: $(TOOLS)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The fuzz test of hostile input at length: thousands of mutated walkthroughs and answer files
+# (`make test` runs a hundred); the statistics show how often each outcome came up.
+FUZZ_EXAMPLES ?= 5000
+fuzz: $(TOOLS)
+	JACOBIAN_BP_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest --hypothesis-show-statistics \
+		tests/test_hostile.py::test_fuzz_mutated_files_end_in_a_verdict_or_one_line
 
 walkthrough: $(RUNTIME)
 	$(BIN)/python -m jacobian_bp walkthrough
