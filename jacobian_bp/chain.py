@@ -1,24 +1,27 @@
-"""The chain engine: walks the graph backwards, one full Jacobian per step, then one SGD step.
+"""The engine: walks the graph backwards, one full Jacobian per step, then one SGD step.
 
 Every backward step multiplies the upstream gradient, as a row-major row, by the full local
-Jacobian and folds the product back into the shape of the variable. The step also records the
-framework shortcut for the same gradient, so that anyone can see that the two agree.
+Jacobian of one edge and folds the product back into the shape of the variable. A variable that
+feeds several nodes gets one such step per consumer (`dJ/dA1 via S2`) and then a sum step: the
+chain rule adds over paths. Each step also records the framework shortcut for the same gradient,
+so that anyone can see that the two agree.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .network import ForwardPass, Network
-from .nodes import Dense, MeanCost
+from .graph import COST, Edge, Graph
+from .ops import Loss, Op
 from .vec import devec, vec
 
 
 @dataclass(frozen=True)
 class Kink:
-    """An entry of `Z` exactly at an activation's kink, where the derivative is a convention.
+    """An entry of a variable exactly at an op's kink, where the derivative is a convention.
 
-    `position` is (row, column) counted from 0. `value` is the entry of `dJ/dZ` under the
+    `position` is (row, column) counted from 0. `value` is the entry of the gradient under the
     convention in force; `other_value` is what it would be under the other common convention.
     """
 
@@ -33,21 +36,22 @@ class Kink:
 class Step:
     """One application of the chain rule: `gradient = upstream · jacobian`, de-vectorized.
 
-    `number` 0 is the seed `dJ/dL = dJ/dJ · dJ/dL` with `dJ/dJ = 1`; the steps after it count
-    from 1. `section` is the step's heading in the article's numbering, where the bias and
-    weight gradients of one layer share a heading. `node` names the function whose local
-    Jacobian is used and `variable` the quantity the gradient is taken with respect to.
+    `number` 0 is the first step, from `dJ/dJ = 1`. `section` is the step's heading: a node's
+    parameters share one, and so do the contributions of a fan-out and their sum. `node` is the
+    output of the node whose local Jacobian is used, `op` and `role` say which Jacobian it is, and
+    `variable` is the quantity the gradient is taken with respect to. A sum step (`contributions`
+    not empty) has no Jacobian: it adds the gradients named in `contributions`.
     """
 
     number: int
     section: int
-    kind: str
-    layer: int
     node: str
     variable: str
     gradient: str
     upstream: str
     jacobian_name: str
+    op: Op | None
+    role: str
     upstream_row: np.ndarray
     jacobian: np.ndarray
     product_row: np.ndarray
@@ -57,19 +61,31 @@ class Step:
     kinks: tuple[Kink, ...] = field(default=())
     fused: np.ndarray | None = None
     fused_formula: str = ""
-    notes: tuple[str, ...] = ()  # where a clamp of PyTorch's acts or an output saturates, in the node's words
+    notes: tuple[str, ...] = ()  # where a clamp of PyTorch's acts or an output saturates, in the op's words
+    contributions: tuple[str, ...] = ()
+    path: str = ""  # for a contribution, the node it comes through
+    paths: tuple[str, ...] = ()  # for a sum step, the nodes of its contributions
+
+    @property
+    def from_cost(self) -> bool:
+        """Whether the step starts the backward pass from `dJ/dJ = 1`."""
+        return self.node == COST
+
+    @property
+    def is_sum(self) -> bool:
+        return bool(self.contributions)
 
 
 @dataclass(frozen=True)
 class Update:
-    """One SGD step on one parameter: `new = old − learning_rate · gradient`."""
+    """One SGD step on one parameter: `new = old − learning_rate · gradient` (or `new = old` when frozen)."""
 
     parameter: str
-    layer: int
     old: np.ndarray
     gradient: np.ndarray
     new: np.ndarray
     learning_rate: float
+    frozen: bool = False
 
     @property
     def name(self) -> str:
@@ -81,117 +97,118 @@ def chain_rule(upstream: np.ndarray, jacobian: np.ndarray, shape: tuple[int, int
     return devec(vec(upstream) @ jacobian, shape)
 
 
-def _step(number, section, kind, layer, node, variable, upstream_name, upstream, jacobian_name,
-          jacobian, shortcut, shortcut_formula, kinks=(), fused=None, fused_formula="", notes=()) -> Step:
-    """Multiply the upstream gradient's row by the Jacobian and fold it into the variable's shape."""
-    result = chain_rule(upstream, jacobian, shortcut.shape)
-    return Step(
-        number=number, section=section, kind=kind, layer=layer, node=node, variable=variable,
-        gradient=f"dJ/d{variable}", upstream=upstream_name, jacobian_name=jacobian_name,
-        upstream_row=vec(upstream), jacobian=jacobian, product_row=vec(result), result=result, shortcut=shortcut,
-        shortcut_formula=shortcut_formula, kinks=tuple(kinks), fused=fused, fused_formula=fused_formula,
-        notes=tuple(notes),
-    )
+def gradient_name(variable: str, path: str | None = None) -> str:
+    """`dJ/dA1`, or `dJ/dA1 via S2` for the part that flows through node S2."""
+    return f"dJ/d{variable}" + (f" via {path}" if path else "")
 
 
-def _kinks(activation, Z, dA, dZ) -> list[Kink]:
-    """Describe every entry of `Z` that sits exactly on a kink of the activation."""
-    positions = np.argwhere(activation.kinks(Z))
-    if not len(positions):
-        return []
-    in_force, other = activation.derivative_at_kink()
-    return [
-        Kink(position=(int(i), int(j)), derivative=in_force, other_derivative=other,
-             value=float(dZ[i, j]), other_value=float(dA[i, j] * other))
-        for i, j in positions
-    ]
+def _kinks(op: Op, role: str, values: Mapping[str, np.ndarray], upstream: np.ndarray,
+           result: np.ndarray) -> tuple[Kink, ...]:
+    """Every entry of the role's variable that sits exactly on a kink of the op."""
+    mask = op.kinks(role, values)
+    if mask is None or not mask.any():
+        return ()
+    in_force, other = op.derivative_at_kink()
+    # A kink of an elementwise op: the entry's gradient is the upstream entry times the derivative.
+    return tuple(Kink(position=(int(i), int(j)), derivative=in_force, other_derivative=other,
+                      value=float(result[i, j]), other_value=float(upstream[i, j] * other))
+                 for i, j in np.argwhere(mask))
 
 
-def _mean(outputs: int) -> str:
-    """The "÷ n" of a loss averaged over n > 1 outputs per sample."""
-    return "" if outputs == 1 else f" ÷ {outputs}"
+class _Engine:
+    """The backward pass over one graph and its values; `steps` fills in as it goes."""
+
+    def __init__(self, graph: Graph, values: Mapping[str, np.ndarray]):
+        self.graph, self.values = graph, values
+        self.gradients: dict[str, np.ndarray] = {COST: np.ones((1, 1))}
+        self.steps: list[Step] = []
+        self.section, self.section_key = 0, None
+
+    def run(self) -> list[Step]:
+        for variable in self.graph.backward_order:
+            edges = self.graph.consumers(variable)
+            self.open_section(variable)
+            paths = len(edges) > 1
+            contributions = [self.edge_step(edge, via=paths) for edge in edges]
+            if paths:
+                self.sum_step(variable, contributions)
+            self.gradients[variable] = self.steps[-1].result
+        return self.steps
+
+    def open_section(self, variable: str) -> None:
+        """A node's parameters share a heading; every other variable gets its own."""
+        owner = self.graph.owners.get(variable)
+        key = ("parameters of", owner.output) if owner else variable
+        if key != self.section_key:
+            self.section, self.section_key = self.section + 1, key
+
+    def edge_step(self, edge: Edge, via: bool) -> Step:
+        node, op, role = edge.node, edge.node.op, edge.role
+        values = self.graph.role_values(node, self.values)
+        upstream = self.gradients[node.output]
+        upstream_name = gradient_name(node.output)
+        jacobian = op.jacobian(role, values)
+        result = chain_rule(upstream, jacobian, values[role].shape)
+        shortcut = op.shortcut(role, upstream, values)
+        names = node.names(upstream_name)
+        shapes = {name: value.shape for name, value in values.items()}
+        fused, fused_formula = self.fused(node)
+        step = Step(
+            number=len(self.steps), section=self.section, node=node.output, variable=edge.variable,
+            gradient=gradient_name(edge.variable, node.output if via else None), upstream=upstream_name,
+            jacobian_name=edge.jacobian_name, op=op, role=role, upstream_row=vec(upstream), jacobian=jacobian,
+            product_row=vec(result), result=result, shortcut=shortcut,
+            shortcut_formula=op.shortcut_formula(role, names, shapes),
+            kinks=_kinks(op, role, values, upstream, result), fused=fused, fused_formula=fused_formula,
+            notes=op.notes(role, values, names), path=node.output if via else "")
+        self.steps.append(step)
+        return step
+
+    def fused(self, node) -> tuple[np.ndarray | None, str]:
+        """Where this node's output goes straight into a loss that collapses with it: that simpler gradient."""
+        consumers = self.graph.consumers(node.output)
+        if len(consumers) != 1 or not isinstance(consumers[0].node.op, Loss):
+            return None, ""
+        loss_node = consumers[0].node
+        loss = loss_node.op
+        if not loss.fuses(node.op):
+            return None, ""
+        loss_values = self.graph.role_values(loss_node, self.values)
+        A = loss_values[consumers[0].role]
+        fused = self.gradients[loss_node.output] * loss.fused_derivative(A, loss_values["targets"])
+        count = "m" if A.shape[1] == 1 else f"(m·{A.shape[1]})"
+        return fused, loss.fused_formula.format(A=node.output, count=count)
+
+    def sum_step(self, variable: str, contributions: list[Step]) -> None:
+        total = np.sum([step.result for step in contributions], axis=0)
+        names = tuple(step.gradient for step in contributions)
+        self.steps.append(Step(
+            number=len(self.steps), section=self.section, node=variable, variable=variable,
+            gradient=gradient_name(variable), upstream="", jacobian_name="", op=None, role="",
+            upstream_row=np.zeros((1, 0)), jacobian=np.zeros((0, 0)), product_row=vec(total), result=total,
+            shortcut=total, shortcut_formula=" + ".join(names), contributions=names,
+            paths=tuple(step.path for step in contributions)))
 
 
-def backpropagate(network: Network, forward: ForwardPass) -> list[Step]:
-    """All backward steps in the article's order: `dJ/dL`, `dJ/dAN`, `dJ/dZN`, `dJ/dbN`, `dJ/dWN`, …"""
-    m = forward.samples
-    N = len(network.layers)
-    seed = np.ones((1, 1))
-    steps = [_step(0, 1, "cost", N, "J", "L", "dJ/dJ", seed, "dJ/dL", MeanCost.jacobian(m),
-                   MeanCost.shortcut(m), MeanCost.shortcut_formula)]
-    gradient = steps[0].result
-    number, section = 1, 1
-
-    def add(**kwargs) -> np.ndarray:
-        nonlocal number
-        steps.append(_step(number, section, **kwargs))
-        number += 1
-        return steps[-1].result
-
-    for k in range(N, 0, -1):
-        layer = network.layer(k)
-        A_prev, Z, A = forward.A[k - 1], forward.Z[k], forward.A[k]
-        section += 1
-        if k == N:
-            loss = network.loss
-            formula = loss.shortcut_formula.format(dL="dJ/dL", A=f"A{k}", mean=_mean(A.shape[1]))
-            dA = add(kind="loss", layer=k, node="L", variable=f"A{k}", upstream_name="dJ/dL",
-                     upstream=gradient, jacobian_name=f"dL/dA{k}",
-                     jacobian=loss.jacobian(A, forward.Y),
-                     shortcut=loss.shortcut(gradient, A, forward.Y), shortcut_formula=formula,
-                     notes=loss.derivative_notes(A, forward.Y, f"A{k}"))
-        else:
-            upper = network.layer(k + 1)
-            dA = add(kind="dense_input", layer=k + 1, node=f"Z{k + 1}", variable=f"A{k}",
-                     upstream_name=f"dJ/dZ{k + 1}", upstream=gradient,
-                     jacobian_name=f"dZ{k + 1}/dA{k}",
-                     jacobian=Dense.jacobian_wrt_input(upper.W, m),
-                     shortcut=Dense.shortcut_wrt_input(gradient, upper.W),
-                     shortcut_formula=f"dJ/dZ{k + 1} · W{k + 1}")
-
-        section += 1
-        activation = layer.activation
-        shortcut = activation.shortcut(dA, Z, A)
-        fused, fused_formula = None, ""
-        if k == N and network.loss.fuses_with == activation.name:
-            fused = steps[0].result * network.loss.fused_derivative(A, forward.Y)
-            count = "m" if A.shape[1] == 1 else f"(m·{A.shape[1]})"
-            fused_formula = network.loss.fused_formula.format(A=f"A{k}", count=count)
-        dZ = add(kind="activation", layer=k, node=f"A{k}", variable=f"Z{k}",
-                 upstream_name=f"dJ/dA{k}", upstream=dA, jacobian_name=f"dA{k}/dZ{k}",
-                 jacobian=activation.jacobian(Z, A), shortcut=shortcut,
-                 shortcut_formula=activation.shortcut_formula.format(dA=f"dJ/dA{k}", Z=f"Z{k}", A=f"A{k}"),
-                 kinks=_kinks(activation, Z, dA, shortcut), fused=fused, fused_formula=fused_formula)
-
-        section += 1
-        add(kind="dense_bias", layer=k, node=f"Z{k}", variable=f"b{k}", upstream_name=f"dJ/dZ{k}",
-            upstream=dZ, jacobian_name=f"dZ{k}/db{k}",
-            jacobian=Dense.jacobian_wrt_bias(m, layer.units),
-            shortcut=Dense.shortcut_wrt_bias(dZ), shortcut_formula=f"column sums of dJ/dZ{k}")
-        add(kind="dense_weights", layer=k, node=f"Z{k}", variable=f"W{k}",
-            upstream_name=f"dJ/dZ{k}", upstream=dZ, jacobian_name=f"dZ{k}/dW{k}",
-            jacobian=Dense.jacobian_wrt_weights(A_prev, layer.units),
-            shortcut=Dense.shortcut_wrt_weights(dZ, A_prev),
-            shortcut_formula=f"(dJ/dZ{k})ᵀ · A{k - 1}" if k > 1 else "(dJ/dZ1)ᵀ · X")
-        gradient = dZ
-    return steps
+def backpropagate(graph: Graph, values: Mapping[str, np.ndarray]) -> list[Step]:
+    """Every backward step, in reverse topological order: for the chain of dense layers, the article's order."""
+    return _Engine(graph, values).run()
 
 
-def sgd_update(network: Network, steps: list[Step], learning_rate: float) -> list[Update]:
-    """One plain SGD step on every parameter, layer 1 first and the bias before the weights."""
-    gradients = {step.variable: step.result for step in steps}
+def sgd_update(graph: Graph, values: Mapping[str, np.ndarray], gradients: Mapping[str, np.ndarray],
+               learning_rate: float, frozen: tuple[str, ...] = ()) -> list[Update]:
+    """One plain SGD step on every parameter, in forward order, each node's in the order of its steps (b before W)."""
     updates = []
-    for k, layer in enumerate(network.layers, start=1):
-        for parameter, old in ((f"b{k}", layer.b), (f"W{k}", layer.W)):
-            gradient = gradients[parameter]
-            updates.append(Update(parameter=parameter, layer=k, old=old, gradient=gradient,
-                                  new=old - learning_rate * gradient, learning_rate=learning_rate))
+    for node in graph.nodes:
+        for role in node.differentiable:
+            parameter = node.parameters.get(role)
+            if parameter is None:
+                continue
+            old, gradient = values[parameter], gradients[parameter]
+            new = old.copy() if parameter in frozen else old - learning_rate * gradient
+            updates.append(Update(parameter=parameter, old=old, gradient=gradient, new=new,
+                                  learning_rate=learning_rate, frozen=parameter in frozen))
     return updates
 
 
-def graph_nodes(network: Network) -> list[str]:
-    """The computational graph's main path, left to right: `X`, `Z1`, `A1`, …, `L`, `J`."""
-    nodes = ["X"]
-    for k in range(1, len(network.layers) + 1):
-        nodes += [f"Z{k}", f"A{k}"]
-    return nodes + ["L", "J"]
+__all__ = ["Kink", "Step", "Update", "backpropagate", "chain_rule", "gradient_name", "sgd_update"]

@@ -10,7 +10,7 @@ forward; `wrong` otherwise, and then the slip catalogue (`slips.py`) tries to na
 import re
 from collections import ChainMap
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
@@ -18,10 +18,10 @@ import numpy as np
 
 from . import tomlinput
 from .arithmetic import ExpressionError, evaluate
-from .chain import Step, Update, chain_rule, sgd_update
+from .chain import Step, Update, chain_rule, gradient_name, sgd_update
 from .errors import InputError, quoted, shorten, suggestion
-from .network import Layer
-from .nodes import Dense, MeanCost
+from .graph import COST, Node
+from .ops import OUTPUT
 from .slips import Attempt, diagnose, within
 from .solution import Solution, solve
 from .walkthrough import (
@@ -70,74 +70,83 @@ def exact_values(solution: Solution) -> dict[str, np.ndarray]:
 
 def derivations(solution: Solution) -> dict[str, Derivation]:
     """Every quantity in the order a student computes it: the givens, the forward pass, then for each
-    backward step its local Jacobian and its gradient, then the SGD update.
+    backward step its local Jacobian and its gradient (a sum step adds its contributions), then the SGD
+    update. Everything is read off the one graph description and computed by the ops and the engine.
 
     >>> from jacobian_bp import load, solve
-    >>> graph = derivations(solve(load("article")))
-    >>> graph["dJ/dW2"].parents, graph["dZ2/dW2"].parents, graph["W1_updated"].parents
+    >>> derived = derivations(solve(load("article")))
+    >>> derived["dJ/dW2"].parents, derived["dZ2/dW2"].parents, derived["W1_updated"].parents
     (('dJ/dZ2', 'dZ2/dW2'), ('A1',), ('W1', 'dJ/dW1'))
     """
-    network = solution.walkthrough.network
+    graph = solution.graph
     exact = exact_values(solution)
-    m = solution.forward.samples
-    N = len(network.layers)
-    graph: dict[str, Derivation] = {}
+    derived: dict[str, Derivation] = {}
 
     def add(name: str, group: str, parents: tuple[str, ...], compute, **records):
-        graph[name] = Derivation(name, group, parents, compute, **records)
+        derived[name] = Derivation(name, group, parents, compute, **records)
 
-    for name in ("X", "Y", *(f"{p}{k}" for k in range(1, N + 1) for p in "Wb")):
+    for name in graph.data + graph.parameters:
         add(name, "given", (), lambda values, name=name: exact[name])
-    for k, layer in enumerate(network.layers, start=1):
-        previous = _input_of(k)
-        add(f"Z{k}", "forward", (previous, f"W{k}", f"b{k}"),
-            lambda v, k=k, previous=previous: Dense.forward(v[previous], v[f"W{k}"], v[f"b{k}"]))
-        add(f"A{k}", "forward", (f"Z{k}",), lambda v, k=k, layer=layer: layer.activation.forward(v[f"Z{k}"]))
-    add("L", "forward", (f"A{N}", "Y"), lambda v: network.loss.forward(v[f"A{N}"], v["Y"]))
-    add("J", "forward", ("L",), lambda v: np.array([[MeanCost.forward(v["L"])]]))
+    for node in graph.nodes:
+        add(node.output, "forward", tuple(node.roles.values()),
+            lambda v, node=node: node.op.forward({role: v[name] for role, name in node.roles.items()}))
     for step in solution.steps:
-        if step.kind == "cost":
-            add(step.gradient, "gradients", (), lambda v: MeanCost.shortcut(m), step=step)
+        if step.is_sum:
+            add(step.gradient, "gradients", step.contributions,
+                lambda v, s=step: np.sum([v[name] for name in s.contributions], axis=0), step=step)
             continue
-        parents, compute = _local_jacobian(solution, step)
-        add(step.jacobian_name, "jacobians", parents, compute, step=step)
+        node = graph.producers[step.node]
+        reads = _jacobian_reads(node, step.role)
+        jacobian = _jacobian_builder(node, step.role, exact)
+        if step.from_cost:
+            # The first steps start from dJ/dJ = 1, so their Jacobian is their gradient (as a row): one quantity.
+            add(step.gradient, "gradients", reads,
+                lambda v, s=step, jacobian=jacobian: chain_rule(np.ones((1, 1)), jacobian(v), s.result.shape),
+                step=step)
+            continue
+        add(step.jacobian_name, "jacobians", reads, jacobian, step=step)
         add(step.gradient, "gradients", (step.upstream, step.jacobian_name),
             lambda v, s=step: chain_rule(v[s.upstream], v[s.jacobian_name], s.result.shape), step=step)
     for update in solution.updates:
-        add(update.name, "update", (update.parameter, f"dJ/d{update.parameter}"),
+        add(update.name, "update", (update.parameter, gradient_name(update.parameter)),
             lambda v, u=update: sgd(solution, v, u.learning_rate)[u.name], update=update)
-    return graph
+    return derived
 
 
-def _input_of(k: int) -> str:
-    """The input of layer k: `X` for the first layer, else the previous layer's activation."""
-    return "X" if k == 1 else f"A{k - 1}"
+def _variable_of(node: Node, role: str) -> str:
+    """The variable a role of the node stands for; "output" is the node's own output."""
+    return node.output if role == OUTPUT else node.roles[role]
 
 
-def _local_jacobian(solution: Solution, step: Step):
-    """The parents of a step's local Jacobian and the node's own builder for it."""
-    network, m, k = solution.walkthrough.network, solution.forward.samples, step.layer
-    if step.kind == "loss":
-        return (f"A{k}", "Y"), lambda v: network.loss.jacobian(v[f"A{k}"], v["Y"])
-    if step.kind == "activation":
-        activation = network.layer(k).activation
-        return (f"Z{k}", f"A{k}"), lambda v: activation.jacobian(v[f"Z{k}"], v[f"A{k}"])
-    if step.kind == "dense_weights":
-        return (_input_of(k),), lambda v: Dense.jacobian_wrt_weights(v[_input_of(k)], network.layer(k).units)
-    if step.kind == "dense_input":
-        return (f"W{k}",), lambda v: Dense.jacobian_wrt_input(v[f"W{k}"], m)
-    if step.kind == "dense_bias":
-        return (), lambda v: Dense.jacobian_wrt_bias(m, network.layer(k).units)
-    return (), lambda v: step.jacobian  # a kind of step this module does not know: graded against its value only
+def _jacobian_reads(node: Node, role: str) -> tuple[str, ...]:
+    """The variables the node's Jacobian for `role` is built from: the parents of that Jacobian."""
+    return tuple(_variable_of(node, read) for read in node.op.jacobian_reads(role))
 
 
-def sgd(solution: Solution, values: Mapping[str, np.ndarray], learning_rate: float) -> dict[str, np.ndarray]:
-    """The engine's SGD step taken from `values` of the parameters and gradients, by update name."""
-    network = solution.walkthrough.network
-    layers = tuple(replace(layer, W=values[f"W{k}"], b=values[f"b{k}"])
-                   for k, layer in enumerate(network.layers, start=1))
-    steps = [replace(step, result=values[step.gradient]) for step in solution.steps]
-    return {update.name: update.new for update in sgd_update(replace(network, layers=layers), steps, learning_rate)}
+def _jacobian_builder(node: Node, role: str, exact: Mapping[str, np.ndarray]):
+    """The op's own builder of its Jacobian for `role`, from the values of the variables it reads.
+
+    The roles it does not read (which give it only their shapes) keep their exact values.
+    """
+    reads = node.op.jacobian_reads(role)
+    roles = {**node.roles, OUTPUT: node.output}
+
+    def build(values: Mapping[str, np.ndarray]) -> np.ndarray:
+        return node.op.jacobian(role, {r: (values if r in reads else exact)[name] for r, name in roles.items()})
+
+    return build
+
+
+def sgd(solution: Solution, values: Mapping[str, np.ndarray], learning_rate: float,
+        frozen: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    """The engine's SGD step taken from `values` of the parameters and gradients, by update name.
+
+    Frozen parameters are those of the walkthrough unless `frozen` says otherwise.
+    """
+    graph = solution.graph
+    gradients = {parameter: values[gradient_name(parameter)] for parameter in graph.parameters}
+    frozen = solution.walkthrough.frozen if frozen is None else frozen
+    return {update.name: update.new for update in sgd_update(graph, values, gradients, learning_rate, frozen)}
 
 
 @dataclass(frozen=True)
@@ -206,19 +215,35 @@ def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB) -> Repor
 
 
 def quantity_names(walkthrough: Walkthrough) -> list[str]:
-    """The name of every quantity of `walkthrough`, without solving it.
+    """The name of every quantity of `walkthrough`, without solving it, in the order of `Solution.quantities`.
 
-    The names depend only on the layers, not on their sizes, so they are read off a copy of the
-    network with one unit per layer and one sample, which costs next to nothing.
+    The names depend only on the graph, not on its sizes: they are read off the graph description,
+    with the engine's own order of steps and updates, and nothing is allocated.
 
     >>> quantity_names(load("article")) == list(solve(load("article")).quantities)
     True
     """
-    network = walkthrough.network
-    layers = tuple(Layer(W=np.zeros((1, 1)), b=np.zeros((1, 1)), activation=layer.activation)
-                   for layer in network.layers)
-    copy = replace(walkthrough, network=replace(network, layers=layers), X=np.zeros((1, 1)), Y=np.ones((1, 1)))
-    return list(solve(copy).quantities)
+    graph = walkthrough.graph
+    names = [*graph.data, *graph.computed, *graph.parameters]
+    jacobians, gradients = [], []
+    for variable in graph.backward_order:  # as the engine walks it: one step per edge, a sum after a fan-out
+        edges = graph.consumers(variable)
+        fan_out = len(edges) > 1
+        for edge in edges:
+            if edge.node.output != COST:  # a step from dJ/dJ = 1: its Jacobian is its gradient
+                jacobians.append(edge.jacobian_name)
+            gradients.append(gradient_name(variable, edge.node.output if fan_out else None))
+        if fan_out:
+            gradients.append(gradient_name(variable))
+    updates = [update.name for update in sgd_update(graph, _Placeholders(), _Placeholders(), 0.0)]
+    return list(dict.fromkeys(names + jacobians + gradients + updates))
+
+
+class _Placeholders(dict):
+    """A 1 × 1 zero for any name: enough for the engine to name its updates without any real value."""
+
+    def __missing__(self, name: str) -> np.ndarray:
+        return np.zeros((1, 1))
 
 
 def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimals: int) -> tuple[Graded, ...]:
@@ -232,12 +257,12 @@ def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimal
     ...     "dJ/dZ3": np.array([[0.0456], [-0.1287]]), "dJ/db3": np.array([[-0.0831]])}, 4)]
     [('dJ/dZ3', 'wrong'), ('dJ/db3', 'carried forward')]
     """
-    seed = next(step for step in solution.steps if step.kind == "cost")
-    answers = {name: answer.T if name == seed.gradient and answer.shape == seed.jacobian.shape else answer
+    rows = {step.gradient: step.jacobian.shape for step in solution.steps if step.from_cost}
+    answers = {name: answer.T if name in rows and answer.shape == rows[name] else answer
                for name, answer in answers.items()}
-    graph = derivations(solution)
-    grader = _Grader(solution, graph, answers, decimals)
-    return tuple(grader.grade(name) for name in graph if name in answers)
+    derived = derivations(solution)
+    grader = _Grader(solution, derived, answers, decimals)
+    return tuple(grader.grade(name) for name in derived if name in answers)
 
 
 def report_document(report: Report) -> dict:
@@ -253,20 +278,20 @@ def report_document(report: Report) -> dict:
 class _Grader:
     """Verdicts and diagnoses against the exact calculation and the student's own."""
 
-    def __init__(self, solution: Solution, graph: dict[str, Derivation], answers: dict[str, np.ndarray],
+    def __init__(self, solution: Solution, derived: dict[str, Derivation], answers: dict[str, np.ndarray],
                  decimals: int):
-        self.solution, self.graph, self.answers, self.decimals = solution, graph, answers, decimals
+        self.solution, self.derived, self.answers, self.decimals = solution, derived, answers, decimals
         self.exact = exact_values(solution)
         self.student = dict(self.exact)
         for name, answer in answers.items():
             # A given (X, Y, W, b) that was copied wrongly is graded, but it is not the student's own work:
             # what follows from it is judged from the real givens.
-            if answer.shape == self.exact[name].shape and graph[name].group != "given":
+            if answer.shape == self.exact[name].shape and derived[name].group != "given":
                 self.student[name] = np.where(np.isnan(answer), self.exact[name], answer)
         self.worlds: dict[str, dict[str, np.ndarray]] = {}
 
     def grade(self, name: str) -> Graded:
-        derivation, answer, expected = self.graph[name], self.answers[name], self.exact[name]
+        derivation, answer, expected = self.derived[name], self.answers[name], self.exact[name]
         sources = tuple(parent for parent in derivation.parents if parent in self.answers
                         and self.answers[parent].shape == self.exact[parent].shape
                         and not np.isnan(self.answers[parent]).all())
@@ -284,15 +309,13 @@ class _Grader:
                       scalar=np.ndim(self.solution.quantities[name]) == 0)
 
     def attempt(self, derivation: Derivation, answer: np.ndarray, own: np.ndarray | None) -> Attempt:
-        network = self.solution.walkthrough.network
         return Attempt(
             name=derivation.name, answer=answer, expected=self.exact[derivation.name], own=own,
-            decimals=self.decimals, samples=self.solution.forward.samples, step=derivation.step,
+            decimals=self.decimals, samples=self.solution.samples, step=derivation.step,
             update=derivation.update, steps=self.solution.steps, updates=self.solution.updates,
-            activations={k: layer.activation.name for k, layer in enumerate(network.layers, start=1)},
-            values=(self.exact, self.student),
+            graph=self.solution.graph, values=(self.exact, self.student),
             rederive=lambda label, replaced: self.rederive(derivation.name, label, replaced),
-            sgd=lambda values, learning_rate: sgd(self.solution, values, learning_rate))
+            sgd=lambda values, learning_rate, frozen=None: sgd(self.solution, values, learning_rate, frozen))
 
     def rederive(self, name: str, label: str, replaced: dict[str, np.ndarray]) -> list[np.ndarray]:
         """`name` recomputed with some quantities replaced: in the exact calculation, then from the student's values."""
@@ -300,12 +323,12 @@ class _Grader:
             self.worlds[label] = self.world(replaced)
         if name in replaced:
             return [replaced[name], replaced[name]]
-        return [self.worlds[label][name], _quietly(self.graph[name].compute, ChainMap(replaced, self.student))]
+        return [self.worlds[label][name], _quietly(self.derived[name].compute, ChainMap(replaced, self.student))]
 
     def world(self, replaced: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """The exact calculation redone from the replaced quantities on; what they do not reach stays exact."""
         values, changed = dict(self.exact), set(replaced)
-        for name, derivation in self.graph.items():
+        for name, derivation in self.derived.items():
             if name in replaced:
                 values[name] = replaced[name]
             elif changed.intersection(derivation.parents):

@@ -10,12 +10,14 @@ is never diagnosed.
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import combinations
 
 import numpy as np
 
-from .chain import Step, Update
-from .nodes import ACTIVATIONS, Dense
+from .chain import Step, Update, gradient_name
+from .graph import COST, Graph
 from .numbers import format_number
+from .ops import OUTPUT
 from .vec import devec, vec
 
 Values = Mapping[str, np.ndarray]
@@ -45,7 +47,9 @@ class Attempt:
     two hand calculations: the exact one, then the student's own (their answers where given, exact
     elsewhere). `rederive(label, replaced)` gives this quantity recomputed, in each of the two, with
     some quantities replaced by what a slip would have made of them; `label` names the replacement
-    so that a recomputed calculation is shared. `sgd(values, learning_rate)` is the engine's update.
+    so that a recomputed calculation is shared. `sgd(values, learning_rate, frozen=None)` is the
+    engine's update (with the walkthrough's frozen parameters unless `frozen` names others).
+    `graph` is the walkthrough's graph, which the slips ask instead of knowing ops by name.
     """
 
     name: str
@@ -58,10 +62,10 @@ class Attempt:
     update: Update | None
     steps: tuple[Step, ...]
     updates: tuple[Update, ...]
-    activations: Mapping[int, str]
+    graph: Graph
     values: tuple[Values, Values]
     rederive: Callable[[str, dict], list[np.ndarray]]
-    sgd: Callable[[Values, float], dict[str, np.ndarray]]
+    sgd: Callable[..., dict[str, np.ndarray]]
 
     @property
     def references(self) -> list[np.ndarray]:
@@ -146,7 +150,7 @@ def _column_order(shape: tuple[int, int]) -> np.ndarray:
 def column_major(attempt: Attempt) -> str | None:
     """vec or de-vec taken column by column instead of row by row (row-major, as in PyTorch)."""
     step = attempt.step
-    if step is None or step.kind == "cost":
+    if step is None or step.from_cost or step.is_sum:
         return None
     if attempt.name == step.gradient:
         shape = step.result.shape
@@ -174,13 +178,24 @@ def column_major(attempt: Attempt) -> str | None:
     return None
 
 
+def _broadcast_over_samples(step: Step) -> bool:
+    """Whether the step's variable is one row added to every sample's row (a bias): its Jacobian is then an
+    identity per sample, stacked, and its gradient the column sums of the upstream gradient."""
+    if step.op is None or step.from_cost:
+        return False
+    rows, width = step.result.shape
+    samples = step.upstream_row.size // width if rows == 1 and width else 0
+    return samples > 1 and np.array_equal(step.jacobian, np.tile(np.eye(width), (samples, 1)))
+
+
 @slip
 def bias_not_summed(attempt: Attempt) -> str | None:
-    """The bias gradient left as one row per sample (or one sample's row) instead of summed over the batch."""
+    """The gradient of a row broadcast over the batch (a bias) left as one row per sample (or one sample's row)
+    instead of summed over the batch."""
     step = attempt.step
-    if step is None or step.kind != "dense_bias" or attempt.name != step.gradient:
+    if step is None or attempt.name != step.gradient or not _broadcast_over_samples(step):
         return None
-    advice = f"dJ/db{step.layer} adds up the rows of {step.upstream}, one per sample (column sums)"
+    advice = f"{step.gradient} adds up the rows of {step.upstream}, one per sample (column sums)"
     for values in attempt.values:
         per_sample = values[step.upstream]
         if attempt.explains(per_sample):
@@ -191,19 +206,56 @@ def bias_not_summed(attempt: Attempt) -> str | None:
     return None
 
 
+MAX_PATHS = 6  # beyond this many paths into one variable, only single paths and all-but-one are tried
+
+
+def _partial_sums(contributions: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """The ways to add some but not all of the contributions: one alone first, then larger ones."""
+    sizes = range(1, len(contributions)) if len(contributions) <= MAX_PATHS else (1, len(contributions) - 1)
+    for size in sizes:
+        yield from combinations(contributions, size)
+
+
+@slip
+def missed_path(attempt: Attempt) -> str | None:
+    """A gradient through a fan-out that adds only some of its paths (or follows from one that does)."""
+    paths = {step.gradient: step.path for step in attempt.steps if step.path}
+    for step in attempt.steps:
+        if not step.is_sum:
+            continue
+        for kept in _partial_sums(step.contributions):
+            if attempt.name == step.gradient:
+                candidates = [np.sum([values[name] for name in kept], axis=0) for values in attempt.values]
+            else:
+                partial = np.sum([attempt.values[0][name] for name in kept], axis=0)
+                candidates = attempt.rederive(f"paths {' + '.join(kept)}", {step.gradient: partial})
+            if attempt.any_explains(candidates):
+                missing = [paths[name] for name in step.contributions if name not in kept]
+                which = "the path" if len(missing) == 1 else "the paths"
+                where = "this is" if attempt.name == step.gradient else f"this follows from {step.gradient} as"
+                return (f"missed {which} via {' and '.join(missing)}: {where} {' + '.join(kept)} alone; "
+                        f"{step.variable} reaches J along {len(step.contributions)} paths, and {step.gradient} "
+                        f"adds them all: {' + '.join(step.contributions)}")
+    return None
+
+
 @slip
 def one_over_m(attempt: Attempt) -> str | None:
     """The mean's 1/m forgotten, or taken twice."""
     m = attempt.samples
     if m == 1:
         return None
-    if attempt.name == "J":
-        if attempt.any_explains(reference * m for reference in attempt.references):
+    losses = attempt.graph.loss_node.output
+    if attempt.name == COST:
+        # J = mean(L), plus a penalty R under L2 regularization: only the mean's part is scaled.
+        means = [values[losses].mean() for values in attempt.values]
+        references = list(zip(attempt.references, means, strict=False))
+        if attempt.any_explains(reference + (m - 1) * mean for reference, mean in references):
             return f"missing 1/m: this is the sum of the losses; J is their mean, the sum divided by m = {m}"
-        if attempt.any_explains(reference / m for reference in attempt.references):
+        if attempt.any_explains(reference - mean + mean / m for reference, mean in references):
             return f"1/m taken twice: this is the mean of the losses divided by m = {m} once more"
         return None
-    seed = attempt.steps[0].gradient
+    seed = next(step.gradient for step in attempt.steps if step.from_cost and step.variable == losses)
     exact_seed = attempt.values[0][seed]
     if attempt.any_explains(attempt.rederive("1/m missing", {seed: exact_seed * m})):
         return (f"missing 1/m: as if dJ/dL were 1 for each sample, m = {m} times too large; J is the mean of "
@@ -231,32 +283,53 @@ def kink_convention(attempt: Attempt) -> str | None:
                 jacobian[index, index] = kink.other_derivative
             replaced[step.jacobian_name] = jacobian
         if attempt.any_explains(attempt.rederive("kinks " + " ".join(replaced), replaced)):
-            return "; ".join(_kink_sentence(step, attempt.activations[step.layer], attempt.decimals)
-                             for step in steps)
+            return "; ".join(_kink_sentence(step, attempt.decimals) for step in steps)
     return None
 
 
-def _kink_sentence(step: Step, activation: str, decimals: int) -> str:
-    name = ACTIVATIONS[activation].title
+def _kink_sentence(step: Step, decimals: int) -> str:
+    name = step.op.title
     kink = step.kinks[0]
     places = ", ".join(f"row {i + 1}, column {j + 1}" for i, j in (k.position for k in step.kinks))
-    return (f"{name}'(0) = {format_number(kink.other_derivative, decimals)}: Z{step.layer} is exactly 0 at {places}, "
-            f"the kink of {name}; this walkthrough takes {name}'(0) = {format_number(kink.derivative, decimals)}, "
-            "as PyTorch does")
+    return (f"{name}'(0) = {format_number(kink.other_derivative, decimals)}: {step.variable} is exactly 0 at "
+            f"{places}, the kink of {name}; this walkthrough takes {name}'(0) = "
+            f"{format_number(kink.derivative, decimals)}, as PyTorch does")
+
+
+def _parameters_read(graph: Graph, step: Step) -> dict[str, str]:
+    """The parameters (role → name) the step's local Jacobian is built from, e.g. W3 in dZ3/dA2."""
+    if step.op is None or step.from_cost:
+        return {}
+    node = graph.producers[step.node]
+    return {role: node.roles[role] for role in step.op.jacobian_reads(step.role)
+            if role != OUTPUT and node.roles[role] in graph.owners}
+
+
+def _jacobian_with(graph: Graph, step: Step, values: Values, replaced: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The step's local Jacobian built by its op from `values`, with some roles' values replaced."""
+    node = graph.producers[step.node]
+    roles = {role: values[name] for role, name in node.roles.items()}
+    return step.op.jacobian(step.role, {**roles, OUTPUT: values[node.output], **replaced})
 
 
 @slip
 def updated_weights_in_backward_pass(attempt: Attempt) -> str | None:
-    """Updated weights in dZk/dA(k−1), as if each layer were updated as soon as its gradients were known."""
-    crossings = [step for step in attempt.steps if step.kind == "dense_input"]
-    updated = {update.parameter: update.new for update in attempt.updates}
-    trials = [[step] for step in crossings] + ([crossings] if len(crossings) > 1 else [])
-    for steps in trials:
-        replaced = {step.jacobian_name: Dense.jacobian_wrt_input(updated[f"W{step.layer}"], attempt.samples)
-                    for step in steps}
+    """Updated parameters in a local Jacobian that reads them (W3_updated in dZ3/dA2), as if each node were
+    updated as soon as its gradients were known."""
+    graph, exact = attempt.graph, attempt.values[0]
+    updated = {update.parameter: update for update in attempt.updates if not update.frozen}
+    crossings = [(step, {role: updated[name] for role, name in _parameters_read(graph, step).items()
+                         if name in updated}) for step in attempt.steps]
+    crossings = [(step, used) for step, used in crossings if used]
+    trials = [[crossing] for crossing in crossings] + ([crossings] if len(crossings) > 1 else [])
+    for trial in trials:
+        replaced = {step.jacobian_name: _jacobian_with(graph, step, exact, {role: update.new
+                                                                             for role, update in used.items()})
+                    for step, used in trial}
         if attempt.any_explains(attempt.rederive("updated " + " ".join(replaced), replaced)):
-            used = ", ".join(f"W{step.layer}_updated in {step.jacobian_name}" for step in steps)
-            return (f"updated weights used in the backward pass: this follows from {used}; every gradient "
+            named = ", ".join(f"{update.name} in {step.jacobian_name}" for step, used in trial
+                              for update in used.values())
+            return (f"updated weights used in the backward pass: this follows from {named}; every gradient "
                     "uses the weights of the forward pass, and the update comes after the backward pass")
     return None
 
@@ -268,7 +341,8 @@ def update_with_wrong_sign(attempt: Attempt) -> str | None:
     if update is None:
         return None
     if attempt.any_explains(attempt.sgd(values, -update.learning_rate)[attempt.name] for values in attempt.values):
-        return (f"update with the wrong sign: this adds {update.learning_rate:g} · dJ/d{update.parameter}; "
+        gradient = gradient_name(update.parameter)
+        return (f"update with the wrong sign: this adds {update.learning_rate:g} · {gradient}; "
                 "gradient descent subtracts it, to go downhill")
     return None
 
@@ -280,8 +354,21 @@ def update_without_learning_rate(attempt: Attempt) -> str | None:
     if update is None or update.learning_rate == 1:
         return None
     if attempt.any_explains(attempt.sgd(values, 1.0)[attempt.name] for values in attempt.values):
-        return (f"update without the learning rate: this subtracts dJ/d{update.parameter} itself; "
-                f"SGD subtracts {update.learning_rate:g} · dJ/d{update.parameter}")
+        gradient = gradient_name(update.parameter)
+        return (f"update without the learning rate: this subtracts {gradient} itself; "
+                f"SGD subtracts {update.learning_rate:g} · {gradient}")
+    return None
+
+
+@slip
+def frozen_parameter_updated(attempt: Attempt) -> str | None:
+    """A frozen parameter updated all the same."""
+    update = attempt.update
+    if update is None or not update.frozen:
+        return None
+    if attempt.any_explains(attempt.sgd(values, update.learning_rate, ())[attempt.name] for values in attempt.values):
+        return (f"{update.parameter} is frozen: the update leaves it as it is, so {update.name} = "
+                f"{update.parameter}, however large {gradient_name(update.parameter)}")
     return None
 
 

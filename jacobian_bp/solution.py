@@ -1,32 +1,35 @@
-"""Everything one walkthrough computes, and every quantity under its name from docs/quantities.md."""
+"""Everything one walkthrough computes, and every quantity under its name (docs/quantities.md)."""
 
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
-from .chain import Step, Update, backpropagate, graph_nodes, sgd_update
-from .network import ForwardPass
+from .chain import Step, Update, backpropagate, sgd_update
+from .graph import COST, Graph
 from .walkthrough import Walkthrough, WalkthroughError
 
 
 @dataclass(frozen=True)
 class Solution:
-    """A walkthrough worked out: the forward pass, the backward steps and one SGD update."""
+    """A walkthrough worked out: every value of the forward pass, the backward steps and one SGD update."""
 
     walkthrough: Walkthrough
-    forward: ForwardPass
+    values: dict
     steps: tuple[Step, ...]
     updates: tuple[Update, ...]
 
     @property
-    def layer_count(self) -> int:
-        return len(self.walkthrough.network.layers)
+    def graph(self) -> Graph:
+        return self.walkthrough.graph
 
-    @cached_property
-    def graph(self) -> list[str]:
-        """The main path of the computational graph: `X`, `Z1`, `A1`, …, `L`, `J`."""
-        return graph_nodes(self.walkthrough.network)
+    @property
+    def samples(self) -> int:
+        return self.walkthrough.X.shape[0]
+
+    @property
+    def J(self) -> float:  # noqa: N802 (the article's name)
+        return float(self.values[COST][0, 0])
 
     def step(self, gradient: str) -> Step:
         """The step that computes `gradient` (e.g. `"dJ/dW2"`)."""
@@ -37,23 +40,19 @@ class Solution:
 
     @cached_property
     def quantities(self) -> dict:
-        """Every named quantity, in the order of docs/quantities.md; `J` is a float, the rest 2-D arrays.
+        """Every named quantity: the data, the forward pass, the parameters, the local Jacobians, the
+        gradients and the updated parameters. `J` is a float, the rest 2-D arrays.
 
-        `dJ/dL` is given as the gradient (`m × 1`); its `1 × m` Jacobian form is the seed step's
-        `jacobian`.
+        `dJ/dL` is given as the gradient (`m × 1`); its `1 × m` Jacobian form is the first step's `jacobian`.
         """
-        forward = self.forward
-        names: dict = {"X": forward.X, "Y": forward.Y}
-        for k in range(1, self.layer_count + 1):
-            names[f"Z{k}"] = forward.Z[k]
-            names[f"A{k}"] = forward.A[k]
-        names["L"] = forward.L
-        names["J"] = forward.J
-        for k, layer in enumerate(self.walkthrough.network.layers, start=1):
-            names[f"W{k}"] = layer.W
-            names[f"b{k}"] = layer.b
-        for step in self.steps[1:]:
-            names[step.jacobian_name] = step.jacobian
+        graph = self.graph
+        names: dict = {name: self.values[name] for name in graph.data}
+        names.update({name: self.values[name] for name in graph.computed})
+        names[COST] = self.J
+        names.update({name: self.values[name] for name in graph.parameters})
+        for step in self.steps:
+            if not step.from_cost and not step.is_sum:
+                names[step.jacobian_name] = step.jacobian
         for step in self.steps:
             names[step.gradient] = step.result
         for update in self.updates:
@@ -67,15 +66,18 @@ def solve(walkthrough: Walkthrough) -> Solution:
     Numbers too large for floating point are refused with a `WalkthroughError` that names the
     first quantity they reach, instead of walking on with infinities.
     """
-    network = walkthrough.network
+    graph = walkthrough.graph
     with np.errstate(over="ignore", invalid="ignore"):
-        forward = network.forward(walkthrough.X, walkthrough.Y)
-        problem = network.loss.unrepresentable(forward.A[-1], forward.Y, f"A{len(network.layers)}")
+        values = graph.forward(walkthrough.given)
+        loss = graph.loss_node
+        problem = loss.op.unrepresentable(values[loss.roles["input"]], values[loss.roles["targets"]],
+                                          loss.roles["input"])
         if problem:
             raise WalkthroughError(walkthrough.name, problem)
-        steps = backpropagate(network, forward)
-        updates = sgd_update(network, steps, walkthrough.learning_rate)
-    solution = Solution(walkthrough=walkthrough, forward=forward, steps=tuple(steps), updates=tuple(updates))
+        steps = backpropagate(graph, values)
+        gradients = {step.variable: step.result for step in steps}
+        updates = sgd_update(graph, values, gradients, walkthrough.learning_rate, walkthrough.frozen)
+    solution = Solution(walkthrough=walkthrough, values=values, steps=tuple(steps), updates=tuple(updates))
     for name, value in solution.quantities.items():
         if not np.all(np.isfinite(value)):
             raise WalkthroughError(walkthrough.name, f"{name} overflows: its values are too large for floating "

@@ -16,6 +16,7 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.str import StrPrinter
 
 from .chain import Step
+from .ops import OUTPUT
 
 SUBSCRIPT = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉‚")
 SUPERSCRIPT = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
@@ -23,30 +24,31 @@ SUPERSCRIPT = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
 
 @dataclass(frozen=True)
 class EntryName:
-    """Which entry of which matrix a symbol stands for: letter, layer (0 if none), row, column (from 1)."""
+    """Which entry of which matrix a symbol stands for: letter, layer (0 if none), row, column (from 1).
+
+    Entries of a variable computed per sample (not a parameter) belong to one sample, shown as the
+    outer superscript; a per-sample column (one loss per sample) has one index only.
+    """
 
     letter: str
     layer: int
     row: int
     column: int
-
-    @property
-    def per_sample(self) -> bool:
-        """Entries of `X`, `Z`, `A` and `L` belong to one sample, shown as the outer superscript."""
-        return self.letter in "xzal"
+    per_sample: bool = False
+    single_index: bool = False
 
     @property
     def key(self) -> str:
-        return f"{self.letter}|{self.layer}|{self.row}|{self.column}"
+        return f"{self.letter}|{self.layer}|{self.row}|{self.column}|{int(self.per_sample)}|{int(self.single_index)}"
 
     @classmethod
     def parse(cls, key: str) -> "EntryName":
-        letter, layer, row, column = key.split("|")
-        return cls(letter, int(layer), int(row), int(column))
+        letter, layer, row, column, per_sample, single_index = key.split("|")
+        return cls(letter, int(layer), int(row), int(column), per_sample == "1", single_index == "1")
 
     def indices(self) -> str:
         separator = "," if max(self.row, self.column) > 9 else ""
-        if self.letter == "l":
+        if self.single_index:
             return str(self.row)
         return f"{self.row}{separator}{self.column}"
 
@@ -65,15 +67,21 @@ class EntryName:
         return f"{{{core}}}^{{({self.row})}}" if self.per_sample else core
 
 
-def entry(letter: str, layer: int, row: int, column: int) -> sp.Symbol:
-    """The real symbol for one entry (row and column counted from 1)."""
-    return sp.Symbol(EntryName(letter, layer, row, column).key, real=True)
-
-
-def symbols(letter: str, layer: int, shape: tuple[int, int]) -> sp.Matrix:
+def symbols(letter: str, layer: int, shape: tuple[int, int], per_sample: bool = False,
+            single_index: bool = False) -> sp.Matrix:
     """A matrix of entry symbols of the given shape."""
     rows, columns = shape
-    return sp.Matrix(rows, columns, lambda i, j: entry(letter, layer, i + 1, j + 1))
+    return sp.Matrix(rows, columns, lambda i, j: sp.Symbol(
+        EntryName(letter, layer, i + 1, j + 1, per_sample, single_index).key, real=True))
+
+
+def variable_symbols(graph, name: str, shape: tuple[int, int]) -> sp.Matrix:
+    """The symbols of a variable, named as the article writes them: `W3` gives `w[3]₁₂`, `X` gives `x₁₂⁽¹⁾`."""
+    letters = name.rstrip("0123456789")
+    digits = name[len(letters):]
+    producer = graph.producers.get(name)
+    return symbols(letters.lower(), int(digits) if digits else 0, shape, per_sample=name not in graph.owners,
+                   single_index=producer is not None and producer.op.one_per_sample)
 
 
 class sigma(sp.Function):
@@ -91,44 +99,33 @@ def _exact(value: float) -> sp.Expr:
     return sp.Rational(repr(float(value)))
 
 
-def _vec(matrix: sp.Matrix) -> sp.Matrix:
-    """Row-major vec of a sympy matrix, as a column (the form `jacobian` wants)."""
-    return sp.Matrix(list(matrix))
+def _role_symbols(solution, node) -> dict:
+    """The symbols of every role of a node (data roles as their exact values) and of its output."""
+    graph, values = solution.graph, solution.values
+    found = {}
+    for role, name in {**node.roles, OUTPUT: node.output}.items():
+        if role in node.op.data_roles:
+            found[role] = sp.Matrix(values[name].shape[0], values[name].shape[1],
+                                    lambda i, j, name=name: _exact(values[name][i, j]))
+        else:
+            found[role] = variable_symbols(graph, name, values[name].shape)
+    return found
 
 
 def jacobian(solution, step: Step) -> sp.Matrix:
     """The local Jacobian of `step` with symbols for every entry, shaped like `step.jacobian`."""
-    network = solution.walkthrough.network
-    forward = solution.forward
-    m = forward.samples
-    k = step.layer
-    if step.kind == "cost":
-        return sp.Matrix(1, m, lambda i, j: sp.Rational(1, m))
-    if step.kind == "loss":
-        A = symbols("a", k, forward.A[k].shape)
-        losses = sp.Matrix([network.loss.symbolic_loss(list(A.row(i)), [_exact(t) for t in forward.Y[i]])
-                            for i in range(A.rows)])
-        return losses.jacobian(_vec(A))
-    if step.kind == "activation":
-        Z = forward.Z[k]
-        return network.layer(k).activation.symbolic_jacobian(Z, symbols("z", k, Z.shape), symbols("a", k, Z.shape))
-    layer = network.layer(k)
-    A_prev = symbols("x", 0, forward.X.shape) if k == 1 else symbols("a", k - 1, forward.A[k - 1].shape)
-    W = symbols("w", k, layer.W.shape)
-    b = symbols("b", k, layer.b.shape)
-    Z = A_prev * W.T + sp.ones(m, 1) * b
-    variable = {"dense_input": A_prev, "dense_weights": W, "dense_bias": b}[step.kind]
-    return _vec(Z).jacobian(_vec(variable))
+    node = solution.graph.producers[step.node]
+    return node.op.symbolic_jacobian(step.role, _role_symbols(solution, node),
+                                     solution.graph.role_values(node, solution.values))
 
 
 def substitutions(solution) -> dict:
     """Every entry symbol mapped to its value in the walkthrough, to evaluate symbolic Jacobians."""
-    forward = solution.forward
-    matrices = [("x", 0, forward.X)]
-    for k, layer in enumerate(solution.walkthrough.network.layers, start=1):
-        matrices += [("z", k, forward.Z[k]), ("a", k, forward.A[k]), ("w", k, layer.W), ("b", k, layer.b)]
-    return {entry(letter, layer, i + 1, j + 1): float(value)
-            for letter, layer, matrix in matrices for (i, j), value in np.ndenumerate(matrix)}
+    graph, values = solution.graph, solution.values
+    names = [name for name in (graph.data[0], *graph.computed, *graph.parameters)]
+    return {symbol: float(value) for name in names
+            for symbol, value in zip(variable_symbols(graph, name, values[name].shape),
+                                     values[name].flat, strict=True)}
 
 
 def evaluate(matrix: sp.Matrix, values: dict) -> np.ndarray:

@@ -1,10 +1,9 @@
-"""Reading and validating walkthrough files (TOML, format in DESIGN.md) into a network and data.
+"""Reading and validating walkthrough files (TOML, format in docs/walkthrough-files.md) into a network and data.
 
 Every problem is reported as a `WalkthroughError` that names the file, the line where one is
 known, the field (e.g. `layers[1].W`), what was expected and what was found.
 """
 
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +12,8 @@ import numpy as np
 
 from . import tomlinput
 from .errors import InputError, quoted, shorten, suggestion
-from .network import Layer, Network, jacobian_shapes
-from .nodes import ACTIVATIONS, LOSSES
+from .graph import COST, INPUT_DATA, LOSS, PENALTY_NAME, TARGET_DATA, Graph, Node, chain, closing_nodes
+from .ops import ACTIVATIONS, INPUT, LOSSES, OPS, Dense, Op, input_roles
 
 DEFAULT_LEARNING_RATE = 0.01
 DEFAULT_DECIMALS = 4
@@ -24,9 +23,15 @@ MAX_DECIMALS = 12
 DEFAULT_MAX_JACOBIAN_MB = 256
 BYTES_PER_ENTRY = 8
 
-TOP_LEVEL_KEYS = ("title", "description", "loss", "learning_rate", "decimals", "seed", "data", "layers")
+TOP_LEVEL_KEYS = ("title", "description", "loss", "learning_rate", "decimals", "seed", "data", "layers", "nodes",
+                  "output", "regularization", "frozen")
 DATA_KEYS = ("X", "Y")
-LAYER_KEYS = ("units", "activation", "W", "b")
+LAYER_KEYS = ("units", "activation", "W", "b", "bias")
+NODE_KEYS = ("name", "op", "input", "inputs", "parameters")
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+FORBIDDEN = ("dJ", "via", "@", "_updated")
+RESERVED = {INPUT_DATA: "the inputs", TARGET_DATA: "the targets", LOSS: "the losses", COST: "the cost",
+            PENALTY_NAME: "the L2 penalty"}
 
 
 class WalkthroughError(InputError):
@@ -40,18 +45,46 @@ class WalkthroughError(InputError):
 
 @dataclass(frozen=True)
 class Walkthrough:
-    """A network with its batch, ready to be solved; `name` is the bundled name or the path given."""
+    """A graph with its batch and parameters, ready to be solved; `name` is the bundled name or the path given.
+
+    `given` holds the data `X` and `Y` and every parameter by name; `initialized` names the
+    parameters drawn from `seed`; `frozen` those the update leaves as they are.
+    """
 
     name: str
     title: str
     description: str
-    network: Network
-    X: np.ndarray
-    Y: np.ndarray
+    graph: Graph
+    given: dict
     learning_rate: float
     decimals: int
     seed: int
     initialized: tuple[str, ...] = ()
+    frozen: tuple[str, ...] = ()
+
+    @property
+    def X(self) -> np.ndarray:  # noqa: N802 (the article's name)
+        return self.given[INPUT_DATA]
+
+    @property
+    def Y(self) -> np.ndarray:  # noqa: N802 (the article's name)
+        return self.given[TARGET_DATA]
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """One node as read from the file, before the graph is put in order."""
+
+    field: str
+    output: str
+    op: Op
+    inputs: dict
+    given: dict
+    names: dict
+    layer: int | None
+
+    def node(self) -> Node:
+        return Node(self.output, self.op, {**self.inputs, **self.names}, layer=self.layer)
 
 
 def bundled_directory() -> Path:
@@ -91,7 +124,7 @@ def load(name_or_path: str = "article", max_jacobian_mb: float = DEFAULT_MAX_JAC
     A walkthrough whose largest local Jacobian would take more than `max_jacobian_mb` MiB is
     refused before anything is allocated.
 
-    >>> load("article").network.layers[0].W.shape
+    >>> load("article").given["W1"].shape
     (3, 2)
     """
     path = resolve(name_or_path, base)
@@ -101,6 +134,18 @@ def load(name_or_path: str = "article", max_jacobian_mb: float = DEFAULT_MAX_JAC
     except tomlinput.UnreadableError as problem:
         raise WalkthroughError(source, problem.message, line=problem.line) from None
     return _Reader(text, source, max_jacobian_mb).walkthrough(document)
+
+
+def from_layers(X: np.ndarray, Y: np.ndarray, W: list, b: list, activations: list, loss: Op,
+                learning_rate: float = DEFAULT_LEARNING_RATE, l2: float = 0.0, name: str = "layers") -> Walkthrough:
+    """A walkthrough of a chain of dense layers from its matrices, as `[[layers]]` would give it (for programs)."""
+    units = [weights.shape[0] for weights in W]
+    graph = chain(units, activations, loss, l2)
+    parameters = {f"{letter}{k}": value for k, (weights, bias) in enumerate(zip(W, b, strict=True), start=1)
+                  for letter, value in (("W", weights), ("b", bias))}
+    return Walkthrough(name=name, title=name, description="", graph=graph,
+                       given={INPUT_DATA: X, TARGET_DATA: Y, **parameters}, learning_rate=learning_rate,
+                       decimals=DEFAULT_DECIMALS, seed=DEFAULT_SEED)
 
 
 def _size(entries: int) -> str:
@@ -147,12 +192,16 @@ class _Reader:
 
     def walkthrough(self, document: dict) -> Walkthrough:
         self.reject_unknown(document, TOP_LEVEL_KEYS, "")
-        for key in ("loss", "data", "layers"):
+        if "layers" in document and "nodes" in document:
+            self.fail("nodes", "a walkthrough lists either [[layers]] (a chain) or [[nodes]] (any graph), not both")
+        form = "nodes" if "nodes" in document else "layers"
+        for key in ("loss", "data", form):
             if key not in document:
                 inside = isinstance(document.get("data"), dict) and key in document["data"]
                 self.fail(key, "missing; it is written inside [data], where it does not belong: move it above "
                                "[data]" if inside else
-                          "missing (every walkthrough needs `loss`, `[data]` and at least one `[[layers]]`)")
+                          "missing (every walkthrough needs `loss`, `[data]` and at least one `[[layers]]` "
+                          "or `[[nodes]]`)")
         title = self.text(document, "title", default="")
         description = self.text(document, "description", default="")
         learning_rate = self.number(document.get("learning_rate", DEFAULT_LEARNING_RATE), "learning_rate")
@@ -177,87 +226,268 @@ class _Reader:
         if Y.shape[0] != X.shape[0]:
             self.fail("data.Y", f"expected {X.shape[0]} rows (one per sample of X), found {Y.shape[0]}")
 
-        loss_name = self.choice(document["loss"], "loss", LOSSES)
-        layers, initialized = self.layers(document["layers"], X.shape[1], seed, X.shape[0])
-        network = Network(layers=tuple(layers), loss=LOSSES[loss_name]())
-        outputs = layers[-1].units
-        if Y.shape[1] != outputs:
-            self.fail("data.Y", f"expected {outputs} column{'s' * (outputs != 1)} (the output layer's units), "
-                                f"found {Y.shape[1]}")
-        self.check_targets(network, Y)
+        loss_class = LOSSES[self.choice(document["loss"], "loss", LOSSES)]
+        l2 = self.regularization(document.get("regularization", {}))
+        specs = self.layer_specs(document["layers"]) if form == "layers" else self.node_specs(document["nodes"])
+        output = self.output(document, specs, form)
+        specs = self.in_order(specs)
+        shapes = self.shapes(specs, {INPUT_DATA: X.shape, TARGET_DATA: Y.shape})
+        nodes = [spec.node() for spec in specs]
+        weights = tuple(name for spec in specs for role, name in spec.names.items() if role in spec.op.penalized)
+        graph = Graph(tuple(nodes + closing_nodes(output, loss_class(), l2, weights)), output=output)
+        self.check_loss(graph, specs, shapes, Y)
+        self.check_jacobian_sizes(graph, shapes)
+        given, initialized = self.parameters(specs, shapes, seed)
+        frozen = self.frozen(document.get("frozen", []), graph)
         return Walkthrough(name=self.source, title=title or Path(self.source).stem, description=description,
-                           network=network, X=X, Y=Y, learning_rate=learning_rate, decimals=decimals,
-                           seed=seed, initialized=tuple(initialized))
+                           graph=graph, given={INPUT_DATA: X, TARGET_DATA: Y, **given},
+                           learning_rate=learning_rate, decimals=decimals, seed=seed,
+                           initialized=tuple(initialized), frozen=frozen)
 
-    def layers(self, value, inputs: int, seed: int, samples: int) -> tuple[list[Layer], list[str]]:
+    def layer_specs(self, value) -> list["_Spec"]:
+        """`[[layers]]`: each layer is a dense node `Zk` and an activation node `Ak`."""
         if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
             self.fail("layers", f"expected one or more `[[layers]]` tables, found {tomlinput.describe(value)}")
-        specs = []
-        settings = tuple(dict.fromkeys(name for cls in ACTIVATIONS.values() for name in cls.parameters))
-        for number, spec in enumerate(value, start=1):
-            field = f"layers[{number}]"
-            self.reject_unknown(spec, LAYER_KEYS + settings, f"{field}.")
-            activation_name = self.choice(spec.get("activation"), f"{field}.activation", ACTIVATIONS)
-            activation_class = ACTIVATIONS[activation_name]
-            for name in settings:
-                if name in spec and name not in activation_class.parameters:
-                    owners = [other for other, cls in ACTIVATIONS.items() if name in cls.parameters]
-                    self.fail(f"{field}.{name}", f"{activation_name} has no {name} (it belongs to "
-                                                 f"{' and '.join(owners)})")
-            if "units" not in spec:
-                self.fail(f"{field}.units", "missing")
-            units = self.integer(spec["units"], f"{field}.units")
-            if units < 1:
-                self.fail(f"{field}.units", f"expected at least 1, found {units}")
-            parameters = {name: self.number(spec.get(name, default), f"{field}.{name}")
-                          for name, default in activation_class.parameters.items()}
-            specs.append((units, activation_class(**parameters)))
-        self.check_jacobian_sizes([inputs] + [units for units, _ in specs], samples)
-        rng = np.random.default_rng(seed)
-        layers, initialized = [], []
-        for number, (spec, (units, activation)) in enumerate(zip(value, specs, strict=True), start=1):
-            field = f"layers[{number}]"
-            bound = 1.0 / math.sqrt(inputs)
-            if "W" in spec:
-                W = self.matrix(spec["W"], f"{field}.W")
-                if W.shape != (units, inputs):
-                    self.fail(f"{field}.W", f"expected shape {units} × {inputs} (units × inputs), "
-                                            f"found {W.shape[0]} × {W.shape[1]}")
-            else:
-                W = rng.uniform(-bound, bound, size=(units, inputs))
-                initialized.append(f"W{number}")
-            if "b" in spec:
-                b = self.row(spec["b"], f"{field}.b")
-                if b.shape[1] != units:
-                    self.fail(f"{field}.b", f"expected {units} value{'s' * (units != 1)} (one per unit), "
-                                            f"found {b.shape[1]}")
-            else:
-                b = rng.uniform(-bound, bound, size=(1, units))
-                initialized.append(f"b{number}")
-            layers.append(Layer(W=W, b=b, activation=activation))
-            inputs = units
-        return layers, initialized
+        settings = tuple(dict.fromkeys(name for cls in ACTIVATIONS.values() for name in cls.settings))
+        specs, previous = [], INPUT_DATA
+        for k, table in enumerate(value, start=1):
+            field = f"layers[{k}]"
+            self.reject_unknown(table, LAYER_KEYS + settings, f"{field}.")
+            activation_class = ACTIVATIONS[self.choice(table.get("activation"), f"{field}.activation", ACTIVATIONS)]
+            dense = self.op(Dense, {key: table[key] for key in ("units", "bias") if key in table}, field)
+            activation = self.op(activation_class, {key: table[key] for key in settings if key in table}, field,
+                                 misplaced=settings)
+            given = {letter: table[letter] for letter in dense.parameter_roles() if letter in table}
+            if "b" in table and not dense.bias:
+                self.fail(f"{field}.b", "given, but the layer has `bias = false`")
+            specs.append(_Spec(field, f"Z{k}", dense, {INPUT: previous}, given,
+                               {letter: f"{letter}{k}" for letter in dense.parameter_roles()}, k))
+            specs.append(_Spec(field, f"A{k}", activation, {INPUT: f"Z{k}"}, {}, {}, k))
+            previous = f"A{k}"
+        return specs
 
-    def check_jacobian_sizes(self, widths: list[int], samples: int):
-        """Refuse, before allocating anything, a network whose largest Jacobian exceeds the limit."""
-        shapes = jacobian_shapes(widths, samples)
-        name, (rows, columns) = max(shapes.items(), key=lambda item: item[1][0] * item[1][1])
+    def node_specs(self, value) -> list["_Spec"]:
+        """`[[nodes]]`: any graph; parameters of the k-th node with parameters are named with k."""
+        if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
+            self.fail("nodes", f"expected one or more `[[nodes]]` tables, found {tomlinput.describe(value)}")
+        specs, defined, numbered = [], {INPUT_DATA: "the data", TARGET_DATA: "the data"}, 0
+        for index, table in enumerate(value, start=1):
+            field = f"nodes[{index}]"
+            op_class = OPS[self.choice(table.get("op"), f"{field}.op", OPS)]
+            allowed = NODE_KEYS + tuple(op_class.options) + tuple(op_class.settings) + op_class.parameter_letters
+            self.reject_unknown(table, allowed, f"{field}.")
+            name = self.variable_name(table.get("name"), f"{field}.name", defined)
+            defined[name] = field
+            op = self.op(op_class, {key: table[key] for key in (*op_class.options, *op_class.settings) if key in table},
+                         field)
+            roles = self.inputs(table, field, op_class)
+            given = {letter: table[letter] for letter in op.parameter_roles() if letter in table}
+            for letter in op_class.parameter_letters:
+                if letter in table and letter not in op.parameter_roles():
+                    self.fail(f"{field}.{letter}", "given, but the node has `bias = false`")
+            names = {}
+            if op.parameter_roles():
+                numbered += 1
+                names = self.parameter_names(table, field, op, numbered, defined)
+            specs.append(_Spec(field, name, op, roles, given, names, numbered if names else None))
+        known = [*defined]
+        for spec in specs:
+            for role, variable in spec.inputs.items():
+                if variable not in defined:
+                    key = "input" if role == INPUT else "inputs"
+                    self.fail(f"{spec.field}.{key}", f"unknown variable {quoted(variable)}"
+                                                     f"{suggestion(variable, known) or ''} (known: {', '.join(known)})")
+                if variable in spec.names.values() or variable == TARGET_DATA:
+                    self.fail(f"{spec.field}.input", f"{variable} cannot be an input here")
+        return specs
+
+    def op(self, op_class, values: dict, field: str, misplaced: tuple[str, ...] = ()):
+        """The op with the options and settings of its table, each checked for its type."""
+        for key in misplaced:
+            if key in values and key not in op_class.settings:
+                owners = [name for name, cls in ACTIVATIONS.items() if key in cls.settings]
+                self.fail(f"{field}.{key}", f"{op_class.name} has no {key} (it belongs to {' and '.join(owners)})")
+        arguments = {}
+        for key, kind in op_class.options.items():
+            if key not in values:
+                if key in op_class.required:
+                    self.fail(f"{field}.{key}", "missing")
+                continue
+            if kind is bool:
+                if not isinstance(values[key], bool):
+                    self.fail(f"{field}.{key}", f"expected true or false, found {tomlinput.describe(values[key])}")
+                arguments[key] = values[key]
+            else:
+                arguments[key] = self.integer(values[key], f"{field}.{key}")
+                if arguments[key] < 1:
+                    self.fail(f"{field}.{key}", f"expected at least 1, found {arguments[key]}")
+        for key in op_class.settings:
+            if key in values:
+                arguments[key] = self.number(values[key], f"{field}.{key}")
+        return op_class(**arguments)
+
+    def variable_name(self, value, field: str, defined: dict) -> str:
+        if value is None:
+            self.fail(field, "missing (the name of the variable this node computes, e.g. \"Z1\")")
+        if not isinstance(value, str):
+            self.fail(field, f"expected a name in quotes, found {tomlinput.describe(value)}")
+        if not NAME.fullmatch(value) or any(part in value for part in FORBIDDEN):
+            self.fail(field, f"expected letters, digits and _, starting with a letter, without "
+                             f"{', '.join(FORBIDDEN)}; found {quoted(value)}")
+        if value in RESERVED:
+            self.fail(field, f"{value} is the name of {RESERVED[value]}; choose another name")
+        if value in defined:
+            self.fail(field, f"{value} is defined twice (also by {defined[value]})")
+        return value
+
+    def inputs(self, table: dict, field: str, op_class) -> dict[str, str]:
+        """The node's variable inputs by role: `input = "X"` for one, `inputs = [...]` for several."""
+        if op_class.inputs == 1:
+            if "inputs" in table:
+                self.fail(f"{field}.inputs", f"{op_class.name} takes one input: write input = \"…\"")
+            value = table.get("input")
+            if not isinstance(value, str):
+                self.fail(f"{field}.input", "missing" if value is None else
+                          f"expected a variable name in quotes, found {tomlinput.describe(value)}")
+            return {INPUT: value}
+        if "input" in table:
+            self.fail(f"{field}.input", f"{op_class.name} takes two or more inputs: write inputs = [\"…\", \"…\"]")
+        value = table.get("inputs")
+        if not isinstance(value, list) or len(value) < 2 or not all(isinstance(v, str) for v in value):
+            self.fail(f"{field}.inputs", "missing" if value is None else
+                      f"expected two or more variable names in quotes, found {tomlinput.describe(value)}")
+        twice = next((name for name in value if value.count(name) > 1), None)
+        if twice:
+            self.fail(f"{field}.inputs", f"{quoted(twice)} is given twice; a node takes each variable once")
+        return dict(zip(input_roles(len(value)), value, strict=True))
+
+    def parameter_names(self, table: dict, field: str, op, number: int, defined: dict) -> dict[str, str]:
+        roles = op.parameter_roles()
+        if "parameters" not in table:
+            names = {role: f"{role}{number}" for role in roles}
+        else:
+            value = table["parameters"]
+            if not isinstance(value, list) or len(value) != len(roles) or not all(isinstance(v, str) for v in value):
+                self.fail(f"{field}.parameters", f"expected {len(roles)} names in quotes (for {', '.join(roles)}), "
+                                                 f"found {tomlinput.describe(value)}")
+            names = dict(zip(roles, value, strict=True))
+        for name in names.values():
+            self.variable_name(name, f"{field}.parameters", defined)
+            defined[name] = field
+        return names
+
+    def output(self, document: dict, specs: list["_Spec"], form: str) -> str:
+        """The variable the loss takes: `output`, by default the last node's."""
+        if "output" not in document:
+            return specs[-1].output
+        if form == "layers":
+            self.fail("output", "only for [[nodes]]: with [[layers]], the loss takes the last layer's output")
+        value = document["output"]
+        outputs = [spec.output for spec in specs]
+        if not isinstance(value, str) or value not in outputs:
+            self.fail("output", f"expected the name of a node's variable, one of {', '.join(outputs)}; found "
+                                f"{quoted(value) if isinstance(value, str) else tomlinput.describe(value)}")
+        return value
+
+    def in_order(self, specs: list["_Spec"]) -> list["_Spec"]:
+        """The nodes in an order where every input comes first (file order where it allows); a cycle is refused."""
+        done, ordered, waiting = {INPUT_DATA, TARGET_DATA}, [], list(specs)
+        while waiting:
+            ready = next((spec for spec in waiting if set(spec.inputs.values()) <= done), None)
+            if ready is None:
+                cycle = " → ".join(spec.output for spec in waiting)
+                self.fail(f"{waiting[0].field}.input", f"the nodes {cycle} depend on each other in a cycle")
+            waiting.remove(ready)
+            ordered.append(ready)
+            done.add(ready.output)
+        return ordered
+
+    def shapes(self, specs: list["_Spec"], data: dict) -> dict[str, tuple[int, int]]:
+        """Every variable's shape, parameters included, checked op by op before anything is computed."""
+        shapes = dict(data)
+        for spec in specs:
+            inputs = {role: shapes[name] for role, name in spec.inputs.items()}
+            parameters = spec.op.parameter_shapes(inputs)
+            shapes.update({spec.names[role]: parameters[role] for role in spec.names})
+            roles = {**inputs, **{role: parameters[role] for role in spec.names}}
+            problem = spec.op.check_shapes(roles)
+            if problem:
+                self.fail(f"{spec.field}.inputs" if len(spec.inputs) > 1 else spec.field, problem)
+            shapes[spec.output] = spec.op.output_shape(roles)
+        return shapes
+
+    def check_loss(self, graph: Graph, specs: list["_Spec"], shapes: dict, Y: np.ndarray):
+        """The output and the targets must suit the loss; each loss states its own rules."""
+        loss = graph.loss_node.op
+        producer = graph.producers[graph.output]
+        if not loss.accepts(producer.op):
+            field = next(spec.field for spec in specs if spec.output == graph.output)
+            self.fail(f"{field}.activation" if field.startswith("layers") else f"{field}.op",
+                      f"{loss.name} needs outputs from {' or '.join(loss.output_activations)}, "
+                      f"found {producer.op.name}")
+        outputs = shapes[graph.output][1]
+        if Y.shape[1] != outputs:
+            self.fail("data.Y", f"expected {outputs} column{'s' * (outputs != 1)} (the outputs of "
+                                f"{graph.output}, which the loss takes), found {Y.shape[1]}")
+        problem = loss.check_targets(Y)
+        if problem:
+            self.fail("data.Y", problem)
+
+    def check_jacobian_sizes(self, graph: Graph, shapes: dict):
+        """Refuse, before allocating anything, a graph whose largest Jacobian exceeds the limit."""
+        jacobians = graph.jacobian_shapes(graph.shapes(shapes))
+        # The largest, the one nearest the output where several are as large (the backward pass meets it first).
+        name, (rows, columns) = max(reversed(jacobians.items()), key=lambda item: item[1][0] * item[1][1])
         if rows * columns * BYTES_PER_ENTRY > self.max_jacobian_mb * 2**20:
             raise WalkthroughError(
                 self.source, f"the Jacobian {name} would be {rows} × {columns} ({_size(rows * columns)}), "
                 f"more than the limit of {self.max_jacobian_mb:g} MiB; use fewer units or samples, "
                 "or raise the limit with --max-jacobian-mb")
 
-    def check_targets(self, network: Network, Y: np.ndarray):
-        """The output layer and the targets must suit the loss; each loss states its own rules."""
-        output_activation = network.layers[-1].activation.name
-        allowed = network.loss.output_activations
-        if allowed and output_activation not in allowed:
-            self.fail(f"layers[{len(network.layers)}].activation",
-                      f"{network.loss.name} needs outputs from {' or '.join(allowed)}, found {output_activation}")
-        problem = network.loss.check_targets(Y)
-        if problem:
-            self.fail("data.Y", problem)
+    def parameters(self, specs: list["_Spec"], shapes: dict, seed: int) -> tuple[dict, list[str]]:
+        """Every parameter: as given in the file, or drawn from the seed in file order."""
+        rng = np.random.default_rng(seed)
+        given, initialized = {}, []
+        for spec in specs:
+            inputs = {role: shapes[name] for role, name in spec.inputs.items()}
+            for role, name in spec.names.items():
+                shape = shapes[name]
+                field = f"{spec.field}.{role}"
+                if role not in spec.given:
+                    given[name] = spec.op.initialize(role, inputs, rng)
+                    initialized.append(name)
+                    continue
+                hint = spec.op.parameter_hint(role)
+                if role in spec.op.row_parameters:
+                    value = self.row(spec.given[role], field)
+                    if value.shape != shape:
+                        self.fail(field, f"expected {shape[1]} value{'s' * (shape[1] != 1)} ({hint}), "
+                                         f"found {value.shape[1]}")
+                else:
+                    value = self.matrix(spec.given[role], field)
+                    if value.shape != shape:
+                        self.fail(field, f"expected shape {shape[0]} × {shape[1]} ({hint}), "
+                                         f"found {value.shape[0]} × {value.shape[1]}")
+                given[name] = value
+        return given, initialized
+
+    def regularization(self, value) -> float:
+        if not isinstance(value, dict):
+            self.fail("regularization", f"expected a table `[regularization]`, found {tomlinput.describe(value)}")
+        self.reject_unknown(value, ("l2",), "regularization.")
+        l2 = self.number(value.get("l2", 0.0), "regularization.l2")
+        if l2 < 0:
+            self.fail("regularization.l2", f"expected a number ≥ 0, found {l2:g}")
+        return l2
+
+    def frozen(self, value, graph: Graph) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail("frozen", f"expected a list of parameter names in quotes, found {tomlinput.describe(value)}")
+        for name in value:
+            if name not in graph.parameters:
+                self.fail("frozen", f"unknown parameter {quoted(name)}{suggestion(name, graph.parameters) or ''} "
+                                    f"(the parameters: {', '.join(graph.parameters)})")
+        return tuple(value)
 
     def reject_unknown(self, table: dict, allowed: tuple[str, ...], prefix: str):
         """Refuse the first key not in `allowed`, shortened in the message but found in the file whole."""

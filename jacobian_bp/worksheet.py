@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .numbers import format_number
+from .ops import INPUT
 from .render import story
 from .solution import Solution
 from .walkthrough import MAX_DECIMALS, is_bundled, resolve
@@ -71,10 +72,18 @@ def source_for(source: str, output: str | None) -> str:
 
 
 def _givens(solution: Solution) -> list[str]:
-    names = ["X", "Y"]
-    for k in range(1, solution.layer_count + 1):
-        names += [f"W{k}", f"b{k}"]
-    return names
+    return [*solution.graph.data, *solution.graph.parameters]
+
+
+def _forward_questions(solution: Solution) -> list[tuple[str, str]]:
+    """One question per node of the forward page: its equation (a layer's `Z` says it comes before the activation)."""
+    questions = []
+    for _, _, outputs in story.forward_groups(solution):
+        for i, name in enumerate(outputs):
+            node = solution.graph.producers[name]
+            before = f", layer {node.layer} before its activation" if len(outputs) > 1 and i == 0 else ""
+            questions.append((name, f"{node.op.formula(node.names())}{before} ({_shape(solution, name)})"))
+    return questions
 
 
 def _sections(solution: Solution, groups: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -83,17 +92,15 @@ def _sections(solution: Solution, groups: list[str]) -> list[tuple[str, list[tup
     for page in story.pages(solution):
         questions = []
         if page.kind == "forward" and "forward" in groups:
-            for k, layer in enumerate(solution.walkthrough.network.layers, start=1):
-                previous = "X" if k == 1 else f"A{k - 1}"
-                questions += [(f"Z{k}", f"Z{k} = {previous} · W{k}ᵀ + b{k}, layer {k} before its activation "
-                                        f"({_shape(solution, f'Z{k}')})"),
-                              (f"A{k}", f"A{k} = {story.activation_name(layer.activation.name)}(Z{k}) "
-                                        f"({_shape(solution, f'A{k}')})")]
+            questions += _forward_questions(solution)
         elif page.kind == "loss" and "forward" in groups:
-            network = solution.walkthrough.network
-            questions += [("L", f"L: the {story.loss_name(network.loss.name)} of each sample, "
-                                f"A{len(network.layers)} against Y ({_shape(solution, 'L')})"),
-                          ("J", "J = mean(L), the cost (a number)")]
+            graph = solution.graph
+            loss, cost = graph.loss_node, graph.cost_node
+            questions += [(node.output, f"{node.op.formula(node.names())} (a number)") for node in graph.nodes
+                          if not story.main_path_node(graph, node)]
+            questions += [(loss.output, f"{loss.output}: the {loss.op.title} of each sample, "
+                                        f"{graph.output} against Y ({_shape(solution, loss.output)})"),
+                          (cost.output, f"{cost.op.formula(cost.names())}, the cost (a number)")]
         elif page.kind == "backward":
             for step in page.steps:
                 questions += _backward_questions(solution, step, groups)
@@ -107,17 +114,18 @@ def _sections(solution: Solution, groups: list[str]) -> list[tuple[str, list[tup
 
 
 def _backward_questions(solution: Solution, step, groups: list[str]) -> list[tuple[str, str]]:
-    if step.kind == "cost":
+    if step.from_cost and step.role == INPUT:
         if "gradients" not in groups and "jacobians" not in groups:
             return []
         m = step.result.shape[0]
-        return [(step.gradient, f"dJ/dL: 1/m for each sample, a column ({m} × 1); its form as the first local "
-                                f"Jacobian, the row 1 × {m}, is accepted too")]
+        return [(step.gradient, f"{step.gradient}: 1/m for each sample, a column ({m} × 1); its form as the first "
+                                f"local Jacobian, the row 1 × {m}, is accepted too")]
     questions = []
-    if "jacobians" in groups:
+    if "jacobians" in groups and not step.is_sum and not step.from_cost:
         questions.append((step.jacobian_name, story.jacobian_caption(step).rstrip(".")))
     if "gradients" in groups:
-        questions.append((step.gradient, f"{story.chain_rule(step)}, de-vectorized to the shape of {step.variable} "
+        shaped = "added" if step.is_sum else "de-vectorized"
+        questions.append((step.gradient, f"{story.chain_rule(step)}, {shaped} to the shape of {step.variable} "
                                          f"({_shape(solution, step.gradient)})"))
     return questions
 

@@ -4,9 +4,9 @@ import numpy as np
 from hypothesis import reject
 from hypothesis import strategies as st
 
-from jacobian_bp.network import Layer, Network
-from jacobian_bp.nodes import ACTIVATIONS, LOSSES
-from jacobian_bp.walkthrough import Walkthrough
+from jacobian_bp.graph import Graph, Node, closing_nodes
+from jacobian_bp.ops import ACTIVATIONS, INPUT, LOSSES, Add, Concat, Dense, input_roles
+from jacobian_bp.walkthrough import Walkthrough, from_layers
 
 KINK_MARGIN = 1e-3
 SATURATION = 1e-4
@@ -37,23 +37,91 @@ def walkthroughs(draw, max_depth: int = 4, max_width: int = 5, max_batch: int = 
     hidden = draw(st.lists(st.sampled_from(sorted(ACTIVATIONS)), min_size=depth - 1, max_size=depth - 1))
     activations = hidden + [draw(st.sampled_from(LOSSES[loss_name].output_activations or sorted(ACTIVATIONS)))]
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    layers = []
+    W, b, chosen = [], [], []
     for k in range(depth):
         settings = {name: draw(st.sampled_from([default, 0.2, 0.5]))
-                    for name, default in ACTIVATIONS[activations[k]].parameters.items()}
-        activation = ACTIVATIONS[activations[k]](**settings)
-        layers.append(Layer(W=rng.normal(0, 1, size=(widths[k + 1], widths[k])),
-                            b=rng.normal(0, 0.5, size=(1, widths[k + 1])), activation=activation))
-    network = Network(layers=tuple(layers), loss=LOSSES[loss_name]())
+                    for name, default in ACTIVATIONS[activations[k]].settings.items()}
+        chosen.append(ACTIVATIONS[activations[k]](**settings))
+        W.append(rng.normal(0, 1, size=(widths[k + 1], widths[k])))
+        b.append(rng.normal(0, 0.5, size=(1, widths[k + 1])))
     X = rng.normal(0, 1, size=(batch, widths[0]))
     Y = targets_for(loss_name, rng, (batch, widths[-1]))
-    forward = network.forward(X, Y)
-    for k, layer in enumerate(layers, start=1):
-        near = np.abs(forward.Z[k]) < KINK_MARGIN
-        has_kink = layer.activation.kinks(np.zeros((1, 1))).any()
-        if has_kink and near.any():
+    walkthrough = from_layers(X, Y, W, b, chosen, LOSSES[loss_name](), learning_rate=0.1, name="random")
+    values = walkthrough.graph.forward(walkthrough.given)
+    for k, activation in enumerate(chosen, start=1):
+        if activation.kink_mask(np.zeros((1, 1))).any() and (np.abs(values[f"Z{k}"]) < KINK_MARGIN).any():
             reject()
-    if LOSSES[loss_name].output_activations and np.any(np.minimum(forward.A[-1], 1 - forward.A[-1]) < SATURATION):
+    A = values[f"A{depth}"]
+    if LOSSES[loss_name].output_activations and np.any(np.minimum(A, 1 - A) < SATURATION):
         reject()  # log(1 − a) of a saturated output has too few digits left for finite differences
-    return Walkthrough(name="random", title="random network", description="", network=network, X=X, Y=Y,
-                       learning_rate=0.1, decimals=4, seed=0)
+    return walkthrough
+
+
+@st.composite
+def graphs(draw, max_nodes: int = 6, max_width: int = 4, max_batch: int = 3):
+    """A random DAG: dense layers, every activation, residual `add`s and `concat`s of earlier variables,
+    then an output layer that suits a random loss, and L2 regularization half of the time.
+
+    Values are drawn from a seeded generator; draws near a kink or a saturated output are rejected.
+    """
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    batch = draw(st.integers(1, max_batch))
+    shapes = {"X": (batch, draw(st.integers(1, max_width)))}
+    given = {"X": rng.normal(0, 1, size=shapes["X"])}
+    nodes, numbered = [], 0
+
+    def dense(source: str, units: int) -> str:
+        nonlocal numbered
+        numbered += 1
+        name = f"V{len(nodes) + 1}"
+        W, b = f"W{numbered}", f"b{numbered}"
+        given[W] = rng.normal(0, 1, size=(units, shapes[source][1]))
+        given[b] = rng.normal(0, 0.5, size=(1, units))
+        nodes.append(Node(name, Dense(units), {INPUT: source, "W": W, "b": b}, layer=numbered))
+        shapes[name] = (batch, units)
+        return name
+
+    def join(op, inputs: list[str]) -> str:
+        name = f"V{len(nodes) + 1}"
+        nodes.append(Node(name, op, dict(zip(input_roles(len(inputs)), inputs, strict=True))))
+        shapes[name] = op.output_shape({role: shapes[v] for role, v in nodes[-1].roles.items()})
+        return name
+
+    last = "X"
+    for _ in range(draw(st.integers(1, max_nodes))):
+        variables = [name for name in shapes]
+        kind = draw(st.sampled_from(["dense", "activation", "add", "concat"]))
+        if kind == "activation" and last != "X":
+            name = draw(st.sampled_from(sorted(set(ACTIVATIONS) - {"softmax"})))
+            settings = {key: draw(st.sampled_from([default, 0.2]))
+                        for key, default in ACTIVATIONS[name].settings.items()}
+            last = join(ACTIVATIONS[name](**settings), [last])
+        elif kind == "add" and last != "X":
+            partners = [v for v in variables if v != last and shapes[v] == shapes[last]]
+            last = join(Add(), [last, draw(st.sampled_from(partners))]) if partners else dense(last, shapes[last][1])
+        elif kind == "concat":
+            others = [v for v in variables if v != last]
+            last = join(Concat(), [last, draw(st.sampled_from(others))]) if others else dense(last, 2)
+        else:
+            last = dense(last, draw(st.integers(1, max_width)))
+    loss_name = draw(st.sampled_from(sorted(LOSSES)))
+    loss = LOSSES[loss_name]()
+    outputs = draw(st.integers(2 if loss_name == "cross_entropy" else 1, max_width))
+    last = dense(last, outputs)
+    if loss.output_activations:
+        last = join(ACTIVATIONS[loss.output_activations[0]](), [last])
+    given["Y"] = targets_for(loss_name, rng, shapes[last])
+    l2 = draw(st.sampled_from([0.0, 0.1]))
+    weights = tuple(name for node in nodes for name in node.parameters.values() if name.startswith("W"))
+    graph = Graph(tuple(nodes + closing_nodes(last, loss, l2, weights)), output=last)
+    walkthrough = Walkthrough(name="random graph", title="random graph", description="", graph=graph, given=given,
+                              learning_rate=0.1, decimals=4, seed=0)
+    values = graph.forward(given)
+    at_zero = {INPUT: np.zeros((1, 1)), "output": np.zeros((1, 1))}
+    for node in nodes:
+        kinks = node.op.kinks(INPUT, at_zero) if INPUT in node.roles else None
+        if kinks is not None and kinks.any() and (np.abs(values[node.roles[INPUT]]) < KINK_MARGIN).any():
+            reject()  # finite differences are meaningless next to a kink
+    if loss.output_activations and np.any(np.minimum(values[last], 1 - values[last]) < SATURATION):
+        reject()
+    return walkthrough

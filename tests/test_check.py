@@ -10,16 +10,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jacobian_bp import load, solve
-from jacobian_bp.check import AnswerFileError, grade, grade_answers, report_document
+from jacobian_bp import Solution, load, solve
+from jacobian_bp.check import AnswerFileError, derivations, grade, grade_answers, quantity_names, report_document
 from jacobian_bp.cli import main
-from jacobian_bp.nodes import Dense
 from jacobian_bp.render.terminal import check as terminal
 from jacobian_bp.render.terminal.widgets import make_console
 from jacobian_bp.vec import devec, vec
 from jacobian_bp.walkthrough import resolve
 from tests.golden import AsciiBuffer
-from tests.strategies import walkthroughs
+from tests.strategies import graphs, walkthroughs
 
 ANSWERS = Path(__file__).parent / "answers"
 ARTICLE = solve(load("article"))
@@ -182,12 +181,13 @@ def _kink_at_one(name: str) -> np.ndarray:
 
 def _kink_downstream() -> np.ndarray:
     dZ2 = _kink_at_one("dJ/dZ2")
-    return Dense.shortcut_wrt_weights(dZ2, EXACT["A1"])
+    return dZ2.T @ EXACT["A1"]  # dJ/dW2 = (dJ/dZ2)ᵀ · A1
 
 
 def _updated_weights() -> np.ndarray:
     step = ARTICLE.step("dJ/dA2")
-    return devec(vec(EXACT["dJ/dZ3"]) @ Dense.jacobian_wrt_input(EXACT["W3_updated"], 2), step.result.shape)
+    # dZ3/dA2 holds one copy of W3 per sample (2 samples) on its block diagonal; here W3_updated's.
+    return devec(vec(EXACT["dJ/dZ3"]) @ np.kron(np.eye(2), EXACT["W3_updated"]), step.result.shape)
 
 
 def _updated(parameter: str, learning_rate: float) -> np.ndarray:
@@ -258,7 +258,11 @@ def test_an_unknown_mistake_gets_no_diagnosis():
 @given(walkthroughs(max_depth=3, max_width=3, max_batch=3), st.data())
 def test_a_correct_answer_is_never_diagnosed(walkthrough, data):
     """Every quantity of a random network, each entry off by less than one unit of the last decimal."""
-    solution = solve(walkthrough)
+    _assert_never_diagnosed(solve(walkthrough), data)
+
+
+def _assert_never_diagnosed(solution, data):
+    """Every quantity, each entry off by less than one unit of the last decimal: all correct, none diagnosed."""
     decimals = data.draw(st.integers(2, 6), label="decimals")
     answers = {}
     for name, value in solution.quantities.items():
@@ -270,6 +274,136 @@ def test_a_correct_answer_is_never_diagnosed(walkthrough, data):
     for result in results:
         assert result.verdict == "correct", (result.name, result.entries)
         assert result.diagnosis is None, (result.name, result.diagnosis)
+
+
+# A graph with a fan-out: contributions along each path and their sum ------------------------------
+
+RESIDUAL = """
+loss = "mean_squared_error"
+output = "A3"
+learning_rate = 0.1
+{extra}
+[data]
+X = [[0.5, -1.0], [1.5, 0.25]]
+Y = [[0.2, -0.1], [0.4, 0.3]]
+
+[[nodes]]
+name = "Z1"
+op = "dense"
+input = "X"
+units = 2
+W = [[0.3, -0.2], [0.1, 0.4]]
+b = [0.1, -0.1]
+
+[[nodes]]
+name = "A1"
+op = "tanh"
+input = "Z1"
+
+[[nodes]]
+name = "Z2"
+op = "dense"
+input = "A1"
+units = 2
+W = [[0.5, 0.2], [-0.3, 0.6]]
+b = [0.0, 0.2]
+
+[[nodes]]
+name = "S2"
+op = "add"
+inputs = ["Z2", "A1"]
+
+[[nodes]]
+name = "A3"
+op = "tanh"
+input = "S2"
+"""
+
+
+def residual(folder: Path, extra: str = "") -> Solution:
+    """A1 feeds both Z2 and the skip connection S2 = Z2 + A1; `extra` adds top-level keys (before [data])."""
+    path = folder / "residual.toml"
+    path.write_text(RESIDUAL.format(extra=extra), encoding="utf-8")
+    return solve(load(str(path)))
+
+
+def test_a_fan_out_is_graded_through_its_contributions_and_their_sum(tmp_path):
+    solution = residual(tmp_path)
+    derived = derivations(solution)
+    assert derived["dJ/dA1"].parents == ("dJ/dA1 via Z2", "dJ/dA1 via S2")
+    assert derived["dJ/dA1 via S2"].parents == ("dJ/dS2", "dS2/dA1")
+    assert derived["dJ/dZ1"].parents == ("dJ/dA1", "dA1/dZ1")
+    assert derived["S2"].parents == ("Z2", "A1") and derived["dZ2/dA1"].parents == ("W2",)
+    exact = {name: np.atleast_2d(value) for name, value in solution.quantities.items()}
+    results = graded({name: exact[name] for name in ("dJ/dA1 via Z2", "dJ/dA1 via S2", "dJ/dA1")}, solution)
+    assert [result.verdict for result in results.values()] == ["correct"] * 3
+
+    slip = exact["dJ/dA1 via S2"] + [[0.5, 0], [0, 0]]
+    results = graded({"dJ/dA1 via S2": slip, "dJ/dA1": exact["dJ/dA1 via Z2"] + slip,
+                      "dJ/dZ1": exact["dJ/dZ1"] + [[0.5 * (1 - exact["A1"][0, 0] ** 2), 0], [0, 0]]}, solution)
+    assert positions(results["dJ/dA1 via S2"], "wrong") == [(0, 0)]
+    assert positions(results["dJ/dA1"], "carried forward") == [(0, 0)]
+    assert results["dJ/dA1"].sources == ("dJ/dA1 via S2",)
+    assert positions(results["dJ/dZ1"], "carried forward") == [(0, 0)]
+    assert positions(results["dJ/dZ1"], "correct") == [(0, 1), (1, 0), (1, 1)]
+
+
+def test_a_correct_answer_through_a_fan_out_is_never_diagnosed(tmp_path):
+    """Every quantity of a residual graph with L2 regularization and a frozen parameter, given right."""
+    solution = residual(tmp_path, 'frozen = ["b2"]\n[regularization]\nl2 = 0.1')
+    assert quantity_names(solution.walkthrough) == list(solution.quantities)
+    assert {"dJ/dW1 via R", "dJ/dW2 via Z2", "dJ/dR", "dR/dW1"} <= set(solution.quantities)
+    results = grade_answers(solution, {name: np.atleast_2d(value) for name, value in solution.quantities.items()}, 4)
+    assert len(results) == len(solution.quantities)
+    assert all(result.verdict == "correct" and result.diagnosis is None for result in results)
+
+
+@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(graphs(max_nodes=5, max_width=3, max_batch=3), st.data())
+def test_a_correct_answer_on_a_random_graph_is_never_diagnosed(walkthrough, data):
+    """Residual adds, concats and L2 penalties: every quantity right, and named before solving."""
+    solution = solve(walkthrough)
+    assert quantity_names(walkthrough) == list(solution.quantities)
+    _assert_never_diagnosed(solution, data)
+
+
+def test_missed_path_names_the_path_left_out(tmp_path):
+    solution = residual(tmp_path)
+    exact = {name: np.atleast_2d(value) for name, value in solution.quantities.items()}
+    result = graded({"dJ/dA1": exact["dJ/dA1 via Z2"]}, solution)["dJ/dA1"]
+    assert result.verdict == "wrong"
+    assert result.diagnosis.startswith("missed the path via S2: this is dJ/dA1 via Z2 alone")
+    assert "dJ/dA1 via Z2 + dJ/dA1 via S2" in result.diagnosis
+    # The student's own (wrong) contribution alone is the same slip.
+    own = exact["dJ/dA1 via S2"] + 0.5
+    results = graded({"dJ/dA1 via S2": own, "dJ/dA1": own}, solution)
+    assert "missed the path via Z2" in results["dJ/dA1"].diagnosis
+    # Further down, a gradient that follows from the partial sum.
+    partial = exact["dJ/dA1 via S2"] * (1 - exact["A1"] ** 2)
+    result = graded({"dJ/dZ1": partial}, solution)["dJ/dZ1"]
+    assert result.diagnosis.startswith("missed the path via Z2: this follows from dJ/dA1 as dJ/dA1 via S2 alone")
+
+
+def test_missed_path_of_the_l2_penalty_and_a_frozen_parameter_updated(tmp_path):
+    solution = residual(tmp_path, 'frozen = ["W1"]\n[regularization]\nl2 = 0.1')
+    exact = {name: np.atleast_2d(value) for name, value in solution.quantities.items()}
+    results = graded({"dJ/dW2": exact["dJ/dW2 via Z2"], "W1_updated": exact["W1"] - 0.1 * exact["dJ/dW1"],
+                      "W2_updated": exact["W2"] + 0.1 * exact["dJ/dW2"]}, solution)
+    assert results["dJ/dW2"].diagnosis.startswith("missed the path via R")
+    assert results["W1_updated"].diagnosis.startswith("W1 is frozen")
+    assert "wrong sign" in results["W2_updated"].diagnosis
+    assert graded({"W1_updated": exact["W1"]}, solution)["W1_updated"].verdict == "correct"
+
+
+def test_graph_slips_ask_the_ops_not_their_names(tmp_path):
+    """Column sums where a row is broadcast over the batch; updated weights wherever a Jacobian reads them."""
+    solution = residual(tmp_path)
+    exact = {name: np.atleast_2d(value) for name, value in solution.quantities.items()}
+    result = graded({"dJ/db2": exact["dJ/dZ2"]}, solution)["dJ/db2"]
+    assert "not summed over the batch: this is dJ/dZ2 itself" in result.diagnosis
+    updated = devec(vec(exact["dJ/dZ2"]) @ np.kron(np.eye(2), exact["W2_updated"]), (2, 2))
+    result = graded({"dJ/dA1 via Z2": updated}, solution)["dJ/dA1 via Z2"]
+    assert "W2_updated in dZ2/dA1" in result.diagnosis
 
 
 # Bad answer files: exit 2 with one clear line -----------------------------------------------------

@@ -7,10 +7,9 @@ build, and where it is missing these tests are skipped.
 import numpy as np
 import pytest
 
-from jacobian_bp import solve
-from jacobian_bp.network import Layer, Network
-from jacobian_bp.nodes import ACTIVATIONS, LOSSES
-from jacobian_bp.walkthrough import Walkthrough
+from jacobian_bp import load, solve
+from jacobian_bp.ops import ACTIVATIONS, LOSSES
+from jacobian_bp.walkthrough import Walkthrough, bundled_names, from_layers
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -33,16 +32,18 @@ def saturated_network(rng: np.random.Generator) -> Walkthrough:
         widths[-1] = max(widths[-1], 2)
     activations = [str(rng.choice(HIDDEN)) for _ in range(depth - 1)] + [output]
     X = rng.normal(0, 1, size=(batch, widths[0]))
-    layers, A = [], X
+    Ws, bs, chosen, A = [], [], [], X
     for k in range(depth):
         W = rng.normal(0, 1, size=(widths[k + 1], widths[k]))
         b = rng.normal(0, 0.5, size=(1, widths[k + 1]))
         if k == depth - 1:  # scale the last layer so that its largest |z| is drawn up to 50
             scale = rng.uniform(1, LARGEST_PRE_ACTIVATION) / max(float(np.abs(A @ W.T + b).max()), 1e-3)
             W, b = W * scale, b * scale
-        layer = Layer(W=W, b=b, activation=ACTIVATIONS[activations[k]]())
-        layers.append(layer)
-        A = layer.activation.forward(A @ W.T + b)
+        activation = ACTIVATIONS[activations[k]]()
+        Ws.append(W)
+        bs.append(b)
+        chosen.append(activation)
+        A = activation.activation_forward(A @ W.T + b)
     if loss_name == "cross_entropy":
         hot = np.eye(widths[-1])[rng.integers(0, widths[-1], size=batch)]
         soft = rng.dirichlet(np.ones(widths[-1]), size=batch)
@@ -50,24 +51,24 @@ def saturated_network(rng: np.random.Generator) -> Walkthrough:
     else:
         Y = rng.integers(0, 2, size=(batch, widths[-1])).astype(float) if rng.random() < 0.7 else \
             rng.uniform(0, 1, size=(batch, widths[-1]))
-    network = Network(tuple(layers), LOSSES[loss_name]())
-    return Walkthrough(name="random", title="random", description="", network=network, X=X, Y=Y,
-                       learning_rate=LEARNING_RATE, decimals=4, seed=0)
+    return from_layers(X, Y, Ws, bs, chosen, LOSSES[loss_name](), learning_rate=LEARNING_RATE, name="random")
 
 
 def pytorch_quantities(walkthrough: Walkthrough) -> dict[str, np.ndarray]:
     """The same quantities from PyTorch's autograd: cross-entropy on the logits, BCE on the probabilities."""
-    network = walkthrough.network
-    N = len(network.layers)
+    graph, given = walkthrough.graph, walkthrough.given
+    layers = [node for node in graph.nodes if node.layer]
+    N = len(layers) // 2
+    loss_name = graph.loss_node.op.name
     X, Y = torch.tensor(walkthrough.X), torch.tensor(walkthrough.Y)
     parameters, kept = {}, {}
     A = X
-    for k, layer in enumerate(network.layers, start=1):
-        W = parameters[f"W{k}"] = torch.tensor(layer.W, requires_grad=True)
-        b = parameters[f"b{k}"] = torch.tensor(layer.b, requires_grad=True)
+    for k in range(1, N + 1):
+        W = parameters[f"W{k}"] = torch.tensor(given[f"W{k}"], requires_grad=True)
+        b = parameters[f"b{k}"] = torch.tensor(given[f"b{k}"], requires_grad=True)
         Z = kept[f"Z{k}"] = A @ W.T + b
-        A = kept[f"A{k}"] = TORCH_ACTIVATIONS[layer.activation.name](Z)
-    if network.loss.name == "cross_entropy":
+        A = kept[f"A{k}"] = TORCH_ACTIVATIONS[graph.producers[f"A{k}"].op.name](Z)
+    if loss_name == "cross_entropy":
         L = F.cross_entropy(kept[f"Z{N}"], Y, reduction="none").unsqueeze(1)
     else:
         L = F.binary_cross_entropy(A, Y, reduction="none").mean(dim=1, keepdim=True)
@@ -79,11 +80,11 @@ def pytorch_quantities(walkthrough: Walkthrough) -> dict[str, np.ndarray]:
     values = {"J": J.item()}
     for name, tensor in {**kept, **parameters}.items():
         values[name] = tensor.detach().numpy()
-        if name != f"A{N}" or network.loss.name != "cross_entropy":  # A_N is not on the logits' graph
+        if name != f"A{N}" or loss_name != "cross_entropy":  # A_N is not on the logits' graph
             values[f"dJ/d{name}"] = tensor.grad.numpy()
     for name, tensor in parameters.items():
         values[f"{name}_updated"] = (tensor - LEARNING_RATE * tensor.grad).detach().numpy()
-    if network.loss.name == "cross_entropy":  # dJ/dA_N = −Y/(m·A) on the graph through the probabilities
+    if loss_name == "cross_entropy":  # dJ/dA_N = −Y/(m·A) on the graph through the probabilities
         probabilities = torch.softmax(kept[f"Z{N}"].detach(), dim=1).requires_grad_()
         torch.where(Y != 0, -Y * torch.log(probabilities), 0.0).sum(dim=1).mean().backward()
         values[f"dJ/dA{N}"] = probabilities.grad.numpy()
@@ -100,20 +101,85 @@ def test_every_quantity_equals_pytorch_with_saturated_outputs():
         for name, expected in theirs.items():
             np.testing.assert_allclose(ours[name], expected, rtol=1e-9, atol=1e-12,
                                        err_msg=f"network {number}: {name}")
-        probabilities = ours[f"A{len(walkthrough.network.layers)}"]
+        probabilities = ours[walkthrough.graph.output]
         saturated += bool(np.any(np.minimum(probabilities, 1 - probabilities) < 1e-12))
     assert saturated > NETWORKS // 4  # the check reaches the regime it is about
 
 
 def test_the_saturated_softmax_of_the_issue_equals_pytorch():
     """One sample, Y = [1, 0], z = [0, 30]: a clamp would give dJ/db1 = [−0.0936, 0.0936]; the truth is [−1, 1]."""
-    walkthrough = Walkthrough(
-        name="saturated softmax", title="", description="", X=np.array([[1.0]]), Y=np.array([[1.0, 0.0]]),
-        network=Network((Layer(W=np.array([[0.0], [30.0]]), b=np.zeros((1, 2)), activation=ACTIVATIONS["softmax"]()),),
-                        LOSSES["cross_entropy"]()),
-        learning_rate=LEARNING_RATE, decimals=4, seed=0)
+    walkthrough = from_layers(np.array([[1.0]]), np.array([[1.0, 0.0]]), [np.array([[0.0], [30.0]])],
+                              [np.zeros((1, 2))], [ACTIVATIONS["softmax"]()], LOSSES["cross_entropy"](),
+                              learning_rate=LEARNING_RATE)
     solution = solve(walkthrough)
     np.testing.assert_allclose(solution.quantities["dJ/db1"], [[-1.0, 1.0]], rtol=1e-12)
     np.testing.assert_allclose(solution.quantities["J"], 30.0, rtol=1e-12)
     (note,) = solution.step("dJ/dA1").notes
     assert "A1 row 1, column 1 is 9.36e-14: the softmax is saturated" in note
+
+
+def _torch_forward(op, values: dict):
+    """The op's forward in PyTorch, from tensors by role (float64)."""
+    inputs = [values[role] for role in sorted(values) if role.startswith("input")]
+    forward = {
+        "dense": lambda: values["input"] @ values["W"].T + (values["b"] if "b" in values else 0),
+        "add": lambda: sum(inputs[1:], inputs[0]),
+        "concat": lambda: torch.cat(inputs, dim=1),
+        "binary_cross_entropy": lambda: F.binary_cross_entropy(values["input"], values["targets"],
+                                                               reduction="none").mean(dim=1, keepdim=True),
+        "mean_squared_error": lambda: ((values["input"] - values["targets"]) ** 2).mean(dim=1, keepdim=True),
+        "cross_entropy": lambda: -(values["targets"] * torch.log(values["input"])).sum(dim=1, keepdim=True),
+        "mean": lambda: values["input"].mean().reshape(1, 1) + (values["penalty"] if "penalty" in values else 0),
+        "l2_penalty": lambda: (op.l2 / 2 * sum((tensor ** 2).sum() for tensor in inputs)).reshape(1, 1),
+    }
+    if op.name == "leaky_relu":
+        return F.leaky_relu(values["input"], op.negative_slope)
+    if op.name in TORCH_ACTIVATIONS:
+        return TORCH_ACTIVATIONS[op.name](values["input"])
+    return forward[op.name]()
+
+
+def pytorch_graph_quantities(walkthrough) -> dict[str, np.ndarray]:
+    """Every quantity of any graph from PyTorch's autograd: values, gradients, each path's contribution,
+    every local Jacobian (`torch.autograd.functional.jacobian`, flattened row-major) and the SGD update."""
+    graph = walkthrough.graph
+    tensors = {name: torch.tensor(value, requires_grad=name in graph.owners)
+               for name, value in walkthrough.given.items()}
+    for node in graph.nodes:
+        tensors[node.output] = _torch_forward(node.op, {role: tensors[name] for role, name in node.roles.items()})
+        tensors[node.output].retain_grad()
+    tensors["J"].backward(retain_graph=True)
+    found = {name: tensor.detach().numpy() for name, tensor in tensors.items()}
+    grads = {name: tensors[name].grad.clone() for name in graph.backward_order}  # before anything else flows back
+    found.update({f"dJ/d{name}": grads[name].numpy() for name in graph.backward_order})
+    for name in graph.backward_order:
+        edges = graph.consumers(name)
+        for edge in edges:
+            node = edge.node
+
+            def local(value, node=node, role=edge.role):  # the node alone, its other roles held fixed
+                return _torch_forward(node.op, {**{r: tensors[n].detach() for r, n in node.roles.items()}, role: value})
+
+            variable = tensors[name].detach()
+            if len(edges) > 1:
+                upstream = grads.get(node.output, torch.ones((1, 1), dtype=torch.float64))
+                part = torch.autograd.functional.vjp(local, variable, upstream)[1]
+                found[f"dJ/d{name} via {node.output}"] = part.numpy()
+            if node.output != "J":
+                jacobian = torch.autograd.functional.jacobian(local, variable)
+                found[edge.jacobian_name] = jacobian.reshape(-1, variable.numel()).numpy()
+    for name in graph.parameters:
+        step = 0 if name in walkthrough.frozen else walkthrough.learning_rate
+        found[f"{name}_updated"] = (tensors[name] - step * grads[name]).detach().numpy()
+    return found
+
+
+@pytest.mark.parametrize("name", bundled_names())
+def test_every_quantity_of_every_bundled_walkthrough_equals_pytorch(name):
+    walkthrough = load(name)
+    ours = solve(walkthrough).quantities
+    theirs = pytorch_graph_quantities(walkthrough)
+    assert set(ours) - set(theirs) <= {"X", "Y"}, set(ours) - set(theirs)
+    for quantity, value in ours.items():
+        np.testing.assert_allclose(np.atleast_2d(value), np.atleast_2d(theirs[quantity]), rtol=1e-9, atol=1e-12,
+                                   err_msg=f"{name}: {quantity}")

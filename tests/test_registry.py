@@ -8,7 +8,7 @@ import pytest
 
 from jacobian_bp import symbolic
 from jacobian_bp.cli import main
-from jacobian_bp.nodes import ACTIVATIONS, LOSSES, Elementwise
+from jacobian_bp.ops import ACTIVATIONS, LOSSES, OPS, Elementwise
 from jacobian_bp.vec import devec, vec
 from tests.strategies import targets_for
 
@@ -29,15 +29,16 @@ def _missing(pieces: dict) -> list[str]:
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
 def test_every_activation_holds_every_piece(name):
     activation = ACTIVATIONS[name]()
-    A = activation.forward(Z)
+    A = activation.activation_forward(Z)
     z, a = symbolic.symbols("z", 1, Z.shape), symbolic.symbols("a", 1, Z.shape)
-    pieces = {"forward": lambda: activation.forward(Z), "jacobian": lambda: activation.jacobian(Z, A),
-              "shortcut": lambda: activation.shortcut(np.ones_like(Z), Z, A), "kinks": lambda: activation.kinks(Z),
-              "explanation": activation.explanation,
-              "symbolic_jacobian": lambda: activation.symbolic_jacobian(Z, z, a)}
+    pieces = {"forward": lambda: activation.activation_forward(Z),
+              "jacobian": lambda: activation.activation_jacobian(Z, A),
+              "shortcut": lambda: activation.activation_shortcut(np.ones_like(Z), Z, A),
+              "kinks": lambda: activation.kink_mask(Z), "explanation": activation.activation_explanation,
+              "symbolic_jacobian": lambda: activation.activation_symbolic_jacobian(Z, z, a)}
     assert not _missing(pieces), f"activation {name} lacks {', '.join(_missing(pieces))}"
-    assert activation.title and activation.shortcut_formula, f"activation {name} lacks a title or a shortcut formula"
-    if activation.kinks(np.zeros((1, 1))).any():
+    assert activation.title and activation.shortcut_template, f"activation {name} lacks a title or a shortcut"
+    if activation.kink_mask(np.zeros((1, 1))).any():
         assert not _missing({"derivative_at_kink": activation.derivative_at_kink}), (
             f"activation {name} has kinks but no derivative_at_kink")
 
@@ -46,16 +47,15 @@ def test_every_activation_holds_every_piece(name):
 def test_every_loss_holds_every_piece(name):
     loss = LOSSES[name]()
     activation = ACTIVATIONS[(loss.output_activations or ("sigmoid",))[0]]()
-    A = activation.forward(Z)
+    A = activation.activation_forward(Z)
     Y = targets_for(name, np.random.default_rng(0), Z.shape)
     a = symbolic.symbols("a", 1, Z.shape)
-    pieces = {"forward": lambda: loss.forward(A, Y), "derivative": lambda: loss.derivative(A, Y),
-              "explanation": loss.explanation,
+    pieces = {"forward": lambda: loss.loss_forward(A, Y), "derivative": lambda: loss.derivative(A, Y),
               "symbolic_loss": lambda: loss.symbolic_loss(list(a.row(0)), list(Y[0]))}
     if loss.fuses_with:
         pieces["fused_derivative"] = lambda: loss.fused_derivative(A, Y)
     assert not _missing(pieces), f"loss {name} lacks {', '.join(_missing(pieces))}"
-    assert loss.title and loss.shortcut_formula, f"loss {name} lacks a title or a shortcut formula"
+    assert loss.title and loss.shortcut_template, f"loss {name} lacks a title or a shortcut"
 
 
 class Softsign(Elementwise):
@@ -63,15 +63,15 @@ class Softsign(Elementwise):
 
     name = "softsign"
     title = "softsign"
-    shortcut_formula = "{dA} ⊙ softsign'({Z})"
+    shortcut_template = "{dA} ⊙ softsign'({Z})"
 
-    def forward(self, Z: np.ndarray) -> np.ndarray:
+    def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         return Z / (1 + np.abs(Z))
 
     def derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
         return 1 / (1 + np.abs(Z)) ** 2
 
-    def symbolic_forward(self, z):
+    def symbolic_of(self, z):
         import sympy
 
         return z / (1 + sympy.Abs(z))
@@ -99,6 +99,7 @@ b = [0.3]
 def test_a_new_activation_defined_in_one_class_gets_every_output_a_worksheet_and_a_check(
         monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(ACTIVATIONS, "softsign", Softsign)
+    monkeypatch.setitem(OPS, "softsign", Softsign)
     path = tmp_path / "softsign.toml"
     path.write_text(SOFTSIGN_NETWORK, encoding="utf-8")
     for format_name in ("text", "markdown", "latex", "html"):

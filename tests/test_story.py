@@ -11,13 +11,13 @@ ARTICLE = solve(load("article"))
 def test_a_kink_in_layer_1_has_no_layers_below_it():
     solution = solve(load("deep_leaky"))
     step = solution.step("dJ/dZ1")
-    note = story.kink_note(step, step.kinks[0], "leaky_relu", 4)
+    note = story.kink_note(solution, step, step.kinks[0], 4)
     assert note.endswith("it would be 0.6236, and dJ/db1, dJ/dW1 would change with it.")
 
 
 def test_a_kink_in_a_deeper_layer_changes_everything_below():
     step = ARTICLE.step("dJ/dZ2")
-    note = story.kink_note(step, step.kinks[0], "relu", 4)
+    note = story.kink_note(ARTICLE, step, step.kinks[0], 4)
     assert note.endswith("it would be 0.0228, and dJ/db2, dJ/dW2 and every gradient below layer 2 would change "
                          "with it.")
 
@@ -25,7 +25,7 @@ def test_a_kink_in_a_deeper_layer_changes_everything_below():
 def test_a_kink_that_meets_a_zero_gradient_changes_nothing():
     step = ARTICLE.step("dJ/dZ2")
     kink = dataclasses.replace(step.kinks[0], value=0.0, other_value=0.0)
-    note = story.kink_note(step, kink, "relu", 4)
+    note = story.kink_note(ARTICLE, step, kink, 4)
     assert "here the convention changes nothing" in note and "would change with it" not in note
 
 

@@ -188,7 +188,7 @@ def test_integers_are_accepted_wherever_floats_are(tmp_path):
     path.write_text(VALID.replace("[[1.0, 2.0], [3.0, 4.0]]", "[[1, 2], [3, 4]]").replace("b = [0.1]", "b = 0"),
                     encoding="utf-8")
     walkthrough = load(str(path))
-    assert walkthrough.X.dtype == float and walkthrough.network.layers[1].b.tolist() == [[0.0]]
+    assert walkthrough.X.dtype == float and walkthrough.given["b2"].tolist() == [[0.0]]
 
 
 def test_missing_parameters_are_initialized_deterministically_like_torch(tmp_path):
@@ -196,20 +196,20 @@ def test_missing_parameters_are_initialized_deterministically_like_torch(tmp_pat
     path = tmp_path / "seeded.toml"
     path.write_text(text.replace("learning_rate = 0.01", "learning_rate = 0.01\nseed = 3"), encoding="utf-8")
     first, second = load(str(path)), load(str(path))
-    layer = first.network.layers[0]
+    W, b = first.given["W1"], first.given["b1"]
     assert first.initialized == ("W1", "b1")
-    np.testing.assert_array_equal(layer.W, second.network.layers[0].W)
+    np.testing.assert_array_equal(W, second.given["W1"])
     bound = 1 / np.sqrt(2)
-    assert np.all(np.abs(layer.W) <= bound) and np.all(np.abs(layer.b) <= bound)
-    assert layer.W.std() > 0
+    assert np.all(np.abs(W) <= bound) and np.all(np.abs(b) <= bound)
+    assert W.std() > 0
     path.write_text(text.replace("learning_rate = 0.01", "learning_rate = 0.01\nseed = 4"), encoding="utf-8")
-    assert not np.array_equal(load(str(path)).network.layers[0].W, layer.W)
+    assert not np.array_equal(load(str(path)).given["W1"], W)
 
 
 def test_the_seeded_walkthrough_prints_the_values_it_chose(capsys):
     assert main(["walkthrough", "seeded", "--width", "100", "--no-symbolic"]) == 0
     out = capsys.readouterr().out
-    W1 = load("seeded").network.layers[0].W
+    W1 = load("seeded").given["W1"]
     assert "drawn from seed 7" in out
     assert f"{W1[0, 0]:.4f}" in out and f"{W1[1, 2]:.4f}" in out
 
@@ -242,7 +242,7 @@ def test_the_default_limit_admits_203_units_per_layer_for_a_batch_of_4(tmp_path)
 
     (tmp_path / "ok.toml").write_text(network(203), encoding="utf-8")
     (tmp_path / "big.toml").write_text(network(204), encoding="utf-8")
-    assert load(str(tmp_path / "ok.toml")).network.layers[0].units == 203
+    assert load(str(tmp_path / "ok.toml")).given["W1"].shape[0] == 203
     with pytest.raises(ValueError, match="dZ2/dW2 would be 816 × 41616"):
         load(str(tmp_path / "big.toml"))
 

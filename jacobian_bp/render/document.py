@@ -154,24 +154,43 @@ def _breadcrumb(solution, page, step=None) -> Breadcrumb:
     return Breadcrumb(tuple(main), tuple(side))
 
 
+def _side_by_side(names, values: dict, decimals: int) -> Equation:
+    """`W1 = […]  b1 = […]`: several named matrices on one line."""
+    parts: list = []
+    for name in names:
+        parts += ([GAP] if parts else []) + [f"{name} =", Numbers(values[name], decimals)]
+    return Equation((tuple(parts),))
+
+
 def _forward_blocks(solution, decimals: int) -> list:
-    forward = solution.forward
-    blocks = [Equation((("X =", Numbers(forward.X, decimals), GAP, "Y =", Numbers(forward.Y, decimals)),))]
-    for k, layer in enumerate(solution.walkthrough.network.layers, start=1):
-        blocks += [
-            Prose(story.layer_formula(k, layer.activation.name)),
-            Equation(((f"W{k} =", Numbers(layer.W, decimals), GAP, f"b{k} =", Numbers(layer.b, decimals)),)),
-            Equation(((f"Z{k} =", Numbers(forward.Z[k], decimals), GAP, f"A{k} =", Numbers(forward.A[k], decimals)),)),
-        ]
+    values = solution.values
+    blocks = [_side_by_side(solution.graph.data, values, decimals)]
+    for formula, parameters, outputs in story.forward_groups(solution):
+        blocks += [Prose(formula), *([_side_by_side(parameters, values, decimals)] if parameters else []),
+                   _side_by_side(outputs, values, decimals)]
     return blocks
 
 
 def _loss_blocks(solution, decimals: int) -> list:
-    forward = solution.forward
+    graph = solution.graph
+    shown = [name for name in graph.computed if name not in story.main_path(graph)] + [graph.loss_node.output]
     return [Prose(story.loss_formula(solution)),
-            Equation((("L =", Numbers(forward.L, decimals)),)),
+            _side_by_side(shown, solution.values, decimals),
             *(Prose(note, "note") for note in story.loss_notes(solution)),
-            Equation(((f"J = mean(L) = {format_number(forward.J, decimals)}",),))]
+            Equation(((f"{graph.cost_node.output} = {story.cost_expression(solution)} = "
+                       f"{format_number(solution.J, decimals)}",),))]
+
+
+def _sum_blocks(solution, page, step, decimals: int) -> list:
+    """A sum step: the contributions of every path, then their sum."""
+    values = {other.gradient: other.result for other in page.steps}
+    return [Subheading(step.gradient, anchor(step.gradient)),
+            _breadcrumb(solution, page, step),
+            Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label="Chain rule:"),
+            Prose(story.explanation(step, solution)),
+            _side_by_side(step.contributions, values, decimals),
+            Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),),
+                     label=f"Added entry by entry, in the shape of {step.variable}:")]
 
 
 def _update_blocks(solution, decimals: int) -> list:
@@ -188,8 +207,10 @@ def _update_blocks(solution, decimals: int) -> list:
 
 def _step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bool) -> list:
     """One backward step: where it is, the chain rule, the Jacobian, the product, the result, the check."""
+    if step.is_sum:
+        return _sum_blocks(solution, page, step, decimals)
     blocks = [Subheading(step.gradient, anchor(step.gradient))] if heading else []
-    upstream = "dJ/dJ" if step.kind == "cost" else f"vec({step.upstream})"
+    upstream = story.upstream_label(step)
     blocks += [
         _breadcrumb(solution, page, step),
         Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label="Chain rule:"),
@@ -198,8 +219,7 @@ def _step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: b
         *([Prose(story.symbolic_omitted(step), "note")] if symbolic and not story.symbolic_shown(step) else []),
         _jacobian(solution, step, decimals, symbolic and story.symbolic_shown(step)),
     ]
-    activation = solution.walkthrough.network.layer(step.layer).activation.name
-    blocks += [Prose(story.kink_note(step, kink, activation, decimals), "note") for kink in step.kinks]
+    blocks += [Prose(story.kink_note(solution, step, kink, decimals), "note") for kink in step.kinks]
     blocks += [Prose(note, "note") for note in step.notes]
     blocks += [
         Equation(((f"{upstream} =", Numbers(step.upstream_row, decimals)),), label="Upstream row:"),
@@ -229,7 +249,7 @@ def _jacobian(solution, step, decimals: int, symbolic: bool) -> Jacobian:
 
 # Formulas: our Unicode text, read as tokens, written as LaTeX or MathML.
 
-_NAME = r"(?:[XYLJ]|[ZAW]\d+|b\d+)"
+_NAME = r"(?:[XYLJR]|[ZAWS]\d+|b\d+)"
 _DIFFERENTIATED = r"(?:[A-Z]\d*|b\d+)"  # also `dL/dA` of a formula that speaks of any layer
 _NOT_AFTER_NAME = r"(?![A-Za-z0-9_'])"
 _TOKEN = re.compile(rf"""

@@ -11,7 +11,7 @@ from html import escape
 from . import document, story
 
 GRAPH_STEP, NODE_WIDTH, NODE_HEIGHT, PARAMETER_WIDTH, PARAMETER_HEIGHT = 72, 46, 30, 36, 24
-GRAPH_MAIN_Y, GRAPH_SIDE_Y, GRAPH_MARGIN = 84, 24, 6
+GRAPH_MAIN_Y, GRAPH_SIDE_Y, GRAPH_MARGIN, GRAPH_ARC = 84, 24, 6, 34
 SPARSITY_SIZE = 168
 
 
@@ -117,41 +117,63 @@ def _matrix(rows: list[list[tuple[str, bool]]], kind: str) -> str:
 # The computational graph, with the step's node highlighted
 
 def _graph(solution, breadcrumb: document.Breadcrumb) -> str:
-    """X → Z1 → A1 → … → L → J with W and b above each Z and Y above L; the walked part points back."""
+    """The main path X → Z1 → A1 → … → L → J, each node's other inputs (W, b, Y, R) above it, and every
+    connection that skips along the path (a residual) as an arc below; the walked part points back."""
+    graph = solution.graph
     main = breadcrumb.main
+    on_path = [crumb.label for crumb in main]
     marked = {crumb.label for crumb in (*main, *breadcrumb.side) if crumb.marked}
-    walked = {crumb.label for crumb in main if crumb.arrow == story.BACKWARD_ARROW}
+    arrows = {crumb.label: crumb.arrow for crumb in main}
     side_walked = {crumb.label for crumb in breadcrumb.side if crumb.arrow == story.BACKWARD_ARROW}
-    x = {crumb.label: GRAPH_MARGIN + NODE_WIDTH / 2 + i * GRAPH_STEP for i, crumb in enumerate(main)}
-    inputs = [(f"W{k}", f"Z{k}", -20) for k in range(1, solution.layer_count + 1)]
-    inputs += [(f"b{k}", f"Z{k}", 20) for k in range(1, solution.layer_count + 1)] + [("Y", "L", 0)]
+    x = {label: GRAPH_MARGIN + NODE_WIDTH / 2 + i * GRAPH_STEP for i, label in enumerate(on_path)}
     shapes, edges = [], []
-    for previous, crumb in zip(main, main[1:], strict=False):
-        backward = crumb.arrow == story.BACKWARD_ARROW
-        edges.append(_edge((x[previous.label] + NODE_WIDTH / 2, GRAPH_MAIN_Y),
-                           (x[crumb.label] - NODE_WIDTH / 2, GRAPH_MAIN_Y), backward))
-    for name, target, offset in inputs:
-        centre = x[target] + offset
-        backward = name in marked and target in side_walked
-        edges.append(_edge((centre, GRAPH_SIDE_Y + PARAMETER_HEIGHT / 2),
-                           (x[target] + offset / 2.5, GRAPH_MAIN_Y - NODE_HEIGHT / 2), backward))
-        shapes.append(_node(name, centre, GRAPH_SIDE_Y, PARAMETER_WIDTH, PARAMETER_HEIGHT, name in marked, False))
+    skips = 0
+    for node in (graph.producers[label] for label in on_path[1:]):
+        target = node.output
+        backward = arrows[target] == story.BACKWARD_ARROW
+        others = [name for name in node.roles.values() if name not in x]
+        for i, name in enumerate(others):
+            offset = (i - (len(others) - 1) / 2) * 40
+            centre = x[target] + offset
+            edges.append(_edge((centre, GRAPH_SIDE_Y + PARAMETER_HEIGHT / 2),
+                               (x[target] + offset / 2.5, GRAPH_MAIN_Y - NODE_HEIGHT / 2),
+                               name in marked and target in side_walked))
+            shapes.append(_node(name, centre, GRAPH_SIDE_Y, PARAMETER_WIDTH, PARAMETER_HEIGHT, name in marked, False,
+                                "parameter"))
+        for name in (name for name in node.roles.values() if name in x):
+            if on_path.index(target) - on_path.index(name) == 1:
+                edges.append(_edge((x[name] + NODE_WIDTH / 2, GRAPH_MAIN_Y),
+                                   (x[target] - NODE_WIDTH / 2, GRAPH_MAIN_Y), backward))
+            else:
+                skips += 1
+                edges.append(_arc(x[name], x[target], name in marked and target in marked, backward))
     for crumb in main:
         shapes.append(_node(crumb.label, x[crumb.label], GRAPH_MAIN_Y, NODE_WIDTH, NODE_HEIGHT,
-                            crumb.marked, crumb.label in walked))
+                            crumb.marked, crumb.arrow == story.BACKWARD_ARROW, "value"))
     width = 2 * GRAPH_MARGIN + NODE_WIDTH + (len(main) - 1) * GRAPH_STEP
-    height = GRAPH_MAIN_Y + NODE_HEIGHT / 2 + GRAPH_MARGIN
+    height = GRAPH_MAIN_Y + NODE_HEIGHT / 2 + GRAPH_MARGIN + (GRAPH_ARC if skips else 0)
     where = ", ".join(sorted(marked)) or "nothing"
     return (f'<figure class="graph"><svg viewBox="0 0 {width:g} {height:g}" width="{width:g}" height="{height:g}" '
             f'role="img"><title>The computational graph; marked: {escape(where)}</title>'
             f'{"".join(edges)}{"".join(shapes)}</svg></figure>')
 
 
-def _node(name: str, cx: float, cy: float, width: float, height: float, marked: bool, walked: bool) -> str:
+def _arc(start: float, end: float, highlighted: bool, backward: bool) -> str:
+    """A connection that skips nodes of the main path, drawn as an arc below it (highlighted on its own step)."""
+    y = GRAPH_MAIN_Y + NODE_HEIGHT / 2
+    x1, x2 = (end, start) if backward else (start, end)
+    state = ("backward" if backward else "forward") + (" marked" if highlighted else "")
+    tip = f"M{x2:.1f},{y + 2:.1f} l-3.5,7 l7,0 Z"
+    return (f'<g class="edge skip {state}"><path fill="none" d="M{x1:.1f},{y + 2:.1f} C{x1:.1f},{y + GRAPH_ARC:.1f} '
+            f'{x2:.1f},{y + GRAPH_ARC:.1f} {x2:.1f},{y + 9:.1f}"/><path d="{tip}"/></g>')
+
+
+def _node(name: str, cx: float, cy: float, width: float, height: float, marked: bool, walked: bool,
+          kind: str) -> str:
     state = "marked" if marked else "walked" if walked else "plain"
-    letter, layer = name[0], name[1:]
-    label = escape(letter) + (f'<tspan class="layer" dy="-0.55em">[{escape(layer)}]</tspan>' if layer else "")
-    kind = "parameter" if letter in "WbY" else "value"
+    letters = name.rstrip("0123456789")
+    layer = name[len(letters):]
+    label = escape(letters) + (f'<tspan class="layer" dy="-0.55em">[{escape(layer)}]</tspan>' if layer else "")
     return (f'<g class="node {kind} {state}"><rect x="{cx - width / 2:g}" y="{cy - height / 2:g}" '
             f'width="{width:g}" height="{height:g}" rx="7"/>'
             f'<text x="{cx:g}" y="{cy:g}" dy="0.35em" text-anchor="middle">{label}</text></g>')

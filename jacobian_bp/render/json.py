@@ -16,6 +16,10 @@ def document(solution) -> dict:
     """The JSON document of docs/json.md as Python data."""
     steps = []
     for step in solution.steps:
+        if step.is_sum:
+            steps.append({"number": step.number, "section": step.section, "gradient": step.gradient,
+                          "contributions": list(step.contributions), "result": _plain(step.result)})
+            continue
         steps.append({
             "number": step.number,
             "section": step.section,
@@ -32,6 +36,7 @@ def document(solution) -> dict:
                        "other_derivative": kink.other_derivative, "other_value": kink.other_value}
                       for kink in step.kinks],
             "notes": list(step.notes),
+            **({"via": step.path} if step.path else {}),
         })
     walkthrough = solution.walkthrough
     return {

@@ -7,8 +7,7 @@ here as plain data and strings, so that every renderer tells the same story.
 
 from dataclasses import dataclass
 
-from ..chain import Kink, Step
-from ..nodes import ACTIVATIONS, LOSSES
+from ..chain import Kink, Step, gradient_name
 from ..numbers import format_number
 
 
@@ -28,7 +27,7 @@ def pages(solution) -> list[Page]:
         sections.setdefault(step.section, []).append(step)
     total = len(sections)
     backward = [Page("backward", f"Backward step {number}/{total} · "
-                     + " and ".join(step.gradient for step in steps), tuple(steps))
+                     + " and ".join(dict.fromkeys(gradient_name(step.variable) for step in steps)), tuple(steps))
                 for number, steps in sections.items()]
     return [Page("forward", "Forward pass"), Page("loss", "Loss and cost"), *backward,
             Page("update", "SGD update")]
@@ -46,54 +45,71 @@ class Crumb:
 FORWARD_ARROW, BACKWARD_ARROW = "→", "⇠"
 
 
+def main_path(graph) -> list[str]:
+    """The variables the data flows through, in forward order: `X`, `Z1`, `A1`, …, `L`, `J`.
+
+    A node whose inputs are all parameters (the L2 penalty) is drawn beside it, not on it.
+    """
+    on_path = [node.output for node in graph.nodes if set(node.roles.values()) - set(graph.owners)]
+    return [graph.data[0], *on_path]
+
+
 def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[list[Crumb], list[Crumb]]:
-    """The graph's main path with the current node marked, and a side branch for a parameter.
+    """The graph's main path with the current node marked, and a side branch where the step leaves it.
 
     Arrows into the part of the graph the backward pass has already left point backwards. For a
-    parameter step the side branch reads `[b3] ⇠ Z3`: the gradient flows from `Z3` into `b3`.
+    parameter step the side branch reads `[b3] ⇠ Z3`: the gradient flows from `Z3` into `b3`; for a
+    variable that feeds several nodes it lists them all, `[A1] ⇠ Z2, S2`, marking the path of the step.
     """
-    nodes = solution.graph
+    graph = solution.graph
+    nodes = main_path(graph)
     if page.kind == "forward":
         marked, reached = set(), len(nodes)
     elif page.kind == "loss":
-        marked, reached = {"L", "J"}, len(nodes)
+        marked, reached = {graph.loss_node.output, graph.cost_node.output}, len(nodes)
     elif page.kind == "update":
         marked, reached = set(), 0
     elif step.variable in nodes:
         marked, reached = {step.variable}, nodes.index(step.variable)
     else:
-        marked, reached = set(), nodes.index(step.node)
+        marked, reached = set(), max(nodes.index(edge.node.output) for edge in graph.consumers(step.variable)
+                                     if edge.node.output in nodes)
     main = [Crumb(node, node in marked, "" if i == 0 else (FORWARD_ARROW if i <= reached else BACKWARD_ARROW))
             for i, node in enumerate(nodes)]
-    if page.kind == "backward" and step.variable not in nodes:
-        return main, [Crumb(step.variable, True, ""), Crumb(step.node, False, BACKWARD_ARROW)]
     if page.kind == "update":
         parameters = [Crumb(update.parameter, True, "" if i == 0 else ",") for i, update in enumerate(solution.updates)]
         return main, parameters
-    return main, []
-
-
-def activation_name(name: str) -> str:
-    """How prose names an activation: `ReLU` for `relu`."""
-    return ACTIVATIONS[name].title
-
-
-def loss_name(name: str) -> str:
-    """How prose names a loss: `binary cross-entropy` for `binary_cross_entropy`."""
-    return LOSSES[name].title
+    if page.kind != "backward":
+        return main, []
+    consumers = [edge.node.output for edge in graph.consumers(step.variable)]
+    if step.variable in nodes and len(consumers) == 1:
+        return main, []
+    side = [Crumb(step.variable, True, "")]
+    side += [Crumb(consumer, step.is_sum or consumer == step.path,
+                   BACKWARD_ARROW if i == 0 else ",") for i, consumer in enumerate(consumers)]
+    return main, side
 
 
 def chain_rule(step: Step) -> str:
     """The chain rule of the step in symbols."""
-    if step.kind == "cost":
-        return "dJ/dL = dJ/dJ · dJ/dL, starting from dJ/dJ = 1"
+    if step.is_sum:
+        return f"{step.gradient} = " + " + ".join(step.contributions)
+    if step.from_cost:
+        return f"{step.gradient} = {step.upstream} · {step.jacobian_name}, starting from {step.upstream} = 1"
     return f"{step.gradient} = {step.upstream} · {step.jacobian_name}"
 
 
 def vectorized_chain_rule(step: Step) -> str:
     """The same chain rule with every matrix flattened row by row."""
-    upstream = "1" if step.kind == "cost" else f"vec({step.upstream})"
+    if step.is_sum:
+        return f"vec({step.gradient}) = " + " + ".join(f"vec({name})" for name in step.contributions)
+    upstream = "1" if step.from_cost else f"vec({step.upstream})"
     return f"vec({step.gradient}) = {upstream} · ∂vec({step.node})/∂vec({step.variable})"
+
+
+def upstream_label(step: Step) -> str:
+    """How the upstream row is named on the page: `dJ/dJ` for the first step, else `vec(dJ/dZ3)`."""
+    return step.upstream if step.from_cost else f"vec({step.upstream})"
 
 
 def jacobian_caption(step: Step) -> str:
@@ -104,23 +120,14 @@ def jacobian_caption(step: Step) -> str:
 
 
 def explanation(step: Step, solution) -> str:
-    """Why the local Jacobian of the step looks the way it does, in a sentence or two."""
-    m = solution.forward.samples
-    network = solution.walkthrough.network
-    texts = {
-        "cost": (f"J is the mean of the {m} per-sample losses, so each loss enters J with weight 1/{m}. "
-                 if m > 1 else "With one sample, J is that sample's loss, so dJ/dL = 1. ")
-                + "Every backward pass starts from dJ/dJ = 1.",
-        "loss": network.loss.explanation(),
-        "activation": network.layer(step.layer).activation.explanation(),
-        "dense_bias": f"b{step.layer} is added to the row of every sample, so the Jacobian stacks one "
-                      f"identity per sample, and multiplying by it sums dJ/dZ{step.layer} over the batch.",
-        "dense_weights": f"Entry (i, j) of Z{step.layer} uses only row j of W{step.layer}, multiplied by the "
-                         "inputs of sample i, so each sample's inputs appear once per unit, shifted along.",
-        "dense_input": f"Each sample's z depends only on that sample's own a, through W{step.layer}, so the "
-                       f"Jacobian holds one copy of W{step.layer} per sample on its block diagonal.",
-    }
-    return texts[step.kind]
+    """Why the step's local Jacobian looks the way it does (for a sum step: why it adds), in a sentence or two."""
+    if step.is_sum:
+        paths = step.paths
+        return (f"{step.variable} feeds {len(paths)} nodes, {', '.join(paths[:-1])} and {paths[-1]}, so J depends on "
+                f"{step.variable} along {len(paths)} paths. The chain rule of several variables adds what arrives "
+                f"along each path: {chain_rule(step)}.")
+    node = solution.graph.producers[step.node]
+    return step.op.explanation(step.role, node.names(step.upstream), solution.samples)
 
 
 # Symbolic Jacobians with more entries than this take sympy long to build and print, and show no
@@ -161,8 +168,8 @@ def shortcut_caption(step: Step) -> str:
 
 def fused_caption(step: Step, solution) -> str:
     """The line that shows the activation's and the loss's Jacobians collapsing into one simple formula."""
-    network = solution.walkthrough.network
-    pair = f"{activation_name(network.layer(step.layer).activation.name)} and {loss_name(network.loss.name)}"
+    (edge,) = solution.graph.consumers(step.node)
+    pair = f"{step.op.title} and {edge.node.op.title}"
     if agrees(step.result, step.fused):
         return (f"Together, {pair} collapse: {step.gradient} = {step.fused_formula} gives the same numbers "
                 "without either Jacobian (which is why frameworks fuse them).")
@@ -173,46 +180,86 @@ def fused_caption(step: Step, solution) -> str:
             "PyTorch; fused losses (such as binary_cross_entropy_with_logits) give the collapsed value.")
 
 
-def kink_note(step: Step, kink: Kink, activation: str, decimals: int) -> str:
-    """The note at an entry of Z that sits exactly on the activation's kink."""
+def kink_note(solution, step: Step, kink: Kink, decimals: int) -> str:
+    """The note at an entry that sits exactly on the op's kink."""
     i, j = kink.position
-    name = activation_name(activation)
+    name = step.op.title
     value = format_number(kink.value, decimals)
     other = format_number(kink.other_value, decimals)
     derivative = format_number(kink.derivative, decimals)
     other_derivative = format_number(kink.other_derivative, decimals)
-    k = step.layer
-    note = (f"Z{k} row {i + 1}, column {j + 1} is exactly 0, the kink of {name}, where the derivative "
+    note = (f"{step.variable} row {i + 1}, column {j + 1} is exactly 0, the kink of {name}, where the derivative "
             f"is not defined. This walkthrough uses {name}'(0) = {derivative}, as PyTorch does, so that "
             f"entry of {step.gradient} is {value}. Under the other convention, {name}'(0) = {other_derivative}, ")
     if kink.value == kink.other_value:
         return note + (f"it would be {other} too: the gradient arriving at that entry is 0, so here the "
                        "convention changes nothing.")
-    below = f" and every gradient below layer {k}" if k > 1 else ""
-    return note + f"it would be {other}, and dJ/db{k}, dJ/dW{k}{below} would change with it."
+    graph = solution.graph
+    producer = graph.producers[step.variable]
+    following = ", ".join(gradient_name(name) for name in reversed(producer.parameters.values()))
+    if any(edge.node is producer and edge.role not in producer.parameters for edge in graph.edges):
+        below = f"every gradient below layer {producer.layer}" if producer.layer else "every gradient before it"
+        following = f"{following} and {below}" if following else below
+    return note + f"it would be {other}, and {following} would change with it."
 
 
-def layer_formula(k: int, activation: str) -> str:
-    """`Z2 = A1 · W2ᵀ + b2, then A2 = ReLU(Z2)`."""
-    previous = "X" if k == 1 else f"A{k - 1}"
-    return f"Layer {k}: Z{k} = {previous} · W{k}ᵀ + b{k}, then A{k} = {activation_name(activation)}(Z{k})"
+def forward_groups(solution) -> list[tuple[str, list[str], list[str]]]:
+    """The forward page, one group per layer (a `[[layers]]` entry) or node: its formula, parameters and outputs.
+
+    `Layer 2: Z2 = A1 · W2ᵀ + b2, then A2 = ReLU(Z2)` for a layer; `S2 = Z2 + A1` for a node.
+    """
+    graph = solution.graph
+    groups: list[list] = []
+    for node in graph.nodes:
+        if node.output in (graph.loss_node.output, graph.cost_node.output) or not main_path_node(graph, node):
+            continue
+        if groups and node.layer is not None and groups[-1][-1].layer == node.layer:
+            groups[-1].append(node)
+        else:
+            groups.append([node])
+    found = []
+    for group in groups:
+        formula = ", then ".join(node.op.formula(node.names()) for node in group)
+        if len(group) > 1:
+            formula = f"Layer {group[0].layer}: {formula}"
+        found.append((formula, [name for node in group for name in node.parameters.values()],
+                      [node.output for node in group]))
+    return found
+
+
+def main_path_node(graph, node) -> bool:
+    """Whether the node lies on the data's path (the L2 penalty, computed from parameters only, does not)."""
+    return bool(set(node.roles.values()) - set(graph.owners))
 
 
 def loss_notes(solution) -> tuple[str, ...]:
     """Where a clamp of PyTorch's acts on the losses, in the loss's own words."""
-    network, forward = solution.walkthrough.network, solution.forward
-    return network.loss.loss_notes(forward.A[-1], forward.Y, f"A{len(network.layers)}")
+    node = solution.graph.loss_node
+    return node.op.output_notes(solution.graph.role_values(node, solution.values), node.names())
 
 
 def loss_formula(solution) -> str:
     """What L and J are."""
-    network = solution.walkthrough.network
-    N, m = len(network.layers), solution.forward.samples
-    return (f"L holds one {loss_name(network.loss.name)} per sample, of A{N} against Y; "
-            + (f"the cost J is their mean over the m = {m} samples." if m > 1 else "the cost J is that one loss."))
+    graph, m = solution.graph, solution.samples
+    loss = graph.loss_node
+    text = (f"L holds one {loss.op.title} per sample, of {graph.output} against Y; "
+            + (f"the cost J is their mean over the m = {m} samples" if m > 1 else "the cost J is that one loss"))
+    penalties = [node for node in graph.nodes if not main_path_node(graph, node)]
+    if penalties:
+        return text + ", plus " + " and ".join(f"the {node.op.title} {node.op.formula(node.names())}"
+                                               for node in penalties) + "."
+    return text + "."
+
+
+def cost_expression(solution) -> str:
+    """`mean(L)`, or `mean(L) + R` under regularization."""
+    node = solution.graph.cost_node
+    return node.op.expression(node.names())
 
 
 def update_formula(update, decimals: int) -> str:
+    if update.frozen:
+        return f"{update.name} = {update.parameter} (frozen: not updated, although its gradient is shown)"
     rate = format_number(update.learning_rate, max(decimals, 6))
     return f"{update.name} = {update.parameter} − {rate} · dJ/d{update.parameter}"
 
@@ -225,11 +272,17 @@ def initialization_note(walkthrough) -> str:
 
 
 def summary(solution) -> str:
-    """The network in one line: samples, layers with their activations, loss and learning rate."""
-    walkthrough = solution.walkthrough
-    network = walkthrough.network
-    shape = " → ".join([str(walkthrough.X.shape[1])] + [
-        f"{layer.units} ({activation_name(layer.activation.name)})" for layer in network.layers])
-    m = solution.forward.samples
-    return (f"{m} sample{'s' * (m != 1)} · layers {shape} · {loss_name(network.loss.name)} · "
+    """The network in one line: samples, layers (or nodes) with their ops, loss and learning rate."""
+    walkthrough, graph = solution.walkthrough, solution.graph
+    groups = forward_groups(solution)
+    values = solution.values
+    if all(len(outputs) == 2 for _, _, outputs in groups):
+        shape = "layers " + " → ".join([str(walkthrough.X.shape[1])] + [
+            f"{values[outputs[-1]].shape[1]} ({graph.producers[outputs[-1]].op.title})" for _, _, outputs in groups])
+    else:
+        shape = "nodes " + ", ".join(f"{node.output} ({node.op.title})" for node in graph.nodes
+                                     if main_path_node(graph, node) and node.output != graph.loss_node.output
+                                     and node.output != graph.cost_node.output)
+    m = solution.samples
+    return (f"{m} sample{'s' * (m != 1)} · {shape} · {graph.loss_node.op.title} · "
             f"learning rate {format_number(walkthrough.learning_rate, 12)}")

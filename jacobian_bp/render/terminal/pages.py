@@ -64,25 +64,45 @@ def _name(text: str) -> Text:
     return Text(text, style=NAME_STYLE)
 
 
+def _side_by_side(names: list[str], values: dict, options: Options) -> Equation:
+    """`W1 = […]  b1 = […]`: several named matrices on one line."""
+    parts: list = []
+    for name in names:
+        parts += (["  "] if parts else []) + [_name(f"{name} ="), _matrix(values[name], options)]
+    return Equation(*parts)
+
+
 def forward_blocks(solution, options: Options) -> list[Block]:
-    forward, walkthrough = solution.forward, solution.walkthrough
-    blocks = [Block(Equation(_name("X ="), _matrix(forward.X, options), "  ", _name("Y ="),
-                             _matrix(forward.Y, options)))]
-    for k, layer in enumerate(walkthrough.network.layers, start=1):
-        blocks.append(Block(Prose(story.layer_formula(k, layer.activation.name), NAME_STYLE)))
-        blocks.append(Block(Equation(_name(f"W{k} ="), _matrix(layer.W, options), "  ",
-                                     _name(f"b{k} ="), _matrix(layer.b, options))))
-        blocks.append(Block(Equation(_name(f"Z{k} ="), _matrix(forward.Z[k], options), "  ",
-                                     _name(f"A{k} ="), _matrix(forward.A[k], options))))
+    graph, values = solution.graph, solution.values
+    blocks = [Block(_side_by_side(list(graph.data), values, options))]
+    for formula, parameters, outputs in story.forward_groups(solution):
+        blocks.append(Block(Prose(formula, NAME_STYLE)))
+        if parameters:
+            blocks.append(Block(_side_by_side(parameters, values, options)))
+        blocks.append(Block(_side_by_side(outputs, values, options)))
     return blocks
 
 
 def loss_blocks(solution, options: Options) -> list[Block]:
-    forward = solution.forward
+    graph, values = solution.graph, solution.values
     return [Block(Prose(story.loss_formula(solution))),
-            Block(Equation(_name("L ="), _matrix(forward.L, options))),
+            Block(_side_by_side([name for name in graph.computed if name not in story.main_path(graph)]
+                                + [graph.loss_node.output], values, options)),
             *(Block(Prose("⚠ " + note, NOTE_STYLE)) for note in story.loss_notes(solution)),
-            Block(Equation(_name("J ="), f"mean(L) = {format_number(forward.J, options.decimals)}"))]
+            Block(Equation(_name(f"{graph.cost_node.output} ="),
+                           f"{story.cost_expression(solution)} = {format_number(solution.J, options.decimals)}"))]
+
+
+def sum_blocks(solution, page: story.Page, step, options: Options) -> list[Block]:
+    """A sum step: the contributions of every path, then their sum."""
+    values = {step.gradient: step.result, **{other.gradient: other.result for other in page.steps}}
+    return [Block(Prose(step.gradient, "bold underline")),
+            Block(Breadcrumb(*story.breadcrumb(solution, page, step))),
+            Block(Group(Equation("Chain rule:", _name(story.chain_rule(step))),
+                        Prose(story.explanation(step, solution)))),
+            Block(Group(*(_side_by_side([name], values, options) for name in step.contributions))),
+            Block(Group(Prose(f"Added entry by entry, in the shape of {step.variable}:"),
+                        _side_by_side([step.gradient], values, options)), result=True)]
 
 
 def step_blocks(solution, page: story.Page, step, options: Options) -> list[Block]:
@@ -90,6 +110,8 @@ def step_blocks(solution, page: story.Page, step, options: Options) -> list[Bloc
 
     On a page of several steps (a layer's bias and weights) each step gets its own heading.
     """
+    if step.is_sum:
+        return sum_blocks(solution, page, step, options)
     blocks = []
     if len(page.steps) > 1:
         blocks.append(Block(Prose(step.gradient, "bold underline")))
@@ -105,12 +127,10 @@ def step_blocks(solution, page: story.Page, step, options: Options) -> list[Bloc
         if options.symbolic:
             blocks.append(Block(Prose(story.symbolic_omitted(step), ZERO_STYLE)))
         blocks.append(Block(Equation(_name(f"{step.jacobian_name} ="), numeric)))
-    activation = solution.walkthrough.network.layer(step.layer).activation.name
     for kink in step.kinks:
-        blocks.append(Block(Prose("⚠ " + story.kink_note(step, kink, activation, options.decimals), NOTE_STYLE)))
+        blocks.append(Block(Prose("⚠ " + story.kink_note(solution, step, kink, options.decimals), NOTE_STYLE)))
     blocks += [Block(Prose("⚠ " + note, NOTE_STYLE)) for note in step.notes]
-    upstream = "dJ/dJ" if step.kind == "cost" else f"vec({step.upstream})"
-    blocks.append(Block(Equation(f"Upstream row {upstream} =", _matrix(step.upstream_row, options))))
+    blocks.append(Block(Equation(f"Upstream row {story.upstream_label(step)} =", _matrix(step.upstream_row, options))))
     blocks.append(Block(Group(
         Equation(f"times {step.jacobian_name} gives the row", _matrix(step.product_row, options)),
         Text(""),

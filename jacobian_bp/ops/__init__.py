@@ -1,0 +1,22 @@
+"""The ops of the computational graph, one class each, and their registries.
+
+Adding an op is one class plus one entry in `OPS` (and in `ACTIVATIONS` or `LOSSES` for the
+short `[[layers]]` form); `tests/test_registry.py` names the piece a new one lacks.
+"""
+
+from .activations import Activation, Elementwise, Identity, LeakyReLU, PiecewiseLinear, ReLU, Sigmoid, Softmax, Tanh
+from .base import INPUT, OUTPUT, TARGETS, Op, input_roles
+from .combine import Add, Concat
+from .cost import PENALTY, L2Penalty, MeanCost
+from .dense import Dense
+from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    cls.name: cls for cls in (ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Identity)}
+LOSSES: dict[str, type[Loss]] = {
+    cls.name: cls for cls in (BinaryCrossEntropy, MeanSquaredError, CrossEntropy)}
+# The ops a `[[nodes]]` table may name; losses, the cost and the penalty come from top-level keys.
+OPS: dict[str, type[Op]] = {"dense": Dense, **ACTIVATIONS, "add": Add, "concat": Concat}
+
+__all__ = ["ACTIVATIONS", "INPUT", "LOSSES", "OPS", "OUTPUT", "PENALTY", "TARGETS", "Activation", "Add", "Concat",
+           "Dense", "Elementwise", "L2Penalty", "Loss", "MeanCost", "Op", "PiecewiseLinear", "input_roles"]

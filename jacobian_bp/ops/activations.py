@@ -1,0 +1,252 @@
+"""Activations: `A = f(Z)` row by row; elementwise ones have diagonal Jacobians, softmax one block per sample."""
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from .base import INPUT, OUTPUT, Names, Op, Values
+
+if TYPE_CHECKING:
+    import sympy
+
+
+class Activation(Op):
+    """An activation `A = f(Z)` applied to every sample (row) of `Z`.
+
+    A subclass writes its pieces in the activation's own terms (`activation_forward(Z)`,
+    `activation_jacobian(Z, A)`, …); this class turns them into the op's, with the single role `input`.
+    """
+
+    # The shortcut written with the names of the step, e.g. "{dA} ⊙ relu'({Z})".
+    shortcut_template: ClassVar[str]
+
+    def activation_forward(self, Z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def activation_jacobian(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        """`d vec(A) / d vec(Z)`."""
+        raise NotImplementedError
+
+    def activation_shortcut(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        """`dJ/dZ` from `dJ/dA` the way frameworks compute it, without the full Jacobian."""
+        raise NotImplementedError
+
+    def kink_mask(self, Z: np.ndarray) -> np.ndarray:
+        """Where the derivative is a convention rather than a limit (a boolean mask)."""
+        return np.zeros(Z.shape, dtype=bool)
+
+    def activation_explanation(self) -> str:
+        """Why `dA/dZ` looks the way it does, in a sentence or two."""
+        raise NotImplementedError
+
+    def activation_symbolic_jacobian(self, Z: np.ndarray, z: "sympy.Matrix", a: "sympy.Matrix") -> "sympy.Matrix":
+        """`d vec(A) / d vec(Z)` in symbols, from the symbols `z` and `a` of `Z` and `A` and the values of `Z`."""
+        raise NotImplementedError
+
+    def forward(self, values: Values) -> np.ndarray:
+        return self.activation_forward(values[INPUT])
+
+    def jacobian(self, role: str, values: Values) -> np.ndarray:
+        return self.activation_jacobian(values[INPUT], values[OUTPUT])
+
+    def jacobian_reads(self, role: str) -> tuple[str, ...]:
+        return (INPUT, OUTPUT)
+
+    def shortcut(self, role: str, upstream: np.ndarray, values: Values) -> np.ndarray:
+        return self.activation_shortcut(upstream, values[INPUT], values[OUTPUT])
+
+    def shortcut_formula(self, role: str, names: Names, shapes) -> str:
+        return self.shortcut_template.format(dA=names["upstream"], Z=names[INPUT], A=names[OUTPUT])
+
+    def expression(self, names: Names) -> str:
+        return f"{self.title}({names[INPUT]})"
+
+    def explanation(self, role: str, names: Names, samples: int) -> str:
+        return self.activation_explanation()
+
+    def symbolic_jacobian(self, role: str, symbols, values: Values):
+        return self.activation_symbolic_jacobian(values[INPUT], symbols[INPUT], symbols[OUTPUT])
+
+    def kinks(self, role: str, values: Values) -> np.ndarray:
+        return self.kink_mask(values[INPUT])
+
+
+class Elementwise(Activation):
+    """An activation applied entry by entry, so its Jacobian is diagonal."""
+
+    def derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        """`f'(Z)`, entry by entry."""
+        raise NotImplementedError
+
+    def activation_jacobian(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        # d a[i,j] / d z[i',j'] = δ(i,i') · δ(j,j') · f'(z[i,j])
+        return np.diagflat(self.derivative(Z, A))
+
+    def activation_shortcut(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        return dA * self.derivative(Z, A)
+
+    def activation_explanation(self) -> str:
+        return (f"{self.title} acts entry by entry: each a depends only on the z at the same position, so the "
+                "Jacobian is diagonal and holds the derivatives.")
+
+    def symbolic_of(self, z: "sympy.Symbol") -> "sympy.Expr":
+        """`f(z)` in sympy, whose derivative is the symbolic form unless `symbolic_derivative` says otherwise."""
+        raise NotImplementedError
+
+    def symbolic_derivative(self, z: "sympy.Symbol", value: float) -> "sympy.Expr":
+        """`f'(z)` as the article writes it; `value` is the number `z` stands for."""
+        import sympy
+
+        return sympy.diff(self.symbolic_of(z), z)
+
+    def activation_symbolic_jacobian(self, Z: np.ndarray, z: "sympy.Matrix", a: "sympy.Matrix") -> "sympy.Matrix":
+        import sympy
+
+        return sympy.diag(*[self.symbolic_derivative(z[i, j], Z[i, j]) for i, j in np.ndindex(Z.shape)])
+
+
+class PiecewiseLinear(Elementwise):
+    """An activation made of straight pieces: its derivative is written as the number the sign of z picks."""
+
+    def symbolic_derivative(self, z: "sympy.Symbol", value: float) -> "sympy.Expr":
+        import sympy
+
+        z_value = np.array([[value]])
+        return sympy.Rational(repr(float(self.derivative(z_value, self.activation_forward(z_value))[0, 0])))
+
+
+class ReLU(PiecewiseLinear):
+    """`max(0, z)`; its derivative at 0 is taken as 0, as PyTorch does."""
+
+    name = "relu"
+    title = "ReLU"
+    shortcut_template = "{dA} ⊙ relu'({Z})"
+
+    def activation_forward(self, Z: np.ndarray) -> np.ndarray:
+        return np.maximum(Z, 0.0)
+
+    def derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        return (Z > 0).astype(float)
+
+    def kink_mask(self, Z: np.ndarray) -> np.ndarray:
+        return Z == 0
+
+    def derivative_at_kink(self) -> tuple[float, float]:
+        return 0.0, 1.0
+
+
+class Sigmoid(Elementwise):
+    """`1 / (1 + e^(−z))`, computed without overflow for large |z|."""
+
+    name = "sigmoid"
+    title = "sigmoid"
+    shortcut_template = "{dA} ⊙ {A} ⊙ (1 − {A})"
+
+    def activation_forward(self, Z: np.ndarray) -> np.ndarray:
+        decay = np.exp(-np.abs(Z))
+        return np.where(Z >= 0, 1.0 / (1.0 + decay), decay / (1.0 + decay))
+
+    def derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        return A * (1.0 - A)
+
+    def symbolic_of(self, z: "sympy.Symbol") -> "sympy.Expr":
+        from ..symbolic import sigma  # kept as σ(z), so that its derivative reads σ(z)(1 − σ(z))
+
+        return sigma(z)
+
+
+class Tanh(Elementwise):
+    """The hyperbolic tangent, whose derivative `1 − tanh²(z)` is read off its output."""
+
+    name = "tanh"
+    title = "tanh"
+    shortcut_template = "{dA} ⊙ (1 − {A}²)"
+
+    def activation_forward(self, Z: np.ndarray) -> np.ndarray:
+        return np.tanh(Z)
+
+    def derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        return 1.0 - A**2
+
+    def symbolic_of(self, z: "sympy.Symbol") -> "sympy.Expr":
+        import sympy
+
+        return sympy.tanh(z)
+
+
+class LeakyReLU(PiecewiseLinear):
+    """`z` for positive `z`, else `negative_slope · z`; at 0 the derivative is `negative_slope`, as PyTorch."""
+
+    name = "leaky_relu"
+    title = "leaky ReLU"
+    shortcut_template = "{dA} ⊙ leaky_relu'({Z})"
+    settings = {"negative_slope": 0.01}
+
+    def activation_forward(self, Z: np.ndarray) -> np.ndarray:
+        return np.where(Z > 0, Z, self.negative_slope * Z)
+
+    def derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        return np.where(Z > 0, 1.0, self.negative_slope)
+
+    def kink_mask(self, Z: np.ndarray) -> np.ndarray:
+        # With a slope of 1 there is no kink: the activation is the identity.
+        return (Z == 0) & (self.negative_slope != 1)
+
+    def derivative_at_kink(self) -> tuple[float, float]:
+        return self.negative_slope, 1.0
+
+
+class Identity(PiecewiseLinear):
+    """No activation at all (`A = Z`), for regression outputs."""
+
+    name = "identity"
+    title = "identity"
+    shortcut_template = "{dA} (the identity's derivative is 1)"
+
+    def activation_forward(self, Z: np.ndarray) -> np.ndarray:
+        return Z.copy()
+
+    def derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        return np.ones_like(Z)
+
+
+class Softmax(Activation):
+    """Each row turned into probabilities; every output of a sample depends on all its inputs."""
+
+    name = "softmax"
+    title = "softmax"
+    shortcut_template = "{A} ⊙ ({dA} − rowsum({dA} ⊙ {A}))"
+
+    def activation_forward(self, Z: np.ndarray) -> np.ndarray:
+        powers = np.exp(Z - Z.max(axis=1, keepdims=True))
+        return powers / powers.sum(axis=1, keepdims=True)
+
+    def activation_jacobian(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        """Block-diagonal: one full `n × n` block `diag(s) − s sᵀ` per sample."""
+        samples, outputs = A.shape
+        blocks = np.einsum("ij,jk->ijk", A, np.eye(outputs)) - np.einsum("ij,ik->ijk", A, A)
+        # d a[i,j] / d z[i',k] = δ(i,i') · a[i,j] · (δ(j,k) − a[i,k])
+        return np.einsum("ab,ajk->ajbk", np.eye(samples), blocks).reshape(samples * outputs, samples * outputs)
+
+    def activation_shortcut(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        return A * (dA - (dA * A).sum(axis=1, keepdims=True))
+
+    def activation_explanation(self) -> str:
+        return ("Softmax mixes the outputs of one sample: every a of a row depends on every z of the same row "
+                "(through the sum in the denominator), so each sample has a full n × n block diag(s) − s sᵀ, and "
+                "samples stay apart.")
+
+    def activation_symbolic_jacobian(self, Z: np.ndarray, z: "sympy.Matrix", a: "sympy.Matrix") -> "sympy.Matrix":
+        """In terms of the outputs `a`, as the article writes it: a full block per sample."""
+        import sympy
+
+        samples, units = Z.shape
+
+        def entry_of(row: int, column: int) -> "sympy.Expr":
+            (i, j), (i2, c) = divmod(row, units), divmod(column, units)
+            if i != i2:
+                return sympy.Integer(0)
+            # d a[i,j] / d z[i,c] = a[i,j] · (δ(j,c) − a[i,c])
+            return sympy.Mul(a[i, j], 1 - a[i, j], evaluate=False) if j == c else -a[i, j] * a[i, c]
+
+        return sympy.Matrix(samples * units, samples * units, entry_of)

@@ -1,0 +1,139 @@
+"""What every op of the computational graph holds, side by side, so that nothing else has to know ops by name.
+
+An op computes one variable (samples as rows) from the values of its *roles*: its variable inputs
+(`input`, or `input1`, `input2`, … for ops of several inputs), its parameters (`W`, `b`, …) and
+data (`targets`). For every differentiable role it gives the FULL row-major-vectorized Jacobian
+`d vec(output) / d vec(role)` (one row per entry of the output, one column per entry of the role),
+the framework shortcut for the same product, its symbolic form and the sentences that explain it.
+"""
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+if TYPE_CHECKING:  # sympy is imported only when a symbolic form is asked for
+    import sympy
+
+Values = Mapping[str, np.ndarray]  # by role, and "output" for the op's own output
+Names = Mapping[str, str]  # the variable name of every role, "output" and "upstream" (the gradient arriving)
+
+INPUT = "input"
+OUTPUT = "output"
+TARGETS = "targets"
+
+
+def input_roles(count: int) -> tuple[str, ...]:
+    """`input` for one input, `input1`, `input2`, … for several."""
+    return (INPUT,) if count == 1 else tuple(f"{INPUT}{i}" for i in range(1, count + 1))
+
+
+def entry(i: int, j: int) -> str:
+    """`row 2, column 1`: a position counted from 1, as the pages count."""
+    return f"row {i + 1}, column {j + 1}"
+
+
+class Op:
+    """One node's computation. Subclasses set the class attributes and implement the methods that raise."""
+
+    name: ClassVar[str]  # as written in walkthrough files
+    title: ClassVar[str]  # as named in prose
+    settings: ClassVar[dict[str, float]] = {}  # numbers a walkthrough file may set, with their defaults
+    options: ClassVar[dict[str, type]] = {}  # other keys a walkthrough file may set (`units`), with their types
+    required: ClassVar[tuple[str, ...]] = ()  # the options a walkthrough file must set
+    inputs: ClassVar[int] = 1  # how many variable inputs; 0 for "two or more"
+    parameter_letters: ClassVar[tuple[str, ...]] = ()  # the parameters it owns, in file order (`W`, `b`)
+    data_roles: ClassVar[tuple[str, ...]] = ()  # roles that take data, never differentiated
+    one_per_sample: ClassVar[bool] = False  # whether the output is one number per sample (indexed by sample only)
+    row_parameters: ClassVar[tuple[str, ...]] = ()  # parameters written as one flat row (a bias)
+    penalized: ClassVar[tuple[str, ...]] = ()  # the parameters L2 regularization adds to R (weights, not biases)
+
+    def __init__(self, **settings: float):
+        for key, default in self.settings.items():
+            setattr(self, key, settings.get(key, default))
+
+    def parameter_roles(self) -> tuple[str, ...]:
+        """The parameters this node has (a layer without bias has no `b`)."""
+        return self.parameter_letters
+
+    def backward_roles(self, count: int) -> tuple[str, ...]:
+        """The differentiable roles in the order their steps come: the parameters last-first, then the inputs."""
+        return tuple(reversed(self.parameter_roles())) + input_roles(count)
+
+    def parameter_shapes(self, shapes: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+        """The shape of each parameter, from the shapes of the inputs."""
+        return {}
+
+    def parameter_hint(self, role: str) -> str:
+        """What a parameter's shape means, for messages: `units × inputs`."""
+        return ""
+
+    def initialize(self, role: str, shapes: Mapping[str, tuple[int, int]], rng: np.random.Generator) -> np.ndarray:
+        """A parameter not given in the file, drawn from `rng` (the node's input shapes in `shapes`)."""
+        raise NotImplementedError
+
+    def check_shapes(self, shapes: Mapping[str, tuple[int, int]]) -> str | None:
+        """Why the roles' shapes do not fit together, or None."""
+        return None
+
+    def output_shape(self, shapes: Mapping[str, tuple[int, int]]) -> tuple[int, int]:
+        """The output's shape from the roles' shapes, before anything is computed."""
+        return shapes[INPUT]
+
+    def forward(self, values: Values) -> np.ndarray:
+        raise NotImplementedError
+
+    def jacobian(self, role: str, values: Values) -> np.ndarray:
+        """`d vec(output) / d vec(role)`, built with vectorized numpy."""
+        raise NotImplementedError
+
+    def jacobian_reads(self, role: str) -> tuple[str, ...]:
+        """The roles (and "output") whose values the Jacobian for `role` is built from."""
+        raise NotImplementedError
+
+    def shortcut(self, role: str, upstream: np.ndarray, values: Values) -> np.ndarray:
+        """`dJ/d role` from `dJ/d output` the way frameworks compute it, without the full Jacobian."""
+        raise NotImplementedError
+
+    def shortcut_formula(self, role: str, names: Names, shapes: Mapping[str, tuple[int, int]]) -> str:
+        """The shortcut written with the names of the step."""
+        raise NotImplementedError
+
+    def expression(self, names: Names) -> str:
+        """The forward computation written with the names of the node, e.g. `ReLU(Z1)`."""
+        raise NotImplementedError
+
+    def formula(self, names: Names) -> str:
+        """The node's equation, e.g. `A1 = ReLU(Z1)`."""
+        return f"{names[OUTPUT]} = {self.expression(names)}"
+
+    def explanation(self, role: str, names: Names, samples: int) -> str:
+        """Why the Jacobian for `role` looks the way it does, in a sentence or two."""
+        raise NotImplementedError
+
+    def symbolic_forward(self, symbols: Mapping[str, "sympy.Matrix"]) -> "sympy.Matrix":
+        """The output in symbols, from the symbols of every role; its Jacobian is the symbolic form."""
+        raise NotImplementedError
+
+    def symbolic_jacobian(self, role: str, symbols: Mapping[str, "sympy.Matrix"], values: Values) -> "sympy.Matrix":
+        """The Jacobian for `role` in symbols: by default, the derivative of the op's own symbolic forward."""
+        import sympy
+
+        output = self.symbolic_forward(symbols)
+        return sympy.Matrix(list(output)).jacobian(sympy.Matrix(list(symbols[role])))
+
+    def kinks(self, role: str, values: Values) -> np.ndarray | None:
+        """Where, in the role, the derivative is a convention rather than a limit (a boolean mask), or None."""
+        return None
+
+    def derivative_at_kink(self) -> tuple[float, float]:
+        """The derivative used at a kink, and the one the other common convention would use."""
+        raise NotImplementedError(f"{self.name} has no kinks")
+
+    def notes(self, role: str, values: Values, names: Names) -> tuple[str, ...]:
+        """Sentences for the step of `role` where a clamp acts or an output saturates."""
+        return ()
+
+    def output_notes(self, values: Values, names: Names) -> tuple[str, ...]:
+        """Sentences for the forward pass where a clamp acts on the output."""
+        return ()

@@ -1,0 +1,119 @@
+"""Ops that join variables: `add` (a residual connection) and `concat` (branches side by side)."""
+
+import numpy as np
+
+from .base import INPUT, OUTPUT, Op, input_roles
+
+
+def _inputs(values) -> list[np.ndarray]:
+    """The values of the inputs, in order."""
+    return [values[role] for role in input_roles(sum(role.startswith(INPUT) for role in values))]
+
+
+class Add(Op):
+    """`S = A + B (+ …)` entry by entry, as `a + b` in PyTorch."""
+
+    name = "add"
+    title = "add"
+    inputs = 0
+
+    def check_shapes(self, shapes) -> str | None:
+        found = {shape for role, shape in shapes.items() if role.startswith(INPUT)}
+        if len(found) > 1:
+            return "add needs inputs of one shape, found " + ", ".join(
+                f"{shapes[role][0]} × {shapes[role][1]}" for role in sorted(shapes) if role.startswith(INPUT))
+        return None
+
+    def output_shape(self, shapes) -> tuple[int, int]:
+        return shapes[f"{INPUT}1"]
+
+    def forward(self, values) -> np.ndarray:
+        return np.sum(_inputs(values), axis=0)
+
+    def jacobian(self, role: str, values) -> np.ndarray:
+        # d s[i,j] / d a[i',j'] = δ(i,i') · δ(j,j')
+        return np.eye(values[role].size)
+
+    def jacobian_reads(self, role: str) -> tuple[str, ...]:
+        return ()
+
+    def shortcut(self, role: str, upstream: np.ndarray, values) -> np.ndarray:
+        return upstream.copy()
+
+    def shortcut_formula(self, role: str, names, shapes) -> str:
+        return f"{names['upstream']} (passed on unchanged)"
+
+    def expression(self, names) -> str:
+        roles = input_roles(sum(role.startswith(INPUT) for role in names))
+        return " + ".join(names[role] for role in roles)
+
+    def explanation(self, role: str, names, samples: int) -> str:
+        return (f"{names[OUTPUT]} adds its inputs entry by entry, so its Jacobian with respect to {names[role]} is "
+                f"the identity: the gradient {names['upstream']} reaches every input unchanged.")
+
+    def symbolic_forward(self, symbols):
+        roles = input_roles(sum(role.startswith(INPUT) for role in symbols))
+        total = symbols[roles[0]]
+        for role in roles[1:]:
+            total = total + symbols[role]
+        return total
+
+
+class Concat(Op):
+    """`H = [A, B, …]`: the inputs' columns side by side, as `torch.cat(dim=1)`."""
+
+    name = "concat"
+    title = "concat"
+    inputs = 0
+
+    def check_shapes(self, shapes) -> str | None:
+        rows = {shape[0] for role, shape in shapes.items() if role.startswith(INPUT)}
+        if len(rows) > 1:
+            return "concat needs inputs with one row per sample each, found " + ", ".join(
+                f"{shapes[role][0]} × {shapes[role][1]}" for role in sorted(shapes) if role.startswith(INPUT))
+        return None
+
+    def output_shape(self, shapes) -> tuple[int, int]:
+        widths = [shape[1] for role, shape in shapes.items() if role.startswith(INPUT)]
+        return shapes[f"{INPUT}1"][0], sum(widths)
+
+    def forward(self, values) -> np.ndarray:
+        return np.concatenate(_inputs(values), axis=1)
+
+    def _columns(self, role: str, values) -> slice:
+        """Where the role's columns sit in the output."""
+        roles = input_roles(sum(r.startswith(INPUT) for r in values))
+        start = sum(values[r].shape[1] for r in roles[:roles.index(role)])
+        return slice(start, start + values[role].shape[1])
+
+    def jacobian(self, role: str, values) -> np.ndarray:
+        samples, width = values[role].shape
+        total = sum(array.shape[1] for array in _inputs(values))
+        # d h[i,j] / d a[i',k] = δ(i,i') · δ(j, offset + k): a selection matrix, one 1 per row of this input
+        return np.kron(np.eye(samples), np.eye(total)[:, self._columns(role, values)])
+
+    def jacobian_reads(self, role: str) -> tuple[str, ...]:
+        return ()
+
+    def shortcut(self, role: str, upstream: np.ndarray, values) -> np.ndarray:
+        return upstream[:, self._columns(role, values)].copy()
+
+    def shortcut_formula(self, role: str, names, shapes) -> str:
+        roles = input_roles(sum(r.startswith(INPUT) for r in shapes))
+        start = sum(shapes[r][1] for r in roles[:roles.index(role)])
+        return f"columns {start + 1}–{start + shapes[role][1]} of {names['upstream']}"
+
+    def expression(self, names) -> str:
+        roles = input_roles(sum(role.startswith(INPUT) for role in names))
+        return "[" + ", ".join(names[role] for role in roles) + "] (columns side by side)"
+
+    def explanation(self, role: str, names, samples: int) -> str:
+        return (f"{names[OUTPUT]} places its inputs' columns side by side, so each entry of {names[OUTPUT]} is one "
+                f"entry of one input: the Jacobian with respect to {names[role]} selects, with a single 1 per row, "
+                f"the entries that came from {names[role]}, and is 0 on the rows of the other inputs.")
+
+    def symbolic_forward(self, symbols):
+        import sympy
+
+        roles = input_roles(sum(role.startswith(INPUT) for role in symbols))
+        return sympy.Matrix.hstack(*[symbols[role] for role in roles])

@@ -1,0 +1,96 @@
+"""The dense (fully connected) op: `Z = A_prev · Wᵀ + b`, samples as rows, as `torch.nn.Linear`."""
+
+import numpy as np
+
+from .base import INPUT, OUTPUT, Op
+
+
+class Dense(Op):
+    """A linear layer; `W` is units × inputs, `b` a row of units (absent with `bias = false`)."""
+
+    name = "dense"
+    title = "dense layer"
+    parameter_letters = ("W", "b")
+    options = {"units": int, "bias": bool}
+    required = ("units",)
+    penalized = ("W",)
+    row_parameters = ("b",)
+
+    def __init__(self, units: int, bias: bool = True):
+        self.units, self.bias = units, bias
+
+    def parameter_roles(self) -> tuple[str, ...]:
+        return self.parameter_letters if self.bias else ("W",)
+
+    def parameter_shapes(self, shapes) -> dict[str, tuple[int, int]]:
+        return {"W": (self.units, shapes[INPUT][1]), "b": (1, self.units)}
+
+    def parameter_hint(self, role: str) -> str:
+        return "units × inputs" if role == "W" else "one per unit"
+
+    def initialize(self, role: str, shapes, rng: np.random.Generator) -> np.ndarray:
+        """Uniform in ±1/√inputs, the default of torch.nn.Linear (from numpy's generator, so not PyTorch's numbers)."""
+        bound = 1.0 / np.sqrt(shapes[INPUT][1])
+        return rng.uniform(-bound, bound, size=self.parameter_shapes(shapes)[role])
+
+    def check_shapes(self, shapes) -> str | None:
+        units, inputs = shapes["W"]
+        if shapes[INPUT][1] != inputs:
+            return f"W has {inputs} columns but its input has {shapes[INPUT][1]} features"
+        return None
+
+    def output_shape(self, shapes) -> tuple[int, int]:
+        return shapes[INPUT][0], shapes["W"][0]
+
+    def forward(self, values) -> np.ndarray:
+        Z = values[INPUT] @ values["W"].T
+        return Z + values["b"] if self.bias else Z
+
+    def jacobian(self, role: str, values) -> np.ndarray:
+        A_prev, W = values[INPUT], values["W"]
+        samples, (units, inputs) = A_prev.shape[0], W.shape
+        if role == INPUT:
+            # d z[i,j] / d a[i',k] = δ(i,i') · W[j,k]: one copy of W per sample on the block diagonal
+            return np.kron(np.eye(samples), W)
+        if role == "W":
+            # d z[i,j] / d W[j',k] = δ(j,j') · a[i,k]: each row of A_prev once per unit, shifted along
+            blocks = np.einsum("ik,jl->ijlk", A_prev, np.eye(units))
+            return blocks.reshape(samples * units, units * inputs)
+        # d z[i,j] / d b[j'] = δ(j,j'): an identity per sample, stacked, because b is broadcast
+        return np.tile(np.eye(units), (samples, 1))
+
+    def jacobian_reads(self, role: str) -> tuple[str, ...]:
+        return {INPUT: ("W",), "W": (INPUT,), "b": ()}[role]
+
+    def shortcut(self, role: str, upstream: np.ndarray, values) -> np.ndarray:
+        if role == INPUT:
+            return upstream @ values["W"]
+        if role == "W":
+            return upstream.T @ values[INPUT]
+        return upstream.sum(axis=0, keepdims=True)
+
+    def shortcut_formula(self, role: str, names, shapes) -> str:
+        upstream = names["upstream"]
+        return {INPUT: f"{upstream} · {names['W']}", "W": f"({upstream})ᵀ · {names[INPUT]}",
+                "b": f"column sums of {upstream}"}[role]
+
+    def expression(self, names) -> str:
+        bias = f" + {names['b']}" if self.bias else ""
+        return f"{names[INPUT]} · {names['W']}ᵀ{bias}"
+
+    def explanation(self, role: str, names, samples: int) -> str:
+        Z, W = names[OUTPUT], names["W"]
+        if role == INPUT:
+            return (f"Each sample's z depends only on that sample's own a, through {W}, so the Jacobian holds one "
+                    f"copy of {W} per sample on its block diagonal.")
+        if role == "W":
+            return (f"Entry (i, j) of {Z} uses only row j of {W}, multiplied by the inputs of sample i, so each "
+                    "sample's inputs appear once per unit, shifted along.")
+        return (f"{names['b']} is added to the row of every sample, so the Jacobian stacks one identity per sample, "
+                f"and multiplying by it sums {names['upstream']} over the batch.")
+
+    def symbolic_forward(self, symbols):
+        import sympy
+
+        Z = symbols[INPUT] * symbols["W"].T
+        return Z + sympy.ones(Z.rows, 1) * symbols["b"] if self.bias else Z

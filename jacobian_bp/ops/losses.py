@@ -1,0 +1,272 @@
+"""Losses: one loss per sample, of the network's output against the targets `Y`.
+
+PyTorch's binary cross-entropy (and only it) clamps log at -100 and its gradient's denominator at
+1e-12; cross-entropy clamps nothing. Where a clamp acts or an output saturates, the loss says so.
+"""
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from .base import INPUT, TARGETS, Names, Op, Values, entry
+
+if TYPE_CHECKING:
+    import sympy
+
+LOG_CLAMP = -100.0
+# PyTorch writes that floor as the single-precision 1e-12, which is 9.99999996e-13 as a double.
+BCE_DENOMINATOR_FLOOR = float(np.float32(1e-12))
+# A probability below this, for a class whose target is not 0, is called saturated on the page.
+SATURATED = 1e-8
+
+
+class Loss(Op):
+    """A per-sample loss `L` (an `m × 1` column) of the output `A` (role `input`) against the targets `Y`.
+
+    A subclass writes its pieces in the loss's own terms (`loss_forward(A, Y)`, `derivative(A, Y)`, …);
+    this class turns them into the op's.
+    """
+
+    data_roles = (TARGETS,)
+    one_per_sample = True
+    # Written with the names of the step; "{mean}" stands for "÷ n" when there are n > 1 outputs.
+    shortcut_template: ClassVar[str]
+    # The output activations this loss is defined for; empty when any will do.
+    output_activations: ClassVar[tuple[str, ...]] = ()
+    # The output activation whose Jacobian, multiplied by this loss's, collapses to (A − Y) scaled;
+    # "{count}" stands for what is averaged over: m samples, or m·n with n outputs each.
+    fuses_with: ClassVar[str | None] = None
+    fused_formula: ClassVar[str] = ""
+
+    def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def check_targets(self, Y: np.ndarray) -> str | None:
+        """Why `Y` cannot be targets for this loss, or `None` when it can."""
+        return None
+
+    def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """`d l[i] / d a[i,j]` for every entry of `A` (each sample's loss sees only its own row)."""
+        raise NotImplementedError
+
+    def loss_jacobian(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """`d vec(L) / d vec(A)`: row i holds sample i's derivatives in its own block of columns."""
+        samples, outputs = A.shape
+        # d l[i] / d a[i',j] = δ(i,i') · d l[i] / d a[i,j]
+        blocks = np.einsum("ik,kj->ikj", np.eye(samples), self.derivative(A, Y))
+        return blocks.reshape(samples, samples * outputs)
+
+    def loss_shortcut(self, dL: np.ndarray, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """`dJ/dA` from the `m × 1` column `dJ/dL`, broadcast over each sample's outputs."""
+        return dL * self.derivative(A, Y)
+
+    def fused_derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        """`d l[i] / d z[i,j]` through the activation this loss fuses with, without any Jacobian."""
+        raise NotImplementedError(f"{self.name} fuses with no activation")
+
+    def accepts(self, op: Op) -> bool:
+        """Whether this loss can take the output of `op` (cross-entropy needs a softmax, say)."""
+        return not self.output_activations or op.name in self.output_activations
+
+    def fuses(self, op: Op) -> bool:
+        """Whether this loss after `op` collapses into one simple formula (softmax with cross-entropy)."""
+        return op.name == self.fuses_with
+
+    def explanation(self, role: str, names: Names, samples: int) -> str:
+        return (f"Each sample's {self.title} depends only on that sample's own outputs, so the Jacobian has one "
+                "block per sample and zeros everywhere else.")
+
+    def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
+        """One sample's loss in sympy, from its row of output symbols `a` and its exact targets `y`."""
+        raise NotImplementedError
+
+    def unrepresentable(self, A: np.ndarray, Y: np.ndarray, output: str) -> str | None:
+        """Why the explicit chain cannot be written in floating point for these outputs, or None."""
+        return None
+
+    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+        """Sentences for the loss page where a clamp of PyTorch's acts on `L` (`output` names `A`)."""
+        return ()
+
+    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+        """Sentences for the step `dJ/dA` where a clamp acts or the output is saturated."""
+        return ()
+
+    def output_shape(self, shapes) -> tuple[int, int]:
+        return shapes[INPUT][0], 1
+
+    def check_shapes(self, shapes) -> str | None:
+        if shapes[TARGETS] != shapes[INPUT]:
+            (rows, columns), (outputs_rows, outputs) = shapes[TARGETS], shapes[INPUT]
+            if rows != outputs_rows:
+                return f"expected {outputs_rows} rows (one per sample of X), found {rows}"
+            return f"expected {outputs} column{'s' * (outputs != 1)} (the outputs the loss takes), found {columns}"
+        return None
+
+    def forward(self, values: Values) -> np.ndarray:
+        return self.loss_forward(values[INPUT], values[TARGETS])
+
+    def jacobian(self, role: str, values: Values) -> np.ndarray:
+        return self.loss_jacobian(values[INPUT], values[TARGETS])
+
+    def jacobian_reads(self, role: str) -> tuple[str, ...]:
+        return (INPUT, TARGETS)
+
+    def shortcut(self, role: str, upstream: np.ndarray, values: Values) -> np.ndarray:
+        return self.loss_shortcut(upstream, values[INPUT], values[TARGETS])
+
+    def shortcut_formula(self, role: str, names: Names, shapes) -> str:
+        outputs = shapes[INPUT][1]
+        return self.shortcut_template.format(dL=names["upstream"], A=names[INPUT],
+                                             mean="" if outputs == 1 else f" ÷ {outputs}")
+
+    def expression(self, names: Names) -> str:
+        return f"{self.title}({names[INPUT]}, {names[TARGETS]}), one loss per sample"
+
+    def symbolic_forward(self, symbols):
+        import sympy
+
+        A, Y = symbols[INPUT], symbols[TARGETS]
+        return sympy.Matrix([self.symbolic_loss(list(A.row(i)), list(Y.row(i))) for i in range(A.rows)])
+
+    def notes(self, role: str, values: Values, names: Names) -> tuple[str, ...]:
+        return self.derivative_notes(values[INPUT], values[TARGETS], names[INPUT])
+
+    def output_notes(self, values: Values, names: Names) -> tuple[str, ...]:
+        return self.loss_notes(values[INPUT], values[TARGETS], names[INPUT])
+
+
+class BinaryCrossEntropy(Loss):
+    """`l[i] = mean_j −[y log a + (1 − y) log(1 − a)]`, logs clamped at −100 as in PyTorch."""
+
+    name = "binary_cross_entropy"
+    title = "binary cross-entropy"
+    output_activations = ("sigmoid",)
+    fuses_with = "sigmoid"
+    fused_formula = "({A} − Y) / {count}"
+    shortcut_template = "{dL} ⊙ ({A} − Y) / ({A} ⊙ (1 − {A})){mean}"
+
+    def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            log_a = np.maximum(np.log(A), LOG_CLAMP)
+            log_not_a = np.maximum(np.log1p(-A), LOG_CLAMP)
+        return -(Y * log_a + (1.0 - Y) * log_not_a).mean(axis=1, keepdims=True)
+
+    def check_targets(self, Y: np.ndarray) -> str | None:
+        outside = Y[(Y < 0) | (Y > 1)]
+        if outside.size:
+            return f"binary cross-entropy needs targets between 0 and 1, found {outside[0]:g}"
+        return None
+
+    def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
+        import sympy  # the exact loss, without PyTorch's clamp of the logarithm
+
+        return -sum((t * sympy.log(p) + (1 - t) * sympy.log(1 - p) for p, t in zip(a, y, strict=True)),
+                    sympy.Integer(0)) / len(a)
+
+    def fused_derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return (A - Y) / A.shape[1]
+
+    def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        outputs = A.shape[1]
+        return (A - Y) / (outputs * np.maximum(A * (1.0 - A), BCE_DENOMINATOR_FLOOR))
+
+    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+        with np.errstate(divide="ignore"):
+            clamped = ((np.log(A) < LOG_CLAMP) & (Y != 0)) | ((np.log1p(-A) < LOG_CLAMP) & (Y != 1))
+        return tuple(
+            f"{output} {entry(i, j)} is {A[i, j]:.3g}, so one of its logs is below −100 (−∞ at exactly 0 or 1). "
+            f"PyTorch's binary cross-entropy takes that log as −100, and so does this walkthrough: L row {i + 1} "
+            "is finite, but smaller than the exact loss."
+            for i, j in np.argwhere(clamped))
+
+    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+        floored = A * (1.0 - A) < BCE_DENOMINATOR_FLOOR
+        return tuple(
+            f"{output} {entry(i, j)} is {A[i, j]:.3g}, so a(1 − a) = {A[i, j] * (1 - A[i, j]):.3g} is below 1e-12. "
+            "PyTorch's binary cross-entropy divides by no less than 1e-12 there, and so does this walkthrough: "
+            "the entry stays finite instead of dividing by (almost) zero."
+            for i, j in np.argwhere(floored))
+
+
+class MeanSquaredError(Loss):
+    """`l[i] = mean_j (a − y)²`, so that `J` equals PyTorch's `mse_loss` with reduction mean."""
+
+    name = "mean_squared_error"
+    title = "mean squared error"
+    shortcut_template = "{dL} ⊙ 2({A} − Y){mean}"
+
+    def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return ((A - Y) ** 2).mean(axis=1, keepdims=True)
+
+    def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return 2.0 * (A - Y) / A.shape[1]
+
+    def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
+        import sympy
+
+        return sum(((p - t) ** 2 for p, t in zip(a, y, strict=True)), sympy.Integer(0)) / len(a)
+
+
+class CrossEntropy(Loss):
+    """`l[i] = −Σ_j y log a` after a softmax output, with one-hot or probability rows `Y`.
+
+    No clamp: PyTorch's cross-entropy works from the log-softmax of the logits and clamps nothing,
+    and the softmax here is computed stably, so `log a` is exact wherever `a` is not 0. A class
+    with target 0 adds nothing, even where its probability underflows to 0.
+    """
+
+    name = "cross_entropy"
+    title = "cross-entropy"
+    shortcut_template = "{dL} ⊙ (−Y / {A})"
+    output_activations = ("softmax",)
+    fuses_with = "softmax"
+    fused_formula = "({A} − Y) / m"
+
+    def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(Y != 0, Y * np.log(A), 0.0)
+        return -terms.sum(axis=1, keepdims=True)
+
+    def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(Y != 0, -Y / A, 0.0)
+
+    def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
+        import sympy
+
+        return -sum((t * sympy.log(p) for p, t in zip(a, y, strict=True)), sympy.Integer(0))
+
+    def unrepresentable(self, A: np.ndarray, Y: np.ndarray, output: str) -> str | None:
+        lost = np.argwhere((A == 0) & (Y != 0))
+        if not len(lost):
+            return None
+        i, j = lost[0]
+        return (f"{output} {entry(i, j)} is 0: the softmax is so saturated that this probability underflows "
+                "floating point, so −y/a of the cross-entropy cannot be written and the explicit chain stops here "
+                "(frameworks go round it from the log-softmax of the logits); use smaller weights or inputs")
+
+    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+        saturated = (A < SATURATED) & (Y != 0)
+        return tuple(
+            f"{output} {entry(i, j)} is {A[i, j]:.3g}: the softmax is saturated, and the target wants this class. "
+            f"−y/a makes that entry of dJ/d{output} huge ({-Y[i, j] / A[i, j]:.3g} before 1/m), but the softmax "
+            f"Jacobian's entries in that column are as tiny (they carry the factor a), so the product stays "
+            "moderate: it is the same (A − Y)/m that frameworks compute from the log-softmax of the logits "
+            "without ever forming 1/a."
+            for i, j in np.argwhere(saturated))
+
+    def fused_derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        # Σ_j y[i,j] = 1 turns a[i,k] Σ_j y[i,j] − y[i,k] into a[i,k] − y[i,k].
+        return A - Y
+
+    def check_targets(self, Y: np.ndarray) -> str | None:
+        outside = Y[(Y < 0) | (Y > 1)]
+        if outside.size:
+            return f"cross-entropy needs targets between 0 and 1, found {outside[0]:g}"
+        sums = Y.sum(axis=1)
+        off = np.flatnonzero(np.abs(sums - 1) > 1e-9)
+        if off.size:
+            return (f"cross-entropy needs each row to sum to 1 (one-hot or probabilities), "
+                    f"row {off[0] + 1} sums to {sums[off[0]]:g}")
+        return None
