@@ -364,8 +364,8 @@ def test_escape_backslashes_reaches_the_markdown(tmp_path, capsys):
 
 
 def test_a_description_people_wrote_only_gets_its_quantity_names_typeset():
-    from jacobian_bp.render import document
+    from jacobian_bp.render import formulas
 
-    assert document.pieces("See [link=http://x] and </p> about Z2 and dJ/dW1.", names_only=True) == [
+    assert formulas.pieces("See [link=http://x] and </p> about Z2 and dJ/dW1.", names_only=True) == [
         (False, "See [link=http://x] and </p> about "), (True, "Z2"), (False, " and "), (True, "dJ/dW1"),
         (False, ".")]

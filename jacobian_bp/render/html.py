@@ -8,7 +8,7 @@ browsers lay out natively; numeric matrices are tables with CSS-drawn brackets a
 
 from html import escape
 
-from . import document, story
+from . import formulas, layout, story
 
 GRAPH_STEP, NODE_WIDTH, NODE_HEIGHT, PARAMETER_WIDTH, PARAMETER_HEIGHT = 72, 46, 30, 36, 24
 GRAPH_MAIN_Y, GRAPH_SIDE_Y, GRAPH_MARGIN, GRAPH_ARC = 84, 24, 6, 34
@@ -16,9 +16,9 @@ SPARSITY_SIZE = 168
 
 
 def render(solution, decimals: int, symbolic: bool) -> str:
-    """The whole walkthrough as one HTML document."""
-    intro = document.introduction(solution)
-    sections = document.sections(solution, decimals, symbolic)
+    """The whole walkthrough as one HTML layout."""
+    intro = layout.introduction(solution)
+    sections = layout.sections(solution, decimals, symbolic)
     header = ['<p class="kicker">Backpropagation with every Jacobian written out</p>',
               f"<h1>{escape(intro.title)}</h1>", f'<p class="summary">{escape(intro.summary)}</p>']
     if intro.description:
@@ -54,32 +54,32 @@ def _contents(sections) -> str:
     items = []
     for section in sections:
         subitems = [f'<li><a href="#{block.anchor}">{_prose(block.text)}</a></li>'
-                    for block in section.blocks if isinstance(block, document.Subheading)]
+                    for block in layout.flat(section.blocks) if isinstance(block, layout.Subheading)]
         nested = f"<ol>{''.join(subitems)}</ol>" if subitems else ""
         items.append(f'<li><a href="#{section.anchor}">{_prose(section.title)}</a>{nested}</li>')
     return (f'<nav class="contents" aria-label="Contents"><p class="contents-title">Contents</p>'
             f'<ol>{"".join(items)}</ol></nav>')
 
 
-def _section(solution, section: document.Section) -> str:
+def _section(solution, section: layout.Section) -> str:
     parts = [f'<section id="{section.anchor}" class="page {section.kind}">', f"<h2>{_prose(section.title)}</h2>"]
-    parts += [_block(solution, block) for block in section.blocks]
+    parts += [_block(solution, block) for block in layout.flat(section.blocks)]
     parts.append("</section>")
     return "\n".join(parts)
 
 
 def _block(solution, block) -> str:
-    if isinstance(block, document.Jacobian):
+    if isinstance(block, layout.Jacobian):
         return f'<div class="jacobian">{_block(solution, block.equation)}{_sparsity(block)}</div>'
-    if isinstance(block, document.Equation):
+    if isinstance(block, layout.Equation):
         label = f'<p class="label">{_prose(block.label)}</p>' if block.label else ""
         lines = "".join(f'<div class="line">{"".join(_part(part) for part in line)}</div>' for line in block.lines)
         return f'<div class="equation">{label}{lines}</div>'
-    if isinstance(block, document.Breadcrumb):
+    if isinstance(block, layout.Breadcrumb):
         return _graph(solution, block)
-    if isinstance(block, document.Subheading):
+    if isinstance(block, layout.Subheading):
         return f'<h3 id="{block.anchor}">{_prose(block.text)}</h3>'
-    if block.tone == "note":
+    if block.tone in ("note", "aside"):
         return f'<aside class="note"><span class="icon" aria-hidden="true">!</span><p>{_prose(block.text)}</p></aside>'
     if block.tone == "check":
         return f'<p class="check"><span class="icon" aria-hidden="true">✓</span>{_prose(block.text)}</p>'
@@ -87,18 +87,18 @@ def _block(solution, block) -> str:
 
 
 def _prose(sentence: str, names_only: bool = False) -> str:
-    """A sentence with its formulas as inline MathML (see `document.pieces` for `names_only`)."""
-    return "".join(f"<math>{document.mathml(piece, inline=True)}</math>" if is_formula else escape(piece)
-                   for is_formula, piece in document.pieces(sentence, names_only))
+    """A sentence with its formulas as inline MathML (see `formulas.pieces` for `names_only`)."""
+    return "".join(f"<math>{formulas.mathml(piece, inline=True)}</math>" if is_formula else escape(piece)
+                   for is_formula, piece in formulas.pieces(sentence, names_only))
 
 
 def _part(part) -> str:
     """One part of an equation's line: a formula, a matrix or a gap."""
-    if part is document.GAP:
+    if isinstance(part, layout.Gap):
         return '<span class="gap"></span>'
     if isinstance(part, str):
-        return f'<math displaystyle="true">{document.mathml(part)}</math>'
-    if isinstance(part, document.Symbols):
+        return f'<math displaystyle="true">{formulas.mathml(part)}</math>'
+    if isinstance(part, layout.Symbols):
         from .. import symbolic
 
         rows = [[(f"<math>{symbolic.mathml(entry)}</math>", zero) for entry, zero in row]
@@ -116,7 +116,7 @@ def _matrix(rows: list[list[tuple[str, bool]]], kind: str) -> str:
 
 # The computational graph, with the step's node highlighted
 
-def _graph(solution, breadcrumb: document.Breadcrumb) -> str:
+def _graph(solution, breadcrumb: layout.Breadcrumb) -> str:
     """The main path X → Z1 → A1 → … → L → J, each node's other inputs (W, b, Y, R) above it, and every
     connection that skips along the path (a residual) as an arc below; the walked part points back."""
     graph = solution.graph
@@ -195,7 +195,7 @@ def _edge(start: tuple[float, float], end: tuple[float, float], backward: bool) 
 
 # The sparsity picture of a Jacobian
 
-def _sparsity(jacobian: document.Jacobian) -> str:
+def _sparsity(jacobian: layout.Jacobian) -> str:
     """Every entry of the Jacobian as a square, filled where it is not zero, with lines between the blocks."""
     values = jacobian.values
     rows, columns = values.shape

@@ -10,7 +10,7 @@ import unicodedata
 
 import numpy as np
 
-from . import document
+from . import formulas, layout
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[utf8]{inputenc}
@@ -50,7 +50,7 @@ GREEK_CAPITALS = {"Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Ups
 
 def render(solution, decimals: int, symbolic: bool) -> str:
     """The whole walkthrough as one LaTeX document that compiles with pdflatex."""
-    intro = document.introduction(solution)
+    intro = layout.introduction(solution)
     body = []
     if intro.description:
         body += [_prose(intro.description, names_only=True), ""]
@@ -58,9 +58,9 @@ def render(solution, decimals: int, symbolic: bool) -> str:
         body += [rf"\textit{{{_text(intro.note)}}}", ""]
     body += [r"\tableofcontents", ""]
     columns = 10
-    for section in document.sections(solution, decimals, symbolic):
+    for section in layout.sections(solution, decimals, symbolic):
         body += [_heading("section", section.title), ""]
-        for block in section.blocks:
+        for block in layout.flat(section.blocks):
             body += _block(block) + [""]
             columns = max(columns, _widest(block))
     head = PREAMBLE.replace("<columns>", str(columns)).replace("<title>", _text(intro.title))
@@ -70,16 +70,16 @@ def render(solution, decimals: int, symbolic: bool) -> str:
 
 
 def _block(block) -> list[str]:
-    if isinstance(block, document.Jacobian):
+    if isinstance(block, layout.Jacobian):
         return _block(block.equation)
-    if isinstance(block, document.Equation):
+    if isinstance(block, layout.Equation):
         label = [_prose(block.label)] if block.label else []
-        return label + [rf"\display{{{document.latex_line(line, DIM_ZEROS)}}}" for line in block.lines]
-    if isinstance(block, document.Breadcrumb):
-        return [rf"\display{{\textstyle {document.latex_breadcrumb(block)}}}"]
-    if isinstance(block, document.Subheading):
+        return label + [rf"\display{{{formulas.latex_line(line, DIM_ZEROS)}}}" for line in block.lines]
+    if isinstance(block, layout.Breadcrumb):
+        return [rf"\display{{\textstyle {formulas.latex_breadcrumb(block)}}}"]
+    if isinstance(block, layout.Subheading):
         return [_heading("subsection", block.text)]
-    if block.tone == "note":
+    if block.tone in ("note", "aside"):
         return [rf"\begin{{quote}}\textbf{{Note.}} {_prose(block.text)}\end{{quote}}"]
     if block.tone == "check":
         return [rf"$\checkmark$ {_prose(block.text)}"]
@@ -88,11 +88,11 @@ def _block(block) -> list[str]:
 
 def _widest(block) -> int:
     """The most columns of any matrix in the block (amsmath's bmatrix needs to be told above 10)."""
-    equation = block.equation if isinstance(block, document.Jacobian) else block
-    if not isinstance(equation, document.Equation):
+    equation = block.equation if isinstance(block, layout.Jacobian) else block
+    if not isinstance(equation, layout.Equation):
         return 0
-    shapes = [np.atleast_2d(part.values).shape if isinstance(part, document.Numbers) else part.matrix.shape
-              for line in equation.lines for part in line if isinstance(part, document.Numbers | document.Symbols)]
+    shapes = [np.atleast_2d(part.values).shape if isinstance(part, layout.Numbers) else part.matrix.shape
+              for line in equation.lines for part in line if isinstance(part, layout.Numbers | layout.Symbols)]
     return max((columns for _, columns in shapes), default=0)
 
 
@@ -105,13 +105,13 @@ def _heading(level: str, title: str) -> str:
 def _prose(sentence: str, bookmarks: bool = False, names_only: bool = False) -> str:
     """A sentence with its formulas as inline math (in headings also as plain text for PDF bookmarks)."""
     parts = []
-    for is_formula, piece in document.pieces(sentence, names_only):
+    for is_formula, piece in formulas.pieces(sentence, names_only):
         if not is_formula:
             parts.append(_text(piece))
         elif bookmarks:
-            parts.append(rf"\texorpdfstring{{${document.latex(piece, inline=True)}$}}{{{_bookmark(piece)}}}")
+            parts.append(rf"\texorpdfstring{{${formulas.latex(piece, inline=True)}$}}{{{_bookmark(piece)}}}")
         else:
-            parts.append(f"${document.latex(piece, inline=True)}$")
+            parts.append(f"${formulas.latex(piece, inline=True)}$")
     return "".join(parts)
 
 
@@ -127,7 +127,7 @@ def _text(text: str) -> str:
 
 def _character(character: str) -> str:
     """Symbols, Greek letters, sub- and superscripts as math; other Latin-1 as it is (inputenc knows it)."""
-    symbol = document.LATEX_SYMBOLS.get(character)
+    symbol = formulas.LATEX_SYMBOLS.get(character)
     if symbol and not character.isascii():
         return f"${symbol}$"
     if ord(character) < 256:

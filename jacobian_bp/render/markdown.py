@@ -8,23 +8,23 @@ reaches MathJax is the LaTeX we wrote.
 
 import re
 
-from . import document
+from . import formulas, layout
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_<>#|$])")
 
 
 def render(solution, decimals: int, symbolic: bool, escape_backslashes: bool = False) -> str:
-    """The whole walkthrough as one Markdown document."""
+    """The whole walkthrough as one Markdown layout."""
     writer = _Writer(escape_backslashes)
-    intro = document.introduction(solution)
+    intro = layout.introduction(solution)
     lines = ["---", f"title: {_yaml_string(intro.title)}", "---", "", f"*{_escape(intro.summary)}*", ""]
     if intro.description:
         lines += [writer.prose(intro.description, names_only=True), ""]
     if intro.note:
         lines += [f"> {_escape(intro.note)}", ""]
-    for section in document.sections(solution, decimals, symbolic):
+    for section in layout.sections(solution, decimals, symbolic):
         lines += [f"## {writer.prose(section.title)}", ""]
-        for block in section.blocks:
+        for block in layout.flat(section.blocks):
             lines += writer.block(block) + [""]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -41,24 +41,24 @@ class _Writer:
         return latex
 
     def prose(self, text: str, names_only: bool = False) -> str:
-        """A sentence with its formulas as inline math (see `document.pieces` for `names_only`)."""
-        return "".join(f"${self.math(document.latex(piece, inline=True))}$" if is_formula else _escape(piece)
-                       for is_formula, piece in document.pieces(text, names_only))
+        """A sentence with its formulas as inline math (see `formulas.pieces` for `names_only`)."""
+        return "".join(f"${self.math(formulas.latex(piece, inline=True))}$" if is_formula else _escape(piece)
+                       for is_formula, piece in formulas.pieces(text, names_only))
 
     def display(self, latex: str) -> str:
         return f"$${self.math(latex)}$$"
 
     def block(self, block) -> list[str]:
-        if isinstance(block, document.Jacobian):
+        if isinstance(block, layout.Jacobian):
             return self.block(block.equation)
-        if isinstance(block, document.Equation):
+        if isinstance(block, layout.Equation):
             label = [self.prose(block.label), ""] if block.label else []
-            return label + [self.display(document.latex_line(line)) for line in block.lines]
-        if isinstance(block, document.Breadcrumb):
-            return [f"${self.math(document.latex_breadcrumb(block))}$"]
-        if isinstance(block, document.Subheading):
+            return label + [self.display(formulas.latex_line(line)) for line in block.lines]
+        if isinstance(block, layout.Breadcrumb):
+            return [f"${self.math(formulas.latex_breadcrumb(block))}$"]
+        if isinstance(block, layout.Subheading):
             return [f"### {self.prose(block.text)}"]
-        if block.tone == "note":
+        if block.tone in ("note", "aside"):
             return [f"> ⚠ {self.prose(block.text)}"]
         if block.tone == "check":
             return [f"✓ {self.prose(block.text)}"]

@@ -1,9 +1,10 @@
 """Single keypresses from a terminal, and a terminal that is always given back as it was found.
 
-`KeySession` puts the terminal in cbreak mode (keys arrive one by one, unechoed; Ctrl-C still
-raises KeyboardInterrupt) and restores it on every way out, also around Ctrl-Z. `read_key` turns
-bytes into key names, telling a lone Esc from the escape sequences of arrows, Home, End, PgUp, PgDn.
-Where there is no `termios` (Windows), `available()` is false and callers read lines instead.
+`KeySession` puts the terminal in cbreak mode (keys arrive one by one, unechoed) and restores it on
+every way out, also around Ctrl-Z and whenever Ctrl-C is pressed; its `read` draws the screen, draws
+it again when the terminal is resized, and waits for a key. `read_key` turns bytes into key names,
+telling a lone Esc from the escape sequences of arrows, Home, End, PgUp, PgDn. Where there is no
+`termios` (Windows), `available()` is false and callers read lines instead.
 """
 
 import os
@@ -20,12 +21,9 @@ except ImportError:  # Windows: no termios; the step-through falls back to line 
 UP, DOWN, RIGHT, LEFT = "up", "down", "right", "left"
 HOME, END, PAGE_UP, PAGE_DOWN = "home", "end", "page_up", "page_down"
 ENTER, ESCAPE, BACKSPACE = "enter", "escape", "backspace"
-REDRAW = "redraw"  # not a key: the terminal was resized or resumed, so the screen must be drawn again
 
 # An escape sequence arrives in one burst; a lone Esc is followed by silence for longer than this.
 ESCAPE_TIMEOUT = 0.05
-# How often to look at the terminal's size while no key arrives.
-POLL_INTERVAL = 0.2
 
 CSI_FINALS = {"A": UP, "B": DOWN, "C": RIGHT, "D": LEFT, "H": HOME, "F": END}
 CSI_TILDES = {"1": HOME, "7": HOME, "4": END, "8": END, "5": PAGE_UP, "6": PAGE_DOWN}
@@ -102,32 +100,47 @@ class KeySession:
 
     `enter` and `leave` are written to the output on the way in and out (e.g. to switch to the
     alternate screen and back); they are also undone and redone around a suspension with Ctrl-Z.
+    Ctrl-C raises KeyboardInterrupt at once while `read` draws; at any other moment it is only noted,
+    and raised by the next `read` or after the terminal is given back, so that it can never cut short
+    the setting up or the giving back. Signals wake `read` through a pipe (`signal.set_wakeup_fd`),
+    which is written whichever thread the signal lands on.
     """
 
     def __init__(self, output, enter: str = "", leave: str = ""):
         self.fd = sys.stdin.fileno()
         self.output, self.enter, self.leave = output, enter, leave
-        self._saved = None
-        self._size = None
-        self._resumed = False
+        self._stale = False  # the screen is not as the terminal now needs: it was resized or resumed
+        self._interrupted = False  # Ctrl-C was pressed
+        self._drawing = False  # Ctrl-C may raise at once
 
     def __enter__(self) -> "KeySession":
         self._saved = termios.tcgetattr(self.fd)
-        self._previous_handlers = {number: signal.getsignal(number) for number in (signal.SIGTSTP, signal.SIGCONT)}
-        signal.signal(signal.SIGTSTP, self._suspend)
-        signal.signal(signal.SIGCONT, self._resume)
+        # SIGINT first: once it is ours, nothing here can be interrupted halfway.
+        handlers = {signal.SIGINT: self._interrupt, signal.SIGWINCH: self._resized,
+                    signal.SIGTSTP: self._suspend, signal.SIGCONT: self._resume}
+        self._previous_handlers = {number: signal.signal(number, handler) for number, handler in handlers.items()}
+        self._wake_reader, self._wake_writer = os.pipe()
+        os.set_blocking(self._wake_writer, False)
+        self._previous_wakeup = signal.set_wakeup_fd(self._wake_writer, warn_on_full_buffer=False)
         self._start()
         return self
 
-    def __exit__(self, *exception) -> None:
+    def __exit__(self, kind, value, traceback) -> None:
+        previous = self._previous_handlers
+        for number in (signal.SIGWINCH, signal.SIGTSTP, signal.SIGCONT):  # nothing may draw or re-enter now
+            signal.signal(number, previous[number])
         try:
             self._stop()
         finally:
-            for number, handler in self._previous_handlers.items():
-                signal.signal(number, handler)
+            signal.set_wakeup_fd(self._previous_wakeup)
+            os.close(self._wake_reader)
+            os.close(self._wake_writer)
+            signal.signal(signal.SIGINT, previous[signal.SIGINT])
+        if self._interrupted and kind is None:
+            raise KeyboardInterrupt
 
     def _start(self) -> None:
-        tty.setcbreak(self.fd)
+        tty.setcbreak(self.fd, termios.TCSANOW)  # not TCSAFLUSH: it could drop a Ctrl-C typed at that instant
         self.output.write(self.enter)
         self.output.flush()
 
@@ -138,6 +151,17 @@ class KeySession:
         finally:
             termios.tcsetattr(self.fd, termios.TCSADRAIN, self._saved)
 
+    def _interrupt(self, number, frame) -> None:
+        """Ctrl-C: raise KeyboardInterrupt if a draw is under way; otherwise note it, to be raised safely."""
+        self._interrupted = True
+        if self._drawing:
+            self._drawing = False
+            raise KeyboardInterrupt
+
+    def _resized(self, number, frame) -> None:
+        """SIGWINCH: the screen was laid out for another size."""
+        self._stale = True
+
     def _suspend(self, number, frame) -> None:
         """Ctrl-Z: give the terminal back as it was, then stop for real."""
         self._stop()
@@ -147,18 +171,39 @@ class KeySession:
     def _resume(self, number, frame) -> None:
         signal.signal(signal.SIGTSTP, self._suspend)
         self._start()
-        self._resumed = True
+        self._stale = True
 
-    def read(self) -> str:
-        """The next key; REDRAW when the terminal changed size or came back from Ctrl-Z."""
+    def read(self, draw) -> str:
+        """Draw the screen with `draw()`, then return the next key; EOFError when the terminal closes.
+
+        Whenever the terminal is resized or resumed after Ctrl-Z, while drawing or waiting, the screen
+        is drawn again: the flag is cleared before `draw` looks at the terminal's size, so no resize
+        is missed, and the signal wakes the wait.
+        """
+        self._stale = True
         while True:
-            key = read_key(self.fd, POLL_INTERVAL)
+            if self._interrupted:
+                raise KeyboardInterrupt
+            if self._stale:
+                self._stale = False
+                self._draw(draw)
+                continue
+            ready = select.select([self.fd, self._wake_reader], [], [])[0]
+            if self._wake_reader in ready:
+                os.read(self._wake_reader, 512)  # a signal came: its handler has set the flags looked at above
+                continue
+            key = read_key(self.fd, 0)
             if key == "":
                 raise EOFError("the terminal closed")
             if key is not None:
                 return key
-            size = os.get_terminal_size(self.output.fileno())
-            changed, self._size = self._size is not None and size != self._size, size
-            if self._resumed or changed:
-                self._resumed = False
-                return REDRAW
+
+    def _draw(self, draw) -> None:
+        """`draw()`, during which Ctrl-C raises at once: quitting must not wait for a slow page."""
+        self._drawing = True
+        try:
+            if self._interrupted:
+                raise KeyboardInterrupt
+            draw()
+        finally:
+            self._drawing = False

@@ -44,10 +44,14 @@ LINE_HELP = [("n, next or an empty line", "next step"),
              ("q", "quit (so does the end of input)")]
 LINE_LEGEND = "Commands: n next, b back, g N jump, first, last, {reveal}? help, q quit"
 
+# Each screen is drawn as one synchronized update (DEC mode 2026): terminals that know it show it
+# whole, never half drawn, and the others ignore it. Its end also tells a test that a frame is complete.
+BEGIN_FRAME, END_FRAME = "\x1b[?2026h", "\x1b[?2026l"
 # Full screen: the alternate screen, no cursor, and no line wrapping (so a --width wider than the
-# terminal crops lines instead of scrambling the screen); undone in reverse order.
+# terminal crops lines instead of scrambling the screen); undone in reverse order, after ending any
+# frame that Ctrl-C cut short.
 FULL_SCREEN = "\x1b[?1049h\x1b[?25l\x1b[?7l"
-NORMAL_SCREEN = "\x1b[?7h\x1b[?25h\x1b[?1049l"
+NORMAL_SCREEN = END_FRAME + "\x1b[?7h\x1b[?25h\x1b[?1049l"
 
 
 @dataclass(frozen=True)
@@ -237,9 +241,8 @@ class FullScreen:
     def run(self) -> int:
         with keys.KeySession(sys.stdout, FULL_SCREEN, NORMAL_SCREEN) as session:
             while True:
-                self.draw()
                 try:
-                    key = session.read()
+                    key = session.read(self.draw)
                 except EOFError:
                     return 0
                 if not self.handle(key):
@@ -248,8 +251,6 @@ class FullScreen:
     def handle(self, key: str) -> bool:
         """React to one key; False to quit."""
         self.message = ""
-        if key == keys.REDRAW:
-            return True
         if self.typed is not None:
             self._type(key)
             return True
@@ -306,6 +307,7 @@ class FullScreen:
         return max(1, self.console.size.height - 2)
 
     def draw(self) -> None:
+        """The whole screen, laid out for the terminal's size as it is now."""
         screens, presentation = self.screens, self.presentation
         index = presentation.index
         if self.helping:
@@ -317,7 +319,7 @@ class FullScreen:
         visible = body[self.offset:self.offset + height]
         rows = screens.header(index)[:1] + visible + [""] * (height - len(visible)) + [self._footer(len(body))]
         output = "".join(f"\x1b[{row};1H\x1b[2K{line}" for row, line in enumerate(rows, start=1))
-        self.console.file.write(output)
+        self.console.file.write(BEGIN_FRAME + output + END_FRAME)
         self.console.file.flush()
 
     def _footer(self, length: int) -> str:

@@ -1,251 +1,14 @@
-"""What the exported documents show, and how their formulas are written; shared by Markdown, LaTeX and HTML.
-
-`sections` lays the walkthrough out as headings and form-independent blocks, in the order and with
-the sentences of `story`, so that every export tells the same story as the terminal. Our formulas are
-Unicode text (`dJ/dZ2 = dJ/dA2 ⊙ relu'(Z2)`); `latex` and `mathml` write them in the article's notation
-(`\\frac{\\partial J}{\\partial Z^{[2]}}`), and `pieces` finds the formulas inside a sentence.
+"""Formulas: our Unicode text (`dJ/dZ2 = dJ/dA2 ⊙ relu'(Z2)`), read as tokens and written in the
+article's notation as LaTeX (`\\frac{\\partial J}{\\partial Z^{[2]}}`) or MathML; `pieces` finds the
+formulas inside a sentence. Shared by the Markdown, LaTeX and HTML documents.
 """
 
 import html
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
-from ..numbers import format_number
 from . import story
-
-
-@dataclass(frozen=True)
-class Numbers:
-    """A numeric matrix shown at `decimals`."""
-
-    values: np.ndarray
-    decimals: int
-
-    def rows(self) -> list[list[tuple[str, bool]]]:
-        """Each entry as (text, is an exact zero); exact zeros are drawn dimmed."""
-        return [[(format_number(float(value), self.decimals), value == 0) for value in row]
-                for row in np.atleast_2d(self.values)]
-
-
-@dataclass(frozen=True)
-class Symbols:
-    """A symbolic Jacobian (a sympy matrix); each renderer prints its entries with `symbolic`."""
-
-    matrix: object
-
-    def rows(self) -> list[list[tuple[object, bool]]]:
-        """Each entry as (sympy expression, is zero)."""
-        return [[(entry, entry == 0) for entry in self.matrix.row(i)] for i in range(self.matrix.rows)]
-
-
-class Gap:
-    """Space between two equations that share a line, like the article's `\\quad`."""
-
-
-GAP = Gap()
-
-
-@dataclass(frozen=True)
-class Equation:
-    """Display math: each line reads its parts left to right (formula texts, `Numbers`, `Symbols`, `GAP`)."""
-
-    lines: tuple[tuple, ...]
-    label: str = ""
-
-
-@dataclass(frozen=True)
-class Jacobian:
-    """A step's local Jacobian: its equation, and the block structure its sparsity picture shows.
-
-    Rows come in groups of `row_group` (one group per row of the function), columns in groups of
-    `column_group` (one group per row of the variable).
-    """
-
-    equation: Equation
-    values: np.ndarray
-    name: str
-    function: str
-    variable: str
-    row_group: int
-    column_group: int
-
-
-@dataclass(frozen=True)
-class Prose:
-    """A sentence of ours; `tone` is plain, note (a warning) or check (the shortcut agrees)."""
-
-    text: str
-    tone: str = "plain"
-
-
-@dataclass(frozen=True)
-class Breadcrumb:
-    """Where the page or step is in the computational graph (see `story.breadcrumb`)."""
-
-    main: tuple[story.Crumb, ...]
-    side: tuple[story.Crumb, ...]
-
-
-@dataclass(frozen=True)
-class Subheading:
-    """The heading of one step on a page that holds two (the bias and the weights of a layer)."""
-
-    text: str
-    anchor: str
-
-
-@dataclass(frozen=True)
-class Section:
-    """One page of `story.pages`: its heading, a link target and its blocks."""
-
-    kind: str
-    title: str
-    anchor: str
-    blocks: tuple
-
-
-@dataclass(frozen=True)
-class Introduction:
-    """What comes before the first section: the title, a one-line summary, the description, a note."""
-
-    title: str
-    summary: str
-    description: str
-    note: str
-
-
-def introduction(solution) -> Introduction:
-    """The walkthrough's title, its network in one line, its description and how missing weights were set."""
-    walkthrough = solution.walkthrough
-    note = story.initialization_note(walkthrough) if walkthrough.initialized else ""
-    return Introduction(walkthrough.title, story.summary(solution), " ".join(walkthrough.description.split()), note)
-
-
-def anchor(text: str) -> str:
-    """A link target made of the text's letters and digits: `dJ/dW3` → `dj-dw3`.
-
-    >>> anchor("Backward step 4/10 · dJ/db3 and dJ/dW3")
-    'backward-step-4-10-dj-db3-and-dj-dw3'
-    """
-    return "-".join(re.findall(r"[a-z0-9]+", text.lower()))
-
-
-def sections(solution, decimals: int, symbolic: bool) -> list[Section]:
-    """Every page of the walkthrough as a section of blocks, in the order of `story.pages`."""
-    result = []
-    for page in story.pages(solution):
-        if page.kind == "forward":
-            blocks = [_breadcrumb(solution, page), *_forward_blocks(solution, decimals)]
-        elif page.kind == "loss":
-            blocks = [_breadcrumb(solution, page), *_loss_blocks(solution, decimals)]
-        elif page.kind == "update":
-            blocks = [_breadcrumb(solution, page), *_update_blocks(solution, decimals)]
-        else:
-            blocks = [block for step in page.steps
-                      for block in _step_blocks(solution, page, step, decimals, symbolic, len(page.steps) > 1)]
-        result.append(Section(page.kind, page.title, anchor(page.title), tuple(blocks)))
-    return result
-
-
-def _breadcrumb(solution, page, step=None) -> Breadcrumb:
-    main, side = story.breadcrumb(solution, page, step)
-    return Breadcrumb(tuple(main), tuple(side))
-
-
-def _side_by_side(names, values: dict, decimals: int) -> Equation:
-    """`W1 = […]  b1 = […]`: several named matrices on one line."""
-    parts: list = []
-    for name in names:
-        parts += ([GAP] if parts else []) + [f"{name} =", Numbers(values[name], decimals)]
-    return Equation((tuple(parts),))
-
-
-def _forward_blocks(solution, decimals: int) -> list:
-    values = solution.values
-    blocks = [_side_by_side(solution.graph.data, values, decimals)]
-    for formula, parameters, outputs in story.forward_groups(solution):
-        blocks += [Prose(formula), *([_side_by_side(parameters, values, decimals)] if parameters else []),
-                   _side_by_side(outputs, values, decimals)]
-    return blocks
-
-
-def _loss_blocks(solution, decimals: int) -> list:
-    graph = solution.graph
-    shown = [name for name in graph.computed if name not in story.main_path(graph)] + [graph.loss_node.output]
-    return [Prose(story.loss_formula(solution)),
-            _side_by_side(shown, solution.values, decimals),
-            *(Prose(note, "note") for note in story.loss_notes(solution)),
-            Equation(((f"{graph.cost_node.output} = {story.cost_expression(solution)} = "
-                       f"{format_number(solution.J, decimals)}",),))]
-
-
-def _sum_blocks(solution, page, step, decimals: int) -> list:
-    """A sum step: the contributions of every path, then their sum."""
-    values = {other.gradient: other.result for other in page.steps}
-    return [Subheading(step.gradient, anchor(step.gradient)),
-            _breadcrumb(solution, page, step),
-            Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label="Chain rule:"),
-            Prose(story.explanation(step, solution)),
-            _side_by_side(step.contributions, values, decimals),
-            Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),),
-                     label=f"Added entry by entry, in the shape of {step.variable}:")]
-
-
-def _update_blocks(solution, decimals: int) -> list:
-    blocks = []
-    for update in solution.updates:
-        blocks += [
-            Equation(((story.update_formula(update, decimals),),)),
-            Equation(((f"{update.parameter} =", Numbers(update.old, decimals), GAP,
-                       f"dJ/d{update.parameter} =", Numbers(update.gradient, decimals)),)),
-            Equation(((f"{update.name} =", Numbers(update.new, decimals)),)),
-        ]
-    return blocks
-
-
-def _step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bool) -> list:
-    """One backward step: where it is, the chain rule, the Jacobian, the product, the result, the check."""
-    if step.is_sum:
-        return _sum_blocks(solution, page, step, decimals)
-    blocks = [Subheading(step.gradient, anchor(step.gradient))] if heading else []
-    upstream = story.upstream_label(step)
-    blocks += [
-        _breadcrumb(solution, page, step),
-        Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label="Chain rule:"),
-        Prose(story.explanation(step, solution)),
-        Prose(story.jacobian_caption(step)),
-        *([Prose(story.symbolic_omitted(step), "note")] if symbolic and not story.symbolic_shown(step) else []),
-        _jacobian(solution, step, decimals, symbolic and story.symbolic_shown(step)),
-    ]
-    blocks += [Prose(story.kink_note(solution, step, kink, decimals), "note") for kink in step.kinks]
-    blocks += [Prose(note, "note") for note in step.notes]
-    blocks += [
-        Equation(((f"{upstream} =", Numbers(step.upstream_row, decimals)),), label="Upstream row:"),
-        Equation(((f"{upstream} · {step.jacobian_name} =", Numbers(step.product_row, decimals)),),
-                 label=f"Upstream row times {step.jacobian_name}:"),
-        Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),), label=story.devectorize_caption(step)),
-        Prose(story.shortcut_caption(step), "check" if story.agrees(step.result, step.shortcut) else "note"),
-    ]
-    if step.fused is not None:
-        blocks.append(Prose(story.fused_caption(step, solution),
-                            "check" if story.agrees(step.result, step.fused) else "note"))
-    return blocks
-
-
-def _jacobian(solution, step, decimals: int, symbolic: bool) -> Jacobian:
-    numeric = Numbers(step.jacobian, decimals)
-    if symbolic:
-        from .. import symbolic as sym
-
-        line = (f"{step.jacobian_name} =", Symbols(sym.jacobian(solution, step)), "=", numeric)
-    else:
-        line = (f"{step.jacobian_name} =", numeric)
-    function_columns = np.atleast_2d(solution.quantities[step.node]).shape[1]
-    return Jacobian(Equation((line,)), step.jacobian, step.jacobian_name, step.node, step.variable,
-                    row_group=function_columns, column_group=step.result.shape[1])
-
+from .layout import Breadcrumb, Gap, Numbers, Symbols
 
 # Formulas: our Unicode text, read as tokens, written as LaTeX or MathML.
 
@@ -391,6 +154,7 @@ _LATEX_ARROWS = {story.FORWARD_ARROW: r"\rightarrow", story.BACKWARD_ARROW: r"\d
 def latex_matrix(matrix: "Numbers | Symbols", dim_zeros: str = "") -> str:
     r"""A matrix as `\begin{bmatrix} … \end{bmatrix}`; with `dim_zeros` (e.g. `\color{gray}`) zeros are dimmed.
 
+    >>> import numpy as np
     >>> print(latex_matrix(Numbers(np.array([[0.0, -0.5], [1.0, 2.0]]), 4)))
     \begin{bmatrix} 0 & -0.5 \\ 1 & 2 \end{bmatrix}
     """
@@ -407,7 +171,7 @@ def latex_matrix(matrix: "Numbers | Symbols", dim_zeros: str = "") -> str:
 
 def latex_line(parts: tuple, dim_zeros: str = "") -> str:
     r"""One line of an `Equation` as LaTeX math: formulas, matrices and `\qquad` for gaps."""
-    return " ".join(r"\qquad" if part is GAP else latex(part) if isinstance(part, str)
+    return " ".join(r"\qquad" if isinstance(part, Gap) else latex(part) if isinstance(part, str)
                     else latex_matrix(part, dim_zeros) for part in parts)
 
 

@@ -1,0 +1,267 @@
+"""The one page layout: every page of the walkthrough as blocks, for the terminal and the documents alike.
+
+`sections` lays the walkthrough out as headings and form-independent blocks, in the order and with
+the sentences of `story`. The terminal (rich), the step-through, Markdown, LaTeX and HTML all print
+these same blocks, so the wording cannot drift between them. A `Group` keeps blocks together (the
+terminal prints no blank line inside it); a group marked `result` is what `--reveal` hides.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..numbers import format_number
+from . import story
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """A numeric matrix shown at `decimals`."""
+
+    values: np.ndarray
+    decimals: int
+
+    def rows(self) -> list[list[tuple[str, bool]]]:
+        """Each entry as (text, is an exact zero); exact zeros are drawn dimmed."""
+        return [[(format_number(float(value), self.decimals), value == 0) for value in row]
+                for row in np.atleast_2d(self.values)]
+
+
+@dataclass(frozen=True)
+class Symbols:
+    """A symbolic Jacobian (a sympy matrix); each renderer prints its entries with `symbolic`."""
+
+    matrix: object
+
+    def rows(self) -> list[list[tuple[object, bool]]]:
+        """Each entry as (sympy expression, is zero)."""
+        return [[(entry, entry == 0) for entry in self.matrix.row(i)] for i in range(self.matrix.rows)]
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Space between two equations that share a line, like the article's `\\quad` (`width` in the terminal)."""
+
+    width: int = 2
+
+
+GAP = Gap()
+
+
+@dataclass(frozen=True)
+class Equation:
+    """Display math: each line reads its parts left to right (formula texts, `Numbers`, `Symbols`, `Gap`).
+
+    A `label` (our words, not math) comes before the first line: on the same line in the terminal.
+    """
+
+    lines: tuple[tuple, ...]
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Jacobian:
+    """A step's local Jacobian: its equation, and the block structure its sparsity picture shows.
+
+    Rows come in groups of `row_group` (one group per row of the function), columns in groups of
+    `column_group` (one group per row of the variable).
+    """
+
+    equation: Equation
+    values: np.ndarray
+    name: str
+    function: str
+    variable: str
+    row_group: int
+    column_group: int
+
+
+@dataclass(frozen=True)
+class Prose:
+    """A sentence of ours; `tone` is plain, name (a formula said in words), note (a warning), check (two ways
+    agree) or aside (said in passing)."""
+
+    text: str
+    tone: str = "plain"
+
+
+@dataclass(frozen=True)
+class Breadcrumb:
+    """Where the page or step is in the computational graph (see `story.breadcrumb`)."""
+
+    main: tuple[story.Crumb, ...]
+    side: tuple[story.Crumb, ...]
+
+
+@dataclass(frozen=True)
+class Subheading:
+    """The heading of one step on a page that holds several (a layer's bias and weights, a fan-out's paths)."""
+
+    text: str
+    anchor: str
+
+
+@dataclass(frozen=True)
+class Group:
+    """Blocks that belong together; `result` marks what a step-through with `--reveal` hides until asked."""
+
+    blocks: tuple
+    result: bool = False
+
+
+@dataclass(frozen=True)
+class Section:
+    """One page of `story.pages`: its kind (forward, loss, backward, update), heading, link target and blocks."""
+
+    kind: str
+    title: str
+    anchor: str
+    blocks: tuple = field(default=())
+
+
+@dataclass(frozen=True)
+class Introduction:
+    """What comes before the first section: the title, a one-line summary, the description, a note."""
+
+    title: str
+    summary: str
+    description: str
+    note: str
+
+
+def introduction(solution) -> Introduction:
+    """The walkthrough's title, its network in one line, its description and how missing weights were set."""
+    walkthrough = solution.walkthrough
+    note = story.initialization_note(walkthrough) if walkthrough.initialized else ""
+    return Introduction(walkthrough.title, story.summary(solution), " ".join(walkthrough.description.split()), note)
+
+
+def anchor(text: str) -> str:
+    """A link target made of the text's letters and digits: `dJ/dW3` → `dj-dw3`.
+
+    >>> anchor("Backward step 4/10 · dJ/db3 and dJ/dW3")
+    'backward-step-4-10-dj-db3-and-dj-dw3'
+    """
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def flat(blocks) -> list:
+    """The blocks with every group opened, for forms that lay blocks out one after another."""
+    found = []
+    for block in blocks:
+        found += flat(block.blocks) if isinstance(block, Group) else [block]
+    return found
+
+
+def sections(solution, decimals: int, symbolic: bool) -> list[Section]:
+    """Every page of the walkthrough as a section of blocks, in the order of `story.pages`."""
+    return [section(solution, page, decimals, symbolic) for page in story.pages(solution)]
+
+
+def section(solution, page: story.Page, decimals: int, symbolic: bool) -> Section:
+    """One page as a section of blocks."""
+    if page.kind == "backward":
+        blocks = [block for step in page.steps
+                  for block in step_blocks(solution, page, step, decimals, symbolic, len(page.steps) > 1)]
+    else:
+        layouts = {"forward": _forward_blocks, "loss": _loss_blocks, "update": _update_blocks}
+        blocks = [_breadcrumb(solution, page), *layouts[page.kind](solution, decimals)]
+    return Section(page.kind, page.title, anchor(page.title), tuple(blocks))
+
+
+def _breadcrumb(solution, page, step=None) -> Breadcrumb:
+    main, side = story.breadcrumb(solution, page, step)
+    return Breadcrumb(tuple(main), tuple(side))
+
+
+def _side_by_side(names, values: dict, decimals: int, gap: Gap = GAP) -> Equation:
+    """`W1 = […]  b1 = […]`: several named matrices on one line."""
+    parts: list = []
+    for name in names:
+        parts += ([gap] if parts else []) + [f"{name} =", Numbers(values[name], decimals)]
+    return Equation((tuple(parts),))
+
+
+def _forward_blocks(solution, decimals: int) -> list:
+    values = solution.values
+    blocks = [_side_by_side(solution.graph.data, values, decimals)]
+    for formula, parameters, outputs in story.forward_groups(solution):
+        blocks += [Prose(formula, "name"), *([_side_by_side(parameters, values, decimals)] if parameters else []),
+                   _side_by_side(outputs, values, decimals)]
+    return blocks
+
+
+def _loss_blocks(solution, decimals: int) -> list:
+    graph = solution.graph
+    shown = [name for name in graph.computed if name not in story.main_path(graph)] + [graph.loss_node.output]
+    return [Prose(story.loss_formula(solution)),
+            _side_by_side(shown, solution.values, decimals),
+            *(Prose(note, "note") for note in story.loss_notes(solution)),
+            Equation(((f"{graph.cost_node.output} =",
+                       f"{story.cost_expression(solution)} = {format_number(solution.J, decimals)}"),))]
+
+
+def _update_blocks(solution, decimals: int) -> list:
+    blocks = []
+    for update in solution.updates:
+        blocks += [
+            Group((Prose(story.update_formula(update, decimals), "name"),
+                   Equation(((f"{update.parameter} =", Numbers(update.old, decimals), Gap(1),
+                              f"dJ/d{update.parameter} =", Numbers(update.gradient, decimals)),)))),
+            Group((Equation(((f"{update.name} =", Numbers(update.new, decimals)),)),), result=True),
+        ]
+    return blocks
+
+
+def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bool) -> list:
+    """One backward step: where it is, the chain rule, the Jacobian, the product, the result, the check."""
+    if step.is_sum:
+        return _sum_blocks(solution, page, step, decimals)
+    blocks = [Subheading(step.gradient, anchor(step.gradient))] if heading else []
+    shown = symbolic and story.symbolic_shown(step)
+    blocks += [
+        _breadcrumb(solution, page, step),
+        Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label="Chain rule:"),
+        Group((Prose(story.explanation(step, solution)), Prose(story.jacobian_caption(step)))),
+        *([Prose(story.symbolic_omitted(step), "aside")] if symbolic and not shown else []),
+        _jacobian(solution, step, decimals, shown),
+        *(Prose(story.kink_note(solution, step, kink, decimals), "note") for kink in step.kinks),
+        *(Prose(note, "note") for note in step.notes),
+        Equation(((f"{story.upstream_label(step)} =", Numbers(step.upstream_row, decimals)),), label="Upstream row"),
+    ]
+    checks = [Prose(story.shortcut_caption(step), "check" if story.agrees(step.result, step.shortcut) else "note")]
+    if step.fused is not None:
+        checks.append(Prose(story.fused_caption(step, solution),
+                            "check" if story.agrees(step.result, step.fused) else "note"))
+    blocks.append(Group((
+        Equation(((Numbers(step.product_row, decimals),),), label=f"times {step.jacobian_name} gives the row"),
+        Group((Prose(story.devectorize_caption(step)),
+               Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),)))),
+        Group(tuple(checks))), result=True))
+    return blocks
+
+
+def _sum_blocks(solution, page, step, decimals: int) -> list:
+    """A sum step: the contributions of every path, then their sum."""
+    values = {other.gradient: other.result for other in page.steps}
+    return [Subheading(step.gradient, anchor(step.gradient)),
+            _breadcrumb(solution, page, step),
+            Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label="Chain rule:"),
+            Prose(story.explanation(step, solution)),
+            Group(tuple(_side_by_side([name], values, decimals) for name in step.contributions)),
+            Group((Prose(f"Added entry by entry, in the shape of {step.variable}:"),
+                   Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),))), result=True)]
+
+
+def _jacobian(solution, step, decimals: int, symbolic: bool) -> Jacobian:
+    numeric = Numbers(step.jacobian, decimals)
+    if symbolic:
+        from .. import symbolic as sym
+
+        line = (f"{step.jacobian_name} =", Symbols(sym.jacobian(solution, step)), "=", numeric)
+    else:
+        line = (f"{step.jacobian_name} =", numeric)
+    function_columns = np.atleast_2d(solution.quantities[step.node]).shape[1]
+    return Jacobian(Equation((line,)), step.jacobian, step.jacobian_name, step.node, step.variable,
+                    row_group=function_columns, column_group=step.result.shape[1])
