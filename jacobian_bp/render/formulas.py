@@ -3,6 +3,9 @@ article's notation as LaTeX (`\\frac{\\partial J}{\\partial Z^{[2]}}`) or MathML
 formulas inside a sentence. Shared by the Markdown, LaTeX and HTML documents.
 """
 
+import contextlib
+import contextvars
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -12,19 +15,50 @@ from .layout import Breadcrumb, Gap, Numbers, Symbols
 
 # Formulas: our Unicode text, read as tokens, written as LaTeX or MathML.
 
-_NAME = r"(?:[XYLJR]|[ZAWS]\d+|b\d+)"
-_DIFFERENTIATED = r"(?:[A-Z]\d*|b\d+)"  # also `dL/dA` of a formula that speaks of any layer
+# The article's names, for formulas written outside any walkthrough; `names_of` puts a walkthrough's own
+# variables (S2, ZP, Wskip, …) in their place while its documents are written.
+_ARTICLE_NAMES = r"(?:[XYLJR]|[ZAWS]\d+|b\d+)"
 _NOT_AFTER_NAME = r"(?![A-Za-z0-9_'])"
-_TOKEN = re.compile(rf"""
-    (?P<partial>∂vec\((?P<partial_function>{_NAME})\)/∂vec\((?P<partial_variable>{_NAME})\))
-  | (?P<derivative>d(?P<function>{_DIFFERENTIATED})/d(?P<variable>{_DIFFERENTIATED})){_NOT_AFTER_NAME}
-  | (?P<name>(?P<base>{_NAME})(?P<updated>_updated)?){_NOT_AFTER_NAME}(?P<power>[ᵀ²]?)
+
+
+def _tokenizer(names: str) -> re.Pattern:
+    """The formula tokens, with `names` (a regex alternative) as the names of quantities."""
+    differentiated = rf"(?:{names}|[A-Z]\d*)"  # also `dL/dA` of a formula that speaks of any layer
+    return re.compile(rf"""
+    (?P<partial>∂vec\((?P<partial_function>{names})\)/∂vec\((?P<partial_variable>{names})\))
+  | (?P<derivative>d(?P<function>{differentiated})/d(?P<variable>{differentiated})){_NOT_AFTER_NAME}
+  | (?P<name>(?P<base>{names})(?P<updated>_updated)?){_NOT_AFTER_NAME}(?P<power>[ᵀ²]?)
   | (?P<call>(?:[A-Za-z]{{2,}}|σ)'?²?)(?=\()
   | (?P<number>\d+(?:\.\d+)?(?:e[-+]?\d+)?)
   | (?P<word>[A-Za-z][A-Za-z'-]*)
   | (?P<space>\s+)
   | (?P<symbol>.)
 """, re.VERBOSE)
+
+
+_ARTICLE_TOKEN = _tokenizer(_ARTICLE_NAMES)
+_TOKEN: contextvars.ContextVar[re.Pattern | None] = contextvars.ContextVar("formula_tokens", default=None)
+
+
+def with_names(render):
+    """A document renderer `render(solution, …)` whose formulas typeset the solution's own variables."""
+    @functools.wraps(render)
+    def rendered(solution, *args, **kwargs):
+        with names_of(solution.graph):
+            return render(solution, *args, **kwargs)
+    return rendered
+
+
+@contextlib.contextmanager
+def names_of(graph):
+    """While a walkthrough's document is written, its variables are the names its formulas typeset."""
+    names = sorted({*graph.data, *graph.computed, *graph.parameters}, key=len, reverse=True)
+    token = _TOKEN.set(_tokenizer("(?:" + "|".join(re.escape(name) for name in names) + ")"))
+    try:
+        yield
+    finally:
+        _TOKEN.reset(token)
+
 
 _OPERATORS = set("=·⊙−+/×÷ᵀ²±√→⇠≈≤≥")
 
@@ -41,7 +75,7 @@ _KINDS = ("partial", "derivative", "name", "call", "number", "word", "space", "s
 
 def _tokens(text: str) -> list[_Token]:
     return [_Token(next(kind for kind in _KINDS if match.group(kind) is not None), match.group(), match)
-            for match in _TOKEN.finditer(text)]
+            for match in (_TOKEN.get() or _ARTICLE_TOKEN).finditer(text)]
 
 
 def _is_identifier(token: _Token) -> bool:
@@ -93,11 +127,18 @@ def latex_name(name: str) -> str:
     >>> latex_name("Z2"), latex_name("b1_updated"), latex_name("X")
     ('Z^{[2]}', '{\\\\vec{\\\\mathbf{b}}}^{[1]}_{\\\\text{updated}}', 'X')
     """
-    base, _, suffix = name.partition("_")
-    letter, layer = base[0], base[1:]
-    core = r"{\vec{\mathbf{b}}}" if letter == "b" else letter
+    letters, layer, suffix = _split(name)
+    core = r"{\vec{\mathbf{b}}}" if letters == "b" else letters if len(letters) == 1 else rf"\mathit{{{letters}}}"
     text = f"{core}^{{[{layer}]}}" if layer else core
     return text + (rf"_{{\text{{{suffix}}}}}" if suffix else "")
+
+
+def _split(name: str) -> tuple[str, str, str]:
+    """`W3_updated` → (`W`, `3`, `updated`): the letters, the layer number and the suffix of a quantity's name."""
+    base = name.removesuffix("_updated")
+    suffix = "updated" if base != name else ""
+    letters = base.rstrip("0123456789")
+    return letters, base[len(letters):], suffix
 
 
 def latex(formula: str, inline: bool = False) -> str:
@@ -203,8 +244,7 @@ def _layer(number: str) -> str:
 
 def mathml_name(name: str) -> str:
     """A quantity as MathML in the article's notation: `W3` is W with `[3]` above, `b` is a bold vector."""
-    base, _, suffix = name.partition("_")
-    letter, layer = base[0], base[1:]
+    letter, layer, suffix = _split(name)
     core = (_element("mover", _element("mi", _BOLD_B), _element("mo", "→", stretchy="false", mathsize="60%"),
                      accent="true")
             if letter == "b" else _element("mi", letter))

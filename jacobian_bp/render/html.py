@@ -15,8 +15,9 @@ GRAPH_MAIN_Y, GRAPH_SIDE_Y, GRAPH_MARGIN, GRAPH_ARC = 84, 24, 6, 34
 SPARSITY_SIZE = 168
 
 
+@formulas.with_names
 def render(solution, decimals: int, symbolic: bool) -> str:
-    """The whole walkthrough as one HTML layout."""
+    """The whole walkthrough as one HTML document."""
     intro = layout.introduction(solution)
     sections = layout.sections(solution, decimals, symbolic)
     header = ['<p class="kicker">Backpropagation with every Jacobian written out</p>',
@@ -149,7 +150,7 @@ def _graph(solution, breadcrumb: layout.Breadcrumb) -> str:
                 edges.append(_arc(x[name], x[target], name in marked and target in marked, backward))
     for crumb in main:
         shapes.append(_node(crumb.label, x[crumb.label], GRAPH_MAIN_Y, NODE_WIDTH, NODE_HEIGHT,
-                            crumb.marked, crumb.arrow == story.BACKWARD_ARROW, "value"))
+                            crumb.label in marked, crumb.arrow == story.BACKWARD_ARROW, "value"))
     width = 2 * GRAPH_MARGIN + NODE_WIDTH + (len(main) - 1) * GRAPH_STEP
     height = GRAPH_MAIN_Y + NODE_HEIGHT / 2 + GRAPH_MARGIN + (GRAPH_ARC if skips else 0)
     where = ", ".join(sorted(marked)) or "nothing"
@@ -295,6 +296,8 @@ figure { margin: 0; }
 .graph .marked text { fill: #fff; }
 .graph .edge line { stroke: var(--faint); stroke-width: 1.3; }
 .graph .edge path { fill: var(--faint); }
+.graph .edge.skip path:first-child { fill: none; stroke: var(--faint); stroke-width: 1.3; }
+.graph .edge.skip.marked path:first-child { stroke: var(--accent); stroke-width: 2.2; }
 .graph .backward line { stroke: var(--back); stroke-width: 1.6; stroke-dasharray: 4 3; }
 .graph .backward path { fill: var(--back); }
 .equation { margin: .9rem 0; }

@@ -48,6 +48,7 @@ TEXT_SPECIAL = {
 GREEK_CAPITALS = {"Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"}
 
 
+@formulas.with_names
 def render(solution, decimals: int, symbolic: bool) -> str:
     """The whole walkthrough as one LaTeX document that compiles with pdflatex."""
     intro = layout.introduction(solution)

@@ -13,8 +13,9 @@ from . import formulas, layout
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_<>#|$])")
 
 
+@formulas.with_names
 def render(solution, decimals: int, symbolic: bool, escape_backslashes: bool = False) -> str:
-    """The whole walkthrough as one Markdown layout."""
+    """The whole walkthrough as one Markdown document."""
     writer = _Writer(escape_backslashes)
     intro = layout.introduction(solution)
     lines = ["---", f"title: {_yaml_string(intro.title)}", "---", "", f"*{_escape(intro.summary)}*", ""]

@@ -74,8 +74,15 @@ def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[list[Cru
     else:
         marked, reached = set(), max(nodes.index(edge.node.output) for edge in graph.consumers(step.variable)
                                      if edge.node.output in nodes)
-    main = [Crumb(node, node in marked, "" if i == 0 else (FORWARD_ARROW if i <= reached else BACKWARD_ARROW))
-            for i, node in enumerate(nodes)]
+    def arrow(i: int) -> str:
+        """The arrow from the node before, or a comma where the two are not connected (a branch)."""
+        if i == 0:
+            return ""
+        if nodes[i - 1] not in graph.producers[nodes[i]].roles.values():
+            return ","
+        return FORWARD_ARROW if i <= reached else BACKWARD_ARROW
+
+    main = [Crumb(node, node in marked, arrow(i)) for i, node in enumerate(nodes)]
     if page.kind == "update":
         parameters = [Crumb(update.parameter, True, "" if i == 0 else ",") for i, update in enumerate(solution.updates)]
         return main, parameters
