@@ -120,3 +120,40 @@ def test_documented_steps_are_the_engine_steps(article):
     for row in rows:
         for names in expansions(tuple(row), ARTICLE_LAYERS):
             assert names in steps, f"quantities.md documents the step {names}, which the article does not take"
+
+
+@pytest.fixture(scope="module")
+def graphs():
+    """The bundled walkthroughs the graph sections of quantities.md draw their examples from."""
+    return {name: solve(load(name)) for name in ("residual", "regularized")}
+
+
+def test_residual_quantities_listed_in_docs_are_its_own_in_order(graphs):
+    listing = section(DOCS / "quantities.md", "Every quantity of the residual walkthrough")
+    text = " ".join(re.findall(r"```text\n(.*?)```", listing, re.DOTALL))
+    listed = [name.strip() for name in text.split(",") if name.strip()]
+    assert listed == list(graphs["residual"].quantities), "quantities.md should list residual's quantities, in order"
+
+
+def test_graph_names_in_docs_have_real_examples(graphs):
+    rows = table_rows(section(DOCS / "quantities.md", "Names in any graph"))
+    assert len(rows) >= 8
+    known = set(graphs["residual"].quantities) | set(graphs["regularized"].quantities)
+    unknown = [row[-1] for row in rows if row[-1] not in known]
+    assert not unknown, f"quantities.md gives examples that neither residual nor regularized has: {unknown}"
+
+
+def test_documented_contributions_and_sums_are_the_engine_steps(graphs):
+    text = section(DOCS / "quantities.md", "Contributions and sum steps")
+    tables = re.findall(r"^(\|.*\n\|[-|]+\|\n(?:\|.*\n)+)", text, re.MULTILINE)
+    assert len(tables) >= 2
+    steps = {(step.gradient, step.upstream, step.jacobian_name): step
+             for solution in graphs.values() for step in solution.steps}
+    for table in tables:
+        for gradient, upstream, jacobian in table_rows(table):
+            is_sum = upstream == "—"  # a sum step: no upstream, no Jacobian, its contributions named in the row
+            found = steps.get((gradient, "", "") if is_sum else (gradient, upstream, jacobian))
+            assert found, f"quantities.md documents the step {gradient!r}, which neither residual nor regularized takes"
+            assert found.is_sum == is_sum, gradient
+            if is_sum:
+                assert all(f"`{name}`" in table for name in found.contributions), gradient
