@@ -170,7 +170,7 @@ class _Reader:
 
     def line_of(self, field: str) -> int | None:
         """The line that sets `field` (`loss`, `data.X[0][1]`, `layers[1].W`, `layers[1]`), by a light scan."""
-        match = re.match(r"([A-Za-z_]+)(?:\[(\d+)\])?(?:\.([A-Za-z_]+))?", field)
+        match = re.match(r"([A-Za-z_]+)(?:\[(\d+)\])?(?:\.([A-Za-z_][A-Za-z0-9_]*))?", field)
         if not match:
             return None
         name, index, key = match.group(1), max(int(match.group(2) or 1) - 1, 0), match.group(3)
@@ -231,6 +231,7 @@ class _Reader:
         specs = self.layer_specs(document["layers"]) if form == "layers" else self.node_specs(document["nodes"])
         output = self.output(document, specs, form)
         specs = self.in_order(specs)
+        self.check_used(specs, output)
         shapes = self.shapes(specs, {INPUT_DATA: X.shape, TARGET_DATA: Y.shape})
         nodes = [spec.node() for spec in specs]
         weights = tuple(name for spec in specs for role, name in spec.names.items() if role in spec.op.penalized)
@@ -299,7 +300,26 @@ class _Reader:
                                                      f"{suggestion(variable, known) or ''} (known: {', '.join(known)})")
                 if variable in spec.names.values() or variable == TARGET_DATA:
                     self.fail(f"{spec.field}.input", f"{variable} cannot be an input here")
+                owner = next((other for other in specs if variable in other.names.values()), None)
+                if owner is not None:
+                    key = "input" if role == INPUT else "inputs"
+                    self.fail(f"{spec.field}.{key}", f"{variable} is a parameter of {owner.field}; a node takes the "
+                                                     "data X or variables that nodes compute")
         return specs
+
+    def check_used(self, specs: list["_Spec"], output: str):
+        """Every node must lead to the output: a gradient is defined only along the paths to J."""
+        needed, waiting = set(), [output]
+        producers = {spec.output: spec for spec in specs}
+        while waiting:
+            name = waiting.pop()
+            if name in producers and name not in needed:
+                needed.add(name)
+                waiting += list(producers[name].inputs.values())
+        unused = next((spec for spec in specs if spec.output not in needed), None)
+        if unused is not None:
+            self.fail(f"{unused.field}.name", f"{unused.output} does not lead to the output {output}, so J does not "
+                                              "depend on it; connect it or remove the node")
 
     def op(self, op_class, values: dict, field: str, misplaced: tuple[str, ...] = ()):
         """The op with the options and settings of its table, each checked for its type."""

@@ -185,3 +185,23 @@ def test_the_step_through_has_a_page_for_the_sum_step():
     assert result.returncode == 0, result.stderr
     page = " ".join(result.stdout.split())
     assert "Backward step 8/10 · dJ/dA1" in page and "dJ/dA1 = dJ/dA1 via Z2 + dJ/dA1 via S2" in page
+
+
+@pytest.mark.parametrize("old, new, fragments", [
+    ('name = "A1"\nop = "relu"\ninput = "Z1"',
+     'name = "A1"\nop = "relu"\ninput = "Z1"\n\n[[nodes]]\nname = "D"\nop = "relu"\ninput = "Z1"',
+     ["nodes[3].name", "D does not lead to the output A3"]),
+    ('op = "relu"\ninput = "Z1"', 'op = "add"\ninputs = ["Z1", "W3"]',
+     ["nodes[2].inputs", "W3 is a parameter of nodes[5]"]),
+])
+def test_unused_nodes_and_borrowed_parameters_are_refused(capsys, tmp_path, old, new, fragments):
+    assert old in ARTICLE_AS_NODES
+    line = error_of(capsys, tmp_path, ARTICLE_AS_NODES.replace(old, new, 1))
+    for fragment in fragments:
+        assert fragment in line, f"{fragment!r} not in {line!r}"
+
+
+def test_an_error_in_regularization_names_its_line(capsys, tmp_path):
+    line = error_of(capsys, tmp_path, ARTICLE_AS_NODES.replace('learning_rate = 0.01',
+                                                               'learning_rate = 0.01\n[regularization]\nl2 = -1', 1))
+    assert "graph.toml:5: regularization.l2" in line

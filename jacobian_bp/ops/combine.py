@@ -66,13 +66,6 @@ class Concat(Op):
     title = "concat"
     inputs = 0
 
-    def check_shapes(self, shapes) -> str | None:
-        rows = {shape[0] for role, shape in shapes.items() if role.startswith(INPUT)}
-        if len(rows) > 1:
-            return "concat needs inputs with one row per sample each, found " + ", ".join(
-                f"{shapes[role][0]} × {shapes[role][1]}" for role in sorted(shapes) if role.startswith(INPUT))
-        return None
-
     def output_shape(self, shapes) -> tuple[int, int]:
         widths = [shape[1] for role, shape in shapes.items() if role.startswith(INPUT)]
         return shapes[f"{INPUT}1"][0], sum(widths)
@@ -101,7 +94,9 @@ class Concat(Op):
     def shortcut_formula(self, role: str, names, shapes) -> str:
         roles = input_roles(sum(r.startswith(INPUT) for r in shapes))
         start = sum(shapes[r][1] for r in roles[:roles.index(role)])
-        return f"columns {start + 1}–{start + shapes[role][1]} of {names['upstream']}"
+        end = start + shapes[role][1]
+        columns = f"column {end}" if end == start + 1 else f"columns {start + 1}–{end}"
+        return f"{columns} of {names['upstream']}"
 
     def expression(self, names) -> str:
         roles = input_roles(sum(role.startswith(INPUT) for role in names))
