@@ -66,6 +66,10 @@ class Step:
     path: str = ""  # for a contribution, the node it comes through
     paths: tuple[str, ...] = ()  # for a sum step, the nodes of its contributions
 
+    def __repr__(self) -> str:
+        how = " + ".join(self.contributions) if self.is_sum else f"{self.upstream} · {self.jacobian_name}"
+        return f"<Step {self.number}: {self.gradient} = {how}, shape {self.result.shape[0]} × {self.result.shape[1]}>"
+
     @property
     def from_cost(self) -> bool:
         """Whether the step starts the backward pass from `dJ/dJ = 1`."""

@@ -14,9 +14,9 @@ class InputError(ValueError):
 
 def suggestion(word: str, options) -> str:
     """`" (did you mean 'x'?)"` for the closest option, or `""` when none is close."""
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    close = [option for option in options if option.lower() == word.lower()]  # a slip of the shift key first
     if not close:
-        close = [option for option in options if option.lower() == word.lower()]
+        close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 

@@ -6,6 +6,7 @@ from functools import cached_property
 import numpy as np
 
 from .chain import Step, Update, backpropagate, sgd_update
+from .errors import suggestion
 from .graph import COST, Graph
 from .walkthrough import Walkthrough, WalkthroughError
 
@@ -32,11 +33,29 @@ class Solution:
         return float(self.values[COST][0, 0])
 
     def step(self, gradient: str) -> Step:
-        """The step that computes `gradient` (e.g. `"dJ/dW2"`)."""
+        """The step that computes `gradient` (e.g. `"dJ/dW2"`); a `KeyError` names the closest one."""
         for step in self.steps:
             if step.gradient == gradient:
                 return step
-        raise KeyError(gradient)
+        names = [step.gradient for step in self.steps]
+        raise KeyError(f"no step computes {gradient!r}{suggestion(gradient, names) or ''}; "
+                       f"the steps: {', '.join(names)}")
+
+    def __repr__(self) -> str:
+        return (f"<Solution of {self.walkthrough.title!r}: J = {self.J:.6g}, {len(self.steps)} backward steps, "
+                f"{len(self.quantities)} quantities>")
+
+    def _repr_markdown_(self) -> str:
+        """The whole walkthrough as Markdown, for notebooks."""
+        from .render import markdown
+
+        return markdown.render(self, self.walkthrough.decimals, symbolic=False)
+
+    def _repr_html_(self) -> str:
+        """The whole walkthrough as an HTML page, for notebooks."""
+        from .render import html
+
+        return html.render(self, self.walkthrough.decimals, symbolic=False)
 
     @cached_property
     def quantities(self) -> dict:

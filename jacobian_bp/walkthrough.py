@@ -117,7 +117,7 @@ def resolve(name_or_path: str, base: Path | None = None) -> Path:
                            f"{hint or ' (the command `list` shows the bundled ones)'}")
 
 
-def load(name_or_path: str = "article", max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB,
+def load(name_or_path: "str | Path" = "article", max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB,
          base: Path | None = None) -> Walkthrough:
     """Read and validate a bundled walkthrough by name, or a walkthrough file by path.
 
@@ -127,6 +127,7 @@ def load(name_or_path: str = "article", max_jacobian_mb: float = DEFAULT_MAX_JAC
     >>> load("article").given["W1"].shape
     (3, 2)
     """
+    name_or_path = str(name_or_path)
     path = resolve(name_or_path, base)
     source = name_or_path if base is None or is_bundled(name_or_path) else str(path)
     try:

@@ -205,3 +205,14 @@ def test_an_error_in_regularization_names_its_line(capsys, tmp_path):
     line = error_of(capsys, tmp_path, ARTICLE_AS_NODES.replace('learning_rate = 0.01',
                                                                'learning_rate = 0.01\n[regularization]\nl2 = -1', 1))
     assert "graph.toml:5: regularization.l2" in line
+
+
+def test_from_python_a_path_loads_a_solution_has_a_short_repr_and_a_wrong_step_name_gets_the_closest(tmp_path):
+    from pathlib import Path
+
+    solution = solve(load(Path(__file__).resolve().parent.parent / "walkthroughs" / "residual.toml"))
+    assert repr(solution).startswith("<Solution of 'A residual block") and len(repr(solution)) < 200
+    assert repr(solution.step("dJ/dA1")) == "<Step 11: dJ/dA1 = dJ/dA1 via Z2 + dJ/dA1 via S2, shape 2 × 2>"
+    with pytest.raises(KeyError, match="did you mean 'dJ/dZ2'"):
+        solution.step("dJ/dz2")
+    assert "<svg" in solution._repr_html_() and r"\partial J/\partial A^{[1]}" in solution._repr_markdown_()
