@@ -27,8 +27,9 @@ TOP_LEVEL_KEYS = ("title", "description", "loss", "learning_rate", "decimals", "
                   "output", "regularization", "frozen")
 DATA_KEYS = ("X", "Y")
 LAYER_KEYS = ("units", "activation", "W", "b", "bias")
-NODE_KEYS = ("name", "op", "input", "inputs", "parameters")
+NODE_KEYS = ("name", "op", "input", "inputs")
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+MAX_NAME = 24
 FORBIDDEN = ("dJ", "via", "@", "_updated")
 RESERVED = {INPUT_DATA: "the inputs", TARGET_DATA: "the targets", LOSS: "the losses", COST: "the cost",
             PENALTY_NAME: "the L2 penalty"}
@@ -167,7 +168,11 @@ class _Reader:
         self.max_jacobian_mb = max_jacobian_mb
 
     def fail(self, field: str, message: str):
-        raise WalkthroughError(self.source, message, field=field, line=self.line_of(field))
+        """Refuse, naming the field's line, or the line of its table where the field is missing."""
+        line = self.line_of(field)
+        if line is None and "]." in field:
+            line = self.line_of(field.rpartition(".")[0])
+        raise WalkthroughError(self.source, message, field=field, line=line)
 
     def line_of(self, field: str) -> int | None:
         """The line that sets `field` (`loss`, `data.X[0][1]`, `layers[1].W`, `layers[1]`), by a light scan."""
@@ -236,6 +241,8 @@ class _Reader:
         shapes = self.shapes(specs, {INPUT_DATA: X.shape, TARGET_DATA: Y.shape})
         nodes = [spec.node() for spec in specs]
         weights = tuple(name for spec in specs for role, name in spec.names.items() if role in spec.op.penalized)
+        if l2 > 0 and not weights:
+            self.fail("regularization.l2", "no node has weights for the penalty to add up (only dense layers have)")
         graph = Graph(tuple(nodes + closing_nodes(output, loss_class(), l2, weights)), output=output)
         self.check_loss(graph, specs, shapes, Y)
         self.check_jacobian_sizes(graph, shapes)
@@ -276,7 +283,8 @@ class _Reader:
         for index, table in enumerate(value, start=1):
             field = f"nodes[{index}]"
             op_class = OPS[self.choice(table.get("op"), f"{field}.op", OPS)]
-            allowed = NODE_KEYS + tuple(op_class.options) + tuple(op_class.settings) + op_class.parameter_letters
+            allowed = (NODE_KEYS + (("parameters",) if op_class.parameter_letters else ()) + tuple(op_class.options)
+                       + tuple(op_class.settings) + op_class.parameter_letters)
             self.reject_unknown(table, allowed, f"{field}.")
             name = self.variable_name(table.get("name"), f"{field}.name", defined)
             defined[name] = field
@@ -292,7 +300,7 @@ class _Reader:
                 numbered += 1
                 names = self.parameter_names(table, field, op, numbered, defined)
             specs.append(_Spec(field, name, op, roles, given, names, numbered if names else None))
-        known = [*defined]
+        known = [INPUT_DATA, *(spec.output for spec in specs)]
         for spec in specs:
             for role, variable in spec.inputs.items():
                 if variable not in defined:
@@ -300,7 +308,8 @@ class _Reader:
                     self.fail(f"{spec.field}.{key}", f"unknown variable {quoted(variable)}"
                                                      f"{suggestion(variable, known) or ''} (known: {', '.join(known)})")
                 if variable in spec.names.values() or variable == TARGET_DATA:
-                    self.fail(f"{spec.field}.input", f"{variable} cannot be an input here")
+                    self.fail(f"{spec.field}.{'input' if role == INPUT else 'inputs'}",
+                              f"{variable} cannot be an input here (the targets and a node's own parameters are not)")
                 owner = next((other for other in specs if variable in other.names.values()), None)
                 if owner is not None:
                     key = "input" if role == INPUT else "inputs"
@@ -352,9 +361,9 @@ class _Reader:
             self.fail(field, "missing (the name of the variable this node computes, e.g. \"Z1\")")
         if not isinstance(value, str):
             self.fail(field, f"expected a name in quotes, found {tomlinput.describe(value)}")
-        if not NAME.fullmatch(value) or any(part in value for part in FORBIDDEN):
-            self.fail(field, f"expected letters, digits and _, starting with a letter, without "
-                             f"{', '.join(FORBIDDEN)}; found {quoted(value)}")
+        if not NAME.fullmatch(value) or any(part in value for part in FORBIDDEN) or len(value) > MAX_NAME:
+            self.fail(field, f"expected at most {MAX_NAME} ASCII letters, digits and _, starting with a letter, "
+                             f"without {', '.join(FORBIDDEN)}; found {quoted(value)}")
         if value in RESERVED:
             self.fail(field, f"{value} is the name of {RESERVED[value]}; choose another name")
         if value in defined:
@@ -416,12 +425,24 @@ class _Reader:
         while waiting:
             ready = next((spec for spec in waiting if set(spec.inputs.values()) <= done), None)
             if ready is None:
-                cycle = " → ".join(spec.output for spec in waiting)
-                self.fail(f"{waiting[0].field}.input", f"the nodes {cycle} depend on each other in a cycle")
+                cycle = self.cycle(waiting)
+                key = "input" if INPUT in cycle[0].inputs else "inputs"
+                loop = " → ".join(spec.output for spec in cycle + cycle[:1])
+                self.fail(f"{cycle[0].field}.{key}", f"the nodes {loop} depend on each other in a cycle")
             waiting.remove(ready)
             ordered.append(ready)
             done.add(ready.output)
         return ordered
+
+    @staticmethod
+    def cycle(waiting: list["_Spec"]) -> list["_Spec"]:
+        """One cycle among nodes none of which can come first: follow inputs back until a node repeats."""
+        by_output = {spec.output: spec for spec in waiting}
+        path, spec = [], waiting[0]
+        while spec not in path:
+            path.append(spec)
+            spec = next(by_output[name] for name in spec.inputs.values() if name in by_output)
+        return path[path.index(spec):][::-1]
 
     def shapes(self, specs: list["_Spec"], data: dict) -> dict[str, tuple[int, int]]:
         """Every variable's shape, parameters included, checked op by op before anything is computed."""
@@ -504,6 +525,9 @@ class _Reader:
     def frozen(self, value, graph: Graph) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.fail("frozen", f"expected a list of parameter names in quotes, found {tomlinput.describe(value)}")
+        twice = next((name for name in value if value.count(name) > 1), None)
+        if twice:
+            self.fail("frozen", f"{quoted(twice)} is listed twice")
         for name in value:
             if name not in graph.parameters:
                 self.fail("frozen", f"unknown parameter {quoted(name)}{suggestion(name, graph.parameters) or ''} "

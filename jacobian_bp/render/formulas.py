@@ -114,6 +114,7 @@ def _balanced(tokens: list[_Token]) -> bool:
 # LaTeX
 
 LATEX_SYMBOLS = {
+    "‖": r"\|",
     "·": r"\cdot", "⊙": r"\odot", "−": "-", "×": r"\times", "÷": r"\div", "±": r"\pm", "√": r"\surd",
     "→": r"\to", "⇠": r"\dashleftarrow", "≈": r"\approx", "≤": r"\le", "≥": r"\ge", "σ": r"\sigma",
     "ᵀ": r"^{\top}", "²": "^{2}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$",
@@ -128,7 +129,8 @@ def latex_name(name: str) -> str:
     ('Z^{[2]}', '{\\\\vec{\\\\mathbf{b}}}^{[1]}_{\\\\text{updated}}', 'X')
     """
     letters, layer, suffix = _split(name)
-    core = r"{\vec{\mathbf{b}}}" if letters == "b" else letters if len(letters) == 1 else rf"\mathit{{{letters}}}"
+    escaped = letters.replace("_", r"\_")
+    core = r"{\vec{\mathbf{b}}}" if letters == "b" else letters if len(letters) == 1 else rf"\mathit{{{escaped}}}"
     text = f"{core}^{{[{layer}]}}" if layer else core
     return text + (rf"_{{\text{{{suffix}}}}}" if suffix else "")
 

@@ -29,8 +29,8 @@ def pages(solution) -> list[Page]:
     backward = [Page("backward", f"Backward step {number}/{total} · "
                      + " and ".join(dict.fromkeys(gradient_name(step.variable) for step in steps)), tuple(steps))
                 for number, steps in sections.items()]
-    return [Page("forward", "Forward pass"), Page("loss", "Loss and cost"), *backward,
-            Page("update", "SGD update")]
+    update = [Page("update", "SGD update")] if solution.updates else []  # a graph without parameters has none
+    return [Page("forward", "Forward pass"), Page("loss", "Loss and cost"), *backward, *update]
 
 
 @dataclass(frozen=True)
