@@ -2,9 +2,11 @@
 
 import io
 import os
+import random
 import re
 import subprocess
 import sys
+import time
 
 import pexpect
 import pytest
@@ -15,35 +17,73 @@ from jacobian_bp.render.terminal import keys, step
 from jacobian_bp.render.terminal.pages import Options
 
 ROWS, COLUMNS = 40, 100
+SMALL = (30, 80)  # the size a resized terminal is given
 STEPS = 13  # the article: forward, loss, ten backward pages, update
 RIGHT, LEFT, HOME, END = "\x1b[C", "\x1b[D", "\x1b[H", "\x1b[F"
 DOWN, PAGE_UP, PAGE_DOWN = "\x1b[B", "\x1b[5~", "\x1b[6~"
 COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 ESCAPE = "\x1b"
+KEY = re.compile(r"\x1b\[[0-9;]*[~A-Z]|\x1bO[A-Z]|.", re.DOTALL)  # one key of what a test types
+ROW = re.compile(r"\x1b\[\d+;1H\x1b\[2K")  # each row of a frame is placed, cleared, then written
 # dJ/dA3, the second backward page of the article, and the numbers of its result.
 DJ_DA3_STEP, DJ_DA3_RESULT = 4, "0.5501"
+# How long a test waits for what it expects; all of it comes well within a second.
+TIMEOUT = 10
+# Starts the step-through under a shell that reports its exit status and the terminal's settings
+# afterwards. `noflsh` keeps Ctrl-C from discarding output not yet read, so the test sees all of it.
+INTERRUPTIBLE = ('trap : INT; stty noflsh; code=$1; shift; "$0" -c "$code" walkthrough --step "$@"; '
+                 'echo "status=$?"; stty -a')
+# The command line, saying `started` as it builds its parser: the first thing `cli.main` does where
+# it handles Ctrl-C. A Ctrl-C before that lands in Python's own start-up, in numpy's import or on
+# the line that calls `main`, out of the program's reach (and may end in a traceback or status 1).
+STARTED = ("import sys; from jacobian_bp import cli; build = cli.build_parser; "
+           "cli.build_parser = lambda: print('started', flush=True) or build(); sys.exit(cli.main(sys.argv[1:]))")
+
+
+def moments(seed: int, last: float, count: int = 8) -> list[float]:
+    """`count` moments from 0 to `last` seconds after start: 0, then the same random ones on every run."""
+    rng = random.Random(seed)
+    return [0.0, *sorted(round(rng.uniform(0, last), 3) for _ in range(count - 1))]
+
+
+def environment(colour: bool = False) -> dict[str, str]:
+    """Ours, for an xterm, without COLUMNS and LINES (they would hide the terminal's real size from rich)."""
+    env = {name: value for name, value in os.environ.items() if name not in ("NO_COLOR", "COLUMNS", "LINES")}
+    return env | ({"TERM": "xterm"} if colour else {"TERM": "xterm", "NO_COLOR": "1"})
 
 
 def spawn(*arguments: str, rows: int = ROWS, colour: bool = False) -> pexpect.spawn:
     """`walkthrough --step` in a pseudo-terminal of `rows` × 100."""
-    env = {name: value for name, value in os.environ.items() if name != "NO_COLOR"}
-    env.update({"TERM": "xterm"} if colour else {"TERM": "xterm", "NO_COLOR": "1"})
-    return pexpect.spawn(sys.executable, ["-m", "jacobian_bp", "walkthrough", "--step", *arguments], env=env,
-                         dimensions=(rows, COLUMNS), encoding="utf-8", timeout=60)
+    child = pexpect.spawn(sys.executable, ["-m", "jacobian_bp", "walkthrough", "--step", *arguments],
+                          env=environment(colour), dimensions=(rows, COLUMNS), encoding="utf-8", timeout=TIMEOUT)
+    child.delaybeforesend = None  # keys are only typed once a frame shows the program is reading them
+    return child
+
+
+def next_frame(child: pexpect.spawn) -> str:
+    """The next screen drawn: what comes between the marks that begin and end it."""
+    child.expect_exact(step.END_FRAME)
+    return child.before.rpartition(step.BEGIN_FRAME)[2]
+
+
+def size(text: str) -> tuple[int, int]:
+    """The rows and columns a frame was drawn for: its number of rows, and the width of its title rule."""
+    rows = ROW.split(text)[1:]
+    return len(rows), len(COLOUR.sub("", rows[0]))
 
 
 def frame(child: pexpect.spawn, number: int, rows: int = ROWS) -> str:
-    """Everything drawn for the screen of step `number`, from its title line to its legend."""
-    child.expect_exact(f"Step {number}/{STEPS} ")
-    text = child.after
-    child.expect_exact(f"\x1b[{rows};1H\x1b[2K")  # the legend's row is drawn last
-    text += child.before + child.after
-    child.expect(pexpect.TIMEOUT, timeout=0.2)  # the rest of the legend line, written with the frame
-    return text + child.before
+    """The next screen drawn, which must show step `number` on `rows` rows."""
+    text = next_frame(child)
+    assert f"Step {number}/{STEPS} " in text and size(text)[0] == rows
+    return text
 
 
-def press(child: pexpect.spawn, keys_: str, number: int, rows: int = ROWS) -> str:
-    child.send(keys_)
+def press(child: pexpect.spawn, typed: str, number: int, rows: int = ROWS) -> str:
+    """Type some keys and return the screen drawn after the last of them (each key draws one)."""
+    child.send(typed)
+    for _ in KEY.findall(typed)[1:]:
+        next_frame(child)
     return frame(child, number, rows)
 
 
@@ -54,9 +94,42 @@ def quit_with(child: pexpect.spawn, key: str) -> str:
     return child.before
 
 
+def drawn_at(child: pexpect.spawn, number: int, rows: int, columns: int) -> str:
+    """The first screen of step `number` drawn at `rows` × `columns` from now on (other screens are skipped)."""
+    while True:
+        text = next_frame(child)
+        if size(text) == (rows, columns) and f"Step {number}/{STEPS} " in text:
+            return text
+
+
+def start_interruptible(*arguments: str) -> tuple[pexpect.spawn, io.StringIO]:
+    """The step-through under `INTERRUPTIBLE`, once started, and the transcript of all it writes."""
+    child = pexpect.spawn("sh", ["-c", INTERRUPTIBLE, sys.executable, STARTED, *arguments], env=environment(),
+                          dimensions=(ROWS, COLUMNS), encoding="utf-8", timeout=TIMEOUT)
+    child.delaybeforesend = None
+    child.logfile_read = transcript = io.StringIO()
+    child.expect_exact("started")
+    return child, transcript
+
+
+def interrupt(child: pexpect.spawn, transcript: io.StringIO) -> None:
+    """Ctrl-C, then check that the program said so, exited 130 and gave the terminal back as it found it."""
+    child.sendintr()
+    child.expect(r"status=(\d+)\r\n")
+    status = child.match.group(1)
+    child.expect(pexpect.EOF)
+    settings, output = child.before.split(), transcript.getvalue()
+    assert status == "130"
+    assert "jacobian-bp: interrupted" in output and "Traceback" not in output
+    if step.FULL_SCREEN in output:
+        assert step.NORMAL_SCREEN in output.rpartition(step.FULL_SCREEN)[2], "the alternate screen was not left"
+    assert "icanon" in settings and "echo" in settings, "the terminal was left without line editing or echo"
+
+
 def test_keys_move_between_steps_and_stay_at_the_ends():
     child = spawn("--no-symbolic")
-    assert "Forward pass" in frame(child, 1)
+    first = frame(child, 1)
+    assert "Forward pass" in first and size(first) == (ROWS, COLUMNS)
     assert "Loss and cost" in press(child, "n", 2)
     assert "Backward step 1/10 · dJ/dL" in press(child, RIGHT, 3)
     press(child, "b", 2)
@@ -83,19 +156,19 @@ def test_a_lone_escape_quits():
     assert child.exitstatus == 0
 
 
-def test_ctrl_c_exits_130_and_leaves_the_terminal_usable():
-    script = 'trap : INT; "$0" -m jacobian_bp walkthrough --step --no-symbolic; echo "status=$?"; stty -a'
-    child = pexpect.spawn("sh", ["-c", script, sys.executable], env=dict(os.environ, NO_COLOR="1", TERM="xterm"),
-                          dimensions=(ROWS, COLUMNS), encoding="utf-8", timeout=60)
+@pytest.mark.parametrize("moment", moments(seed=130, last=0.3), ids=lambda moment: f"{moment * 1000:.0f}ms")
+def test_ctrl_c_at_any_moment_exits_130_and_gives_the_terminal_back(moment):
+    child, transcript = start_interruptible("--no-symbolic")
+    time.sleep(moment)  # the moment of the Ctrl-C: during start-up, the first draw, or the wait for a key
+    interrupt(child, transcript)
+
+
+def test_ctrl_c_while_a_slow_step_is_drawn_exits_130_and_gives_the_terminal_back():
+    child, transcript = start_interruptible()  # symbolic: step 3 takes a few tenths of a second to lay out
     frame(child, 1)
-    child.sendintr()
-    child.expect(r"status=(\d+)")
-    assert child.match.group(1) == "130"
-    assert "Traceback" not in child.before and "jacobian-bp: interrupted" in child.before
-    assert step.NORMAL_SCREEN in child.before, "the alternate screen was not left"
-    child.expect(pexpect.EOF)
-    settings = child.before.split()
-    assert "icanon" in settings and "echo" in settings, "the terminal was left without line editing or echo"
+    child.send("nn")
+    frame(child, 2)  # step 3 is drawn next, or is being drawn already
+    interrupt(child, transcript)
 
 
 def test_reveal_hides_the_result_until_r_and_keeps_it_revealed():
@@ -137,12 +210,24 @@ def test_help_and_unknown_keys():
     quit_with(child, "q")
 
 
-def test_a_resized_terminal_is_drawn_again_at_its_new_size():
+# Up to 500 ms: past the first frame (some 250 ms after start), when a resize used to be missed.
+@pytest.mark.parametrize("moment", moments(seed=2026, last=0.5), ids=lambda moment: f"{moment * 1000:.0f}ms")
+def test_a_resize_at_any_moment_after_start_is_drawn_at_the_new_size(moment):
     child = spawn("--no-symbolic")
+    time.sleep(moment)  # the moment of the resize: before the program has drawn anything, or after
+    child.setwinsize(*SMALL)
+    drawn_at(child, 1, *SMALL)
+    quit_with(child, "q")
+    assert child.exitstatus == 0
+
+
+def test_a_resize_during_a_slow_draw_ends_with_the_step_drawn_at_the_new_size():
+    child = spawn()  # symbolic: step 3 takes a few tenths of a second to lay out
     frame(child, 1)
-    child.setwinsize(30, 80)
-    redrawn = frame(child, 1, rows=30)
-    assert "─" * 50 in redrawn and "─" * 80 not in redrawn
+    child.send("nn")
+    frame(child, 2)  # step 3 is drawn next at the old size, or is being drawn already
+    child.setwinsize(*SMALL)
+    drawn_at(child, 3, *SMALL)
     quit_with(child, "q")
 
 
