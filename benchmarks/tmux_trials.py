@@ -3,12 +3,15 @@
 Run with `.venv/bin/python benchmarks/tmux_trials.py [--trials 20] [--within 0.3] [--seed 1]` from the
 repository (it runs the checkout it is in, as the `jacobian-bp` command would; tmux must be installed).
 Each trial starts `walkthrough --step --no-symbolic` in a 100×40 tmux window and acts at a random
-moment within `--within` seconds of starting the program (the first trial at once):
+moment within `--within` seconds (the first trial at once):
 
-- resize: the window becomes 80×30; the trial passes when tmux shows the first step drawn at 80×30
-  (title rule 80 wide, scroll legend for 28 lines) within 10 s, and `q` then exits 0;
-- Ctrl-C: the trial passes when the program exits 130 and tmux shows the terminal given back
-  (normal screen, cursor shown, lines wrapped) with `stty` showing icanon and echo again.
+- resize, counted from the start of the program: the window becomes 80×30; the trial passes when
+  tmux shows the first step drawn at 80×30 (title rule 80 wide, scroll legend for 28 lines) within
+  10 s, and `q` then exits 0;
+- Ctrl-C, counted from the start of the program and, separately, from the start of `cli.main` (a
+  Ctrl-C before `main` lands in Python's start-up or imports, which the program cannot handle): the
+  trial passes when the program exits 130 and tmux shows the terminal given back (normal screen,
+  cursor shown, lines wrapped), with `stty` showing icanon and echo again.
 
 Like startup.py, this is for people to run and read, not a test: it prints each trial and the counts.
 """
@@ -23,11 +26,14 @@ import time
 from pathlib import Path
 
 SERVER = ["tmux", "-L", "jacobian-bp-trials", "-f", "/dev/null"]
-PROGRAM = [sys.executable, "-c", "import sys; from jacobian_bp.cli import main; sys.exit(main())",
-           "walkthrough", "--step", "--no-symbolic"]
-# The shell in the window: it says when it starts the program (by writing to a fifo the trial reads),
-# survives the Ctrl-C meant for the program, and records the exit status, stderr and terminal settings.
-SHELL = ('trap : INT; dir=$1; shift; echo > "$dir/go"; "$@" 2> "$dir/stderr"; echo $? > "$dir/status.tmp"; '
+ARGUMENTS = ["walkthrough", "--step", "--no-symbolic"]
+# What the `jacobian-bp` command runs; the second also opens the fifo `go` as `main` builds its parser.
+COMMAND = "import sys; from jacobian_bp.cli import main; sys.exit(main())"
+ANNOUNCED = ("import sys; from jacobian_bp import cli; go = sys.argv.pop(1); build = cli.build_parser; "
+             "cli.build_parser = lambda: open(go, 'w').close() or build(); sys.exit(cli.main())")
+# The shell in the window: it survives the Ctrl-C meant for the program, and records the program's
+# exit status, its stderr and the terminal's settings afterwards.
+SHELL = ('trap : INT; dir=$1; shift; "$@" 2> "$dir/stderr"; echo $? > "$dir/status.tmp"; '
          'stty -a > "$dir/stty"; mv "$dir/status.tmp" "$dir/status"; exec sleep 600')
 WAIT = 10
 FULL_SCREEN, END_FRAME = "\x1b[?1049h", "\x1b[?2026l"
@@ -48,14 +54,19 @@ def until(condition, what: str):
     raise TimeoutError(what)
 
 
-def start(folder: Path) -> tuple[str, float]:
-    """A new 100×40 window running the program; its pane, and the moment the program was started."""
-    os.mkfifo(folder / "go")
+def start(folder: Path, from_main: bool) -> tuple[str, float]:
+    """A new 100×40 window running the program; its pane, and the moment it started (or reached `main`)."""
+    go = folder / "go"
+    os.mkfifo(go)
+    if from_main:
+        program = [sys.executable, "-c", ANNOUNCED, str(go), *ARGUMENTS]
+    else:  # a shell that opens the fifo, then becomes the program
+        program = ["sh", "-c", 'echo > "$0"; exec "$@"', str(go), sys.executable, "-c", COMMAND, *ARGUMENTS]
     pane = tmux("new-window", "-d", "-P", "-F", "#{pane_id}", "-c", os.getcwd(),
-                "sh", "-c", SHELL, "sh", str(folder), *PROGRAM).strip()
+                "sh", "-c", SHELL, "sh", str(folder), *program).strip()
     tmux("pipe-pane", "-t", pane, f"cat > '{folder}/output'")
-    with open(folder / "go") as go:  # blocks until the shell writes: it starts the program next
-        go.read()
+    with open(go) as fifo:  # blocks until the other end opens it
+        fifo.read()
     return pane, time.monotonic()
 
 
@@ -92,7 +103,7 @@ def ctrl_c_trial(pane: str, folder: Path) -> tuple[bool, str]:
     except TimeoutError as error:
         status = str(error)
     output = (folder / "output").read_text(errors="replace")
-    reached = ("drawn" if END_FRAME in output else "full screen" if FULL_SCREEN in output else "starting")
+    reached = "drawn" if END_FRAME in output else "full screen" if FULL_SCREEN in output else "starting"
     stderr = (folder / "stderr").read_text().strip().splitlines()
     said = f"stderr: {stderr[0]} … {stderr[-1]}" if stderr else "nothing on stderr"
     if not status.isdigit():
@@ -114,13 +125,15 @@ def main() -> None:
     rng = random.Random(arguments.seed)
     tmux("new-session", "-d", "-s", "trials", "-x", "100", "-y", "40")
     tmux("set", "-g", "default-size", "100x40")
+    kinds = [("resize after start", resize_trial, False), ("Ctrl-C after start", ctrl_c_trial, False),
+             ("Ctrl-C after main", ctrl_c_trial, True)]
     try:
-        for name, trial in (("resize", resize_trial), ("Ctrl-C", ctrl_c_trial)):
+        for name, trial, from_main in kinds:
             passed = 0
             for number in range(arguments.trials):
                 delay = 0.0 if number == 0 else rng.uniform(0, arguments.within)
                 with tempfile.TemporaryDirectory() as folder:
-                    pane, started = start(Path(folder))
+                    pane, started = start(Path(folder), from_main)
                     try:
                         time.sleep(max(0.0, started + delay - time.monotonic()))  # the moment to act
                         ok, detail = trial(pane, Path(folder))

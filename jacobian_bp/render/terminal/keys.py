@@ -126,6 +126,7 @@ class KeySession:
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
+        """Give the terminal back; a Ctrl-C noted but not yet raised is raised once that is done."""
         previous = self._previous_handlers
         for number in (signal.SIGWINCH, signal.SIGTSTP, signal.SIGCONT):  # nothing may draw or re-enter now
             signal.signal(number, previous[number])
