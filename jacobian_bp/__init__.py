@@ -16,9 +16,18 @@ quantity, for example in a notebook:
 ['dJ/dL', 'dJ/dA3', 'dJ/dZ3', 'dJ/db3']
 """
 
-from .chain import Kink, Step, Update
-from .solution import Solution, solve
-from .walkthrough import Walkthrough, WalkthroughError, load
+import importlib
 
 __version__ = "0.1.0"
 __all__ = ["Kink", "Solution", "Step", "Update", "Walkthrough", "WalkthroughError", "load", "solve", "__version__"]
+
+# Where each public name lives. They are imported on first use, so that importing the package (as the
+# command line does first) loads no numpy: a Ctrl-C at start-up then meets the command line's handling.
+_HOMES = {"Kink": "chain", "Step": "chain", "Update": "chain", "Solution": "solution", "solve": "solution",
+          "Walkthrough": "walkthrough", "WalkthroughError": "walkthrough", "load": "walkthrough"}
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -168,3 +168,30 @@ def test_dash_as_output_is_standard_output(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["walkthrough", "--format", "markdown", "-o", "-", "--no-symbolic"]) == 0
     assert capsys.readouterr().out.startswith("---\ntitle:") and not (tmp_path / "-").exists()
+
+
+class _InterruptedImport:
+    """A module finder that behaves as if Ctrl-C came while `jacobian_bp.cli` (numpy and all) was imported."""
+
+    def __init__(self, numpy_style: bool):
+        self.numpy_style = numpy_style
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "jacobian_bp.cli":
+            return None
+        if not self.numpy_style:
+            raise KeyboardInterrupt
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise ImportError("numpy: the C extensions failed to import") from None
+
+
+@pytest.mark.parametrize("numpy_style", [False, True])
+def test_ctrl_c_while_the_program_loads_is_one_line_and_130(monkeypatch, capsys, numpy_style):
+    from jacobian_bp import entry
+
+    monkeypatch.delitem(sys.modules, "jacobian_bp.cli")
+    monkeypatch.setattr(sys, "meta_path", [_InterruptedImport(numpy_style), *sys.meta_path])
+    assert entry.run() == 130
+    assert capsys.readouterr().err == "jacobian-bp: interrupted\n"
