@@ -28,7 +28,7 @@ from pathlib import Path
 SERVER = ["tmux", "-L", "jacobian-bp-trials", "-f", "/dev/null"]
 ARGUMENTS = ["walkthrough", "--step", "--no-symbolic"]
 # What the `jacobian-bp` command runs; the second also opens the fifo `go` as `main` builds its parser.
-COMMAND = "import sys; from jacobian_bp.cli import main; sys.exit(main())"
+COMMAND = "import sys; from jacobian_bp.entry import run; sys.exit(run())"
 ANNOUNCED = ("import sys; from jacobian_bp import cli; go = sys.argv.pop(1); build = cli.build_parser; "
              "cli.build_parser = lambda: open(go, 'w').close() or build(); sys.exit(cli.main())")
 # The shell in the window: it survives the Ctrl-C meant for the program, and records the program's
