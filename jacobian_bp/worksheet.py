@@ -86,28 +86,37 @@ def _forward_questions(solution: Solution) -> list[tuple[str, str]]:
     return questions
 
 
+def _loss_questions(solution: Solution) -> list[tuple[str, str]]:
+    """The penalty (if any), the losses and the cost."""
+    graph = solution.graph
+    loss, cost = graph.loss_node, graph.cost_node
+    questions = [(node.output, f"{node.op.formula(node.names())} (a number)") for node in graph.nodes
+                 if not story.main_path_node(graph, node)]
+    return questions + [(loss.output, f"{loss.output}: the {loss.op.title} of each sample, "
+                                      f"{graph.output} against Y ({_shape(solution, loss.output)})"),
+                        (cost.output, f"{cost.op.formula(cost.names())}, the cost (a number)")]
+
+
+def _update_questions(solution: Solution) -> list[tuple[str, str]]:
+    decimals = max(solution.walkthrough.decimals, 6)
+    return [(update.name, f"{story.update_formula(update, decimals)} ({_shape(solution, update.name)})")
+            for update in solution.updates]
+
+
+# For each page without backward steps: the group of questions it belongs to, and its questions.
+PAGE_QUESTIONS = {"forward": ("forward", _forward_questions), "loss": ("forward", _loss_questions),
+                  "update": ("update", _update_questions)}
+
+
 def _sections(solution: Solution, groups: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
     """The pages of the walkthrough with the questions each asks, in the order a student computes them."""
     sections = []
     for page in story.pages(solution):
-        questions = []
-        if page.kind == "forward" and "forward" in groups:
-            questions += _forward_questions(solution)
-        elif page.kind == "loss" and "forward" in groups:
-            graph = solution.graph
-            loss, cost = graph.loss_node, graph.cost_node
-            questions += [(node.output, f"{node.op.formula(node.names())} (a number)") for node in graph.nodes
-                          if not story.main_path_node(graph, node)]
-            questions += [(loss.output, f"{loss.output}: the {loss.op.title} of each sample, "
-                                        f"{graph.output} against Y ({_shape(solution, loss.output)})"),
-                          (cost.output, f"{cost.op.formula(cost.names())}, the cost (a number)")]
-        elif page.kind == "backward":
-            for step in page.steps:
-                questions += _backward_questions(solution, step, groups)
-        elif page.kind == "update" and "update" in groups:
-            decimals = max(solution.walkthrough.decimals, 6)
-            questions += [(update.name, f"{story.update_formula(update, decimals)} ({_shape(solution, update.name)})")
-                          for update in solution.updates]
+        if page.steps:
+            questions = [question for step in page.steps for question in _backward_questions(solution, step, groups)]
+        else:
+            group, ask = PAGE_QUESTIONS[page.kind]
+            questions = ask(solution) if group in groups else []
         if questions:
             sections.append((page.title, questions))
     return sections

@@ -65,22 +65,22 @@ _OPERATORS = set("=·⊙−+/×÷ᵀ²±√→⇠≈≤≥")
 
 @dataclass(frozen=True)
 class _Token:
-    kind: str
+    group: str  # the name of the regex group that matched
     text: str
     match: re.Match
 
 
-_KINDS = ("partial", "derivative", "name", "call", "number", "word", "space", "symbol")
+_GROUPS = ("partial", "derivative", "name", "call", "number", "word", "space", "symbol")
 
 
 def _tokens(text: str) -> list[_Token]:
-    return [_Token(next(kind for kind in _KINDS if match.group(kind) is not None), match.group(), match)
+    return [_Token(next(group for group in _GROUPS if match.group(group) is not None), match.group(), match)
             for match in (_TOKEN.get() or _ARTICLE_TOKEN).finditer(text)]
 
 
 def _is_identifier(token: _Token) -> bool:
     """A single letter such as `m` or `i` reads as a variable, not as a word."""
-    return token.kind == "word" and len(token.text) == 1
+    return token.group == "word" and len(token.text) == 1
 
 
 def _formula_tokens(formula: str) -> list[_Token]:
@@ -88,8 +88,8 @@ def _formula_tokens(formula: str) -> list[_Token]:
     tokens: list[_Token] = []
     for token in _tokens(formula):
         phrase = tokens[-2:] if len(tokens) >= 2 else []
-        if (token.kind == "word" and not _is_identifier(token) and len(phrase) == 2 and phrase[1].text == " "
-                and phrase[0].kind == "word" and not _is_identifier(phrase[0])):
+        if (token.group == "word" and not _is_identifier(token) and len(phrase) == 2 and phrase[1].text == " "
+                and phrase[0].group == "word" and not _is_identifier(phrase[0])):
             tokens[-2:] = [_Token("word", f"{phrase[0].text} {token.text}", phrase[0].match)]
         else:
             tokens.append(token)
@@ -99,7 +99,7 @@ def _formula_tokens(formula: str) -> list[_Token]:
 def _next_to_words(tokens: list[_Token], i: int) -> bool:
     """Whether a space sits beside a word, where it must stay visible inside math."""
     neighbours = [tokens[j] for j in (i - 1, i + 1) if 0 <= j < len(tokens)]
-    return any(t.kind == "word" and not _is_identifier(t) for t in neighbours)
+    return any(t.group == "word" and not _is_identifier(t) for t in neighbours)
 
 
 def _balanced(tokens: list[_Token]) -> bool:
@@ -167,26 +167,26 @@ def latex(formula: str, inline: bool = False) -> str:
 def _latex_token(tokens: list[_Token], i: int, inline: bool) -> str:
     token = tokens[i]
     match = token.match
-    if token.kind == "partial":
+    if token.group == "partial":
         top = rf"\partial\,\operatorname{{vec}}({latex_name(match['partial_function'])})"
         bottom = rf"\partial\,\operatorname{{vec}}({latex_name(match['partial_variable'])})"
         return f"{top}/{bottom}" if inline else rf"\frac{{{top}}}{{{bottom}}}"
-    if token.kind == "derivative":
+    if token.group == "derivative":
         top, bottom = rf"\partial {latex_name(match['function'])}", rf"\partial {latex_name(match['variable'])}"
         return f"{top}/{bottom}" if inline else rf"\frac{{{top}}}{{{bottom}}}"
-    if token.kind == "name":
+    if token.group == "name":
         name = latex_name(match["name"])
         power = LATEX_SYMBOLS.get(match["power"], "")
         return f"{{{name}}}{power}" if power and "^" in name else name + power
-    if token.kind == "call":
+    if token.group == "call":
         function = token.text.rstrip("'²")
         name = r"\sigma" if function == "σ" else rf"\operatorname{{{function}}}"
         return name + "'" * ("'" in token.text) + "^{2}" * ("²" in token.text)
-    if token.kind == "number" or _is_identifier(token):
+    if token.group == "number" or _is_identifier(token):
         return token.text
-    if token.kind == "word":
+    if token.group == "word":
         return rf"\text{{{token.text}}}"
-    if token.kind == "space":
+    if token.group == "space":
         return r"\ " if _next_to_words(tokens, i) else " "
     return LATEX_SYMBOLS.get(token.text, token.text)
 
@@ -268,7 +268,7 @@ def mathml(formula: str, inline: bool = False) -> str:
     group_start = None  # where the group closed by the previous token, a `)`, begins
     tokens = _formula_tokens(formula)
     for i, token in enumerate(tokens):
-        if token.kind == "symbol" and token.text in "ᵀ²":
+        if token.group == "symbol" and token.text in "ᵀ²":
             # A power applies to the whole group before it: `(dJ/dZ3)ᵀ`.
             start = group_start if group_start is not None else max(len(out) - 1, 0)
             out[start:] = [_element("msup", _element("mrow", *out[start:]), _power(token.text))]
@@ -295,31 +295,31 @@ def _power(symbol: str) -> str:
 def _mathml_token(tokens: list[_Token], i: int, inline: bool) -> str:
     token = tokens[i]
     match = token.match
-    if token.kind == "partial":
+    if token.group == "partial":
         top, bottom = (_element("mrow", _element("mi", "∂"), _element("mi", "vec"),
                                 _element("mo", "(", stretchy="false"), mathml_name(match[group]),
                                 _element("mo", ")", stretchy="false"))
                        for group in ("partial_function", "partial_variable"))
         return _fraction(top, bottom, inline)
-    if token.kind == "derivative":
+    if token.group == "derivative":
         top = _element("mrow", _element("mi", "∂"), mathml_name(match["function"]))
         bottom = _element("mrow", _element("mi", "∂"), mathml_name(match["variable"]))
         return _fraction(top, bottom, inline)
-    if token.kind == "name":
+    if token.group == "name":
         name = mathml_name(match["name"])
         return _element("msup", name, _power(match["power"])) if match["power"] else name
-    if token.kind == "call":
+    if token.group == "call":
         name = _element("mi", html.escape(token.text.rstrip("'²")))
         if "'" in token.text or "²" in token.text:
             name = _element("msup", name, _element("mo", "′") if "'" in token.text else _element("mn", "2"))
         return name + _element("mo", "&#x2061;")
-    if token.kind == "number":
+    if token.group == "number":
         return _element("mn", token.text)
     if _is_identifier(token):
         return _element("mi", token.text)
-    if token.kind == "word":
+    if token.group == "word":
         return _element("mtext", html.escape(token.text))
-    if token.kind == "space":
+    if token.group == "space":
         return _element("mspace", width="0.3em") if _next_to_words(tokens, i) else ""
     previous = _neighbour(tokens, i, -1)
     if token.text in "−-" and (previous is None or previous.text == "(" or previous.text in _OPERATORS):
@@ -357,7 +357,7 @@ def pieces(sentence: str, names_only: bool = False) -> list[tuple[bool, str]]:
     result: list[tuple[bool, str]] = []
     if names_only:
         for token in tokens:
-            _append(result, token.kind in ("partial", "derivative", "name"), token.text)
+            _append(result, token.group in ("partial", "derivative", "name"), token.text)
         return result
     formula_like = [_formula_like(tokens, i) for i in range(len(tokens))]
     i = 0
@@ -373,7 +373,7 @@ def pieces(sentence: str, names_only: bool = False) -> list[tuple[bool, str]]:
         start, stop = _trim(tokens, i, end)
         _append(result, False, "".join(t.text for t in tokens[i:start]))
         run = tokens[start:stop]
-        is_formula = any(t.kind in ("partial", "derivative", "name", "call") or _is_identifier(t)
+        is_formula = any(t.group in ("partial", "derivative", "name", "call") or _is_identifier(t)
                          or t.text in _OPERATORS - {"/"} for t in run)
         _append(result, is_formula, "".join(t.text for t in run))
         _append(result, False, "".join(t.text for t in tokens[stop:end]))
@@ -383,11 +383,11 @@ def pieces(sentence: str, names_only: bool = False) -> list[tuple[bool, str]]:
 
 def _formula_like(tokens: list[_Token], i: int) -> bool:
     token = tokens[i]
-    if token.kind in ("partial", "derivative", "name", "call", "number", "space") or token.text in ("(", ")", "|"):
+    if token.group in ("partial", "derivative", "name", "call", "number", "space") or token.text in ("(", ")", "|"):
         return True
     if token.text == "·":
         previous = _neighbour(tokens, i, -1)
-        return previous is None or previous.kind != "number"
+        return previous is None or previous.group != "number"
     if token.text in _OPERATORS:
         return True
     if _is_identifier(token):
@@ -400,7 +400,7 @@ def _formula_like(tokens: list[_Token], i: int) -> bool:
 def _split_before_group(tokens: list[_Token], start: int, end: int) -> int:
     """Where a run must end so that `Z2 (2 × 1)` stays two formulas, not a function applied to a group."""
     for i in range(start + 1, end - 1):
-        if (tokens[i].kind == "space" and tokens[i + 1].text == "("
+        if (tokens[i].group == "space" and tokens[i + 1].text == "("
                 and tokens[i - 1].text not in _OPERATORS and tokens[i - 1].text != "("):
             return i + 1
     return end
@@ -409,7 +409,7 @@ def _split_before_group(tokens: list[_Token], start: int, end: int) -> int:
 def _neighbour(tokens: list[_Token], i: int, direction: int) -> _Token | None:
     """The nearest token that is not a space, before (-1) or after (+1) token `i`."""
     j = i + direction
-    while 0 <= j < len(tokens) and tokens[j].kind == "space":
+    while 0 <= j < len(tokens) and tokens[j].group == "space":
         j += direction
     return tokens[j] if 0 <= j < len(tokens) else None
 
@@ -418,9 +418,9 @@ def _trim(tokens: list[_Token], start: int, stop: int) -> tuple[int, int]:
     """Leave spaces and unbalanced parentheses at the ends of a run to the text around it."""
     while True:
         before = (start, stop)
-        while start < stop and tokens[start].kind == "space":
+        while start < stop and tokens[start].group == "space":
             start += 1
-        while stop > start and tokens[stop - 1].kind == "space":
+        while stop > start and tokens[stop - 1].group == "space":
             stop -= 1
         texts = [t.text for t in tokens[start:stop]]
         if texts and (texts[0] == ")" or texts[0] == "(" and texts.count("(") > texts.count(")")

@@ -160,13 +160,12 @@ def sections(solution, decimals: int, symbolic: bool) -> list[Section]:
 
 
 def section(solution, page: story.Page, decimals: int, symbolic: bool) -> Section:
-    """One page as a section of blocks."""
-    if page.kind == "backward":
+    """One page as a section of blocks: its steps, or the blocks of its part of the walkthrough."""
+    if page.steps:
         blocks = [block for step in page.steps
                   for block in step_blocks(solution, page, step, decimals, symbolic, len(page.steps) > 1)]
     else:
-        layouts = {"forward": _forward_blocks, "loss": _loss_blocks, "update": _update_blocks}
-        blocks = [_breadcrumb(solution, page), *layouts[page.kind](solution, decimals)]
+        blocks = [_breadcrumb(solution, page), *PAGE_BLOCKS[page.kind](solution, decimals)]
     return Section(page.kind, page.title, anchor(page.title), tuple(blocks))
 
 
@@ -212,6 +211,10 @@ def _update_blocks(solution, decimals: int) -> list:
             Group((Equation(((f"{update.name} =", Numbers(update.new, decimals)),)),), result=True),
         ]
     return blocks
+
+
+# The blocks of the pages that hold no backward steps.
+PAGE_BLOCKS = {"forward": _forward_blocks, "loss": _loss_blocks, "update": _update_blocks}
 
 
 def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bool) -> list:

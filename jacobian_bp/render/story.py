@@ -13,15 +13,25 @@ from ..numbers import format_number
 
 @dataclass(frozen=True)
 class Page:
-    """One screenful of the walkthrough: `kind` is forward, loss, backward or update."""
+    """One screenful of the walkthrough: `kind` is forward, loss, backward or update.
+
+    A page of backward `steps` places each step in the graph itself; any other page says here
+    which nodes it marks, how far the backward pass has come (`reached`, an index into the main
+    path) and what its side branch lists.
+    """
 
     kind: str
     title: str
     steps: tuple[Step, ...] = ()
+    marked: frozenset = frozenset()
+    reached: int = 0
+    side: tuple = ()
 
 
 def pages(solution) -> list[Page]:
     """The forward pass, the loss and cost, one page per backward heading, and the update."""
+    graph = solution.graph
+    everything = len(main_path(graph))
     sections: dict[int, list[Step]] = {}
     for step in solution.steps:
         sections.setdefault(step.section, []).append(step)
@@ -29,8 +39,12 @@ def pages(solution) -> list[Page]:
     backward = [Page("backward", f"Backward step {number}/{total} · "
                      + " and ".join(dict.fromkeys(gradient_name(step.variable) for step in steps)), tuple(steps))
                 for number, steps in sections.items()]
-    update = [Page("update", "SGD update")] if solution.updates else []  # a graph without parameters has none
-    return [Page("forward", "Forward pass"), Page("loss", "Loss and cost"), *backward, *update]
+    updated = tuple(Crumb(update.parameter, True, "" if i == 0 else ",") for i, update in enumerate(solution.updates))
+    update = [Page("update", "SGD update", side=updated)] if updated else []  # a graph without parameters has none
+    return [Page("forward", "Forward pass", reached=everything),
+            Page("loss", "Loss and cost", marked=frozenset({graph.loss_node.output, graph.cost_node.output}),
+                 reached=everything),
+            *backward, *update]
 
 
 @dataclass(frozen=True)
@@ -50,8 +64,7 @@ def main_path(graph) -> list[str]:
 
     A node whose inputs are all parameters (the L2 penalty) is drawn beside it, not on it.
     """
-    on_path = [node.output for node in graph.nodes if set(node.roles.values()) - set(graph.owners)]
-    return [graph.data[0], *on_path]
+    return [graph.data[0], *(node.output for node in graph.nodes if main_path_node(graph, node))]
 
 
 def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[list[Crumb], list[Crumb]]:
@@ -63,17 +76,14 @@ def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[list[Cru
     """
     graph = solution.graph
     nodes = main_path(graph)
-    if page.kind == "forward":
-        marked, reached = set(), len(nodes)
-    elif page.kind == "loss":
-        marked, reached = {graph.loss_node.output, graph.cost_node.output}, len(nodes)
-    elif page.kind == "update":
-        marked, reached = set(), 0
+    if step is None:
+        marked, reached = page.marked, page.reached
     elif step.variable in nodes:
         marked, reached = {step.variable}, nodes.index(step.variable)
     else:
         marked, reached = set(), max(nodes.index(edge.node.output) for edge in graph.consumers(step.variable)
                                      if edge.node.output in nodes)
+
     def arrow(i: int) -> str:
         """The arrow from the node before, or a comma where the two are not connected (a branch)."""
         if i == 0:
@@ -83,11 +93,8 @@ def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[list[Cru
         return FORWARD_ARROW if i <= reached else BACKWARD_ARROW
 
     main = [Crumb(node, node in marked, arrow(i)) for i, node in enumerate(nodes)]
-    if page.kind == "update":
-        parameters = [Crumb(update.parameter, True, "" if i == 0 else ",") for i, update in enumerate(solution.updates)]
-        return main, parameters
-    if page.kind != "backward":
-        return main, []
+    if step is None:
+        return main, list(page.side)
     consumers = [edge.node.output for edge in graph.consumers(step.variable)]
     if step.variable in nodes and len(consumers) == 1:
         return main, []
@@ -215,11 +222,8 @@ def forward_groups(solution) -> list[tuple[str, list[str], list[str]]]:
 
     `Layer 2: Z2 = A1 · W2ᵀ + b2, then A2 = ReLU(Z2)` for a layer; `S2 = Z2 + A1` for a node.
     """
-    graph = solution.graph
     groups: list[list] = []
-    for node in graph.nodes:
-        if node.output in (graph.loss_node.output, graph.cost_node.output) or not main_path_node(graph, node):
-            continue
+    for node in network_nodes(solution.graph):
         if groups and node.layer is not None and groups[-1][-1].layer == node.layer:
             groups[-1].append(node)
         else:
@@ -237,6 +241,12 @@ def forward_groups(solution) -> list[tuple[str, list[str], list[str]]]:
 def main_path_node(graph, node) -> bool:
     """Whether the node lies on the data's path (the L2 penalty, computed from parameters only, does not)."""
     return bool(set(node.roles.values()) - set(graph.owners))
+
+
+def network_nodes(graph) -> list:
+    """The nodes of the forward page: those on the data's path, without the loss and the cost."""
+    closing = (graph.loss_node, graph.cost_node)
+    return [node for node in graph.nodes if main_path_node(graph, node) and node not in closing]
 
 
 def loss_notes(solution) -> tuple[str, ...]:
@@ -287,9 +297,7 @@ def summary(solution) -> str:
         shape = "layers " + " → ".join([str(walkthrough.X.shape[1])] + [
             f"{values[outputs[-1]].shape[1]} ({graph.producers[outputs[-1]].op.title})" for _, _, outputs in groups])
     else:
-        shape = "nodes " + ", ".join(f"{node.output} ({node.op.title})" for node in graph.nodes
-                                     if main_path_node(graph, node) and node.output != graph.loss_node.output
-                                     and node.output != graph.cost_node.output)
+        shape = "nodes " + ", ".join(f"{node.output} ({node.op.title})" for node in network_nodes(graph))
     m = solution.samples
     return (f"{m} sample{'s' * (m != 1)} · {shape} · {graph.loss_node.op.title} · "
             f"learning rate {format_number(walkthrough.learning_rate, 12)}")
