@@ -10,6 +10,7 @@ import html
 import re
 from dataclasses import dataclass
 
+from ..sentences import Math, Sentence
 from . import story
 from .layout import Breadcrumb, Gap, Numbers, Symbols
 
@@ -337,7 +338,7 @@ def _fraction(top: str, bottom: str, inline: bool) -> str:
 
 # Formulas inside sentences
 
-def pieces(sentence: str, names_only: bool = False) -> list[tuple[bool, str]]:
+def pieces(sentence: "str | Sentence", names_only: bool = False) -> list[tuple[bool, str]]:
     """Split a sentence of ours into text and formulas: `(is_formula, text)`, in order.
 
     With `names_only`, for text people wrote (a walkthrough's description), only the names of
@@ -353,6 +354,8 @@ def pieces(sentence: str, names_only: bool = False) -> list[tuple[bool, str]]:
     >>> pieces("Entry (i, j) of Z2 uses the m = 2 samples")
     [(False, 'Entry (i, j) of '), (True, 'Z2'), (False, ' uses the '), (True, 'm = 2'), (False, ' samples')]
     """
+    if isinstance(sentence, Sentence):
+        return [(isinstance(part, Math), str(part)) for part in sentence.parts]
     tokens = _tokens(sentence)
     result: list[tuple[bool, str]] = []
     if names_only:

@@ -15,6 +15,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from ...numbers import format_number
+from ...sentences import Sentence
 from .. import story
 
 MAX_ROWS = 24
@@ -296,8 +297,8 @@ class Heading:
 class Prose:
     """Explanatory text that wraps at the terminal width, in ASCII where needed."""
 
-    def __init__(self, text: str, style: str = ""):
-        self.text, self.style = text, style
+    def __init__(self, text: str | Sentence, style: str = ""):
+        self.text, self.style = str(text), style
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         lines = Text(_plain(self.text, options.ascii_only), style=self.style).wrap(console, options.max_width)
