@@ -488,7 +488,7 @@ class _Reader:
 
     def parameters(self, specs: list["_Spec"], shapes: dict, seed: int) -> tuple[dict, list[str]]:
         """Every parameter: as given in the file, or drawn from the seed in file order."""
-        rng = np.random.default_rng(seed)
+        rng = None  # created for the first parameter the file leaves out: it costs a noticeable part of a start
         given, initialized = {}, []
         for spec in specs:
             inputs = {role: shapes[name] for role, name in spec.inputs.items()}
@@ -496,6 +496,7 @@ class _Reader:
                 shape = shapes[name]
                 field = f"{spec.field}.{role}"
                 if role not in spec.given:
+                    rng = rng or np.random.default_rng(seed)
                     given[name] = spec.op.initialize(role, inputs, rng)
                     initialized.append(name)
                     continue

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from ..entries import ZERO, Term, formula, number
 from .base import INPUT, OUTPUT, Names, Op, Values
 
 if TYPE_CHECKING:
@@ -89,6 +90,22 @@ class Elementwise(Activation):
         return (f"{self.title} acts entry by entry: each a depends only on the z at the same position, so the "
                 "Jacobian is diagonal and holds the derivatives.")
 
+    def derivative_term(self, z: Term, value: float) -> Term | None:
+        """`f'(z)` written without sympy as the symbolic form prints it (`value` is z's number), or None."""
+        return None
+
+    def symbolic_pattern(self, role: str, namers, values: Values):
+        Z, z = values[INPUT], namers[INPUT]
+        if self.derivative_term(z(0, 0), float(Z.flat[0])) is None:
+            return None
+        columns = Z.shape[1]
+
+        def entry(row: int, column: int) -> Term:
+            i, j = divmod(row, columns)
+            return self.derivative_term(z(i, j), float(Z[i, j])) if row == column else ZERO
+
+        return entry
+
     def symbolic_of(self, z: "sympy.Symbol") -> "sympy.Expr":
         """`f(z)` in sympy, whose derivative is the symbolic form unless `symbolic_derivative` says otherwise."""
         raise NotImplementedError
@@ -108,11 +125,18 @@ class Elementwise(Activation):
 class PiecewiseLinear(Elementwise):
     """An activation made of straight pieces: its derivative is written as the number the sign of z picks."""
 
+    def slope(self, value: float) -> float:
+        """The derivative at `value`: the slope of the piece it lies on."""
+        z_value = np.array([[value]])
+        return float(self.derivative(z_value, self.activation_forward(z_value))[0, 0])
+
     def symbolic_derivative(self, z: "sympy.Symbol", value: float) -> "sympy.Expr":
         import sympy
 
-        z_value = np.array([[value]])
-        return sympy.Rational(repr(float(self.derivative(z_value, self.activation_forward(z_value))[0, 0])))
+        return sympy.Rational(repr(self.slope(value)))
+
+    def derivative_term(self, z: Term, value: float) -> Term:
+        return number(self.slope(value))
 
 
 class ReLU(PiecewiseLinear):
@@ -153,6 +177,9 @@ class Sigmoid(Elementwise):
         from ..symbolic import sigma  # kept as σ(z), so that its derivative reads σ(z)(1 − σ(z))
 
         return sigma(z)
+
+    def derivative_term(self, z: Term, value: float) -> Term:
+        return formula(f"σ({z.unicode})·(1 - σ({z.unicode}))", f"sigmoid({z.ascii})*(1 - sigmoid({z.ascii}))")
 
 
 class Tanh(Elementwise):

@@ -15,6 +15,8 @@ import numpy as np
 if TYPE_CHECKING:  # sympy is imported only when a symbolic form is asked for
     import sympy
 
+    from ..entries import Namer, Pattern
+
 Values = Mapping[str, np.ndarray]  # by role, and "output" for the op's own output
 Names = Mapping[str, str]  # the variable name of every role, "output" and "upstream" (the gradient arriving)
 
@@ -68,7 +70,7 @@ class Op:
         """What a parameter's shape means, for messages: `units × inputs`."""
         return ""
 
-    def initialize(self, role: str, shapes: Mapping[str, tuple[int, int]], rng: np.random.Generator) -> np.ndarray:
+    def initialize(self, role: str, shapes: Mapping[str, tuple[int, int]], rng: "np.random.Generator") -> np.ndarray:
         """A parameter not given in the file, drawn from `rng` (the node's input shapes in `shapes`)."""
         raise NotImplementedError
 
@@ -121,6 +123,11 @@ class Op:
 
         output = self.symbolic_forward(symbols)
         return sympy.Matrix(list(output)).jacobian(sympy.Matrix(list(symbols[role])))
+
+    def symbolic_pattern(self, role: str, namers: Mapping[str, "Namer"], values: Values) -> "Pattern | None":
+        """The Jacobian for `role` in symbols entry by entry, written from the op's index pattern without sympy
+        (`namers` names the entries of every role and the output); None where only sympy can derive it."""
+        return None
 
     def kinks(self, role: str, values: Values) -> np.ndarray | None:
         """Where, in the role, the derivative is a convention rather than a limit (a boolean mask), or None."""

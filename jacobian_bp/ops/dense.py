@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..entries import ONE, ZERO
 from .base import INPUT, OUTPUT, Op
 
 
@@ -28,7 +29,7 @@ class Dense(Op):
     def parameter_hint(self, role: str) -> str:
         return "units × inputs" if role == "W" else "one per unit"
 
-    def initialize(self, role: str, shapes, rng: np.random.Generator) -> np.ndarray:
+    def initialize(self, role: str, shapes, rng: "np.random.Generator") -> np.ndarray:
         """Uniform in ±1/√inputs, the default of torch.nn.Linear (from numpy's generator, so not PyTorch's numbers)."""
         bound = 1.0 / np.sqrt(shapes[INPUT][1])
         return rng.uniform(-bound, bound, size=self.parameter_shapes(shapes)[role])
@@ -58,6 +59,20 @@ class Dense(Op):
             return blocks.reshape(samples * units, units * inputs)
         # d z[i,j] / d b[j'] = δ(j,j'): an identity per sample, stacked, because b is broadcast
         return np.tile(np.eye(units), (samples, 1))
+
+    def symbolic_pattern(self, role: str, namers, values):
+        units, inputs = values["W"].shape
+        weight, given = namers["W"], namers[INPUT]
+
+        def entry(row: int, column: int):
+            (i, j), (i2, k) = divmod(row, units), divmod(column, inputs)
+            if role == INPUT:  # w[j,k] where the samples match
+                return weight(j, k) if i == i2 else ZERO
+            if role == "W":  # a[i,k] of the sample, where the units match
+                return given(i, k) if j == i2 else ZERO
+            return ONE if j == column else ZERO  # an identity per sample
+
+        return entry
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return {INPUT: ("W",), "W": (INPUT,), "b": ()}[role]

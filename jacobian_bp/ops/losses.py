@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from ..entries import ZERO, formula
 from .base import INPUT, TARGETS, Names, Op, Values, entry
 
 if TYPE_CHECKING:
@@ -166,6 +167,23 @@ class BinaryCrossEntropy(Loss):
 
     def fused_derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return (A - Y) / A.shape[1]
+
+    def symbolic_pattern(self, role: str, namers, values):
+        """One output per sample and targets 0 or 1: `1/(1 - a)` where y = 0, `-1/a` where y = 1."""
+        Y = values[TARGETS]
+        if Y.shape[1] != 1 or not np.isin(Y, (0.0, 1.0)).all():
+            return None
+        a = namers[INPUT]
+
+        def term(row: int, column: int):
+            if row != column:
+                return ZERO
+            name = a(row, 0)
+            if Y[row, 0] == 0:
+                return formula(f"1/(1 - {name.unicode})", f"1/(1 - {name.ascii})")
+            return formula(f"-1/{name.unicode}", f"-1/{name.ascii}")
+
+        return term
 
     def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         outputs = A.shape[1]

@@ -92,7 +92,7 @@ def _widest(block) -> int:
     equation = block.equation if isinstance(block, layout.Jacobian) else block
     if not isinstance(equation, layout.Equation):
         return 0
-    shapes = [np.atleast_2d(part.values).shape if isinstance(part, layout.Numbers) else part.matrix.shape
+    shapes = [np.atleast_2d(part.values).shape if isinstance(part, layout.Numbers) else part.shape
               for line in equation.lines for part in line if isinstance(part, layout.Numbers | layout.Symbols)]
     return max((columns for _, columns in shapes), default=0)
 

@@ -8,9 +8,11 @@ terminal prints no blank line inside it); a group marked `result` is what `--rev
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
+from .. import entries
 from ..numbers import format_number
 from . import story
 
@@ -30,13 +32,44 @@ class Numbers:
 
 @dataclass(frozen=True)
 class Symbols:
-    """A symbolic Jacobian (a sympy matrix); each renderer prints its entries with `symbolic`."""
+    """A step's local Jacobian in symbols, written only when a renderer asks for it.
 
-    matrix: object
+    Plain text comes from the op's index pattern where it has one (no sympy); LaTeX and MathML, and
+    the text of ops without a pattern, come from the sympy matrix, which is built on first use.
+    """
+
+    solution: object
+    step: object
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.step.jacobian.shape
+
+    @cached_property
+    def pattern(self):
+        node = self.solution.graph.producers[self.step.node]
+        return node.op.symbolic_pattern(self.step.role, entries.role_namers(self.solution, node),
+                                        self.solution.graph.role_values(node, self.solution.values))
+
+    @cached_property
+    def matrix(self):
+        from .. import symbolic
+
+        return symbolic.jacobian(self.solution, self.step)
 
     def rows(self) -> list[list[tuple[object, bool]]]:
         """Each entry as (sympy expression, is zero)."""
         return [[(entry, entry == 0) for entry in self.matrix.row(i)] for i in range(self.matrix.rows)]
+
+    def texts(self, ascii_only: bool = False) -> list[list[tuple[str, bool]]]:
+        """Each entry as (plain text, is zero), as `symbolic.text` prints it."""
+        rows, columns = self.shape
+        if self.pattern is not None:
+            return [[(term.text(ascii_only), term.zero) for term in (self.pattern(r, c) for c in range(columns))]
+                    for r in range(rows)]
+        from .. import symbolic
+
+        return [[(symbolic.text(entry, ascii_only), zero) for entry, zero in row] for row in self.rows()]
 
 
 @dataclass(frozen=True)
@@ -260,9 +293,7 @@ def _sum_blocks(solution, page, step, decimals: int) -> list:
 def _jacobian(solution, step, decimals: int, symbolic: bool) -> Jacobian:
     numeric = Numbers(step.jacobian, decimals)
     if symbolic:
-        from .. import symbolic as sym
-
-        line = (f"{step.jacobian_name} =", Symbols(sym.jacobian(solution, step)), "=", numeric)
+        line = (f"{step.jacobian_name} =", Symbols(solution, step), "=", numeric)
     else:
         line = (f"{step.jacobian_name} =", numeric)
     function_columns = np.atleast_2d(solution.quantities[step.node]).shape[1]

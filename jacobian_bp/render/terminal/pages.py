@@ -42,11 +42,9 @@ def _matrix(matrix, options: Options) -> MatrixView:
 
 
 def _symbolic_matrix(symbols: layout.Symbols) -> MatrixView:
-    from ... import symbolic
-
-    rows = [[entry for entry, _ in row] for row in symbols.rows()]
-    return MatrixView([[symbolic.text(e) for e in row] for row in rows], [[e == 0 for e in row] for row in rows],
-                      numeric=False, ascii_cells=[[symbolic.text(e, ascii_only=True) for e in row] for row in rows])
+    texts = symbols.texts()
+    return MatrixView([[text for text, _ in row] for row in texts], [[zero for _, zero in row] for row in texts],
+                      numeric=False, ascii_cells=[[text for text, _ in row] for row in symbols.texts(ascii_only=True)])
 
 
 def _line(parts: tuple, options: Options) -> list:
