@@ -129,7 +129,7 @@ def test_softmax_jacobian_has_full_blocks_with_the_right_off_diagonal_entries():
     softmax = ACTIVATIONS["softmax"]()
     Z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
     A = softmax.activation_forward(Z)
-    jacobian = softmax.activation_jacobian(Z, A)
+    jacobian = np.asarray(softmax.activation_jacobian(Z, A))
     s = A[0]
     np.testing.assert_allclose(jacobian[:3, :3], np.diag(s) - np.outer(s, s))
     assert jacobian[0, 1] == pytest.approx(-s[0] * s[1]) and jacobian[0, 1] != 0

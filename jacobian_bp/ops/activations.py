@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from ..entries import ZERO, Term, formula, number
+from ..structured import BlockDiagonal, Diagonal, Structured, structure_of
 from .base import INPUT, OUTPUT, Names, Op, Values
 
 if TYPE_CHECKING:
@@ -24,9 +25,12 @@ class Activation(Op):
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def activation_jacobian(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
-        """`d vec(A) / d vec(Z)`."""
+    def activation_jacobian(self, Z: np.ndarray, A: np.ndarray) -> "np.ndarray | Structured":
+        """`d vec(A) / d vec(Z)`, as a full matrix or a `structured.Structured`."""
         raise NotImplementedError
+
+    def structure_size(self, role: str, shapes) -> int:
+        return int(np.prod(shapes[INPUT]))
 
     def activation_shortcut(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
         """`dJ/dZ` from `dJ/dA` the way frameworks compute it, without the full Jacobian."""
@@ -47,8 +51,8 @@ class Activation(Op):
     def forward(self, values: Values) -> np.ndarray:
         return self.activation_forward(values[INPUT])
 
-    def jacobian(self, role: str, values: Values) -> np.ndarray:
-        return self.activation_jacobian(values[INPUT], values[OUTPUT])
+    def structured_jacobian(self, role: str, values: Values):
+        return structure_of(self.activation_jacobian(values[INPUT], values[OUTPUT]))
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return (INPUT, OUTPUT)
@@ -79,9 +83,9 @@ class Elementwise(Activation):
         """`f'(Z)`, entry by entry."""
         raise NotImplementedError
 
-    def activation_jacobian(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    def activation_jacobian(self, Z: np.ndarray, A: np.ndarray) -> Structured:
         # d a[i,j] / d z[i',j'] = δ(i,i') · δ(j,j') · f'(z[i,j])
-        return np.diagflat(self.derivative(Z, A))
+        return Diagonal(self.derivative(Z, A))
 
     def activation_shortcut(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
         return dA * self.derivative(Z, A)
@@ -248,12 +252,15 @@ class Softmax(Activation):
         powers = np.exp(Z - Z.max(axis=1, keepdims=True))
         return powers / powers.sum(axis=1, keepdims=True)
 
-    def activation_jacobian(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    def activation_jacobian(self, Z: np.ndarray, A: np.ndarray) -> Structured:
         """Block-diagonal: one full `n × n` block `diag(s) − s sᵀ` per sample."""
-        samples, outputs = A.shape
-        blocks = np.einsum("ij,jk->ijk", A, np.eye(outputs)) - np.einsum("ij,ik->ijk", A, A)
+        outputs = A.shape[1]
         # d a[i,j] / d z[i',k] = δ(i,i') · a[i,j] · (δ(j,k) − a[i,k])
-        return np.einsum("ab,ajk->ajbk", np.eye(samples), blocks).reshape(samples * outputs, samples * outputs)
+        return BlockDiagonal(np.einsum("ij,jk->ijk", A, np.eye(outputs)) - np.einsum("ij,ik->ijk", A, A))
+
+    def structure_size(self, role: str, shapes) -> int:
+        samples, outputs = shapes[INPUT]
+        return samples * outputs * outputs
 
     def activation_shortcut(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
         return A * (dA - (dA * A).sum(axis=1, keepdims=True))

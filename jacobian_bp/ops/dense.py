@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..entries import ONE, ZERO
+from ..structured import IdentityKronecker, KroneckerIdentity
 from .base import INPUT, OUTPUT, Op
 
 
@@ -47,18 +48,20 @@ class Dense(Op):
         Z = values[INPUT] @ values["W"].T
         return Z + values["b"] if self.bias else Z
 
-    def jacobian(self, role: str, values) -> np.ndarray:
+    def structured_jacobian(self, role: str, values):
         A_prev, W = values[INPUT], values["W"]
-        samples, (units, inputs) = A_prev.shape[0], W.shape
+        samples, units = A_prev.shape[0], W.shape[0]
         if role == INPUT:
             # d z[i,j] / d a[i',k] = δ(i,i') · W[j,k]: one copy of W per sample on the block diagonal
-            return np.kron(np.eye(samples), W)
+            return IdentityKronecker(samples, W)
         if role == "W":
             # d z[i,j] / d W[j',k] = δ(j,j') · a[i,k]: each row of A_prev once per unit, shifted along
-            blocks = np.einsum("ik,jl->ijlk", A_prev, np.eye(units))
-            return blocks.reshape(samples * units, units * inputs)
+            return KroneckerIdentity(A_prev, units)
         # d z[i,j] / d b[j'] = δ(j,j'): an identity per sample, stacked, because b is broadcast
-        return np.tile(np.eye(units), (samples, 1))
+        return KroneckerIdentity(np.ones((samples, 1)), units)
+
+    def structure_size(self, role: str, shapes) -> int:
+        return int(np.prod(shapes["W" if role == INPUT else INPUT])) if role != "b" else shapes[INPUT][0]
 
     def symbolic_pattern(self, role: str, namers, values):
         units, inputs = values["W"].shape

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from ..entries import ZERO, formula
+from ..structured import BlockDiagonal
 from .base import INPUT, TARGETS, Names, Op, Values, entry
 
 if TYPE_CHECKING:
@@ -50,12 +51,10 @@ class Loss(Op):
         """`d l[i] / d a[i,j]` for every entry of `A` (each sample's loss sees only its own row)."""
         raise NotImplementedError
 
-    def loss_jacobian(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    def loss_jacobian(self, A: np.ndarray, Y: np.ndarray) -> BlockDiagonal:
         """`d vec(L) / d vec(A)`: row i holds sample i's derivatives in its own block of columns."""
-        samples, outputs = A.shape
-        # d l[i] / d a[i',j] = δ(i,i') · d l[i] / d a[i,j]
-        blocks = np.einsum("ik,kj->ikj", np.eye(samples), self.derivative(A, Y))
-        return blocks.reshape(samples, samples * outputs)
+        # d l[i] / d a[i',j] = δ(i,i') · d l[i] / d a[i,j]: a 1 × n block per sample
+        return BlockDiagonal(self.derivative(A, Y)[:, None, :])
 
     def loss_shortcut(self, dL: np.ndarray, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         """`dJ/dA` from the `m × 1` column `dJ/dL`, broadcast over each sample's outputs."""
@@ -107,8 +106,11 @@ class Loss(Op):
     def forward(self, values: Values) -> np.ndarray:
         return self.loss_forward(values[INPUT], values[TARGETS])
 
-    def jacobian(self, role: str, values: Values) -> np.ndarray:
+    def structured_jacobian(self, role: str, values: Values) -> BlockDiagonal:
         return self.loss_jacobian(values[INPUT], values[TARGETS])
+
+    def structure_size(self, role: str, shapes) -> int:
+        return int(np.prod(shapes[INPUT]))
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return (INPUT, TARGETS)
