@@ -257,7 +257,7 @@ def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimal
     ...     "dJ/dZ3": np.array([[0.0456], [-0.1287]]), "dJ/db3": np.array([[-0.0831]])}, 4)]
     [('dJ/dZ3', 'wrong'), ('dJ/db3', 'carried forward')]
     """
-    rows = {step.gradient: step.jacobian.shape for step in solution.steps if step.from_cost}
+    rows = {step.gradient: step.structure.shape for step in solution.steps if step.from_cost}
     answers = {name: answer.T if name in rows and answer.shape == rows[name] else answer
                for name, answer in answers.items()}
     derived = derivations(solution)

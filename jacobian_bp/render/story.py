@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ..chain import Kink, Step, gradient_name
 from ..numbers import format_number
+from ..sentences import Sentence, math, say
 
 
 @dataclass(frozen=True)
@@ -128,9 +129,34 @@ def upstream_label(step: Step) -> str:
 
 def jacobian_caption(step: Step) -> str:
     """What the local Jacobian's shape means."""
-    rows, columns = step.jacobian.shape
+    rows, columns = step.structure.shape
     return (f"{step.jacobian_name} = ∂vec({step.node})/∂vec({step.variable}) is {rows} × {columns}: "
             f"one row per entry of {step.node}, one column per entry of {step.variable}.")
+
+
+def byte_size(count: int) -> str:
+    """A number of bytes as people say it, in powers of 1000: `3.3 GB`, `200.7 kB`, `48 bytes`.
+
+    >>> byte_size(4096 * 100352 * 8), byte_size(200_704), byte_size(48)
+    ('3.3 GB', '200.7 kB', '48 bytes')
+    """
+    for unit in ("bytes", "kB", "MB", "GB", "TB"):
+        if count < 1000 or unit == "TB":
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1000
+    raise AssertionError("unreachable")
+
+
+def structure_caption(step: Step) -> Sentence:
+    """What a Jacobian too large to write out costs as a matrix, how it is kept instead, and what is shown."""
+    structure = step.structure
+    rows, columns = structure.shape
+    return say(
+        math(step.jacobian_name), f" would take {byte_size(structure.dense_bytes)} as a dense matrix "
+        f"({rows:,} × {columns:,} numbers of 8 bytes), which is why frameworks never build it. Here it is kept "
+        "by its structure, ", math(structure.formula), f" ({structure.kind.replace('_', ' ')}), in "
+        f"{byte_size(structure.nbytes)}, and the upstream row is multiplied through that structure. Shown below: "
+        f"the entries at its corners; {structure.nonzeros():,} of its {structure.size:,} entries are not zero.")
 
 
 def explanation(step: Step, solution) -> str:
@@ -151,12 +177,12 @@ SYMBOLIC_LIMIT = 1600
 
 def symbolic_shown(step: Step) -> bool:
     """Whether the step's Jacobian is small enough to be written out in symbols."""
-    return step.jacobian.size <= SYMBOLIC_LIMIT
+    return step.structure.size <= SYMBOLIC_LIMIT
 
 
 def symbolic_omitted(step: Step) -> str:
     """Why a Jacobian is shown in numbers only."""
-    rows, columns = step.jacobian.shape
+    rows, columns = step.structure.shape
     return (f"{step.jacobian_name} is shown in numbers only: with {rows * columns} entries it is more than "
             f"{SYMBOLIC_LIMIT} to write out in symbols. Its symbols follow the same pattern as in a smaller network.")
 

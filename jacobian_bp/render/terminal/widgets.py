@@ -9,14 +9,12 @@ import os
 import sys
 import unicodedata
 
-import numpy as np
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.rule import Rule
 from rich.text import Text
 
-from ...numbers import format_number
 from ...sentences import Sentence
-from .. import story
+from .. import layout, story
 
 MAX_ROWS = 24
 KEPT_ROWS = 10
@@ -48,34 +46,56 @@ class MatrixView:
 
     `cells` holds the text of every entry; `ascii_cells`, if given, is used on terminals that
     cannot show Unicode. Numeric columns line up on the decimal point; symbolic ones are centred.
+    A `source` (a `layout.Numbers`) instead gives the entries on demand: only the rows and columns
+    that can be shown at the width are formatted, however large the matrix.
     """
 
-    def __init__(self, cells, zeros, numeric: bool, ascii_cells=None):
+    def __init__(self, cells, zeros, numeric: bool, ascii_cells=None, source=None):
         self.cells = cells
         self.ascii_cells = ascii_cells or cells
         self.zeros = zeros
         self.numeric = numeric
+        self.source = source
 
     @classmethod
-    def of(cls, matrix: np.ndarray, decimals: int) -> "MatrixView":
-        matrix = np.atleast_2d(matrix)
-        cells = [[format_number(float(v), decimals) for v in row] for row in matrix]
-        return cls(cells, matrix == 0, numeric=True)
+    def of(cls, matrix, decimals: int) -> "MatrixView":
+        """The numbers of an array (or of a `structured.Structured` Jacobian), formatted when drawn."""
+        return cls(None, None, numeric=True, source=layout.Numbers(matrix, decimals))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.source.shape if self.source is not None else (len(self.cells), len(self.cells[0]))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield Text("\n").join(self.lines(options.max_width, options.ascii_only))
 
-    def lines(self, max_width: int, ascii_only: bool) -> list[Text]:
+    def _fetch(self, row_order: list, candidates: list[int], ascii_only: bool) -> tuple[dict, dict]:
+        """The text and zero flag of the candidate columns of every shown row, by row index."""
+        shown = [i for i in row_order if i is not None]
+        if self.source is not None:
+            found = self.source.cells(shown, candidates)
+            return ({i: [text for text, _ in row] for i, row in zip(shown, found, strict=True)},
+                    {i: [zero for _, zero in row] for i, row in zip(shown, found, strict=True)})
         cells = self.ascii_cells if ascii_only else self.cells
-        rows, columns = len(cells), len(cells[0])
+        return ({i: [cells[i][j] for j in candidates] for i in shown},
+                {i: [self.zeros[i][j] for j in candidates] for i in shown})
+
+    def lines(self, max_width: int, ascii_only: bool) -> list[Text]:
+        rows, columns = self.shape
         row_order = list(range(rows))
         if rows > MAX_ROWS:
             row_order = list(range(KEPT_ROWS)) + [None] + list(range(rows - KEPT_ROWS, rows))
-        texts = [self.aligned_column(cells, j, row_order) for j in range(columns)]
+        # Every shown column takes at least 3 cells (an entry and the gap), so no more than this many
+        # from either end can fit: the others are never formatted.
+        reach = max_width // 3 + 1
+        candidates = list(range(columns)) if columns <= 2 * reach else [*range(reach), *range(columns - reach, columns)]
+        cells, zeros = self._fetch(row_order, candidates, ascii_only)
+        count = len(candidates)
+        texts = [self.aligned_column(cells, j, row_order) for j in range(count)]
         widths = [len(column[0]) for column in texts]
         ellipsis = "..." if ascii_only else "…"
         left, right = self._fit(widths, max_width, len(ellipsis))
-        shown = list(range(left)) + ([None] if left + right < columns else []) + list(range(columns - right, columns))
+        shown = list(range(left)) + ([None] if left + right < columns else []) + list(range(count - right, count))
         lines = []
         for line_index, i in enumerate(row_order):
             line = Text(no_wrap=True)
@@ -86,7 +106,7 @@ class MatrixView:
                 if j is None:
                     line.append(ellipsis if i is not None or ascii_only else "⋱", style=ZERO_STYLE)
                     continue
-                style = ZERO_STYLE if i is not None and self.zeros[i][j] else ""
+                style = ZERO_STYLE if i is not None and zeros[i][j] else ""
                 line.append(texts[j][line_index], style=style)
             line.append(" " + self._bracket(line_index, len(row_order), ascii_only, left_side=False))
             lines.append(line)
