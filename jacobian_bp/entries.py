@@ -112,8 +112,15 @@ class Namer:
     def __call__(self, i: int, j: int) -> Term:
         if self.values is not None:
             return number(float(self.values[i, j]))
-        name = EntryName(self.letter, self.layer, i + 1, j + 1, self.per_sample, self.single_index)
+        name = self.name(i, j)
         return Term(name.text(), name.text(ascii_only=True))
+
+    def name(self, i: int, j: int) -> EntryName:
+        return EntryName(self.letter, self.layer, i + 1, j + 1, self.per_sample, self.single_index)
+
+    def key(self, i: int, j: int) -> str:
+        """The name of the entry's sympy symbol, by which sympy orders the factors of a product."""
+        return self.name(i, j).key
 
 
 def namer(graph, name: str, values: "np.ndarray | None" = None, data: bool = False) -> Namer:

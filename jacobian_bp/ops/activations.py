@@ -204,6 +204,9 @@ class Tanh(Elementwise):
 
         return sympy.tanh(z)
 
+    def derivative_term(self, z: Term, value: float) -> Term:
+        return formula(f"1 - tanh({z.unicode})^2", f"1 - tanh({z.ascii})^2")
+
 
 class LeakyReLU(PiecewiseLinear):
     """`z` for positive `z`, else `negative_slope · z`; at 0 the derivative is `negative_slope`, as PyTorch."""
@@ -269,6 +272,23 @@ class Softmax(Activation):
         return ("Softmax mixes the outputs of one sample: every a of a row depends on every z of the same row "
                 "(through the sum in the denominator), so each sample has a full n × n block diag(s) − s sᵀ, and "
                 "samples stay apart.")
+
+    def symbolic_pattern(self, role: str, namers, values: Values):
+        """`a·(1 - a)` on the diagonal of each sample's block, `-a·a'` off it (the factors in sympy's order)."""
+        units = values[INPUT].shape[1]
+        a = namers[OUTPUT]
+
+        def entry(row: int, column: int) -> Term:
+            (i, j), (i2, c) = divmod(row, units), divmod(column, units)
+            if i != i2:
+                return ZERO
+            if j == c:
+                name = a(i, j)
+                return formula(f"{name.unicode}·(1 - {name.unicode})", f"{name.ascii}*(1 - {name.ascii})")
+            first, second = (a(i, k) for k in sorted((j, c), key=lambda k: a.key(i, k)))
+            return formula(f"-{first.unicode}·{second.unicode}", f"-{first.ascii}*{second.ascii}")
+
+        return entry
 
     def activation_symbolic_jacobian(self, Z: np.ndarray, z: "sympy.Matrix", a: "sympy.Matrix") -> "sympy.Matrix":
         """In terms of the outputs `a`, as the article writes it: a full block per sample."""

@@ -276,6 +276,22 @@ class CrossEntropy(Loss):
             "without ever forming 1/a."
             for i, j in np.argwhere(saturated))
 
+    def symbolic_pattern(self, role: str, namers, values):
+        """One-hot targets: `-1/a` at each sample's target class, 0 elsewhere."""
+        Y = values[TARGETS]
+        if not np.isin(Y, (0.0, 1.0)).all():
+            return None
+        outputs, a = Y.shape[1], namers[INPUT]
+
+        def term(row: int, column: int):
+            sample, j = divmod(column, outputs)
+            if sample != row or Y[row, j] == 0:
+                return ZERO
+            name = a(row, j)
+            return formula(f"-1/{name.unicode}", f"-1/{name.ascii}")
+
+        return term
+
     def fused_derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         # Σ_j y[i,j] = 1 turns a[i,k] Σ_j y[i,j] − y[i,k] into a[i,k] − y[i,k].
         return A - Y

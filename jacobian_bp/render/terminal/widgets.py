@@ -9,6 +9,7 @@ import os
 import sys
 import unicodedata
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.rule import Rule
 from rich.text import Text
@@ -239,38 +240,67 @@ class Breadcrumb:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         ascii_only = options.ascii_only
+        yield _shortened(self._line(self._fitted(options.max_width, ascii_only), ascii_only), options.max_width,
+                         ascii_only)
+
+    def _fitted(self, max_width: int, ascii_only: bool) -> list[story.Crumb]:
+        """The main path, with the crumbs farthest from the marked ones replaced by `…` until the line fits.
+
+        The first and last crumbs stay; the others are kept nearest the marked ones first (the later of two
+        as near). The most that fit is found by halving, each try measured in plain text, so that a path
+        of hundreds of nodes costs a few passes over it.
+        """
         main = self.main
-        line = self._line(main, ascii_only)
+        if self._width(main, ascii_only) <= max_width or len(main) <= 3:
+            return main
         marked = [i for i, crumb in enumerate(main) if crumb.marked] or [len(main) - 1]
-        while line.cell_len > options.max_width and len(main) > 3:
-            centre = (marked[0] + marked[-1]) / 2
-            drop = max((i for i in range(1, len(main) - 1) if main[i].label != "…"),
-                       key=lambda i: abs(i - centre), default=None)
-            if drop is None:
-                break
-            main = main[:drop] + [story.Crumb("…", False, main[drop].arrow)] + main[drop + 1:]
-            main = [c for i, c in enumerate(main) if not (c.label == "…" and i > 0 and main[i - 1].label == "…")]
-            marked = [i for i, crumb in enumerate(main) if crumb.marked] or [len(main) - 1]
-            line = self._line(main, ascii_only)
-        yield _shortened(line, options.max_width, ascii_only)
+        centre = (marked[0] + marked[-1]) / 2
+        order = sorted(range(1, len(main) - 1), key=lambda i: (abs(i - centre), -i))
+
+        def kept(count: int) -> list[story.Crumb]:
+            keep = {0, len(main) - 1, *order[:count]}
+            crumbs: list[story.Crumb] = []
+            for i, crumb in enumerate(main):
+                if i in keep:
+                    crumbs.append(crumb)
+                elif not crumbs or crumbs[-1].label != "…" or i - 1 in keep:
+                    crumbs.append(story.Crumb("…", False, crumb.arrow))
+            return crumbs
+
+        low, high = 0, len(order)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self._width(kept(middle), ascii_only) <= max_width:
+                low = middle
+            else:
+                high = middle - 1
+        return kept(low)
+
+    def _width(self, main: list[story.Crumb], ascii_only: bool) -> int:
+        """The cells the line takes, from the plain text of its pieces."""
+        pieces = self._pieces(main, ascii_only) + ([("    ", "")] + self._pieces(self.side, ascii_only)
+                                                  if self.side else [])
+        return sum(cell_len(text) for text, _ in pieces)
 
     def _line(self, main: list[story.Crumb], ascii_only: bool) -> Text:
         line = Text()
-        self._append(line, main, ascii_only)
-        if self.side:
-            line.append("    ")
-            self._append(line, self.side, ascii_only)
+        pieces = self._pieces(main, ascii_only) + ([("    ", "")] + self._pieces(self.side, ascii_only)
+                                                  if self.side else [])
+        for text, style in pieces:
+            line.append(text, style=style)
         return line
 
     @staticmethod
-    def _append(line: Text, crumbs: list[story.Crumb], ascii_only: bool):
+    def _pieces(crumbs: list[story.Crumb], ascii_only: bool) -> list[tuple[str, str]]:
+        """The texts of the crumbs and the arrows between them, each with its style."""
+        pieces = []
         for crumb in crumbs:
             if crumb.arrow:
-                separator = crumb.arrow if crumb.arrow == "," else f" {_plain(crumb.arrow, ascii_only)} "
-                line.append(separator if crumb.arrow != "," else ", ", style=ZERO_STYLE)
+                separator = ", " if crumb.arrow == "," else f" {_plain(crumb.arrow, ascii_only)} "
+                pieces.append((separator, ZERO_STYLE))
             label = _plain(crumb.label, ascii_only)
-            line.append(f"[{label}]" if crumb.marked else label,
-                        style=MARK_STYLE if crumb.marked else "")
+            pieces.append((f"[{label}]" if crumb.marked else label, MARK_STYLE if crumb.marked else ""))
+        return pieces
 
 
 ASCII_REPLACEMENTS = {"→": "->", "⇠": "<-", "·": "*", "⊙": ".*", "ᵀ": "^T", "∂": "d", "−": "-", "✓": "OK",
