@@ -91,7 +91,14 @@ class Graph:
 
     def consumers(self, variable: str) -> tuple[Edge, ...]:
         """The edges that use `variable`, in forward order: several for a fan-out."""
-        return tuple(edge for edge in self.edges if edge.variable == variable)
+        return self._consumers.get(variable, ())
+
+    @cached_property
+    def _consumers(self) -> dict[str, tuple[Edge, ...]]:
+        found: dict[str, list[Edge]] = {}
+        for edge in self.edges:
+            found.setdefault(edge.variable, []).append(edge)
+        return {variable: tuple(edges) for variable, edges in found.items()}
 
     @cached_property
     def forward_order(self) -> tuple[str, ...]:

@@ -266,7 +266,7 @@ def forward_groups(solution) -> list[tuple[str, list[str], list[str]]]:
 
 def main_path_node(graph, node) -> bool:
     """Whether the node lies on the data's path (the L2 penalty, computed from parameters only, does not)."""
-    return bool(set(node.roles.values()) - set(graph.owners))
+    return any(name not in graph.owners for name in node.roles.values())
 
 
 def network_nodes(graph) -> list:

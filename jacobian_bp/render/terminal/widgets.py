@@ -5,9 +5,11 @@ equations stack their parts rather than cut them. On terminals that cannot show 
 widgets spell their symbols in ASCII.
 """
 
+import functools
 import os
 import sys
 import unicodedata
+from itertools import accumulate
 
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -247,40 +249,49 @@ class Breadcrumb:
         """The main path, with the crumbs farthest from the marked ones replaced by `…` until the line fits.
 
         The first and last crumbs stay; the others are kept nearest the marked ones first (the later of two
-        as near). The most that fit is found by halving, each try measured in plain text, so that a path
-        of hundreds of nodes costs a few passes over it.
+        as near), which keeps a run of them around the marked ones. The longest run that fits is found
+        by halving, each try measured from running sums of the crumbs' widths, so that a path of
+        hundreds of nodes costs one pass over it.
         """
         main = self.main
-        if self._width(main, ascii_only) <= max_width or len(main) <= 3:
+        last = len(main) - 1
+        widths = [_crumb_width(crumb, ascii_only) for crumb in main]
+        side = self._width(self.side, ascii_only) + 4 if self.side else 0
+        if sum(widths) + side <= max_width or len(main) <= 3:
             return main
-        marked = [i for i, crumb in enumerate(main) if crumb.marked] or [len(main) - 1]
+        marked = [i for i, crumb in enumerate(main) if crumb.marked] or [last]
         centre = (marked[0] + marked[-1]) / 2
-        order = sorted(range(1, len(main) - 1), key=lambda i: (abs(i - centre), -i))
+        order = sorted(range(1, last), key=lambda i: (abs(i - centre), -i))
+        # The run kept with the `count` nearest crumbs: from the smallest to the largest of them.
+        runs = list(zip(accumulate(order, min, initial=last), accumulate(order, max, initial=0), strict=True))
+        running = list(accumulate(widths, initial=0))
 
-        def kept(count: int) -> list[story.Crumb]:
-            keep = {0, len(main) - 1, *order[:count]}
-            crumbs: list[story.Crumb] = []
-            for i, crumb in enumerate(main):
-                if i in keep:
-                    crumbs.append(crumb)
-                elif not crumbs or crumbs[-1].label != "…" or i - 1 in keep:
-                    crumbs.append(story.Crumb("…", False, crumb.arrow))
-            return crumbs
+        def gap(i: int) -> int:
+            return self._width([story.Crumb("…", False, main[i].arrow)], ascii_only)
 
-        low, high = 0, len(order)
-        while low < high:
-            middle = (low + high + 1) // 2
-            if self._width(kept(middle), ascii_only) <= max_width:
-                low = middle
-            else:
-                high = middle - 1
-        return kept(low)
+        def width(count: int) -> int:
+            low, high = runs[count]
+            inside = running[high + 1] - running[low] if high >= low else 0
+            before = gap(1) if low > 1 or high < low else 0
+            after = gap(high + 1) if high < last - 1 and high >= low else 0
+            return widths[0] + before + inside + after + widths[last] + side
 
-    def _width(self, main: list[story.Crumb], ascii_only: bool) -> int:
-        """The cells the line takes, from the plain text of its pieces."""
-        pieces = self._pieces(main, ascii_only) + ([("    ", "")] + self._pieces(self.side, ascii_only)
-                                                  if self.side else [])
-        return sum(cell_len(text) for text, _ in pieces)
+        fewest, most = 0, len(order)
+        while fewest < most:
+            middle = (fewest + most + 1) // 2
+            fewest, most = (middle, most) if width(middle) <= max_width else (fewest, middle - 1)
+        low, high = runs[fewest]
+        crumbs = [main[0]]
+        if low > 1 or high < low:
+            crumbs.append(story.Crumb("…", False, main[1].arrow))
+        crumbs += main[low:high + 1]
+        if high < last - 1 and high >= low:
+            crumbs.append(story.Crumb("…", False, main[high + 1].arrow))
+        return crumbs + [main[last]]
+
+    def _width(self, crumbs: list[story.Crumb], ascii_only: bool) -> int:
+        """The cells the crumbs take, from the plain text of their pieces."""
+        return sum(_crumb_width(crumb, ascii_only) for crumb in crumbs)
 
     def _line(self, main: list[story.Crumb], ascii_only: bool) -> Text:
         line = Text()
@@ -301,6 +312,12 @@ class Breadcrumb:
             label = _plain(crumb.label, ascii_only)
             pieces.append((f"[{label}]" if crumb.marked else label, MARK_STYLE if crumb.marked else ""))
         return pieces
+
+
+@functools.cache
+def _crumb_width(crumb: story.Crumb, ascii_only: bool) -> int:
+    """The cells one crumb of the breadcrumb takes, with the arrow before it."""
+    return sum(cell_len(text) for text, _ in Breadcrumb._pieces([crumb], ascii_only))
 
 
 ASCII_REPLACEMENTS = {"→": "->", "⇠": "<-", "·": "*", "⊙": ".*", "ᵀ": "^T", "∂": "d", "−": "-", "✓": "OK",
