@@ -113,6 +113,19 @@ class Graph:
         """The variables whose gradients the backward pass computes, in the order it computes them."""
         return tuple(name for name in reversed(self.forward_order) if name != COST)
 
+    @cached_property
+    def main_path(self) -> tuple[str, ...]:
+        """The variables the data flows through, in forward order: `X`, `Z1`, `A1`, …, `L`, `J`.
+
+        A node whose inputs are all parameters (the L2 penalty) lies beside it, not on it.
+        """
+        return (self.data[0], *(node.output for node in self.nodes
+                                if any(name not in self.owners for name in node.roles.values())))
+
+    @cached_property
+    def on_main_path(self) -> frozenset[str]:
+        return frozenset(self.main_path)
+
     @property
     def parameters(self) -> tuple[str, ...]:
         return tuple(self.owners)

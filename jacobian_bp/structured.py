@@ -101,8 +101,11 @@ class Structured:
         return self.block(np.arange(self.shape[0]), np.array([index]))
 
     def nonzeros(self) -> int:
-        """How many entries are not zero."""
-        return int(len(self.nonzero_positions()[0]))
+        """How many entries are not zero, counted in the factors (each nonzero factor entry appears `copies` times)."""
+        factor = next(iter(self.factors().values()))
+        return int(np.count_nonzero(factor)) * self.copies_of_factor
+
+    copies_of_factor = 1  # how many times each entry of the first factor appears in the matrix
 
     def finite(self) -> bool:
         """Whether every entry is a finite number."""
@@ -219,7 +222,11 @@ class IdentityKronecker(Structured):
         self.copies, self.matrix = copies, matrix
 
     def factors(self):
-        return {"copies": np.array(self.copies), "W": self.matrix}
+        return {"W": self.matrix, "copies": np.array(self.copies)}
+
+    @property
+    def copies_of_factor(self) -> int:
+        return self.copies
 
     def left_multiply(self, row):
         return (row.reshape(self.copies, -1) @ self.matrix).reshape(1, -1)
@@ -263,6 +270,10 @@ class KroneckerIdentity(Structured):
 
     def factors(self):
         return {"A": self.matrix, "units": np.array(self.units)}
+
+    @property
+    def copies_of_factor(self) -> int:
+        return self.units
 
     def left_multiply(self, row):
         return (row.reshape(-1, self.units).T @ self.matrix).reshape(1, -1)

@@ -190,4 +190,5 @@ def test_every_structured_jacobian_agrees_with_its_full_matrix(name, samples, wi
         rows, columns = rng.integers(0, dense.shape[0], 5), rng.integers(0, dense.shape[1], 4)
         np.testing.assert_array_equal(structured.block(rows, columns), dense[np.ix_(rows, columns)])
         assert set(zip(*structured.nonzero_positions(), strict=True)) == set(zip(*np.nonzero(dense), strict=True))
+        assert structured.nonzeros() == np.count_nonzero(dense)
         assert structured.nbytes // 8 - op.structure_size(role, shapes) in (0, 1), f"{name}: {role}"

@@ -5,8 +5,7 @@ import pytest
 from hypothesis import given, settings
 
 from jacobian_bp import load, solve, symbolic
-from jacobian_bp.walkthrough import bundled_names
-from tests.strategies import walkthroughs
+from tests.strategies import walkthroughs, written_out_names
 
 ARTICLE = solve(load("article"))
 
@@ -78,7 +77,7 @@ def _pattern_and_sympy_texts(solution):
             yield step.jacobian_name, written, derived
 
 
-@pytest.mark.parametrize("name", bundled_names())
+@pytest.mark.parametrize("name", written_out_names())
 def test_index_patterns_print_as_sympy_does_in_every_bundled_walkthrough(name):
     solution = solve(load(name))
     compared = list(_pattern_and_sympy_texts(solution))

@@ -65,7 +65,7 @@ def main_path(graph) -> list[str]:
 
     A node whose inputs are all parameters (the L2 penalty) is drawn beside it, not on it.
     """
-    return [graph.data[0], *(node.output for node in graph.nodes if main_path_node(graph, node))]
+    return list(graph.main_path)
 
 
 def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[list[Crumb], list[Crumb]]:
@@ -266,7 +266,7 @@ def forward_groups(solution) -> list[tuple[str, list[str], list[str]]]:
 
 def main_path_node(graph, node) -> bool:
     """Whether the node lies on the data's path (the L2 penalty, computed from parameters only, does not)."""
-    return any(name not in graph.owners for name in node.roles.values())
+    return node.output in graph.on_main_path
 
 
 def network_nodes(graph) -> list:
