@@ -87,11 +87,15 @@ def introduction(solution) -> list:
 
 
 def page_renderable(solution, page: story.Page, options: Options, reveal: bool = True,
-                    heading: bool = True) -> Group:
-    """One page, with its heading unless `heading` is false; each unrevealed result becomes a placeholder."""
+                    heading: bool = True, section: layout.Section | None = None) -> Group:
+    """One page, with its heading unless `heading` is false; each unrevealed result becomes a placeholder.
+
+    `section` is the page's layout when the caller has it already (the step-through lays a page out once).
+    """
     items: list = [Heading(page.title)] if heading else []
     hidden = False
-    for block in layout.section(solution, page, options.decimals, options.symbolic).blocks:
+    section = section or layout.section(solution, page, options.decimals, options.symbolic)
+    for block in section.blocks:
         if isinstance(block, layout.Group) and block.result and not reveal:
             if not hidden:
                 items += [Text(""), Text("[ result hidden: press r to reveal ]", style=ZERO_STYLE)]

@@ -88,16 +88,22 @@ class MatrixView:
         row_order = list(range(rows))
         if rows > MAX_ROWS:
             row_order = list(range(KEPT_ROWS)) + [None] + list(range(rows - KEPT_ROWS, rows))
-        # Every shown column takes at least 3 cells (an entry and the gap), so no more than this many
-        # from either end can fit: the others are never formatted.
-        reach = max_width // 3 + 1
-        candidates = list(range(columns)) if columns <= 2 * reach else [*range(reach), *range(columns - reach, columns)]
-        cells, zeros = self._fetch(row_order, candidates, ascii_only)
-        count = len(candidates)
-        texts = [self.aligned_column(cells, j, row_order) for j in range(count)]
-        widths = [len(column[0]) for column in texts]
+        # Only columns from either end can be shown, and each takes at least 3 cells (an entry and the gap):
+        # format a few from each end, and more only while all of those fit.
         ellipsis = "..." if ascii_only else "…"
-        left, right = self._fit(widths, max_width, len(ellipsis))
+        most, reach = max_width // 3 + 1, 8
+        while True:
+            reach = min(reach, most)
+            candidates = (list(range(columns)) if columns <= 2 * reach
+                          else [*range(reach), *range(columns - reach, columns)])
+            cells, zeros = self._fetch(row_order, candidates, ascii_only)
+            count = len(candidates)
+            texts = [self.aligned_column(cells, j, row_order) for j in range(count)]
+            widths = [len(column[0]) for column in texts]
+            left, right = self._fit(widths, max_width, len(ellipsis))
+            if count == columns or reach == most or max(left, right) < reach:
+                break
+            reach *= 2
         shown = list(range(left)) + ([None] if left + right < columns else []) + list(range(count - right, count))
         lines = []
         for line_index, i in enumerate(row_order):
