@@ -178,8 +178,8 @@ def probe_structured_product(name: str, runs: str) -> dict:
     values = solution.graph.role_values(node, solution.values)
     upstream = solution.step("dJ/dZ1").result
     structured = node.op.structured_jacobian(step.role, values)
-    product = median_time(lambda: structured.left_multiply(upstream.reshape(1, -1)), int(runs))
-    shortcut = median_time(lambda: node.op.shortcut(step.role, upstream, values), int(runs))
+    product = median_time(lambda: structured.left_multiply(upstream.reshape(1, -1)), 4 * int(runs))
+    shortcut = median_time(lambda: node.op.shortcut(step.role, upstream, values), 4 * int(runs))
     return {"structure": structured.kind, "dense MB": structured.dense_bytes / 1e6, "product s": product,
             "shortcut s": shortcut, "× shortcut": product / shortcut}
 

@@ -98,7 +98,7 @@ class MatrixView:
                           else [*range(reach), *range(columns - reach, columns)])
             cells, zeros = self._fetch(row_order, candidates, ascii_only)
             count = len(candidates)
-            texts = [self.aligned_column(cells, j, row_order) for j in range(count)]
+            texts = [self.aligned_column(cells, j, row_order, ":" if ascii_only else "⋮") for j in range(count)]
             widths = [len(column[0]) for column in texts]
             left, right = self._fit(widths, max_width, len(ellipsis))
             if count == columns or reach == most or max(left, right) < reach:
@@ -124,8 +124,9 @@ class MatrixView:
             lines.append(Text(self._elision_note(rows, columns, hidden), style=ZERO_STYLE))
         return lines
 
-    def aligned_column(self, cells, j: int, row_order) -> list[str]:
-        """The entries of column j, padded to one width (aligned on the decimal point if numeric)."""
+    def aligned_column(self, cells, j: int, row_order, mark: str = "⋮") -> list[str]:
+        """The entries of column j, padded to one width (aligned on the decimal point if numeric); `mark`
+        stands where rows are elided."""
         entries = [cells[i][j] if i is not None else None for i in row_order]
         present = [e for e in entries if e is not None]
         if self.numeric:
@@ -138,7 +139,7 @@ class MatrixView:
         else:
             width = max(map(len, present))
             aligned = iter(e.center(width) for e in present)
-        return [next(aligned) if e is not None else "⋮".center(width) for e in entries]
+        return [next(aligned) if e is not None else mark.center(width) for e in entries]
 
     @staticmethod
     def _fit(widths: list[int], max_width: int, ellipsis_width: int) -> tuple[int, int]:
