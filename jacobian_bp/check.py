@@ -286,14 +286,15 @@ class _Grader:
         for name, answer in answers.items():
             # A given (X, Y, W, b) that was copied wrongly is graded, but it is not the student's own work:
             # what follows from it is judged from the real givens.
-            if answer.shape == self.exact[name].shape and derived[name].group != "given":
-                self.student[name] = np.where(np.isnan(answer), self.exact[name], answer)
+            used = _as_used(answer, self.exact[name].shape)
+            if used is not None and derived[name].group != "given":
+                self.student[name] = np.where(np.isnan(used), self.exact[name], used)
         self.worlds: dict[str, dict[str, np.ndarray]] = {}
 
     def grade(self, name: str) -> Graded:
         derivation, answer, expected = self.derived[name], self.answers[name], self.exact[name]
         sources = tuple(parent for parent in derivation.parents if parent in self.answers
-                        and self.answers[parent].shape == self.exact[parent].shape
+                        and _as_used(self.answers[parent], self.exact[parent].shape) is not None
                         and not np.isnan(self.answers[parent]).all())
         own = _quietly(derivation.compute, self.student) if sources else None
         entries = _entry_verdicts(answer, expected, own, self.decimals)
@@ -314,16 +315,23 @@ class _Grader:
             decimals=self.decimals, samples=self.solution.samples, step=derivation.step,
             update=derivation.update, steps=self.solution.steps, updates=self.solution.updates,
             graph=self.solution.graph, values=(self.exact, self.student),
-            rederive=lambda label, replaced: self.rederive(derivation.name, label, replaced),
+            rederive=lambda label, replaced: self.rederive(derivation.name, label, replaced, own),
             sgd=lambda values, learning_rate, frozen=None: sgd(self.solution, values, learning_rate, frozen))
 
-    def rederive(self, name: str, label: str, replaced: dict[str, np.ndarray]) -> list[np.ndarray]:
-        """`name` recomputed with some quantities replaced: in the exact calculation, then from the student's values."""
+    def rederive(self, name: str, label: str, replaced: dict[str, np.ndarray],
+                 own: np.ndarray | None = None) -> list[np.ndarray]:
+        """`name` recomputed with some quantities replaced: in the exact calculation, from the student's values
+        of its parents, and (when the student's own value is known) that own value changed as the replacement
+        changes the exact one, so a slip made on top of a carried-forward value is still recognised."""
         if label not in self.worlds:
             self.worlds[label] = self.world(replaced)
         if name in replaced:
             return [replaced[name], replaced[name]]
-        return [self.worlds[label][name], _quietly(self.derived[name].compute, ChainMap(replaced, self.student))]
+        changed = self.worlds[label][name]
+        candidates = [changed, _quietly(self.derived[name].compute, ChainMap(replaced, self.student))]
+        if own is not None:
+            candidates.append(_changed_alike(own, self.exact[name], changed))
+        return candidates
 
     def world(self, replaced: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """The exact calculation redone from the replaced quantities on; what they do not reach stays exact."""
@@ -335,6 +343,26 @@ class _Grader:
                 values[name] = _quietly(derivation.compute, values)
                 changed.add(name)
         return values
+
+
+def _changed_alike(own: np.ndarray, exact: np.ndarray, changed: np.ndarray) -> np.ndarray:
+    """`own` changed entry by entry as `exact` changed into `changed`: scaled by the same factor where the exact
+    entry is not zero (a forgotten 1/m scales every gradient by m; one factor for all entries when it is one
+    factor where it can be seen), shifted by the same amount where it is zero."""
+    nonzero = exact != 0
+    with np.errstate(all="ignore"):
+        factors = changed / exact
+    if nonzero.any() and np.allclose(factors[nonzero], factors[nonzero].flat[0], rtol=1e-9, atol=0):
+        return own * factors[nonzero].flat[0]
+    return np.where(nonzero, own * factors, own + changed - exact)
+
+
+def _as_used(answer: np.ndarray, shape: tuple[int, int]) -> np.ndarray | None:
+    """The answer as the student went on to use it: as written, or its transpose when only that has the
+    right shape (a matrix written transposed is used transposed in what follows); None for another shape."""
+    if answer.shape == shape:
+        return answer
+    return answer.T if answer.T.shape == shape else None
 
 
 def _quietly(compute, values) -> np.ndarray:
