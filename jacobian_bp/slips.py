@@ -404,11 +404,11 @@ def digit_slip(value: float, reference: float, decimals: int) -> str | None:
         if variant != meant and f"{float(variant):.{decimals}f}" == written:
             return (f"digit slip: {format_number(value, decimals)} looks like {format_number(reference, decimals)} "
                     f"with {kind}")
-    # The student may have rounded the reference the other way (it is their own, from rounded values): undo
-    # each slip on what was written, and accept the repaired number within one unit of the reference.
+    # The written number may come from a value that rounds the other way (a carried-forward one): undo each slip
+    # on what was written, and accept a repaired number that is the reference rounded (within half a unit).
     as_written = format_number(value, decimals)
     for kind, repaired in _digit_repairs(as_written):
-        if repaired != as_written and within(float(repaired), reference, decimals):
+        if repaired != as_written and abs(float(repaired) - reference) <= 0.5 * 10.0**-decimals * (1 + 1e-9):
             return f"digit slip: {as_written} looks like {repaired} with {kind}"
     return None
 
