@@ -198,6 +198,7 @@ class Report:
     title: str
     decimals: int
     quantities: tuple[Graded, ...]
+    order: tuple[str, ...] = ()  # every quantity of the walkthrough, in the order a student computes them
 
     @property
     def summary(self) -> dict[str, int]:
@@ -221,20 +222,39 @@ class Report:
         return all(graded.verdict == "unanswered" for graded in self.quantities)
 
 
-def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB) -> Report:
+class Solved:
+    """Walkthroughs loaded and solved once each, for grading many answer files (a class) against them.
+
+    A walkthrough is known by its bundled name, or by the resolved path of its file.
+    """
+
+    def __init__(self):
+        self.walkthroughs: dict[str, Walkthrough] = {}
+        self.solutions: dict[str, Solution] = {}
+
+
+def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: Solved | None = None) -> Report:
     """Grade the answer file at `path`; a file that cannot be graded raises `AnswerFileError`.
 
     The whole file is checked before the walkthrough is solved, which can take seconds and
-    hundreds of megabytes: a mistake in the answer file is reported at once.
+    hundreds of megabytes: a mistake in the answer file is reported at once. `solved` keeps the
+    walkthroughs already solved, so that a class of answer files solves each walkthrough once.
     """
+    solved = solved or Solved()
     reader = _AnswerFile(path)
     source = reader.walkthrough()
-    walkthrough = reader.load(source, max_jacobian_mb)
+    key = source if is_bundled(source) else str((path.parent / source).resolve())
+    if key not in solved.walkthroughs:
+        solved.walkthroughs[key] = reader.load(source, max_jacobian_mb)
+    walkthrough = solved.walkthroughs[key]
     decimals = reader.decimals(walkthrough.decimals)
     answers = reader.answers(quantity_names(walkthrough))
-    solution = solve(walkthrough)
+    if key not in solved.solutions:
+        solved.solutions[key] = solve(walkthrough)
+    solution = solved.solutions[key]
     return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals,
-                  quantities=grade_answers(solution, answers, decimals, reader.readings()))
+                  quantities=grade_answers(solution, answers, decimals, reader.readings()),
+                  order=tuple(derivations(solution)))
 
 
 def quantity_names(walkthrough: Walkthrough) -> list[str]:

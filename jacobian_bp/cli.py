@@ -52,7 +52,10 @@ CHECK_EXAMPLES = f"""\
 examples:
   {PROGRAM} check answers.toml
   {PROGRAM} check answers.toml --format json
-exit status: 0 when nothing is wrong, 1 when an answer is wrong, 2 for a file that cannot be read
+  {PROGRAM} check class/                   the whole class: one row per student, one column per quantity
+  {PROGRAM} check class/ --format csv > grades.csv
+exit status: 0 when nothing is wrong, 1 when an answer is wrong or unreadable (or, for a class, a file
+cannot be graded), 2 for a single file that cannot be graded
 """
 
 
@@ -118,11 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_memory_limit(worksheet)
     worksheet.set_defaults(run=_worksheet)
 
-    check = _subparser(commands, "check", "grade a filled-in answer file",
+    check = _subparser(commands, "check", "grade a filled-in answer file, or a whole class of them",
                        "Grade every answered entry: correct, carried forward (right from your own earlier "
-                       "values) or wrong, and name the slip where it is a known one.", CHECK_EXAMPLES)
-    check.add_argument("answers", metavar="ANSWERS.toml", help="the answer file")
-    check.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
+                       "values), wrong or unreadable, and name the slip where it is a known one. Given a "
+                       "folder or several files, grade the whole class into one table.", CHECK_EXAMPLES)
+    check.add_argument("answers", metavar="ANSWERS.toml|FOLDER", nargs="+",
+                       help="an answer file; several, or a folder of them (*.toml), for the class table")
+    check.add_argument("--format", choices=("text", "json", "csv"), default="text",
+                       help="text (default), json, or csv (the class table)")
     check.add_argument("--width", type=_width, metavar="N",
                        help="columns to lay out for (default: the terminal's width)")
     _add_memory_limit(check)
@@ -272,8 +278,12 @@ def _worksheet(arguments) -> int:
 
 def _check(arguments) -> int:
     from .check import grade, report_document
+    from .gradebook import answer_files
 
-    report = grade(Path(arguments.answers), max_jacobian_mb=arguments.max_jacobian_mb)
+    paths = answer_files(arguments.answers)
+    if len(paths) > 1 or Path(arguments.answers[0]).is_dir() or arguments.format == "csv":
+        return _check_class(paths, arguments)
+    report = grade(paths[0], max_jacobian_mb=arguments.max_jacobian_mb)
     try:
         if arguments.format == "json":
             from .render.json import dumps
@@ -288,6 +298,28 @@ def _check(arguments) -> int:
     except BrokenPipeError:
         _reader_stopped()  # the verdict stands: a wrong answer is still exit 1 under `| head`
     return 1 if report.wrong else 0
+
+
+def _check_class(paths: list[Path], arguments) -> int:
+    from .gradebook import csv_text, document, grade_class
+
+    gradebook = grade_class(paths, max_jacobian_mb=arguments.max_jacobian_mb)
+    try:
+        if arguments.format == "json":
+            from .render.json import dumps
+
+            sys.stdout.write(dumps(document(gradebook)) + "\n")
+        elif arguments.format == "csv":
+            sys.stdout.write(csv_text(gradebook))
+        else:
+            from .render.terminal import gradebook as table
+            from .render.terminal.widgets import make_console
+
+            table.render(gradebook, make_console(arguments.width))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _reader_stopped()
+    return 1 if gradebook.needs_attention else 0
 
 
 def main(argv: list[str] | None = None) -> int:

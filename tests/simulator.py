@@ -102,3 +102,45 @@ def hand_calculation(solution: Solution, decimals: int, planted: list[PlantedSli
         answers[name] = value
         used[name] = value if value.shape == exact[name].shape else value.T
     return answers
+
+
+CLASS_SLIPS = (("dJ/dW3", transposed), ("dJ/db3", missing_one_over_m), ("dJ/dZ2", flipped_sign),
+               ("dJ/dA2", digit_swap), ("dJ/dW1", missing_one_over_m), ("W2_updated", digit_swap))
+
+
+def write_class(folder, solution: Solution, source: str, students: int, seed: int) -> dict[str, dict]:
+    """`students` answer files for `solution` in `folder`: most with one or two of CLASS_SLIPS, some with an
+    unreadable entry or a decimal comma, one left blank. Returns what was planted, by student."""
+    rng = np.random.default_rng(seed)
+    planted = {}
+    for number in range(1, students + 1):
+        name = f"student{number:02d}"
+        chosen = [CLASS_SLIPS[i] for i in sorted(rng.choice(len(CLASS_SLIPS), size=int(rng.integers(0, 3)),
+                                                            replace=False))]
+        slips = [PlantedSlip(quantity, make, "") for quantity, make in chosen]
+        answers = None
+        while answers is None:
+            answers = hand_calculation(solution, 4, slips, rng)
+        entries = {quantity: value.tolist() for quantity, value in answers.items()}
+        unreadable = comma = None
+        if number == students:
+            entries = {quantity: [["?"] * len(row) for row in value] for quantity, value in entries.items()}
+        elif number % 7 == 0:
+            unreadable = str(rng.choice([q for q in entries if q not in dict(chosen)]))
+            entries[unreadable][0][0] = "1.2.3"
+        elif number % 5 == 0:
+            comma = "J"
+            entries["J"][0][0] = f"{answers['J'][0, 0]:.4f}".replace(".", ",")
+        lines = [f'walkthrough = "{source}"', "decimals = 4", "", "[answers]"]
+        lines += [f'"{quantity}" = {_toml(value)}' for quantity, value in entries.items()]
+        (folder / f"{name}.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        planted[name] = {"slips": [quantity for quantity, _ in chosen], "unreadable": unreadable, "comma": comma,
+                         "blank": number == students}
+    return planted
+
+
+def _toml(value) -> str:
+    """A list of rows as a TOML array: numbers as they are, strings quoted."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    return f'"{value}"' if isinstance(value, str) else repr(float(value))
