@@ -16,9 +16,9 @@ from .walkthrough import DEFAULT_MAX_JACOBIAN_MB, MAX_DECIMALS, MIN_DECIMALS, bu
 from .worksheet import GROUPS
 
 PROGRAM = "jacobian-bp"
-FORMATS = ("text", "json", "markdown", "latex", "html")
+FORMATS = ("text", "json", "markdown", "latex", "html", "pytorch")
 EXTENSIONS = {".txt": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown", ".tex": "latex",
-              ".html": "html", ".htm": "html"}
+              ".html": "html", ".htm": "html", ".py": "pytorch"}
 
 EXAMPLES = f"""\
 examples:
@@ -28,6 +28,7 @@ examples:
   {PROGRAM} walkthrough --format json         every quantity at full precision, for programs
   {PROGRAM} walkthrough --step --reveal       classroom step-through, results revealed on cue
   {PROGRAM} walkthrough -o notes.html         a self-contained page (also .md, .tex, .json)
+  {PROGRAM} walkthrough -o check.py           a PyTorch script that redoes it and compares every value
   {PROGRAM} list                              the bundled walkthroughs
   {PROGRAM} worksheet article -o answers.toml a blank answer file for students
   {PROGRAM} check answers.toml                grade a filled-in answer file
@@ -40,6 +41,7 @@ examples:
   {PROGRAM} walkthrough path/to/network.toml --format json > values.json
   {PROGRAM} walkthrough --step            keys: → n space Enter next, ← p b back, g 5 Enter jump, q quit, ? help
   {PROGRAM} walkthrough article -o article.tex
+  {PROGRAM} walkthrough residual --format pytorch > residual.py && python residual.py
 """
 
 WORKSHEET_EXAMPLES = f"""\
@@ -89,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source(walkthrough)
     walkthrough.add_argument("--format", choices=FORMATS,
                              help="text for people (default), json for programs, markdown, latex or html "
-                                  "documents (default: from the extension of -o, else text)")
+                                  "documents, pytorch for a script that redoes it in PyTorch and compares "
+                                  "every value (default: from the extension of -o, else text)")
     walkthrough.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     walkthrough.add_argument("--decimals", type=_decimals, metavar="N",
                              help=f"decimals shown, {MIN_DECIMALS} to {MAX_DECIMALS} (default: the file's, else 4)")
@@ -227,6 +230,11 @@ def _walkthrough(arguments) -> int:
                         reveal=arguments.reveal, width=arguments.width)
     if form == "text":
         return _walkthrough_text(solution, arguments, decimals)
+    if form == "pytorch":
+        from .render import pytorch
+
+        _write(pytorch.render(solution, decimals), arguments.output)
+        return 0
     if form == "json":
         from .render import json as document
     elif form == "markdown":
