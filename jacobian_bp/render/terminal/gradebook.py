@@ -16,6 +16,7 @@ from .widgets import NOTE_STYLE, ZERO_STYLE, Heading, Prose
 
 COLUMN = 4  # a mark or a count of up to two digits, with its padding
 SHOWN_STEPS = 5  # the quantities most often wrong that are listed under a table
+BLANK = " (blank)"  # after the name of a student who answered nothing
 
 
 def render(gradebook: Gradebook, console: Console) -> None:
@@ -52,7 +53,8 @@ class GroupTable:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         group, marks = self.group, _marks(options.ascii_only)
-        name_width = max([len("wrong answers"), *(len(student.name) for student in group.students)]) + 2
+        names = [len(student.name) + len(BLANK) for student in group.students]
+        name_width = max([len("unreadable answers"), *names]) + 2
         per_table = max(1, (options.max_width - name_width - 2 * COLUMN) // COLUMN)
         numbered = list(enumerate(group.quantities, start=1))
         for start in range(0, max(len(numbered), 1), per_table):
@@ -68,7 +70,7 @@ class GroupTable:
                 cells = [Text(marks[verdict], STYLES[verdict])
                          for verdict in (group.verdict(student, quantity) for _, quantity in shown)]
                 extra = [str(student.report.summary["wrong"] + student.report.summary["unreadable"])] if last else []
-                table.add_row(student.name + (" (blank)" if student.report.blank else ""), *cells, *extra)
+                table.add_row(student.name + (BLANK if student.report.blank else ""), *cells, *extra)
             table.add_section()
             for verdict in ("wrong", "unreadable"):
                 counts = [group.counts(quantity)[verdict] for _, quantity in shown]
