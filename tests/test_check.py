@@ -508,6 +508,7 @@ def test_a_blank_worksheet_is_reported_as_such(tmp_path, capsys):
     assert report.blank and not report.wrong
     status, out, _ = run(capsys, "check", str(path), "--width", "100")
     assert status == 0 and 'Nothing is answered yet: every entry is "?"' in out
+    assert "dJ/dW3 =" not in out  # nothing but the summary follows
     assert json.loads(run(capsys, "check", str(path), "--format", "json")[1])["blank"] is True
     answered = write_answers(tmp_path, {"J": 0.1952, "dJ/dW3": [["?", "?"]]})
     assert not grade(answered).blank

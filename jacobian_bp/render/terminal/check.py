@@ -27,7 +27,8 @@ PARTS = {"given": "Givens", "forward": "Forward pass, loss and cost", "jacobians
 
 
 def render(report: Report, console: Console) -> None:
-    """Print the report: a heading per part of the calculation, every answered quantity, the summary."""
+    """Print the report: a heading per part of the calculation, every answered quantity, the summary (only the
+    summary, after saying so, for a file with nothing answered)."""
     console.print(Prose(f"Checking {report.path} against the walkthrough {report.walkthrough} "
                         f"({report.title}), to {report.decimals} decimals.", "bold"))
     console.print(_Legend(report.decimals, report.summary["unreadable"] > 0))
@@ -35,6 +36,9 @@ def render(report: Report, console: Console) -> None:
         console.print()
         console.print(Prose('Nothing is answered yet: every entry is "?". Replace each "?" with the value you '
                             "worked out by hand, then check the file again.", "bold"))
+        console.print()
+        console.print(_Summary(report))
+        return
     for part, quantities in itertools.groupby(report.quantities, key=lambda graded: PARTS[graded.group]):
         console.print()
         console.print(Heading(part))
