@@ -7,6 +7,7 @@ gives from the student's OWN values of the parents, as an examiner marks an erro
 forward; `wrong` otherwise, and then the slip catalogue (`slips.py`) tries to name the mistake.
 """
 
+import os
 import re
 from collections import ChainMap
 from collections.abc import Callable, Mapping
@@ -225,7 +226,7 @@ class Report:
 class Solved:
     """Walkthroughs loaded and solved once each, for grading many answer files (a class) against them.
 
-    A walkthrough is known by its bundled name, or by the resolved path of its file.
+    A walkthrough is known by its bundled name, or by the absolute path of its file.
     """
 
     def __init__(self):
@@ -243,7 +244,7 @@ def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: 
     solved = solved or Solved()
     reader = _AnswerFile(path)
     source = reader.walkthrough()
-    key = source if is_bundled(source) else str((path.parent / source).resolve())
+    key = source if is_bundled(source) else os.path.abspath(path.parent / source)  # no resolve(): links may loop
     if key not in solved.walkthroughs:
         solved.walkthroughs[key] = reader.load(source, max_jacobian_mb)
     walkthrough = solved.walkthroughs[key]

@@ -286,10 +286,10 @@ def _worksheet(arguments) -> int:
 
 def _check(arguments) -> int:
     from .check import grade, report_document
-    from .gradebook import answer_files
+    from .gradebook import answer_files, is_folder
 
     paths = answer_files(arguments.answers)
-    if len(paths) > 1 or Path(arguments.answers[0]).is_dir() or arguments.format == "csv":
+    if len(paths) > 1 or is_folder(Path(arguments.answers[0])) or arguments.format == "csv":
         return _check_class(paths, arguments)
     report = grade(paths[0], max_jacobian_mb=arguments.max_jacobian_mb)
     try:

@@ -90,12 +90,21 @@ class Gradebook:
         return any(student.problem or student.report.wrong for student in self.students)
 
 
+def is_folder(path: Path) -> bool:
+    """Whether `path` is a folder; a path that cannot even be looked at (a name too long, a loop of links) is
+    not, and reading it as an answer file says what is wrong with it."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def answer_files(arguments: list[str]) -> list[Path]:
     """The answer files named on the command line, each folder replaced by its `*.toml` files (sorted)."""
     paths = []
     for argument in arguments:
         path = Path(argument)
-        if path.is_dir():
+        if is_folder(path):
             inside = sorted(path.glob(ANSWER_FILE_PATTERN))
             if not inside:
                 raise InputError(f"{path}: no answer files ({ANSWER_FILE_PATTERN}) in this folder")
