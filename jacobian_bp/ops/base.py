@@ -46,6 +46,7 @@ class Op:
     data_roles: ClassVar[tuple[str, ...]] = ()  # roles that take data, never differentiated
     one_per_sample: ClassVar[bool] = False  # whether the output is one number per sample (indexed by sample only)
     row_parameters: ClassVar[tuple[str, ...]] = ()  # parameters written as one flat row (a bias)
+    whole_batch: ClassVar[bool] = False  # whether the output is one number for the whole batch (the cost, R)
     penalized: ClassVar[tuple[str, ...]] = ()  # the parameters L2 regularization adds to R (weights, not biases)
 
     def __init__(self, **settings: float):
@@ -114,6 +115,14 @@ class Op:
     def symbolic_forward(self, symbols: Mapping[str, "sympy.Matrix"]) -> "sympy.Matrix":
         """The output in symbols, from the symbols of every role; its Jacobian is the symbolic form."""
         raise NotImplementedError
+
+    def entry_equation(self, index: int, symbols: Mapping[str, "sympy.Matrix"]) -> "sympy.Expr":
+        """The scalar equation of entry `index` (row-major, from 0) of the output: its right-hand side in the
+        symbols of every role, as the article writes `z₁₁ = a₁₁w₁₁ + a₁₂w₁₂ + b₁` before differentiating.
+
+        By default, that entry of `symbolic_forward`; an op without one must define this method.
+        """
+        return list(self.symbolic_forward(symbols))[index]
 
     def symbolic_jacobian(self, role: str, symbols: Mapping[str, "sympy.Matrix"], values: Values) -> "sympy.Matrix":
         """The Jacobian for `role` in symbols: by default, the derivative of the op's own symbolic forward."""

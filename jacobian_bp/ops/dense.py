@@ -89,6 +89,15 @@ class Dense(Op):
         return (f"{names['b']} is added to the row of every sample, so the Jacobian stacks one identity per sample, "
                 f"and multiplying by it sums {names['upstream']} over the batch.")
 
+    def entry_equation(self, index: int, symbols):
+        """`z[i,j] = a[i,1]·w[j,1] + … + a[i,n]·w[j,n] + b[j]`, in the article's order (sympy would put b first)."""
+        import sympy
+
+        A, W = symbols[INPUT], symbols["W"]
+        i, j = divmod(index, W.rows)
+        terms = [sympy.Mul(A[i, k], W[j, k], evaluate=False) for k in range(W.cols)]
+        return sympy.Add(*terms, *([symbols["b"][0, j]] if self.bias else []), evaluate=False)
+
     def symbolic_forward(self, symbols):
         import sympy
 
