@@ -104,6 +104,12 @@ class Op:
         """The forward computation written with the names of the node, e.g. `ReLU(Z1)`."""
         raise NotImplementedError
 
+    def forward_products(self, values: Values, names: Names) -> tuple[tuple, ...]:
+        """How the forward pass works the output out, as the article writes it: lines of formula texts and
+        matrices in reading order (a dense layer shows `X · W1ᵀ`, then its bias broadcast to every sample).
+        Empty for an op whose output is shown with its formula alone."""
+        return ()
+
     def formula(self, names: Names) -> str:
         """The node's equation, e.g. `A1 = ReLU(Z1)`."""
         return f"{names[OUTPUT]} = {self.expression(names)}"

@@ -78,6 +78,18 @@ class Dense(Op):
         bias = f" + {names['b']}" if self.bias else ""
         return f"{names[INPUT]} · {names['W']}ᵀ{bias}"
 
+    def forward_products(self, values, names) -> tuple[tuple, ...]:
+        """`Z1 = X · W1ᵀ + b1 = [X · W1ᵀ] + [b1]`, then `= [X · W1ᵀ] + [b1 on every row] = [Z1]`."""
+        Z, product = values[OUTPUT], values[INPUT] @ values["W"].T
+        formula = f"{names[OUTPUT]} = {names[INPUT]} · {names['W']}ᵀ"
+        if not self.bias:
+            return ((f"{formula} =", Z),)
+        b = values["b"]
+        if product.shape[0] == 1:
+            return ((f"{formula} + {names['b']} =", product, "+", b, "=", Z),)
+        return ((f"{formula} + {names['b']} =", product, "+", b),
+                ("=", product, "+", np.repeat(b, product.shape[0], axis=0), "=", Z))
+
     def explanation(self, role: str, names, samples: int) -> str:
         Z, W = names[OUTPUT], names["W"]
         if role == INPUT:
