@@ -249,6 +249,22 @@ def test_kink_slip_for_another_activation():
     assert result.verdict == "wrong" and "leaky ReLU'(0) = 1" in result.diagnosis
 
 
+def test_digit_slips_of_numbers_written_with_an_exponent():
+    from jacobian_bp.slips import digit_slip
+
+    assert digit_slip(-4.2381e9, -4.2318e9, 4) == ("digit slip: -4.2381e+09 looks like -4.2318e+09 with two "
+                                                    "adjacent digits swapped")
+    assert digit_slip(-4.2381e9, 1.5e9, 4) is None
+
+
+def test_a_digit_slip_of_a_number_rounded_the_other_way_is_named():
+    """0.12345 rounds to 0.1235 here, but a student who rounded it to 0.1234 and swapped two digits wrote 0.1243."""
+    from jacobian_bp.slips import digit_slip
+
+    assert digit_slip(0.1243, 0.12345, 4) == "digit slip: 0.1243 looks like 0.1234 with two adjacent digits swapped"
+    assert digit_slip(0.1287, 0.12770, 4) is None  # one digit changed is no slip of the pen
+
+
 def test_an_unknown_mistake_gets_no_diagnosis():
     result = graded({"dJ/dW2": [[-0.3831, -0.5747, 0], [0.1752, 0.4242, 0]]})["dJ/dW2"]
     assert result.verdict == "wrong" and result.diagnosis is None
