@@ -619,3 +619,16 @@ def test_zeros_are_not_diagnosed_as_rounding_or_digit_slips_and_givens_do_not_ca
     assert quantities["W1"]["verdict"] == "wrong"
     assert "0.55 is 0.5501 rounded to 2 decimals" in quantities["dJ/dA3"]["diagnosis"]
     assert "-0.67 is -0.6715 rounded to 2 decimals" in quantities["dJ/dA3"]["diagnosis"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_finite_numbers_are_graded_without_a_crash(data):
+    """Random wrong answers of every size, from 1e-12 to 1e12, to random quantities: every one gets a verdict."""
+    names = data.draw(st.lists(st.sampled_from(sorted(EXACT)), min_size=1, max_size=6, unique=True))
+    numbers = st.one_of(st.floats(-1e12, 1e12, allow_nan=False), st.sampled_from([0.0, 1e-12, -5e9, 0.5]))
+    answers = {name: np.array(data.draw(st.lists(numbers, min_size=EXACT[name].size, max_size=EXACT[name].size)))
+               .reshape(EXACT[name].shape) for name in names}
+    for result in grade_answers(ARTICLE, answers, data.draw(st.integers(1, 8))):
+        assert result.verdict in ("correct", "carried forward", "wrong")
+        assert result.diagnosis is None or isinstance(result.diagnosis, str)
