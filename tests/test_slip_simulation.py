@@ -144,3 +144,21 @@ def test_a_transposed_parent_is_used_transposed_downstream():
     assert [name for name, result in results.items() if result.verdict == "wrong"] == ["dJ/dW3"]
     assert "transposed" in results["dJ/dW3"].diagnosis
     assert results["W3_updated"].verdict == "correct"
+
+
+def test_three_slips_one_of_them_a_transposed_parent_are_three_wrong_answers(tmp_path, capsys):
+    """The issue's student: a flipped sign, dJ/dW2 written transposed (and used so), a digit slip in an update."""
+    import json
+
+    from jacobian_bp.cli import main
+
+    solution = SOLUTIONS["article"]
+    planted = [PlantedSlip("dJ/dZ3", flipped_sign, ""), PlantedSlip("dJ/dW2", transposed, ""),
+               PlantedSlip("b1_updated", digit_swap, "")]
+    answers = hand_calculation(solution, 4, planted, np.random.default_rng(3))
+    path = tmp_path / "answers.toml"
+    path.write_text('walkthrough = "article"\ndecimals = 4\n[answers]\n' + "".join(
+        f"{json.dumps(name)} = {json.dumps(value.tolist())}\n" for name, value in answers.items()), encoding="utf-8")
+    assert main(["check", str(path), "--width", "100"]) == 1
+    summary = capsys.readouterr().out.split("Summary:")[1]
+    assert "✗ 3 wrong" in summary
