@@ -10,6 +10,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from ...gradebook import Gradebook, Group
+from ...sentences import math, say
 from .check import STYLES, _marks
 from .widgets import NOTE_STYLE, ZERO_STYLE, Heading, Prose
 
@@ -21,7 +22,7 @@ BLANK = " (blank)"  # after the name of a student who answered nothing
 def render(gradebook: Gradebook, console: Console) -> None:
     """Print one table per walkthrough, then the files that cannot be graded."""
     count = len(gradebook.students)
-    console.print(Prose(f"Checking {count} answer file{'s' * (count != 1)}.", "bold"))
+    console.print(Prose(say(f"Checking {count} answer file{'s' * (count != 1)}."), "bold"))
     for group in gradebook.groups:
         console.print()
         console.print(Heading(f"{group.walkthrough}: {group.title}"))
@@ -39,9 +40,9 @@ def render(gradebook: Gradebook, console: Console) -> None:
 class _Legend:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         marks = _marks(options.ascii_only)
-        yield Prose(f"{marks['correct']} correct, {marks['carried forward']} carried forward, {marks['wrong']} wrong, "
-                    f"{marks['unreadable']} unreadable, {marks['unanswered']} unanswered; a quantity takes its worst "
-                    "entry. `check FILE` shows one student's answers in full.", ZERO_STYLE)
+        yield Prose(say(f"{marks['correct']} correct, {marks['carried forward']} carried forward, {marks['wrong']} "
+                        f"wrong, {marks['unreadable']} unreadable, {marks['unanswered']} unanswered; a quantity takes "
+                        "its worst entry. `check FILE` shows one student's answers in full."), ZERO_STYLE)
 
 
 class GroupTable:
@@ -102,8 +103,9 @@ class _Key:
         self.group = group
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        key = " · ".join(f"{number} {quantity}" for number, quantity in enumerate(self.group.quantities, start=1))
-        yield Prose(f"Columns: {key}.", ZERO_STYLE)
+        entries = [say(" · " if number > 1 else "", f"{number} ", math(quantity))
+                   for number, quantity in enumerate(self.group.quantities, start=1)]
+        yield Prose(say("Columns: ", *entries, "."), ZERO_STYLE)
 
 
 class _Hardest:
@@ -118,11 +120,13 @@ class _Hardest:
                        key=lambda pair: -pair[0])
         wrong = [(count, quantity) for count, quantity in wrong if count][:SHOWN_STEPS]
         if not wrong:
-            yield Prose(f"Nobody in the class got a quantity wrong ({len(group.students)} students).", "bold green")
+            yield Prose(say(f"Nobody in the class got a quantity wrong ({len(group.students)} students)."),
+                        "bold green")
             return
         parts = []
         for count, quantity in wrong:
             slip = group.commonest_slip(quantity)
             named = f", {slip[1]} of them {slip[0]}" if slip else ""
-            parts.append(f"{quantity} ({count} of {len(group.students)} wrong{named})")
-        yield Prose(f"Most often wrong: {'; '.join(parts)}.", NOTE_STYLE)
+            counted = f" ({count} of {len(group.students)} wrong{named})"
+            parts.append(say("; " if parts else "", math(quantity), counted))
+        yield Prose(say("Most often wrong: ", *parts, "."), NOTE_STYLE)
