@@ -10,6 +10,7 @@ that no renderer has to guess which part of it is mathematics.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -70,3 +71,30 @@ def join(sentences, separator: str = " ") -> Sentence:
     for i, sentence in enumerate(sentences):
         parts += [separator, sentence] if i else [sentence]
     return say(*parts)
+
+
+def equals(left: str, right: Sentence) -> Sentence:
+    """`left = right` where `right` may hold words ("column sums of dJ/dZ3"): one formula when `right`
+    opens with one, so that `dJ/dZ3 = dJ/dA3 ⊙ …` is set as a single equation."""
+    first, *rest = right.parts or ("",)
+    if isinstance(first, Math):
+        return say(math(f"{left} = {first.text}"), *rest)
+    return say(math(f"{left} ="), " ", right)
+
+
+_MARKED_FORMULA = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$", re.S)
+
+
+def written(text: str) -> Sentence:
+    """Text people wrote (a walkthrough's description), where `$…$` marks a formula as in Markdown and
+    `\\$` is a dollar sign.
+
+    >>> written(r"Here $dL/dA = A − Y$, for \\$5.").parts
+    ('Here ', Math(text='dL/dA = A − Y'), ', for $5.')
+    """
+    parts: list[str | Math] = []
+    end = 0
+    for found in _MARKED_FORMULA.finditer(text):
+        parts += [text[end:found.start()].replace("\\$", "$"), math(found.group(1).replace("\\$", "$"))]
+        end = found.end()
+    return say(*parts, text[end:].replace("\\$", "$"))

@@ -1,8 +1,8 @@
 """The catalogue of common slips in a hand calculation, each one small function that names a wrong answer.
 
 A slip of the whole matrix (registered with `@slip`) looks at an `Attempt` and returns a sentence
-when every wrong entry is what that slip would have produced; a slip of one entry (registered with
-`@entry_slip`) looks at a single wrong number and the value it should have been. Adding a slip is
+when the answer is what that slip would have produced, right entries and wrong ones; a slip of one
+entry (registered with `@entry_slip`) looks at a single wrong number and the value it should have been. Adding a slip is
 adding one function here. Only wrong answers are ever shown to the catalogue, so a correct answer
 is never diagnosed.
 """
@@ -84,11 +84,13 @@ class Attempt:
         return answered & ~right
 
     def explains(self, candidate: np.ndarray) -> bool:
-        """Whether every wrong entry is what `candidate` holds (so the slip that made it explains them)."""
+        """Whether the whole answer is what `candidate` holds, wrong entries and right ones alike (so the slip
+        that made the candidate explains the answer, not a coincidence in a few of its entries)."""
         candidate = np.asarray(candidate, dtype=float)
         if candidate.shape != self.answer.shape or not self.wrong.any():
             return False
-        return bool(within(self.answer[self.wrong], candidate[self.wrong], self.decimals).all())
+        answered = ~np.isnan(self.answer)
+        return bool(within(self.answer[answered], candidate[answered], self.decimals).all())
 
     def any_explains(self, candidates) -> bool:
         return any(self.explains(candidate) for candidate in candidates)
@@ -404,7 +406,32 @@ def digit_slip(value: float, reference: float, decimals: int) -> str | None:
         if variant != meant and f"{float(variant):.{decimals}f}" == written:
             return (f"digit slip: {format_number(value, decimals)} looks like {format_number(reference, decimals)} "
                     f"with {kind}")
+    # The written number may come from a value that rounds the other way (a carried-forward one): undo each slip
+    # on what was written, and accept a repaired number that is the reference rounded (within half a unit).
+    as_written = f"{value:.{decimals}f}".rstrip("0").rstrip(".")  # digits as written, never an exponent
+    for kind, repaired in _digit_repairs(as_written):
+        if repaired != as_written and abs(float(repaired) - reference) <= 0.5 * 10.0**-decimals * (1 + 1e-9):
+            return f"digit slip: {as_written} looks like {repaired} with {kind}"
     return None
+
+
+def _digit_repairs(text: str) -> Iterator[tuple[str, str]]:
+    """Every number `text` may have been before a slip of the pen, each with the slip: a swap, a move or the
+    decimal point undone, or a dropped digit put back."""
+    for kind, variant in _digit_variants(text):
+        if kind != "a digit dropped":
+            yield kind, variant
+    sign = "-" if text.startswith("-") else ""
+    body = text.lstrip("-")
+    point = body.find(".") if "." in body else len(body)
+    digits = body.replace(".", "")
+    for i in range(len(digits) + 1):
+        for digit in "0123456789":
+            longer = digits[:i] + digit + digits[i:]
+            for new_point in {point + (i < point), point + (i <= point)}:
+                if 0 < new_point <= len(longer):
+                    yield "a digit dropped", sign + longer[:new_point] + (
+                        "." + longer[new_point:] if new_point < len(longer) else "")
 
 
 def _digit_variants(text: str) -> Iterator[tuple[str, str]]:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from ..sentences import Sentence, math, say
+
 if TYPE_CHECKING:  # sympy is imported only when a symbolic form is asked for
     import sympy
 
@@ -41,6 +43,7 @@ class Op:
 
     name: ClassVar[str]  # as written in walkthrough files
     title: ClassVar[str]  # as named in prose
+    remark: ClassVar[str] = ""  # words said after the node's formula, e.g. " (columns side by side)"
     settings: ClassVar[dict[str, float]] = {}  # numbers a walkthrough file may set, with their defaults
     options: ClassVar[dict[str, type]] = {}  # other keys a walkthrough file may set (`units`), with their types
     required: ClassVar[tuple[str, ...]] = ()  # the options a walkthrough file must set
@@ -49,6 +52,7 @@ class Op:
     data_roles: ClassVar[tuple[str, ...]] = ()  # roles that take data, never differentiated
     one_per_sample: ClassVar[bool] = False  # whether the output is one number per sample (indexed by sample only)
     row_parameters: ClassVar[tuple[str, ...]] = ()  # parameters written as one flat row (a bias)
+    whole_batch: ClassVar[bool] = False  # whether the output is one number for the whole batch (the cost, R)
     penalized: ClassVar[tuple[str, ...]] = ()  # the parameters L2 regularization adds to R (weights, not biases)
 
     def __init__(self, **settings: float):
@@ -117,25 +121,43 @@ class Op:
         """`dJ/d role` from `dJ/d output` the way frameworks compute it, without the full Jacobian."""
         raise NotImplementedError
 
-    def shortcut_formula(self, role: str, names: Names, shapes: Mapping[str, tuple[int, int]]) -> str:
-        """The shortcut written with the names of the step."""
+    def shortcut_formula(self, role: str, names: Names, shapes: Mapping[str, tuple[int, int]]) -> Sentence:
+        """The shortcut written with the names of the step (a formula, perhaps with words such as "column sums of")."""
         raise NotImplementedError
 
     def expression(self, names: Names) -> str:
         """The forward computation written with the names of the node, e.g. `ReLU(Z1)`."""
         raise NotImplementedError
 
-    def formula(self, names: Names) -> str:
-        """The node's equation, e.g. `A1 = ReLU(Z1)`."""
-        return f"{names[OUTPUT]} = {self.expression(names)}"
+    def torch_expression(self, names: Names) -> str:
+        """The forward computation as a PyTorch expression of the roles' variables (`names`), with `torch` and
+        `F` (torch.nn.functional) imported, e.g. `torch.relu(Z1)`: the `--format pytorch` script is built from it."""
+        raise NotImplementedError(f"the op {self.name!r} has no PyTorch expression (Op.torch_expression)")
+    def forward_products(self, values: Values, names: Names) -> tuple[tuple, ...]:
+        """How the forward pass works the output out, as the article writes it: lines of formula texts and
+        matrices in reading order (a dense layer shows `X · W1ᵀ`, then its bias broadcast to every sample).
+        Empty for an op whose output is shown with its formula alone."""
+        return ()
 
-    def explanation(self, role: str, names: Names, samples: int) -> str:
+    def formula(self, names: Names) -> Sentence:
+        """The node's equation, e.g. `A1 = ReLU(Z1)`, and the words `remark` says after it."""
+        return say(math(f"{names[OUTPUT]} = {self.expression(names)}"), self.remark)
+
+    def explanation(self, role: str, names: Names, samples: int) -> Sentence:
         """Why the Jacobian for `role` looks the way it does, in a sentence or two."""
         raise NotImplementedError
 
     def symbolic_forward(self, symbols: Mapping[str, "sympy.Matrix"]) -> "sympy.Matrix":
         """The output in symbols, from the symbols of every role; its Jacobian is the symbolic form."""
         raise NotImplementedError
+
+    def entry_equation(self, index: int, symbols: Mapping[str, "sympy.Matrix"]) -> "sympy.Expr":
+        """The scalar equation of entry `index` (row-major, from 0) of the output: its right-hand side in the
+        symbols of every role, as the article writes `z₁₁ = a₁₁w₁₁ + a₁₂w₁₂ + b₁` before differentiating.
+
+        By default, that entry of `symbolic_forward`; an op without one must define this method.
+        """
+        return list(self.symbolic_forward(symbols))[index]
 
     def symbolic_jacobian(self, role: str, symbols: Mapping[str, "sympy.Matrix"], values: Values) -> "sympy.Matrix":
         """The Jacobian for `role` in symbols: by default, the derivative of the op's own symbolic forward."""
@@ -157,10 +179,10 @@ class Op:
         """The derivative used at a kink, and the one the other common convention would use."""
         raise NotImplementedError(f"{self.name} has no kinks")
 
-    def notes(self, role: str, values: Values, names: Names) -> tuple[str, ...]:
+    def notes(self, role: str, values: Values, names: Names) -> tuple[Sentence, ...]:
         """Sentences for the step of `role` where a clamp acts or an output saturates."""
         return ()
 
-    def output_notes(self, values: Values, names: Names) -> tuple[str, ...]:
+    def output_notes(self, values: Values, names: Names) -> tuple[Sentence, ...]:
         """Sentences for the forward pass where a clamp acts on the output."""
         return ()

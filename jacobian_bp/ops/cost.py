@@ -5,6 +5,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..entries import ONE, number
+from ..sentences import Sentence, math, say
 from .base import INPUT, OUTPUT, Op, input_roles
 
 PENALTY = "penalty"
@@ -15,6 +16,7 @@ class MeanCost(Op):
 
     name = "mean"
     title = "mean cost"
+    whole_batch = True
 
     def __init__(self, penalty: bool = False):
         self.penalty = penalty
@@ -24,6 +26,10 @@ class MeanCost(Op):
 
     def output_shape(self, shapes) -> tuple[int, int]:
         return 1, 1
+
+    def torch_expression(self, names) -> str:
+        penalty = f" + {names[PENALTY]}" if self.penalty else ""
+        return f"{names[INPUT]}.mean().reshape(1, 1){penalty}"
 
     def forward(self, values) -> np.ndarray:
         J = values[INPUT].mean(keepdims=True).reshape(1, 1)
@@ -48,19 +54,21 @@ class MeanCost(Op):
             return upstream.copy()
         return np.full(values[INPUT].shape, upstream[0, 0] / values[INPUT].shape[0])
 
-    def shortcut_formula(self, role: str, names, shapes) -> str:
-        return "1" if role == PENALTY else "1/m for every sample"
+    def shortcut_formula(self, role: str, names, shapes) -> Sentence:
+        return say(math("1")) if role == PENALTY else say(math("1/m"), " for every sample")
 
     def expression(self, names) -> str:
         penalty = f" + {names[PENALTY]}" if self.penalty else ""
         return f"mean({names[INPUT]}){penalty}"
 
-    def explanation(self, role: str, names, samples: int) -> str:
+    def explanation(self, role: str, names, samples: int) -> Sentence:
         if role == PENALTY:
-            return f"{names[PENALTY]} is added to the mean of the losses, so its Jacobian is 1."
-        return ((f"J is the mean of the {samples} per-sample losses, so each loss enters J with weight 1/{samples}. "
-                 if samples > 1 else "With one sample, J is that sample's loss, so dJ/dL = 1. ")
-                + "Every backward pass starts from dJ/dJ = 1.")
+            return say(math(names[PENALTY]), " is added to the mean of the losses, so its Jacobian is 1.")
+        J = math(names[OUTPUT])
+        weight = (say(J, f" is the mean of the {samples} per-sample losses, so each loss enters ", J, " with weight ",
+                      math(f"1/{samples}"), ". ") if samples > 1
+                  else say("With one sample, ", J, " is that sample's loss, so ", math("dJ/dL = 1"), ". "))
+        return say(weight, "Every backward pass starts from ", math("dJ/dJ = 1"), ".")
 
     def symbolic_forward(self, symbols):
         import sympy
@@ -77,9 +85,15 @@ class L2Penalty(Op):
     title = "L2 penalty"
     inputs = 0
     settings = {"l2": 0.0}
+    whole_batch = True
 
     def output_shape(self, shapes) -> tuple[int, int]:
         return 1, 1
+
+    def torch_expression(self, names) -> str:
+        weights = " + ".join(f"{names[role]}.pow(2).sum()" for role in input_roles(sum(r.startswith(INPUT)
+                                                                                       for r in names)))
+        return f"({self.l2!r} / 2 * ({weights})).reshape(1, 1)"
 
     def forward(self, values) -> np.ndarray:
         squares = sum(float((values[role] ** 2).sum()) for role in values if role.startswith(INPUT))
@@ -95,17 +109,18 @@ class L2Penalty(Op):
     def shortcut(self, role: str, upstream: np.ndarray, values) -> np.ndarray:
         return upstream[0, 0] * self.l2 * values[role]
 
-    def shortcut_formula(self, role: str, names, shapes) -> str:
-        return f"{names['upstream']} · {self.l2:g} · {names[role]}"
+    def shortcut_formula(self, role: str, names, shapes) -> Sentence:
+        return say(math(f"{names['upstream']} · {self.l2:g} · {names[role]}"))
 
     def expression(self, names) -> str:
         weights = " + ".join(f"‖{names[role]}‖²" for role in input_roles(sum(r.startswith(INPUT) for r in names)))
         return f"{self.l2:g}/2 · ({weights})"
 
-    def explanation(self, role: str, names, samples: int) -> str:
-        return (f"{names[OUTPUT]} adds up the square of every weight, so its Jacobian with respect to {names[role]} is "
-                f"one row: {self.l2:g} times each weight of {names[role]}. This is the second path from "
-                f"{names[role]} to J, besides its own layer.")
+    def explanation(self, role: str, names, samples: int) -> Sentence:
+        weight = math(names[role])
+        return say(math(names[OUTPUT]), " adds up the square of every weight, so its Jacobian with respect to ",
+                   weight, f" is one row: {self.l2:g} times each weight of ", weight, ". This is the second path "
+                   "from ", weight, " to ", math("J"), ", besides its own layer.")
 
     def symbolic_forward(self, symbols):
         import sympy

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..entries import ONE, ZERO
+from ..sentences import Sentence, math, say
 from ..structured import IdentityKronecker, KroneckerIdentity
 from .base import INPUT, OUTPUT, Op
 
@@ -43,6 +44,10 @@ class Dense(Op):
 
     def output_shape(self, shapes) -> tuple[int, int]:
         return shapes[INPUT][0], shapes["W"][0]
+
+    def torch_expression(self, names) -> str:
+        product = f"{names[INPUT]} @ {names['W']}.T"
+        return f"{product} + {names['b']}" if self.bias else product
 
     def forward(self, values) -> np.ndarray:
         Z = values[INPUT] @ values["W"].T
@@ -99,25 +104,48 @@ class Dense(Op):
             return upstream.T @ values[INPUT]
         return upstream.sum(axis=0, keepdims=True)
 
-    def shortcut_formula(self, role: str, names, shapes) -> str:
+    def shortcut_formula(self, role: str, names, shapes) -> Sentence:
         upstream = names["upstream"]
-        return {INPUT: f"{upstream} · {names['W']}", "W": f"({upstream})ᵀ · {names[INPUT]}",
-                "b": f"column sums of {upstream}"}[role]
+        if role == "b":
+            return say("column sums of ", math(upstream))
+        return say(math({INPUT: f"{upstream} · {names['W']}", "W": f"({upstream})ᵀ · {names[INPUT]}"}[role]))
 
     def expression(self, names) -> str:
         bias = f" + {names['b']}" if self.bias else ""
         return f"{names[INPUT]} · {names['W']}ᵀ{bias}"
 
-    def explanation(self, role: str, names, samples: int) -> str:
-        Z, W = names[OUTPUT], names["W"]
+    def forward_products(self, values, names) -> tuple[tuple, ...]:
+        """`Z1 = X · W1ᵀ + b1 = [X · W1ᵀ] + [b1]`, then `= [X · W1ᵀ] + [b1 on every row] = [Z1]`."""
+        Z, product = values[OUTPUT], values[INPUT] @ values["W"].T
+        formula = f"{names[OUTPUT]} = {names[INPUT]} · {names['W']}ᵀ"
+        if not self.bias:
+            return ((f"{formula} =", Z),)
+        b = values["b"]
+        if product.shape[0] == 1:
+            return ((f"{formula} + {names['b']} =", product, "+", b, "=", Z),)
+        return ((f"{formula} + {names['b']} =", product, "+", b),
+                ("=", product, "+", np.repeat(b, product.shape[0], axis=0), "=", Z))
+
+    def explanation(self, role: str, names, samples: int) -> Sentence:
+        Z, W = math(names[OUTPUT]), math(names["W"])
         if role == INPUT:
-            return (f"Each sample's z depends only on that sample's own a, through {W}, so the Jacobian holds one "
-                    f"copy of {W} per sample on its block diagonal.")
+            return say("Each sample's ", math("z"), " depends only on that sample's own ", math("a"), ", through ", W,
+                       ", so the Jacobian holds one copy of ", W, " per sample on its block diagonal.")
         if role == "W":
-            return (f"Entry (i, j) of {Z} uses only row j of {W}, multiplied by the inputs of sample i, so each "
-                    "sample's inputs appear once per unit, shifted along.")
-        return (f"{names['b']} is added to the row of every sample, so the Jacobian stacks one identity per sample, "
-                f"and multiplying by it sums {names['upstream']} over the batch.")
+            return say("Entry ", math("(i, j)"), " of ", Z, " uses only row ", math("j"), " of ", W, ", multiplied by "
+                       "the inputs of sample ", math("i"), ", so each sample's inputs appear once per unit, shifted "
+                       "along.")
+        return say(math(names["b"]), " is added to the row of every sample, so the Jacobian stacks one identity per "
+                   "sample, and multiplying by it sums ", math(names["upstream"]), " over the batch.")
+
+    def entry_equation(self, index: int, symbols):
+        """`z[i,j] = a[i,1]·w[j,1] + … + a[i,n]·w[j,n] + b[j]`, in the article's order (sympy would put b first)."""
+        import sympy
+
+        A, W = symbols[INPUT], symbols["W"]
+        i, j = divmod(index, W.rows)
+        terms = [sympy.Mul(A[i, k], W[j, k], evaluate=False) for k in range(W.cols)]
+        return sympy.Add(*terms, *([symbols["b"][0, j]] if self.bias else []), evaluate=False)
 
     def symbolic_forward(self, symbols):
         import sympy

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import entries
 from ..numbers import format_number
+from ..sentences import Sentence, math, say
 from ..structured import Structured
 from . import story
 
@@ -169,11 +170,11 @@ GAP = Gap()
 class Equation:
     """Display math: each line reads its parts left to right (formula texts, `Numbers`, `Symbols`, `Gap`).
 
-    A `label` (our words, not math) comes before the first line: on the same line in the terminal.
+    A `label` (a sentence of ours) comes before the first line: on the same line in the terminal.
     """
 
     lines: tuple[tuple, ...]
-    label: str = ""
+    label: Sentence = say()
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ class Prose:
     """A sentence of ours; `tone` is plain, name (a formula said in words), note (a warning), check (two ways
     agree) or aside (said in passing)."""
 
-    text: str
+    text: Sentence
     tone: str = "plain"
 
 
@@ -215,7 +216,7 @@ class Breadcrumb:
 class Subheading:
     """The heading of one step on a page that holds several (a layer's bias and weights, a fan-out's paths)."""
 
-    text: str
+    text: Sentence
     anchor: str
 
 
@@ -232,7 +233,7 @@ class Section:
     """One page of `story.pages`: its kind (forward, loss, backward, update), heading, link target and blocks."""
 
     kind: str
-    title: str
+    title: Sentence
     anchor: str
     blocks: tuple = field(default=())
 
@@ -243,14 +244,14 @@ class Introduction:
 
     title: str
     summary: str
-    description: str
-    note: str
+    description: str  # people's words: its names of quantities are typeset (`formulas.pieces`, names only)
+    note: Sentence
 
 
 def introduction(solution) -> Introduction:
     """The walkthrough's title, its network in one line, its description and how missing weights were set."""
     walkthrough = solution.walkthrough
-    note = story.initialization_note(walkthrough) if walkthrough.initialized else ""
+    note = story.initialization_note(walkthrough) if walkthrough.initialized else say()
     return Introduction(walkthrough.title, story.summary(solution), " ".join(walkthrough.description.split()), note)
 
 
@@ -283,7 +284,7 @@ def section(solution, page: story.Page, decimals: int, symbolic: bool) -> Sectio
                   for block in step_blocks(solution, page, step, decimals, symbolic, len(page.steps) > 1)]
     else:
         blocks = [_breadcrumb(solution, page), *PAGE_BLOCKS[page.kind](solution, decimals)]
-    return Section(page.kind, page.title, anchor(page.title), tuple(blocks))
+    return Section(page.kind, page.title, anchor(str(page.title)), tuple(blocks))
 
 
 def _breadcrumb(solution, page, step=None) -> Breadcrumb:
@@ -300,12 +301,23 @@ def _side_by_side(names, values: dict, decimals: int, gap: Gap = GAP) -> Equatio
 
 
 def _forward_blocks(solution, decimals: int) -> list:
-    values = solution.values
-    blocks = [_side_by_side(solution.graph.data, values, decimals)]
+    values, graph = solution.values, solution.graph
+    blocks = [_side_by_side(graph.data, values, decimals)]
     for formula, parameters, outputs in story.forward_groups(solution):
-        blocks += [Prose(formula, "name"), *([_side_by_side(parameters, values, decimals)] if parameters else []),
-                   _side_by_side(outputs, values, decimals)]
+        # A layer's heading names its nodes; a single node's formula is the first of its own lines.
+        blocks += [*([Prose(formula, "name")] if len(outputs) > 1 else []),
+                   *([_side_by_side(parameters, values, decimals)] if parameters else [])]
+        blocks += [Group(tuple(_forward_lines(graph, graph.producers[output], values, decimals) for output in outputs))]
     return blocks
+
+
+def _forward_lines(graph, node, values: dict, decimals: int) -> Group:
+    """How one node's output is worked out: the op's intermediate products (`X · W1ᵀ`, the bias on every
+    row), or its formula and value (`A1 = ReLU(Z1) = […]`)."""
+    lines = node.op.forward_products(graph.role_values(node, values), node.names()) or (
+        (f"{node.output} = {node.op.expression(node.names())} =", values[node.output]),)
+    return Group(tuple(Equation((tuple(Numbers(part, decimals) if isinstance(part, np.ndarray) else part
+                                       for part in line),)) for line in lines))
 
 
 def _loss_blocks(solution, decimals: int) -> list:
@@ -338,25 +350,27 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
     """One backward step: where it is, the chain rule, the Jacobian, the product, the result, the check."""
     if step.is_sum:
         return _sum_blocks(solution, page, step, decimals)
-    blocks = [Subheading(step.gradient, anchor(step.gradient))] if heading else []
+    blocks = [Subheading(say(math(step.gradient)), anchor(step.gradient))] if heading else []
     shown = symbolic and story.symbolic_shown(step)
     blocks += [
         _breadcrumb(solution, page, step),
-        Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label="Chain rule:"),
+        Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label=say("Chain rule:")),
         Group((Prose(story.explanation(step, solution)), Prose(story.jacobian_caption(step)),
                *([] if step.structure.small else [Prose(story.structure_caption(step))]))),
         *([Prose(story.symbolic_omitted(step), "aside")] if symbolic and not shown else []),
         _jacobian(solution, step, decimals, shown),
         *(Prose(story.kink_note(solution, step, kink, decimals), "note") for kink in step.kinks),
         *(Prose(note, "note") for note in step.notes),
-        Equation(((f"{story.upstream_label(step)} =", Numbers(step.upstream_row, decimals)),), label="Upstream row"),
+        Equation(((f"{story.upstream_label(step)} =", Numbers(step.upstream_row, decimals)),),
+                 label=say("Upstream row")),
     ]
     checks = [Prose(story.shortcut_caption(step), "check" if story.agrees(step.result, step.shortcut) else "note")]
     if step.fused is not None:
         checks.append(Prose(story.fused_caption(step, solution),
                             "check" if story.agrees(step.result, step.fused) else "note"))
     blocks.append(Group((
-        Equation(((Numbers(step.product_row, decimals),),), label=f"times {step.jacobian_name} gives the row"),
+        Equation(((Numbers(step.product_row, decimals),),),
+                 label=say("times ", math(step.jacobian_name), " gives the row")),
         Group((Prose(story.devectorize_caption(step)),
                Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),)))),
         Group(tuple(checks))), result=True))
@@ -366,12 +380,12 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
 def _sum_blocks(solution, page, step, decimals: int) -> list:
     """A sum step: the contributions of every path, then their sum."""
     values = {other.gradient: other.result for other in page.steps}
-    return [Subheading(step.gradient, anchor(step.gradient)),
+    return [Subheading(say(math(step.gradient)), anchor(step.gradient)),
             _breadcrumb(solution, page, step),
-            Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label="Chain rule:"),
+            Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label=say("Chain rule:")),
             Prose(story.explanation(step, solution)),
             Group(tuple(_side_by_side([name], values, decimals) for name in step.contributions)),
-            Group((Prose(f"Added entry by entry, in the shape of {step.variable}:"),
+            Group((Prose(say("Added entry by entry, in the shape of ", math(step.variable), ":")),
                    Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),))), result=True)]
 
 

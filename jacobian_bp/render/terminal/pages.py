@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from rich.console import Console, Group
 from rich.text import Text
 
+from ...sentences import written
 from .. import layout, story
 from .widgets import (
     NAME_STYLE,
@@ -65,7 +66,7 @@ def renderable(block, options: Options):
         return renderable(block.equation, options)
     if isinstance(block, layout.Equation):
         first, *rest = block.lines
-        head = Equation(*([block.label] if block.label else []), *_line(first, options))
+        head = Equation(*([str(block.label)] if block.label else []), *_line(first, options))
         return Group(head, *(Prose(" ".join(line)) for line in rest)) if rest else head
     if isinstance(block, layout.Breadcrumb):
         return Breadcrumb(list(block.main), list(block.side))
@@ -80,7 +81,7 @@ def introduction(solution) -> list:
     walkthrough = solution.walkthrough
     parts = [Prose(walkthrough.title, "bold"), Prose(story.summary(solution))]
     if walkthrough.description.strip():
-        parts.append(Prose(" ".join(walkthrough.description.split())))
+        parts.append(Prose(written(" ".join(walkthrough.description.split()))))
     if walkthrough.initialized:
         parts.append(Prose(story.initialization_note(walkthrough), NOTE_STYLE))
     return parts
