@@ -50,6 +50,10 @@ class Op:
     one_per_sample: ClassVar[bool] = False  # whether the output is one number per sample (indexed by sample only)
     row_parameters: ClassVar[tuple[str, ...]] = ()  # parameters written as one flat row (a bias)
     penalized: ClassVar[tuple[str, ...]] = ()  # the parameters L2 regularization adds to R (weights, not biases)
+    # Parameters written the same way with samples as rows or as columns (the dense `W`, units × inputs, in both
+    # `A·Wᵀ + b` and `W·A + b`); every other quantity is transposed when samples are columns (conventions.py).
+    same_in_columns: ClassVar[tuple[str, ...]] = ()
+    columns_remark: ClassVar[str | None] = None  # `remark` with samples as columns, where it differs
 
     def __init__(self, **settings: float):
         for key, default in self.settings.items():
@@ -105,6 +109,15 @@ class Op:
     def expression(self, names: Names) -> str:
         """The forward computation written with the names of the node, e.g. `ReLU(Z1)`."""
         raise NotImplementedError
+
+    def columns_expression(self, names: Names) -> str:
+        """`expression` with samples as columns (every variable transposed): the same for an elementwise op."""
+        return self.expression(names)
+
+    def columns_shortcut_formula(self, role: str, names: Names, shapes: Mapping[str, tuple[int, int]]) -> Sentence:
+        """`shortcut_formula` with samples as columns (`shapes` are still the engine's, samples as rows): the
+        same for an elementwise op."""
+        return self.shortcut_formula(role, names, shapes)
 
     def formula(self, names: Names) -> Sentence:
         """The node's equation, e.g. `A1 = ReLU(Z1)`, and the words `remark` says after it."""
