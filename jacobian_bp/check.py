@@ -7,6 +7,7 @@ gives from the student's OWN values of the parents, as an examiner marks an erro
 forward; `wrong` otherwise, and then the slip catalogue (`slips.py`) tries to name the mistake.
 """
 
+import dataclasses
 import re
 from collections import ChainMap
 from collections.abc import Callable, Mapping
@@ -19,6 +20,7 @@ import numpy as np
 from . import tomlinput
 from .arithmetic import ExpressionError, evaluate
 from .chain import Step, Update, chain_rule, gradient_name, sgd_update
+from .conventions import DEFAULT, Conventions, Writing, from_table, writing
 from .errors import InputError, quoted, shorten, suggestion
 from .graph import COST, Node
 from .ops import OUTPUT
@@ -35,7 +37,7 @@ from .walkthrough import (
 )
 
 VERDICTS = ("correct", "carried forward", "wrong", "unanswered")
-TOP_LEVEL_KEYS = ("walkthrough", "decimals", "answers")
+TOP_LEVEL_KEYS = ("walkthrough", "decimals", "conventions", "answers")
 UNANSWERED = "?"
 
 
@@ -181,6 +183,7 @@ class Report:
     title: str
     decimals: int
     quantities: tuple[Graded, ...]
+    conventions: Conventions = DEFAULT
 
     @property
     def summary(self) -> dict[str, int]:
@@ -208,10 +211,11 @@ def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB) -> Repor
     source = reader.walkthrough()
     walkthrough = reader.load(source, max_jacobian_mb)
     decimals = reader.decimals(walkthrough.decimals)
+    conventions = reader.conventions(walkthrough.conventions)
     answers = reader.answers(quantity_names(walkthrough))
     solution = solve(walkthrough)
     return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals,
-                  quantities=grade_answers(solution, answers, decimals))
+                  quantities=grade_written(solution, answers, decimals, conventions), conventions=conventions)
 
 
 def quantity_names(walkthrough: Walkthrough) -> list[str]:
@@ -265,9 +269,79 @@ def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimal
     return tuple(grader.grade(name) for name in derived if name in answers)
 
 
+def grade_written(solution: Solution, answers: Mapping[str, np.ndarray], decimals: int,
+                  conventions: Conventions) -> tuple[Graded, ...]:
+    """Grade answers written under `conventions`: each is read back into the engine's form, graded by
+    `grade_answers`, and reported as written. An answer in the wrong shape for the conventions is wrong as a
+    whole; a wrong answer that is right under other conventions is named as that slip.
+    """
+    engine = solution.computed
+    written = writing(engine, conventions)
+    exact = {name: np.atleast_2d(np.asarray(value, dtype=float)) for name, value in engine.quantities.items()}
+    answers = {name: _as_gradient(written, engine, name, answer) for name, answer in answers.items()}
+    shaped = {name: answer for name, answer in answers.items()
+              if answer.shape == np.shape(np.atleast_2d(written.quantity(engine, name, exact[name])))}
+    graded = {result.name: result for result in grade_answers(engine, {
+        name: written.quantity(engine, name, answer, inverse=True) for name, answer in shaped.items()}, decimals)}
+    derived = derivations(engine)
+    found = []
+    for name in (name for name in derived if name in answers):
+        answer = answers[name]
+        expected = np.atleast_2d(written.quantity(engine, name, exact[name]))
+        if name in graded:
+            result = graded[name]
+            own = None if result.own is None else written.quantity(engine, name, result.own)
+            result = dataclasses.replace(result, answer=answer, entries=written.quantity(engine, name, result.entries),
+                                         expected=expected, own=own)
+        else:
+            entries = np.where(np.isnan(answer), "unanswered", "wrong").astype(object)
+            result = Graded(name=name, group=derived[name].group,
+                            verdict="unanswered" if np.isnan(answer).all() else "wrong", answer=answer,
+                            entries=entries, expected=expected, parents=derived[name].parents, own=None, sources=(),
+                            diagnosis=_shape_note(answer.shape, expected.shape),
+                            scalar=np.ndim(engine.quantities[name]) == 0)
+        slip = _convention_slip(engine, conventions, name, answer, exact[name], decimals) \
+            if result.verdict == "wrong" else None
+        if slip:  # named before any other slip: it explains the whole answer
+            shape = _shape_note(answer.shape, expected.shape) if answer.shape != expected.shape else None
+            result = dataclasses.replace(result, diagnosis="; ".join(part for part in (shape, slip) if part))
+        found.append(result)
+    return tuple(found)
+
+
+def _as_gradient(written: Writing, engine: Solution, name: str, answer: np.ndarray) -> np.ndarray:
+    """`dJ/dL` given in its form as the first local Jacobian, as the gradient it stands for (both are vectors)."""
+    step = next((step for step in engine.steps if step.from_cost and step.gradient == name), None)
+    if step is None:
+        return answer
+    gradient = written.matrix(step.variable, step.result)
+    jacobian = written.jacobian(step.node, step.variable, step.jacobian)
+    return answer.T if answer.shape == jacobian.shape != gradient.shape else answer
+
+
+def _convention_slip(engine: Solution, conventions: Conventions, name: str, answer: np.ndarray,
+                     exact: np.ndarray, decimals: int) -> str | None:
+    """`this is dZ2/dW2 written with column-major vec: your course's convention is row-major vec`, when the
+    answer is right under other conventions (those that differ least first)."""
+    answered = ~np.isnan(answer)
+    if not answered.any():
+        return None
+    for other in conventions.others():
+        written = writing(engine, other)
+        if answer.shape != np.shape(np.atleast_2d(written.quantity(engine, name, exact))):
+            continue
+        candidate = np.atleast_2d(written.quantity(engine, name, exact))
+        if within(answer[answered], candidate[answered], decimals).all():
+            theirs, ours = other.differences(conventions)
+            return (f"this is {name} written with {' and '.join(theirs)}: your course's convention is "
+                    f"{' and '.join(ours)}")
+    return None
+
+
 def report_document(report: Report) -> dict:
-    """The report as the JSON object of docs/json.md: walkthrough, decimals, summary, quantities."""
-    return {"walkthrough": report.walkthrough, "decimals": report.decimals, "summary": report.summary,
+    """The report as the JSON object of docs/json.md: walkthrough, decimals, conventions, summary, quantities."""
+    return {"walkthrough": report.walkthrough, "decimals": report.decimals,
+            "conventions": report.conventions.document(), "summary": report.summary,
             "quantities": {graded.name: {
                 "verdict": graded.verdict,
                 "entries": graded.entries.tolist(),
@@ -414,6 +488,13 @@ class _AnswerFile:
             self.fail("decimals", f"expected a whole number from {MIN_DECIMALS} to {MAX_DECIMALS}, "
                                   f"found {tomlinput.describe(value)}")
         return value
+
+    def conventions(self, default: Conventions) -> Conventions:
+        """The `[conventions]` the answers are written in: the file's, else the walkthrough's."""
+        if "conventions" not in self.document:
+            return default
+        return from_table(self.document["conventions"], lambda field, message: self.fail(
+            field, message, key=field.rpartition(".")[2]))
 
     def answers(self, names: list[str]) -> dict[str, np.ndarray]:
         table = self.document.get("answers")

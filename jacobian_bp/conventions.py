@@ -66,8 +66,9 @@ class Conventions:
         return f"samples as {self.samples}", f"{self.vec} vec", f"the {self.layout} layout"
 
     def __str__(self) -> str:
-        """`samples as columns, column-major vec, the denominator layout`."""
-        return ", ".join(self.phrases())
+        """`samples as columns, column-major vec and the denominator layout`."""
+        samples, vec, layout = self.phrases()
+        return f"{samples}, {vec} and {layout}"
 
     def differences(self, other: Conventions) -> tuple[list[str], list[str]]:
         """The phrases of `self` and of `other` where the two differ, in the order samples, vec, layout."""
@@ -111,18 +112,31 @@ class Conventions:
         return say(f"De-vectorized, {self.reading}, to the shape of ", math(variable), " (",
                    math(f"{shape[0]} × {shape[1]}"), "):")
 
+    def groups(self, function: tuple[int, int], variable: tuple[int, int]) -> tuple[int, int]:
+        """How many neighbouring rows, and columns, of a written Jacobian belong to one line (a row, or a column
+        under column-major vec) of the function and of the variable as written, for the sparsity picture."""
+        rows, columns = (shape[0] if self.column_major else shape[1] for shape in (function, variable))
+        return (columns, rows) if self.denominator else (rows, columns)
+
+    def formula(self, node) -> Sentence:
+        """The node's equation as written: `Z1 = W1 · X + b1` with samples as columns."""
+        if not self.columns:
+            return node.op.formula(node.names())
+        op = node.op
+        remark = op.remark if op.columns_remark is None else op.columns_remark
+        return say(math(f"{node.output} = {op.columns_expression(node.names())}"), remark)
+
     def reordered(self, jacobian: str, function: str, variable: str) -> Sentence:
-        """What the conventions do to the Jacobian the explanation above describes (said in the engine's order)."""
+        """What the conventions do to the Jacobian that an op's explanation describes in the default order."""
         if self == DEFAULT:
             return say()
         done = []
         if self.column_major or self.columns:
-            done.append(say("its rows and columns taken in the order ", self.vec, " vec reads ", math(function),
-                            " and ", math(variable), " as written here"))
+            done.append(say("its rows and columns follow ", self.vec, " vec of ", math(function), " and ",
+                            math(variable), " as written here"))
         if self.denominator:
-            done.append(say("transposed"))
-        return say(" Here ", math(jacobian), " is that Jacobian (written samples as rows, row-major) with ",
-                   join(done, ", then "), ".")
+            done.append(say("it is transposed"))
+        return say(" That is ", math(jacobian), " in the default order; ", join(done, " and "), ".")
 
 
 DEFAULT = Conventions()
@@ -246,14 +260,6 @@ class Writing:
             solution, values={name: self.matrix(name, value) for name, value in solution.values.items()},
             steps=tuple(map(self.step, solution.steps)), updates=tuple(map(self.update, solution.updates)),
             conventions=self.conventions, engine=solution)
-
-    def formula(self, node) -> Sentence:
-        """The node's equation as written: `Z1 = W1 · X + b1` with samples as columns."""
-        if not self.conventions.columns:
-            return node.op.formula(node.names())
-        op = node.op
-        remark = op.remark if op.columns_remark is None else op.columns_remark
-        return say(math(f"{node.output} = {op.columns_expression(node.names())}"), remark)
 
     def quantity(self, solution, name: str, value, inverse: bool = False):
         """A quantity of `solution` (docs/quantities.md) by name, as written (or back from written, `inverse`)."""

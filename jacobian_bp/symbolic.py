@@ -16,6 +16,7 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.str import StrPrinter
 
 from .chain import Step
+from .conventions import writing
 from .ops import OUTPUT
 
 SUBSCRIPT = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉‚")
@@ -27,7 +28,8 @@ class EntryName:
     """Which entry of which matrix a symbol stands for: letter, layer (0 if none), row, column (from 1).
 
     Entries of a variable computed per sample (not a parameter) belong to one sample, shown as the
-    outer superscript; a per-sample column (one loss per sample) has one index only.
+    outer superscript: the row, or the column when samples are written as columns (`sample_column`);
+    a per-sample column (one loss per sample) has one index only.
     """
 
     letter: str
@@ -36,26 +38,33 @@ class EntryName:
     column: int
     per_sample: bool = False
     single_index: bool = False
+    sample_column: bool = False
 
     @property
     def key(self) -> str:
-        return f"{self.letter}|{self.layer}|{self.row}|{self.column}|{int(self.per_sample)}|{int(self.single_index)}"
+        return (f"{self.letter}|{self.layer}|{self.row}|{self.column}|{int(self.per_sample)}|{int(self.single_index)}"
+                f"|{int(self.sample_column)}")
 
     @classmethod
     def parse(cls, key: str) -> "EntryName":
-        letter, layer, row, column, per_sample, single_index = key.split("|")
-        return cls(letter, int(layer), int(row), int(column), per_sample == "1", single_index == "1")
+        letter, layer, row, column, per_sample, single_index, sample_column = key.split("|")
+        return cls(letter, int(layer), int(row), int(column), per_sample == "1", single_index == "1",
+                   sample_column == "1")
+
+    @property
+    def sample(self) -> int:
+        return self.column if self.sample_column else self.row
 
     def indices(self) -> str:
         separator = "," if max(self.row, self.column) > 9 else ""
         if self.single_index:
-            return str(self.row)
+            return str(self.sample)
         return f"{self.row}{separator}{self.column}"
 
     def text(self, ascii_only: bool = False) -> str:
         """`a[2]₁₂⁽¹⁾` (or `a[2]_12^(1)` in ASCII): layer in brackets, indices, then the sample."""
         layer = f"[{self.layer}]" if self.layer else ""
-        sample = f"({self.row})" if self.per_sample else ""
+        sample = f"({self.sample})" if self.per_sample else ""
         if ascii_only:
             return f"{self.letter}{layer}_{self.indices()}" + (f"^{sample}" if sample else "")
         return f"{self.letter}{layer}{self.indices().translate(SUBSCRIPT)}{sample.translate(SUPERSCRIPT)}"
@@ -64,24 +73,30 @@ class EntryName:
         """`{a_{12}^{[2]}}^{(1)}` as in the article."""
         layer = f"^{{[{self.layer}]}}" if self.layer else ""
         core = f"{self.letter}_{{{self.indices()}}}{layer}"
-        return f"{{{core}}}^{{({self.row})}}" if self.per_sample else core
+        return f"{{{core}}}^{{({self.sample})}}" if self.per_sample else core
 
 
 def symbols(letter: str, layer: int, shape: tuple[int, int], per_sample: bool = False,
-            single_index: bool = False) -> sp.Matrix:
+            single_index: bool = False, sample_column: bool = False) -> sp.Matrix:
     """A matrix of entry symbols of the given shape."""
     rows, columns = shape
     return sp.Matrix(rows, columns, lambda i, j: sp.Symbol(
-        EntryName(letter, layer, i + 1, j + 1, per_sample, single_index).key, real=True))
+        EntryName(letter, layer, i + 1, j + 1, per_sample, single_index, sample_column).key, real=True))
 
 
-def variable_symbols(graph, name: str, shape: tuple[int, int]) -> sp.Matrix:
-    """The symbols of a variable, named as the article writes them: `W3` gives `w[3]₁₂`, `X` gives `x₁₂⁽¹⁾`."""
+def variable_symbols(graph, name: str, shape: tuple[int, int], transposed: bool = False) -> sp.Matrix:
+    """The symbols of a variable, named as the article writes them: `W3` gives `w[3]₁₂`, `X` gives `x₁₂⁽¹⁾`.
+
+    `shape` is the engine's; a variable `transposed` by the conventions (samples as columns) has its
+    entries named by their place as written, `x₂₁⁽¹⁾` for the second feature of sample 1.
+    """
     letters = name.rstrip("0123456789")
     digits = name[len(letters):]
     producer = graph.producers.get(name)
-    return symbols(letters.lower(), int(digits) if digits else 0, shape, per_sample=name not in graph.owners,
-                   single_index=producer is not None and producer.op.one_per_sample)
+    single_index = producer is not None and producer.op.one_per_sample
+    named = symbols(letters.lower(), int(digits) if digits else 0, shape[::-1] if transposed else shape,
+                    per_sample=name not in graph.owners, single_index=single_index, sample_column=transposed)
+    return named.T if transposed else named
 
 
 class sigma(sp.Function):
@@ -101,30 +116,31 @@ def _exact(value: float) -> sp.Expr:
 
 def _role_symbols(solution, node) -> dict:
     """The symbols of every role of a node (data roles as their exact values) and of its output."""
-    graph, values = solution.graph, solution.values
+    graph, values, written = solution.graph, solution.computed.values, writing(solution)
     found = {}
     for role, name in {**node.roles, OUTPUT: node.output}.items():
         if role in node.op.data_roles:
             found[role] = sp.Matrix(values[name].shape[0], values[name].shape[1],
                                     lambda i, j, name=name: _exact(values[name][i, j]))
         else:
-            found[role] = variable_symbols(graph, name, values[name].shape)
+            found[role] = variable_symbols(graph, name, values[name].shape, written.transposed(name))
     return found
 
 
 def jacobian(solution, step: Step) -> sp.Matrix:
-    """The local Jacobian of `step` with symbols for every entry, shaped like `step.jacobian`."""
+    """The local Jacobian of `step` with symbols for every entry, as the engine computes it (samples as rows,
+    row-major, numerator layout; `conventions.Writing.jacobian` writes it under the solution's conventions)."""
     node = solution.graph.producers[step.node]
     return node.op.symbolic_jacobian(step.role, _role_symbols(solution, node),
-                                     solution.graph.role_values(node, solution.values))
+                                     solution.graph.role_values(node, solution.computed.values))
 
 
 def substitutions(solution) -> dict:
     """Every entry symbol mapped to its value in the walkthrough, to evaluate symbolic Jacobians."""
-    graph, values = solution.graph, solution.values
+    graph, values, written = solution.graph, solution.computed.values, writing(solution)
     names = [name for name in (graph.data[0], *graph.computed, *graph.parameters)]
     return {symbol: float(value) for name in names
-            for symbol, value in zip(variable_symbols(graph, name, values[name].shape),
+            for symbol, value in zip(variable_symbols(graph, name, values[name].shape, written.transposed(name)),
                                      values[name].flat, strict=True)}
 
 

@@ -468,7 +468,8 @@ def test_json_report_as_in_the_design(capsys):
     status, out, _ = run(capsys, "check", str(ANSWERS / "article_hand.toml"), "--format", "json")
     assert status == 1
     document = json.loads(out)
-    assert list(document) == ["walkthrough", "decimals", "summary", "quantities"]
+    assert list(document) == ["walkthrough", "decimals", "conventions", "summary", "quantities"]
+    assert document["conventions"] == {"samples": "rows", "vec": "row-major", "layout": "numerator"}
     assert document["walkthrough"] == "article" and document["decimals"] == 4
     assert document["summary"] == {"correct": 30, "carried forward": 3, "wrong": 1, "unanswered": 5}
     quantities = document["quantities"]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..conventions import writing
 from ..numbers import format_number
 from ..sentences import Sentence, math, say
 from . import story
@@ -214,8 +215,21 @@ def _update_blocks(solution, decimals: int) -> list:
     return blocks
 
 
+def _conventions_blocks(solution, decimals: int) -> list:
+    """What the conventions in force write differently, `vec` of a 2 × 3 matrix drawn, and a Jacobian's rows and
+    columns."""
+    conventions = solution.conventions
+    matrix, flat = story.vec_example(conventions)
+    return [Prose(story.conventions_in_force(conventions)),
+            Prose(story.samples_sentence(solution)),
+            Prose(story.vec_sentence(conventions)),
+            Equation((("M =", Numbers(matrix, decimals), GAP, "vec(M) =", Numbers(flat, decimals)),)),
+            Prose(story.jacobian_sentence(solution))]
+
+
 # The blocks of the pages that hold no backward steps.
-PAGE_BLOCKS = {"forward": _forward_blocks, "loss": _loss_blocks, "update": _update_blocks}
+PAGE_BLOCKS = {"conventions": _conventions_blocks, "forward": _forward_blocks, "loss": _loss_blocks,
+               "update": _update_blocks}
 
 
 def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bool) -> list:
@@ -224,25 +238,26 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
         return _sum_blocks(solution, page, step, decimals)
     blocks = [Subheading(say(math(step.gradient)), anchor(step.gradient))] if heading else []
     shown = symbolic and story.symbolic_shown(step)
+    conventions = solution.conventions
     blocks += [
         _breadcrumb(solution, page, step),
-        Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label=say("Chain rule:")),
-        Group((Prose(story.explanation(step, solution)), Prose(story.jacobian_caption(step)))),
+        Equation(((story.chain_rule(step, conventions),), (story.vectorized_chain_rule(step, conventions),)),
+                 label=say("Chain rule:")),
+        Group((Prose(story.explanation(step, solution)), Prose(story.jacobian_caption(step, conventions)))),
         *([Prose(story.symbolic_omitted(step), "aside")] if symbolic and not shown else []),
         _jacobian(solution, step, decimals, shown),
         *(Prose(story.kink_note(solution, step, kink, decimals), "note") for kink in step.kinks),
         *(Prose(note, "note") for note in step.notes),
         Equation(((f"{story.upstream_label(step)} =", Numbers(step.upstream_row, decimals)),),
-                 label=say("Upstream row")),
+                 label=say(f"Upstream {conventions.flat}")),
     ]
     checks = [Prose(story.shortcut_caption(step), "check" if story.agrees(step.result, step.shortcut) else "note")]
     if step.fused is not None:
         checks.append(Prose(story.fused_caption(step, solution),
                             "check" if story.agrees(step.result, step.fused) else "note"))
     blocks.append(Group((
-        Equation(((Numbers(step.product_row, decimals),),),
-                 label=say("times ", math(step.jacobian_name), " gives the row")),
-        Group((Prose(story.devectorize_caption(step)),
+        Equation(((Numbers(step.product_row, decimals),),), label=conventions.product_label(step.jacobian_name)),
+        Group((Prose(story.devectorize_caption(step, conventions)),
                Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),)))),
         Group(tuple(checks))), result=True))
     return blocks
@@ -265,9 +280,11 @@ def _jacobian(solution, step, decimals: int, symbolic: bool) -> Jacobian:
     if symbolic:
         from .. import symbolic as sym
 
-        line = (f"{step.jacobian_name} =", Symbols(sym.jacobian(solution, step)), "=", numeric)
+        matrix = writing(solution).jacobian(step.node, step.variable, sym.jacobian(solution, step))
+        line = (f"{step.jacobian_name} =", Symbols(matrix), "=", numeric)
     else:
         line = (f"{step.jacobian_name} =", numeric)
-    function_columns = np.atleast_2d(solution.quantities[step.node]).shape[1]
+    row_group, column_group = solution.conventions.groups(np.atleast_2d(solution.quantities[step.node]).shape,
+                                                          step.result.shape)
     return Jacobian(Equation((line,)), step.jacobian, step.jacobian_name, step.node, step.variable,
-                    row_group=function_columns, column_group=step.result.shape[1])
+                    row_group=row_group, column_group=column_group)

@@ -28,6 +28,9 @@ def render(report: Report, console: Console) -> None:
     """Print the report: a heading per part of the calculation, every answered quantity, the summary."""
     console.print(Prose(f"Checking {report.path} against the walkthrough {report.walkthrough} "
                         f"({report.title}), to {report.decimals} decimals.", "bold"))
+    if not report.conventions.is_default:
+        console.print(Prose(f"Answers are read with {report.conventions}, as the answer file or the walkthrough "
+                            "says."))
     console.print(_Legend(report.decimals))
     for part, quantities in itertools.groupby(report.quantities, key=lambda graded: PARTS[graded.group]):
         console.print()
