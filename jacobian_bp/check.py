@@ -21,7 +21,7 @@ import numpy as np
 from . import tomlinput
 from .arithmetic import ExpressionError, evaluate
 from .chain import Step, Update, chain_rule, gradient_name, sgd_update
-from .conventions import DEFAULT, Conventions, Writing, from_table, writing
+from .conventions import DEFAULT, Conventions, Writing, from_table, listing, writing
 from .errors import InputError, quoted, shorten, suggestion
 from .graph import COST, Node
 from .ops import OUTPUT
@@ -392,8 +392,7 @@ def _convention_slip(engine: Solution, conventions: Conventions, name: str, answ
         candidate = np.atleast_2d(writing(engine, other).quantity(engine, name, exact))
         if candidate.shape == answer.shape and within(answer[answered], candidate[answered], decimals).all():
             theirs, ours = other.differences(conventions)
-            return (f"this is {name} written with {' and '.join(theirs)}: your course's convention is "
-                    f"{' and '.join(ours)}")
+            return f"this is {name} written with {listing(theirs)}: your course's convention is {listing(ours)}"
     return None
 
 

@@ -67,8 +67,7 @@ class Conventions:
 
     def __str__(self) -> str:
         """`samples as columns, column-major vec and the denominator layout`."""
-        samples, vec, layout = self.phrases()
-        return f"{samples}, {vec} and {layout}"
+        return listing(self.phrases())
 
     def differences(self, other: Conventions) -> tuple[list[str], list[str]]:
         """The phrases of `self` and of `other` where the two differ, in the order samples, vec, layout."""
@@ -137,6 +136,12 @@ class Conventions:
         if self.denominator:
             done.append(say("it is transposed"))
         return say(" That is ", math(jacobian), " in the default order; ", join(done, " and "), ".")
+
+
+def listing(phrases) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    *first, last = phrases
+    return f"{', '.join(first)} and {last}" if first else last
 
 
 DEFAULT = Conventions()
