@@ -82,8 +82,8 @@ class Derivation:
 
 
 def exact_values(solution: Solution) -> dict[str, np.ndarray]:
-    """Every quantity of the solution as a 2-D array (`J` as 1 × 1)."""
-    return {name: np.atleast_2d(np.asarray(value, dtype=float)) for name, value in solution.quantities.items()}
+    """Every quantity of the solution as computed (samples as rows), as a 2-D array (`J` as 1 × 1)."""
+    return {name: np.atleast_2d(np.asarray(value, dtype=float)) for name, value in solution.computed.quantities.items()}
 
 
 def derivations(solution: Solution) -> dict[str, Derivation]:
@@ -96,6 +96,7 @@ def derivations(solution: Solution) -> dict[str, Derivation]:
     >>> derived["dJ/dW2"].parents, derived["dZ2/dW2"].parents, derived["W1_updated"].parents
     (('dJ/dZ2', 'dZ2/dW2'), ('A1',), ('W1', 'dJ/dW1'))
     """
+    solution = solution.computed  # the engine's functions compute with samples as rows
     graph = solution.graph
     exact = exact_values(solution)
     derived: dict[str, Derivation] = {}
@@ -308,7 +309,7 @@ def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimal
     ...     "dJ/dZ3": np.array([[0.0456], [-0.1287]]), "dJ/db3": np.array([[-0.0831]])}, 4)]
     [('dJ/dZ3', 'wrong'), ('dJ/db3', 'carried forward')]
     """
-    readings = readings or Readings()
+    readings, solution = readings or Readings(), solution.computed  # answers in the engine's form
     exact = exact_values(solution)
     rows = {step.gradient: step.jacobian.shape for step in solution.steps if step.from_cost}
     answers = {name: np.full(exact[name].shape, np.nan) if None in readings.unreadable.get(name, {})

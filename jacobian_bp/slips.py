@@ -407,6 +407,8 @@ def digit_slip(value: float, reference: float, decimals: int) -> str | None:
     # The written number may come from a value that rounds the other way (a carried-forward one): undo each slip
     # on what was written, and accept a repaired number that is the reference rounded (within half a unit).
     as_written = format_number(value, decimals)
+    if "e" in as_written:
+        return None  # a number written with an exponent (from a billion up) is no slip of one digit
     for kind, repaired in _digit_repairs(as_written):
         if repaired != as_written and abs(float(repaired) - reference) <= 0.5 * 10.0**-decimals * (1 + 1e-9):
             return f"digit slip: {as_written} looks like {repaired} with {kind}"
