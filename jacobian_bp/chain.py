@@ -41,7 +41,9 @@ class Step:
     parameters share one, and so do the contributions of a fan-out and their sum. `node` is the
     output of the node whose local Jacobian is used, `op` and `role` say which Jacobian it is, and
     `variable` is the quantity the gradient is taken with respect to. A sum step (`contributions`
-    not empty) has no Jacobian: it adds the gradients named in `contributions`.
+    not empty) has no Jacobian: it adds the gradients named in `contributions`. In a solution written under
+    other conventions (conventions.py) every matrix is as written: `upstream_row` and `product_row` are then
+    columns in the denominator layout.
     """
 
     number: int

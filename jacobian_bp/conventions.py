@@ -198,15 +198,10 @@ class Writing:
         """Whether `variable` (and its gradient) is written as the transpose of the engine's matrix."""
         return self.conventions.columns and variable not in self.kept
 
-    def shape(self, variable: str) -> tuple[int, int]:
-        rows, columns = self.shapes[variable]
-        return (columns, rows) if self.transposed(variable) else (rows, columns)
-
     def matrix(self, variable: str, value):
-        """A value of `variable` (or its gradient or update) as written."""
+        """A value of `variable` (or its gradient or update) as written; and back, as a transposition undoes
+        itself."""
         return value.T if self.transposed(variable) else value
-
-    unwritten = matrix  # a transposition undoes itself
 
     def order(self, variable: str) -> np.ndarray:
         """Entry `k` of the written `vec` of `variable` is entry `order[k]` of the engine's row-major `vec`."""
@@ -288,12 +283,12 @@ class Writing:
 
 
 def writing(solution, conventions: Conventions | None = None) -> Writing:
-    """The writing of a solution's graph under `conventions` (default: the walkthrough's)."""
+    """The writing of a solution's graph under `conventions` (default: those the solution is written in)."""
     engine = solution.computed
     shapes = {name: np.shape(value) for name, value in engine.values.items()}
-    return Writing(engine.graph, conventions or solution.walkthrough.conventions, shapes)
+    return Writing(engine.graph, conventions or solution.conventions, shapes)
 
 
-def written(solution, conventions: Conventions | None = None):
-    """The solution written under `conventions` (default: the walkthrough's)."""
-    return writing(solution, conventions).solution(solution.computed)
+def written(solution):
+    """The solution as computed, written under its walkthrough's conventions."""
+    return writing(solution, solution.walkthrough.conventions).solution(solution.computed)

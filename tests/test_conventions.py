@@ -332,3 +332,25 @@ def test_a_step_through_page_of_the_conventions(capsys):
     solution = solved("article", NG)
     blocks = layout.section(solution, story.pages(solution)[0], 4, False).blocks
     assert [type(block).__name__ for block in blocks] == ["Breadcrumb", "Prose", "Prose", "Prose", "Equation", "Prose"]
+
+
+def test_article_ng_is_the_article_written_in_its_conventions():
+    ng = solve(load("article_ng"))
+    assert ng.conventions == NG
+    for name, value in ng.computed.quantities.items():
+        np.testing.assert_array_equal(value, engine("article").quantities[name], err_msg=name)
+    for name, value in ng.quantities.items():
+        np.testing.assert_array_equal(value, solved("article", NG).quantities[name], err_msg=name)
+
+
+@pytest.mark.parametrize("replace, message", [
+    (("Y = [[0.0, 1.0]]", "Y = [[0.0, 1.0, 1.0]]"), "data.Y: expected 2 columns (one per sample of X), found 3"),
+    (("b = [[1.0], [-2.0], [0.3]]", "b = [[1.0, -2.0, 0.3]]"), "layers[1].b: expected a single column, found 3"),
+    (("W = [[0.5, -0.3]]", "W = [[0.5], [-0.3]]"), "layers[3].W: expected shape 1 × 2 (units × inputs), found 2 × 1"),
+])
+def test_a_file_with_samples_as_columns_is_checked_as_written(tmp_path, replace, message):
+    path = tmp_path / "ng.toml"
+    path.write_text((bundled_directory() / "article_ng.toml").read_text().replace(*replace))
+    with pytest.raises(WalkthroughError) as caught:
+        load(path)
+    assert message in str(caught.value)
