@@ -135,7 +135,7 @@ class Conventions:
                             math(variable), " as written here"))
         if self.denominator:
             done.append(say("it is transposed"))
-        return say(" That is ", math(jacobian), " in the default order; ", join(done, " and "), ".")
+        return say(" That describes ", math(jacobian), " in the default conventions; here ", join(done, " and "), ".")
 
 
 def listing(phrases) -> str:
