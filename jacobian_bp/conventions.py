@@ -117,13 +117,17 @@ class Conventions:
         rows, columns = (shape[0] if self.column_major else shape[1] for shape in (function, variable))
         return (columns, rows) if self.denominator else (rows, columns)
 
+    def expression(self, node) -> str:
+        """The node's forward computation as written: `W1 · X + b1` with samples as columns."""
+        return node.op.columns_expression(node.names()) if self.columns else node.op.expression(node.names())
+
     def formula(self, node) -> Sentence:
         """The node's equation as written: `Z1 = W1 · X + b1` with samples as columns."""
         if not self.columns:
             return node.op.formula(node.names())
         op = node.op
         remark = op.remark if op.columns_remark is None else op.columns_remark
-        return say(math(f"{node.output} = {op.columns_expression(node.names())}"), remark)
+        return say(math(f"{node.output} = {self.expression(node)}"), remark)
 
     def reordered(self, jacobian: str, function: str, variable: str) -> Sentence:
         """What the conventions do to the Jacobian that an op's explanation describes in the default order."""
