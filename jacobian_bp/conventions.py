@@ -136,7 +136,7 @@ class Conventions:
         done = []
         if self.column_major or self.columns:
             done.append(say("its rows and columns follow ", self.vec, " vec of ", math(function), " and ",
-                            math(variable), " as written here"))
+                            math(variable), " as written"))
         if self.denominator:
             done.append(say("it is transposed"))
         return say(" That describes ", math(jacobian), " in the default conventions; here ", join(done, " and "), ".")
