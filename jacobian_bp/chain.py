@@ -42,7 +42,9 @@ class Step:
     parameters share one, and so do the contributions of a fan-out and their sum. `node` is the
     output of the node whose local Jacobian is used, `op` and `role` say which Jacobian it is, and
     `variable` is the quantity the gradient is taken with respect to. A sum step (`contributions`
-    not empty) has no Jacobian: it adds the gradients named in `contributions`.
+    not empty) has no Jacobian: it adds the gradients named in `contributions`. In a solution written under
+    other conventions (conventions.py) every matrix is as written: `upstream_row` and `product_row` are then
+    columns in the denominator layout.
 
     `structure` is the local Jacobian as the op gives it (`structured.Structured`); `jacobian` is its
     full matrix, built on first use, which for a real-sized layer can take gigabytes.

@@ -7,6 +7,7 @@ gives from the student's OWN values of the parents, as an examiner marks an erro
 forward; `wrong` otherwise, and then the slip catalogue (`slips.py`) tries to name the mistake.
 """
 
+import dataclasses
 import os
 import re
 from collections import ChainMap
@@ -20,6 +21,7 @@ import numpy as np
 from . import tomlinput
 from .arithmetic import ExpressionError, evaluate
 from .chain import Step, Update, chain_rule, gradient_name, sgd_update
+from .conventions import DEFAULT, Conventions, Writing, from_table, listing, writing
 from .errors import InputError, quoted, shorten, suggestion
 from .graph import COST, Node
 from .ops import OUTPUT
@@ -37,7 +39,7 @@ from .walkthrough import (
 
 VERDICTS = ("correct", "carried forward", "wrong", "unreadable", "unanswered")
 WORST_FIRST = ("wrong", "unreadable", "carried forward", "correct")  # a quantity takes its worst entry's verdict
-TOP_LEVEL_KEYS = ("walkthrough", "decimals", "answers")
+TOP_LEVEL_KEYS = ("walkthrough", "decimals", "conventions", "answers")
 UNANSWERED = "?"
 DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
 
@@ -80,8 +82,8 @@ class Derivation:
 
 
 def exact_values(solution: Solution) -> dict[str, np.ndarray]:
-    """Every quantity of the solution as a 2-D array (`J` as 1 × 1)."""
-    return {name: np.atleast_2d(np.asarray(value, dtype=float)) for name, value in solution.quantities.items()}
+    """Every quantity of the solution as computed (samples as rows), as a 2-D array (`J` as 1 × 1)."""
+    return {name: np.atleast_2d(np.asarray(value, dtype=float)) for name, value in solution.computed.quantities.items()}
 
 
 def derivations(solution: Solution) -> dict[str, Derivation]:
@@ -94,6 +96,7 @@ def derivations(solution: Solution) -> dict[str, Derivation]:
     >>> derived["dJ/dW2"].parents, derived["dZ2/dW2"].parents, derived["W1_updated"].parents
     (('dJ/dZ2', 'dZ2/dW2'), ('A1',), ('W1', 'dJ/dW1'))
     """
+    solution = solution.computed  # the engine's functions compute with samples as rows
     graph = solution.graph
     exact = exact_values(solution)
     derived: dict[str, Derivation] = {}
@@ -199,6 +202,7 @@ class Report:
     title: str
     decimals: int
     quantities: tuple[Graded, ...]
+    conventions: Conventions = DEFAULT
     order: tuple[str, ...] = ()  # every quantity of the walkthrough, in the order a student computes them
 
     @property
@@ -249,13 +253,14 @@ def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: 
         solved.walkthroughs[key] = reader.load(source, max_jacobian_mb)
     walkthrough = solved.walkthroughs[key]
     decimals = reader.decimals(walkthrough.decimals)
+    conventions = reader.conventions(walkthrough.conventions)
     answers = reader.answers(quantity_names(walkthrough))
     if key not in solved.solutions:
         solved.solutions[key] = solve(walkthrough)
     solution = solved.solutions[key]
     return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals,
-                  quantities=grade_answers(solution, answers, decimals, reader.readings()),
-                  order=tuple(derivations(solution)))
+                  quantities=grade_written(solution, answers, decimals, conventions, reader.readings()),
+                  order=tuple(derivations(solution.computed)), conventions=conventions)
 
 
 def quantity_names(walkthrough: Walkthrough) -> list[str]:
@@ -304,7 +309,7 @@ def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimal
     ...     "dJ/dZ3": np.array([[0.0456], [-0.1287]]), "dJ/db3": np.array([[-0.0831]])}, 4)]
     [('dJ/dZ3', 'wrong'), ('dJ/db3', 'carried forward')]
     """
-    readings = readings or Readings()
+    readings, solution = readings or Readings(), solution.computed  # answers in the engine's form
     exact = exact_values(solution)
     rows = {step.gradient: step.structure.shape for step in solution.steps if step.from_cost}
     answers = {name: np.full(exact[name].shape, np.nan) if None in readings.unreadable.get(name, {})
@@ -315,9 +320,88 @@ def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimal
     return tuple(grader.grade(name) for name in derived if name in answers)
 
 
+def grade_written(solution: Solution, answers: Mapping[str, np.ndarray], decimals: int,
+                  conventions: Conventions, readings: Readings | None = None) -> tuple[Graded, ...]:
+    """Grade answers written under `conventions`: each is read back into the engine's form, graded by
+    `grade_answers`, and reported as written. An answer in the wrong shape for the conventions is wrong as a
+    whole; a wrong answer that is right under other conventions is named as that slip.
+    """
+    engine, readings = solution.computed, readings or Readings()
+    if conventions.is_default:
+        graded = grade_answers(engine, answers, decimals, readings)
+        return tuple(_with_convention_slip(engine, conventions, result, decimals) for result in graded)
+    written = writing(engine, conventions)
+    exact = exact_values(engine)
+    expected = {name: np.atleast_2d(written.quantity(engine, name, exact[name])) for name in answers}
+    answers = {name: np.full(expected[name].shape, np.nan) if None in readings.unreadable.get(name, {})
+               else _as_gradient(written, engine, name, answer) for name, answer in answers.items()}
+    shaped = {name: written.quantity(engine, name, answer, inverse=True) for name, answer in answers.items()
+              if answer.shape == expected[name].shape}
+    graded = {result.name: result for result in grade_answers(engine, shaped, decimals)}
+    derived = derivations(engine)
+    found = []
+    for name in (name for name in derived if name in answers):
+        answer = answers[name]
+        if name in graded:  # as written: the grader's verdicts and values put back in the answer's places
+            result = graded[name]
+            own = None if result.own is None else written.quantity(engine, name, result.own)
+            entries = written.quantity(engine, name, result.entries)
+            diagnosis = result.diagnosis
+        else:
+            own, entries = None, np.where(np.isnan(answer), "unanswered", "wrong").astype(object)
+            diagnosis = _shape_note(answer.shape, expected[name].shape)
+        entries, verdict, notes = _read(name, answer, entries, readings)
+        result = Graded(name=name, group=derived[name].group, verdict=verdict, answer=answer, entries=entries,
+                        expected=expected[name], parents=derived[name].parents, own=own,
+                        sources=graded[name].sources if name in graded else (), diagnosis=diagnosis,
+                        scalar=np.ndim(engine.quantities[name]) == 0, notes=notes)
+        found.append(_with_convention_slip(engine, conventions, result, decimals))
+    return tuple(found)
+
+
+def _with_convention_slip(engine: Solution, conventions: Conventions, graded: Graded, decimals: int) -> Graded:
+    """A wrong answer that is right under other conventions, diagnosed as that slip before any other (it explains
+    the whole answer); its shape note stays."""
+    slip = _convention_slip(engine, conventions, graded.name, graded.answer, decimals) \
+        if graded.verdict == "wrong" else None
+    if not slip:
+        return graded
+    shape = _shape_note(graded.answer.shape, graded.expected.shape) if graded.answer.shape != graded.expected.shape \
+        else None
+    return dataclasses.replace(graded, diagnosis="; ".join(part for part in (shape, slip) if part))
+
+
+def _as_gradient(written: Writing, engine: Solution, name: str, answer: np.ndarray) -> np.ndarray:
+    """`dJ/dL` given in its form as the first local Jacobian, as the gradient it stands for (both are vectors)."""
+    step = next((step for step in engine.steps if step.from_cost and step.gradient == name), None)
+    if step is None:
+        return answer
+    gradient = written.matrix(step.variable, step.result)
+    jacobian = written.jacobian(step.node, step.variable, step.jacobian)
+    return answer.T if answer.shape == jacobian.shape != gradient.shape else answer
+
+
+def _convention_slip(engine: Solution, conventions: Conventions, name: str, answer: np.ndarray,
+                     decimals: int) -> str | None:
+    """`this is dZ2/dW2 written with column-major vec: your course's convention is row-major vec`, when the
+    answer is right under other conventions (those that differ least first)."""
+    answered = ~np.isnan(answer)
+    if not answered.any():
+        return None
+    exact = np.atleast_2d(np.asarray(engine.quantities[name], dtype=float))
+    for other in conventions.others():
+        candidate = np.atleast_2d(writing(engine, other).quantity(engine, name, exact))
+        if candidate.shape == answer.shape and within(answer[answered], candidate[answered], decimals).all():
+            theirs, ours = other.differences(conventions)
+            return f"this is {name} written with {listing(theirs)}: your course's convention is {listing(ours)}"
+    return None
+
+
 def report_document(report: Report) -> dict:
-    """The report as the JSON object of docs/json.md: walkthrough, decimals, summary, blank, quantities."""
-    return {"walkthrough": report.walkthrough, "decimals": report.decimals, "summary": report.summary,
+    """The report as the JSON object of docs/json.md: walkthrough, decimals, conventions, summary, blank,
+    quantities."""
+    return {"walkthrough": report.walkthrough, "decimals": report.decimals,
+            "conventions": report.conventions.document(), "summary": report.summary,
             "blank": report.blank,
             "quantities": {graded.name: {
                 "verdict": graded.verdict,
@@ -350,11 +434,8 @@ class _Grader:
                         and _as_used(self.answers[parent], self.exact[parent].shape) is not None
                         and not np.isnan(self.answers[parent]).all())
         own = _quietly(derivation.compute, self.student) if sources else None
-        entries = _entry_verdicts(answer, expected, own, self.decimals)
-        unreadable = self.readings.unreadable.get(name, {})
-        for position in unreadable:
-            entries[... if position is None else position] = "unreadable"
-        verdict = next((v for v in WORST_FIRST if (entries == v).any()), "unanswered")
+        entries, verdict, notes = _read(name, answer, _entry_verdicts(answer, expected, own, self.decimals),
+                                        self.readings)
         diagnosis = None
         if answer.shape != expected.shape:
             diagnosis = _shape_note(answer.shape, expected.shape)
@@ -363,9 +444,7 @@ class _Grader:
             diagnosis = "; ".join(part for part in (diagnosis, found) if part) or None
         return Graded(name=name, group=derivation.group, verdict=verdict, answer=answer, entries=entries,
                       expected=expected, parents=derivation.parents, own=own, sources=sources, diagnosis=diagnosis,
-                      scalar=np.ndim(self.solution.quantities[name]) == 0,
-                      notes=tuple(f"{_where(position, answer.shape)}{note}" for position, note in
-                                  [*unreadable.items(), *self.readings.notes.get(name, {}).items()]))
+                      scalar=np.ndim(self.solution.quantities[name]) == 0, notes=notes)
 
     def attempt(self, derivation: Derivation, answer: np.ndarray, own: np.ndarray | None) -> Attempt:
         return Attempt(
@@ -413,6 +492,19 @@ def _changed_alike(own: np.ndarray, exact: np.ndarray, changed: np.ndarray) -> n
     if nonzero.any() and np.allclose(factors[nonzero], factors[nonzero].flat[0], rtol=1e-9, atol=0):
         return own * factors[nonzero].flat[0]
     return np.where(nonzero, own * factors, own + changed - exact)
+
+
+def _read(name: str, answer: np.ndarray, entries: np.ndarray, readings: Readings) -> tuple[np.ndarray, str,
+                                                                                        tuple[str, ...]]:
+    """The entries with those that could not be read marked `unreadable`, the quantity's verdict (its worst
+    entry's), and the reader's notes on it."""
+    unreadable = readings.unreadable.get(name, {})
+    for position in unreadable:
+        entries[... if position is None else position] = "unreadable"
+    verdict = next((v for v in WORST_FIRST if (entries == v).any()), "unanswered")
+    notes = tuple(f"{_where(position, answer.shape)}{note}" for position, note in
+                  [*unreadable.items(), *readings.notes.get(name, {}).items()])
+    return entries, verdict, notes
 
 
 def _as_used(answer: np.ndarray, shape: tuple[int, int]) -> np.ndarray | None:
@@ -505,6 +597,13 @@ class _AnswerFile:
             self.fail("decimals", f"expected a whole number from {MIN_DECIMALS} to {MAX_DECIMALS}, "
                                   f"found {tomlinput.describe(value)}")
         return value
+
+    def conventions(self, default: Conventions) -> Conventions:
+        """The `[conventions]` the answers are written in: the file's, else the walkthrough's."""
+        if "conventions" not in self.document:
+            return default
+        return from_table(self.document["conventions"], lambda field, message: self.fail(
+            field, message, key=field.rpartition(".")[2]))
 
     def answers(self, names: list[str]) -> dict[str, np.ndarray]:
         """Every answer as a 2-D array, `NaN` for "?" and for what cannot be read (see `readings`).

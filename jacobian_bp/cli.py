@@ -5,11 +5,13 @@ only when used, so `--format json` loads neither rich nor sympy.
 """
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
 
 from . import __version__
+from .conventions import LAYOUT, SAMPLES, VEC, overridden
 from .errors import InputError, one_line
 from .solution import solve
 from .walkthrough import DEFAULT_MAX_JACOBIAN_MB, MAX_DECIMALS, MIN_DECIMALS, bundled_names, load
@@ -42,6 +44,7 @@ examples:
   {PROGRAM} walkthrough path/to/network.toml --format json > values.json
   {PROGRAM} walkthrough --step            keys: → n space Enter next, ← p b back, g 5 Enter jump, q quit, ? help
   {PROGRAM} walkthrough article -o article.tex
+  {PROGRAM} walkthrough --samples columns --vec column-major --layout denominator   as many textbooks write it
   {PROGRAM} walkthrough residual --format pytorch > residual.py && python residual.py
 """
 
@@ -118,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     walkthrough.add_argument("--escape-backslashes", action="store_true",
                              help="markdown: inside math, double every backslash and escape _ and *, for "
                                   "renderers that read math as Markdown first")
+    _add_conventions(walkthrough)
     _add_memory_limit(walkthrough)
     walkthrough.set_defaults(run=_walkthrough)
 
@@ -150,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     worksheet.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     worksheet.add_argument("--only", type=_groups, metavar="GROUPS", default=list(GROUPS),
                            help=f"comma-separated groups to include: {','.join(GROUPS)} (default: all)")
+    _add_conventions(worksheet)
     _add_memory_limit(worksheet)
     worksheet.set_defaults(run=_worksheet)
 
@@ -171,6 +176,23 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_source(parser: argparse.ArgumentParser):
     parser.add_argument("source", nargs="?", default="article", metavar="NAME|FILE",
                         help="a bundled walkthrough's name (see `list`) or a walkthrough file (default: article)")
+
+
+def _add_conventions(parser: argparse.ArgumentParser):
+    group = parser.add_argument_group("conventions", "how every quantity is written (default: the file's "
+                                      "[conventions], else the article's); what is computed never changes")
+    group.add_argument("--samples", choices=SAMPLES, help="samples as rows (Z = A · Wᵀ + b, PyTorch) or as "
+                                                          "columns (Z = W · A + b, X is features × samples)")
+    group.add_argument("--vec", choices=VEC, help="vec reads a matrix row after row, or column after column")
+    group.add_argument("--layout", choices=LAYOUT, help="Jacobians in the numerator layout (one row per entry of "
+                                                        "the function) or the denominator layout (transposed)")
+
+
+def _solve(arguments):
+    """Load and solve the walkthrough of `arguments`, written under its conventions and those given on the line."""
+    walkthrough = load(arguments.source, arguments.max_jacobian_mb)
+    conventions = overridden(walkthrough.conventions, arguments.samples, arguments.vec, arguments.layout)
+    return solve(dataclasses.replace(walkthrough, conventions=conventions))
 
 
 def _add_memory_limit(parser: argparse.ArgumentParser):
@@ -253,7 +275,7 @@ def _walkthrough(arguments) -> int:
     if (arguments.step or arguments.reveal) and (form != "text" or arguments.output):
         raise UsageError("--step shows the walkthrough in the terminal; it cannot be combined with "
                          "--format or -o")
-    solution = solve(load(arguments.source, arguments.max_jacobian_mb))
+    solution = _solve(arguments)
     decimals = arguments.decimals if arguments.decimals is not None else solution.walkthrough.decimals
     if arguments.step or arguments.reveal:
         from .render.terminal import pages, step
@@ -323,7 +345,7 @@ def _list(arguments) -> int:
 def _worksheet(arguments) -> int:
     from .worksheet import render, source_for
 
-    solution = solve(load(arguments.source, arguments.max_jacobian_mb))
+    solution = _solve(arguments)
     source = source_for(arguments.source, arguments.output)
     _write(render(solution, arguments.only, source=source), arguments.output)
     return 0

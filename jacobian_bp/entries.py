@@ -23,7 +23,8 @@ class EntryName:
     """Which entry of which matrix a symbol stands for: letter, layer (0 if none), row, column (from 1).
 
     Entries of a variable computed per sample (not a parameter) belong to one sample, shown as the
-    outer superscript; a per-sample column (one loss per sample) has one index only.
+    outer superscript: the row, or the column when samples are written as columns (`sample_column`);
+    a per-sample column (one loss per sample) has one index only.
     """
 
     letter: str
@@ -32,26 +33,33 @@ class EntryName:
     column: int
     per_sample: bool = False
     single_index: bool = False
+    sample_column: bool = False
 
     @property
     def key(self) -> str:
-        return f"{self.letter}|{self.layer}|{self.row}|{self.column}|{int(self.per_sample)}|{int(self.single_index)}"
+        return (f"{self.letter}|{self.layer}|{self.row}|{self.column}|{int(self.per_sample)}|{int(self.single_index)}"
+                f"|{int(self.sample_column)}")
 
     @classmethod
     def parse(cls, key: str) -> "EntryName":
-        letter, layer, row, column, per_sample, single_index = key.split("|")
-        return cls(letter, int(layer), int(row), int(column), per_sample == "1", single_index == "1")
+        letter, layer, row, column, per_sample, single_index, sample_column = key.split("|")
+        return cls(letter, int(layer), int(row), int(column), per_sample == "1", single_index == "1",
+                   sample_column == "1")
+
+    @property
+    def sample(self) -> int:
+        return self.column if self.sample_column else self.row
 
     def indices(self) -> str:
         separator = "," if max(self.row, self.column) > 9 else ""
         if self.single_index:
-            return str(self.row)
+            return str(self.sample)
         return f"{self.row}{separator}{self.column}"
 
     def text(self, ascii_only: bool = False) -> str:
         """`a[2]₁₂⁽¹⁾` (or `a[2]_12^(1)` in ASCII): layer in brackets, indices, then the sample."""
         layer = f"[{self.layer}]" if self.layer else ""
-        sample = f"({self.row})" if self.per_sample else ""
+        sample = f"({self.sample})" if self.per_sample else ""
         if ascii_only:
             return f"{self.letter}{layer}_{self.indices()}" + (f"^{sample}" if sample else "")
         return f"{self.letter}{layer}{self.indices().translate(SUBSCRIPT)}{sample.translate(SUPERSCRIPT)}"
@@ -60,7 +68,7 @@ class EntryName:
         """`{a_{12}^{[2]}}^{(1)}` as in the article."""
         layer = f"^{{[{self.layer}]}}" if self.layer else ""
         core = f"{self.letter}_{{{self.indices()}}}{layer}"
-        return f"{{{core}}}^{{({self.row})}}" if self.per_sample else core
+        return f"{{{core}}}^{{({self.sample})}}" if self.per_sample else core
 
 
 @dataclass(frozen=True)

@@ -214,7 +214,10 @@ def _where(number: int, name: str, shape: tuple[int, int], written: str) -> Sent
 
 
 def explain(solution, text: str, decimals: int | None = None) -> list[Sentence]:
-    """What `jacobian-bp explain` prints: one entry explained, or the scalar equations behind a whole Jacobian."""
+    """What `jacobian-bp explain` prints: one entry explained, or the scalar equations behind a whole Jacobian.
+    Entries are those of the Jacobian as computed (samples as rows, row-major, numerator layout), whatever
+    conventions the walkthrough is written in."""
+    solution = solution.computed
     step, entry = parse(solution, text)
     entries = JacobianEntries(solution, step)
     if entry is not None:

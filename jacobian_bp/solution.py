@@ -6,6 +6,7 @@ from functools import cached_property
 import numpy as np
 
 from .chain import Step, Update, backpropagate, sgd_update
+from .conventions import DEFAULT, Conventions, written
 from .errors import suggestion
 from .graph import COST, Graph
 from .structured import Structured
@@ -14,12 +15,23 @@ from .walkthrough import Walkthrough, WalkthroughError
 
 @dataclass(frozen=True)
 class Solution:
-    """A walkthrough worked out: every value of the forward pass, the backward steps and one SGD update."""
+    """A walkthrough worked out: every value of the forward pass, the backward steps and one SGD update.
+
+    Its values, steps and updates are written under `conventions` (conventions.py); `engine`, when they
+    are not the default, is the same solution as computed (samples as rows), which the ops read.
+    """
 
     walkthrough: Walkthrough
     values: dict
     steps: tuple[Step, ...]
     updates: tuple[Update, ...]
+    conventions: Conventions = DEFAULT
+    engine: "Solution | None" = None
+
+    @property
+    def computed(self) -> "Solution":
+        """The solution as the engine computed it: samples as rows, row-major, numerator layout."""
+        return self.engine or self
 
     @property
     def graph(self) -> Graph:
@@ -83,7 +95,7 @@ class Solution:
 
 
 def solve(walkthrough: Walkthrough) -> Solution:
-    """Run the forward pass, every backward step and one SGD step of `walkthrough`.
+    """Run the forward pass, every backward step and one SGD step of `walkthrough`, written under its conventions.
 
     Numbers too large for floating point are refused with a `WalkthroughError` that names the
     first quantity they reach, instead of walking on with infinities.
@@ -104,4 +116,4 @@ def solve(walkthrough: Walkthrough) -> Solution:
         if not (value.finite() if isinstance(value, Structured) else np.all(np.isfinite(value))):
             raise WalkthroughError(walkthrough.name, f"{name} overflows: its values are too large for floating "
                                                      "point; use smaller weights, inputs or learning rate")
-    return solution
+    return written(solution)

@@ -14,22 +14,29 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.str import StrPrinter
 
 from .chain import Step
+from .conventions import writing
 from .entries import EntryName, namer
 from .ops import OUTPUT
 
 
 def symbols(letter: str, layer: int, shape: tuple[int, int], per_sample: bool = False,
-            single_index: bool = False) -> sp.Matrix:
+            single_index: bool = False, sample_column: bool = False) -> sp.Matrix:
     """A matrix of entry symbols of the given shape."""
     rows, columns = shape
     return sp.Matrix(rows, columns, lambda i, j: sp.Symbol(
-        EntryName(letter, layer, i + 1, j + 1, per_sample, single_index).key, real=True))
+        EntryName(letter, layer, i + 1, j + 1, per_sample, single_index, sample_column).key, real=True))
 
 
-def variable_symbols(graph, name: str, shape: tuple[int, int]) -> sp.Matrix:
-    """The symbols of a variable, named as the article writes them: `W3` gives `w[3]₁₂`, `X` gives `x₁₂⁽¹⁾`."""
+def variable_symbols(graph, name: str, shape: tuple[int, int], transposed: bool = False) -> sp.Matrix:
+    """The symbols of a variable, named as the article writes them: `W3` gives `w[3]₁₂`, `X` gives `x₁₂⁽¹⁾`.
+
+    `shape` is the engine's; a variable `transposed` by the conventions (samples as columns) has its
+    entries named by their place as written, `x₂₁⁽¹⁾` for the second feature of sample 1.
+    """
     found = namer(graph, name)
-    return symbols(found.letter, found.layer, shape, found.per_sample, found.single_index)
+    named = symbols(found.letter, found.layer, shape[::-1] if transposed else shape, found.per_sample,
+                    found.single_index, sample_column=transposed)
+    return named.T if transposed else named
 
 
 class sigma(sp.Function):
@@ -49,30 +56,31 @@ def _exact(value: float) -> sp.Expr:
 
 def role_symbols(solution, node) -> dict:
     """The symbols of every role of a node (data roles as their exact values) and of its output."""
-    graph, values = solution.graph, solution.values
+    graph, values, written = solution.graph, solution.computed.values, writing(solution)
     found = {}
     for role, name in {**node.roles, OUTPUT: node.output}.items():
         if role in node.op.data_roles:
             found[role] = sp.Matrix(values[name].shape[0], values[name].shape[1],
                                     lambda i, j, name=name: _exact(values[name][i, j]))
         else:
-            found[role] = variable_symbols(graph, name, values[name].shape)
+            found[role] = variable_symbols(graph, name, values[name].shape, written.transposed(name))
     return found
 
 
 def jacobian(solution, step: Step) -> sp.Matrix:
-    """The local Jacobian of `step` with symbols for every entry, shaped like `step.jacobian`."""
+    """The local Jacobian of `step` with symbols for every entry, as the engine computes it (samples as rows,
+    row-major, numerator layout; `conventions.Writing.jacobian` writes it under the solution's conventions)."""
     node = solution.graph.producers[step.node]
     return node.op.symbolic_jacobian(step.role, role_symbols(solution, node),
-                                     solution.graph.role_values(node, solution.values))
+                                     solution.graph.role_values(node, solution.computed.values))
 
 
 def substitutions(solution) -> dict:
     """Every entry symbol mapped to its value in the walkthrough, to evaluate symbolic Jacobians."""
-    graph, values = solution.graph, solution.values
+    graph, values, written = solution.graph, solution.computed.values, writing(solution)
     names = [name for name in (graph.data[0], *graph.computed, *graph.parameters)]
     return {symbol: float(value) for name in names
-            for symbol, value in zip(variable_symbols(graph, name, values[name].shape),
+            for symbol, value in zip(variable_symbols(graph, name, values[name].shape, written.transposed(name)),
                                      values[name].flat, strict=True)}
 
 

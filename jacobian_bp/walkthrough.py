@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from . import tomlinput
+from .conventions import DEFAULT, Conventions, from_table
 from .errors import InputError, quoted, shorten, suggestion
 from .graph import COST, INPUT_DATA, LOSS, PENALTY_NAME, TARGET_DATA, Graph, Node, chain, closing_nodes
 from .ops import ACTIVATIONS, INPUT, LOSSES, OPS, OUTPUT, Dense, Op, input_roles
@@ -25,7 +26,7 @@ DEFAULT_MAX_JACOBIAN_MB = 256
 BYTES_PER_ENTRY = 8
 
 TOP_LEVEL_KEYS = ("title", "description", "loss", "learning_rate", "decimals", "seed", "data", "layers", "nodes",
-                  "output", "regularization", "frozen")
+                  "output", "regularization", "frozen", "conventions")
 DATA_KEYS = ("X", "Y")
 LAYER_KEYS = ("units", "activation", "W", "b", "bias")
 NODE_KEYS = ("name", "op", "input", "inputs")
@@ -49,8 +50,9 @@ class WalkthroughError(InputError):
 class Walkthrough:
     """A graph with its batch and parameters, ready to be solved; `name` is the bundled name or the path given.
 
-    `given` holds the data `X` and `Y` and every parameter by name; `initialized` names the
-    parameters drawn from `seed`; `frozen` those the update leaves as they are.
+    `given` holds the data `X` and `Y` and every parameter by name, as the engine computes with them
+    (samples as rows); `initialized` names the parameters drawn from `seed`; `frozen` those the update
+    leaves as they are; `conventions` how every quantity is written (the file's data too).
     """
 
     name: str
@@ -63,6 +65,7 @@ class Walkthrough:
     seed: int
     initialized: tuple[str, ...] = ()
     frozen: tuple[str, ...] = ()
+    conventions: Conventions = DEFAULT
 
     @property
     def X(self) -> np.ndarray:  # noqa: N802 (the article's name)
@@ -167,6 +170,7 @@ class _Reader:
         self.lines = text.splitlines()
         self.source = source
         self.max_jacobian_mb = max_jacobian_mb
+        self.conventions = DEFAULT
 
     def fail(self, field: str, message: str):
         """Refuse, naming the field's line, or the line of its table where the field is missing."""
@@ -228,10 +232,14 @@ class _Reader:
         for key in DATA_KEYS:
             if key not in data:
                 self.fail(f"data.{key}", "missing")
+        self.conventions = from_table(document.get("conventions", {}), self.fail)
         X = self.matrix(data["X"], "data.X")
         Y = self.matrix(data["Y"], "data.Y")
+        if self.conventions.columns:  # the file writes its data with samples as columns
+            X, Y = X.T, Y.T
         if Y.shape[0] != X.shape[0]:
-            self.fail("data.Y", f"expected {X.shape[0]} rows (one per sample of X), found {Y.shape[0]}")
+            self.fail("data.Y", f"expected {X.shape[0]} {self.conventions.samples} (one per sample of X), "
+                                f"found {Y.shape[0]}")
 
         loss_class = LOSSES[self.choice(document["loss"], "loss", LOSSES)]
         l2 = self.regularization(document.get("regularization", {}))
@@ -252,7 +260,7 @@ class _Reader:
         return Walkthrough(name=self.source, title=title or Path(self.source).stem, description=description,
                            graph=graph, given={INPUT_DATA: X, TARGET_DATA: Y, **given},
                            learning_rate=learning_rate, decimals=decimals, seed=seed,
-                           initialized=tuple(initialized), frozen=frozen)
+                           initialized=tuple(initialized), frozen=frozen, conventions=self.conventions)
 
     def layer_specs(self, value) -> list["_Spec"]:
         """`[[layers]]`: each layer is a dense node `Zk` and an activation node `Ak`."""
@@ -470,7 +478,8 @@ class _Reader:
                       f"found {producer.op.name}")
         outputs = shapes[graph.output][1]
         if Y.shape[1] != outputs:
-            self.fail("data.Y", f"expected {outputs} column{'s' * (outputs != 1)} (the outputs of "
+            lines = "row" if self.conventions.columns else "column"
+            self.fail("data.Y", f"expected {outputs} {lines}{'s' * (outputs != 1)} (the outputs of "
                                 f"{graph.output}, which the loss takes), found {Y.shape[1]}")
         problem = loss.check_targets(Y)
         if problem:
@@ -523,10 +532,15 @@ class _Reader:
                         self.fail(field, f"expected {shape[1]} value{'s' * (shape[1] != 1)} ({hint}), "
                                          f"found {value.shape[1]}")
                 else:
+                    # With samples as columns the file writes a parameter transposed, except the dense `W`.
+                    turned = self.conventions.columns and role not in spec.op.same_in_columns
                     value = self.matrix(spec.given[role], field)
+                    value = value.T if turned else value
                     if value.shape != shape:
-                        self.fail(field, f"expected shape {shape[0]} × {shape[1]} ({hint}), "
-                                         f"found {value.shape[0]} × {value.shape[1]}")
+                        rows, columns = shape[::-1] if turned else shape
+                        found = value.shape[::-1] if turned else value.shape
+                        self.fail(field, f"expected shape {rows} × {columns} ({hint}), "
+                                         f"found {found[0]} × {found[1]}")
                 given[name] = value
         return given, initialized
 
@@ -607,11 +621,16 @@ class _Reader:
                          for i, row in enumerate(value, start=1)])
 
     def row(self, value, field: str) -> np.ndarray:
-        """A flat list of numbers (or a single number, or a one-row matrix) as a `1 × n` row."""
+        """A flat list of numbers (or a single number, or a one-row matrix; a one-column one with samples as
+        columns) as a `1 × n` row."""
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = [value]
         if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
             matrix = self.matrix(value, field)
+            if self.conventions.columns:
+                if matrix.shape[1] != 1:
+                    self.fail(field, f"expected a single column, found {matrix.shape[1]} columns")
+                return matrix.T
             if matrix.shape[0] != 1:
                 self.fail(field, f"expected a single row, found {matrix.shape[0]} rows")
             return matrix

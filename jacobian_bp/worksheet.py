@@ -48,6 +48,7 @@ def render(solution: Solution, groups: list[str], source: str) -> str:
              f"walkthrough = {json.dumps(source, ensure_ascii=False)}",
              f"decimals = {walkthrough.decimals}",
              "",
+             *_conventions(solution),
              "[answers]"]
     for title, questions in _sections(solution, groups):
         lines += ["", f"# {title}"]
@@ -71,6 +72,15 @@ def source_for(source: str, output: str | None) -> str:
     return Path(os.path.relpath(path, Path(output).resolve().parent)).as_posix()
 
 
+def _conventions(solution: Solution) -> list[str]:
+    """The `[conventions]` table the answers are written in, where they are not the default."""
+    if solution.conventions.is_default:
+        return []
+    return ["# Every matrix below is written in these conventions (see the walkthrough's first page).",
+            "[conventions]",
+            *(f"{key} = {json.dumps(value)}" for key, value in solution.conventions.document().items()), ""]
+
+
 def _givens(solution: Solution) -> list[str]:
     return [*solution.graph.data, *solution.graph.parameters]
 
@@ -82,7 +92,7 @@ def _forward_questions(solution: Solution) -> list[tuple[str, str]]:
         for i, name in enumerate(outputs):
             node = solution.graph.producers[name]
             before = f", layer {node.layer} before its activation" if len(outputs) > 1 and i == 0 else ""
-            questions.append((name, f"{node.op.formula(node.names())}{before} ({_shape(solution, name)})"))
+            questions.append((name, f"{solution.conventions.formula(node)}{before} ({_shape(solution, name)})"))
     return questions
 
 
@@ -114,6 +124,8 @@ def _sections(solution: Solution, groups: list[str]) -> list[tuple[str, list[tup
     for page in story.pages(solution):
         if page.steps:
             questions = [question for step in page.steps for question in _backward_questions(solution, step, groups)]
+        elif page.kind not in PAGE_QUESTIONS:  # the conventions page asks nothing
+            continue
         else:
             group, ask = PAGE_QUESTIONS[page.kind]
             questions = ask(solution) if group in groups else []
@@ -126,15 +138,18 @@ def _backward_questions(solution: Solution, step, groups: list[str]) -> list[tup
     if step.from_cost and step.role == INPUT:
         if "gradients" not in groups and "jacobians" not in groups:
             return []
-        m = step.result.shape[0]
-        return [(step.gradient, f"{step.gradient}: 1/m for each sample, a column ({m} × 1); its form as the first "
-                                f"local Jacobian, the row 1 × {m}, is accepted too")]
+        rows, columns = step.result.shape
+        line = "a column" if columns == 1 else "a row"
+        jacobian_rows, jacobian_columns = step.jacobian.shape
+        return [(step.gradient, f"{step.gradient}: 1/m for each sample, {line} ({rows} × {columns}); its form as the "
+                                f"first local Jacobian, {jacobian_rows} × {jacobian_columns}, is accepted too")]
     questions = []
     if "jacobians" in groups and not step.is_sum and not step.from_cost:
-        questions.append((step.jacobian_name, str(story.jacobian_caption(step)).rstrip(".")))
+        questions.append((step.jacobian_name, str(story.jacobian_caption(step, solution.conventions)).rstrip(".")))
     if "gradients" in groups:
         shaped = "added" if step.is_sum else "de-vectorized"
-        questions.append((step.gradient, f"{story.chain_rule(step)}, {shaped} to the shape of {step.variable} "
+        questions.append((step.gradient, f"{story.chain_rule(step, solution.conventions)}, {shaped} to the shape of "
+                                         f"{step.variable} "
                                          f"({_shape(solution, step.gradient)})"))
     return questions
 

@@ -14,7 +14,7 @@ ARTICLE = solve(load("article"))
 
 @pytest.mark.parametrize("name", bundled_names())
 def test_every_entry_of_every_jacobian_is_explained_with_its_number(name):
-    solution = solve(load(name))
+    solution = solve(load(name)).computed  # explain reads Jacobians as computed, whatever the conventions
     values = symbolic.substitutions(solution)
     for step in solution.steps:
         if step.is_sum:

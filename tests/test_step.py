@@ -439,3 +439,13 @@ def test_read_key_times_out_ends_and_interrupts():
         assert keys.read_key(reader, timeout=5) == ""
     finally:
         os.close(reader)
+
+
+def test_a_walkthrough_in_other_conventions_opens_on_its_conventions_page():
+    child = spawn("article_ng", "--no-symbolic")
+    text = COLOUR.sub("", next_frame(child))
+    assert f"Step 1/{STEPS + 1} · Conventions" in text and "column by column into a column" in " ".join(text.split())
+    child.send(RIGHT)
+    assert f"Step 2/{STEPS + 1} · Forward pass" in next_frame(child)
+    quit_with(child, "q")
+    assert child.exitstatus == 0

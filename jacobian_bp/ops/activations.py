@@ -314,6 +314,11 @@ class Softmax(Activation):
     def activation_shortcut(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
         return A * (dA - (dA * A).sum(axis=1, keepdims=True))
 
+    def columns_shortcut_formula(self, role: str, names: Names, shapes) -> Sentence:
+        """With samples as columns, each sample's sum runs down its column."""
+        return say(math(self.shortcut_template.replace("rowsum", "colsum").format(
+            dA=names["upstream"], Z=names[INPUT], A=names[OUTPUT])), self.shortcut_remark)
+
     def activation_explanation(self) -> Sentence:
         return say("Softmax mixes the outputs of one sample: every ", math("a"), " of a row depends on every ",
                    math("z"), " of the same row (through the sum in the denominator), so each sample has a full ",

@@ -54,6 +54,10 @@ class Op:
     row_parameters: ClassVar[tuple[str, ...]] = ()  # parameters written as one flat row (a bias)
     whole_batch: ClassVar[bool] = False  # whether the output is one number for the whole batch (the cost, R)
     penalized: ClassVar[tuple[str, ...]] = ()  # the parameters L2 regularization adds to R (weights, not biases)
+    # Parameters written the same way with samples as rows or as columns (the dense `W`, units × inputs, in both
+    # `A·Wᵀ + b` and `W·A + b`); every other quantity is transposed when samples are columns (conventions.py).
+    same_in_columns: ClassVar[tuple[str, ...]] = ()
+    columns_remark: ClassVar[str | None] = None  # `remark` with samples as columns, where it differs
 
     def __init__(self, **settings: float):
         for key, default in self.settings.items():
@@ -128,6 +132,15 @@ class Op:
     def expression(self, names: Names) -> str:
         """The forward computation written with the names of the node, e.g. `ReLU(Z1)`."""
         raise NotImplementedError
+
+    def columns_expression(self, names: Names) -> str:
+        """`expression` with samples as columns (every variable transposed): the same for an elementwise op."""
+        return self.expression(names)
+
+    def columns_shortcut_formula(self, role: str, names: Names, shapes: Mapping[str, tuple[int, int]]) -> Sentence:
+        """`shortcut_formula` with samples as columns (`shapes` are still the engine's, samples as rows): the
+        same for an elementwise op."""
+        return self.shortcut_formula(role, names, shapes)
 
     def torch_expression(self, names: Names) -> str:
         """The forward computation as a PyTorch expression of the roles' variables (`names`), with `torch` and

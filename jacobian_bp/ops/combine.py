@@ -74,6 +74,7 @@ class Concat(Op):
     name = "concat"
     title = "concat"
     remark = " (columns side by side)"
+    columns_remark = " (rows stacked)"
     inputs = 0
 
     def output_shape(self, shapes) -> tuple[int, int]:
@@ -108,16 +109,28 @@ class Concat(Op):
     def shortcut(self, role: str, upstream: np.ndarray, values) -> np.ndarray:
         return upstream[:, self._columns(role, values)].copy()
 
-    def shortcut_formula(self, role: str, names, shapes) -> str:
+    def shortcut_formula(self, role: str, names, shapes) -> Sentence:
+        return say(f"{self._span(role, shapes, 'column')} of ", math(names["upstream"]))
+
+    def columns_shortcut_formula(self, role: str, names, shapes) -> Sentence:
+        """With samples as columns the inputs are stacked, so the role's part is a block of rows."""
+        return say(f"{self._span(role, shapes, 'row')} of ", math(names["upstream"]))
+
+    @staticmethod
+    def _span(role: str, shapes, noun: str) -> str:
+        """`columns 3–5` (or `rows 3–5`): where the role's features sit in the output, counted from 1."""
         roles = input_roles(sum(r.startswith(INPUT) for r in shapes))
         start = sum(shapes[r][1] for r in roles[:roles.index(role)])
         end = start + shapes[role][1]
-        columns = f"column {end}" if end == start + 1 else f"columns {start + 1}–{end}"
-        return say(f"{columns} of ", math(names["upstream"]))
+        return f"{noun} {end}" if end == start + 1 else f"{noun}s {start + 1}–{end}"
 
     def expression(self, names) -> str:
         roles = input_roles(sum(role.startswith(INPUT) for role in names))
         return "[" + ", ".join(names[role] for role in roles) + "]"
+
+    def columns_expression(self, names) -> str:
+        roles = input_roles(sum(role.startswith(INPUT) for role in names))
+        return "[" + "; ".join(names[role] for role in roles) + "]"
 
     def explanation(self, role: str, names, samples: int) -> Sentence:
         output, variable = math(names[OUTPUT]), math(names[role])

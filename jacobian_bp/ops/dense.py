@@ -18,6 +18,7 @@ class Dense(Op):
     required = ("units",)
     penalized = ("W",)
     row_parameters = ("b",)
+    same_in_columns = ("W",)
 
     def __init__(self, units: int, bias: bool = True):
         self.units, self.bias = units, bias
@@ -110,9 +111,19 @@ class Dense(Op):
             return say("column sums of ", math(upstream))
         return say(math({INPUT: f"{upstream} · {names['W']}", "W": f"({upstream})ᵀ · {names[INPUT]}"}[role]))
 
+    def columns_shortcut_formula(self, role: str, names, shapes) -> Sentence:
+        upstream = names["upstream"]
+        if role == "b":
+            return say("row sums of ", math(upstream))
+        return say(math({INPUT: f"{names['W']}ᵀ · {upstream}", "W": f"{upstream} · {names[INPUT]}ᵀ"}[role]))
+
     def expression(self, names) -> str:
         bias = f" + {names['b']}" if self.bias else ""
         return f"{names[INPUT]} · {names['W']}ᵀ{bias}"
+
+    def columns_expression(self, names) -> str:
+        bias = f" + {names['b']}" if self.bias else ""
+        return f"{names['W']} · {names[INPUT]}{bias}"
 
     def forward_products(self, values, names) -> tuple[tuple, ...]:
         """`Z1 = X · W1ᵀ + b1 = [X · W1ᵀ] + [b1]`, then `= [X · W1ᵀ] + [b1 on every row] = [Z1]`."""

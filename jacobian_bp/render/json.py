@@ -45,8 +45,8 @@ def document(solution, dense_jacobians: bool = False) -> dict:
             "gradient": step.gradient,
             "upstream": step.upstream,
             "jacobian": step.jacobian_name,
-            "upstream_row": _plain(step.upstream_row)[0],
-            "product_row": _plain(step.product_row)[0],
+            "upstream_row": _plain(step.upstream_row.ravel()[None, :])[0],
+            "product_row": _plain(step.product_row.ravel()[None, :])[0],
             "result": _plain(step.result),
             "shortcut": str(step.shortcut_formula),
             "shortcut_result": _plain(step.shortcut),
@@ -62,6 +62,7 @@ def document(solution, dense_jacobians: bool = False) -> dict:
         "title": walkthrough.title,
         "walkthrough": walkthrough.name,
         "learning_rate": walkthrough.learning_rate,
+        "conventions": solution.conventions.document(),
         "quantities": {name: _plain(value, dense_jacobians) for name, value in solution.quantities.items()},
         "steps": steps,
     }

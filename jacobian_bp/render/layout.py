@@ -13,6 +13,7 @@ from functools import cached_property
 import numpy as np
 
 from .. import entries
+from ..conventions import writing
 from ..numbers import format_number
 from ..sentences import Sentence, math, say
 from ..structured import Structured
@@ -127,6 +128,8 @@ class Symbols:
 
     @cached_property
     def pattern(self):
+        if not self.solution.conventions.is_default:  # the op's index pattern is in the engine's order
+            return None
         node = self.solution.graph.producers[self.step.node]
         return node.op.symbolic_pattern(self.step.role, entries.role_namers(self.solution, node),
                                         self.solution.graph.role_values(node, self.solution.values))
@@ -135,7 +138,8 @@ class Symbols:
     def matrix(self):
         from .. import symbolic
 
-        return symbolic.jacobian(self.solution, self.step)
+        return writing(self.solution).jacobian(self.step.node, self.step.variable,
+                                               symbolic.jacobian(self.solution, self.step))
 
     def rows(self) -> list[list[tuple[object, bool]]]:
         """Each shown entry as (sympy expression, is zero), in the window documents show, with the marks (text)
@@ -307,15 +311,18 @@ def _forward_blocks(solution, decimals: int) -> list:
         # A layer's heading names its nodes; a single node's formula is the first of its own lines.
         blocks += [*([Prose(formula, "name")] if len(outputs) > 1 else []),
                    *([_side_by_side(parameters, values, decimals)] if parameters else [])]
-        blocks += [Group(tuple(_forward_lines(graph, graph.producers[output], values, decimals) for output in outputs))]
+        blocks += [Group(tuple(_forward_lines(solution, graph.producers[output], decimals) for output in outputs))]
     return blocks
 
 
-def _forward_lines(graph, node, values: dict, decimals: int) -> Group:
+def _forward_lines(solution, node, decimals: int) -> Group:
     """How one node's output is worked out: the op's intermediate products (`X · W1ᵀ`, the bias on every
-    row), or its formula and value (`A1 = ReLU(Z1) = […]`)."""
-    lines = node.op.forward_products(graph.role_values(node, values), node.names()) or (
-        (f"{node.output} = {node.op.expression(node.names())} =", values[node.output]),)
+    row), or its formula and value (`A1 = ReLU(Z1) = […]`). The products are written samples as rows, so with
+    samples as columns the formula and value stand alone (`Z1 = W1 · X + b1 = […]`)."""
+    values, conventions = solution.values, solution.conventions
+    products = () if conventions.columns else node.op.forward_products(solution.graph.role_values(node, values),
+                                                                          node.names())
+    lines = products or ((f"{node.output} = {conventions.expression(node)} =", values[node.output]),)
     return Group(tuple(Equation((tuple(Numbers(part, decimals) if isinstance(part, np.ndarray) else part
                                        for part in line),)) for line in lines))
 
@@ -342,8 +349,21 @@ def _update_blocks(solution, decimals: int) -> list:
     return blocks
 
 
+def _conventions_blocks(solution, decimals: int) -> list:
+    """What the conventions in force write differently, `vec` of a 2 × 3 matrix drawn, and a Jacobian's rows and
+    columns."""
+    conventions = solution.conventions
+    matrix, flat = story.vec_example(conventions)
+    return [Prose(story.conventions_in_force(conventions)),
+            Prose(story.samples_sentence(solution)),
+            Prose(story.vec_sentence(conventions)),
+            Equation((("M =", Numbers(matrix, decimals), GAP, "vec(M) =", Numbers(flat, decimals)),)),
+            Prose(story.jacobian_sentence(solution))]
+
+
 # The blocks of the pages that hold no backward steps.
-PAGE_BLOCKS = {"forward": _forward_blocks, "loss": _loss_blocks, "update": _update_blocks}
+PAGE_BLOCKS = {"conventions": _conventions_blocks, "forward": _forward_blocks, "loss": _loss_blocks,
+               "update": _update_blocks}
 
 
 def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bool) -> list:
@@ -352,26 +372,27 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
         return _sum_blocks(solution, page, step, decimals)
     blocks = [Subheading(say(math(step.gradient)), anchor(step.gradient))] if heading else []
     shown = symbolic and story.symbolic_shown(step)
+    conventions = solution.conventions
     blocks += [
         _breadcrumb(solution, page, step),
-        Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label=say("Chain rule:")),
-        Group((Prose(story.explanation(step, solution)), Prose(story.jacobian_caption(step)),
+        Equation(((story.chain_rule(step, conventions),), (story.vectorized_chain_rule(step, conventions),)),
+                 label=say("Chain rule:")),
+        Group((Prose(story.explanation(step, solution)), Prose(story.jacobian_caption(step, conventions)),
                *([] if step.structure.small else [Prose(story.structure_caption(step))]))),
         *([Prose(story.symbolic_omitted(step), "aside")] if symbolic and not shown else []),
         _jacobian(solution, step, decimals, shown),
         *(Prose(story.kink_note(solution, step, kink, decimals), "note") for kink in step.kinks),
         *(Prose(note, "note") for note in step.notes),
         Equation(((f"{story.upstream_label(step)} =", Numbers(step.upstream_row, decimals)),),
-                 label=say("Upstream row")),
+                 label=say(f"Upstream {conventions.flat}")),
     ]
     checks = [Prose(story.shortcut_caption(step), "check" if story.agrees(step.result, step.shortcut) else "note")]
     if step.fused is not None:
         checks.append(Prose(story.fused_caption(step, solution),
                             "check" if story.agrees(step.result, step.fused) else "note"))
     blocks.append(Group((
-        Equation(((Numbers(step.product_row, decimals),),),
-                 label=say("times ", math(step.jacobian_name), " gives the row")),
-        Group((Prose(story.devectorize_caption(step)),
+        Equation(((Numbers(step.product_row, decimals),),), label=conventions.product_label(step.jacobian_name)),
+        Group((Prose(story.devectorize_caption(step, conventions)),
                Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),)))),
         Group(tuple(checks))), result=True))
     return blocks
@@ -396,6 +417,7 @@ def _jacobian(solution, step, decimals: int, symbolic: bool) -> Jacobian:
         line = (f"{step.jacobian_name} =", Symbols(solution, step), "=", numeric)
     else:
         line = (f"{step.jacobian_name} =", numeric)
-    function_columns = np.atleast_2d(solution.quantities[step.node]).shape[1]
+    row_group, column_group = solution.conventions.groups(np.atleast_2d(solution.quantities[step.node]).shape,
+                                                          step.result.shape)
     return Jacobian(Equation((line,)), step.structure, step.jacobian_name, step.node, step.variable,
-                    row_group=function_columns, column_group=step.result.shape[1])
+                    row_group=row_group, column_group=column_group)

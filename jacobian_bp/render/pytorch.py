@@ -50,7 +50,9 @@ def _forward_lines(solution: Solution) -> list[str]:
 
 
 def render(solution: Solution, decimals: int) -> str:
-    """The script's text for `solution`, printing values to `decimals` places."""
+    """The script's text for `solution`, printing values to `decimals` places (as computed: samples as rows, as
+    PyTorch computes, whatever conventions the walkthrough is written in)."""
+    solution = solution.computed
     walkthrough, graph = solution.walkthrough, solution.graph
     quantities = solution.quantities
     with_gradient = [name for name in graph.backward_order if gradient_name(name) in quantities]

@@ -8,7 +8,10 @@ same story.
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..chain import Kink, Step, gradient_name
+from ..conventions import DEFAULT, Conventions
 from ..numbers import format_number
 from ..ops import TARGETS
 from ..sentences import Sentence, equals, join, math, say
@@ -45,7 +48,9 @@ def pages(solution) -> list[Page]:
                 for number, steps in sections.items()]
     updated = tuple(Crumb(update.parameter, True, "" if i == 0 else ",") for i, update in enumerate(solution.updates))
     update = [Page("update", say("SGD update"), side=updated)] if updated else []  # a graph without parameters: none
-    return [Page("forward", say("Forward pass"), reached=everything),
+    conventions = [] if solution.conventions.is_default else [Page("conventions", say("Conventions"),
+                                                                   reached=everything)]
+    return [*conventions, Page("forward", say("Forward pass"), reached=everything),
             Page("loss", say("Loss and cost"), marked=frozenset({graph.loss_node.output, graph.cost_node.output}),
                  reached=everything),
             *backward, *update]
@@ -108,21 +113,20 @@ def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[list[Cru
     return main, side
 
 
-def chain_rule(step: Step) -> str:
-    """The chain rule of the step in symbols."""
+def chain_rule(step: Step, conventions: Conventions = DEFAULT) -> str:
+    """The chain rule of the step in symbols (`Jacobian · upstream` in the denominator layout)."""
     if step.is_sum:
         return f"{step.gradient} = " + " + ".join(step.contributions)
-    if step.from_cost:
-        return f"{step.gradient} = {step.upstream} · {step.jacobian_name}, starting from {step.upstream} = 1"
-    return f"{step.gradient} = {step.upstream} · {step.jacobian_name}"
+    rule = conventions.chain_rule(step.gradient, step.upstream, step.jacobian_name)
+    return f"{rule}, starting from {step.upstream} = 1" if step.from_cost else rule
 
 
-def vectorized_chain_rule(step: Step) -> str:
-    """The same chain rule with every matrix flattened row by row."""
+def vectorized_chain_rule(step: Step, conventions: Conventions = DEFAULT) -> str:
+    """The same chain rule with every matrix flattened by `vec`."""
     if step.is_sum:
         return f"vec({step.gradient}) = " + " + ".join(f"vec({name})" for name in step.contributions)
     upstream = "1" if step.from_cost else f"vec({step.upstream})"
-    return f"vec({step.gradient}) = {upstream} · ∂vec({step.node})/∂vec({step.variable})"
+    return conventions.chain_rule(f"vec({step.gradient})", upstream, f"∂vec({step.node})/∂vec({step.variable})")
 
 
 def upstream_label(step: Step) -> str:
@@ -130,12 +134,9 @@ def upstream_label(step: Step) -> str:
     return step.upstream if step.from_cost else f"vec({step.upstream})"
 
 
-def jacobian_caption(step: Step) -> Sentence:
+def jacobian_caption(step: Step, conventions: Conventions = DEFAULT) -> Sentence:
     """What the local Jacobian's shape means."""
-    rows, columns = step.structure.shape
-    return say(math(f"{step.jacobian_name} = ∂vec({step.node})/∂vec({step.variable})"), " is ",
-               math(f"{rows} × {columns}"), ": one row per entry of ", math(step.node), ", one column per entry of ",
-               math(step.variable), ".")
+    return conventions.jacobian_caption(step.jacobian_name, step.node, step.variable, step.structure.shape)
 
 
 def names(variables) -> Sentence:
@@ -177,7 +178,8 @@ def explanation(step: Step, solution) -> Sentence:
                    " depends on ", math(step.variable), f" along {len(paths)} paths. The chain rule of several "
                    "variables adds what arrives along each path: ", math(chain_rule(step)), ".")
     node = solution.graph.producers[step.node]
-    return step.op.explanation(step.role, node.names(step.upstream), solution.samples)
+    return say(step.op.explanation(step.role, node.names(step.upstream), solution.samples),
+               solution.conventions.reordered(step.jacobian_name, step.node, step.variable))
 
 
 # Symbolic Jacobians with more entries than this take sympy long to build and print, and show no
@@ -198,10 +200,8 @@ def symbolic_omitted(step: Step) -> Sentence:
                "network.")
 
 
-def devectorize_caption(step: Step) -> Sentence:
-    rows, columns = step.result.shape
-    return say("De-vectorized, row by row, to the shape of ", math(step.variable), " (", math(f"{rows} × {columns}"),
-               "):")
+def devectorize_caption(step: Step, conventions: Conventions = DEFAULT) -> Sentence:
+    return conventions.devectorize_caption(step.variable, step.result.shape)
 
 
 def agrees(result, other) -> bool:
@@ -257,6 +257,57 @@ def kink_note(solution, step: Step, kink: Kink, decimals: int) -> Sentence:
     return say(note, f"it would be {other}, and ", following, " would change with it.")
 
 
+def conventions_in_force(conventions: Conventions) -> Sentence:
+    """The first sentence of the conventions page."""
+    return say(f"This walkthrough is written with {conventions}. What is computed is the same as under the default "
+               f"conventions ({DEFAULT}, as PyTorch computes); only how each quantity is written differs.")
+
+
+def samples_sentence(solution) -> Sentence:
+    """What samples as rows or as columns make of `X`, a dense layer's formula and its bias."""
+    rows, columns = solution.quantities[solution.graph.data[0]].shape
+    X = math(solution.graph.data[0])
+    if solution.conventions.columns:
+        return say("Samples as columns: ", X, f" is features × samples ({rows} × {columns} here), and so is every "
+                   "variable computed from it. A dense layer computes ", math("Z = W · A + b"), " from its input ",
+                   math("A"), ", with ", math("W"), " units × inputs and ", math("b"),
+                   " a column added to the column of every sample. "
+                   "Every gradient has the shape of its variable as written here.")
+    return say("Samples as rows: ", X, f" is samples × features ({rows} × {columns} here), and so is every variable "
+               "computed from it. A dense layer computes ", math("Z = A · Wᵀ + b"), " from its input ", math("A"),
+               ", with ", math("b"),
+               " a row added to the row of every sample.")
+
+
+def vec_sentence(conventions: Conventions) -> Sentence:
+    """What `vec` does, before the picture of its reading order."""
+    flat = "a column (the denominator layout writes vectors as columns)" if conventions.denominator else "a row"
+    return say(math("vec"), f" reads a matrix {conventions.reading} into {flat}, so a ", math("2 × 3"), " matrix ",
+               math("M"), " is read in this order:")
+
+
+def vec_example(conventions: Conventions):
+    """A 2 × 3 matrix whose entries are 1 to 6 row by row, and its `vec` under the conventions (a row, or a column
+    in the denominator layout): the order in which `vec` reads the entries, drawn."""
+    matrix = np.arange(1.0, 7.0).reshape(2, 3)
+    flat = matrix.ravel(order="F" if conventions.column_major else "C")
+    return matrix, flat.reshape(-1, 1) if conventions.denominator else flat.reshape(1, -1)
+
+
+def jacobian_sentence(solution) -> Sentence:
+    """What a Jacobian's rows and columns stand for under the conventions, with one of the walkthrough's."""
+    conventions = solution.conventions
+    rows, columns = ("V", "F") if conventions.denominator else ("F", "V")
+    rule = conventions.chain_rule("vec(dJ/dV)", "vec(dJ/dF)", "∂vec(F)/∂vec(V)")
+    sentence = say("A local Jacobian ", math("∂vec(F)/∂vec(V)"), " has one row per entry of ", math(rows),
+                   " and one column per entry of ", math(columns), ", each in the order ", math("vec"),
+                   " reads it, and the chain rule reads ", math(rule),
+                   f": the upstream gradient is a {conventions.flat}.")
+    steps = [step for step in solution.steps if not step.from_cost and not step.is_sum]
+    example = next((step for step in steps if step.variable in solution.graph.owners), steps[0] if steps else None)
+    return say(sentence, " For example, ", jacobian_caption(example, conventions)) if example else sentence
+
+
 def forward_groups(solution) -> list[tuple[Sentence, list[str], list[str]]]:
     """The forward page, one group per layer (a `[[layers]]` entry) or node: its formula, parameters and outputs.
 
@@ -270,7 +321,7 @@ def forward_groups(solution) -> list[tuple[Sentence, list[str], list[str]]]:
             groups.append([node])
     found = []
     for group in groups:
-        formula = join((node.op.formula(node.names()) for node in group), ", then ")
+        formula = join((solution.conventions.formula(node) for node in group), ", then ")
         if len(group) > 1:
             formula = say(f"Layer {group[0].layer}: ", formula)
         found.append((formula, [name for node in group for name in node.parameters.values()],
@@ -292,7 +343,7 @@ def network_nodes(graph) -> list:
 def loss_notes(solution) -> tuple[Sentence, ...]:
     """Where a clamp of PyTorch's acts on the losses, in the loss's own words."""
     node = solution.graph.loss_node
-    return node.op.output_notes(solution.graph.role_values(node, solution.values), node.names())
+    return node.op.output_notes(solution.graph.role_values(node, solution.computed.values), node.names())
 
 
 def loss_formula(solution) -> Sentence:
@@ -336,7 +387,7 @@ def summary(solution) -> str:
     """The network in one line: samples, layers (or nodes) with their ops, loss and learning rate."""
     walkthrough, graph = solution.walkthrough, solution.graph
     groups = forward_groups(solution)
-    values = solution.values
+    values = solution.computed.values
     if all(len(outputs) == 2 for _, _, outputs in groups):
         shape = "layers " + " → ".join([str(walkthrough.X.shape[1])] + [
             f"{values[outputs[-1]].shape[1]} ({graph.producers[outputs[-1]].op.title})" for _, _, outputs in groups])

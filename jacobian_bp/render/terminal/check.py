@@ -32,6 +32,9 @@ def render(report: Report, console: Console) -> None:
     summary, after saying so, for a file with nothing answered)."""
     console.print(Prose(f"Checking {report.path} against the walkthrough {report.walkthrough} "
                         f"({report.title}), to {report.decimals} decimals.", "bold"))
+    if not report.conventions.is_default:
+        console.print(Prose(f"Answers are read with {report.conventions}, as the answer file or the walkthrough "
+                            "says."))
     console.print(_Legend(report.decimals, report.summary["unreadable"] > 0))
     if report.blank:
         console.print()

@@ -1,0 +1,356 @@
+"""Textbook conventions: every quantity written with samples as columns, column-major vec or the denominator
+layout is the article's one transposed or permuted BY THE DEFINITION, derived here entry by entry without
+the module that writes them."""
+
+import dataclasses
+import functools
+import io
+import json
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rich.console import Console
+
+from jacobian_bp import symbolic
+from jacobian_bp.check import AnswerFileError, grade
+from jacobian_bp.cli import main
+from jacobian_bp.conventions import ALL, DEFAULT, Conventions, writing
+from jacobian_bp.ops import Dense
+from jacobian_bp.render import layout, story
+from jacobian_bp.render.terminal import pages
+from jacobian_bp.solution import solve
+from jacobian_bp.walkthrough import WalkthroughError, bundled_directory, bundled_names, load
+from tests.test_export import RENDERERS, Page, bmatrices, expected_matrices
+
+NAMES = bundled_names()
+NG = Conventions("columns", "column-major", "denominator")
+
+
+@functools.cache
+def solved(name: str, conventions: Conventions = DEFAULT):
+    walkthrough = load(name)
+    return solve(dataclasses.replace(walkthrough, conventions=conventions))
+
+
+@functools.cache
+def engine(name: str):
+    return solved(name).computed
+
+
+def kept(solution) -> set[str]:
+    """The dense layers' weights: units × inputs in `A · Wᵀ + b` and in `W · A + b` alike."""
+    return {node.roles["W"] for node in solution.graph.nodes if isinstance(node.op, Dense)}
+
+
+def written_positions(engine_shape, transposed: bool, column_major: bool) -> list[int]:
+    """The engine's row-major indices of a matrix's entries, in the order the convention's vec reads them."""
+    rows, columns = engine_shape[::-1] if transposed else engine_shape
+    cells = ([(i, j) for j in range(columns) for i in range(rows)] if column_major
+             else [(i, j) for i in range(rows) for j in range(columns)])
+    return [(j * engine_shape[1] + i) if transposed else (i * engine_shape[1] + j) for i, j in cells]
+
+
+def expected_quantities(name: str, conventions: Conventions) -> dict:
+    """Every quantity of the walkthrough under `conventions`, from the default ones by the definition."""
+    default = engine(name)
+    same = kept(default)
+    values = default.values
+
+    def turned(variable: str) -> bool:
+        return conventions.columns and variable not in same
+
+    def matrix(variable: str, value):
+        return value.T if turned(variable) else value
+
+    expected = {}
+    like = {name: name for name in values}
+    like.update({step.gradient: step.variable for step in default.steps})
+    like.update({update.name: update.parameter for update in default.updates})
+    for quantity, value in default.quantities.items():
+        if np.ndim(value) == 0:
+            expected[quantity] = value
+        elif quantity in like:
+            expected[quantity] = matrix(like[quantity], value)
+    for step in default.steps:
+        if step.from_cost or step.is_sum:
+            continue
+        rows = written_positions(values[step.node].shape, turned(step.node), conventions.column_major)
+        columns = written_positions(values[step.variable].shape, turned(step.variable), conventions.column_major)
+        jacobian = np.array([[step.jacobian[r, c] for c in columns] for r in rows])
+        expected[step.jacobian_name] = jacobian.T if conventions.denominator else jacobian
+    return expected
+
+
+@pytest.mark.parametrize("conventions", ALL, ids=str)
+@pytest.mark.parametrize("name", NAMES)
+def test_every_quantity_is_the_default_one_transposed_or_permuted(name, conventions):
+    found = solved(name, conventions).quantities
+    expected = expected_quantities(name, conventions)
+    assert set(found) == set(expected) == set(engine(name).quantities)
+    for quantity, value in expected.items():
+        assert np.shape(found[quantity]) == np.shape(value), quantity
+        np.testing.assert_array_equal(found[quantity], value, err_msg=quantity)
+
+
+@pytest.mark.parametrize("conventions", ALL, ids=str)
+@pytest.mark.parametrize("name", NAMES)
+def test_every_step_still_obeys_its_chain_rule_as_written(name, conventions):
+    """`vec(gradient) = vec(upstream) · Jacobian` (or `Jacobian · vec(upstream)`), each vec read as written."""
+    solution = solved(name, conventions)
+    order = "F" if conventions.column_major else "C"
+    gradients = {"J": np.ones((1, 1))}
+    for step in solution.steps:
+        assert np.allclose(step.shortcut, step.result, rtol=1e-12, atol=1e-12), step.gradient
+        if not step.is_sum:
+            upstream = gradients[step.node].ravel(order=order)
+            product = step.jacobian @ upstream if conventions.denominator else upstream @ step.jacobian
+            np.testing.assert_allclose(product, step.result.ravel(order=order), rtol=1e-12, atol=1e-15)
+            assert step.upstream_row.shape == ((upstream.size, 1) if conventions.denominator else (1, upstream.size))
+            np.testing.assert_array_equal(step.upstream_row.ravel(), upstream)
+        if not step.path:
+            gradients[step.variable] = step.result
+
+
+def test_the_article_with_samples_as_columns():
+    quantities = solved("article", Conventions(samples="columns")).quantities
+    X = np.array([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(quantities["X"], X.T)  # features × samples
+    assert quantities["Z1"].shape == (3, 2)
+    np.testing.assert_array_equal(quantities["b1"], [[1.0], [-2.0], [0.3]])
+    np.testing.assert_array_equal(quantities["W1"], engine("article").values["W1"])
+    assert quantities["dJ/dW3"].shape == (1, 2) and quantities["dJ/db1"].shape == (3, 1)
+
+
+def test_the_article_with_column_major_vec():
+    """dZ2/dW2's columns follow W2 (2 × 3) column by column: w11, w21, w12, w22, w13, w23."""
+    default = engine("article").quantities
+    found = solved("article", Conventions(vec="column-major")).quantities
+    np.testing.assert_array_equal(found["dZ3/dW3"], default["dZ3/dW3"])  # W3 is one row: both orders agree
+    rows = [0, 2, 1, 3]  # Z2 is 2 × 2: z11, z21, z12, z22
+    np.testing.assert_array_equal(found["dZ2/dW2"], default["dZ2/dW2"][np.ix_(rows, [0, 3, 1, 4, 2, 5])])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_denominator_layout_transposes_every_jacobian(name):
+    numerator, denominator = solved(name).quantities, solved(name, Conventions(layout="denominator")).quantities
+    jacobians = [step.jacobian_name for step in engine(name).steps if not step.from_cost and not step.is_sum]
+    assert jacobians
+    for jacobian in jacobians:
+        np.testing.assert_array_equal(denominator[jacobian], numerator[jacobian].T)
+
+
+def test_json_states_the_conventions_and_the_command_line_overrides_the_file(capsys):
+    assert main(["walkthrough", "--format", "json", "--samples", "columns", "--vec", "column-major"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["conventions"] == {"samples": "columns", "vec": "column-major", "layout": "numerator"}
+    assert np.shape(document["quantities"]["X"]) == (2, 2) and np.shape(document["quantities"]["b1"]) == (3, 1)
+    assert main(["walkthrough", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["conventions"] == DEFAULT.document()
+
+
+def test_a_file_writes_its_data_in_its_conventions(tmp_path):
+    text = """
+loss = "mean_squared_error"
+[conventions]
+samples = "columns"
+[data]
+X = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+Y = [[1.0, 0.0, 1.0]]
+[[layers]]
+units = 1
+activation = "identity"
+W = [[0.5, -0.25]]
+b = [[0.1]]
+"""
+    path = tmp_path / "columns.toml"
+    path.write_text(text)
+    walkthrough = load(path)
+    assert walkthrough.conventions == Conventions(samples="columns")
+    assert walkthrough.X.shape == (3, 2)  # the engine's samples as rows
+    solution = solve(walkthrough)
+    np.testing.assert_array_equal(solution.quantities["X"], [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    np.testing.assert_allclose(solution.quantities["Z1"], [[-0.4, -0.15, 0.1]])
+
+
+@pytest.mark.parametrize("table, fragments", [
+    ('samples = "cols"', ["conventions.samples", "one of: rows, columns", "did you mean 'columns'",
+                          "found the text 'cols'"]),
+    ('order = "row-major"', ["conventions.order", "unknown key"]),
+    ('layout = 1', ["conventions.layout", "found the number 1"]),
+])
+def test_bad_conventions_are_refused_with_the_field(tmp_path, table, fragments):
+    path = tmp_path / "bad.toml"
+    path.write_text((bundled_directory() / "article.toml").read_text() + f"\n[conventions]\n{table}\n")
+    with pytest.raises(WalkthroughError) as caught:
+        load(path)
+    for fragment in fragments:
+        assert fragment in str(caught.value)
+
+
+# Worksheets and check ---------------------------------------------------------------------------------------
+
+def filled_worksheet(capsys, tmp_path, name: str, conventions: Conventions, keep_conventions: bool = True) -> Path:
+    """The worksheet made under `conventions`, every "?" replaced by the exact value as written there; without
+    its [conventions] table unless `keep_conventions`."""
+    flags = ["--samples", conventions.samples, "--vec", conventions.vec, "--layout", conventions.layout]
+    assert main(["worksheet", name, *flags]) == 0
+    document = tomllib.loads(capsys.readouterr().out)
+    assert document.get("conventions", DEFAULT.document()) == conventions.document()
+    quantities = solved(name, conventions).quantities
+    lines = [f"walkthrough = {json.dumps(document['walkthrough'])}", f"decimals = {document['decimals']}"]
+    if keep_conventions and "conventions" in document:
+        lines += ["[conventions]", *(f"{key} = {json.dumps(value)}" for key, value in document["conventions"].items())]
+    lines.append("[answers]")
+    for quantity, placeholders in document["answers"].items():
+        value = np.atleast_2d(quantities[quantity])
+        assert np.shape(np.atleast_2d(np.array(placeholders, dtype=object))) == value.shape, quantity
+        lines.append(f"{json.dumps(quantity)} = {json.dumps(value.tolist() if value.size > 1 else float(value[0, 0]))}")
+    path = tmp_path / "answers.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("conventions", [NG, Conventions(vec="column-major"), Conventions(layout="denominator"),
+                                         Conventions(samples="columns")], ids=str)
+def test_a_worksheet_made_under_conventions_checks_all_correct(capsys, tmp_path, conventions):
+    report = grade(filled_worksheet(capsys, tmp_path, "article", conventions))
+    assert report.conventions == conventions
+    assert {result.verdict for result in report.quantities} == {"correct"}
+    assert len(report.quantities) == len(engine("article").quantities) - 8  # every quantity but the givens
+
+
+def test_the_same_answers_under_the_default_conventions_are_named_as_that_slip(capsys, tmp_path):
+    report = grade(filled_worksheet(capsys, tmp_path, "article", NG, keep_conventions=False))
+    assert report.conventions == DEFAULT
+    results = {result.name: result for result in report.quantities}
+    assert results["Z1"].diagnosis == ("expected shape 2 × 3, found 3 × 2 (the transposed shape); this is Z1 written "
+                                       "with samples as columns: your course's convention is samples as rows")
+    # dZ3/dA2 with samples as columns and column-major vec is the default one: only the layout differs
+    assert results["dZ3/dA2"].diagnosis == ("expected shape 2 × 4, found 4 × 2 (the transposed shape); this is "
+                                            "dZ3/dA2 written with the denominator layout: your course's convention "
+                                            "is the numerator layout")
+    assert results["dZ2/dW2"].diagnosis.endswith("this is dZ2/dW2 written with samples as columns, column-major vec "
+                                                 "and the denominator layout: your course's convention is samples as "
+                                                 "rows, row-major vec and the numerator layout")
+    for result in report.quantities:
+        if result.verdict == "wrong":
+            assert "this is " + result.name + " written with" in result.diagnosis, result.name
+        else:  # the same under both (a one-entry quantity, a weight), or right from the student's own values
+            assert result.verdict in ("correct", "carried forward"), result.name
+    assert results["dJ/dW1"].verdict == "correct" and results["dJ/db1"].verdict == "wrong"
+
+
+def test_an_answer_in_the_course_conventions_is_named_against_the_course(capsys, tmp_path):
+    """A course with samples as columns: the rows answer of dZ2/dW2 is the slip, said the other way round."""
+    path = filled_worksheet(capsys, tmp_path, "article", Conventions(samples="columns"))
+    text = path.read_text()
+    rows = engine("article").quantities["dZ2/dW2"]
+    start = text.index('"dZ2/dW2" = ')
+    end = text.index("\n", start)
+    path.write_text(text[:start] + f'"dZ2/dW2" = {json.dumps(rows.tolist())}' + text[end:])
+    results = {result.name: result for result in grade(path).quantities}
+    assert results["dZ2/dW2"].verdict == "wrong"
+    assert results["dZ2/dW2"].diagnosis == ("this is dZ2/dW2 written with samples as rows: your course's convention "
+                                            "is samples as columns")
+    assert results["dJ/dW2"].verdict == "correct"
+
+
+def test_check_reports_the_conventions(capsys, tmp_path):
+    path = filled_worksheet(capsys, tmp_path, "article", NG)
+    assert main(["check", str(path), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["conventions"] == NG.document()
+    assert main(["check", str(path), "--width", "100"]) == 0
+    assert "Answers are read with samples as columns, column-major vec and the denominator layout" in \
+        " ".join(capsys.readouterr().out.split())
+
+
+def test_a_bad_conventions_table_in_an_answer_file_names_its_line(tmp_path):
+    path = tmp_path / "answers.toml"
+    path.write_text('walkthrough = "article"\n[conventions]\nlayout = "numerator-ish"\n[answers]\nZ1 = "?"\n')
+    with pytest.raises(AnswerFileError) as caught:
+        grade(path)
+    assert str(caught.value).startswith(f"{path}:3: conventions.layout: expected one of: numerator, denominator")
+
+
+# What every renderer writes ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("conventions", [NG, Conventions(vec="column-major")], ids=str)
+@pytest.mark.parametrize("name", NAMES)
+def test_every_value_as_written_is_in_every_document(name, conventions):
+    solution = solved(name, conventions)
+    decimals = solution.walkthrough.decimals
+    expected = expected_matrices(solution, decimals)
+    for form, render in RENDERERS.items():
+        text = render(solution, decimals=decimals, symbolic=False)
+        found = set(Page(text).matrices) if form == "html" else bmatrices(text)
+        missing = [what for what, matrix in expected.items() if matrix not in found]
+        assert not missing, f"{form} of {name} lacks {missing[:5]}"
+
+
+def terminal(solution, width: int = 100, symbolic: bool = True) -> str:
+    console = Console(record=True, width=width, file=io.StringIO())
+    pages.render_walkthrough(solution, console, pages.Options(decimals=4, symbolic=symbolic))
+    return console.export_text()
+
+
+def test_the_terminal_writes_the_article_as_the_conventions_say():
+    text = terminal(solved("article", NG))
+    plain = " ".join(text.split())
+    assert plain.index("Conventions ─") < plain.index("Forward pass ─")
+    for sentence in ("This walkthrough is written with samples as columns, column-major vec and the denominator "
+                     "layout.", "Z1 = W1 · X + b1, then A1 = ReLU(Z1)",
+                     "Chain rule: dJ/dW3 = dZ3/dW3 · dJ/dZ3", "vec(dJ/dW3) = ∂vec(Z3)/∂vec(W3) · vec(dJ/dZ3)",
+                     "dZ3/dW3 times the upstream column gives the column", "De-vectorized, column by column, to the "
+                     "shape of W3 (1 × 2):", "Shortcut dJ/dW3 = dJ/dZ3 · A2ᵀ gives the same numbers.",
+                     "Shortcut dJ/db3 = row sums of dJ/dZ3", "Shortcut dJ/dA2 = W3ᵀ · dJ/dZ3",
+                     "one row per entry of W3, one column per entry of Z3 (entries taken column by column)",
+                     "reads a matrix column by column into a column"):
+        assert sentence in plain, sentence
+    assert "Upstream column" in text and "Upstream row" not in text
+    assert "vec(M) =" in text and "x₂₁⁽¹⁾" in text  # X's second feature of sample 1, as written
+
+
+def test_the_default_conventions_have_no_conventions_page():
+    assert "Conventions ─" not in terminal(solved("article"), symbolic=False)
+    assert story.pages(solved("article"))[0].kind == "forward"
+
+
+@pytest.mark.parametrize("conventions", ALL, ids=str)
+def test_symbolic_jacobians_as_written_evaluate_to_the_numbers(conventions):
+    solution = solved("article", conventions)
+    values = symbolic.substitutions(solution)
+    for step in solution.steps:
+        if step.is_sum:
+            continue
+        matrix = writing(solution).jacobian(step.node, step.variable, symbolic.jacobian(solution, step))
+        np.testing.assert_allclose(symbolic.evaluate(matrix, values), step.jacobian, atol=1e-12)
+
+
+def test_a_step_through_page_of_the_conventions(capsys):
+    solution = solved("article", NG)
+    blocks = layout.section(solution, story.pages(solution)[0], 4, False).blocks
+    assert [type(block).__name__ for block in blocks] == ["Breadcrumb", "Prose", "Prose", "Prose", "Equation", "Prose"]
+
+
+def test_article_ng_is_the_article_written_in_its_conventions():
+    ng = solve(load("article_ng"))
+    assert ng.conventions == NG
+    for name, value in ng.computed.quantities.items():
+        np.testing.assert_array_equal(value, engine("article").quantities[name], err_msg=name)
+    for name, value in ng.quantities.items():
+        np.testing.assert_array_equal(value, solved("article", NG).quantities[name], err_msg=name)
+
+
+@pytest.mark.parametrize("replace, message", [
+    (("Y = [[0.0, 1.0]]", "Y = [[0.0, 1.0, 1.0]]"), "data.Y: expected 2 columns (one per sample of X), found 3"),
+    (("b = [[1.0], [-2.0], [0.3]]", "b = [[1.0, -2.0, 0.3]]"), "layers[1].b: expected a single column, found 3"),
+    (("W = [[0.5, -0.3]]", "W = [[0.5], [-0.3]]"), "layers[3].W: expected shape 1 × 2 (units × inputs), found 2 × 1"),
+])
+def test_a_file_with_samples_as_columns_is_checked_as_written(tmp_path, replace, message):
+    path = tmp_path / "ng.toml"
+    path.write_text((bundled_directory() / "article_ng.toml").read_text().replace(*replace))
+    with pytest.raises(WalkthroughError) as caught:
+        load(path)
+    assert message in str(caught.value)
