@@ -7,12 +7,12 @@ import sympy
 from jacobian_bp import load, solve, symbolic
 from jacobian_bp.cli import main
 from jacobian_bp.explain import JacobianEntries, explain, parse
-from jacobian_bp.walkthrough import bundled_names
+from tests.strategies import written_out_names
 
 ARTICLE = solve(load("article"))
 
 
-@pytest.mark.parametrize("name", bundled_names())
+@pytest.mark.parametrize("name", written_out_names())
 def test_every_entry_of_every_jacobian_is_explained_with_its_number(name):
     solution = solve(load(name))
     values = symbolic.substitutions(solution)
