@@ -148,7 +148,7 @@ def probe_step_pages(path: str, runs: str) -> dict:
             screens.body(index, reveal)
             elapsed = time.perf_counter() - started
             if elapsed > slowest:
-                slowest, name = elapsed, page.title
+                slowest, name = elapsed, str(page.title)
     return {"slowest page s": slowest, "page": name}
 
 

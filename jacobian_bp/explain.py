@@ -17,6 +17,7 @@ from .chain import Step
 from .errors import InputError, quoted, suggestion
 from .numbers import format_number
 from .sentences import Sentence, math, say
+from .structured import SMALL
 
 ENTRY = re.compile(r"^\s*(?P<name>[^\[\]]+?)\s*(?:\[\s*(?P<row>\d+)\s*,\s*(?P<column>\d+)\s*\])?\s*$")
 
@@ -55,9 +56,13 @@ def parse(solution, text: str) -> tuple[Step, tuple[int, int] | None]:
         raise ExplainError(f"no local Jacobian is called {quoted(name)}{suggestion(name, steps) or ''}; "
                            f"the Jacobians: {', '.join(steps)}")
     step = steps[name]
+    rows, columns = step.structure.shape
+    if not step.structure.small:
+        raise ExplainError(f"{name} is {rows} × {columns} ({rows * columns:,} entries): too large to write out in "
+                           f"symbols; explain takes Jacobians of up to {SMALL:,} entries (the page shows this one "
+                           "by its structure)")
     if match["row"] is None:
         return step, None
-    rows, columns = step.structure.shape
     row, column = int(match["row"]), int(match["column"])
     if not (1 <= row <= rows and 1 <= column <= columns):
         raise ExplainError(f"{name} is {rows} × {columns}: expected a row from 1 to {rows} and a column from "
