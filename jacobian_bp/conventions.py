@@ -22,9 +22,10 @@ from functools import cached_property
 
 import numpy as np
 
+from .errors import InputError
 from .graph import COST
 from .sentences import Sentence, join, math, say
-from .structured import Dense
+from .structured import SMALL, Dense
 
 SAMPLES = ("rows", "columns")
 VEC = ("row-major", "column-major")
@@ -261,6 +262,12 @@ class Writing:
         """The solution with every quantity as written; `engine` keeps the computed one for the ops."""
         if self.conventions.is_default:
             return solution
+        large = next((step for step in solution.steps if not step.is_sum and not step.structure.small), None)
+        if large is not None:
+            rows, columns = large.structure.shape
+            raise InputError(f"{large.jacobian_name} is {rows} × {columns}: other conventions write every Jacobian "
+                             f"out in full, which takes Jacobians of up to {SMALL:,} entries; use the default "
+                             "conventions for this walkthrough")
         return dataclasses.replace(
             solution, values={name: self.matrix(name, value) for name, value in solution.values.items()},
             steps=tuple(map(self.step, solution.steps)), updates=tuple(map(self.update, solution.updates)),

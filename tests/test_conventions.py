@@ -21,10 +21,11 @@ from jacobian_bp.ops import Dense
 from jacobian_bp.render import layout, story
 from jacobian_bp.render.terminal import pages
 from jacobian_bp.solution import solve
-from jacobian_bp.walkthrough import WalkthroughError, bundled_directory, bundled_names, load
+from jacobian_bp.walkthrough import WalkthroughError, bundled_directory, load
+from tests.strategies import written_out_names
 from tests.test_export import RENDERERS, Page, bmatrices, expected_matrices
 
-NAMES = bundled_names()
+NAMES = written_out_names()  # mnist_shape's Jacobians are shown by structure: refused below
 NG = Conventions("columns", "column-major", "denominator")
 
 
@@ -354,3 +355,11 @@ def test_a_file_with_samples_as_columns_is_checked_as_written(tmp_path, replace,
     with pytest.raises(WalkthroughError) as caught:
         load(path)
     assert message in str(caught.value)
+
+
+def test_a_walkthrough_shown_by_its_structure_is_refused_under_other_conventions(capsys):
+    from jacobian_bp.cli import main
+
+    assert main(["walkthrough", "mnist_shape", "--format", "json", "--samples", "columns"]) == 2
+    error = capsys.readouterr().err
+    assert "other conventions write every Jacobian out in full" in error and error.count("\n") == 1
