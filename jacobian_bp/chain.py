@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .graph import COST, Edge, Graph
-from .ops import Loss, Op
+from .ops import INPUT, Loss, Op
 from .vec import devec, vec
 
 
@@ -113,9 +113,9 @@ def _kinks(op: Op, role: str, values: Mapping[str, np.ndarray], upstream: np.nda
     if mask is None or not mask.any():
         return ()
     in_force, other = op.derivative_at_kink()
-    # A kink of an elementwise op: the entry's gradient is the upstream entry times the derivative.
     return tuple(Kink(position=(int(i), int(j)), derivative=in_force, other_derivative=other,
-                      value=float(result[i, j]), other_value=float(upstream[i, j] * other))
+                      value=float(result[i, j]),
+                      other_value=op.kink_gradient(role, upstream, values, (int(i), int(j)), other))
                  for i, j in np.argwhere(mask))
 
 
@@ -169,19 +169,24 @@ class _Engine:
         return step
 
     def fused(self, node) -> tuple[np.ndarray | None, str]:
-        """Where this node's output goes straight into a loss that collapses with it: that simpler gradient."""
+        """Where this step's Jacobians collapse into one simple formula, that simpler gradient and the formula.
+
+        That is where a node's output goes straight into a loss that fuses with it (softmax and
+        cross-entropy), and at a loss on logits itself, which holds its own sigmoid or softmax.
+        """
         consumers = self.graph.consumers(node.output)
-        if len(consumers) != 1 or not isinstance(consumers[0].node.op, Loss):
+        if isinstance(node.op, Loss) and node.op.fuses_alone():
+            loss_node = node
+        elif len(consumers) == 1 and isinstance(consumers[0].node.op, Loss) and consumers[0].node.op.fuses(node.op):
+            loss_node = consumers[0].node
+        else:
             return None, ""
-        loss_node = consumers[0].node
         loss = loss_node.op
-        if not loss.fuses(node.op):
-            return None, ""
         loss_values = self.graph.role_values(loss_node, self.values)
-        A = loss_values[consumers[0].role]
-        fused = self.gradients[loss_node.output] * loss.fused_derivative(A, loss_values["targets"])
-        count = "m" if A.shape[1] == 1 else f"(m·{A.shape[1]})"
-        return fused, loss.fused_formula.format(A=node.output, count=count)
+        fused = loss.fused_gradient(self.gradients[loss_node.output], loss_values)
+        outputs = loss_values[INPUT].shape[1] if loss.averages_outputs else 1
+        per = self.graph.cost_node.op.per_sample_share(outputs)
+        return fused, loss.fused_formula.format(A=loss_node.roles[INPUT], per=per)
 
     def sum_step(self, variable: str, contributions: list[Step]) -> None:
         total = np.sum([step.result for step in contributions], axis=0)

@@ -13,7 +13,7 @@ import numpy as np
 from . import tomlinput
 from .errors import InputError, quoted, shorten, suggestion
 from .graph import COST, INPUT_DATA, LOSS, PENALTY_NAME, TARGET_DATA, Graph, Node, chain, closing_nodes
-from .ops import ACTIVATIONS, INPUT, LOSSES, OPS, Dense, Op, input_roles
+from .ops import ACTIVATIONS, INPUT, LOSSES, OPS, REDUCTIONS, Dense, Op, input_roles
 
 DEFAULT_LEARNING_RATE = 0.01
 DEFAULT_DECIMALS = 4
@@ -23,8 +23,11 @@ MAX_DECIMALS = 12
 DEFAULT_MAX_JACOBIAN_MB = 256
 BYTES_PER_ENTRY = 8
 
+# The settings of the losses (Huber's `delta`) are top-level keys too.
+LOSS_SETTINGS = tuple(dict.fromkeys(key for cls in LOSSES.values() for key in cls.settings))
 TOP_LEVEL_KEYS = ("title", "description", "loss", "learning_rate", "decimals", "seed", "data", "layers", "nodes",
-                  "output", "regularization", "frozen")
+                  "output", "regularization", "frozen", "targets", "reduction", *LOSS_SETTINGS)
+TARGET_FORMS = ("values", "indices")
 DATA_KEYS = ("X", "Y")
 LAYER_KEYS = ("units", "activation", "W", "b", "bias")
 NODE_KEYS = ("name", "op", "input", "inputs")
@@ -139,10 +142,11 @@ def load(name_or_path: "str | Path" = "article", max_jacobian_mb: float = DEFAUL
 
 
 def from_layers(X: np.ndarray, Y: np.ndarray, W: list, b: list, activations: list, loss: Op,
-                learning_rate: float = DEFAULT_LEARNING_RATE, l2: float = 0.0, name: str = "layers") -> Walkthrough:
+                learning_rate: float = DEFAULT_LEARNING_RATE, l2: float = 0.0, name: str = "layers",
+                reduction: str = "mean") -> Walkthrough:
     """A walkthrough of a chain of dense layers from its matrices, as `[[layers]]` would give it (for programs)."""
     units = [weights.shape[0] for weights in W]
-    graph = chain(units, activations, loss, l2)
+    graph = chain(units, activations, loss, l2, reduction=reduction)
     parameters = {f"{letter}{k}": value for k, (weights, bias) in enumerate(zip(W, b, strict=True), start=1)
                   for letter, value in (("W", weights), ("b", bias))}
     return Walkthrough(name=name, title=name, description="", graph=graph,
@@ -232,7 +236,8 @@ class _Reader:
         if Y.shape[0] != X.shape[0]:
             self.fail("data.Y", f"expected {X.shape[0]} rows (one per sample of X), found {Y.shape[0]}")
 
-        loss_class = LOSSES[self.choice(document["loss"], "loss", LOSSES)]
+        loss = self.loss(document)
+        reduction = self.choice(document.get("reduction", "mean"), "reduction", dict.fromkeys(REDUCTIONS))
         l2 = self.regularization(document.get("regularization", {}))
         specs = self.layer_specs(document["layers"]) if form == "layers" else self.node_specs(document["nodes"])
         output = self.output(document, specs, form)
@@ -243,7 +248,7 @@ class _Reader:
         weights = tuple(name for spec in specs for role, name in spec.names.items() if role in spec.op.penalized)
         if l2 > 0 and not weights:
             self.fail("regularization.l2", "no node has weights for the penalty to add up (only dense layers have)")
-        graph = Graph(tuple(nodes + closing_nodes(output, loss_class(), l2, weights)), output=output)
+        graph = Graph(tuple(nodes + closing_nodes(output, loss, l2, weights, reduction)), output=output)
         self.check_loss(graph, specs, shapes, Y)
         self.check_jacobian_sizes(graph, shapes)
         given, initialized = self.parameters(specs, shapes, seed)
@@ -252,6 +257,23 @@ class _Reader:
                            graph=graph, given={INPUT_DATA: X, TARGET_DATA: Y, **given},
                            learning_rate=learning_rate, decimals=decimals, seed=seed,
                            initialized=tuple(initialized), frozen=frozen)
+
+    def loss(self, document: dict) -> Op:
+        """The loss op: its name, its settings (top-level keys such as `delta`) and `targets`."""
+        loss_class = LOSSES[self.choice(document["loss"], "loss", LOSSES)]
+        for key in LOSS_SETTINGS:
+            if key in document and key not in loss_class.settings:
+                owners = [name for name, cls in LOSSES.items() if key in cls.settings]
+                self.fail(key, f"a setting of the loss {' or '.join(owners)}, not of {loss_class.name}")
+        settings = {key: self.number(document[key], key) for key in loss_class.settings if key in document}
+        for key, value in settings.items():
+            if not value > 0:
+                self.fail(key, f"expected a positive number, found {value:g}")
+        form = self.choice(document.get("targets", "values"), "targets", dict.fromkeys(TARGET_FORMS))
+        if form == "indices" and not loss_class.takes_indices:
+            takers = [name for name, cls in LOSSES.items() if cls.takes_indices]
+            self.fail("targets", f"class indices are for {' and '.join(takers)}, not {loss_class.name}")
+        return loss_class(indices=form == "indices", **settings)
 
     def layer_specs(self, value) -> list["_Spec"]:
         """`[[layers]]`: each layer is a dense node `Zk` and an activation node `Ak`."""
@@ -465,9 +487,18 @@ class _Reader:
         if not loss.accepts(producer.op):
             field = next(spec.field for spec in specs if spec.output == graph.output)
             self.fail(f"{field}.activation" if field.startswith("layers") else f"{field}.op",
-                      f"{loss.name} needs outputs from {' or '.join(loss.output_activations)}, "
+                      f"{loss.name} needs outputs from {' or '.join(loss.output_activations)}"
+                      f"{'' if loss.takes_probabilities else ' (logits: the loss applies the squashing itself)'}, "
                       f"found {producer.op.name}")
         outputs = shapes[graph.output][1]
+        if loss.indices:
+            if Y.shape[1] != 1:
+                self.fail("data.Y", f"expected 1 column (one class index per sample, targets = \"indices\"), "
+                                    f"found {Y.shape[1]}")
+            problem = loss.check_indices(Y, outputs)
+            if problem:
+                self.fail("data.Y", problem)
+            Y = loss.dense_targets(Y, outputs)
         if Y.shape[1] != outputs:
             self.fail("data.Y", f"expected {outputs} column{'s' * (outputs != 1)} (the outputs of "
                                 f"{graph.output}, which the loss takes), found {Y.shape[1]}")

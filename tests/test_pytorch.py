@@ -6,10 +6,12 @@ build, and where it is missing these tests are skipped.
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from jacobian_bp import load, solve
-from jacobian_bp.ops import ACTIVATIONS, LOSSES
+from jacobian_bp.ops import ACTIVATIONS, LOSSES, REDUCTIONS, MeanCost
 from jacobian_bp.walkthrough import Walkthrough, bundled_names, from_layers
+from tests.strategies import graphs, targets_for
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -128,8 +130,19 @@ def _torch_forward(op, values: dict):
         "binary_cross_entropy": lambda: F.binary_cross_entropy(values["input"], values["targets"],
                                                                reduction="none").mean(dim=1, keepdim=True),
         "mean_squared_error": lambda: ((values["input"] - values["targets"]) ** 2).mean(dim=1, keepdim=True),
-        "cross_entropy": lambda: -(values["targets"] * torch.log(values["input"])).sum(dim=1, keepdim=True),
-        "mean": lambda: values["input"].mean().reshape(1, 1) + (values["penalty"] if "penalty" in values else 0),
+        "cross_entropy": lambda: -(_dense(op, values) * torch.log(values["input"])).sum(dim=1, keepdim=True),
+        "binary_cross_entropy_with_logits": lambda: F.binary_cross_entropy_with_logits(
+            values["input"], values["targets"], reduction="none").mean(dim=1, keepdim=True),
+        "cross_entropy_with_logits": lambda: F.cross_entropy(
+            values["input"], values["targets"][:, 0].long() if op.indices else values["targets"],
+            reduction="none").unsqueeze(1),
+        "half_squared_error": lambda: 0.5 * F.mse_loss(values["input"], values["targets"],
+                                                       reduction="none").sum(dim=1, keepdim=True),
+        "l1": lambda: F.l1_loss(values["input"], values["targets"], reduction="none").mean(dim=1, keepdim=True),
+        "huber": lambda: F.huber_loss(values["input"], values["targets"], reduction="none",
+                                      delta=op.delta).mean(dim=1, keepdim=True),
+        "mean": lambda: (values["input"].sum() if op.summed else values["input"].mean()).reshape(1, 1)
+        + (values["penalty"] if "penalty" in values else 0),
         "l2_penalty": lambda: (op.l2 / 2 * sum((tensor ** 2).sum() for tensor in inputs)).reshape(1, 1),
     }
     if op.name == "leaky_relu":
@@ -137,6 +150,13 @@ def _torch_forward(op, values: dict):
     if op.name in TORCH_ACTIVATIONS:
         return TORCH_ACTIVATIONS[op.name](values["input"])
     return forward[op.name]()
+
+
+def _dense(op, values: dict):
+    """The targets as rows: one-hot rows where the loss takes class indices."""
+    if not getattr(op, "indices", False):
+        return values["targets"]
+    return F.one_hot(values["targets"][:, 0].long(), values["input"].shape[1]).double()
 
 
 def pytorch_graph_quantities(walkthrough) -> dict[str, np.ndarray]:
@@ -183,3 +203,52 @@ def test_every_quantity_of_every_bundled_walkthrough_equals_pytorch(name):
     for quantity, value in ours.items():
         np.testing.assert_allclose(np.atleast_2d(value), np.atleast_2d(theirs[quantity]), rtol=1e-9, atol=1e-12,
                                    err_msg=f"{name}: {quantity}")
+
+
+@given(walkthrough=graphs())
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_every_loss_and_reduction_on_random_graphs_equals_pytorch(walkthrough):
+    """Every quantity of random graphs with every registered loss (class indices, mean, sum) against torch F.*."""
+    ours = solve(walkthrough).quantities
+    theirs = pytorch_graph_quantities(walkthrough)
+    for quantity, value in ours.items():
+        if quantity in theirs:
+            np.testing.assert_allclose(np.atleast_2d(value), np.atleast_2d(theirs[quantity]), rtol=1e-9, atol=1e-12,
+                                       err_msg=quantity)
+
+
+# PyTorch's losses with their own reductions, and how many outputs each of ours averages over.
+TORCH_LOSSES = {
+    "binary_cross_entropy": lambda a, y, op, r: F.binary_cross_entropy(a, y, reduction=r),
+    "mean_squared_error": lambda a, y, op, r: F.mse_loss(a, y, reduction=r),
+    "cross_entropy": lambda a, y, op, r: F.nll_loss(torch.log(a), y[:, 0].long(), reduction=r) if op.indices
+    else -(y * torch.log(a)).sum() / (a.shape[0] if r == "mean" else 1),
+    "binary_cross_entropy_with_logits": lambda a, y, op, r: F.binary_cross_entropy_with_logits(a, y, reduction=r),
+    "cross_entropy_with_logits": lambda a, y, op, r: F.cross_entropy(a, y[:, 0].long() if op.indices else y,
+                                                                     reduction=r),
+    "half_squared_error": lambda a, y, op, r: 0.5 * F.mse_loss(a, y, reduction="sum") / (a.shape[0] if r == "mean"
+                                                                                          else 1),
+    "l1": lambda a, y, op, r: F.l1_loss(a, y, reduction=r),
+    "huber": lambda a, y, op, r: F.huber_loss(a, y, reduction=r, delta=op.delta),
+}
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_the_cost_is_pytorchs_reduction_and_sum_is_1_over_k_of_it_for_averaging_losses(name, reduction):
+    """J with reduction "mean" is PyTorch's reduction='mean'; with "sum" it is PyTorch's 'sum' divided by the k outputs
+    that each of our per-sample losses averages over (k = 1 for the losses that add over outputs)."""
+    assert set(TORCH_LOSSES) == set(LOSSES), "a new loss needs its PyTorch form here"
+    rng = np.random.default_rng(7)
+    for indices in (False, True) if LOSSES[name].takes_indices else (False,):
+        loss = LOSSES[name](indices=indices, **({"delta": 0.7} if "delta" in LOSSES[name].settings else {}))
+        samples, outputs = 3, 4
+        Z = rng.normal(0, 2, size=(samples, outputs))
+        A = 1 / (1 + np.exp(-Z)) if name == "binary_cross_entropy" else (
+            np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True) if name == "cross_entropy" else Z)
+        Y = targets_for(name, rng, (samples, outputs), indices)
+        cost = MeanCost(reduction=reduction)
+        ours = cost.forward({"input": loss.forward({"input": A, "targets": Y})})[0, 0]
+        theirs = TORCH_LOSSES[name](torch.tensor(A), torch.tensor(Y), loss, reduction).item()
+        k = outputs if loss.averages_outputs and reduction == "sum" else 1
+        assert ours == pytest.approx(theirs / k, rel=1e-12), (name, indices)

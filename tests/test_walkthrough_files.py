@@ -318,3 +318,66 @@ def test_pytorchs_log_clamp_is_named_on_the_loss_page_where_it_acts(tmp_path, ca
     out = " ".join(capsys.readouterr().out.split())
     assert "A1 row 1, column 1 is 1, so one of its logs is below −100" in out
     assert "PyTorch's binary cross-entropy takes that log as −100" in out
+
+
+LOGITS = """\
+loss = "cross_entropy_with_logits"
+targets = "indices"
+reduction = "sum"
+
+[data]
+X = [[1.0, 2.0], [3.0, -1.0]]
+Y = [[2], [0]]
+
+[[layers]]
+units = 3
+activation = "identity"
+W = [[0.5, -1.0], [1.0, 0.25], [-0.5, 0.5]]
+b = [0.1, 0.0, -0.1]
+"""
+
+
+def test_class_indices_and_the_sum_reduction(tmp_path):
+    path = tmp_path / "logits.toml"
+    path.write_text(LOGITS, encoding="utf-8")
+    solution = solve(load(str(path)))
+    Z = solution.values["A1"]
+    log_softmax = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+    assert solution.J == pytest.approx(-(log_softmax[0, 2] + log_softmax[1, 0]), rel=1e-12)
+    np.testing.assert_array_equal(solution.quantities["dJ/dL"], [[1.0], [1.0]])
+    (fused,) = [step for step in solution.steps if step.fused is not None]
+    assert fused.gradient == "dJ/dA1" and fused.fused_formula == "(softmax(A1) − Y)"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (('targets = "indices"', 'targets = "classes"'), "targets: unknown targets 'classes'"),
+    (("Y = [[2], [0]]", "Y = [[3], [0]]"), "data.Y: targets = \"indices\" needs whole class numbers from 0 to 2"),
+    (("Y = [[2], [0]]", "Y = [[0.5], [0]]"), "found 0.5"),
+    (("Y = [[2], [0]]", "Y = [[0, 0, 1], [1, 0, 0]]"), "data.Y: expected 1 column (one class index per sample"),
+    (('reduction = "sum"', 'reduction = "total"'), "reduction: unknown reduction 'total'"),
+    (('reduction = "sum"', "delta = 0.5"), "delta: a setting of the loss huber, not of cross_entropy_with_logits"),
+    (('loss = "cross_entropy_with_logits"', 'loss = "l1"'), "targets: class indices are for cross_entropy and"),
+    (('activation = "identity"', 'activation = "softmax"'), "(logits: the loss applies the squashing itself)"),
+])
+def test_loss_options_are_checked(capsys, tmp_path, change, message):
+    assert message in error_of(capsys, tmp_path, LOGITS.replace(*change))
+
+
+def test_huber_takes_delta_at_the_top_level(tmp_path):
+    path = tmp_path / "huber.toml"
+    path.write_text(VALID.replace('"binary_cross_entropy"', '"huber"\ndelta = 0.25'), encoding="utf-8")
+    solution = solve(load(str(path)))
+    assert solution.graph.loss_node.op.delta == 0.25
+    assert "clip(A2 − Y, −0.25, 0.25)" in solution.step("dJ/dA2").shortcut_formula
+
+
+def test_the_sum_of_losses_that_average_over_outputs_says_it_is_not_pytorchs_sum(tmp_path):
+    from jacobian_bp.render import story
+
+    path = tmp_path / "l1.toml"
+    text = VALID.replace('"binary_cross_entropy"', '"l1"\nreduction = "sum"').replace("Y = [[0.0], [1.0]]",
+                                                                                   "Y = [[0.0, 1.0], [1.0, 0.0]]")
+    path.write_text(text.replace("W = [[0.5, -0.3, 0.2]]\nb = [0.1]", "W = [[0.5, -0.3, 0.2], [0.1, 0.2, 0.3]]\n"
+                                 "b = [0.1, 0.2]").replace("units = 1", "units = 2"), encoding="utf-8")
+    (note,) = story.loss_notes(solve(load(str(path))))
+    assert "is 1/2 of PyTorch's reduction='sum'" in str(note)

@@ -47,6 +47,8 @@ class Op:
     one_per_sample: ClassVar[bool] = False  # whether the output is one number per sample (indexed by sample only)
     row_parameters: ClassVar[tuple[str, ...]] = ()  # parameters written as one flat row (a bias)
     penalized: ClassVar[tuple[str, ...]] = ()  # the parameters L2 regularization adds to R (weights, not biases)
+    kink_where: ClassVar[str] = "is exactly 0"  # where an entry on a kink sits, said after its name
+    kink_function: ClassVar[str] = ""  # the function whose derivative at 0 is a convention; by default the title
 
     def __init__(self, **settings: float):
         for key, default in self.settings.items():
@@ -125,6 +127,11 @@ class Op:
     def kinks(self, role: str, values: Values) -> np.ndarray | None:
         """Where, in the role, the derivative is a convention rather than a limit (a boolean mask), or None."""
         return None
+
+    def kink_gradient(self, role: str, upstream: np.ndarray, values: Values, position: tuple[int, int],
+                      derivative: float) -> float:
+        """The entry at `position` of `dJ/d role` were the derivative at the kink `derivative` (elementwise ops)."""
+        return float(upstream[position] * derivative)
 
     def derivative_at_kink(self) -> tuple[float, float]:
         """The derivative used at a kink, and the one the other common convention would use."""

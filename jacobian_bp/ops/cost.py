@@ -7,14 +7,36 @@ from .base import INPUT, OUTPUT, Op, input_roles
 PENALTY = "penalty"
 
 
+REDUCTIONS = ("mean", "sum")
+
+
 class MeanCost(Op):
-    """`J = mean(L)` over the `m` samples, `+ R` when the walkthrough is regularized (role `penalty`)."""
+    """`J = mean(L)` over the `m` samples (or `Σ L` under reduction "sum"), `+ R` when the walkthrough is
+    regularized (role `penalty`)."""
 
     name = "mean"
     title = "mean cost"
 
-    def __init__(self, penalty: bool = False):
-        self.penalty = penalty
+    def __init__(self, penalty: bool = False, reduction: str = "mean"):
+        self.penalty, self.reduction = penalty, reduction
+        self.summed = reduction == "sum"
+        if self.summed:
+            self.title = "summed cost"
+
+    def per_sample_share(self, outputs: int) -> str:
+        """What a per-entry gradient is divided by: ` / m` (mean over the samples), ` / (m·n)` with n averaged
+        outputs, ` / n` or nothing under reduction "sum"."""
+        if self.summed:
+            return f" / {outputs}" if outputs > 1 else ""
+        return " / m" if outputs == 1 else f" / (m·{outputs})"
+
+    def describe(self, samples: int) -> str:
+        """What J is, for the loss page."""
+        if self.summed:
+            return f"the cost J is their sum over the m = {samples} samples (reduction \"sum\")"
+        if samples == 1:
+            return "the cost J is that one loss"
+        return f"the cost J is their mean over the m = {samples} samples"
 
     def backward_roles(self, count: int) -> tuple[str, ...]:
         return (INPUT, PENALTY) if self.penalty else (INPUT,)
@@ -23,15 +45,15 @@ class MeanCost(Op):
         return 1, 1
 
     def forward(self, values) -> np.ndarray:
-        J = values[INPUT].mean(keepdims=True).reshape(1, 1)
+        J = (values[INPUT].sum() if self.summed else values[INPUT].mean()).reshape(1, 1)
         return J + values[PENALTY] if self.penalty else J
 
     def jacobian(self, role: str, values) -> np.ndarray:
         if role == PENALTY:
             return np.ones((1, 1))  # d J / d R = 1
         samples = values[INPUT].shape[0]
-        # d J / d l[i] = 1/m
-        return np.full((1, samples), 1.0 / samples)
+        # d J / d l[i] = 1/m (1 under reduction "sum")
+        return np.full((1, samples), 1.0 if self.summed else 1.0 / samples)
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return ()
@@ -39,18 +61,24 @@ class MeanCost(Op):
     def shortcut(self, role: str, upstream: np.ndarray, values) -> np.ndarray:
         if role == PENALTY:
             return upstream.copy()
-        return np.full(values[INPUT].shape, upstream[0, 0] / values[INPUT].shape[0])
+        share = 1.0 if self.summed else 1.0 / values[INPUT].shape[0]
+        return np.full(values[INPUT].shape, upstream[0, 0] * share)
 
     def shortcut_formula(self, role: str, names, shapes) -> str:
-        return "1" if role == PENALTY else "1/m for every sample"
+        if role == PENALTY:
+            return "1"
+        return "1 for every sample" if self.summed else "1/m for every sample"
 
     def expression(self, names) -> str:
         penalty = f" + {names[PENALTY]}" if self.penalty else ""
-        return f"mean({names[INPUT]}){penalty}"
+        return f"{self.reduction}({names[INPUT]}){penalty}"
 
     def explanation(self, role: str, names, samples: int) -> str:
         if role == PENALTY:
             return f"{names[PENALTY]} is added to the mean of the losses, so its Jacobian is 1."
+        if self.summed:
+            return (f"J is the sum of the {samples} per-sample losses, so each loss enters J with weight 1. "
+                    "Every backward pass starts from dJ/dJ = 1.")
         return ((f"J is the mean of the {samples} per-sample losses, so each loss enters J with weight 1/{samples}. "
                  if samples > 1 else "With one sample, J is that sample's loss, so dJ/dL = 1. ")
                 + "Every backward pass starts from dJ/dJ = 1.")
@@ -59,7 +87,7 @@ class MeanCost(Op):
         import sympy
 
         losses = symbols[INPUT]
-        J = sympy.Matrix([[sum(losses, sympy.Integer(0)) / losses.rows]])
+        J = sympy.Matrix([[sum(losses, sympy.Integer(0)) / (1 if self.summed else losses.rows)]])
         return J + symbols[PENALTY] if self.penalty else J
 
 

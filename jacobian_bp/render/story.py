@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ..chain import Kink, Step, gradient_name
 from ..numbers import format_number
+from ..sentences import math, say
 
 
 @dataclass(frozen=True)
@@ -197,13 +198,13 @@ def fused_caption(step: Step, solution) -> str:
 def kink_note(solution, step: Step, kink: Kink, decimals: int) -> str:
     """The note at an entry that sits exactly on the op's kink."""
     i, j = kink.position
-    name = step.op.title
+    name = step.op.kink_function or step.op.title
     value = format_number(kink.value, decimals)
     other = format_number(kink.other_value, decimals)
     derivative = format_number(kink.derivative, decimals)
     other_derivative = format_number(kink.other_derivative, decimals)
-    note = (f"{step.variable} row {i + 1}, column {j + 1} is exactly 0, the kink of {name}, where the derivative "
-            f"is not defined. This walkthrough uses {name}'(0) = {derivative}, as PyTorch does, so that "
+    note = (f"{step.variable} row {i + 1}, column {j + 1} {step.op.kink_where}, the kink of {name}, where the "
+            f"derivative is not defined. This walkthrough uses {name}'(0) = {derivative}, as PyTorch does, so that "
             f"entry of {step.gradient} is {value}. Under the other convention, {name}'(0) = {other_derivative}, ")
     if kink.value == kink.other_value:
         return note + (f"it would be {other} too: the gradient arriving at that entry is 0, so here the "
@@ -251,16 +252,22 @@ def network_nodes(graph) -> list:
 
 def loss_notes(solution) -> tuple[str, ...]:
     """Where a clamp of PyTorch's acts on the losses, in the loss's own words."""
-    node = solution.graph.loss_node
-    return node.op.output_notes(solution.graph.role_values(node, solution.values), node.names())
+    graph = solution.graph
+    node = graph.loss_node
+    notes = node.op.output_notes(graph.role_values(node, solution.values), node.names())
+    outputs = solution.values[graph.output].shape[1]
+    if graph.cost_node.op.summed and node.op.averages_outputs and outputs > 1:
+        notes += (say("Each ", math("L_i"), f" averages over the {outputs} outputs of its sample, so ",
+                      math("J = Σ_i L_i"), f" is 1/{outputs} of PyTorch's reduction='sum', which adds every entry "
+                      "without averaging."),)
+    return notes
 
 
 def loss_formula(solution) -> str:
     """What L and J are."""
     graph, m = solution.graph, solution.samples
     loss = graph.loss_node
-    text = (f"L holds one {loss.op.title} per sample, of {graph.output} against Y; "
-            + (f"the cost J is their mean over the m = {m} samples" if m > 1 else "the cost J is that one loss"))
+    text = f"L holds one {loss.op.title} per sample, of {graph.output} against Y; " + graph.cost_node.op.describe(m)
     penalties = [node for node in graph.nodes if not main_path_node(graph, node)]
     if penalties:
         return text + ", plus " + " and ".join(f"the {node.op.title} {node.op.formula(node.names())}"
