@@ -1,4 +1,4 @@
-"""The engine: walks the graph backwards, one full Jacobian per step, then one SGD step.
+"""The engine: walks the graph backwards, one full Jacobian per step, then one optimizer step.
 
 Every backward step multiplies the upstream gradient, as a row-major row, by the full local
 Jacobian of one edge and folds the product back into the shape of the variable. A variable that
@@ -14,6 +14,7 @@ import numpy as np
 
 from .graph import COST, Edge, Graph
 from .ops import INPUT, Loss, Op
+from .optimizers import SGD, Optimizer, state_name
 from .vec import devec, vec
 
 
@@ -80,9 +81,19 @@ class Step:
         return bool(self.contributions)
 
 
+def suffix(training_step: int) -> str:
+    """The suffix of the quantities of a training step: none for the first, `@2` for the second, …"""
+    return "" if training_step == 1 else f"@{training_step}"
+
+
 @dataclass(frozen=True)
 class Update:
-    """One SGD step on one parameter: `new = old − learning_rate · gradient` (or `new = old` when frozen)."""
+    """One optimizer step on one parameter at training step `training_step` (from 1).
+
+    `old` is the parameter before it, `new` after it (equal when `frozen`); `state` is what the
+    optimizer keeps for the parameter after this step (the momentum buffer, Adam's moments) and
+    `previous_state` what it kept before (empty at the first step).
+    """
 
     parameter: str
     old: np.ndarray
@@ -90,10 +101,37 @@ class Update:
     new: np.ndarray
     learning_rate: float
     frozen: bool = False
+    optimizer: Optimizer = field(default_factory=SGD)
+    training_step: int = 1
+    state: Mapping[str, np.ndarray] = field(default_factory=dict)
+    previous_state: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def suffix(self) -> str:
+        return suffix(self.training_step)
 
     @property
     def name(self) -> str:
-        return f"{self.parameter}_updated"
+        return f"{self.parameter}_updated{self.suffix}"
+
+    @property
+    def old_name(self) -> str:
+        """The parameter as it stands before this step: `W1`, or `W1_updated@2` before the third step."""
+        if self.training_step == 1:
+            return self.parameter
+        return f"{self.parameter}_updated{suffix(self.training_step - 1)}"
+
+    @property
+    def gradient_name(self) -> str:
+        return gradient_name(self.parameter) + self.suffix
+
+    def state_names(self) -> dict[str, str]:
+        """Each state of this step by its quantity name: `velocity` → `velocity_W1@2`."""
+        return {state: state_name(state, self.parameter, self.suffix) for state in self.state}
+
+    def previous_state_names(self) -> dict[str, str]:
+        before = suffix(self.training_step - 1)
+        return {state: state_name(state, self.parameter, before) for state in self.previous_state}
 
 
 def chain_rule(upstream: np.ndarray, jacobian: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -204,9 +242,15 @@ def backpropagate(graph: Graph, values: Mapping[str, np.ndarray]) -> list[Step]:
     return _Engine(graph, values).run()
 
 
-def sgd_update(graph: Graph, values: Mapping[str, np.ndarray], gradients: Mapping[str, np.ndarray],
-               learning_rate: float, frozen: tuple[str, ...] = ()) -> list[Update]:
-    """One plain SGD step on every parameter, in forward order, each node's in the order of its steps (b before W)."""
+def update_parameters(graph: Graph, values: Mapping[str, np.ndarray], gradients: Mapping[str, np.ndarray],
+                      learning_rate: float, frozen: tuple[str, ...] = (), optimizer: Optimizer | None = None,
+                      training_step: int = 1, states: Mapping[str, Mapping[str, np.ndarray]] | None = None
+                      ) -> list[Update]:
+    """One optimizer step (SGD unless said) on every parameter, in forward order, each node's in the order of its
+    steps (b before W). `states` holds each parameter's optimizer state from the step before; a frozen parameter
+    is left as it is and keeps no state, as if it were not given to the optimizer."""
+    optimizer = optimizer or SGD()
+    states = states or {}
     updates = []
     for node in graph.nodes:
         for role in node.differentiable:
@@ -214,10 +258,22 @@ def sgd_update(graph: Graph, values: Mapping[str, np.ndarray], gradients: Mappin
             if parameter is None:
                 continue
             old, gradient = values[parameter], gradients[parameter]
-            new = old.copy() if parameter in frozen else old - learning_rate * gradient
+            previous = states.get(parameter, {})
+            if parameter in frozen:
+                new, state = old.copy(), {}
+            else:
+                new, state = optimizer.step(training_step, old, gradient, previous, learning_rate)
             updates.append(Update(parameter=parameter, old=old, gradient=gradient, new=new,
-                                  learning_rate=learning_rate, frozen=parameter in frozen))
+                                  learning_rate=learning_rate, frozen=parameter in frozen, optimizer=optimizer,
+                                  training_step=training_step, state=state, previous_state=previous))
     return updates
 
 
-__all__ = ["Kink", "Step", "Update", "backpropagate", "chain_rule", "gradient_name", "sgd_update"]
+def sgd_update(graph: Graph, values: Mapping[str, np.ndarray], gradients: Mapping[str, np.ndarray],
+               learning_rate: float, frozen: tuple[str, ...] = ()) -> list[Update]:
+    """One plain SGD step on every parameter (see `update_parameters`)."""
+    return update_parameters(graph, values, gradients, learning_rate, frozen)
+
+
+__all__ = ["Kink", "Step", "Update", "backpropagate", "chain_rule", "gradient_name", "sgd_update", "suffix",
+           "update_parameters"]

@@ -10,7 +10,7 @@ forward; `wrong` otherwise, and then the slip catalogue (`slips.py`) tries to na
 import re
 from collections import ChainMap
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -18,12 +18,13 @@ import numpy as np
 
 from . import tomlinput
 from .arithmetic import ExpressionError, evaluate
-from .chain import Step, Update, chain_rule, gradient_name, sgd_update
+from .chain import Step, Update, chain_rule, gradient_name, sgd_update, suffix
 from .errors import InputError, quoted, shorten, suggestion
 from .graph import COST, Node
 from .ops import OUTPUT
 from .slips import Attempt, diagnose, within
-from .solution import Solution, solve
+from .optimizers import state_name
+from .solution import FINAL_COST, Solution, solve
 from .walkthrough import (
     DEFAULT_MAX_JACOBIAN_MB,
     MAX_DECIMALS,
@@ -51,8 +52,9 @@ class AnswerFileError(InputError):
 class Derivation:
     """How one quantity of a hand calculation is computed: from which quantities, by which function.
 
-    `group` is given, forward, jacobians, gradients or update. `step` is the backward step whose
-    Jacobian or gradient this is; `update` the SGD update that makes it.
+    `group` is given, forward, jacobians, gradients or update (J_final too: it follows the update). `step` is the backward step whose
+    Jacobian or gradient this is; `update` the optimizer's update that makes it (or its state). `training`
+    is the training step it belongs to (from 1), whose quantities carry `@t` from the second on.
     """
 
     name: str
@@ -61,6 +63,7 @@ class Derivation:
     compute: Callable[[Mapping[str, np.ndarray]], np.ndarray]
     step: Step | None = None
     update: Update | None = None
+    training: int = 1
 
 
 def exact_values(solution: Solution) -> dict[str, np.ndarray]:
@@ -68,10 +71,45 @@ def exact_values(solution: Solution) -> dict[str, np.ndarray]:
     return {name: np.atleast_2d(np.asarray(value, dtype=float)) for name, value in solution.quantities.items()}
 
 
+class StepNames:
+    """The name, in the whole calculation, of a quantity of one training step as the graph names it: `Z1` is
+    `Z1@2` in the second step, and the parameter `W1` there is `W1_updated` (the first step's update)."""
+
+    def __init__(self, graph, training: int):
+        self.graph, self.training, self.at = graph, training, suffix(training)
+
+    def __call__(self, name: str) -> str:
+        if name in self.graph.data or (self.training == 1 and name in self.graph.parameters):
+            return name
+        if name in self.graph.parameters:
+            return f"{name}_updated{suffix(self.training - 1)}"
+        return name + self.at
+
+
+class StepView(Mapping):
+    """The values of the whole calculation seen from one training step: `view["Z1"]` is `values["Z1@2"]`."""
+
+    def __init__(self, values: Mapping[str, np.ndarray], names: StepNames):
+        self.values, self.names = values, names
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.values[self.names(name)]
+
+    def __contains__(self, name) -> bool:
+        return self.names(name) in self.values
+
+    def __iter__(self):
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
 def derivations(solution: Solution) -> dict[str, Derivation]:
-    """Every quantity in the order a student computes it: the givens, the forward pass, then for each
-    backward step its local Jacobian and its gradient (a sum step adds its contributions), then the SGD
-    update. Everything is read off the one graph description and computed by the ops and the engine.
+    """Every quantity in the order a student computes it: the givens, then for each training step the forward
+    pass, for each backward step its local Jacobian and its gradient (a sum step adds its contributions), the
+    optimizer's state and update; last the cost after training. Everything is read off the one graph
+    description and computed by the ops, the engine and the optimizer.
 
     >>> from jacobian_bp import load, solve
     >>> derived = derivations(solve(load("article")))
@@ -81,23 +119,39 @@ def derivations(solution: Solution) -> dict[str, Derivation]:
     graph = solution.graph
     exact = exact_values(solution)
     derived: dict[str, Derivation] = {}
+    for name in graph.data + graph.parameters:
+        derived[name] = Derivation(name, "given", (), lambda values, name=name: exact[name])
+    for training in solution.training:
+        _training_derivations(solution, training.number, training.steps, training.updates, exact, derived)
+    after = StepNames(graph, len(solution.training) + 1)  # the parameters after the last update
+    derived[FINAL_COST] = Derivation(
+        FINAL_COST, "update", tuple(after(name) for name in graph.data + graph.parameters),
+        lambda v: graph.forward({name: v[after(name)] for name in graph.data + graph.parameters})[COST])
+    return derived
+
+
+def _training_derivations(solution: Solution, number: int, steps, updates, exact, derived: dict) -> None:
+    """The derivations of one training step, named with its suffix and computed from the values of its own step."""
+    graph = solution.graph
+    names = StepNames(graph, number)
+    exact_view = StepView(exact, names)
 
     def add(name: str, group: str, parents: tuple[str, ...], compute, **records):
-        derived[name] = Derivation(name, group, parents, compute, **records)
+        derived[names(name)] = Derivation(names(name), group, tuple(names(parent) for parent in parents),
+                                          lambda values: compute(StepView(values, names)), training=number,
+                                          **records)
 
-    for name in graph.data + graph.parameters:
-        add(name, "given", (), lambda values, name=name: exact[name])
     for node in graph.nodes:
         add(node.output, "forward", tuple(node.roles.values()),
             lambda v, node=node: node.op.forward({role: v[name] for role, name in node.roles.items()}))
-    for step in solution.steps:
+    for step in steps:
         if step.is_sum:
             add(step.gradient, "gradients", step.contributions,
                 lambda v, s=step: np.sum([v[name] for name in s.contributions], axis=0), step=step)
             continue
         node = graph.producers[step.node]
         reads = _jacobian_reads(node, step.role)
-        jacobian = _jacobian_builder(node, step.role, exact)
+        jacobian = _jacobian_builder(node, step.role, exact_view)
         if step.from_cost:
             # The first steps start from dJ/dJ = 1, so their Jacobian is their gradient (as a row): one quantity.
             add(step.gradient, "gradients", reads,
@@ -107,10 +161,36 @@ def derivations(solution: Solution) -> dict[str, Derivation]:
         add(step.jacobian_name, "jacobians", reads, jacobian, step=step)
         add(step.gradient, "gradients", (step.upstream, step.jacobian_name),
             lambda v, s=step: chain_rule(v[s.upstream], v[s.jacobian_name], s.result.shape), step=step)
-    for update in solution.updates:
-        add(update.name, "update", (update.parameter, gradient_name(update.parameter)),
-            lambda v, u=update: sgd(solution, v, u.learning_rate)[u.name], update=update)
-    return derived
+    for update in updates:
+        parents = (update.parameter, gradient_name(update.parameter))
+        previous = tuple(update.previous_state_names().values())
+        for state, state_quantity in update.state_names().items():
+            derived[state_quantity] = Derivation(
+                state_quantity, "update", tuple(names(parent) for parent in parents[1:]) + previous,
+                lambda values, u=update, state=state: optimizer_step(solution, values, u)[1][state],
+                update=update, training=number)
+        derived[update.name] = Derivation(
+            update.name, "update", tuple(names(parent) for parent in parents) + previous,
+            lambda values, u=update: optimizer_step(solution, values, u)[0], update=update, training=number)
+
+
+def optimizer_step(solution: Solution, values: Mapping[str, np.ndarray], update: Update,
+                   learning_rate: float | None = None, frozen: tuple[str, ...] | None = None,
+                   state: Mapping[str, np.ndarray] | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The walkthrough's optimizer step of `update`'s parameter taken from `values` (the parameter, its gradient
+    and the state the step before left, unless `state` gives another), and its new state.
+
+    The learning rate and frozen parameters are the walkthrough's unless given.
+    """
+    learning_rate = update.learning_rate if learning_rate is None else learning_rate
+    frozen = solution.walkthrough.frozen if frozen is None else frozen
+    names = StepNames(solution.graph, update.training_step)
+    old, gradient = values[names(update.parameter)], values[names(gradient_name(update.parameter))]
+    if update.parameter in frozen:
+        return old.copy(), {}
+    if state is None:
+        state = {state: values[name] for state, name in update.previous_state_names().items()}
+    return update.optimizer.step(update.training_step, old, gradient, state, learning_rate)
 
 
 def _variable_of(node: Node, role: str) -> str:
@@ -135,18 +215,6 @@ def _jacobian_builder(node: Node, role: str, exact: Mapping[str, np.ndarray]):
         return node.op.jacobian(role, {r: (values if r in reads else exact)[name] for r, name in roles.items()})
 
     return build
-
-
-def sgd(solution: Solution, values: Mapping[str, np.ndarray], learning_rate: float,
-        frozen: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
-    """The engine's SGD step taken from `values` of the parameters and gradients, by update name.
-
-    Frozen parameters are those of the walkthrough unless `frozen` says otherwise.
-    """
-    graph = solution.graph
-    gradients = {parameter: values[gradient_name(parameter)] for parameter in graph.parameters}
-    frozen = solution.walkthrough.frozen if frozen is None else frozen
-    return {update.name: update.new for update in sgd_update(graph, values, gradients, learning_rate, frozen)}
 
 
 @dataclass(frozen=True)
@@ -224,7 +292,6 @@ def quantity_names(walkthrough: Walkthrough) -> list[str]:
     True
     """
     graph = walkthrough.graph
-    names = [*graph.data, *graph.computed, *graph.parameters]
     jacobians, gradients = [], []
     for variable in graph.backward_order:  # as the engine walks it: one step per edge, a sum after a fan-out
         edges = graph.consumers(variable)
@@ -235,8 +302,16 @@ def quantity_names(walkthrough: Walkthrough) -> list[str]:
             gradients.append(gradient_name(variable, edge.node.output if fan_out else None))
         if fan_out:
             gradients.append(gradient_name(variable))
-    updates = [update.name for update in sgd_update(graph, _Placeholders(), _Placeholders(), 0.0)]
-    return list(dict.fromkeys(names + jacobians + gradients + updates))
+    names = list(graph.data)
+    for number in range(1, walkthrough.steps + 1):
+        at = suffix(number)
+        names += [name + at for name in [*graph.computed, *(graph.parameters if number == 1 else ()),
+                                         *jacobians, *gradients]]
+        for update in sgd_update(graph, _Placeholders(), _Placeholders(), 0.0):
+            if update.parameter not in walkthrough.frozen:
+                names += [state_name(state, update.parameter, at) for state in walkthrough.optimizer.state_names]
+            names.append(update.name + at)
+    return list(dict.fromkeys(names + [FINAL_COST]))
 
 
 class _Placeholders(dict):
@@ -309,13 +384,34 @@ class _Grader:
                       scalar=np.ndim(self.solution.quantities[name]) == 0)
 
     def attempt(self, derivation: Derivation, answer: np.ndarray, own: np.ndarray | None) -> Attempt:
+        """The wrong answer as the slips see it: from inside its own training step, where `Z1@2` is `Z1`."""
+        training = self.solution.training[derivation.training - 1]
+        names = StepNames(self.solution.graph, derivation.training)
+        base = derivation.name.removesuffix(training.suffix) if training.suffix else derivation.name
+        update = derivation.update
+        if update is not None and derivation.name != update.name:  # the optimizer's state, not the update
+            update, state = None, update
+        else:
+            state = None
+
+        def rederive(label: str, replaced: dict) -> list[np.ndarray]:
+            return self.rederive(derivation.name, f"{label}{training.suffix}",
+                                 {names(name): value for name, value in replaced.items()})
+
+        def updates(view: StepView, learning_rate: float, frozen: tuple[str, ...] | None = None) -> dict:
+            return {f"{step.parameter}_updated": optimizer_step(self.solution, view.values, step, learning_rate,
+                                                                frozen)[0] for step in training.updates}
+
+        def optimize(view: StepView, step: Update, previous: Mapping | None = None, optimizer=None):
+            chosen = step if optimizer is None else replace(step, optimizer=optimizer)
+            return optimizer_step(self.solution, view.values, chosen, state=previous)
+
         return Attempt(
-            name=derivation.name, answer=answer, expected=self.exact[derivation.name], own=own,
+            name=base, answer=answer, expected=self.exact[derivation.name], own=own,
             decimals=self.decimals, samples=self.solution.samples, step=derivation.step,
-            update=derivation.update, steps=self.solution.steps, updates=self.solution.updates,
-            graph=self.solution.graph, values=(self.exact, self.student),
-            rederive=lambda label, replaced: self.rederive(derivation.name, label, replaced),
-            sgd=lambda values, learning_rate, frozen=None: sgd(self.solution, values, learning_rate, frozen))
+            update=update, steps=training.steps, updates=training.updates,
+            graph=self.solution.graph, values=(StepView(self.exact, names), StepView(self.student, names)),
+            rederive=rederive, sgd=updates, state_of=state, optimize=optimize)
 
     def rederive(self, name: str, label: str, replaced: dict[str, np.ndarray]) -> list[np.ndarray]:
         """`name` recomputed with some quantities replaced: in the exact calculation, then from the student's values."""

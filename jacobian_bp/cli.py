@@ -7,6 +7,7 @@ only when used, so `--format json` loads neither rich nor sympy.
 import argparse
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
@@ -98,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
                              help="classroom step-through: one step at a time, forward and back")
     walkthrough.add_argument("--reveal", action="store_true",
                              help="step-through (implies --step) that hides each result until `r` is pressed")
+    walkthrough.add_argument("--all-steps", action="store_true",
+                             help="over several training steps, show every page of every step (by default the "
+                                  "first step in full, then each later step's update and cost)")
     walkthrough.add_argument("--escape-backslashes", action="store_true",
                              help="markdown: inside math, double every backslash and escape _ and *, for "
                                   "renderers that read math as Markdown first")
@@ -212,7 +216,8 @@ def _walkthrough(arguments) -> int:
     if (arguments.step or arguments.reveal) and (form != "text" or arguments.output):
         raise UsageError("--step shows the walkthrough in the terminal; it cannot be combined with "
                          "--format or -o")
-    solution = solve(load(arguments.source, arguments.max_jacobian_mb))
+    walkthrough = load(arguments.source, arguments.max_jacobian_mb)
+    solution = solve(replace(walkthrough, all_steps=arguments.all_steps))
     decimals = arguments.decimals if arguments.decimals is not None else solution.walkthrough.decimals
     if arguments.step or arguments.reveal:
         from .render.terminal import pages, step

@@ -48,7 +48,10 @@ class Attempt:
     elsewhere). `rederive(label, replaced)` gives this quantity recomputed, in each of the two, with
     some quantities replaced by what a slip would have made of them; `label` names the replacement
     so that a recomputed calculation is shared. `sgd(values, learning_rate, frozen=None)` is the
-    engine's update (with the walkthrough's frozen parameters unless `frozen` names others).
+    engine's update by the walkthrough's optimizer (with the walkthrough's frozen parameters unless
+    `frozen` names others), by update name. `optimize(values, update, state=None, optimizer=None)` is one
+    parameter's optimizer step (new value and state) from another previous state or another optimizer.
+    Names are those of the answer's own training step: `Z1` for `Z1@2`.
     `graph` is the walkthrough's graph, which the slips ask instead of knowing ops by name.
     """
 
@@ -66,6 +69,8 @@ class Attempt:
     values: tuple[Values, Values]
     rederive: Callable[[str, dict], list[np.ndarray]]
     sgd: Callable[..., dict[str, np.ndarray]]
+    state_of: Update | None = None  # for the optimizer's state of a parameter: the update it belongs to
+    optimize: Callable[..., tuple[np.ndarray, dict]] | None = None
 
     @property
     def references(self) -> list[np.ndarray]:

@@ -5,7 +5,7 @@ known, the field (e.g. `layers[1].W`), what was expected and what was found.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +13,7 @@ import numpy as np
 from . import tomlinput
 from .errors import InputError, quoted, shorten, suggestion
 from .graph import COST, INPUT_DATA, LOSS, PENALTY_NAME, TARGET_DATA, Graph, Node, chain, closing_nodes
+from .optimizers import OPTIMIZERS, SGD, Optimizer
 from .ops import ACTIVATIONS, INPUT, LOSSES, OPS, REDUCTIONS, Dense, Op, input_roles
 
 DEFAULT_LEARNING_RATE = 0.01
@@ -26,7 +27,8 @@ BYTES_PER_ENTRY = 8
 # The settings of the losses (Huber's `delta`) are top-level keys too.
 LOSS_SETTINGS = tuple(dict.fromkeys(key for cls in LOSSES.values() for key in cls.settings))
 TOP_LEVEL_KEYS = ("title", "description", "loss", "learning_rate", "decimals", "seed", "data", "layers", "nodes",
-                  "output", "regularization", "frozen", "targets", "reduction", *LOSS_SETTINGS)
+                  "output", "regularization", "frozen", "targets", "reduction", "steps", "optimizer", *LOSS_SETTINGS)
+MAX_STEPS = 10000
 TARGET_FORMS = ("values", "indices")
 DATA_KEYS = ("X", "Y")
 LAYER_KEYS = ("units", "activation", "W", "b", "bias")
@@ -65,6 +67,10 @@ class Walkthrough:
     seed: int
     initialized: tuple[str, ...] = ()
     frozen: tuple[str, ...] = ()
+    steps: int = 1
+    optimizer: Optimizer = field(default_factory=SGD)
+    training_shown: bool = False  # whether the file states `steps`: then the pages end with the cost after training
+    all_steps: bool = False  # whether every training step is shown in full (else the first, then updates and costs)
 
     @property
     def X(self) -> np.ndarray:  # noqa: N802 (the article's name)
@@ -253,10 +259,15 @@ class _Reader:
         self.check_jacobian_sizes(graph, shapes)
         given, initialized = self.parameters(specs, shapes, seed)
         frozen = self.frozen(document.get("frozen", []), graph)
+        steps = self.integer(document.get("steps", 1), "steps")
+        if not 1 <= steps <= MAX_STEPS:
+            self.fail("steps", f"expected a whole number of training steps from 1 to {MAX_STEPS}, found {steps}")
+        optimizer = self.optimizer(document.get("optimizer", {"name": "sgd"}))
         return Walkthrough(name=self.source, title=title or Path(self.source).stem, description=description,
                            graph=graph, given={INPUT_DATA: X, TARGET_DATA: Y, **given},
                            learning_rate=learning_rate, decimals=decimals, seed=seed,
-                           initialized=tuple(initialized), frozen=frozen)
+                           initialized=tuple(initialized), frozen=frozen, steps=steps, optimizer=optimizer,
+                           training_shown="steps" in document)
 
     def loss(self, document: dict) -> Op:
         """The loss op: its name, its settings (top-level keys such as `delta`) and `targets`."""
@@ -552,6 +563,35 @@ class _Reader:
         if l2 < 0:
             self.fail("regularization.l2", f"expected a number ≥ 0, found {l2:g}")
         return l2
+
+    def optimizer(self, value) -> Optimizer:
+        """`[optimizer]`: its `name` and any of its settings under PyTorch's argument names."""
+        if not isinstance(value, dict):
+            self.fail("optimizer", f"expected a table `[optimizer]` with a name, found {tomlinput.describe(value)}")
+        optimizer_class = OPTIMIZERS[self.choice(value.get("name"), "optimizer.name", OPTIMIZERS)]
+        self.reject_unknown(value, ("name", *optimizer_class.settings), "optimizer.")
+        settings = {}
+        for key, default in optimizer_class.settings.items():
+            if key not in value:
+                continue
+            field = f"optimizer.{key}"
+            if isinstance(default, tuple):
+                given = value[key]
+                if not isinstance(given, list) or len(given) != len(default):
+                    self.fail(field, f"expected {len(default)} numbers in brackets, e.g. {list(default)}, "
+                                     f"found {tomlinput.describe(given)}")
+                settings[key] = tuple(self.number(entry, f"{field}[{i}]") for i, entry in enumerate(given, start=1))
+                numbers = settings[key]
+            else:
+                settings[key] = self.number(value[key], field)
+                numbers = (settings[key],)
+            if key == "eps":
+                if not settings[key] > 0:
+                    self.fail(field, f"expected a positive number, found {settings[key]:g}")
+            elif not all(0 <= number < 1 for number in numbers):
+                self.fail(field, f"expected {'numbers' if len(numbers) > 1 else 'a number'} from 0 up to (not "
+                                 f"including) 1, found {', '.join(f'{number:g}' for number in numbers)}")
+        return optimizer_class(**settings)
 
     def frozen(self, value, graph: Graph) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

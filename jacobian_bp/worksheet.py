@@ -7,6 +7,7 @@ not asked: the header lists their values instead. The file format is docs/answer
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -97,26 +98,52 @@ def _loss_questions(solution: Solution) -> list[tuple[str, str]]:
                         (cost.output, f"{cost.op.formula(cost.names())}, the cost (a number)")]
 
 
-def _update_questions(solution: Solution) -> list[tuple[str, str]]:
+def _update_questions(solution: Solution, number: int = 1) -> list[tuple[str, str]]:
+    """Each parameter's optimizer state (if any), then the parameter after the update of training step `number`."""
     decimals = max(solution.walkthrough.decimals, 6)
-    return [(update.name, f"{story.update_formula(update, decimals)} ({_shape(solution, update.name)})")
-            for update in solution.updates]
+    questions = []
+    for update in solution.training[number - 1].updates:
+        formulas = story.update_formulas(update, decimals)
+        names = [*update.state_names().values(), update.name]
+        # the optimizer writes one formula per state and the parameter's last; a frozen parameter has one
+        questions += [(name, f"{formula} ({_shape(solution, name)})")
+                      for name, formula in zip(names, formulas[len(formulas) - len(names):], strict=True)]
+    return questions
+
+
+def _training_questions(solution: Solution, number: int) -> list[tuple[str, str]]:
+    """A later training step in short: its cost, its optimizer state and its update."""
+    at = solution.training[number - 1].suffix
+    return [(f"J{at}", f"the cost at training step {number}, from the parameters the step before left (a number)"),
+            *_update_questions(solution, number)]
+
+
+def _cost_questions(solution: Solution, number: int) -> list[tuple[str, str]]:
+    return [("J_final", "the cost of the parameters after the last update: one more forward pass (a number)")]
 
 
 # For each page without backward steps: the group of questions it belongs to, and its questions.
 PAGE_QUESTIONS = {"forward": ("forward", _forward_questions), "loss": ("forward", _loss_questions),
-                  "update": ("update", _update_questions)}
+                  "update": ("update", _update_questions), "training": ("update", _training_questions),
+                  "cost": ("update", _cost_questions)}
 
 
 def _sections(solution: Solution, groups: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The pages of the walkthrough with the questions each asks, in the order a student computes them."""
+    """The pages of the walkthrough with the questions each asks, in the order a student computes them: every page
+    of every training step (a hand calculation needs each step's gradients), then the cost after training."""
     sections = []
+    solution = replace(solution, walkthrough=replace(solution.walkthrough, all_steps=True, training_shown=True))
     for page in story.pages(solution):
+        at = solution.at(page.training) if page.kind in ("forward", "loss") else solution
         if page.steps:
             questions = [question for step in page.steps for question in _backward_questions(solution, step, groups)]
         else:
             group, ask = PAGE_QUESTIONS[page.kind]
-            questions = ask(solution) if group in groups else []
+            questions = (ask(at) if page.kind in ("forward", "loss") else ask(solution, page.training)) \
+                if group in groups else []
+        suffix = solution.training[page.training - 1].suffix
+        if suffix and page.kind in ("forward", "loss", "backward"):  # a later step's page, shown in full
+            questions = [(name + suffix, meaning) for name, meaning in questions]
         if questions:
             sections.append((page.title, questions))
     return sections
@@ -140,7 +167,8 @@ def _backward_questions(solution: Solution, step, groups: list[str]) -> list[tup
 
 
 def _shape(solution: Solution, name: str) -> str:
-    value = solution.quantities[name]
+    # a later training step's forward page names its variables as the first step's, which have the same shapes
+    value = solution.quantities[name] if name in solution.quantities else solution.values[name]
     if np.ndim(value) == 0 or np.shape(value) == (1, 1):
         return "a number"
     rows, columns = np.shape(value)

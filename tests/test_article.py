@@ -116,7 +116,7 @@ def test_every_quantity_of_the_design_table_is_named(quantities):
     for k in (1, 2, 3):
         expected |= {f"Z{k}", f"A{k}", f"W{k}", f"b{k}", f"dA{k}/dZ{k}", f"dZ{k}/dW{k}", f"dZ{k}/db{k}",
                      f"dJ/dA{k}", f"dJ/dZ{k}", f"dJ/dW{k}", f"dJ/db{k}", f"W{k}_updated", f"b{k}_updated"}
-    expected |= {"dZ3/dA2", "dZ2/dA1"}
+    expected |= {"dZ3/dA2", "dZ2/dA1", "J_final"}  # J_final: the cost after the update
     assert set(quantities) == expected
 
 

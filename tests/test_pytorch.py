@@ -4,12 +4,16 @@ PyTorch is the oracle of the tests, never a dependency of the tool: `make test` 
 build, and where it is missing these tests are skipped.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jacobian_bp import load, solve
 from jacobian_bp.ops import ACTIVATIONS, LOSSES, REDUCTIONS, MeanCost
+from jacobian_bp.optimizers import OPTIMIZERS
 from jacobian_bp.walkthrough import Walkthrough, bundled_names, from_layers
 from tests.strategies import graphs, targets_for
 
@@ -252,3 +256,73 @@ def test_the_cost_is_pytorchs_reduction_and_sum_is_1_over_k_of_it_for_averaging_
         theirs = TORCH_LOSSES[name](torch.tensor(A), torch.tensor(Y), loss, reduction).item()
         k = outputs if loss.averages_outputs and reduction == "sum" else 1
         assert ours == pytest.approx(theirs / k, rel=1e-12), (name, indices)
+
+
+def torch_optimizer(walkthrough, parameters: list):
+    """torch.optim's optimizer of the same name with the walkthrough's settings, over `parameters`."""
+    optimizer = walkthrough.optimizer
+    settings = {key: getattr(optimizer, key) for key in optimizer.settings}
+    make = {"sgd": torch.optim.SGD, "momentum": torch.optim.SGD, "rmsprop": torch.optim.RMSprop,
+            "adam": torch.optim.Adam}[optimizer.name]
+    return make(parameters, lr=walkthrough.learning_rate, **settings)
+
+
+# torch.optim's name of each state we show.
+TORCH_STATES = {"velocity": "momentum_buffer", "square_avg": "square_avg", "exp_avg": "exp_avg",
+                "exp_avg_sq": "exp_avg_sq"}
+
+
+def pytorch_training(walkthrough) -> dict[str, np.ndarray]:
+    """Every quantity of every training step, from autograd and torch.optim: each step's quantities with `@t`,
+    the optimizer's state after each step, the updated parameters and J_final."""
+    graph, given = walkthrough.graph, dict(walkthrough.given)
+    trained = {name: torch.tensor(given[name], requires_grad=True) for name in graph.parameters
+               if name not in walkthrough.frozen}
+    optimizer = torch_optimizer(walkthrough, list(trained.values())) if trained else None
+    found = {}
+    for t in range(1, walkthrough.steps + 1):
+        at = "" if t == 1 else f"@{t}"
+        quantities = pytorch_graph_quantities(dataclasses.replace(walkthrough, given=given))
+        for name, value in quantities.items():
+            if not name.endswith("_updated") and (t == 1 or name not in graph.parameters):
+                found[name + at] = value
+        for name, tensor in trained.items():
+            tensor.grad = torch.tensor(quantities[f"dJ/d{name}"])
+        if optimizer:
+            optimizer.step()
+        for name in graph.parameters:
+            if name in trained:
+                given[name] = trained[name].detach().numpy().copy()
+                for ours, theirs in TORCH_STATES.items():
+                    if theirs in optimizer.state[trained[name]]:
+                        found[f"{ours}_{name}{at}"] = optimizer.state[trained[name]][theirs].numpy().copy()
+            found[f"{name}_updated{at}"] = given[name]
+    found["J_final"] = pytorch_graph_quantities(dataclasses.replace(walkthrough, given=given))["J"]
+    return found
+
+
+@st.composite
+def trained_graphs(draw):
+    """A random graph trained for 1–4 steps by a random optimizer, some settings overridden, some parameters frozen."""
+    walkthrough = draw(graphs(max_nodes=4))
+    name = draw(st.sampled_from(sorted(OPTIMIZERS)))
+    overrides = {"momentum": st.sampled_from([0.5, 0.9]), "dampening": st.sampled_from([0.0, 0.3]),
+                 "alpha": st.sampled_from([0.9, 0.99]), "eps": st.sampled_from([1e-8, 1e-3]),
+                 "betas": st.sampled_from([(0.9, 0.999), (0.8, 0.9)])}
+    settings = {key: draw(overrides[key]) for key in OPTIMIZERS[name].settings if draw(st.booleans())}
+    parameters = walkthrough.graph.parameters
+    frozen = tuple(draw(st.lists(st.sampled_from(parameters), unique=True, max_size=len(parameters) - 1)))
+    return dataclasses.replace(walkthrough, steps=draw(st.integers(1, 4)), optimizer=OPTIMIZERS[name](**settings),
+                               frozen=frozen, learning_rate=draw(st.sampled_from([0.1, 0.01])))
+
+
+@given(walkthrough=trained_graphs())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_every_quantity_of_several_steps_and_every_optimizer_state_equals_torch_optim(walkthrough):
+    ours = solve(walkthrough).quantities
+    theirs = pytorch_training(walkthrough)
+    assert set(ours) - set(theirs) <= {"X", "Y"}, set(ours) - set(theirs)
+    for quantity, value in ours.items():
+        if quantity in theirs:
+            np.testing.assert_allclose(np.atleast_2d(value), np.atleast_2d(theirs[quantity]), rtol=1e-9, atol=1e-12,
+                                       err_msg=f"{walkthrough.optimizer.name}: {quantity}")

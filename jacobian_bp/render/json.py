@@ -45,7 +45,16 @@ def document(solution) -> dict:
         "learning_rate": walkthrough.learning_rate,
         "quantities": {name: _plain(value) for name, value in solution.quantities.items()},
         "steps": steps,
+        **({"training": {"optimizer": walkthrough.optimizer.name,
+                         "settings": {key: _setting(getattr(walkthrough.optimizer, key))
+                                      for key in walkthrough.optimizer.settings},
+                         "steps": len(solution.training), "costs": [_plain(cost) for cost in solution.costs]}}
+           if len(solution.training) > 1 or walkthrough.training_shown else {}),
     }
+
+
+def _setting(value):
+    return list(value) if isinstance(value, tuple) else value
 
 
 def dumps(value, indent: int = 0) -> str:

@@ -10,6 +10,7 @@ import unicodedata
 
 import numpy as np
 
+from ..numbers import format_number
 from . import formulas, layout
 
 PREAMBLE = r"""\documentclass[11pt]{article}
@@ -80,6 +81,10 @@ def _block(block) -> list[str]:
         return [rf"\display{{\textstyle {formulas.latex_breadcrumb(block)}}}"]
     if isinstance(block, layout.Subheading):
         return [_heading("subsection", block.text)]
+    if isinstance(block, layout.Curve):
+        rows = [rf"{_text(layout.cost_label(i, len(block.costs)))} & ${format_number(cost, block.decimals)}$ \\"
+                for i, cost in enumerate(block.costs)]
+        return [r"\begin{tabular}{lr}", r"& $J$ \\ \hline", *rows, r"\end{tabular}"]
     if block.tone in ("note", "aside"):
         return [rf"\begin{{quote}}\textbf{{Note.}} {_prose(block.text)}\end{{quote}}"]
     if block.tone == "check":

@@ -7,11 +7,12 @@ terminal prints no blank line inside it); a group marked `result` is what `--rev
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..numbers import format_number
+from ..sentences import math, say
 from . import story
 
 
@@ -84,6 +85,19 @@ class Prose:
 
     text: str
     tone: str = "plain"
+
+
+@dataclass(frozen=True)
+class Curve:
+    """The cost over the training steps: `costs[t − 1]` before step t's update, and last the cost after training."""
+
+    costs: tuple[float, ...]
+    decimals: int
+
+
+def cost_label(index: int, count: int) -> str:
+    """`step 3` for the cost before step 3's update; the last of `count` costs is the one after training."""
+    return "after training" if index == count - 1 else f"step {index + 1}"
 
 
 @dataclass(frozen=True)
@@ -161,12 +175,28 @@ def sections(solution, decimals: int, symbolic: bool) -> list[Section]:
 
 def section(solution, page: story.Page, decimals: int, symbolic: bool) -> Section:
     """One page as a section of blocks: its steps, or the blocks of its part of the walkthrough."""
+    if page.training > 1 and page.kind != "cost":
+        return _later_section(solution, page, decimals, symbolic)
     if page.steps:
         blocks = [block for step in page.steps
                   for block in step_blocks(solution, page, step, decimals, symbolic, len(page.steps) > 1)]
     else:
         blocks = [_breadcrumb(solution, page), *PAGE_BLOCKS[page.kind](solution, decimals)]
     return Section(page.kind, page.title, anchor(page.title), tuple(blocks))
+
+
+def _later_section(solution, page: story.Page, decimals: int, symbolic: bool) -> Section:
+    """A page of a later training step: laid out as the first step's, from that step's values, with a note that
+    its quantities carry `@t` elsewhere."""
+    at = solution.at(page.training)
+    inner = section(at, replace(page, training=1), decimals, symbolic)
+    if page.kind == "training":
+        return replace(inner, anchor=anchor(page.title))
+    note = Prose(say("Every quantity on this page belongs to training step ", str(page.training), ", from the "
+                     "parameters the step before left: in JSON and in answer files its name carries ",
+                     math(f"@{page.training}"), " (", math(f"Z1@{page.training}"), ", ",
+                     math(f"dJ/dW1@{page.training}"), ")."), "aside")
+    return replace(inner, blocks=(note, *inner.blocks))
 
 
 def _breadcrumb(solution, page, step=None) -> Breadcrumb:
@@ -202,19 +232,45 @@ def _loss_blocks(solution, decimals: int) -> list:
 
 
 def _update_blocks(solution, decimals: int) -> list:
-    blocks = []
-    for update in solution.updates:
+    """Each parameter's update: its formulas, what it starts from (the optimizer's state of the step before,
+    if any), then the new state and the new parameter."""
+    updates = solution.updates
+    blocks = [Prose(solution.walkthrough.optimizer.describe(format_number(updates[0].learning_rate, 12)))] \
+        if updates and updates[0].optimizer.state_names else []
+    for update in updates:
+        previous = [Equation(((f"{name} =", Numbers(update.previous_state[state], decimals)),))
+                    for state, name in update.previous_state_names().items()]
+        states = [Equation(((f"{name} =", Numbers(update.state[state], decimals)),))
+                  for state, name in update.state_names().items()]
         blocks += [
-            Group((Prose(story.update_formula(update, decimals), "name"),
-                   Equation(((f"{update.parameter} =", Numbers(update.old, decimals), Gap(1),
-                              f"dJ/d{update.parameter} =", Numbers(update.gradient, decimals)),)))),
-            Group((Equation(((f"{update.name} =", Numbers(update.new, decimals)),)),), result=True),
+            Group((*(Prose(formula, "name") for formula in story.update_formulas(update, decimals)),
+                   Equation(((f"{update.old_name} =", Numbers(update.old, decimals), Gap(1),
+                              f"{update.gradient_name} =", Numbers(update.gradient, decimals)),)), *previous)),
+            Group((*states, Equation(((f"{update.name} =", Numbers(update.new, decimals)),))), result=True),
         ]
     return blocks
 
 
+def _training_blocks(solution, decimals: int) -> list:
+    """A later training step in short: its cost, then its update (the gradients as the backward pass gives them)."""
+    training = solution.training[0]
+    return [Prose(say("The forward and backward passes of this step go exactly as in the first, from the parameters "
+                      "the step before left; here are their cost and the update. (", math("--all-steps"),
+                      " shows every page of every step.)"), "aside"),
+            Equation(((f"J{training.suffix} =", format_number(training.J, decimals)),)),
+            *_update_blocks(solution, decimals)]
+
+
+def _cost_blocks(solution, decimals: int) -> list:
+    """The cost after training, and the curve of the cost over the steps."""
+    return [Prose(story.final_cost_sentence(solution, decimals)),
+            Curve(tuple(solution.costs), decimals),
+            Equation((("J_final =", format_number(solution.J_final, decimals)),))]
+
+
 # The blocks of the pages that hold no backward steps.
-PAGE_BLOCKS = {"forward": _forward_blocks, "loss": _loss_blocks, "update": _update_blocks}
+PAGE_BLOCKS = {"forward": _forward_blocks, "loss": _loss_blocks, "update": _update_blocks,
+               "training": _training_blocks, "cost": _cost_blocks}
 
 
 def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bool) -> list:
@@ -265,6 +321,6 @@ def _jacobian(solution, step, decimals: int, symbolic: bool) -> Jacobian:
         line = (f"{step.jacobian_name} =", Symbols(sym.jacobian(solution, step)), "=", numeric)
     else:
         line = (f"{step.jacobian_name} =", numeric)
-    function_columns = np.atleast_2d(solution.quantities[step.node]).shape[1]
+    function_columns = np.atleast_2d(solution.values[step.node]).shape[1]
     return Jacobian(Equation((line,)), step.jacobian, step.jacobian_name, step.node, step.variable,
                     row_group=function_columns, column_group=step.result.shape[1])

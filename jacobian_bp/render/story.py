@@ -27,24 +27,52 @@ class Page:
     marked: frozenset = frozenset()
     reached: int = 0
     side: tuple = ()
+    training: int = 1  # the training step the page belongs to (from 1)
 
 
 def pages(solution) -> list[Page]:
-    """The forward pass, the loss and cost, one page per backward heading, and the update."""
-    graph = solution.graph
+    """The forward pass, the loss and cost, one page per backward heading, and the update; over several training
+    steps, then one page per later step (its update and cost; every page of it with `all_steps`), and a closing page
+    with the cost after training and its curve (also after one step, where the file states `steps`)."""
+    walkthrough = solution.walkthrough
+    count = len(solution.training)
+    found = training_pages(solution, 1)
+    for number in range(2, count + 1):
+        if walkthrough.all_steps:
+            found += training_pages(solution, number)
+        else:
+            found.append(Page("training", f"Training step {number}/{count} · {walkthrough.optimizer.title} update "
+                                          "and cost", side=_updated(solution.training[number - 1]), training=number))
+    if count > 1 or walkthrough.training_shown:
+        found.append(Page("cost", "Cost after training", marked=frozenset({solution.graph.cost_node.output}),
+                          reached=len(main_path(solution.graph)), training=count))
+    return found
+
+
+def _updated(training) -> tuple:
+    return tuple(Crumb(update.parameter, True, "" if i == 0 else ",") for i, update in enumerate(training.updates))
+
+
+def training_pages(solution, number: int) -> list[Page]:
+    """Every page of one training step: forward pass, loss and cost, backward headings, update (titled with the
+    step's number from the second on)."""
+    graph, training = solution.graph, solution.training[number - 1]
+    prefix = "" if number == 1 else f"Training step {number}/{len(solution.training)} · "
     everything = len(main_path(graph))
     sections: dict[int, list[Step]] = {}
-    for step in solution.steps:
+    for step in training.steps:
         sections.setdefault(step.section, []).append(step)
     total = len(sections)
-    backward = [Page("backward", f"Backward step {number}/{total} · "
-                     + " and ".join(dict.fromkeys(gradient_name(step.variable) for step in steps)), tuple(steps))
-                for number, steps in sections.items()]
-    updated = tuple(Crumb(update.parameter, True, "" if i == 0 else ",") for i, update in enumerate(solution.updates))
-    update = [Page("update", "SGD update", side=updated)] if updated else []  # a graph without parameters has none
-    return [Page("forward", "Forward pass", reached=everything),
-            Page("loss", "Loss and cost", marked=frozenset({graph.loss_node.output, graph.cost_node.output}),
-                 reached=everything),
+    backward = [Page("backward", f"{prefix}Backward step {index}/{total} · "
+                     + " and ".join(dict.fromkeys(gradient_name(step.variable) for step in steps)), tuple(steps),
+                     training=number)
+                for index, steps in sections.items()]
+    updated = _updated(training)
+    optimizer = solution.walkthrough.optimizer
+    update = [Page("update", f"{prefix}{optimizer.title} update", side=updated, training=number)] if updated else []
+    return [Page("forward", f"{prefix}Forward pass", reached=everything, training=number),
+            Page("loss", f"{prefix}Loss and cost", marked=frozenset({graph.loss_node.output, graph.cost_node.output}),
+                 reached=everything, training=number),
             *backward, *update]
 
 
@@ -281,11 +309,30 @@ def cost_expression(solution) -> str:
     return node.op.expression(node.names())
 
 
-def update_formula(update, decimals: int) -> str:
+def update_formulas(update, decimals: int) -> tuple[str, ...]:
+    """The update of one parameter written out: the optimizer's state first (if it keeps any), then the parameter."""
     if update.frozen:
-        return f"{update.name} = {update.parameter} (frozen: not updated, although its gradient is shown)"
+        return (f"{update.name} = {update.old_name} (frozen: not updated, although its gradient is shown)",)
     rate = format_number(update.learning_rate, max(decimals, 6))
-    return f"{update.name} = {update.parameter} − {rate} · dJ/d{update.parameter}"
+    names = {"parameter": update.old_name, "gradient": update.gradient_name, "updated": update.name,
+             **update.state_names(), **{f"previous_{state}": name for state, name in update.previous_state_names().items()}}
+    return update.optimizer.formulas(update.training_step, names, rate)
+
+
+def update_formula(update, decimals: int) -> str:
+    """The update in one line (the worksheet's question)."""
+    return "; ".join(update_formulas(update, decimals))
+
+
+def final_cost_sentence(solution, decimals: int):
+    """What the closing page's numbers are."""
+    count = len(solution.training)
+    first, final = solution.J, solution.J_final
+    change = "down" if final < first else "up"
+    return say(f"After {count} training step{'s' * (count != 1)} of {solution.walkthrough.optimizer.title}, the cost "
+               "of the updated parameters is ", math(f"J_final = {format_number(final, decimals)}"), f", {change} "
+               "from ", math(f"J = {format_number(first, decimals)}"), " before the first update. ",
+               math("J_final"), " is one more forward pass, with no backward pass after it.")
 
 
 def initialization_note(walkthrough) -> str:

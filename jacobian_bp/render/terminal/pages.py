@@ -16,6 +16,7 @@ from .widgets import (
     OK_STYLE,
     ZERO_STYLE,
     Breadcrumb,
+    CostCurve,
     Equation,
     Heading,
     MatrixView,
@@ -73,6 +74,8 @@ def renderable(block, options: Options):
         return Breadcrumb(list(block.main), list(block.side))
     if isinstance(block, layout.Subheading):
         return Prose(block.text, "bold underline")
+    if isinstance(block, layout.Curve):
+        return CostCurve(block.costs, block.decimals)
     mark, style = TONES[block.tone]
     return Prose(mark + block.text, style)
 
