@@ -22,8 +22,8 @@ from .chain import Step, Update, chain_rule, gradient_name, sgd_update, suffix
 from .errors import InputError, quoted, shorten, suggestion
 from .graph import COST, Node
 from .ops import OUTPUT
-from .slips import Attempt, diagnose, within
 from .optimizers import state_name
+from .slips import Attempt, diagnose, within
 from .solution import FINAL_COST, Solution, solve
 from .walkthrough import (
     DEFAULT_MAX_JACOBIAN_MB,
@@ -52,9 +52,10 @@ class AnswerFileError(InputError):
 class Derivation:
     """How one quantity of a hand calculation is computed: from which quantities, by which function.
 
-    `group` is given, forward, jacobians, gradients or update (J_final too: it follows the update). `step` is the backward step whose
-    Jacobian or gradient this is; `update` the optimizer's update that makes it (or its state). `training`
-    is the training step it belongs to (from 1), whose quantities carry `@t` from the second on.
+    `group` is given, forward, jacobians, gradients or update (J_final too: it follows the update). `step` is
+    the backward step whose Jacobian or gradient this is; `update` the optimizer's update that makes it (or
+    its state). `training` is the training step it belongs to (from 1), whose quantities carry `@t` from the
+    second on.
     """
 
     name: str

@@ -10,7 +10,6 @@ from .errors import suggestion
 from .graph import COST, Graph
 from .walkthrough import Walkthrough, WalkthroughError
 
-
 FINAL_COST = "J_final"
 
 
@@ -156,7 +155,8 @@ def solve(walkthrough: Walkthrough) -> Solution:
             problem = loss.op.unrepresentable(values[loss.roles["input"]], loss.op.targets_of(
                 graph.role_values(loss, values)), loss.roles["input"])
             if problem:
-                raise WalkthroughError(walkthrough.name, problem + ("" if number == 1 else f" (training step {number})"))
+                where = "" if number == 1 else f" (training step {number})"
+                raise WalkthroughError(walkthrough.name, problem + where)
             steps = backpropagate(graph, values)
             gradients = {step.variable: step.result for step in steps}
             updates = update_parameters(graph, values, gradients, walkthrough.learning_rate, walkthrough.frozen,

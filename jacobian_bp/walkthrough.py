@@ -13,8 +13,8 @@ import numpy as np
 from . import tomlinput
 from .errors import InputError, quoted, shorten, suggestion
 from .graph import COST, INPUT_DATA, LOSS, PENALTY_NAME, TARGET_DATA, Graph, Node, chain, closing_nodes
-from .optimizers import OPTIMIZERS, SGD, Optimizer
 from .ops import ACTIVATIONS, INPUT, LOSSES, OPS, REDUCTIONS, Dense, Op, input_roles
+from .optimizers import OPTIMIZERS, SGD, Optimizer
 
 DEFAULT_LEARNING_RATE = 0.01
 DEFAULT_DECIMALS = 4

@@ -377,7 +377,8 @@ def _curve(curve: layout.Curve) -> str:
                 f"to {format_number(costs[-1], curve.decimals)} after training"
     return (f'<figure class="cost-curve"><svg viewBox="0 0 {CURVE_WIDTH} {CURVE_HEIGHT}" width="{CURVE_WIDTH}" '
             f'height="{CURVE_HEIGHT}" role="img" aria-label="{escape(described)}">'
-            f'<line class="axis" x1="{CURVE_LEFT}" y1="{CURVE_TOP}" x2="{CURVE_LEFT}" y2="{base}" stroke="currentColor"/>'
+            f'<line class="axis" x1="{CURVE_LEFT}" y1="{CURVE_TOP}" x2="{CURVE_LEFT}" y2="{base}" '
+            'stroke="currentColor"/>'
             f'<line class="axis" x1="{CURVE_LEFT}" y1="{base}" x2="{right}" y2="{base}" stroke="currentColor"/>'
             f'<text x="{CURVE_LEFT - 6}" y="{CURVE_TOP + 4}" text-anchor="end">{top}</text>'
             f'<text x="{CURVE_LEFT - 6}" y="{base}" text-anchor="end">{bottom}</text>'

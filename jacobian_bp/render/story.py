@@ -315,7 +315,8 @@ def update_formulas(update, decimals: int) -> tuple[str, ...]:
         return (f"{update.name} = {update.old_name} (frozen: not updated, although its gradient is shown)",)
     rate = format_number(update.learning_rate, max(decimals, 6))
     names = {"parameter": update.old_name, "gradient": update.gradient_name, "updated": update.name,
-             **update.state_names(), **{f"previous_{state}": name for state, name in update.previous_state_names().items()}}
+             **update.state_names(),
+             **{f"previous_{state}": name for state, name in update.previous_state_names().items()}}
     return update.optimizer.formulas(update.training_step, names, rate)
 
 

@@ -346,8 +346,9 @@ class CostCurve:
         lines.append(Text(f"{'':>{label}} {corner}{rule}", style=ZERO_STYLE))
         steps = len(self.costs) - 1
         arrow = "->" if ascii_only else "→"
-        caption = f"J at steps 1 {arrow} {steps}, then after training" if steps > 1 else "J before and after training"
+        captions = [f"J at steps 1 {arrow} {steps}, then after training" if steps > 1
+                    else "J before and after training"]
         if columns < len(self.costs):
-            caption += f" (one column per {len(self.costs) / columns:.1f} steps)"
-        lines.append(_shortened(Text(f"{'':>{label}}  {caption}", style=ZERO_STYLE), max_width, ascii_only))
-        return lines
+            captions.append(f"(one column per {len(self.costs) / columns:.1f} steps)")
+        return lines + [_shortened(Text(f"{'':>{label}}  {caption}", style=ZERO_STYLE), max_width, ascii_only)
+                        for caption in captions]
