@@ -34,7 +34,7 @@ class Optimizer:
         """The parameter after training step `t` (from 1) and the new state, from the state of step t − 1."""
         raise NotImplementedError
 
-    def formulas(self, t: int, names: Mapping[str, str], rate: str) -> tuple[str, ...]:
+    def formulas(self, t: int, names: Mapping[str, str], rate: str) -> tuple[Sentence, ...]:
         """The update of step `t` written out: one line per state, then the parameter's.
 
         `names` holds `parameter`, `gradient`, `updated` and every state name, new and `previous_…`.
@@ -44,6 +44,10 @@ class Optimizer:
     def describe(self, rate: str) -> Sentence:
         """The optimizer and its settings in one sentence, for the update page."""
         raise NotImplementedError
+
+    def torch_call(self) -> tuple[str, dict]:
+        """The torch.optim class that takes the same step, and its arguments besides the parameters and `lr`."""
+        return self.title, {key: getattr(self, key) for key in self.settings}
 
     def settings_text(self) -> str:
         return ", ".join(f"{key} = {_number(getattr(self, key))}" for key in self.settings)
@@ -65,7 +69,7 @@ class SGD(Optimizer):
         return parameter - learning_rate * gradient, {}
 
     def formulas(self, t, names, rate):
-        return (f"{names['updated']} = {names['parameter']} − {rate} · {names['gradient']}",)
+        return (say(math(f"{names['updated']} = {names['parameter']} − {rate} · {names['gradient']}")),)
 
     def describe(self, rate):
         return say("Plain SGD: each parameter moves against its gradient, scaled by the learning rate ",
@@ -81,6 +85,9 @@ class Momentum(Optimizer):
     settings = {"momentum": 0.9, "dampening": 0.0}
     state_names = ("velocity",)
 
+    def torch_call(self) -> tuple[str, dict]:
+        return "SGD", {"momentum": self.momentum, "dampening": self.dampening}
+
     def step(self, t, parameter, gradient, state, learning_rate):
         if "velocity" not in state:  # torch.optim.SGD's buffer is a copy of the first gradient, not 0
             velocity = gradient.copy()
@@ -90,12 +97,13 @@ class Momentum(Optimizer):
 
     def formulas(self, t, names, rate):
         if "previous_velocity" not in names:
-            first = f"{names['velocity']} = {names['gradient']} (the first velocity is the gradient itself)"
+            first = say(math(f"{names['velocity']} = {names['gradient']}"), " (the first velocity is the gradient "
+                        "itself, as torch.optim.SGD keeps it)")
         else:
             share = "" if self.dampening == 0 else f"{_number(1 - self.dampening)} · "
-            first = (f"{names['velocity']} = {_number(self.momentum)} · {names['previous_velocity']} + "
-                     f"{share}{names['gradient']}")
-        return first, f"{names['updated']} = {names['parameter']} − {rate} · {names['velocity']}"
+            first = say(math(f"{names['velocity']} = {_number(self.momentum)} · {names['previous_velocity']} + "
+                             f"{share}{names['gradient']}"))
+        return first, say(math(f"{names['updated']} = {names['parameter']} − {rate} · {names['velocity']}"))
 
     def describe(self, rate):
         return say("SGD with momentum (", math(self.settings_text()), "), as torch.optim.SGD: the velocity is a "
@@ -117,10 +125,10 @@ class RMSprop(Optimizer):
 
     def formulas(self, t, names, rate):
         previous = names.get("previous_square_avg", "0")
-        return (f"{names['square_avg']} = {_number(self.alpha)} · {previous} + {_number(1 - self.alpha)} · "
-                f"{names['gradient']}²",
-                f"{names['updated']} = {names['parameter']} − {rate} · {names['gradient']} / "
-                f"(√{names['square_avg']} + {_number(self.eps)})")
+        return (say(math(f"{names['square_avg']} = {_number(self.alpha)} · {previous} + {_number(1 - self.alpha)} · "
+                         f"{names['gradient']}²")),
+                say(math(f"{names['updated']} = {names['parameter']} − {rate} · {names['gradient']} / "
+                         f"(√{names['square_avg']} + {_number(self.eps)})")))
 
     def describe(self, rate):
         return say("RMSprop (", math(self.settings_text()), "), as torch.optim.RMSprop: each entry's step is "
@@ -152,12 +160,12 @@ class Adam(Optimizer):
     def formulas(self, t, names, rate):
         beta1, beta2 = self.betas
         first, second = self.corrections(t)
-        return (f"{names['exp_avg']} = {beta1:g} · {names.get('previous_exp_avg', '0')} + {1 - beta1:g} · "
-                f"{names['gradient']}",
-                f"{names['exp_avg_sq']} = {beta2:g} · {names.get('previous_exp_avg_sq', '0')} + {1 - beta2:g} · "
-                f"{names['gradient']}²",
-                f"{names['updated']} = {names['parameter']} − {rate} / {first:.6g} · {names['exp_avg']} / "
-                f"(√{names['exp_avg_sq']} / √{second:.6g} + {self.eps:g})")
+        return (say(math(f"{names['exp_avg']} = {beta1:g} · {names.get('previous_exp_avg', '0')} + {1 - beta1:g} · "
+                         f"{names['gradient']}")),
+                say(math(f"{names['exp_avg_sq']} = {beta2:g} · {names.get('previous_exp_avg_sq', '0')} + "
+                         f"{1 - beta2:g} · {names['gradient']}²")),
+                say(math(f"{names['updated']} = {names['parameter']} − {rate} / {first:.6g} · {names['exp_avg']} / "
+                         f"(√{names['exp_avg_sq']} / √{second:.6g} + {self.eps:g})")))
 
     def describe(self, rate):
         return say("Adam (", math(self.settings_text()), "), as torch.optim.Adam: running means of the gradient ",

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from ..sentences import Sentence, math, say
 from .base import INPUT, OUTPUT, Names, Op, Values
 
 if TYPE_CHECKING:
@@ -17,8 +18,9 @@ class Activation(Op):
     `activation_jacobian(Z, A)`, …); this class turns them into the op's, with the single role `input`.
     """
 
-    # The shortcut written with the names of the step, e.g. "{dA} ⊙ relu'({Z})".
+    # The shortcut written with the names of the step, e.g. "{dA} ⊙ relu'({Z})", and words said after it.
     shortcut_template: ClassVar[str]
+    shortcut_remark: ClassVar[str] = ""
 
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -35,7 +37,7 @@ class Activation(Op):
         """Where the derivative is a convention rather than a limit (a boolean mask)."""
         return np.zeros(Z.shape, dtype=bool)
 
-    def activation_explanation(self) -> str:
+    def activation_explanation(self) -> Sentence:
         """Why `dA/dZ` looks the way it does, in a sentence or two."""
         raise NotImplementedError
 
@@ -55,13 +57,14 @@ class Activation(Op):
     def shortcut(self, role: str, upstream: np.ndarray, values: Values) -> np.ndarray:
         return self.activation_shortcut(upstream, values[INPUT], values[OUTPUT])
 
-    def shortcut_formula(self, role: str, names: Names, shapes) -> str:
-        return self.shortcut_template.format(dA=names["upstream"], Z=names[INPUT], A=names[OUTPUT])
+    def shortcut_formula(self, role: str, names: Names, shapes) -> Sentence:
+        return say(math(self.shortcut_template.format(dA=names["upstream"], Z=names[INPUT], A=names[OUTPUT])),
+                   self.shortcut_remark)
 
     def expression(self, names: Names) -> str:
         return f"{self.title}({names[INPUT]})"
 
-    def explanation(self, role: str, names: Names, samples: int) -> str:
+    def explanation(self, role: str, names: Names, samples: int) -> Sentence:
         return self.activation_explanation()
 
     def symbolic_jacobian(self, role: str, symbols, values: Values):
@@ -85,9 +88,9 @@ class Elementwise(Activation):
     def activation_shortcut(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
         return dA * self.derivative(Z, A)
 
-    def activation_explanation(self) -> str:
-        return (f"{self.title} acts entry by entry: each a depends only on the z at the same position, so the "
-                "Jacobian is diagonal and holds the derivatives.")
+    def activation_explanation(self) -> Sentence:
+        return say(f"{self.title} acts entry by entry: each ", math("a"), " depends only on the ", math("z"),
+                   " at the same position, so the Jacobian is diagonal and holds the derivatives.")
 
     def symbolic_of(self, z: "sympy.Symbol") -> "sympy.Expr":
         """`f(z)` in sympy, whose derivative is the symbolic form unless `symbolic_derivative` says otherwise."""
@@ -122,6 +125,9 @@ class ReLU(PiecewiseLinear):
     title = "ReLU"
     shortcut_template = "{dA} ⊙ relu'({Z})"
 
+    def torch_expression(self, names: Names) -> str:
+        return f"torch.relu({names[INPUT]})"
+
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         return np.maximum(Z, 0.0)
 
@@ -141,6 +147,9 @@ class Sigmoid(Elementwise):
     name = "sigmoid"
     title = "sigmoid"
     shortcut_template = "{dA} ⊙ {A} ⊙ (1 − {A})"
+
+    def torch_expression(self, names: Names) -> str:
+        return f"torch.sigmoid({names[INPUT]})"
 
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         decay = np.exp(-np.abs(Z))
@@ -162,6 +171,9 @@ class Tanh(Elementwise):
     title = "tanh"
     shortcut_template = "{dA} ⊙ (1 − {A}²)"
 
+    def torch_expression(self, names: Names) -> str:
+        return f"torch.tanh({names[INPUT]})"
+
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         return np.tanh(Z)
 
@@ -182,6 +194,9 @@ class LeakyReLU(PiecewiseLinear):
     shortcut_template = "{dA} ⊙ leaky_relu'({Z})"
     settings = {"negative_slope": 0.01}
 
+    def torch_expression(self, names: Names) -> str:
+        return f"F.leaky_relu({names[INPUT]}, negative_slope={self.negative_slope!r})"
+
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         return np.where(Z > 0, Z, self.negative_slope * Z)
 
@@ -201,7 +216,11 @@ class Identity(PiecewiseLinear):
 
     name = "identity"
     title = "identity"
-    shortcut_template = "{dA} (the identity's derivative is 1)"
+    shortcut_template = "{dA}"
+    shortcut_remark = " (the identity's derivative is 1)"
+
+    def torch_expression(self, names: Names) -> str:
+        return f"{names[INPUT]}.clone()"
 
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         return Z.copy()
@@ -217,6 +236,9 @@ class Softmax(Activation):
     title = "softmax"
     shortcut_template = "{A} ⊙ ({dA} − rowsum({dA} ⊙ {A}))"
 
+    def torch_expression(self, names: Names) -> str:
+        return f"torch.softmax({names[INPUT]}, dim=1)"
+
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         powers = np.exp(Z - Z.max(axis=1, keepdims=True))
         return powers / powers.sum(axis=1, keepdims=True)
@@ -231,10 +253,10 @@ class Softmax(Activation):
     def activation_shortcut(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
         return A * (dA - (dA * A).sum(axis=1, keepdims=True))
 
-    def activation_explanation(self) -> str:
-        return ("Softmax mixes the outputs of one sample: every a of a row depends on every z of the same row "
-                "(through the sum in the denominator), so each sample has a full n × n block diag(s) − s sᵀ, and "
-                "samples stay apart.")
+    def activation_explanation(self) -> Sentence:
+        return say("Softmax mixes the outputs of one sample: every ", math("a"), " of a row depends on every ",
+                   math("z"), " of the same row (through the sum in the denominator), so each sample has a full ",
+                   math("n × n"), " block ", math("diag(s) − s sᵀ"), ", and samples stay apart.")
 
     def activation_symbolic_jacobian(self, Z: np.ndarray, z: "sympy.Matrix", a: "sympy.Matrix") -> "sympy.Matrix":
         """In terms of the outputs `a`, as the article writes it: a full block per sample."""

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..sentences import Sentence, math, say
 from .base import INPUT, OUTPUT, Op, input_roles
 
 PENALTY = "penalty"
@@ -30,19 +31,23 @@ class MeanCost(Op):
             return f" / {outputs}" if outputs > 1 else ""
         return " / m" if outputs == 1 else f" / (m·{outputs})"
 
-    def describe(self, samples: int) -> str:
-        """What J is, for the loss page."""
+    def describe(self, samples: int) -> Sentence:
+        """What J is, said after "the cost J" on the loss page."""
         if self.summed:
-            return f"the cost J is their sum over the m = {samples} samples (reduction \"sum\")"
+            return say(" is their sum over the ", math(f"m = {samples}"), " samples (reduction \"sum\")")
         if samples == 1:
-            return "the cost J is that one loss"
-        return f"the cost J is their mean over the m = {samples} samples"
+            return say(" is that one loss")
+        return say(" is their mean over the ", math(f"m = {samples}"), " samples")
 
     def backward_roles(self, count: int) -> tuple[str, ...]:
         return (INPUT, PENALTY) if self.penalty else (INPUT,)
 
     def output_shape(self, shapes) -> tuple[int, int]:
         return 1, 1
+
+    def torch_expression(self, names) -> str:
+        penalty = f" + {names[PENALTY]}" if self.penalty else ""
+        return f"{names[INPUT]}.{self.reduction}().reshape(1, 1){penalty}"
 
     def forward(self, values) -> np.ndarray:
         J = (values[INPUT].sum() if self.summed else values[INPUT].mean()).reshape(1, 1)
@@ -64,24 +69,28 @@ class MeanCost(Op):
         share = 1.0 if self.summed else 1.0 / values[INPUT].shape[0]
         return np.full(values[INPUT].shape, upstream[0, 0] * share)
 
-    def shortcut_formula(self, role: str, names, shapes) -> str:
+    def shortcut_formula(self, role: str, names, shapes) -> Sentence:
         if role == PENALTY:
-            return "1"
-        return "1 for every sample" if self.summed else "1/m for every sample"
+            return say(math("1"))
+        return say(math("1" if self.summed else "1/m"), " for every sample")
 
     def expression(self, names) -> str:
         penalty = f" + {names[PENALTY]}" if self.penalty else ""
         return f"{self.reduction}({names[INPUT]}){penalty}"
 
-    def explanation(self, role: str, names, samples: int) -> str:
+    def explanation(self, role: str, names, samples: int) -> Sentence:
         if role == PENALTY:
-            return f"{names[PENALTY]} is added to the mean of the losses, so its Jacobian is 1."
+            return say(math(names[PENALTY]), f" is added to the {self.reduction} of the losses, so its Jacobian is 1.")
+        J = math(names[OUTPUT])
         if self.summed:
-            return (f"J is the sum of the {samples} per-sample losses, so each loss enters J with weight 1. "
-                    "Every backward pass starts from dJ/dJ = 1.")
-        return ((f"J is the mean of the {samples} per-sample losses, so each loss enters J with weight 1/{samples}. "
-                 if samples > 1 else "With one sample, J is that sample's loss, so dJ/dL = 1. ")
-                + "Every backward pass starts from dJ/dJ = 1.")
+            weight = say(J, f" is the sum of the {samples} per-sample losses, so each loss enters ", J,
+                         " with weight 1. ")
+        elif samples > 1:
+            weight = say(J, f" is the mean of the {samples} per-sample losses, so each loss enters ", J,
+                         " with weight ", math(f"1/{samples}"), ". ")
+        else:
+            weight = say("With one sample, ", J, " is that sample's loss, so ", math("dJ/dL = 1"), ". ")
+        return say(weight, "Every backward pass starts from ", math("dJ/dJ = 1"), ".")
 
     def symbolic_forward(self, symbols):
         import sympy
@@ -102,6 +111,11 @@ class L2Penalty(Op):
     def output_shape(self, shapes) -> tuple[int, int]:
         return 1, 1
 
+    def torch_expression(self, names) -> str:
+        weights = " + ".join(f"{names[role]}.pow(2).sum()" for role in input_roles(sum(r.startswith(INPUT)
+                                                                                       for r in names)))
+        return f"({self.l2!r} / 2 * ({weights})).reshape(1, 1)"
+
     def forward(self, values) -> np.ndarray:
         squares = sum(float((values[role] ** 2).sum()) for role in values if role.startswith(INPUT))
         return np.array([[self.l2 / 2 * squares]])
@@ -116,17 +130,18 @@ class L2Penalty(Op):
     def shortcut(self, role: str, upstream: np.ndarray, values) -> np.ndarray:
         return upstream[0, 0] * self.l2 * values[role]
 
-    def shortcut_formula(self, role: str, names, shapes) -> str:
-        return f"{names['upstream']} · {self.l2:g} · {names[role]}"
+    def shortcut_formula(self, role: str, names, shapes) -> Sentence:
+        return say(math(f"{names['upstream']} · {self.l2:g} · {names[role]}"))
 
     def expression(self, names) -> str:
         weights = " + ".join(f"‖{names[role]}‖²" for role in input_roles(sum(r.startswith(INPUT) for r in names)))
         return f"{self.l2:g}/2 · ({weights})"
 
-    def explanation(self, role: str, names, samples: int) -> str:
-        return (f"{names[OUTPUT]} adds up the square of every weight, so its Jacobian with respect to {names[role]} is "
-                f"one row: {self.l2:g} times each weight of {names[role]}. This is the second path from "
-                f"{names[role]} to J, besides its own layer.")
+    def explanation(self, role: str, names, samples: int) -> Sentence:
+        weight = math(names[role])
+        return say(math(names[OUTPUT]), " adds up the square of every weight, so its Jacobian with respect to ",
+                   weight, f" is one row: {self.l2:g} times each weight of ", weight, ". This is the second path "
+                   "from ", weight, " to ", math("J"), ", besides its own layer.")
 
     def symbolic_forward(self, symbols):
         import sympy
