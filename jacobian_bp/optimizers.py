@@ -45,6 +45,10 @@ class Optimizer:
         """The optimizer and its settings in one sentence, for the update page."""
         raise NotImplementedError
 
+    def slips(self) -> tuple[tuple[str, "Optimizer"], ...]:
+        """Common mistakes with this optimizer, each as what the slip report says and an optimizer that makes it."""
+        return ()
+
     def torch_call(self) -> tuple[str, dict]:
         """The torch.optim class that takes the same step, and its arguments besides the parameters and `lr`."""
         return self.title, {key: getattr(self, key) for key in self.settings}
@@ -87,6 +91,11 @@ class Momentum(Optimizer):
 
     def torch_call(self) -> tuple[str, dict]:
         return "SGD", {"momentum": self.momentum, "dampening": self.dampening}
+
+    def slips(self):
+        return (("momentum applied to the gradient instead of the velocity: this is v = momentum · g + v before; "
+                 "the velocity is v = momentum · v before + g, and the first velocity is the gradient itself",
+                 MomentumOnTheGradient(momentum=self.momentum, dampening=self.dampening)),)
 
     def step(self, t, parameter, gradient, state, learning_rate):
         if "velocity" not in state:  # torch.optim.SGD's buffer is a copy of the first gradient, not 0
@@ -149,6 +158,11 @@ class Adam(Optimizer):
         beta1, beta2 = self.betas
         return 1 - beta1**t, 1 - beta2**t
 
+    def slips(self):
+        return (("Adam without bias correction: exp_avg and exp_avg_sq start at 0, so torch.optim.Adam divides them "
+                 "by 1 − β1^t and 1 − β2^t (the step size lr / (1 − β1^t), the root divided by √(1 − β2^t))",
+                 AdamWithoutBiasCorrection(betas=self.betas, eps=self.eps)),)
+
     def step(self, t, parameter, gradient, state, learning_rate):
         beta1, beta2 = self.betas
         exp_avg = beta1 * state.get("exp_avg", np.zeros_like(gradient)) + (1 - beta1) * gradient
@@ -171,6 +185,21 @@ class Adam(Optimizer):
         return say("Adam (", math(self.settings_text()), "), as torch.optim.Adam: running means of the gradient ",
                    "and of its square, both started at 0 and so divided by their bias corrections ",
                    math("1 − β1^t"), " and ", math("1 − β2^t"), "; eps is added after the root.")
+
+
+class MomentumOnTheGradient(Momentum):
+    """A slip, not an optimizer to use: momentum multiplies the new gradient instead of the velocity before."""
+
+    def step(self, t, parameter, gradient, state, learning_rate):
+        velocity = self.momentum * gradient + state.get("velocity", np.zeros_like(gradient))
+        return parameter - learning_rate * velocity, {"velocity": velocity}
+
+
+class AdamWithoutBiasCorrection(Adam):
+    """A slip, not an optimizer to use: Adam with its running means taken as they are."""
+
+    def corrections(self, t: int) -> tuple[float, float]:
+        return 1.0, 1.0
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, RMSprop, Adam)}

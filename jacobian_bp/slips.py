@@ -365,6 +365,37 @@ def update_without_learning_rate(attempt: Attempt) -> str | None:
     return None
 
 
+def _optimizer_trials(update: Update) -> list[tuple[str, dict | None, object]]:
+    """The optimizer slips to try on one parameter's update or state: its state started afresh (when there was one
+    to carry over), then each slip the optimizer itself names."""
+    trials: list[tuple[str, dict | None, object]] = []
+    if update.previous_state:
+        trials.append(("optimizer state not carried over: this starts afresh, as at the first step; "
+                       f"{update.optimizer.title} keeps each parameter's state from one training step to the next",
+                       {}, None))
+    return trials + [(sentence, None, variant) for sentence, variant in update.optimizer.slips()]
+
+
+@slip
+def optimizer_state_slips(attempt: Attempt) -> str | None:
+    """The optimizer's state not carried over from the step before, and the optimizer's own common slips (Adam
+    without bias correction, momentum applied to the gradient), on a state or on the updated parameter."""
+    update = attempt.update or attempt.state_of
+    if update is None or update.frozen or attempt.optimize is None:
+        return None
+    state = next((state for state, name in update.state_names().items()
+                  if name.removesuffix(update.suffix) == attempt.name), None)
+
+    def pick(result: tuple) -> np.ndarray:
+        return result[0] if state is None else result[1][state]
+
+    for sentence, previous, optimizer in _optimizer_trials(update):
+        if attempt.any_explains(pick(attempt.optimize(values, update, previous, optimizer))
+                                for values in attempt.values):
+            return sentence
+    return None
+
+
 @slip
 def frozen_parameter_updated(attempt: Attempt) -> str | None:
     """A frozen parameter updated all the same."""

@@ -156,9 +156,58 @@ def test_a_long_run_shows_the_first_step_in_full_and_later_ones_as_update_and_co
     assert kinds.count("forward") == 1 and kinds.count("training") == 199 and kinds[-1] == "cost"
     everything = story.pages(solve(dataclasses.replace(walkthrough, steps=3, all_steps=True)))
     assert [page.kind for page in everything].count("forward") == 3
-    assert everything[-2].title == "Training step 3/3 · Adam update"
+    assert str(everything[-2].title) == "Training step 3/3 · Adam update"
 
 
 def test_one_step_of_sgd_keeps_the_article_pages():
     kinds = [page.kind for page in story.pages(solve(load("article")))]
     assert kinds[-1] == "update" and "cost" not in kinds and "training" not in kinds
+
+
+def _graded(solution, answers: dict, decimals: int = 4) -> dict:
+    from jacobian_bp.check import grade_answers
+
+    rounded = {name: np.round(np.atleast_2d(value), decimals) for name, value in answers.items()}
+    return {graded.name: graded for graded in grade_answers(solution, rounded, decimals)}
+
+
+def test_check_carries_forward_across_training_steps():
+    solution = solve(load("mazur_two_steps"))
+    q = solution.quantities
+    wrong = q["W1_updated"] + np.array([[0.01, 0.0], [0.0, 0.0]])  # a slip in the first step's update
+    solved = solve(dataclasses.replace(solution.walkthrough, steps=1,
+                                       given={**solution.walkthrough.given, "W1": wrong}))
+    graded = _graded(solution, {"W1_updated": wrong, "Z1@2": solved.quantities["Z1"], "J@2": q["J@2"],
+                                "W1_updated@2": q["W1_updated@2"]})
+    assert graded["W1_updated"].verdict == "wrong"
+    assert graded["Z1@2"].verdict == "carried forward" and graded["Z1@2"].parents == ("X", "W1_updated", "b1_updated")
+    assert graded["J@2"].verdict == graded["W1_updated@2"].verdict == "correct"
+
+
+@pytest.mark.parametrize(("optimizer", "name", "slip"), [
+    ("adam", "exp_avg_W1@2", "optimizer state not carried over"),
+    ("adam", "W1_updated@3", "optimizer state not carried over"),
+    ("adam", "W1_updated", "Adam without bias correction"),
+    ("adam", "W2_updated@2", "Adam without bias correction"),
+    ("momentum", "velocity_W1@2", "momentum applied to the gradient instead of the velocity"),
+    ("momentum", "W2_updated@3", "momentum applied to the gradient instead of the velocity"),
+    ("rmsprop", "square_avg_b1@2", "optimizer state not carried over"),
+])
+def test_optimizer_slips_are_named(optimizer, name, slip):
+    from jacobian_bp.check import StepNames, derivations, optimizer_step
+    from jacobian_bp.optimizers import AdamWithoutBiasCorrection, MomentumOnTheGradient
+
+    walkthrough = dataclasses.replace(load("optimizers"), optimizer=OPTIMIZERS[optimizer](), learning_rate=0.1)
+    solution = solve(walkthrough)
+    exact = {key: np.atleast_2d(value) for key, value in solution.quantities.items()}
+    derivation = derivations(solution)[name]
+    update = derivation.update
+    variant = {"adam": AdamWithoutBiasCorrection(), "momentum": MomentumOnTheGradient()}.get(optimizer)
+    previous = {} if slip.startswith("optimizer state") else None
+    made = optimizer_step(solution, exact, update if variant is None or previous == {} else
+                          dataclasses.replace(update, optimizer=variant), state=previous)
+    state = next((state for state, quantity in update.state_names().items() if quantity == name), None)
+    answer = made[0] if state is None else made[1][state]
+    assert StepNames(solution.graph, update.training_step)(update.parameter) == update.old_name
+    graded = _graded(solution, {name: answer}, decimals=6)[name]
+    assert graded.verdict == "wrong" and slip in graded.diagnosis, graded.diagnosis

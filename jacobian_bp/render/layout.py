@@ -191,7 +191,7 @@ def _later_section(solution, page: story.Page, decimals: int, symbolic: bool) ->
     at = solution.at(page.training)
     inner = section(at, replace(page, training=1), decimals, symbolic)
     if page.kind == "training":
-        return replace(inner, anchor=anchor(page.title))
+        return replace(inner, anchor=anchor(str(page.title)))
     note = Prose(say("Every quantity on this page belongs to training step ", str(page.training), ", from the "
                      "parameters the step before left: in JSON and in answer files its name carries ",
                      math(f"@{page.training}"), " (", math(f"Z1@{page.training}"), ", ",
