@@ -384,3 +384,16 @@ def test_read_key_times_out_ends_and_interrupts():
         assert keys.read_key(reader, timeout=5) == ""
     finally:
         os.close(reader)
+
+
+def test_training_steps_get_one_page_each_and_a_closing_page_with_the_curve():
+    result = run_piped("last\nb\n", "optimizers", "--no-symbolic", "--width", "80")
+    assert result.returncode == 0, result.stderr
+    assert titles(result.stdout)[1:] == ["15/15 · Cost after training",
+                                         "14/15 · Training step 5/5 · Adam update and cost"]
+    last, before = screens(result.stdout)[1:]
+    assert "0.6326 ┤█" in last and "J_final = 0.4583" in last
+    assert "exp_avg_W1@5 =" in before and "J@5 = 0.4861" in before
+    everything = run_piped("last\n", "optimizers", "--no-symbolic", "--all-steps")
+    # five steps of ten pages each (forward, loss, seven backward headings, update), then the cost
+    assert titles(everything.stdout)[-1] == "51/51 · Cost after training"
