@@ -140,6 +140,16 @@ def _training_quantities(graph: Graph, training: TrainingStep) -> dict:
     return names
 
 
+def _refuse_unrepresentable(walkthrough: Walkthrough, values: dict, where: str) -> None:
+    """Refuse outputs whose loss cannot be written in floating point (a probability underflowed to 0), saying where."""
+    graph = walkthrough.graph
+    loss = graph.loss_node
+    output = loss.roles["input"]
+    problem = loss.op.unrepresentable(values[output], loss.op.targets_of(graph.role_values(loss, values)), output)
+    if problem:
+        raise WalkthroughError(walkthrough.name, problem + where)
+
+
 def solve(walkthrough: Walkthrough) -> Solution:
     """Train `walkthrough` for its number of steps: each a forward pass, every backward step and one optimizer step.
 
@@ -151,12 +161,7 @@ def solve(walkthrough: Walkthrough) -> Solution:
     with np.errstate(over="ignore", invalid="ignore"):
         for number in range(1, walkthrough.steps + 1):
             values = graph.forward(given)
-            loss = graph.loss_node
-            problem = loss.op.unrepresentable(values[loss.roles["input"]], loss.op.targets_of(
-                graph.role_values(loss, values)), loss.roles["input"])
-            if problem:
-                where = "" if number == 1 else f" (training step {number})"
-                raise WalkthroughError(walkthrough.name, problem + where)
+            _refuse_unrepresentable(walkthrough, values, "" if number == 1 else f" (training step {number})")
             steps = backpropagate(graph, values)
             gradients = {step.variable: step.result for step in steps}
             updates = update_parameters(graph, values, gradients, walkthrough.learning_rate, walkthrough.frozen,
@@ -165,6 +170,7 @@ def solve(walkthrough: Walkthrough) -> Solution:
             states = {update.parameter: update.state for update in updates}
             given.update({update.parameter: update.new for update in updates})
         final_values = graph.forward(given)
+        _refuse_unrepresentable(walkthrough, final_values, " (after the last update, for J_final)")
     solution = Solution(walkthrough=walkthrough, training=tuple(training), final_values=final_values)
     for name, value in solution.quantities.items():
         if not np.all(np.isfinite(value)):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from jacobian_bp import load, solve
 from jacobian_bp.ops import ACTIVATIONS, LOSSES, REDUCTIONS, MeanCost
 from jacobian_bp.optimizers import OPTIMIZERS
-from jacobian_bp.walkthrough import Walkthrough, bundled_names, from_layers
+from jacobian_bp.walkthrough import Walkthrough, WalkthroughError, bundled_names, from_layers
 from tests.strategies import graphs, targets_for
 
 torch = pytest.importorskip("torch")
@@ -24,8 +24,9 @@ NETWORKS = 1000
 LEARNING_RATE = 0.1
 LARGEST_PRE_ACTIVATION = 50.0
 HIDDEN = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
+# identity clones: a node of its own in autograd, so that its variable keeps a gradient of its own
 TORCH_ACTIVATIONS = {"relu": F.relu, "leaky_relu": F.leaky_relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
-                     "identity": lambda z: z, "softmax": lambda z: torch.softmax(z, dim=1)}
+                     "identity": lambda z: z.clone(), "softmax": lambda z: torch.softmax(z, dim=1)}
 
 
 def saturated_network(rng: np.random.Generator) -> Walkthrough:
@@ -100,9 +101,16 @@ def pytorch_quantities(walkthrough: Walkthrough) -> dict[str, np.ndarray]:
 def test_every_quantity_equals_pytorch_with_saturated_outputs():
     rng = np.random.default_rng(20261129)
     saturated = 0
+    refused = 0
     for number in range(NETWORKS):
         walkthrough = saturated_network(rng)
-        ours = solve(walkthrough).quantities
+        try:
+            ours = solve(walkthrough).quantities
+        except WalkthroughError as error:
+            # After the update a softmax probability can underflow to 0, where −log a (J_final) cannot be written.
+            assert "(after the last update, for J_final)" in str(error), error
+            refused += 1
+            continue
         theirs = pytorch_quantities(walkthrough)
         for name, expected in theirs.items():
             np.testing.assert_allclose(ours[name], expected, rtol=1e-9, atol=1e-12,
@@ -110,6 +118,7 @@ def test_every_quantity_equals_pytorch_with_saturated_outputs():
         probabilities = ours[walkthrough.graph.output]
         saturated += bool(np.any(np.minimum(probabilities, 1 - probabilities) < 1e-12))
     assert saturated > NETWORKS // 4  # the check reaches the regime it is about
+    assert refused < NETWORKS // 100
 
 
 def test_the_saturated_softmax_of_the_issue_equals_pytorch():
