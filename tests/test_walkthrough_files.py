@@ -259,7 +259,8 @@ def test_list_names_every_bundled_walkthrough_with_its_title(capsys):
 def test_every_bundled_walkthrough_runs_in_text_and_json_from_another_directory(name, tmp_path):
     command = [sys.executable, "-m", "jacobian_bp", "walkthrough", name]
     text = subprocess.run([*command, "--width", "80"], cwd=tmp_path, capture_output=True, text=True, check=True)
-    assert "SGD update" in text.stdout and all(len(line) <= 80 for line in text.stdout.splitlines())
+    update = f"{load(name).optimizer.title} update"  # SGD unless the file names another optimizer
+    assert update in text.stdout and all(len(line) <= 80 for line in text.stdout.splitlines())
     document = json.loads(subprocess.run([*command, "--format", "json"], cwd=tmp_path, capture_output=True,
                                          text=True, check=True).stdout)
     walkthrough = load(name)
@@ -368,7 +369,7 @@ def test_huber_takes_delta_at_the_top_level(tmp_path):
     path.write_text(VALID.replace('"binary_cross_entropy"', '"huber"\ndelta = 0.25'), encoding="utf-8")
     solution = solve(load(str(path)))
     assert solution.graph.loss_node.op.delta == 0.25
-    assert "clip(A2 − Y, −0.25, 0.25)" in solution.step("dJ/dA2").shortcut_formula
+    assert "clip(A2 − Y, −0.25, 0.25)" in str(solution.step("dJ/dA2").shortcut_formula)
 
 
 def test_the_sum_of_losses_that_average_over_outputs_says_it_is_not_pytorchs_sum(tmp_path):

@@ -63,6 +63,12 @@ class Loss(Op):
             return Y
         return np.eye(outputs)[Y[:, 0].astype(int)]
 
+    def torch_targets(self, names: Names) -> str:
+        """The targets as rows in PyTorch: one-hot rows made from class indices, else `Y` itself."""
+        if not self.indices:
+            return names[TARGETS]
+        return f"F.one_hot({names[TARGETS]}[:, 0].long(), {names[INPUT]}.shape[1])"
+
     def fused_gradient(self, upstream: np.ndarray, values: Values) -> np.ndarray:
         """`dJ/d` (the fused activation's input) from `dJ/dL`, through the collapse of `fused_derivative`."""
         A = values[INPUT]
@@ -312,7 +318,7 @@ class CrossEntropy(Loss):
     averages_outputs = False
 
     def torch_expression(self, names: Names) -> str:
-        return f"-({names[TARGETS]} * torch.log({names[INPUT]})).sum(dim=1, keepdim=True)"
+        return f"-({self.torch_targets(names)} * torch.log({names[INPUT]})).sum(dim=1, keepdim=True)"
 
     def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -399,6 +405,10 @@ class BinaryCrossEntropyWithLogits(BinaryCrossEntropy):
     def accepts(self, op: Op) -> bool:
         return op.name not in SQUASHING
 
+    def torch_expression(self, names: Names) -> str:
+        return (f"F.binary_cross_entropy_with_logits({names[INPUT]}, {names[TARGETS]}, reduction=\"none\")"
+                ".mean(dim=1, keepdim=True)")
+
     def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return (np.maximum(A, 0.0) - A * Y + np.log1p(np.exp(-np.abs(A)))).mean(axis=1, keepdims=True)
 
@@ -442,6 +452,10 @@ class CrossEntropyWithLogits(CrossEntropy):
     def accepts(self, op: Op) -> bool:
         return op.name not in SQUASHING
 
+    def torch_expression(self, names: Names) -> str:
+        targets = f"{names[TARGETS]}[:, 0].long()" if self.indices else names[TARGETS]
+        return f"F.cross_entropy({names[INPUT]}, {targets}, reduction=\"none\").unsqueeze(1)"
+
     def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return -(Y * _log_softmax(A)).sum(axis=1, keepdims=True)
 
@@ -473,6 +487,9 @@ class HalfSquaredError(Loss):
     shortcut_template = "{dL} ⊙ ({A} − Y)"
     averages_outputs = False
 
+    def torch_expression(self, names: Names) -> str:
+        return f"0.5 * (({names[INPUT]} - {names[TARGETS]}) ** 2).sum(dim=1, keepdim=True)"
+
     def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return 0.5 * ((A - Y) ** 2).sum(axis=1, keepdims=True)
 
@@ -493,6 +510,9 @@ class L1(Loss):
     shortcut_template = "{dL} ⊙ sign({A} − Y){mean}"
     kink_where = "equals its target in Y (a − y = 0)"
     kink_function = "|a − y|"
+
+    def torch_expression(self, names: Names) -> str:
+        return f"F.l1_loss({names[INPUT]}, {names[TARGETS]}, reduction=\"none\").mean(dim=1, keepdim=True)"
 
     def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return np.abs(A - Y).mean(axis=1, keepdims=True)
@@ -522,6 +542,10 @@ class Huber(Loss):
     title = "Huber loss"
     settings = {"delta": 1.0}
     shortcut_template = "{dL} ⊙ clip({A} − Y, −{delta}, {delta}){mean}"
+
+    def torch_expression(self, names: Names) -> str:
+        return (f"F.huber_loss({names[INPUT]}, {names[TARGETS]}, reduction=\"none\", delta={self.delta!r})"
+                ".mean(dim=1, keepdim=True)")
 
     def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         r = np.abs(A - Y)
