@@ -281,3 +281,21 @@ def test_the_cost_curve_is_drawn_as_an_svg_figure(browser, tmp_path):
     assert curve["falling"], "Adam's cost falls at every step, so every dot is lower than the one before"
     assert "0.6326" in curve["labels"] and "0.4583" in curve["labels"]
     assert 0.01 < ink_fraction(screenshot(browser, curve["box"])) < 0.6
+
+
+@pytest.mark.parametrize("name", ["article", "softmax", "xor"])
+def test_at_phone_width_wide_formulas_and_matrices_scroll_in_their_own_box_never_the_page(browser, name, tmp_path):
+    path = tmp_path / f"{name}.html"
+    path.write_text(html.render(solve(load(name)), decimals=4, symbolic=True), encoding="utf-8")
+    open_page(browser, path, width=400)
+    layout = browser.evaluate("""(() => {
+        const boxes = [...document.querySelectorAll('.line, .formula')];
+        return {
+          pageWidth: document.documentElement.scrollWidth,
+          viewportWidth: document.documentElement.clientWidth,
+          scrolling: boxes.filter(box => box.scrollWidth > box.clientWidth + 1).length,
+          wider: boxes.filter(box => box.getBoundingClientRect().right > innerWidth + 1).length,
+        };
+    })()""")
+    assert layout["pageWidth"] <= layout["viewportWidth"] == 400, layout
+    assert layout["scrolling"] > 0 and layout["wider"] == 0, layout

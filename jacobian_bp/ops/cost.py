@@ -17,6 +17,7 @@ class MeanCost(Op):
 
     name = "mean"
     title = "mean cost"
+    whole_batch = True
 
     def __init__(self, penalty: bool = False, reduction: str = "mean"):
         self.penalty, self.reduction = penalty, reduction
@@ -107,6 +108,7 @@ class L2Penalty(Op):
     title = "L2 penalty"
     inputs = 0
     settings = {"l2": 0.0}
+    whole_batch = True
 
     def output_shape(self, shapes) -> tuple[int, int]:
         return 1, 1

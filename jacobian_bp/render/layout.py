@@ -213,12 +213,23 @@ def _side_by_side(names, values: dict, decimals: int, gap: Gap = GAP) -> Equatio
 
 
 def _forward_blocks(solution, decimals: int) -> list:
-    values = solution.values
-    blocks = [_side_by_side(solution.graph.data, values, decimals)]
+    values, graph = solution.values, solution.graph
+    blocks = [_side_by_side(graph.data, values, decimals)]
     for formula, parameters, outputs in story.forward_groups(solution):
-        blocks += [Prose(formula, "name"), *([_side_by_side(parameters, values, decimals)] if parameters else []),
-                   _side_by_side(outputs, values, decimals)]
+        # A layer's heading names its nodes; a single node's formula is the first of its own lines.
+        blocks += [*([Prose(formula, "name")] if len(outputs) > 1 else []),
+                   *([_side_by_side(parameters, values, decimals)] if parameters else [])]
+        blocks += [Group(tuple(_forward_lines(graph, graph.producers[output], values, decimals) for output in outputs))]
     return blocks
+
+
+def _forward_lines(graph, node, values: dict, decimals: int) -> Group:
+    """How one node's output is worked out: the op's intermediate products (`X · W1ᵀ`, the bias on every
+    row), or its formula and value (`A1 = ReLU(Z1) = […]`)."""
+    lines = node.op.forward_products(graph.role_values(node, values), node.names()) or (
+        (f"{node.output} = {node.op.expression(node.names())} =", values[node.output]),)
+    return Group(tuple(Equation((tuple(Numbers(part, decimals) if isinstance(part, np.ndarray) else part
+                                       for part in line),)) for line in lines))
 
 
 def _loss_blocks(solution, decimals: int) -> list:
