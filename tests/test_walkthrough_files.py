@@ -382,3 +382,30 @@ def test_the_sum_of_losses_that_average_over_outputs_says_it_is_not_pytorchs_sum
                                  "b = [0.1, 0.2]").replace("units = 1", "units = 2"), encoding="utf-8")
     (note,) = story.loss_notes(solve(load(str(path))))
     assert "is 1/2 of PyTorch's reduction='sum'" in str(note)
+
+
+TRAINED = VALID.replace('learning_rate = 0.01\n', 'learning_rate = 0.01\nsteps = 3\n\n[optimizer]\nname = "adam"\n')
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (('name = "adam"', 'name = "adamw"'), "optimizer.name: unknown name 'adamw' (did you mean 'adam'?"),
+    (('name = "adam"', 'name = "adam"\nbetas = [0.9]'), "optimizer.betas: expected 2 numbers in brackets"),
+    (('name = "adam"', 'name = "adam"\nbetas = [0.9, 1.0]'), "optimizer.betas: expected numbers from 0 up to"),
+    (('name = "adam"', 'name = "adam"\neps = 0'), "optimizer.eps: expected a positive number, found 0"),
+    (('name = "adam"', 'name = "adam"\nmomentum = 0.9'), "optimizer.momentum: unknown key"),
+    (('name = "adam"', 'name = "momentum"\nmomentum = 1.5'), "optimizer.momentum: expected a number from 0 up to"),
+    (("steps = 3", "steps = 0"), "steps: expected a whole number of training steps from 1 to 10000, found 0"),
+    (("steps = 3", "steps = 2.5"), "steps: expected a whole number"),
+])
+def test_training_settings_are_checked(capsys, tmp_path, change, message):
+    line = error_of(capsys, tmp_path, TRAINED.replace(*change))
+    assert message in line, line
+
+
+def test_optimizer_settings_take_pytorchs_names(tmp_path):
+    path = tmp_path / "net.toml"
+    path.write_text(TRAINED.replace('name = "adam"', 'name = "rmsprop"\nalpha = 0.9\neps = 1e-6'), encoding="utf-8")
+    walkthrough = load(str(path))
+    optimizer = walkthrough.optimizer
+    assert (optimizer.name, optimizer.alpha, optimizer.eps) == ("rmsprop", 0.9, 1e-6)
+    assert walkthrough.steps == 3 and "square_avg_W1@3" in solve(walkthrough).quantities
