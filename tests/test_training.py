@@ -120,8 +120,9 @@ def test_the_terminal_cost_curve_fits_every_width_and_degrades_to_ascii(width, a
     assert all(len(line) <= width for line in lines), lines
     assert lines[0].startswith("0.6326") and lines[5].startswith("0.4583")
     bars = [line[len("0.6326 ") + 1:] for line in lines[:6]]
-    heights = [sum(bar[column] != " " for bar in bars if column < len(bar)) for column in range(6)]
+    heights = [sum(column < len(bar) and bar[column] != " " for bar in bars) for column in range(len(bars[-1]))]
     assert heights == sorted(heights, reverse=True) and heights[0] == 6  # the cost falls, step by step
+    assert len(bars[-1]) == 6 * 4  # six costs, each a bar four columns wide
     if ascii_only:
         assert all(line.isascii() for line in lines) and "#" in lines[0]
     else:

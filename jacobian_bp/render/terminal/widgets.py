@@ -313,6 +313,7 @@ class CostCurve:
 
     BLOCKS = " ▁▂▃▄▅▆▇█"
     ROWS = 6
+    WIDEST = 4  # columns per step at most
 
     def __init__(self, costs, decimals: int):
         self.costs, self.decimals = [float(cost) for cost in costs], decimals
@@ -324,12 +325,14 @@ class CostCurve:
         high, low = max(self.costs), min(self.costs)
         top, bottom = format_number(high, self.decimals), format_number(low, self.decimals)
         label = max(len(top), len(bottom))
-        columns = max(1, min(len(self.costs), max_width - label - 2))
+        room = max(1, max_width - label - 2)
+        columns = min(len(self.costs), room)
         picked = np.round(np.linspace(0, len(self.costs) - 1, columns)).astype(int)
-        values = np.array(self.costs)[picked]
+        # few steps: each gets a bar several columns wide, so that the chart reads at a glance
+        values = np.repeat(np.array(self.costs)[picked], max(1, min(self.WIDEST, room // columns)))
         # The lowest cost keeps a sliver of a bar: heights run from just below it to the highest.
         floor = low - 0.1 * (high - low)
-        eighths = np.full(columns, self.ROWS * 4) if high == low else np.round(
+        eighths = np.full(len(values), self.ROWS * 4) if high == low else np.round(
             (values - floor) / (high - floor) * self.ROWS * 8).astype(int)
         axis, corner = ("|", "+") if ascii_only else ("┤", "└")
         lines = []
@@ -342,7 +345,7 @@ class CostCurve:
             line = Text(f"{name:>{label}} {tick}", style=ZERO_STYLE)
             line.append(bar.rstrip(), style=NAME_STYLE)
             lines.append(line)
-        rule = ("-" if ascii_only else "─") * columns
+        rule = ("-" if ascii_only else "─") * len(values)
         lines.append(Text(f"{'':>{label}} {corner}{rule}", style=ZERO_STYLE))
         steps = len(self.costs) - 1
         arrow = "->" if ascii_only else "→"
