@@ -279,7 +279,8 @@ def kink_convention(attempt: Attempt) -> str | None:
 
     Kinks belong to activations applied entry by entry, so the convention sits on the Jacobian's diagonal.
     """
-    kinked = [step for step in attempt.steps if step.kinks]
+    # (a loss's kink, such as l1's at a = y, is not on a square diagonal: its other convention is not tried)
+    kinked = [step for step in attempt.steps if step.kinks and step.jacobian.shape[0] == step.jacobian.shape[1]]
     trials = [[step] for step in kinked] + ([kinked] if len(kinked) > 1 else [])
     for steps in trials:
         replaced = {}

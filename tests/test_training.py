@@ -212,3 +212,17 @@ def test_optimizer_slips_are_named(optimizer, name, slip):
     assert StepNames(solution.graph, update.training_step)(update.parameter) == update.old_name
     graded = _graded(solution, {name: answer}, decimals=6)[name]
     assert graded.verdict == "wrong" and slip in graded.diagnosis, graded.diagnosis
+
+
+def test_a_wrong_answer_next_to_a_kink_of_l1_is_graded_without_error(tmp_path):
+    walkthrough = tmp_path / "l1.toml"
+    walkthrough.write_text('loss = "l1"\n[data]\nX = [[1.0, 2.0]]\nY = [[0.5, 1.0]]\n[[layers]]\nunits = 2\n'
+                           'activation = "identity"\nW = [[0.5, -0.25], [1.0, 0.5]]\nb = [0.5, -1.0]\n',
+                           encoding="utf-8")
+    solution = solve(load(str(walkthrough)))
+    assert [kink.position for kink in solution.step("dJ/dA1").kinks] == [(0, 0), (0, 1)]
+    # derivative 1 taken at the kink: wrong, and carried forward through the identity and the dense layer
+    graded = _graded(solution, {"dJ/dA1": np.array([[0.5, 0.5]]), "dJ/dZ1": np.array([[0.5, 0.5]]),
+                                "dJ/dW1": np.array([[0.5, 1.0], [0.5, 1.0]])})
+    assert graded["dJ/dA1"].verdict == "wrong"
+    assert graded["dJ/dZ1"].verdict == graded["dJ/dW1"].verdict == "carried forward"
