@@ -29,6 +29,7 @@ LOSS_SETTINGS = tuple(dict.fromkeys(key for cls in LOSSES.values() for key in cl
 TOP_LEVEL_KEYS = ("title", "description", "loss", "learning_rate", "decimals", "seed", "data", "layers", "nodes",
                   "output", "regularization", "frozen", "targets", "reduction", "steps", "optimizer", *LOSS_SETTINGS)
 MAX_STEPS = 10000
+TRAINING_LIMIT = 4  # the Jacobians of all training steps together may take this many times --max-jacobian-mb
 TARGET_FORMS = ("values", "indices")
 DATA_KEYS = ("X", "Y")
 LAYER_KEYS = ("units", "activation", "W", "b", "bias")
@@ -262,6 +263,7 @@ class _Reader:
         steps = self.integer(document.get("steps", 1), "steps")
         if not 1 <= steps <= MAX_STEPS:
             self.fail("steps", f"expected a whole number of training steps from 1 to {MAX_STEPS}, found {steps}")
+        self.check_training_size(graph, shapes, steps)
         optimizer = self.optimizer(document.get("optimizer", {"name": "sgd"}))
         return Walkthrough(name=self.source, title=title or Path(self.source).stem, description=description,
                            graph=graph, given={INPUT_DATA: X, TARGET_DATA: Y, **given},
@@ -527,6 +529,15 @@ class _Reader:
                 self.source, f"the Jacobian {name} would be {rows} × {columns} ({_size(rows * columns)}), "
                 f"more than the limit of {self.max_jacobian_mb:g} MiB; use fewer units or samples, "
                 "or raise the limit with --max-jacobian-mb")
+
+    def check_training_size(self, graph: Graph, shapes: dict, steps: int):
+        """Refuse, before allocating anything, a training whose Jacobians (every step keeps its own, to be shown)
+        would take more than TRAINING_LIMIT times the limit of one Jacobian."""
+        entries = sum(rows * columns for rows, columns in graph.jacobian_shapes(graph.shapes(shapes)).values())
+        if steps > 1 and steps * entries * BYTES_PER_ENTRY > TRAINING_LIMIT * self.max_jacobian_mb * 2**20:
+            self.fail("steps", f"the Jacobians of {steps} training steps would take {_size(steps * entries)}, more "
+                               f"than {TRAINING_LIMIT} × the limit of {self.max_jacobian_mb:g} MiB; use fewer steps, "
+                               "units or samples, or raise the limit with --max-jacobian-mb")
 
     def parameters(self, specs: list["_Spec"], shapes: dict, seed: int) -> tuple[dict, list[str]]:
         """Every parameter: as given in the file, or drawn from the seed in file order."""

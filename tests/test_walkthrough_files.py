@@ -409,3 +409,11 @@ def test_optimizer_settings_take_pytorchs_names(tmp_path):
     optimizer = walkthrough.optimizer
     assert (optimizer.name, optimizer.alpha, optimizer.eps) == ("rmsprop", 0.9, 1e-6)
     assert walkthrough.steps == 3 and "square_avg_W1@3" in solve(walkthrough).quantities
+
+
+def test_a_training_whose_jacobians_would_not_fit_is_refused_before_it_starts(capsys, tmp_path):
+    path = tmp_path / "net.toml"  # under 1 KiB of Jacobians a step: 5000 steps take about 4.5 MiB, more than 4 × 0.01 MiB
+    path.write_text(TRAINED.replace("steps = 3", "steps = 5000"), encoding="utf-8")
+    assert main(["walkthrough", str(path), "--format", "json", "--max-jacobian-mb", "0.01"]) == 2
+    error = capsys.readouterr().err
+    assert "steps: the Jacobians of 5000 training steps would take" in error and "use fewer steps" in error
