@@ -412,7 +412,7 @@ def test_optimizer_settings_take_pytorchs_names(tmp_path):
 
 
 def test_a_training_whose_jacobians_would_not_fit_is_refused_before_it_starts(capsys, tmp_path):
-    path = tmp_path / "net.toml"  # under 1 KiB of Jacobians a step: 5000 steps take about 4.5 MiB, more than 4 × 0.01 MiB
+    path = tmp_path / "net.toml"  # under 1 KiB of Jacobians a step: 5000 steps take 4.5 MiB, over 4 × 0.01 MiB
     path.write_text(TRAINED.replace("steps = 3", "steps = 5000"), encoding="utf-8")
     assert main(["walkthrough", str(path), "--format", "json", "--max-jacobian-mb", "0.01"]) == 2
     error = capsys.readouterr().err
