@@ -8,6 +8,7 @@ import numpy as np
 from .chain import Step, Update, backpropagate, suffix, update_parameters
 from .errors import suggestion
 from .graph import COST, Graph
+from .structured import Structured
 from .walkthrough import Walkthrough, WalkthroughError
 
 FINAL_COST = "J_final"
@@ -112,6 +113,8 @@ class Solution:
         gradients and the updated parameters. `J` is a float, the rest 2-D arrays.
 
         `dJ/dL` is given as the gradient (`m × 1`); its `1 × m` Jacobian form is the first step's `jacobian`.
+        A local Jacobian of more than `structured.SMALL` entries is given as its `structured.Structured`
+        (which `numpy.asarray` builds in full), so that listing the quantities builds no large matrix.
         """
         graph = self.graph
         names: dict = {name: self.values[name] for name in graph.data}
@@ -131,7 +134,7 @@ def _training_quantities(graph: Graph, training: TrainingStep) -> dict:
         names.update({name: training.values[name] for name in graph.parameters})
     for step in training.steps:
         if not step.from_cost and not step.is_sum:
-            names[step.jacobian_name + at] = step.jacobian
+            names[step.jacobian_name + at] = step.jacobian if step.structure.small else step.structure
     for step in training.steps:
         names[step.gradient + at] = step.result
     for update in training.updates:
@@ -173,7 +176,7 @@ def solve(walkthrough: Walkthrough) -> Solution:
         _refuse_unrepresentable(walkthrough, final_values, " (after the last update, for J_final)")
     solution = Solution(walkthrough=walkthrough, training=tuple(training), final_values=final_values)
     for name, value in solution.quantities.items():
-        if not np.all(np.isfinite(value)):
+        if not (value.finite() if isinstance(value, Structured) else np.all(np.isfinite(value))):
             raise WalkthroughError(walkthrough.name, f"{name} overflows: its values are too large for floating "
                                                      "point; use smaller weights, inputs or learning rate")
     return solution

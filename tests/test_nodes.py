@@ -129,7 +129,7 @@ def test_softmax_jacobian_has_full_blocks_with_the_right_off_diagonal_entries():
     softmax = ACTIVATIONS["softmax"]()
     Z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
     A = softmax.activation_forward(Z)
-    jacobian = softmax.activation_jacobian(Z, A)
+    jacobian = np.asarray(softmax.activation_jacobian(Z, A))
     s = A[0]
     np.testing.assert_allclose(jacobian[:3, :3], np.diag(s) - np.outer(s, s))
     assert jacobian[0, 1] == pytest.approx(-s[0] * s[1]) and jacobian[0, 1] != 0
@@ -186,7 +186,7 @@ def test_a_loss_on_logits_is_its_activation_and_loss_on_probabilities_collapsed(
     values = {INPUT: Z, TARGETS: Y}
     A, dense = activation.activation_forward(Z), loss.targets_of(values)
     np.testing.assert_allclose(loss.forward(values), twin.loss_forward(A, dense), rtol=1e-9, atol=1e-12)
-    chained = twin.loss_jacobian(A, dense) @ activation.activation_jacobian(Z, A)
+    chained = np.asarray(twin.loss_jacobian(A, dense)) @ np.asarray(activation.activation_jacobian(Z, A))
     np.testing.assert_allclose(loss.jacobian(INPUT, values), chained, atol=1e-9)
     upstream = rng.normal(size=(shape[0], 1))
     np.testing.assert_allclose(loss.fused_gradient(upstream, values), devec(vec(upstream) @ chained, shape), atol=1e-9)
@@ -216,3 +216,26 @@ def test_huber_is_quadratic_inside_delta_and_linear_outside():
     values = {INPUT: np.array([[0.2, 2.0, -1.0]]), TARGETS: np.zeros((1, 3))}
     np.testing.assert_allclose(huber.forward(values), [[(0.02 + 0.5 * 1.75 + 0.5 * 0.75) / 3]])
     np.testing.assert_allclose(huber.jacobian(INPUT, values), [[0.2 / 3, 0.5 / 3, -0.5 / 3]])
+
+
+@pytest.mark.parametrize("name", sorted(ALL_OPS))
+@given(samples=st.integers(1, 3), width=st.integers(1, 3), seed=seeds)
+@settings(max_examples=20, deadline=None)
+def test_every_structured_jacobian_agrees_with_its_full_matrix(name, samples, width, seed):
+    """Product, blocks, nonzero positions and stored size of each op's structure, against the matrix it stands for."""
+    rng = np.random.default_rng(seed)
+    op, values, count = example(name, rng, samples, width)
+    shapes = {role: value.shape for role, value in values.items()}
+    for role in op.backward_roles(count):
+        structured = op.structured_jacobian(role, values)
+        dense = structured.build()
+        np.testing.assert_array_equal(dense, op.jacobian(role, values), err_msg=f"{name}: {role}")
+        assert structured.shape == dense.shape and structured.dense_bytes == dense.nbytes
+        row = rng.normal(size=(1, dense.shape[0]))
+        np.testing.assert_allclose(structured.left_multiply(row), row @ dense, rtol=1e-12, atol=1e-12,
+                                   err_msg=f"{name}: {role}")
+        rows, columns = rng.integers(0, dense.shape[0], 5), rng.integers(0, dense.shape[1], 4)
+        np.testing.assert_array_equal(structured.block(rows, columns), dense[np.ix_(rows, columns)])
+        assert set(zip(*structured.nonzero_positions(), strict=True)) == set(zip(*np.nonzero(dense), strict=True))
+        assert structured.nonzeros() == np.count_nonzero(dense)
+        assert structured.nbytes // 8 - op.structure_size(role, shapes) in (0, 1), f"{name}: {role}"

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from jacobian_bp import load, solve
 from jacobian_bp.ops import ACTIVATIONS, LOSSES, REDUCTIONS, MeanCost
 from jacobian_bp.optimizers import OPTIMIZERS
-from jacobian_bp.walkthrough import Walkthrough, WalkthroughError, bundled_names, from_layers
-from tests.strategies import graphs, targets_for
+from jacobian_bp.walkthrough import Walkthrough, WalkthroughError, from_layers
+from tests.strategies import graphs, targets_for, written_out_names
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -207,7 +207,7 @@ def pytorch_graph_quantities(walkthrough) -> dict[str, np.ndarray]:
     return found
 
 
-@pytest.mark.parametrize("name", bundled_names())
+@pytest.mark.parametrize("name", written_out_names())
 def test_every_quantity_of_every_bundled_walkthrough_equals_pytorch(name):
     walkthrough = load(name)
     ours = solve(walkthrough).quantities
