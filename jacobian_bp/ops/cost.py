@@ -68,7 +68,7 @@ class MeanCost(Op):
         return ()
 
     def symbolic_pattern(self, role: str, namers, values):
-        weight = ONE if role == PENALTY else number(Fraction(1, values[INPUT].shape[0]))
+        weight = ONE if role == PENALTY or self.summed else number(Fraction(1, values[INPUT].shape[0]))
         return lambda row, column: weight
 
     def shortcut(self, role: str, upstream: np.ndarray, values) -> np.ndarray:

@@ -376,7 +376,7 @@ class CrossEntropy(Loss):
 
     def symbolic_pattern(self, role: str, namers, values):
         """One-hot targets: `-1/a` at each sample's target class, 0 elsewhere."""
-        Y = values[TARGETS]
+        Y = self.targets_of(values)
         if not np.isin(Y, (0.0, 1.0)).all():
             return None
         outputs, a = Y.shape[1], namers[INPUT]
@@ -438,6 +438,9 @@ class BinaryCrossEntropyWithLogits(BinaryCrossEntropy):
     takes_probabilities = False
     collapses = ("sigmoid", "binary_cross_entropy")
 
+    def symbolic_pattern(self, role: str, namers, values):
+        return None  # the pattern of the loss on probabilities does not apply: sympy derives this one
+
     def accepts(self, op: Op) -> bool:
         return op.name not in SQUASHING
 
@@ -484,6 +487,9 @@ class CrossEntropyWithLogits(CrossEntropy):
     shortcut_template = "{dL} ⊙ (softmax({A}) − Y)"
     takes_probabilities = False
     collapses = ("softmax", "cross_entropy")
+
+    def symbolic_pattern(self, role: str, namers, values):
+        return None  # the pattern of the loss on probabilities does not apply: sympy derives this one
 
     def accepts(self, op: Op) -> bool:
         return op.name not in SQUASHING
