@@ -398,21 +398,37 @@ def rounded_too_early(value: float, reference: float, decimals: int) -> str | No
 @entry_slip
 def digit_slip(value: float, reference: float, decimals: int) -> str | None:
     """Two adjacent digits swapped, a digit dropped or moved, or the decimal point moved."""
-    if value == 0:
-        return None  # a zero is a missing answer's stand-in more often than a slip of the pen
-    written = f"{value:.{decimals}f}"
-    meant = f"{reference:.{decimals}f}"
+    written, meant = _fixed_digits(value, decimals), _fixed_digits(reference, decimals)
+    if written is None or meant is None:
+        return None  # a zero is a missing answer's stand-in; past a double's digits a slip is float noise
     for kind, variant in _digit_variants(meant):
         if variant != meant and f"{float(variant):.{decimals}f}" == written:
             return (f"digit slip: {format_number(value, decimals)} looks like {format_number(reference, decimals)} "
                     f"with {kind}")
     # The written number may come from a value that rounds the other way (a carried-forward one): undo each slip
     # on what was written, and accept a repaired number that is the reference rounded (within half a unit).
-    as_written = f"{value:.{decimals}f}".rstrip("0").rstrip(".")  # digits as written, never an exponent
+    as_written = written.rstrip("0").rstrip(".")  # digits as written, never an exponent
     for kind, repaired in _digit_repairs(as_written):
         if repaired != as_written and abs(float(repaired) - reference) <= 0.5 * 10.0**-decimals * (1 + 1e-9):
             return f"digit slip: {as_written} looks like {repaired} with {kind}"
     return None
+
+
+SLIP_DIGITS = 17  # the digits a double holds: past them a number's written digits are float noise
+
+
+def _fixed_digits(value: float, decimals: int) -> str | None:
+    """`value` written with `decimals` places and no exponent, as a slip of the pen is looked for in it; None
+    for a number that rounds to zero (a stand-in more often than a slip) or has more digits than a double holds.
+
+    >>> _fixed_digits(-4.2381e9, 4), _fixed_digits(0.00001, 4), _fixed_digits(1e300, 4)
+    ('-4238100000.0000', None, None)
+    """
+    written = f"{value:.{decimals}f}"
+    digits = written.lstrip("-").replace(".", "")
+    if len(digits) > SLIP_DIGITS or not digits.strip("0"):
+        return None
+    return written
 
 
 def _digit_repairs(text: str) -> Iterator[tuple[str, str]]:

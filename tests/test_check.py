@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from jacobian_bp import Solution, load, solve
@@ -255,6 +255,34 @@ def test_digit_slips_of_numbers_written_with_an_exponent():
     assert digit_slip(-4.2381e9, -4.2318e9, 4) == ("digit slip: -4.2381e+09 looks like -4.2318e+09 with two "
                                                     "adjacent digits swapped")
     assert digit_slip(-4.2381e9, 1.5e9, 4) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False), st.floats(allow_nan=False, allow_infinity=False),
+       st.integers(1, 10))
+@example(1e300, 1.5e300, 10)
+@example(5e-324, 1e-320, 10)
+def test_entry_slips_name_any_two_numbers_sensibly(value, reference, decimals):
+    """No number crashes a slip of one entry, and none names a slip between two numbers written alike or
+    with more digits than a double holds (float noise, e.g. 1e300 written out)."""
+    from jacobian_bp.slips import ENTRY_SLIPS, within
+
+    assume(not within(value, reference, decimals))  # only wrong entries are shown to the slips
+    for single in ENTRY_SLIPS:
+        reason = single(value, reference, decimals)
+        if reason and "digit slip" in reason:
+            written, meant = re.search(r"digit slip: (\S+) looks like (\S+)", reason).groups()
+            assert written != meant
+            assert all(len(re.sub(r"\D|e.*", "", number)) <= 17 for number in (written, meant)), reason
+
+
+@pytest.mark.parametrize("number", ["1e9", "-1.2000e+09", "1e300", "-1.7e308", "5e-324", '"3.6000e+11"'])
+def test_a_huge_or_tiny_answer_is_graded_wrong_not_a_crash(tmp_path, capsys, number):
+    answers = tmp_path / "big.toml"
+    answers.write_text(f'walkthrough = "article"\n[answers]\n"J" = {number}\n"dJ/dW3" = [[{number}, 0.1]]\n')
+    assert main(["check", str(answers)]) == 1
+    assert main(["check", str(answers), str(answers.with_name("big.toml"))]) == 1
+    assert "✗" in capsys.readouterr().out
 
 
 def test_a_digit_slip_of_a_number_rounded_the_other_way_is_named():
