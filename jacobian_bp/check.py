@@ -200,6 +200,7 @@ class Report:
     decimals: int
     quantities: tuple[Graded, ...]
     order: tuple[str, ...] = ()  # every quantity of the walkthrough, in the order a student computes them
+    source: str = ""  # the walkthrough as resolved: its bundled name or the absolute path of its file
 
     @property
     def summary(self) -> dict[str, int]:
@@ -255,7 +256,7 @@ def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: 
     solution = solved.solutions[key]
     return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals,
                   quantities=grade_answers(solution, answers, decimals, reader.readings()),
-                  order=tuple(derivations(solution)))
+                  order=tuple(derivations(solution)), source=key)
 
 
 def quantity_names(walkthrough: Walkthrough) -> list[str]:

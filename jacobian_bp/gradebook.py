@@ -68,15 +68,24 @@ class Gradebook:
 
     @property
     def groups(self) -> list[Group]:
-        """The graded students by walkthrough, in the order the walkthroughs first appear."""
+        """The graded students by walkthrough, in the order the walkthroughs first appear.
+
+        A walkthrough is the file it resolves to, not the string as written: "net.toml" in two folders is two
+        walkthroughs (each then named by its path), "./net.toml" and "net.toml" beside each other are one.
+        """
         graded = [student for student in self.students if student.report]
+        sources = list(dict.fromkeys(student.report.source for student in graded))
+        written = {source: next(student.report.walkthrough for student in graded if student.report.source == source)
+                   for source in sources}
+        ambiguous = {name for name, count in Counter(written.values()).items() if count > 1}
         groups = []
-        for walkthrough in dict.fromkeys(student.report.walkthrough for student in graded):
-            members = tuple(student for student in graded if student.report.walkthrough == walkthrough)
+        for source in sources:
+            members = tuple(student for student in graded if student.report.source == source)
             answered = {graded.name for student in members for graded in student.report.quantities
                         if graded.verdict != "unanswered"}
             order = members[0].report.order
-            groups.append(Group(walkthrough, members[0].report.title, members,
+            name = source if written[source] in ambiguous else written[source]
+            groups.append(Group(name, members[0].report.title, members,
                                 tuple(name for name in order if name in answered)))
         return groups
 

@@ -151,3 +151,38 @@ def test_the_class_table_fits_80_columns_and_has_ascii_marks(classroom):
     assert text.isascii() and max(len(line) for line in text.splitlines()) <= 80
     rows = [line.split() for line in text.splitlines() if line.startswith("student01 ")]
     assert rows and all(mark in ("OK", "CF", "X", "!", "-") for row in rows for mark in row[1:] if not mark.isdigit())
+
+
+NEURON = """title = "{title}"
+loss = "binary_cross_entropy"
+learning_rate = 0.1
+[data]
+X = [[1.0, 2.0]]
+Y = [[1.0]]
+[[layers]]
+units = 1
+activation = "sigmoid"
+W = [[{w}, -0.25]]
+b = [0.0]
+"""
+
+
+def test_a_class_is_grouped_by_the_walkthrough_file_not_the_string_written(tmp_path, capsys):
+    """Two folders each with their own net.toml (different weights): two walkthroughs, named by their paths;
+    "./net.toml" and "net.toml" in one folder: one."""
+    for folder, w in (("a", 0.5), ("b", 1.5)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "net.toml").write_text(NEURON.format(title="A neuron", w=w), encoding="utf-8")
+    (tmp_path / "a" / "s1.toml").write_text('walkthrough = "net.toml"\n[answers]\n"J" = 0.6931\n')
+    (tmp_path / "a" / "s3.toml").write_text('walkthrough = "./net.toml"\n[answers]\n"J" = 0.6931\n')
+    (tmp_path / "b" / "s2.toml").write_text('walkthrough = "net.toml"\n[answers]\n"J" = 0.6931\n')
+    files = [str(tmp_path / name) for name in ("a/s1.toml", "b/s2.toml", "a/s3.toml")]
+    document = json.loads(run(capsys, "check", *files, "--format", "json")[1])
+    groups = {group["walkthrough"]: [student["student"] for student in group["students"]]
+              for group in document["walkthroughs"]}
+    assert groups == {str(tmp_path / "a" / "net.toml"): ["s1", "s3"], str(tmp_path / "b" / "net.toml"): ["s2"]}
+    verdicts = {student["student"]: student["verdicts"]["J"] for group in document["walkthroughs"]
+                for student in group["students"]}
+    assert verdicts["s1"] == verdicts["s3"] != verdicts["s2"]
+    rows = list(csv.reader(io.StringIO(run(capsys, "check", *files, "--format", "csv")[1])))
+    assert sorted(row[0] for row in rows[1:4]) == ["s1", "s2", "s3"]
