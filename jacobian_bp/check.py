@@ -61,6 +61,7 @@ class Readings:
 
     unreadable: Mapping[str, Mapping[Position, str]] = field(default_factory=dict)
     notes: Mapping[str, Mapping[Position, str]] = field(default_factory=dict)
+    unknown: Mapping[str, str] = field(default_factory=dict)  # a name that is no quantity → what to say about it
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,11 @@ class Graded:
 
 @dataclass(frozen=True)
 class Report:
-    """Everything `check` found in one answer file, quantities in the order a student computes them."""
+    """Everything `check` found in one answer file, quantities in the order a student computes them.
+
+    `unknown` holds the names in [answers] that are no quantity of the walkthrough, each with its message
+    (the line, the closest name): marked as such, while the rest of the file is graded.
+    """
 
     path: Path
     walkthrough: str
@@ -201,6 +206,7 @@ class Report:
     quantities: tuple[Graded, ...]
     order: tuple[str, ...] = ()  # every quantity of the walkthrough, in the order a student computes them
     source: str = ""  # the walkthrough as resolved: its bundled name or the absolute path of its file
+    unknown: tuple[tuple[str, str], ...] = ()
 
     @property
     def summary(self) -> dict[str, int]:
@@ -215,13 +221,13 @@ class Report:
 
     @property
     def wrong(self) -> bool:
-        """Whether an answer is wrong or could not be read: what makes `check` exit with status 1."""
-        return any(graded.verdict in ("wrong", "unreadable") for graded in self.quantities)
+        """Whether an answer is wrong, could not be read or names no quantity: what makes `check` exit with 1."""
+        return bool(self.unknown) or any(graded.verdict in ("wrong", "unreadable") for graded in self.quantities)
 
     @property
     def blank(self) -> bool:
         """Whether nothing at all is answered: a worksheet handed in as it was handed out."""
-        return all(graded.verdict == "unanswered" for graded in self.quantities)
+        return not self.unknown and all(graded.verdict == "unanswered" for graded in self.quantities)
 
 
 class Solved:
@@ -250,13 +256,19 @@ def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: 
         solved.walkthroughs[key] = reader.load(source, max_jacobian_mb)
     walkthrough = solved.walkthroughs[key]
     decimals = reader.decimals(walkthrough.decimals)
-    answers = reader.answers(quantity_names(walkthrough))
+    names = quantity_names(walkthrough)
+    answers = reader.answers(names)
+    readings = reader.readings()
+    unknown = tuple(readings.unknown.items())
+    if not answers:  # nothing to grade (only names that are no quantity): no need to solve
+        return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals, quantities=(),
+                      order=tuple(names), source=key, unknown=unknown)
     if key not in solved.solutions:
         solved.solutions[key] = solve(walkthrough)
     solution = solved.solutions[key]
     return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals,
-                  quantities=grade_answers(solution, answers, decimals, reader.readings()),
-                  order=tuple(derivations(solution)), source=key)
+                  quantities=grade_answers(solution, answers, decimals, readings),
+                  order=tuple(derivations(solution)), source=key, unknown=unknown)
 
 
 def quantity_names(walkthrough: Walkthrough) -> list[str]:
@@ -319,7 +331,7 @@ def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimal
 def report_document(report: Report) -> dict:
     """The report as the JSON object of docs/json.md: walkthrough, decimals, summary, blank, quantities."""
     return {"walkthrough": report.walkthrough, "decimals": report.decimals, "summary": report.summary,
-            "blank": report.blank,
+            "blank": report.blank, "unknown": dict(report.unknown),
             "quantities": {graded.name: {
                 "verdict": graded.verdict,
                 "entries": graded.entries.tolist(),
@@ -510,8 +522,8 @@ class _AnswerFile:
     def answers(self, names: list[str]) -> dict[str, np.ndarray]:
         """Every answer as a 2-D array, `NaN` for "?" and for what cannot be read (see `readings`).
 
-        A name that is not a quantity makes the file ungradable; a value that cannot be read is graded
-        "unreadable" with the reason, so that one bad entry costs that entry, not the file.
+        A name that is not a quantity is kept aside with the closest name (see `readings`), and a value that
+        cannot be read is graded "unreadable" with the reason: one bad entry costs that entry, not the file.
         """
         table = self.document.get("answers")
         if table is None:
@@ -521,17 +533,21 @@ class _AnswerFile:
             self.fail("answers", "expected a table [answers] of quantity = value")
         self.unreadable: dict[str, dict[Position, str]] = {}
         self.notes: dict[str, dict[Position, str]] = {}
+        self.unknown: dict[str, str] = {}
         found = {}
         for name, value in table.items():
             if name not in names:
                 hint = suggestion(name, names) or " (`jacobian-bp worksheet` lists every name)"
-                self.fail("answers", f"unknown quantity {quoted(name)}{hint}", key=name)
+                line = self.line_of(name)
+                where = f"{self.path}:{line}" if line else str(self.path)
+                self.unknown[shorten(name)] = f"{where}: unknown quantity {quoted(name)}{hint}"
+                continue
             found[name] = self.matrix(name, value)
         return found
 
     def readings(self) -> Readings:
         """The unreadable entries and the notes that `answers` found."""
-        return Readings(unreadable=self.unreadable, notes=self.notes)
+        return Readings(unreadable=self.unreadable, notes=self.notes, unknown=self.unknown)
 
     def matrix(self, name: str, value) -> np.ndarray:
         """A number, a flat list (one row) or a list of rows, as a 2-D array with NaN for "?"."""

@@ -152,6 +152,7 @@ def document(gradebook: Gradebook) -> dict:
                        for quantity in group.quantities},
         "students": [{"student": student.name, "file": str(student.path), "decimals": student.report.decimals,
                       "summary": student.report.summary, "blank": student.report.blank,
+                      "unknown": dict(student.report.unknown),
                       "verdicts": {quantity: group.verdict(student, quantity) for quantity in group.quantities}}
                      for student in group.students]} for group in gradebook.groups],
         "ungraded": [{"student": student.name, "file": str(student.path), "problem": student.problem}
@@ -160,7 +161,7 @@ def document(gradebook: Gradebook) -> dict:
 
 def csv_text(gradebook: Gradebook) -> str:
     """The class as CSV: one row per student (walkthrough, a verdict per quantity, the counts, the problem of a
-    file that cannot be graded), then one row per verdict that counts the wrong and unreadable answers."""
+    file that cannot be graded or the names that are no quantity), then one row per verdict that counts the wrong and unreadable answers."""
     groups = gradebook.groups
     quantities = list(dict.fromkeys(quantity for group in groups for quantity in group.quantities))
     buffer = io.StringIO()
@@ -172,7 +173,8 @@ def csv_text(gradebook: Gradebook) -> str:
             writer.writerow([student.name, str(student.path), group.walkthrough,
                              *(group.verdict(student, quantity) if quantity in group.quantities else ""
                                for quantity in quantities),
-                             *(summary[verdict] for verdict in VERDICTS), ""])
+                             *(summary[verdict] for verdict in VERDICTS),
+                             "; ".join(message for _, message in student.report.unknown)])
     for student in gradebook.ungraded:
         writer.writerow([student.name, str(student.path), "", *([""] * len(quantities)), *([""] * len(VERDICTS)),
                          student.problem])

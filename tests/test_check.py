@@ -455,8 +455,6 @@ def test_graph_slips_ask_the_ops_not_their_names(tmp_path):
 BAD_FILES = {
     "not TOML": ('walkthrough = "article"\n[answers]\ndJ/dW3 = [1, 2]\n', ["answers.toml:3", "not valid TOML",
                                                                            'needs quotes']),
-    "unknown quantity": ('walkthrough = "article"\n[answers]\n"dJ/dW4" = [1, 2]\n',
-                         ["answers.toml:3", "unknown quantity 'dJ/dW4'", "did you mean 'dJ/dW3'"]),
     "unknown walkthrough": ('walkthrough = "artcle"\n[answers]\n', ["walkthrough", "did you mean 'article'"]),
     "no walkthrough": ('[answers]\n"J" = 1\n', ["walkthrough: missing"]),
     "no answers": ('walkthrough = "article"\n', ["[answers]: missing"]),
@@ -484,8 +482,22 @@ def test_a_missing_answer_file(tmp_path, capsys):
 
 
 def test_bad_files_raise_answer_file_errors(tmp_path):
-    with pytest.raises(AnswerFileError, match="unknown quantity"):
-        grade(write_answers(tmp_path, {"dJ/dX": 1}))
+    with pytest.raises(AnswerFileError, match="neither a bundled walkthrough"):
+        grade(write_answers(tmp_path, {"J": 1}, walkthrough="artcle"))
+
+
+def test_an_unknown_quantity_is_marked_and_the_rest_of_the_file_is_graded(tmp_path, capsys):
+    path = tmp_path / "answers.toml"
+    path.write_text('walkthrough = "article"\n[answers]\n"J" = 0.1952\n"dJ/dW4" = [1, 2]\n"dJ/db3" = -0.0821\n',
+                    encoding="utf-8")
+    status, out, err = run(capsys, "check", str(path), "--width", "120")
+    assert status == 1 and err == ""
+    assert "answers.toml:4: unknown quantity 'dJ/dW4' (did you mean 'dJ/dW3'?)" in " ".join(out.split())
+    assert "2 quantities: ✓ 2 correct" in out and "1 unknown name" in out
+    document = json.loads(run(capsys, "check", str(path), "--format", "json")[1])
+    assert list(document["quantities"]) == ["J", "dJ/db3"] and list(document["unknown"]) == ["dJ/dW4"]
+    status, out, _ = run(capsys, "check", str(path), str(path.with_name("answers.toml")), str(tmp_path))
+    assert status == 1 and "unknown quantity 'dJ/dW4'" in out and "cannot be graded" not in out
 
 
 # Unreadable entries: graded "unreadable" with the reason, the rest of the file graded -------------

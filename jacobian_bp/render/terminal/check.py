@@ -46,6 +46,11 @@ def render(report: Report, console: Console) -> None:
         for graded in quantities:
             console.print()
             console.print(QuantityView(graded, report.decimals))
+    if report.unknown:
+        console.print()
+        console.print(Heading("Names that are no quantity of this walkthrough"))
+        for _, message in report.unknown:
+            console.print(Prose(say(message), "bold red"))
     console.print()
     console.print(_Summary(report))
 
@@ -92,8 +97,10 @@ class _Summary:
         marks = _marks(options.ascii_only)
         quantities, entries = self.report.summary, self.report.entry_summary
         count = sum(quantities.values())
+        unknown = len(self.report.unknown)
+        named = f" {unknown} unknown name{'s' * (unknown != 1)}." if unknown else ""
         yield Prose(f"Summary: {count} quantit{'ies' if count != 1 else 'y'}: {_counts(quantities, marks)}. "
-                    f"Entries: {_counts(entries, marks)}.", "bold red" if self.report.wrong else "bold green")
+                    f"Entries: {_counts(entries, marks)}.{named}", "bold red" if self.report.wrong else "bold green")
 
 
 class MarkedMatrix(MatrixView):

@@ -30,6 +30,9 @@ def render(gradebook: Gradebook, console: Console) -> None:
         console.print(GroupTable(group))
         console.print(_Key(group))
         console.print(_Hardest(group))
+        for student in group.students:
+            for _, message in student.report.unknown:
+                console.print(Prose(say(message), "bold red"))
     if gradebook.ungraded:
         console.print()
         console.print(Heading("Answer files that cannot be graded"))
@@ -81,7 +84,8 @@ class GroupTable:
                     line.append(" " * (COLUMN - len(marks[row[index]])))
                 if last:
                     summary = student.report.summary
-                    line.append(str(summary["wrong"] + summary["unreadable"]), STYLES["wrong"])
+                    line.append(str(summary["wrong"] + summary["unreadable"] + len(student.report.unknown)),
+                                STYLES["wrong"])
                 line.rstrip()
                 yield line
             for verdict, numbers in counts.items():
