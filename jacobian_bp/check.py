@@ -207,6 +207,15 @@ class Report:
     order: tuple[str, ...] = ()  # every quantity of the walkthrough, in the order a student computes them
     source: str = ""  # the walkthrough as resolved: its bundled name or the absolute path of its file
     unknown: tuple[tuple[str, str], ...] = ()
+    asked: int | None = None  # the file's own `decimals` when it was not used (coarser than the walkthrough's)
+
+    @property
+    def decimals_note(self) -> str | None:
+        """Why the answers were graded to other decimals than the file asks for, if they were."""
+        if self.asked is None:
+            return None
+        return (f"the answer file asks for {self.asked} decimal{'s' * (self.asked != 1)}, coarser than the "
+                f"walkthrough's {self.decimals}: graded to {self.decimals}")
 
     @property
     def summary(self) -> dict[str, int]:
@@ -241,8 +250,13 @@ class Solved:
         self.solutions: dict[str, Solution] = {}
 
 
-def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: Solved | None = None) -> Report:
+def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: Solved | None = None,
+          decimals: int | None = None) -> Report:
     """Grade the answer file at `path`; a file that cannot be graded raises `AnswerFileError`.
+
+    The tolerance is the teacher's: `decimals` (`check --decimals N`) when given, else the walkthrough's; the
+    answer file's own `decimals` is used only when it is finer (a student cannot widen the tolerance), and a
+    coarser one is reported (`Report.asked`).
 
     The whole file is checked before the walkthrough is solved, which can take seconds and
     hundreds of megabytes: a mistake in the answer file is reported at once. `solved` keeps the
@@ -255,20 +269,24 @@ def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: 
     if key not in solved.walkthroughs:
         solved.walkthroughs[key] = reader.load(source, max_jacobian_mb)
     walkthrough = solved.walkthroughs[key]
-    decimals = reader.decimals(walkthrough.decimals)
+    written = reader.decimals(walkthrough.decimals)
+    asked = None
+    if decimals is None:
+        decimals = max(written, walkthrough.decimals)
+        asked = written if written < walkthrough.decimals else None
     names = quantity_names(walkthrough)
     answers = reader.answers(names)
     readings = reader.readings()
     unknown = tuple(readings.unknown.items())
     if not answers:  # nothing to grade (only names that are no quantity): no need to solve
         return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals, quantities=(),
-                      order=tuple(names), source=key, unknown=unknown)
+                      order=tuple(names), source=key, unknown=unknown, asked=asked)
     if key not in solved.solutions:
         solved.solutions[key] = solve(walkthrough)
     solution = solved.solutions[key]
     return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals,
                   quantities=grade_answers(solution, answers, decimals, readings),
-                  order=tuple(derivations(solution)), source=key, unknown=unknown)
+                  order=tuple(derivations(solution)), source=key, unknown=unknown, asked=asked)
 
 
 def quantity_names(walkthrough: Walkthrough) -> list[str]:
@@ -331,7 +349,7 @@ def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimal
 def report_document(report: Report) -> dict:
     """The report as the JSON object of docs/json.md: walkthrough, decimals, summary, blank, quantities."""
     return {"walkthrough": report.walkthrough, "decimals": report.decimals, "summary": report.summary,
-            "blank": report.blank, "unknown": dict(report.unknown),
+            "blank": report.blank, "unknown": dict(report.unknown), "decimals note": report.decimals_note,
             "quantities": {graded.name: {
                 "verdict": graded.verdict,
                 "entries": graded.entries.tolist(),

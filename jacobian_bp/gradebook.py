@@ -123,13 +123,15 @@ def answer_files(arguments: list[str]) -> list[Path]:
     return list(dict.fromkeys(paths))
 
 
-def grade_class(paths: list[Path], max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB) -> Gradebook:
-    """Grade every answer file, solving each walkthrough once; a file that cannot be graded says why."""
+def grade_class(paths: list[Path], max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB,
+                decimals: int | None = None) -> Gradebook:
+    """Grade every answer file, solving each walkthrough once; a file that cannot be graded says why.
+    `decimals` is the teacher's tolerance for every file (see `check.grade`)."""
     solved = Solved()
     students = []
     for path in paths:
         try:
-            students.append(Student(path, report=grade(path, max_jacobian_mb, solved)))
+            students.append(Student(path, report=grade(path, max_jacobian_mb, solved, decimals)))
         except InputError as error:
             students.append(Student(path, problem=one_line(str(error))))
     return Gradebook(tuple(students))
@@ -152,7 +154,7 @@ def document(gradebook: Gradebook) -> dict:
                        for quantity in group.quantities},
         "students": [{"student": student.name, "file": str(student.path), "decimals": student.report.decimals,
                       "summary": student.report.summary, "blank": student.report.blank,
-                      "unknown": dict(student.report.unknown),
+                      "unknown": dict(student.report.unknown), "decimals note": student.report.decimals_note,
                       "verdicts": {quantity: group.verdict(student, quantity) for quantity in group.quantities}}
                      for student in group.students]} for group in gradebook.groups],
         "ungraded": [{"student": student.name, "file": str(student.path), "problem": student.problem}
@@ -174,7 +176,8 @@ def csv_text(gradebook: Gradebook) -> str:
                              *(group.verdict(student, quantity) if quantity in group.quantities else ""
                                for quantity in quantities),
                              *(summary[verdict] for verdict in VERDICTS),
-                             "; ".join(message for _, message in student.report.unknown)])
+                             "; ".join([message for _, message in student.report.unknown]
+                                       + [note for note in [student.report.decimals_note] if note])])
     for student in gradebook.ungraded:
         writer.writerow([student.name, str(student.path), "", *([""] * len(quantities)), *([""] * len(VERDICTS)),
                          student.problem])

@@ -1,5 +1,6 @@
 """Grading hand calculations: verdicts, carried-forward credit, the slip catalogue, bad files, the report."""
 
+import csv
 import io
 import json
 import re
@@ -672,3 +673,20 @@ def test_any_finite_numbers_are_graded_without_a_crash(data):
     for result in grade_answers(ARTICLE, answers, data.draw(st.integers(1, 8))):
         assert result.verdict in ("correct", "carried forward", "wrong")
         assert result.diagnosis is None or isinstance(result.diagnosis, str)
+
+
+def test_a_student_cannot_widen_the_tolerance_the_teacher_can_set_it(tmp_path, capsys):
+    """`decimals = 1` in an answer file made every answer within 0.1 right (zeros got ✓): a coarser decimals than
+    the walkthrough's is not used, and is said; a finer one is; `check --decimals N` imposes N on every file."""
+    coarse = write_answers(tmp_path, {"J": 0.2, "dJ/db3": 0, "dJ/dZ3": [[0], [0]]}, decimals=1, name="coarse.toml")
+    status, out, _ = run(capsys, "check", str(coarse), "--width", "200")
+    assert status == 1 and "asks for 1 decimal, coarser than the walkthrough's 4: graded to 4" in out
+    report = json.loads(run(capsys, "check", str(coarse), "--format", "json")[1])
+    assert report["decimals"] == 4 and report["summary"]["correct"] == 0 and "coarser" in report["decimals note"]
+    rows = list(csv.reader(io.StringIO(run(capsys, "check", str(coarse), "--format", "csv")[1])))
+    assert "coarser than the walkthrough's 4" in rows[1][-1]
+    fine = write_answers(tmp_path, {"dJ/db3": -0.082140}, decimals=6, name="fine.toml")
+    assert json.loads(run(capsys, "check", str(fine), "--format", "json")[1])["decimals"] == 6
+    status, out, _ = run(capsys, "check", str(coarse), "--decimals", "1", "--format", "json")
+    assert json.loads(out)["quantities"]["dJ/db3"]["verdict"] == "correct" and json.loads(out)["decimals"] == 1 and json.loads(out)["decimals note"] is None
+    assert json.loads(run(capsys, "check", str(fine), "--decimals", "3", "--format", "json")[1])["decimals"] == 3

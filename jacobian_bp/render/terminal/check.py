@@ -32,6 +32,8 @@ def render(report: Report, console: Console) -> None:
     summary, after saying so, for a file with nothing answered)."""
     console.print(Prose(f"Checking {report.path} against the walkthrough {report.walkthrough} "
                         f"({report.title}), to {report.decimals} decimals.", "bold"))
+    if report.decimals_note:
+        console.print(Prose(say(f"Note: {report.decimals_note}."), NOTE_STYLE))
     console.print(_Legend(report.decimals, report.summary["unreadable"] > 0))
     if report.blank:
         console.print()

@@ -33,6 +33,8 @@ def render(gradebook: Gradebook, console: Console) -> None:
         for student in group.students:
             for _, message in student.report.unknown:
                 console.print(Prose(say(message), "bold red"))
+            if student.report.decimals_note:
+                console.print(Prose(say(f"{student.path}: {student.report.decimals_note}"), NOTE_STYLE))
     if gradebook.ungraded:
         console.print()
         console.print(Heading("Answer files that cannot be graded"))
