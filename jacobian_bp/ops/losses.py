@@ -233,7 +233,9 @@ class CrossEntropy(Loss):
     fused_formula = "({A} − Y) / m"
 
     def torch_expression(self, names: Names) -> str:
-        return f"-({names[TARGETS]} * torch.log({names[INPUT]})).sum(dim=1, keepdim=True)"
+        # 0 · log 0 is 0, its gradient too: log reads 1 where the target is 0 (xlogy's gradient there is 0/0)
+        targets = names[TARGETS]
+        return f"-({targets} * torch.log(torch.where({targets} == 0, 1.0, {names[INPUT]}))).sum(dim=1, keepdim=True)"
 
     def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
