@@ -329,9 +329,10 @@ def _check(arguments) -> int:
     from .check import grade, report_document
     from .gradebook import answer_files, is_folder
 
-    paths = answer_files(arguments.answers)
-    if len(paths) > 1 or is_folder(Path(arguments.answers[0])) or arguments.format == "csv":
-        return _check_class(paths, arguments)
+    paths, warnings = answer_files(arguments.answers)
+    if len(arguments.answers) > 1 or len(paths) > 1 or is_folder(Path(arguments.answers[0])) \
+            or arguments.format == "csv":
+        return _check_class(paths, arguments, warnings)
     report = grade(paths[0], max_jacobian_mb=arguments.max_jacobian_mb, decimals=arguments.decimals)
     try:
         if arguments.format == "json":
@@ -349,10 +350,11 @@ def _check(arguments) -> int:
     return 1 if report.wrong else 0
 
 
-def _check_class(paths: list[Path], arguments) -> int:
+def _check_class(paths: list[Path], arguments, warnings: list[str]) -> int:
     from .gradebook import csv_text, document, grade_class
 
-    gradebook = grade_class(paths, max_jacobian_mb=arguments.max_jacobian_mb, decimals=arguments.decimals)
+    gradebook = grade_class(paths, max_jacobian_mb=arguments.max_jacobian_mb, decimals=arguments.decimals,
+                            warnings=tuple(warnings))
     try:
         if arguments.format == "json":
             from .render.json import dumps

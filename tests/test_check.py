@@ -690,3 +690,10 @@ def test_a_student_cannot_widen_the_tolerance_the_teacher_can_set_it(tmp_path, c
     status, out, _ = run(capsys, "check", str(coarse), "--decimals", "1", "--format", "json")
     assert json.loads(out)["quantities"]["dJ/db3"]["verdict"] == "correct" and json.loads(out)["decimals"] == 1 and json.loads(out)["decimals note"] is None
     assert json.loads(run(capsys, "check", str(fine), "--decimals", "3", "--format", "json")[1])["decimals"] == 3
+
+
+def test_an_empty_answers_table_says_so(tmp_path, capsys):
+    path = tmp_path / "empty.toml"
+    path.write_text('walkthrough = "article"\n[answers]\n', encoding="utf-8")
+    status, out, _ = run(capsys, "check", str(path), "--width", "200")
+    assert status == 0 and "Nothing to grade: the [answers] table is empty" in out and "every entry" not in out

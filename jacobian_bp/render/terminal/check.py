@@ -37,8 +37,13 @@ def render(report: Report, console: Console) -> None:
     console.print(_Legend(report.decimals, report.summary["unreadable"] > 0))
     if report.blank:
         console.print()
-        console.print(Prose(say('Nothing is answered yet: every entry is "?". Replace each "?" with the value '
-                                "you worked out by hand, then check the file again."), "bold"))
+        if report.quantities:
+            console.print(Prose(say('Nothing is answered yet: every entry is "?". Replace each "?" with the value '
+                                    "you worked out by hand, then check the file again."), "bold"))
+        else:
+            console.print(Prose(say("Nothing to grade: the [answers] table is empty. Write each quantity you "
+                                    'worked out under it, e.g. "J" = 0.1952 (`jacobian-bp worksheet` writes a '
+                                    "file with every name)."), "bold"))
         console.print()
         console.print(_Summary(report))
         return
