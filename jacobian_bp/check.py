@@ -347,15 +347,17 @@ def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimal
 
 
 def report_document(report: Report) -> dict:
-    """The report as the JSON object of docs/json.md: walkthrough, decimals, summary, blank, quantities."""
+    """The report as the JSON object of docs/json.md: walkthrough, decimals, summary, blank, quantities, then the
+    names that are no quantity and why the file's decimals was not used."""
     return {"walkthrough": report.walkthrough, "decimals": report.decimals, "summary": report.summary,
-            "blank": report.blank, "unknown": dict(report.unknown), "decimals note": report.decimals_note,
+            "blank": report.blank,
             "quantities": {graded.name: {
                 "verdict": graded.verdict,
                 "entries": graded.entries.tolist(),
                 "expected": float(graded.expected[0, 0]) + 0.0 if graded.scalar else (graded.expected + 0.0).tolist(),
                 "diagnosis": graded.diagnosis,
-                "notes": list(graded.notes)} for graded in report.quantities}}
+                "notes": list(graded.notes)} for graded in report.quantities},
+            "unknown": dict(report.unknown), "decimals note": report.decimals_note}
 
 
 class _Grader:

@@ -585,7 +585,7 @@ def test_json_report_as_in_the_design(capsys):
     status, out, _ = run(capsys, "check", str(ANSWERS / "article_hand.toml"), "--format", "json")
     assert status == 1
     document = json.loads(out)
-    assert list(document) == ["walkthrough", "decimals", "summary", "blank", "quantities"]
+    assert list(document) == ["walkthrough", "decimals", "summary", "blank", "quantities", "unknown", "decimals note"]
     assert document["walkthrough"] == "article" and document["decimals"] == 4 and document["blank"] is False
     assert document["summary"] == {"correct": 30, "carried forward": 3, "wrong": 1, "unreadable": 0, "unanswered": 5}
     quantities = document["quantities"]
