@@ -24,6 +24,7 @@ from .errors import InputError, quoted, shorten, suggestion
 from .graph import COST, Node
 from .ops import OUTPUT
 from .slips import Attempt, diagnose, within
+from .vec import devec
 from .solution import Solution, solve
 from .walkthrough import (
     DEFAULT_MAX_JACOBIAN_MB,
@@ -383,7 +384,8 @@ class _Grader:
                         and _as_used(self.answers[parent], self.exact[parent].shape) is not None
                         and not np.isnan(self.answers[parent]).all())
         own = _quietly(derivation.compute, self.student) if sources else None
-        entries = _entry_verdicts(answer, expected, own, self.decimals)
+        rounding = self.rounding(derivation, sources, own) if sources else 0.0
+        entries = _entry_verdicts(answer, expected, own, self.decimals, rounding)
         unreadable = self.readings.unreadable.get(name, {})
         for position in unreadable:
             entries[... if position is None else position] = "unreadable"
@@ -392,7 +394,7 @@ class _Grader:
         if answer.shape != expected.shape:
             diagnosis = _shape_note(answer.shape, expected.shape)
         if verdict == "wrong":
-            found = diagnose(self.attempt(derivation, answer, own))
+            found = diagnose(self.attempt(derivation, answer, own, rounding))
             diagnosis = "; ".join(part for part in (diagnosis, found) if part) or None
         return Graded(name=name, group=derivation.group, verdict=verdict, answer=answer, entries=entries,
                       expected=expected, parents=derivation.parents, own=own, sources=sources, diagnosis=diagnosis,
@@ -400,14 +402,50 @@ class _Grader:
                       notes=tuple(f"{_where(position, answer.shape)}{note}" for position, note in
                                   [*unreadable.items(), *self.readings.notes.get(name, {}).items()]))
 
-    def attempt(self, derivation: Derivation, answer: np.ndarray, own: np.ndarray | None) -> Attempt:
+    def rounding(self, derivation: Derivation, sources: tuple[str, ...], own: np.ndarray) -> np.ndarray:
+        """How far `own` can move, entry by entry, when each parent the student wrote is off by up to half a unit
+        of its last decimal: a student who keeps full precision and rounds only what they write must get carried-
+        forward credit, whatever the rounding of their parents grows to (through · X, say).
+
+        Through the chain rule `vec(U) · J` the bound is exact: half a unit times the column sums of |J|, plus
+        the sum of |U| times half a unit. Elsewhere each parent is moved by half a unit (all entries up, all
+        down, and in a checkerboard of signs both ways) and by a quarter, and the largest change is taken where
+        it is a slope (about twice the quarter's): a jump, a parent moved across a kink, is no rounding.
+        """
+        half = 0.5 * 10.0**-self.decimals
+        step = derivation.step
+        if step is not None and derivation.group == "gradients" and not step.is_sum and not step.from_cost:
+            upstream, jacobian = self.student[step.upstream], self.student[step.jacobian_name]
+            h_upstream = half if step.upstream in sources else 0.0
+            h_jacobian = half if step.jacobian_name in sources else 0.0
+            bound = (h_upstream * np.abs(jacobian).sum(axis=0, keepdims=True) + h_jacobian * np.abs(upstream).sum()
+                     + h_upstream * h_jacobian * upstream.size)
+            return devec(bound, step.result.shape)
+        total = np.zeros_like(own)
+        for parent in sources:
+            value = self.student[parent]
+            checkerboard = np.where(np.indices(value.shape).sum(axis=0) % 2 == 0, 1.0, -1.0)
+            largest = np.zeros_like(own)
+            for signs in (1.0, -1.0, checkerboard, -checkerboard):
+                moved, nearer = (np.abs(_quietly(derivation.compute, ChainMap({parent: value + size * signs},
+                                                                                self.student)) - own)
+                                 for size in (half, half / 2))
+                with np.errstate(invalid="ignore"):
+                    slope = np.where(moved >= 1.5 * nearer, moved, 0.0)
+                largest = np.maximum(largest, np.nan_to_num(slope, nan=0.0, posinf=0.0))
+            total = total + largest
+        return total
+
+    def attempt(self, derivation: Derivation, answer: np.ndarray, own: np.ndarray | None,
+                rounding: np.ndarray | float = 0.0) -> Attempt:
         return Attempt(
             name=derivation.name, answer=answer, expected=self.exact[derivation.name], own=own,
             decimals=self.decimals, samples=self.solution.samples, step=derivation.step,
             update=derivation.update, steps=self.solution.steps, updates=self.solution.updates,
             graph=self.solution.graph, values=(self.exact, self.student),
             rederive=lambda label, replaced: self.rederive(derivation.name, label, replaced, own),
-            sgd=lambda values, learning_rate, frozen=None: sgd(self.solution, values, learning_rate, frozen))
+            sgd=lambda values, learning_rate, frozen=None: sgd(self.solution, values, learning_rate, frozen),
+            rounding=rounding)
 
     def rederive(self, name: str, label: str, replaced: dict[str, np.ndarray],
                  own: np.ndarray | None = None) -> list[np.ndarray]:
@@ -462,12 +500,13 @@ def _quietly(compute, values) -> np.ndarray:
         return np.asarray(compute(values), dtype=float)
 
 
-def _entry_verdicts(answer: np.ndarray, expected: np.ndarray, own: np.ndarray | None, decimals: int) -> np.ndarray:
+def _entry_verdicts(answer: np.ndarray, expected: np.ndarray, own: np.ndarray | None, decimals: int,
+                    rounding: np.ndarray | float = 0.0) -> np.ndarray:
     unanswered = np.isnan(answer)
     verdicts = np.full(answer.shape, "wrong", dtype=object)
     if answer.shape == expected.shape:
         if own is not None:
-            verdicts[within(answer, own, decimals)] = "carried forward"
+            verdicts[within(answer, own, decimals, rounding)] = "carried forward"
         verdicts[within(answer, expected, decimals)] = "correct"
     verdicts[unanswered] = "unanswered"
     return verdicts

@@ -23,8 +23,9 @@ from .vec import devec, vec
 Values = Mapping[str, np.ndarray]
 
 
-def within(answer, reference, decimals: int):
-    """Whether `answer` is within one unit of the last decimal of `reference` (entry by entry).
+def within(answer, reference, decimals: int, rounding=0.0):
+    """Whether `answer` is within one unit of the last decimal of `reference` (entry by entry), plus `rounding`
+    (what the rounding of the numbers `reference` was computed from can move it by, entry by entry).
 
     The bound of every verdict and every slip: a hand calculation rounds its intermediates, so a
     value one unit off in the last place is still right. A hair of slack absorbs binary floating point.
@@ -36,7 +37,7 @@ def within(answer, reference, decimals: int):
     magnitude = np.minimum(np.abs(reference), 1e12)  # an infinite reference must not make any answer right
     slack = 1e-9 * 10.0**-decimals + 8 * np.finfo(float).eps * np.maximum(1.0, magnitude)
     with np.errstate(invalid="ignore"):
-        return np.abs(np.asarray(answer, dtype=float) - reference) <= 10.0**-decimals + slack
+        return np.abs(np.asarray(answer, dtype=float) - reference) <= 10.0**-decimals + slack + rounding
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class Attempt:
     values: tuple[Values, Values]
     rederive: Callable[[str, dict], list[np.ndarray]]
     sgd: Callable[..., dict[str, np.ndarray]]
+    rounding: np.ndarray | float = 0.0  # how far the rounding of the student's parents can move `own`
 
     @property
     def references(self) -> list[np.ndarray]:
@@ -80,7 +82,7 @@ class Attempt:
             return answered
         right = within(self.answer, self.expected, self.decimals)
         if self.own is not None:
-            right |= within(self.answer, self.own, self.decimals)
+            right |= within(self.answer, self.own, self.decimals, self.rounding)
         return answered & ~right
 
     def explains(self, candidate: np.ndarray) -> bool:

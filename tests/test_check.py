@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from jacobian_bp import Solution, load, solve
-from jacobian_bp.check import AnswerFileError, derivations, grade, grade_answers, quantity_names, report_document
+from jacobian_bp.check import (AnswerFileError, derivations, exact_values, grade, grade_answers, quantity_names,
+                               report_document)
 from jacobian_bp.cli import main
 from jacobian_bp.render.terminal import check as terminal
 from jacobian_bp.render.terminal.widgets import make_console
@@ -697,3 +698,33 @@ def test_an_empty_answers_table_says_so(tmp_path, capsys):
     path.write_text('walkthrough = "article"\n[answers]\n', encoding="utf-8")
     status, out, _ = run(capsys, "check", str(path), "--width", "200")
     assert status == 0 and "Nothing to grade: the [answers] table is empty" in out and "every entry" not in out
+
+
+def full_precision_student(solution: Solution, slipped: dict[str, np.ndarray], decimals: int = 4) -> dict:
+    """A student who makes the slips in `slipped`, carries every value forward at full precision and rounds only
+    what they write down (as with a calculator that keeps its memory)."""
+    values = exact_values(solution)
+    written = {}
+    for name, derivation in derivations(solution).items():
+        if derivation.group != "given":
+            values[name] = slipped.get(name, np.asarray(derivation.compute(values), dtype=float))
+            written[name] = np.round(values[name], decimals)
+    return written
+
+
+@pytest.mark.parametrize("slip", ["missing 1/m", "relu'(0) = 1 at the top left"])
+def test_one_slip_carried_at_full_precision_is_charged_once(slip):
+    """Carried-forward credit must not charge the rounding of the student's own parents: a value recomputed from
+    rounded parents may differ by more than one unit from the student's full-precision one (·X grows it)."""
+    solution = ARTICLE
+    exact = exact_values(solution)
+    if slip == "missing 1/m":
+        slipped = {"dJ/dL": exact["dJ/dL"] * 2}
+    else:
+        jacobian = exact["dA2/dZ2"].copy()
+        jacobian[0, 0] = 1.0
+        slipped = {"dA2/dZ2": jacobian}
+    written = full_precision_student(solution, slipped)
+    results = {result.name: result for result in grade_answers(solution, written, 4)}
+    wrong = [name for name, result in results.items() if result.verdict == "wrong"]
+    assert wrong == list(slipped), {name: results[name].entries.tolist() for name in wrong}
