@@ -63,6 +63,11 @@ class Walkthrough:
     initialized: tuple[str, ...] = ()
     frozen: tuple[str, ...] = ()
 
+    def __repr__(self) -> str:
+        """One line, not a dump of every matrix: the name, the title, the graph's size and the batch."""
+        return (f"<Walkthrough {self.name!r}: {self.title!r}, {len(self.graph.nodes)} nodes, "
+                f"{len(self.graph.parameters)} parameters, {self.X.shape[0]} samples>")
+
     @property
     def X(self) -> np.ndarray:  # noqa: N802 (the article's name)
         return self.given[INPUT_DATA]
