@@ -24,8 +24,8 @@ from .errors import InputError, quoted, shorten, suggestion
 from .graph import COST, Node
 from .ops import OUTPUT
 from .slips import Attempt, diagnose, within
-from .vec import devec
 from .solution import Solution, solve
+from .vec import devec
 from .walkthrough import (
     DEFAULT_MAX_JACOBIAN_MB,
     MAX_DECIMALS,

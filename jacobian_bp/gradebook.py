@@ -200,7 +200,8 @@ def document(gradebook: Gradebook) -> dict:
 
 def csv_text(gradebook: Gradebook) -> str:
     """The class as CSV: one row per student (walkthrough, a verdict per quantity, the counts, the problem of a
-    file that cannot be graded or the names that are no quantity), then one row per verdict that counts the wrong and unreadable answers."""
+    file that cannot be graded or the names that are no quantity), then one row per verdict that counts the
+    wrong and unreadable answers."""
     groups = gradebook.groups
     quantities = list(dict.fromkeys(quantity for group in groups for quantity in group.quantities))
     buffer = io.StringIO()

@@ -12,8 +12,15 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from jacobian_bp import Solution, load, solve
-from jacobian_bp.check import (AnswerFileError, derivations, exact_values, grade, grade_answers, quantity_names,
-                               report_document)
+from jacobian_bp.check import (
+    AnswerFileError,
+    derivations,
+    exact_values,
+    grade,
+    grade_answers,
+    quantity_names,
+    report_document,
+)
 from jacobian_bp.cli import main
 from jacobian_bp.render.terminal import check as terminal
 from jacobian_bp.render.terminal.widgets import make_console
@@ -688,8 +695,9 @@ def test_a_student_cannot_widen_the_tolerance_the_teacher_can_set_it(tmp_path, c
     assert "coarser than the walkthrough's 4" in rows[1][-1]
     fine = write_answers(tmp_path, {"dJ/db3": -0.082140}, decimals=6, name="fine.toml")
     assert json.loads(run(capsys, "check", str(fine), "--format", "json")[1])["decimals"] == 6
-    status, out, _ = run(capsys, "check", str(coarse), "--decimals", "1", "--format", "json")
-    assert json.loads(out)["quantities"]["dJ/db3"]["verdict"] == "correct" and json.loads(out)["decimals"] == 1 and json.loads(out)["decimals note"] is None
+    imposed = json.loads(run(capsys, "check", str(coarse), "--decimals", "1", "--format", "json")[1])
+    assert imposed["quantities"]["dJ/db3"]["verdict"] == "correct" and imposed["decimals"] == 1
+    assert imposed["decimals note"] is None
     assert json.loads(run(capsys, "check", str(fine), "--decimals", "3", "--format", "json")[1])["decimals"] == 3
 
 
