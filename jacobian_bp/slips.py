@@ -108,10 +108,15 @@ def slip(function: Callable[[Attempt], str | None]):
     return function
 
 
-def entry_slip(function: Callable[[float, float, int], str | None]):
-    """Register a slip of one entry: `(value, reference, decimals)` → a sentence or `None`."""
-    ENTRY_SLIPS.append(function)
-    return function
+def entry_slip(function: Callable[[float, float, int], str | None] | None = None, alone: bool = False):
+    """Register a slip of one entry: `(value, reference, decimals)` → a sentence or `None`. A slip `alone` is named
+    only when it is the one wrong entry of the answer (a slip of the pen is one entry, not four of a permutation)."""
+    def register(function):
+        function.alone = alone
+        ENTRY_SLIPS.append(function)
+        return function
+
+    return register(function) if function else register
 
 
 def diagnose(attempt: Attempt) -> str | None:
@@ -123,10 +128,12 @@ def diagnose(attempt: Attempt) -> str | None:
     if attempt.answer.shape != attempt.expected.shape:
         return None
     reasons = []
-    for position in zip(*np.nonzero(attempt.wrong), strict=True):
+    positions = list(zip(*np.nonzero(attempt.wrong), strict=True))
+    singles = [single for single in ENTRY_SLIPS if len(positions) == 1 or not single.alone]
+    for position in positions:
         value = float(attempt.answer[position])
         meant = [float(reference[position]) for reference in attempt.references if np.isfinite(reference[position])]
-        reason = next((reason for reference in meant for single in ENTRY_SLIPS
+        reason = next((reason for reference in meant for single in singles
                        if (reason := single(value, reference, attempt.decimals))), None)
         if reason:
             reasons.append(f"{_where(position, attempt.answer.shape)}{reason}")
@@ -148,6 +155,18 @@ def transposed(attempt: Attempt) -> str | None:
 def _column_order(shape: tuple[int, int]) -> np.ndarray:
     """The row-major positions of a matrix's entries, read column by column."""
     return np.arange(shape[0] * shape[1]).reshape(shape).T.ravel()
+
+
+@slip
+def not_folded_back(attempt: Attempt) -> str | None:
+    """The gradient left as the flat row `vec(upstream) · J`, not folded back into the variable's shape."""
+    rows, columns = attempt.expected.shape
+    if rows == 1 or attempt.answer.shape != (1, rows * columns):
+        return None
+    if attempt.any_explains(vec(reference) for reference in attempt.references):
+        return (f"not folded back: this is the flat 1 × {rows * columns} row vec({attempt.name}); de-vectorize it "
+                f"into {attempt.name}'s shape {rows} × {columns}, row by row")
+    return None
 
 
 @slip
@@ -397,7 +416,7 @@ def rounded_too_early(value: float, reference: float, decimals: int) -> str | No
     return None
 
 
-@entry_slip
+@entry_slip(alone=True)
 def digit_slip(value: float, reference: float, decimals: int) -> str | None:
     """Two adjacent digits swapped, a digit dropped or moved, or the decimal point moved."""
     written, meant = _fixed_digits(value, decimals), _fixed_digits(reference, decimals)
@@ -411,7 +430,8 @@ def digit_slip(value: float, reference: float, decimals: int) -> str | None:
     # on what was written, and accept a repaired number that is the reference rounded (within half a unit).
     as_written = written.rstrip("0").rstrip(".")  # digits as written, never an exponent
     for kind, repaired in _digit_repairs(as_written):
-        if repaired != as_written and abs(float(repaired) - reference) <= 0.5 * 10.0**-decimals * (1 + 1e-9):
+        if repaired != as_written and len(repaired.partition(".")[2]) <= decimals \
+                and abs(float(repaired) - reference) <= 0.5 * 10.0**-decimals * (1 + 1e-9):
             return f"digit slip: {as_written} looks like {repaired} with {kind}"
     return None
 

@@ -736,3 +736,15 @@ def test_one_slip_carried_at_full_precision_is_charged_once(slip):
     results = {result.name: result for result in grade_answers(solution, written, 4)}
     wrong = [name for name, result in results.items() if result.verdict == "wrong"]
     assert wrong == list(slipped), {name: results[name].entries.tolist() for name in wrong}
+
+
+def test_diagnoses_name_only_what_the_student_can_see():
+    """A flat row not folded back is named as such; a digit slip is never explained by a number with more
+    decimals than are written, and is named only when it is the one wrong entry."""
+    from jacobian_bp.slips import digit_slip
+
+    flat = graded({"dJ/dA1": vec(EXACT["dJ/dA1"])})["dJ/dA1"]
+    assert flat.verdict == "wrong" and "not folded back: this is the flat 1 × 6 row vec(dJ/dA1)" in flat.diagnosis
+    assert digit_slip(-0.0813, -0.08214006, 4) is None
+    assert "digit slip" in graded({"dJ/dW3": [[-1.0126, -0.9253]]})["dJ/dW3"].diagnosis
+    assert graded({"dJ/dW3": [[-1.0126, -0.9523]]})["dJ/dW3"].diagnosis is None
