@@ -26,6 +26,7 @@ from .ops import OUTPUT
 from .optimizers import state_name
 from .slips import Attempt, diagnose, within
 from .solution import FINAL_COST, Solution, solve
+from .vec import devec
 from .walkthrough import (
     DEFAULT_MAX_JACOBIAN_MB,
     MAX_DECIMALS,
@@ -62,6 +63,7 @@ class Readings:
 
     unreadable: Mapping[str, Mapping[Position, str]] = field(default_factory=dict)
     notes: Mapping[str, Mapping[Position, str]] = field(default_factory=dict)
+    unknown: Mapping[str, str] = field(default_factory=dict)  # a name that is no quantity → what to say about it
 
 
 @dataclass(frozen=True)
@@ -261,7 +263,11 @@ class Graded:
 
 @dataclass(frozen=True)
 class Report:
-    """Everything `check` found in one answer file, quantities in the order a student computes them."""
+    """Everything `check` found in one answer file, quantities in the order a student computes them.
+
+    `unknown` holds the names in [answers] that are no quantity of the walkthrough, each with its message
+    (the line, the closest name): marked as such, while the rest of the file is graded.
+    """
 
     path: Path
     walkthrough: str
@@ -269,6 +275,17 @@ class Report:
     decimals: int
     quantities: tuple[Graded, ...]
     order: tuple[str, ...] = ()  # every quantity of the walkthrough, in the order a student computes them
+    source: str = ""  # the walkthrough as resolved: its bundled name or the absolute path of its file
+    unknown: tuple[tuple[str, str], ...] = ()
+    asked: int | None = None  # the file's own `decimals` when it was not used (coarser than the walkthrough's)
+
+    @property
+    def decimals_note(self) -> str | None:
+        """Why the answers were graded to other decimals than the file asks for, if they were."""
+        if self.asked is None:
+            return None
+        return (f"the answer file asks for {self.asked} decimal{'s' * (self.asked != 1)}, coarser than the "
+                f"walkthrough's {self.decimals}: graded to {self.decimals}")
 
     @property
     def summary(self) -> dict[str, int]:
@@ -283,13 +300,13 @@ class Report:
 
     @property
     def wrong(self) -> bool:
-        """Whether an answer is wrong or could not be read: what makes `check` exit with status 1."""
-        return any(graded.verdict in ("wrong", "unreadable") for graded in self.quantities)
+        """Whether an answer is wrong, could not be read or names no quantity: what makes `check` exit with 1."""
+        return bool(self.unknown) or any(graded.verdict in ("wrong", "unreadable") for graded in self.quantities)
 
     @property
     def blank(self) -> bool:
         """Whether nothing at all is answered: a worksheet handed in as it was handed out."""
-        return all(graded.verdict == "unanswered" for graded in self.quantities)
+        return not self.unknown and all(graded.verdict == "unanswered" for graded in self.quantities)
 
 
 class Solved:
@@ -303,8 +320,13 @@ class Solved:
         self.solutions: dict[str, Solution] = {}
 
 
-def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: Solved | None = None) -> Report:
+def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: Solved | None = None,
+          decimals: int | None = None) -> Report:
     """Grade the answer file at `path`; a file that cannot be graded raises `AnswerFileError`.
+
+    The tolerance is the teacher's: `decimals` (`check --decimals N`) when given, else the walkthrough's; the
+    answer file's own `decimals` is used only when it is finer (a student cannot widen the tolerance), and a
+    coarser one is reported (`Report.asked`).
 
     The whole file is checked before the walkthrough is solved, which can take seconds and
     hundreds of megabytes: a mistake in the answer file is reported at once. `solved` keeps the
@@ -317,14 +339,24 @@ def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: 
     if key not in solved.walkthroughs:
         solved.walkthroughs[key] = reader.load(source, max_jacobian_mb)
     walkthrough = solved.walkthroughs[key]
-    decimals = reader.decimals(walkthrough.decimals)
-    answers = reader.answers(quantity_names(walkthrough))
+    written = reader.decimals(walkthrough.decimals)
+    asked = None
+    if decimals is None:
+        decimals = max(written, walkthrough.decimals)
+        asked = written if written < walkthrough.decimals else None
+    names = quantity_names(walkthrough)
+    answers = reader.answers(names)
+    readings = reader.readings()
+    unknown = tuple(readings.unknown.items())
+    if not answers:  # nothing to grade (only names that are no quantity): no need to solve
+        return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals, quantities=(),
+                      order=tuple(names), source=key, unknown=unknown, asked=asked)
     if key not in solved.solutions:
         solved.solutions[key] = solve(walkthrough)
     solution = solved.solutions[key]
     return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals,
-                  quantities=grade_answers(solution, answers, decimals, reader.readings()),
-                  order=tuple(derivations(solution)))
+                  quantities=grade_answers(solution, answers, decimals, readings),
+                  order=tuple(derivations(solution)), source=key, unknown=unknown, asked=asked)
 
 
 def quantity_names(walkthrough: Walkthrough) -> list[str]:
@@ -392,7 +424,8 @@ def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimal
 
 
 def report_document(report: Report) -> dict:
-    """The report as the JSON object of docs/json.md: walkthrough, decimals, summary, blank, quantities."""
+    """The report as the JSON object of docs/json.md: walkthrough, decimals, summary, blank, quantities, then the
+    names that are no quantity and why the file's decimals was not used."""
     return {"walkthrough": report.walkthrough, "decimals": report.decimals, "summary": report.summary,
             "blank": report.blank,
             "quantities": {graded.name: {
@@ -400,7 +433,8 @@ def report_document(report: Report) -> dict:
                 "entries": graded.entries.tolist(),
                 "expected": float(graded.expected[0, 0]) + 0.0 if graded.scalar else (graded.expected + 0.0).tolist(),
                 "diagnosis": graded.diagnosis,
-                "notes": list(graded.notes)} for graded in report.quantities}}
+                "notes": list(graded.notes)} for graded in report.quantities},
+            "unknown": dict(report.unknown), "decimals note": report.decimals_note}
 
 
 class _Grader:
@@ -426,7 +460,8 @@ class _Grader:
                         and _as_used(self.answers[parent], self.exact[parent].shape) is not None
                         and not np.isnan(self.answers[parent]).all())
         own = _quietly(derivation.compute, self.student) if sources else None
-        entries = _entry_verdicts(answer, expected, own, self.decimals)
+        rounding = self.rounding(derivation, sources, own) if sources else 0.0
+        entries = _entry_verdicts(answer, expected, own, self.decimals, rounding)
         unreadable = self.readings.unreadable.get(name, {})
         for position in unreadable:
             entries[... if position is None else position] = "unreadable"
@@ -435,7 +470,7 @@ class _Grader:
         if answer.shape != expected.shape:
             diagnosis = _shape_note(answer.shape, expected.shape)
         if verdict == "wrong":
-            found = diagnose(self.attempt(derivation, answer, own))
+            found = diagnose(self.attempt(derivation, answer, own, rounding))
             diagnosis = "; ".join(part for part in (diagnosis, found) if part) or None
         return Graded(name=name, group=derivation.group, verdict=verdict, answer=answer, entries=entries,
                       expected=expected, parents=derivation.parents, own=own, sources=sources, diagnosis=diagnosis,
@@ -443,7 +478,42 @@ class _Grader:
                       notes=tuple(f"{_where(position, answer.shape)}{note}" for position, note in
                                   [*unreadable.items(), *self.readings.notes.get(name, {}).items()]))
 
-    def attempt(self, derivation: Derivation, answer: np.ndarray, own: np.ndarray | None) -> Attempt:
+    def rounding(self, derivation: Derivation, sources: tuple[str, ...], own: np.ndarray) -> np.ndarray:
+        """How far `own` can move, entry by entry, when each parent the student wrote is off by up to half a unit
+        of its last decimal: a student who keeps full precision and rounds only what they write must get carried-
+        forward credit, whatever the rounding of their parents grows to (through · X, say).
+
+        Through the chain rule `vec(U) · J` the bound is exact: half a unit times the column sums of |J|, plus
+        the sum of |U| times half a unit. Elsewhere each parent is moved by half a unit (all entries up, all
+        down, and in a checkerboard of signs both ways) and by a quarter, and the largest change is taken where
+        it is a slope (about twice the quarter's): a jump, a parent moved across a kink, is no rounding.
+        """
+        half = 0.5 * 10.0**-self.decimals
+        step, names = derivation.step, StepNames(self.solution.graph, derivation.training)
+        if step is not None and derivation.group == "gradients" and not step.is_sum and not step.from_cost:
+            upstream, jacobian = self.student[names(step.upstream)], self.student[names(step.jacobian_name)]
+            h_upstream = half if names(step.upstream) in sources else 0.0
+            h_jacobian = half if names(step.jacobian_name) in sources else 0.0
+            bound = (h_upstream * np.abs(jacobian).sum(axis=0, keepdims=True) + h_jacobian * np.abs(upstream).sum()
+                     + h_upstream * h_jacobian * upstream.size)
+            return devec(bound, step.result.shape)
+        total = np.zeros_like(own)
+        for parent in sources:
+            value = self.student[parent]
+            checkerboard = np.where(np.indices(value.shape).sum(axis=0) % 2 == 0, 1.0, -1.0)
+            largest = np.zeros_like(own)
+            for signs in (1.0, -1.0, checkerboard, -checkerboard):
+                moved, nearer = (np.abs(_quietly(derivation.compute, ChainMap({parent: value + size * signs},
+                                                                                self.student)) - own)
+                                 for size in (half, half / 2))
+                with np.errstate(invalid="ignore"):
+                    slope = np.where(moved >= 1.5 * nearer, moved, 0.0)
+                largest = np.maximum(largest, np.nan_to_num(slope, nan=0.0, posinf=0.0))
+            total = total + largest
+        return total
+
+    def attempt(self, derivation: Derivation, answer: np.ndarray, own: np.ndarray | None,
+                rounding: np.ndarray | float = 0.0) -> Attempt:
         """The wrong answer as the slips see it: from inside its own training step, where `Z1@2` is `Z1`."""
         training = self.solution.training[derivation.training - 1]
         names = StepNames(self.solution.graph, derivation.training)
@@ -471,7 +541,7 @@ class _Grader:
             decimals=self.decimals, samples=self.solution.samples, step=derivation.step,
             update=update, steps=training.steps, updates=training.updates,
             graph=self.solution.graph, values=(StepView(self.exact, names), StepView(self.student, names)),
-            rederive=rederive, sgd=updates, state_of=state, optimize=optimize)
+            rederive=rederive, sgd=updates, state_of=state, optimize=optimize, rounding=rounding)
 
     def rederive(self, name: str, label: str, replaced: dict[str, np.ndarray],
                  own: np.ndarray | None = None) -> list[np.ndarray]:
@@ -526,12 +596,13 @@ def _quietly(compute, values) -> np.ndarray:
         return np.asarray(compute(values), dtype=float)
 
 
-def _entry_verdicts(answer: np.ndarray, expected: np.ndarray, own: np.ndarray | None, decimals: int) -> np.ndarray:
+def _entry_verdicts(answer: np.ndarray, expected: np.ndarray, own: np.ndarray | None, decimals: int,
+                    rounding: np.ndarray | float = 0.0) -> np.ndarray:
     unanswered = np.isnan(answer)
     verdicts = np.full(answer.shape, "wrong", dtype=object)
     if answer.shape == expected.shape:
         if own is not None:
-            verdicts[within(answer, own, decimals)] = "carried forward"
+            verdicts[within(answer, own, decimals, rounding)] = "carried forward"
         verdicts[within(answer, expected, decimals)] = "correct"
     verdicts[unanswered] = "unanswered"
     return verdicts
@@ -606,8 +677,8 @@ class _AnswerFile:
     def answers(self, names: list[str]) -> dict[str, np.ndarray]:
         """Every answer as a 2-D array, `NaN` for "?" and for what cannot be read (see `readings`).
 
-        A name that is not a quantity makes the file ungradable; a value that cannot be read is graded
-        "unreadable" with the reason, so that one bad entry costs that entry, not the file.
+        A name that is not a quantity is kept aside with the closest name (see `readings`), and a value that
+        cannot be read is graded "unreadable" with the reason: one bad entry costs that entry, not the file.
         """
         table = self.document.get("answers")
         if table is None:
@@ -617,17 +688,21 @@ class _AnswerFile:
             self.fail("answers", "expected a table [answers] of quantity = value")
         self.unreadable: dict[str, dict[Position, str]] = {}
         self.notes: dict[str, dict[Position, str]] = {}
+        self.unknown: dict[str, str] = {}
         found = {}
         for name, value in table.items():
             if name not in names:
                 hint = suggestion(name, names) or " (`jacobian-bp worksheet` lists every name)"
-                self.fail("answers", f"unknown quantity {quoted(name)}{hint}", key=name)
+                line = self.line_of(name)
+                where = f"{self.path}:{line}" if line else str(self.path)
+                self.unknown[shorten(name)] = f"{where}: unknown quantity {quoted(name)}{hint}"
+                continue
             found[name] = self.matrix(name, value)
         return found
 
     def readings(self) -> Readings:
         """The unreadable entries and the notes that `answers` found."""
-        return Readings(unreadable=self.unreadable, notes=self.notes)
+        return Readings(unreadable=self.unreadable, notes=self.notes, unknown=self.unknown)
 
     def matrix(self, name: str, value) -> np.ndarray:
         """A number, a flat list (one row) or a list of rows, as a 2-D array with NaN for "?"."""

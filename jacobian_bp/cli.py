@@ -167,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="text (default), json, or csv (the class table)")
     check.add_argument("--width", type=_width, metavar="N",
                        help="columns to lay out for (default: the terminal's width)")
+    check.add_argument("--decimals", type=_decimals, metavar="N",
+                       help="grade every answer to N decimals, whatever the answer files say (default: the "
+                            "walkthrough's, or an answer file's own when it asks for more)")
     _add_memory_limit(check)
     check.set_defaults(run=_check)
     return parser
@@ -338,10 +341,11 @@ def _check(arguments) -> int:
     from .check import grade, report_document
     from .gradebook import answer_files, is_folder
 
-    paths = answer_files(arguments.answers)
-    if len(paths) > 1 or is_folder(Path(arguments.answers[0])) or arguments.format == "csv":
-        return _check_class(paths, arguments)
-    report = grade(paths[0], max_jacobian_mb=arguments.max_jacobian_mb)
+    paths, warnings = answer_files(arguments.answers)
+    if len(arguments.answers) > 1 or len(paths) > 1 or is_folder(Path(arguments.answers[0])) \
+            or arguments.format == "csv":
+        return _check_class(paths, arguments, warnings)
+    report = grade(paths[0], max_jacobian_mb=arguments.max_jacobian_mb, decimals=arguments.decimals)
     try:
         if arguments.format == "json":
             from .render.json import dumps
@@ -358,10 +362,11 @@ def _check(arguments) -> int:
     return 1 if report.wrong else 0
 
 
-def _check_class(paths: list[Path], arguments) -> int:
+def _check_class(paths: list[Path], arguments, warnings: list[str]) -> int:
     from .gradebook import csv_text, document, grade_class
 
-    gradebook = grade_class(paths, max_jacobian_mb=arguments.max_jacobian_mb)
+    gradebook = grade_class(paths, max_jacobian_mb=arguments.max_jacobian_mb, decimals=arguments.decimals,
+                            warnings=tuple(warnings))
     try:
         if arguments.format == "json":
             from .render.json import dumps

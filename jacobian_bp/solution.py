@@ -102,10 +102,10 @@ class Solution:
         return markdown.render(self, self.walkthrough.decimals, symbolic=False)
 
     def _repr_html_(self) -> str:
-        """The whole walkthrough as an HTML page, for notebooks."""
+        """The whole walkthrough as an HTML fragment for notebooks: its style scoped to it, its ids its own."""
         from .render import html
 
-        return html.render(self, self.walkthrough.decimals, symbolic=False)
+        return html.fragment(self, self.walkthrough.decimals, symbolic=False)
 
     @cached_property
     def quantities(self) -> dict:

@@ -74,6 +74,11 @@ class Walkthrough:
     training_shown: bool = False  # whether the file states `steps`: then the pages end with the cost after training
     all_steps: bool = False  # whether every training step is shown in full (else the first, then updates and costs)
 
+    def __repr__(self) -> str:
+        """One line, not a dump of every matrix: the name, the title, the graph's size and the batch."""
+        return (f"<Walkthrough {self.name!r}: {self.title!r}, {len(self.graph.nodes)} nodes, "
+                f"{len(self.graph.parameters)} parameters, {self.X.shape[0]} samples>")
+
     @property
     def X(self) -> np.ndarray:  # noqa: N802 (the article's name)
         return self.given[INPUT_DATA]

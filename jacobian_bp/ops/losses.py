@@ -338,7 +338,10 @@ class CrossEntropy(Loss):
     averages_outputs = False
 
     def torch_expression(self, names: Names) -> str:
-        return f"-({self.torch_targets(names)} * torch.log({names[INPUT]})).sum(dim=1, keepdim=True)"
+        # 0 · log 0 is 0, its gradient too: log reads 1 where the target is 0 (xlogy's gradient there is 0/0)
+        targets = self.torch_targets(names)
+        return (f"-({targets} * torch.log(torch.where({targets} == 0, 1.0, {names[INPUT]})))"
+                ".sum(dim=1, keepdim=True)")
 
     def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -54,6 +54,56 @@ def render(solution, decimals: int, symbolic: bool) -> str:
     ])
 
 
+def fragment(solution, decimals: int, symbolic: bool) -> str:
+    """The walkthrough as a fragment to show inside another page (a notebook's output): one `<div>` whose style
+    applies only inside it (no rule for the page, html or body leaks out) and whose ids are its own, so that
+    showing it twice, or beside other output, changes nothing else.
+    """
+    global _displays
+    _displays += 1
+    scope = f"jbp-{_displays}"
+    document = render(solution, decimals, symbolic)
+    inner = document[document.index('<div class="layout">'):document.index("</body>")]
+    inner = inner.replace(' id="', f' id="{scope}-').replace('href="#', f'href="#{scope}-')
+    return f'<div class="{scope}"><style>{scoped_style(STYLE, "." + scope)}</style>{inner}</div>'
+
+
+_displays = 0  # fragments shown so far in this process: each gets its own scope and ids
+
+
+def scoped_style(css: str, scope: str) -> str:
+    """`css` with every rule applied only inside `scope`: `:root` and `body` become the scope itself, `html` and
+    `@page` rules are dropped, every other selector is prefixed with the scope; `@media` blocks are kept, scoped
+    inside."""
+    out, position = [], 0
+    while (brace := css.find("{", position)) != -1:
+        selectors = css[position:brace].strip()
+        depth, end = 1, brace + 1
+        while depth:
+            depth += {"{": 1, "}": -1}.get(css[end], 0)
+            end += 1
+        body = css[brace + 1:end - 1]
+        position = end
+        if selectors.startswith("@media"):
+            out.append(f"{selectors} {{{scoped_style(body, scope)}}}")
+        elif not selectors.startswith("@"):
+            kept = [_scoped(selector.strip(), scope) for selector in selectors.split(",")]
+            kept = [selector for selector in kept if selector]
+            if kept:
+                out.append(f"{', '.join(kept)} {{{body}}}")
+    return "\n".join(out)
+
+
+def _scoped(selector: str, scope: str) -> str | None:
+    """One selector applied only inside `scope`."""
+    selector = selector.split("*/")[-1].strip()  # a comment before a rule
+    if selector in (":root", "body"):
+        return scope
+    if selector == "html":
+        return None
+    return f"{scope} {selector}"
+
+
 def _contents(sections) -> str:
     items = []
     for section in sections:
