@@ -350,6 +350,13 @@ def test_piped_explain_names_the_entry_or_says_what_is_missing():
     assert "So dZ3/db3[2,1] = 1." in result.stdout
 
 
+def test_with_reveal_nothing_above_the_hidden_result_gives_it_away():
+    hidden, shown = screens(run_piped("g 8\nr\n", "--reveal", "--no-symbolic").stdout)[1:]  # dJ/dZ2, on the kink
+    assert "the kink of ReLU" in hidden and "result hidden" in hidden
+    assert "dJ/dZ2 row 1, column 1 is" not in hidden and "would change with it" not in hidden
+    assert "At the kink (Z2 row 1, column 1), dJ/dZ2 row 1, column 1 is 0." in " ".join(shown.split())
+
+
 def test_nothing_to_reveal():
     assert "Nothing is hidden on this step" in run_piped("r\n", "--reveal").stdout
     assert "start with --reveal" in run_piped("r\n", "--no-symbolic").stdout

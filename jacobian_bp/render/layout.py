@@ -241,7 +241,7 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
         Group((Prose(story.explanation(step, solution)), Prose(story.jacobian_caption(step)))),
         *([Prose(story.symbolic_omitted(step), "aside")] if symbolic and not shown else []),
         _jacobian(solution, step, decimals, shown),
-        *(Prose(story.kink_note(solution, step, kink, decimals), "note") for kink in step.kinks),
+        *(Prose(story.kink_note(step, kink, decimals), "note") for kink in step.kinks),
         *(Prose(note, "note") for note in step.notes),
         Equation(((f"{story.upstream_label(step)} =", Numbers(step.upstream_row, decimals)),),
                  label=say("Upstream row")),
@@ -255,6 +255,7 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
                  label=say("times ", math(step.jacobian_name), " gives the row")),
         Group((Prose(story.devectorize_caption(step)),
                Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),)))),
+        *(Prose(story.kink_consequence(solution, step, kink, decimals), "note") for kink in step.kinks),
         Group(tuple(checks))), result=True))
     return blocks
 

@@ -208,18 +208,29 @@ def fused_caption(step: Step, solution) -> Sentence:
                "(such as binary_cross_entropy_with_logits) give the collapsed value.")
 
 
-def kink_note(solution, step: Step, kink: Kink, decimals: int) -> Sentence:
-    """The note at an entry that sits exactly on the op's kink."""
+def kink_note(step: Step, kink: Kink, decimals: int) -> Sentence:
+    """The note at an entry that sits exactly on the op's kink: which convention the Jacobian uses there.
+
+    It says nothing of the gradient, so that it can stand above a result that `--reveal` hides.
+    """
     i, j = kink.position
+    name = step.op.title
+    derivative = format_number(kink.derivative, decimals)
+    return say(math(step.variable), f" row {i + 1}, column {j + 1} is exactly 0, the kink of {name}, where the "
+               "derivative is not defined. This walkthrough uses ", math(f"{name}'(0) = {derivative}"),
+               ", as PyTorch does.")
+
+
+def kink_consequence(solution, step: Step, kink: Kink, decimals: int) -> Sentence:
+    """What the kink's convention makes of the gradient, and what the other convention would: part of the result."""
     name = step.op.title
     value = format_number(kink.value, decimals)
     other = format_number(kink.other_value, decimals)
-    derivative = format_number(kink.derivative, decimals)
     other_derivative = format_number(kink.other_derivative, decimals)
-    note = say(math(step.variable), f" row {i + 1}, column {j + 1} is exactly 0, the kink of {name}, where the "
-               "derivative is not defined. This walkthrough uses ", math(f"{name}'(0) = {derivative}"),
-               ", as PyTorch does, so that entry of ", math(step.gradient), f" is {value}. Under the other "
-               "convention, ", math(f"{name}'(0) = {other_derivative}"), ", ")
+    i, j = kink.position
+    note = say("At the kink (", math(step.variable), f" row {i + 1}, column {j + 1}), ", math(step.gradient),
+               f" row {i + 1}, column {j + 1} is {value}. Under the other convention, ",
+               math(f"{name}'(0) = {other_derivative}"), ", ")
     if kink.value == kink.other_value:
         return say(note, f"it would be {other} too: the gradient arriving at that entry is 0, so here the "
                    "convention changes nothing.")
