@@ -240,7 +240,7 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
         Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label=say("Chain rule:")),
         Group((Prose(story.explanation(step, solution)), Prose(story.jacobian_caption(step)))),
         *([Prose(story.symbolic_omitted(step), "aside")] if symbolic and not shown else []),
-        _jacobian(solution, step, decimals, shown),
+        *_jacobian(solution, step, decimals, shown),
         *(Prose(story.kink_note(step, kink, decimals), "note") for kink in step.kinks),
         *(Prose(note, "note") for note in step.notes),
         Equation(((f"{story.upstream_label(step)} =", Numbers(step.upstream_row, decimals)),),
@@ -272,14 +272,23 @@ def _sum_blocks(solution, page, step, decimals: int) -> list:
                    Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),))), result=True)]
 
 
-def _jacobian(solution, step, decimals: int, symbolic: bool) -> Jacobian:
+def _jacobian(solution, step, decimals: int, symbolic: bool) -> list:
+    """The local Jacobian in symbols and numbers; a symbolic form too wide for a page comes in the shorter
+    form `fitting` picks, with what it leaves out said above it (one sample's block stands on its own line)."""
     numeric = Numbers(step.jacobian, decimals)
+    blocks: list = []
+    line: tuple = (f"{step.jacobian_name} =", numeric)
     if symbolic:
         from .. import symbolic as sym
+        from .fitting import symbolic_form
 
-        line = (f"{step.jacobian_name} =", Symbols(sym.jacobian(solution, step)), "=", numeric)
-    else:
-        line = (f"{step.jacobian_name} =", numeric)
+        form = symbolic_form(solution, step, sym.jacobian(solution, step))
+        blocks += [Prose(note, "aside") for note in form.notes]
+        if form.block:
+            blocks.append(Equation(((Symbols(form.matrix),),), label=say("Sample 1's block of ",
+                                                                       math(step.jacobian_name), ":")))
+        else:
+            line = (f"{step.jacobian_name} =", Symbols(form.matrix), "=", numeric)
     function_columns = np.atleast_2d(solution.quantities[step.node]).shape[1]
-    return Jacobian(Equation((line,)), step.jacobian, step.jacobian_name, step.node, step.variable,
-                    row_group=function_columns, column_group=step.result.shape[1])
+    return [*blocks, Jacobian(Equation((line,)), step.jacobian, step.jacobian_name, step.node, step.variable,
+                              row_group=function_columns, column_group=step.result.shape[1])]
