@@ -8,12 +8,13 @@ import pytest
 
 from jacobian_bp import symbolic
 from jacobian_bp.cli import main
-from jacobian_bp.ops import ACTIVATIONS, LOSSES, OPS, OUTPUT, Elementwise
+from jacobian_bp.ops import ACTIVATIONS, LOSSES, OPS, OUTPUT, Elementwise, L2Penalty, MeanCost, Op
 from jacobian_bp.vec import devec, vec
 from tests.strategies import targets_for
 from tests.test_nodes import ALL_OPS, example
 
 Z = np.array([[0.5, -1.5], [2.0, -0.25]])
+EVERY_OP = {**OPS, **LOSSES, MeanCost.name: MeanCost, L2Penalty.name: L2Penalty}
 
 
 def _missing(pieces: dict) -> list[str]:
@@ -143,3 +144,11 @@ def test_every_op_gives_the_scalar_equation_of_every_entry_and_it_differentiates
             derivatives = [float(sympy.diff(equation, symbol).subs(at)) for symbol in symbols[role]]
             np.testing.assert_allclose(derivatives, op.jacobian(role, values)[index], rtol=1e-9, atol=1e-12,
                                        err_msg=f"{name}: entry {index + 1}, d / d {role}")
+
+
+@pytest.mark.parametrize("name", sorted(EVERY_OP))
+def test_every_op_has_a_pytorch_expression(name):
+    """`walkthrough --format pytorch` writes one line per node from it (tests/test_pytorch_script.py runs them)."""
+    op_class = EVERY_OP[name]
+    assert op_class.torch_expression is not Op.torch_expression, (
+        f"op {name} ({op_class.__name__}) lacks torch_expression: the PyTorch script cannot be written for it")

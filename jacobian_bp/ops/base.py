@@ -113,6 +113,11 @@ class Op:
         Empty for an op whose output is shown with its formula alone."""
         return ()
 
+    def torch_expression(self, names: Names) -> str:
+        """The forward computation as a PyTorch expression of the roles' variables (`names`), with `torch` and
+        `F` (torch.nn.functional) imported, e.g. `torch.relu(Z1)`: the `--format pytorch` script is built from it."""
+        raise NotImplementedError(f"the op {self.name!r} has no PyTorch expression (Op.torch_expression)")
+
     def formula(self, names: Names) -> Sentence:
         """The node's equation, e.g. `A1 = ReLU(Z1)`, and the words `remark` says after it."""
         return say(math(f"{names[OUTPUT]} = {self.expression(names)}"), self.remark)
