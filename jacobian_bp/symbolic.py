@@ -52,8 +52,15 @@ class EntryName:
             return str(self.row)
         return f"{self.row}{separator}{self.column}"
 
+    @property
+    def whole(self) -> bool:
+        """Whether the symbol names a whole variable (`J`, `R`): row 0, no indices."""
+        return self.row == 0
+
     def text(self, ascii_only: bool = False) -> str:
         """`a[2]₁₂⁽¹⁾` (or `a[2]_12^(1)` in ASCII): layer in brackets, indices, then the sample."""
+        if self.whole:
+            return self.letter
         layer = f"[{self.layer}]" if self.layer else ""
         sample = f"({self.row})" if self.per_sample else ""
         if ascii_only:
@@ -62,9 +69,16 @@ class EntryName:
 
     def latex(self) -> str:
         """`{a_{12}^{[2]}}^{(1)}` as in the article."""
+        if self.whole:
+            return self.letter
         layer = f"^{{[{self.layer}]}}" if self.layer else ""
         core = f"{self.letter}_{{{self.indices()}}}{layer}"
         return f"{{{core}}}^{{({self.row})}}" if self.per_sample else core
+
+
+def whole(name: str) -> sp.Symbol:
+    """A symbol for a whole variable, printed as its name: `J`, `R`."""
+    return sp.Symbol(EntryName(name, 0, 0, 0).key, real=True)
 
 
 def symbols(letter: str, layer: int, shape: tuple[int, int], per_sample: bool = False,
@@ -94,22 +108,12 @@ class sigma(sp.Function):
         return sp.Mul(sigma(self.args[0]), 1 - sigma(self.args[0]), evaluate=False)
 
 
-def _exact(value: float) -> sp.Expr:
-    """A number from the walkthrough as an exact one, so that `0` and `1` simplify away as in the article."""
-    return sp.Rational(repr(float(value)))
-
-
 def role_symbols(solution, node) -> dict:
-    """The symbols of every role of a node (data roles as their exact values) and of its output."""
+    """The symbols of every role of a node (the targets `Y` too: `y₁₁⁽¹⁾`, their values shown beside) and of
+    its output."""
     graph, values = solution.graph, solution.values
-    found = {}
-    for role, name in {**node.roles, OUTPUT: node.output}.items():
-        if role in node.op.data_roles:
-            found[role] = sp.Matrix(values[name].shape[0], values[name].shape[1],
-                                    lambda i, j, name=name: _exact(values[name][i, j]))
-        else:
-            found[role] = variable_symbols(graph, name, values[name].shape)
-    return found
+    return {role: variable_symbols(graph, name, values[name].shape)
+            for role, name in {**node.roles, OUTPUT: node.output}.items()}
 
 
 def jacobian(solution, step: Step) -> sp.Matrix:
@@ -122,7 +126,7 @@ def jacobian(solution, step: Step) -> sp.Matrix:
 def substitutions(solution) -> dict:
     """Every entry symbol mapped to its value in the walkthrough, to evaluate symbolic Jacobians."""
     graph, values = solution.graph, solution.values
-    names = [name for name in (graph.data[0], *graph.computed, *graph.parameters)]
+    names = [name for name in (*graph.data, *graph.computed, *graph.parameters)]
     return {symbol: float(value) for name in names
             for symbol, value in zip(variable_symbols(graph, name, values[name].shape),
                                      values[name].flat, strict=True)}
@@ -206,6 +210,8 @@ class _MathMLPrinter(MathMLPresentationPrinter):
     def _print_Symbol(self, symbol, style="plain"):
         name = EntryName.parse(symbol.name)
         base = self._element("mi", text=name.letter)
+        if name.whole:
+            return base
         indices = self._element("mn", text=name.indices())
         core = (self._element("msubsup", base, indices, self._bracketed("[", name.layer, "]"))
                 if name.layer else self._element("msub", base, indices))

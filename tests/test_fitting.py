@@ -51,4 +51,6 @@ def test_a_jacobian_that_fits_is_shown_whole_in_the_articles_names():
     solution = solve(load("article"))
     for step in solution.steps:
         form = symbolic_form(solution, step, symbolic.jacobian(solution, step))
-        assert not form.block and not form.notes, step.jacobian_name
+        assert not form.block, step.jacobian_name
+        # Only dL/dA3, where the targets y stay symbols, needs the short names to fit.
+        assert bool(form.notes) == (step.jacobian_name == "dL/dA3"), step.jacobian_name

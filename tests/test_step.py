@@ -236,13 +236,13 @@ def test_a_tall_step_scrolls_instead_of_being_cut():
     child = spawn("--no-symbolic", rows=rows)
     first = frame(child, 1, rows)
     length = int(re.search(r"lines 1-18 of (\d+)", first).group(1))
-    assert "A3 =" not in first
+    assert "A3 = sigmoid(Z3) =" not in first
     assert "lines 2-19 of" in press(child, DOWN, 1, rows)
     assert "lines 3-20 of" in press(child, "j", 1, rows)
     assert "lines 2-19 of" in press(child, "k", 1, rows)
     for _ in range(length // (rows - 3) + 1):
         bottom = press(child, PAGE_DOWN, 1, rows)
-    assert f"lines {length - 17}-{length} of {length}" in bottom and "A3 =" in bottom
+    assert f"lines {length - 17}-{length} of {length}" in bottom and "A3 = sigmoid(Z3) =" in bottom
     above = max(1, length - 17 - (rows - 3))  # a page (the view's 18 rows less one) up, or the top
     assert f"lines {above}-{above + 17} of" in press(child, PAGE_UP, 1, rows)
     quit_with(child, "q")

@@ -36,7 +36,9 @@ def test_article_notation_in_text():
     assert _texts("dJ/dA2") == [["w[3]₁₁", "w[3]₁₂", "0", "0"], ["0", "0", "w[3]₁₁", "w[3]₁₂"]]
     assert _texts("dJ/dW1")[3][:2] == ["x₂₁⁽²⁾", "x₂₂⁽²⁾"]
     assert _texts("dJ/dW3") == [["a[2]₁₁⁽¹⁾", "a[2]₁₂⁽¹⁾"], ["a[2]₂₁⁽²⁾", "a[2]₂₂⁽²⁾"]]
-    assert _texts("dJ/dA3") == [["1/(1 - a[3]₁₁⁽¹⁾)", "0"], ["0", "-1/a[3]₂₁⁽²⁾"]]
+    # The targets stay symbols (their values stand beside the Jacobian on the page).
+    assert _texts("dJ/dA3") == [["(1 - y₁₁⁽¹⁾)/(1 - a[3]₁₁⁽¹⁾) - y₁₁⁽¹⁾/a[3]₁₁⁽¹⁾", "0"],
+                                ["0", "(1 - y₂₁⁽²⁾)/(1 - a[3]₂₁⁽²⁾) - y₂₁⁽²⁾/a[3]₂₁⁽²⁾"]]
     assert _texts("dJ/dZ3")[0][0] == "σ(z[3]₁₁⁽¹⁾)·(1 - σ(z[3]₁₁⁽¹⁾))"
     assert _texts("dJ/dL") == [["1/2", "1/2"]]
 

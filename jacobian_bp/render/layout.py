@@ -41,6 +41,14 @@ class Symbols:
 
 
 @dataclass(frozen=True)
+class Expression:
+    """A scalar equation in symbols, `left = right` (sympy expressions); each renderer prints it with `symbolic`."""
+
+    left: object
+    right: object
+
+
+@dataclass(frozen=True)
 class Gap:
     """Space between two equations that share a line, like the article's `\\quad` (`width` in the terminal)."""
 
@@ -52,7 +60,8 @@ GAP = Gap()
 
 @dataclass(frozen=True)
 class Equation:
-    """Display math: each line reads its parts left to right (formula texts, `Numbers`, `Symbols`, `Gap`).
+    """Display math: each line reads its parts left to right (formula texts, `Numbers`, `Symbols`, `Expression`,
+    `Gap`).
 
     A `label` (a sentence of ours) comes before the first line: on the same line in the terminal.
     """
@@ -156,8 +165,11 @@ def flat(blocks) -> list:
 
 
 def sections(solution, decimals: int, symbolic: bool) -> list[Section]:
-    """Every page of the walkthrough as a section of blocks, in the order of `story.pages`."""
-    return [section(solution, page, decimals, symbolic) for page in story.pages(solution)]
+    """The reading guide, then every page of the walkthrough as a section of blocks, in the order of `story.pages`."""
+    from .guide import guide
+
+    return [guide(solution, decimals, symbolic),
+            *(section(solution, page, decimals, symbolic) for page in story.pages(solution))]
 
 
 def section(solution, page: story.Page, decimals: int, symbolic: bool) -> Section:
@@ -175,12 +187,12 @@ def _breadcrumb(solution, page, step=None) -> Breadcrumb:
     return Breadcrumb(tuple(main), tuple(side))
 
 
-def _side_by_side(names, values: dict, decimals: int, gap: Gap = GAP) -> Equation:
+def _side_by_side(names, values: dict, decimals: int, gap: Gap = GAP, label: Sentence | None = None) -> Equation:
     """`W1 = […]  b1 = […]`: several named matrices on one line."""
     parts: list = []
     for name in names:
         parts += ([gap] if parts else []) + [f"{name} =", Numbers(values[name], decimals)]
-    return Equation((tuple(parts),))
+    return Equation((tuple(parts),), label=label or say())
 
 
 def _forward_blocks(solution, decimals: int) -> list:
@@ -252,7 +264,7 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
                             "check" if story.agrees(step.result, step.fused) else "note"))
     blocks.append(Group((
         Equation(((Numbers(step.product_row, decimals),),),
-                 label=say("times ", math(step.jacobian_name), " gives the row")),
+                 label=say("times ", math(story.jacobian_label(step)), " gives the row")),
         Group((Prose(story.devectorize_caption(step)),
                Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),)))),
         *(Prose(story.kink_consequence(solution, step, kink, decimals), "note") for kink in step.kinks),
@@ -277,7 +289,8 @@ def _jacobian(solution, step, decimals: int, symbolic: bool) -> list:
     form `fitting` picks, with what it leaves out said above it (one sample's block stands on its own line)."""
     numeric = Numbers(step.jacobian, decimals)
     blocks: list = []
-    line: tuple = (f"{step.jacobian_name} =", numeric)
+    name = story.jacobian_label(step)
+    line: tuple = (f"{name} =", numeric)
     if symbolic:
         from .. import symbolic as sym
         from .fitting import symbolic_form
@@ -285,10 +298,16 @@ def _jacobian(solution, step, decimals: int, symbolic: bool) -> list:
         form = symbolic_form(solution, step, sym.jacobian(solution, step))
         blocks += [Prose(note, "aside") for note in form.notes]
         if form.block:
-            blocks.append(Equation(((Symbols(form.matrix),),), label=say("Sample 1's block of ",
-                                                                       math(step.jacobian_name), ":")))
+            blocks.append(Equation(((Symbols(form.matrix),),), label=say("Sample 1's block of ", math(name), ":")))
         else:
-            line = (f"{step.jacobian_name} =", Symbols(form.matrix), "=", numeric)
+            line = (f"{name} =", Symbols(form.matrix), "=", numeric)
     function_columns = np.atleast_2d(solution.quantities[step.node]).shape[1]
-    return [*blocks, Jacobian(Equation((line,)), step.jacobian, step.jacobian_name, step.node, step.variable,
-                              row_group=function_columns, column_group=step.result.shape[1])]
+    blocks.append(Jacobian(Equation((line,)), step.jacobian, name, step.node, step.variable,
+                           row_group=function_columns, column_group=step.result.shape[1]))
+    if symbolic:  # data (the targets) stay symbols in the Jacobian; their values stand beside it
+        node = solution.graph.producers[step.node]
+        data = [node.roles[role] for role in node.op.data_roles]
+        if data:
+            blocks.append(_side_by_side(data, solution.values, decimals, label=say("The targets in it, ",
+                                                                                   math("y"), ":")))
+    return blocks

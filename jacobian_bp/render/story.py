@@ -108,12 +108,18 @@ def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[list[Cru
     return main, side
 
 
+def jacobian_label(step: Step) -> str:
+    """How the step's local Jacobian is named on the page: `dZ3/dW3`; for the first step `∂vec(J)/∂vec(L)`, since
+    `dJ/dL` names the gradient it gives (an m × 1 column), and `dJ/dL = dJ/dJ · dJ/dL` would read as circular."""
+    return f"∂vec({step.node})/∂vec({step.variable})" if step.from_cost else step.jacobian_name
+
+
 def chain_rule(step: Step) -> str:
     """The chain rule of the step in symbols."""
     if step.is_sum:
         return f"{step.gradient} = " + " + ".join(step.contributions)
     if step.from_cost:
-        return f"{step.gradient} = {step.upstream} · {step.jacobian_name}, starting from {step.upstream} = 1"
+        return f"{step.gradient} = {step.upstream} · {jacobian_label(step)}, starting from {step.upstream} = 1"
     return f"{step.gradient} = {step.upstream} · {step.jacobian_name}"
 
 
@@ -133,9 +139,10 @@ def upstream_label(step: Step) -> str:
 def jacobian_caption(step: Step) -> Sentence:
     """What the local Jacobian's shape means."""
     rows, columns = step.jacobian.shape
-    return say(math(f"{step.jacobian_name} = ∂vec({step.node})/∂vec({step.variable})"), " is ",
-               math(f"{rows} × {columns}"), ": one row per entry of ", math(step.node), ", one column per entry of ",
-               math(step.variable), ".")
+    name = (say(math(jacobian_label(step)), f", the local Jacobian of the {step.op.title},") if step.from_cost
+            else say(math(f"{step.jacobian_name} = ∂vec({step.node})/∂vec({step.variable})")))
+    return say(name, " is ", math(f"{rows} × {columns}"), ": one row per entry of ", math(step.node),
+               ", one column per entry of ", math(step.variable), ".")
 
 
 def names(variables) -> Sentence:
@@ -168,7 +175,7 @@ def symbolic_shown(step: Step) -> bool:
 def symbolic_omitted(step: Step) -> Sentence:
     """Why a Jacobian is shown in numbers only."""
     rows, columns = step.jacobian.shape
-    return say(math(step.jacobian_name), f" is shown in numbers only: with {rows * columns} entries it is more "
+    return say(math(jacobian_label(step)), f" is shown in numbers only: with {rows * columns} entries it is more "
                f"than {SYMBOLIC_LIMIT} to write out in symbols. Its symbols follow the same pattern as in a smaller "
                "network.")
 
