@@ -72,9 +72,9 @@ def parse_line(line: str) -> Command | None:
     """The command typed on one line of input, or None when it is not one.
 
     >>> parse_line("g 5")
-    Command(action='jump', number=5)
+    Command(action='jump', number=5, entry='')
     >>> parse_line(" n ")
-    Command(action='next', number=None)
+    Command(action='next', number=None, entry='')
     >>> parse_line("go") is None
     True
     >>> parse_line("e dZ3/dW3[1,2]")
