@@ -7,8 +7,6 @@ Each node class gives its own symbolic form (`symbolic_jacobian`, `symbolic_loss
 names the entries, builds the dense layers' Jacobians and prints them.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
@@ -16,64 +14,8 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.str import StrPrinter
 
 from .chain import Step
+from .entries import EntryName, namer
 from .ops import OUTPUT
-
-SUBSCRIPT = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉‚")
-SUPERSCRIPT = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
-
-
-@dataclass(frozen=True)
-class EntryName:
-    """Which entry of which matrix a symbol stands for: letter, layer (0 if none), row, column (from 1).
-
-    Entries of a variable computed per sample (not a parameter) belong to one sample, shown as the
-    outer superscript; a per-sample column (one loss per sample) has one index only.
-    """
-
-    letter: str
-    layer: int
-    row: int
-    column: int
-    per_sample: bool = False
-    single_index: bool = False
-
-    @property
-    def key(self) -> str:
-        return f"{self.letter}|{self.layer}|{self.row}|{self.column}|{int(self.per_sample)}|{int(self.single_index)}"
-
-    @classmethod
-    def parse(cls, key: str) -> "EntryName":
-        letter, layer, row, column, per_sample, single_index = key.split("|")
-        return cls(letter, int(layer), int(row), int(column), per_sample == "1", single_index == "1")
-
-    def indices(self) -> str:
-        separator = "," if max(self.row, self.column) > 9 else ""
-        if self.single_index:
-            return str(self.row)
-        return f"{self.row}{separator}{self.column}"
-
-    @property
-    def whole(self) -> bool:
-        """Whether the symbol names a whole variable (`J`, `R`): row 0, no indices."""
-        return self.row == 0
-
-    def text(self, ascii_only: bool = False) -> str:
-        """`a[2]₁₂⁽¹⁾` (or `a[2]_12^(1)` in ASCII): layer in brackets, indices, then the sample."""
-        if self.whole:
-            return self.letter
-        layer = f"[{self.layer}]" if self.layer else ""
-        sample = f"({self.row})" if self.per_sample else ""
-        if ascii_only:
-            return f"{self.letter}{layer}_{self.indices()}" + (f"^{sample}" if sample else "")
-        return f"{self.letter}{layer}{self.indices().translate(SUBSCRIPT)}{sample.translate(SUPERSCRIPT)}"
-
-    def latex(self) -> str:
-        """`{a_{12}^{[2]}}^{(1)}` as in the article."""
-        if self.whole:
-            return self.letter
-        layer = f"^{{[{self.layer}]}}" if self.layer else ""
-        core = f"{self.letter}_{{{self.indices()}}}{layer}"
-        return f"{{{core}}}^{{({self.row})}}" if self.per_sample else core
 
 
 def whole(name: str) -> sp.Symbol:
@@ -91,11 +33,8 @@ def symbols(letter: str, layer: int, shape: tuple[int, int], per_sample: bool = 
 
 def variable_symbols(graph, name: str, shape: tuple[int, int]) -> sp.Matrix:
     """The symbols of a variable, named as the article writes them: `W3` gives `w[3]₁₂`, `X` gives `x₁₂⁽¹⁾`."""
-    letters = name.rstrip("0123456789")
-    digits = name[len(letters):]
-    producer = graph.producers.get(name)
-    return symbols(letters.lower(), int(digits) if digits else 0, shape, per_sample=name not in graph.owners,
-                   single_index=producer is not None and producer.op.one_per_sample)
+    found = namer(graph, name)
+    return symbols(found.letter, found.layer, shape, found.per_sample, found.single_index)
 
 
 class sigma(sp.Function):
@@ -108,12 +47,22 @@ class sigma(sp.Function):
         return sp.Mul(sigma(self.args[0]), 1 - sigma(self.args[0]), evaluate=False)
 
 
+def _exact(value: float) -> sp.Expr:
+    """A number from the walkthrough as an exact one, so that `0` and `1` simplify away as in the article."""
+    return sp.Rational(repr(float(value)))
+
+
 def role_symbols(solution, node) -> dict:
-    """The symbols of every role of a node (the targets `Y` too: `y₁₁⁽¹⁾`, their values shown beside) and of
-    its output."""
+    """The symbols of every role of a node (data roles as their exact values) and of its output."""
     graph, values = solution.graph, solution.values
-    return {role: variable_symbols(graph, name, values[name].shape)
-            for role, name in {**node.roles, OUTPUT: node.output}.items()}
+    found = {}
+    for role, name in {**node.roles, OUTPUT: node.output}.items():
+        if role in node.op.data_roles:
+            found[role] = sp.Matrix(values[name].shape[0], values[name].shape[1],
+                                    lambda i, j, name=name: _exact(values[name][i, j]))
+        else:
+            found[role] = variable_symbols(graph, name, values[name].shape)
+    return found
 
 
 def jacobian(solution, step: Step) -> sp.Matrix:
@@ -126,7 +75,7 @@ def jacobian(solution, step: Step) -> sp.Matrix:
 def substitutions(solution) -> dict:
     """Every entry symbol mapped to its value in the walkthrough, to evaluate symbolic Jacobians."""
     graph, values = solution.graph, solution.values
-    names = [name for name in (*graph.data, *graph.computed, *graph.parameters)]
+    names = [name for name in (graph.data[0], *graph.computed, *graph.parameters)]
     return {symbol: float(value) for name in names
             for symbol, value in zip(variable_symbols(graph, name, values[name].shape),
                                      values[name].flat, strict=True)}

@@ -71,9 +71,3 @@ def test_step_1_never_reads_as_circular():
     assert "dJ/dL = dJ/dJ · dJ/dL" not in text
     assert "Chain rule: dJ/dL = dJ/dJ · ∂vec(J)/∂vec(L), starting from dJ/dJ = 1" in text
     assert "∂vec(J)/∂vec(L), the local Jacobian of the mean cost, is 1 × 2" in " ".join(text.split())
-
-
-def test_symbolic_forms_keep_the_targets_as_symbols_with_their_values_beside():
-    text = " ".join(render("article", 100).split())
-    assert "(1 - y₁₁)/(1 - a₁₁) - y₁₁/a₁₁" in text
-    assert "The targets in it, y: Y = ⎡ 0 ⎤" in text

@@ -19,19 +19,23 @@ SYMBOLIC_WIDTH = 84
 
 @dataclass(frozen=True)
 class SymbolicForm:
-    """What to show of a symbolic Jacobian: `matrix` (the whole, or sample 1's block when `block`), and
+    """What to show of a symbolic Jacobian: `symbols` (the whole, or sample 1's block when `block`), and
     sentences that say what the short names stand for and what was left out."""
 
-    matrix: object
+    symbols: object
     block: bool
     notes: tuple[Sentence, ...]
 
+    @property
+    def matrix(self):
+        """The sympy matrix shown."""
+        return self.symbols.matrix
 
-def width(matrix) -> int:
-    """The characters the matrix takes as plain text: its widest entry per column, two spaces between columns."""
-    from .. import symbolic
 
-    columns = [max(len(symbolic.text(matrix[i, j])) for i in range(matrix.rows)) for j in range(matrix.cols)]
+def width(symbols) -> int:
+    """The characters a `layout.Symbols` takes as plain text: its widest entry per column, two spaces between."""
+    texts = symbols.texts()
+    columns = [max(len(row[j][0]) for row in texts) for j in range(len(texts[0]))]
     return sum(columns) + 2 * (len(columns) - 1)
 
 
@@ -40,7 +44,7 @@ def shortened(matrix) -> tuple[object, dict]:
     renaming; no renaming when two matrices of one letter appear (`a[1]` and `a[2]`), which it would confuse."""
     import sympy
 
-    from ..symbolic import EntryName
+    from ..entries import EntryName
 
     names = {symbol: EntryName.parse(symbol.name) for symbol in matrix.free_symbols}
     letters = {(name.letter, name.layer, name.per_sample) for name in names.values()}
@@ -55,10 +59,11 @@ def shortened(matrix) -> tuple[object, dict]:
 def _legend(short: dict) -> Sentence:
     """`Short names: a₁₁ stands for a[2]₁₁⁽¹⁾, and so on: …` with one example per matrix."""
     from .. import symbolic
+    from ..entries import EntryName
 
     examples = {}
     for long, brief in sorted(short.items(), key=lambda item: item[0].name):
-        name = symbolic.EntryName.parse(long.name)
+        name = EntryName.parse(long.name)
         examples.setdefault((name.letter, name.layer), (long, brief))
     parts = [say(math(symbolic.text(brief)), " stands for ", math(symbolic.text(long)))
              for long, brief in examples.values()]
@@ -79,16 +84,21 @@ def _blocks(solution, step, matrix) -> tuple[int, int] | None:
     return (rows, columns) if apart else None
 
 
-def symbolic_form(solution, step, matrix) -> SymbolicForm:
-    """The whole symbolic Jacobian when it fits in `SYMBOLIC_WIDTH`; else with short names; else, for a
-    Jacobian that keeps samples apart, sample 1's block with short names, saying what the others are."""
-    if width(matrix) <= SYMBOLIC_WIDTH:
-        return SymbolicForm(matrix, False, ())
+def symbolic_form(solution, step, symbols) -> SymbolicForm:
+    """The whole symbolic Jacobian (`symbols`, a `layout.Symbols`) when it fits in `SYMBOLIC_WIDTH`; else with
+    short names; else, for a Jacobian that keeps samples apart, sample 1's block with short names, saying what
+    the others are. Only a Jacobian too wide is built in sympy."""
+    from .layout import FittedSymbols
+
+    if width(symbols) <= SYMBOLIC_WIDTH:
+        return SymbolicForm(symbols, False, ())
+    matrix = symbols.matrix
     short_matrix, short = shortened(matrix)
     legend = (_legend(short),) if short else ()
     blocks = _blocks(solution, step, matrix)
-    if width(short_matrix) <= SYMBOLIC_WIDTH or blocks is None:
-        return SymbolicForm(short_matrix, False, legend)
+    fitted = FittedSymbols(solution, step, short_matrix) if short else symbols
+    if blocks is None or width(fitted) <= SYMBOLIC_WIDTH:
+        return SymbolicForm(fitted, False, legend)
     rows, columns = blocks
     samples = solution.samples
     total_rows, total_columns = step.jacobian.shape
@@ -97,4 +107,4 @@ def symbolic_form(solution, step, matrix) -> SymbolicForm:
         f"{total_rows} × {total_columns} Jacobian): samples stay apart, so every entry outside the ",
         f"{samples} diagonal blocks is 0, and the block of sample i has this form with sample i's entries "
         "(row i instead of row 1).")
-    return SymbolicForm(short_matrix[:rows, :columns], True, (left_out, *legend))
+    return SymbolicForm(FittedSymbols(solution, step, short_matrix[:rows, :columns]), True, (left_out, *legend))

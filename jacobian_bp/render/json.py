@@ -4,15 +4,34 @@ import json
 
 import numpy as np
 
+from ..structured import Dense, Structured
 
-def _plain(value):
-    """A matrix as a list of rows of floats (negative zero as 0.0), a scalar as a float."""
+
+def _plain(value, dense_jacobians: bool = False):
+    """A matrix as a list of rows of floats (negative zero as 0.0), a scalar as a float; a large Jacobian
+    in its structured form, or in full with `dense_jacobians`."""
+    if isinstance(value, Structured):
+        return _plain(value.dense()) if dense_jacobians else structured_form(value)
     if isinstance(value, np.ndarray):
         return (np.atleast_2d(value).astype(float) + 0.0).tolist()
     return float(value) + 0.0
 
 
-def document(solution) -> dict:
+def structured_form(jacobian: Structured) -> dict:
+    """A Jacobian too large to write out: its kind, its shape, and its factors (for a `dense` one, the
+    row, column and value of every entry that is not zero), as docs/json.md describes."""
+    form: dict = {"structure": jacobian.kind, "shape": list(jacobian.shape)}
+    if isinstance(jacobian, Dense):
+        rows, columns = jacobian.nonzero_positions()
+        form["nonzero"] = {"rows": rows.tolist(), "columns": columns.tolist(),
+                           "values": _plain(jacobian.matrix[rows, columns])[0] if len(rows) else []}
+        return form
+    form["factors"] = {name: int(factor) if np.ndim(factor) == 0 else _plain(factor)
+                       for name, factor in jacobian.factors().items()}
+    return form
+
+
+def document(solution, dense_jacobians: bool = False) -> dict:
     """The JSON document of docs/json.md as Python data."""
     steps = []
     for step in solution.steps:
@@ -43,7 +62,7 @@ def document(solution) -> dict:
         "title": walkthrough.title,
         "walkthrough": walkthrough.name,
         "learning_rate": walkthrough.learning_rate,
-        "quantities": {name: _plain(value) for name, value in solution.quantities.items()},
+        "quantities": {name: _plain(value, dense_jacobians) for name, value in solution.quantities.items()},
         "steps": steps,
     }
 
@@ -64,5 +83,5 @@ def dumps(value, indent: int = 0) -> str:
     return json.dumps(value, allow_nan=False)
 
 
-def render(solution) -> str:
-    return dumps(document(solution))
+def render(solution, dense_jacobians: bool = False) -> str:
+    return dumps(document(solution, dense_jacobians))
