@@ -168,7 +168,7 @@ def test_the_forward_pass_shows_the_articles_intermediate_products_in_every_form
     from jacobian_bp.render import layout
 
     solution = solve(load("article"))
-    forward = layout.sections(solution, 4, symbolic=False)[0]
+    forward = next(section for section in layout.sections(solution, 4, symbolic=False) if section.kind == "forward")
     lines = [block.lines[0] for block in layout.flat(forward.blocks) if isinstance(block, layout.Equation)]
     first, broadcast = (line for line in lines if line[0] in ("Z1 = X · W1ᵀ + b1 =", "=") and
                         np.array_equal(line[1].values, [[3, 4, -8.1], [5, 11, -16.3]]))

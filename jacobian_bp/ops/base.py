@@ -131,15 +131,16 @@ class Op:
         """The forward computation written with the names of the node, e.g. `ReLU(Z1)`."""
         raise NotImplementedError
 
-    def torch_expression(self, names: Names) -> str:
-        """The forward computation as a PyTorch expression of the roles' variables (`names`), with `torch` and
-        `F` (torch.nn.functional) imported, e.g. `torch.relu(Z1)`: the `--format pytorch` script is built from it."""
-        raise NotImplementedError(f"the op {self.name!r} has no PyTorch expression (Op.torch_expression)")
     def forward_products(self, values: Values, names: Names) -> tuple[tuple, ...]:
         """How the forward pass works the output out, as the article writes it: lines of formula texts and
         matrices in reading order (a dense layer shows `X · W1ᵀ`, then its bias broadcast to every sample).
         Empty for an op whose output is shown with its formula alone."""
         return ()
+
+    def torch_expression(self, names: Names) -> str:
+        """The forward computation as a PyTorch expression of the roles' variables (`names`), with `torch` and
+        `F` (torch.nn.functional) imported, e.g. `torch.relu(Z1)`: the `--format pytorch` script is built from it."""
+        raise NotImplementedError(f"the op {self.name!r} has no PyTorch expression (Op.torch_expression)")
 
     def formula(self, names: Names) -> Sentence:
         """The node's equation, e.g. `A1 = ReLU(Z1)`, and the words `remark` says after it."""

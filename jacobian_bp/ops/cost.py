@@ -97,7 +97,8 @@ class MeanCost(Op):
             weight = say(J, f" is the mean of the {samples} per-sample losses, so each loss enters ", J,
                          " with weight ", math(f"1/{samples}"), ". ")
         else:
-            weight = say("With one sample, ", J, " is that sample's loss, so ", math("dJ/dL = 1"), ". ")
+            weight = say("With one sample, ", J, " is that sample's loss, so its local Jacobian is ", math("1"),
+                         ". ")
         return say(weight, "Every backward pass starts from ", math("dJ/dJ = 1"), ".")
 
     def symbolic_forward(self, symbols):

@@ -155,6 +155,11 @@ def _part(part) -> str:
         return '<span class="gap"></span>'
     if isinstance(part, str):
         return f'<math displaystyle="true">{formulas.mathml(part)}</math>'
+    if isinstance(part, layout.Expression):
+        from .. import symbolic
+
+        return (f'<math displaystyle="true">{symbolic.mathml(part.left)}<mo>=</mo>'
+                f'{symbolic.mathml(part.right)}</math>')
     if isinstance(part, layout.Symbols):
         from .. import symbolic
 

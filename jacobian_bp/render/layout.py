@@ -157,6 +157,33 @@ class Symbols:
 
 
 @dataclass(frozen=True)
+class FittedSymbols(Symbols):
+    """A symbolic Jacobian rewritten to fit a page (short names, or one sample's block): `fitted`, a sympy matrix."""
+
+    fitted: object = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.fitted.shape
+
+    @property
+    def pattern(self):
+        return None
+
+    @property
+    def matrix(self):
+        return self.fitted
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A scalar equation in symbols, `left = right` (sympy expressions); each renderer prints it with `symbolic`."""
+
+    left: object
+    right: object
+
+
+@dataclass(frozen=True)
 class Gap:
     """Space between two equations that share a line, like the article's `\\quad` (`width` in the terminal)."""
 
@@ -168,7 +195,8 @@ GAP = Gap()
 
 @dataclass(frozen=True)
 class Equation:
-    """Display math: each line reads its parts left to right (formula texts, `Numbers`, `Symbols`, `Gap`).
+    """Display math: each line reads its parts left to right (formula texts, `Numbers`, `Symbols`, `Expression`,
+    `Gap`).
 
     A `label` (a sentence of ours) comes before the first line: on the same line in the terminal.
     """
@@ -286,8 +314,11 @@ def flat(blocks) -> list:
 
 
 def sections(solution, decimals: int, symbolic: bool) -> list[Section]:
-    """Every page of the walkthrough as a section of blocks, in the order of `story.pages`."""
-    return [section(solution, page, decimals, symbolic) for page in story.pages(solution)]
+    """The reading guide, then every page of the walkthrough as a section of blocks, in the order of `story.pages`."""
+    from .guide import guide
+
+    return [guide(solution, decimals, symbolic),
+            *(section(solution, page, decimals, symbolic) for page in story.pages(solution))]
 
 
 def section(solution, page: story.Page, decimals: int, symbolic: bool) -> Section:
@@ -321,12 +352,12 @@ def _breadcrumb(solution, page, step=None) -> Breadcrumb:
     return Breadcrumb(tuple(main), tuple(side))
 
 
-def _side_by_side(names, values: dict, decimals: int, gap: Gap = GAP) -> Equation:
+def _side_by_side(names, values: dict, decimals: int, gap: Gap = GAP, label: Sentence | None = None) -> Equation:
     """`W1 = […]  b1 = […]`: several named matrices on one line."""
     parts: list = []
     for name in names:
         parts += ([gap] if parts else []) + [f"{name} =", Numbers(values[name], decimals)]
-    return Equation((tuple(parts),))
+    return Equation((tuple(parts),), label=label or say())
 
 
 def _forward_blocks(solution, decimals: int) -> list:
@@ -413,8 +444,8 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
         Group((Prose(story.explanation(step, solution)), Prose(story.jacobian_caption(step)),
                *([] if step.structure.small else [Prose(story.structure_caption(step))]))),
         *([Prose(story.symbolic_omitted(step), "aside")] if symbolic and not shown else []),
-        _jacobian(solution, step, decimals, shown),
-        *(Prose(story.kink_note(solution, step, kink, decimals), "note") for kink in step.kinks),
+        *_jacobian(solution, step, decimals, shown),
+        *(Prose(story.kink_note(step, kink, decimals), "note") for kink in step.kinks),
         *(Prose(note, "note") for note in step.notes),
         Equation(((f"{story.upstream_label(step)} =", Numbers(step.upstream_row, decimals)),),
                  label=say("Upstream row")),
@@ -425,9 +456,10 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
                             "check" if story.agrees(step.result, step.fused) else "note"))
     blocks.append(Group((
         Equation(((Numbers(step.product_row, decimals),),),
-                 label=say("times ", math(step.jacobian_name), " gives the row")),
+                 label=say("times ", math(story.jacobian_label(step)), " gives the row")),
         Group((Prose(story.devectorize_caption(step)),
                Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),)))),
+        *(Prose(story.kink_consequence(solution, step, kink, decimals), "note") for kink in step.kinks),
         Group(tuple(checks))), result=True))
     return blocks
 
@@ -444,13 +476,24 @@ def _sum_blocks(solution, page, step, decimals: int) -> list:
                    Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),))), result=True)]
 
 
-def _jacobian(solution, step, decimals: int, symbolic: bool) -> Jacobian:
-    # A small Jacobian is shown from its full matrix; a larger one from its structure, entry by shown entry.
+def _jacobian(solution, step, decimals: int, symbolic: bool) -> list:
+    """The local Jacobian in symbols and numbers; a symbolic form too wide for a page comes in the shorter
+    form `fitting` picks, with what it leaves out said above it (one sample's block stands on its own line).
+    A small Jacobian is shown from its full matrix; a larger one from its structure, entry by shown entry."""
     numeric = Numbers(step.jacobian if step.structure.small else step.structure, decimals)
+    blocks: list = []
+    name = story.jacobian_label(step)
+    line: tuple = (f"{name} =", numeric)
     if symbolic:
-        line = (f"{step.jacobian_name} =", Symbols(solution, step), "=", numeric)
-    else:
-        line = (f"{step.jacobian_name} =", numeric)
-    function_columns = np.atleast_2d(solution.values[step.node]).shape[1]
-    return Jacobian(Equation((line,)), step.structure, step.jacobian_name, step.node, step.variable,
-                    row_group=function_columns, column_group=step.result.shape[1])
+        from .fitting import symbolic_form
+
+        form = symbolic_form(solution, step, Symbols(solution, step))
+        blocks += [Prose(note, "aside") for note in form.notes]
+        if form.block:
+            blocks.append(Equation(((form.symbols,),), label=say("Sample 1's block of ", math(name), ":")))
+        else:
+            line = (f"{name} =", form.symbols, "=", numeric)
+    function_columns = np.atleast_2d(solution.quantities[step.node]).shape[1]
+    blocks.append(Jacobian(Equation((line,)), step.structure, name, step.node, step.variable,
+                           row_group=function_columns, column_group=step.result.shape[1]))
+    return blocks

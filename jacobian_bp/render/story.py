@@ -138,12 +138,18 @@ def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[list[Cru
     return main, side
 
 
+def jacobian_label(step: Step) -> str:
+    """How the step's local Jacobian is named on the page: `dZ3/dW3`; for the first step `∂vec(J)/∂vec(L)`, since
+    `dJ/dL` names the gradient it gives (an m × 1 column), and `dJ/dL = dJ/dJ · dJ/dL` would read as circular."""
+    return f"∂vec({step.node})/∂vec({step.variable})" if step.from_cost else step.jacobian_name
+
+
 def chain_rule(step: Step) -> str:
     """The chain rule of the step in symbols."""
     if step.is_sum:
         return f"{step.gradient} = " + " + ".join(step.contributions)
     if step.from_cost:
-        return f"{step.gradient} = {step.upstream} · {step.jacobian_name}, starting from {step.upstream} = 1"
+        return f"{step.gradient} = {step.upstream} · {jacobian_label(step)}, starting from {step.upstream} = 1"
     return f"{step.gradient} = {step.upstream} · {step.jacobian_name}"
 
 
@@ -163,9 +169,10 @@ def upstream_label(step: Step) -> str:
 def jacobian_caption(step: Step) -> Sentence:
     """What the local Jacobian's shape means."""
     rows, columns = step.structure.shape
-    return say(math(f"{step.jacobian_name} = ∂vec({step.node})/∂vec({step.variable})"), " is ",
-               math(f"{rows} × {columns}"), ": one row per entry of ", math(step.node), ", one column per entry of ",
-               math(step.variable), ".")
+    name = (say(math(jacobian_label(step)), f", the local Jacobian of the {step.op.title},") if step.from_cost
+            else say(math(f"{step.jacobian_name} = ∂vec({step.node})/∂vec({step.variable})")))
+    return say(name, " is ", math(f"{rows} × {columns}"), ": one row per entry of ", math(step.node),
+               ", one column per entry of ", math(step.variable), ".")
 
 
 def names(variables) -> Sentence:
@@ -223,7 +230,7 @@ def symbolic_shown(step: Step) -> bool:
 def symbolic_omitted(step: Step) -> Sentence:
     """Why a Jacobian is shown in numbers only."""
     rows, columns = step.structure.shape
-    return say(math(step.jacobian_name), f" is shown in numbers only: with {rows * columns} entries it is more "
+    return say(math(jacobian_label(step)), f" is shown in numbers only: with {rows * columns} entries it is more "
                f"than {SYMBOLIC_LIMIT} to write out in symbols. Its symbols follow the same pattern as in a smaller "
                "network.")
 
@@ -263,18 +270,29 @@ def fused_caption(step: Step, solution) -> Sentence:
                "(such as binary_cross_entropy_with_logits) give the collapsed value.")
 
 
-def kink_note(solution, step: Step, kink: Kink, decimals: int) -> Sentence:
-    """The note at an entry that sits exactly on the op's kink."""
+def kink_note(step: Step, kink: Kink, decimals: int) -> Sentence:
+    """The note at an entry that sits exactly on the op's kink: which convention the Jacobian uses there.
+
+    It says nothing of the gradient, so that it can stand above a result that `--reveal` hides.
+    """
     i, j = kink.position
+    name = step.op.kink_function or step.op.title
+    derivative = format_number(kink.derivative, decimals)
+    return say(math(step.variable), f" row {i + 1}, column {j + 1} {step.op.kink_where}, the kink of {name}, where "
+               "the derivative is not defined. This walkthrough uses ", math(f"{name}'(0) = {derivative}"),
+               ", as PyTorch does.")
+
+
+def kink_consequence(solution, step: Step, kink: Kink, decimals: int) -> Sentence:
+    """What the kink's convention makes of the gradient, and what the other convention would: part of the result."""
     name = step.op.kink_function or step.op.title
     value = format_number(kink.value, decimals)
     other = format_number(kink.other_value, decimals)
-    derivative = format_number(kink.derivative, decimals)
     other_derivative = format_number(kink.other_derivative, decimals)
-    note = say(math(step.variable), f" row {i + 1}, column {j + 1} {step.op.kink_where}, the kink of {name}, where "
-               "the derivative is not defined. This walkthrough uses ", math(f"{name}'(0) = {derivative}"),
-               ", as PyTorch does, so that entry of ", math(step.gradient), f" is {value}. Under the other "
-               "convention, ", math(f"{name}'(0) = {other_derivative}"), ", ")
+    i, j = kink.position
+    note = say("At the kink (", math(step.variable), f" row {i + 1}, column {j + 1}), ", math(step.gradient),
+               f" row {i + 1}, column {j + 1} is {value}. Under the other convention, ",
+               math(f"{name}'(0) = {other_derivative}"), ", ")
     if kink.value == kink.other_value:
         return say(note, f"it would be {other} too: the gradient arriving at that entry is 0, so here the "
                    "convention changes nothing.")
