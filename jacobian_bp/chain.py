@@ -1,4 +1,4 @@
-"""The engine: walks the graph backwards, one full Jacobian per step, then one SGD step.
+"""The engine: walks the graph backwards, one full Jacobian per step, then one optimizer step.
 
 Every backward step multiplies the upstream gradient, as a row-major row, by the full local
 Jacobian of one edge and folds the product back into the shape of the variable. A variable that
@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .graph import COST, Edge, Graph
-from .ops import Loss, Op
+from .ops import INPUT, Loss, Op
+from .optimizers import SGD, Optimizer, state_name
 from .sentences import Sentence, math, say
 from .structured import Dense, Structured
 from .vec import devec, vec
@@ -92,9 +93,19 @@ class Step:
         return bool(self.contributions)
 
 
+def suffix(training_step: int) -> str:
+    """The suffix of the quantities of a training step: none for the first, `@2` for the second, …"""
+    return "" if training_step == 1 else f"@{training_step}"
+
+
 @dataclass(frozen=True)
 class Update:
-    """One SGD step on one parameter: `new = old − learning_rate · gradient` (or `new = old` when frozen)."""
+    """One optimizer step on one parameter at training step `training_step` (from 1).
+
+    `old` is the parameter before it, `new` after it (equal when `frozen`); `state` is what the
+    optimizer keeps for the parameter after this step (the momentum buffer, Adam's moments) and
+    `previous_state` what it kept before (empty at the first step).
+    """
 
     parameter: str
     old: np.ndarray
@@ -102,10 +113,37 @@ class Update:
     new: np.ndarray
     learning_rate: float
     frozen: bool = False
+    optimizer: Optimizer = field(default_factory=SGD)
+    training_step: int = 1
+    state: Mapping[str, np.ndarray] = field(default_factory=dict)
+    previous_state: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def suffix(self) -> str:
+        return suffix(self.training_step)
 
     @property
     def name(self) -> str:
-        return f"{self.parameter}_updated"
+        return f"{self.parameter}_updated{self.suffix}"
+
+    @property
+    def old_name(self) -> str:
+        """The parameter as it stands before this step: `W1`, or `W1_updated@2` before the third step."""
+        if self.training_step == 1:
+            return self.parameter
+        return f"{self.parameter}_updated{suffix(self.training_step - 1)}"
+
+    @property
+    def gradient_name(self) -> str:
+        return gradient_name(self.parameter) + self.suffix
+
+    def state_names(self) -> dict[str, str]:
+        """Each state of this step by its quantity name: `velocity` → `velocity_W1@2`."""
+        return {state: state_name(state, self.parameter, self.suffix) for state in self.state}
+
+    def previous_state_names(self) -> dict[str, str]:
+        before = suffix(self.training_step - 1)
+        return {state: state_name(state, self.parameter, before) for state in self.previous_state}
 
 
 def chain_rule(upstream: np.ndarray, jacobian: "np.ndarray | Structured", shape: tuple[int, int]) -> np.ndarray:
@@ -132,9 +170,9 @@ def _kinks(op: Op, role: str, values: Mapping[str, np.ndarray], upstream: np.nda
     if mask is None or not mask.any():
         return ()
     in_force, other = op.derivative_at_kink()
-    # A kink of an elementwise op: the entry's gradient is the upstream entry times the derivative.
     return tuple(Kink(position=(int(i), int(j)), derivative=in_force, other_derivative=other,
-                      value=float(result[i, j]), other_value=float(upstream[i, j] * other))
+                      value=float(result[i, j]),
+                      other_value=op.kink_gradient(role, upstream, values, (int(i), int(j)), other))
                  for i, j in np.argwhere(mask))
 
 
@@ -188,19 +226,24 @@ class _Engine:
         return step
 
     def fused(self, node) -> tuple[np.ndarray | None, str]:
-        """Where this node's output goes straight into a loss that collapses with it: that simpler gradient."""
+        """Where this step's Jacobians collapse into one simple formula, that simpler gradient and the formula.
+
+        That is where a node's output goes straight into a loss that fuses with it (softmax and
+        cross-entropy), and at a loss on logits itself, which holds its own sigmoid or softmax.
+        """
         consumers = self.graph.consumers(node.output)
-        if len(consumers) != 1 or not isinstance(consumers[0].node.op, Loss):
+        if isinstance(node.op, Loss) and node.op.fuses_alone():
+            loss_node = node
+        elif len(consumers) == 1 and isinstance(consumers[0].node.op, Loss) and consumers[0].node.op.fuses(node.op):
+            loss_node = consumers[0].node
+        else:
             return None, ""
-        loss_node = consumers[0].node
         loss = loss_node.op
-        if not loss.fuses(node.op):
-            return None, ""
         loss_values = self.graph.role_values(loss_node, self.values)
-        A = loss_values[consumers[0].role]
-        fused = self.gradients[loss_node.output] * loss.fused_derivative(A, loss_values["targets"])
-        count = "m" if A.shape[1] == 1 else f"(m·{A.shape[1]})"
-        return fused, loss.fused_formula.format(A=node.output, count=count)
+        fused = loss.fused_gradient(self.gradients[loss_node.output], loss_values)
+        outputs = loss_values[INPUT].shape[1] if loss.averages_outputs else 1
+        per = self.graph.cost_node.op.per_sample_share(outputs)
+        return fused, loss.fused_formula.format(A=loss_node.roles[INPUT], per=per)
 
     def sum_step(self, variable: str, contributions: list[Step]) -> None:
         total = np.sum([step.result for step in contributions], axis=0)
@@ -218,9 +261,15 @@ def backpropagate(graph: Graph, values: Mapping[str, np.ndarray]) -> list[Step]:
     return _Engine(graph, values).run()
 
 
-def sgd_update(graph: Graph, values: Mapping[str, np.ndarray], gradients: Mapping[str, np.ndarray],
-               learning_rate: float, frozen: tuple[str, ...] = ()) -> list[Update]:
-    """One plain SGD step on every parameter, in forward order, each node's in the order of its steps (b before W)."""
+def update_parameters(graph: Graph, values: Mapping[str, np.ndarray], gradients: Mapping[str, np.ndarray],
+                      learning_rate: float, frozen: tuple[str, ...] = (), optimizer: Optimizer | None = None,
+                      training_step: int = 1, states: Mapping[str, Mapping[str, np.ndarray]] | None = None
+                      ) -> list[Update]:
+    """One optimizer step (SGD unless said) on every parameter, in forward order, each node's in the order of its
+    steps (b before W). `states` holds each parameter's optimizer state from the step before; a frozen parameter
+    is left as it is and keeps no state, as if it were not given to the optimizer."""
+    optimizer = optimizer or SGD()
+    states = states or {}
     updates = []
     for node in graph.nodes:
         for role in node.differentiable:
@@ -228,10 +277,22 @@ def sgd_update(graph: Graph, values: Mapping[str, np.ndarray], gradients: Mappin
             if parameter is None:
                 continue
             old, gradient = values[parameter], gradients[parameter]
-            new = old.copy() if parameter in frozen else old - learning_rate * gradient
+            previous = states.get(parameter, {})
+            if parameter in frozen:
+                new, state = old.copy(), {}
+            else:
+                new, state = optimizer.step(training_step, old, gradient, previous, learning_rate)
             updates.append(Update(parameter=parameter, old=old, gradient=gradient, new=new,
-                                  learning_rate=learning_rate, frozen=parameter in frozen))
+                                  learning_rate=learning_rate, frozen=parameter in frozen, optimizer=optimizer,
+                                  training_step=training_step, state=state, previous_state=previous))
     return updates
 
 
-__all__ = ["Kink", "Step", "Update", "backpropagate", "chain_rule", "gradient_name", "sgd_update"]
+def sgd_update(graph: Graph, values: Mapping[str, np.ndarray], gradients: Mapping[str, np.ndarray],
+               learning_rate: float, frozen: tuple[str, ...] = ()) -> list[Update]:
+    """One plain SGD step on every parameter (see `update_parameters`)."""
+    return update_parameters(graph, values, gradients, learning_rate, frozen)
+
+
+__all__ = ["Kink", "Step", "Update", "backpropagate", "chain_rule", "gradient_name", "sgd_update", "suffix",
+           "update_parameters"]

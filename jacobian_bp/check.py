@@ -12,7 +12,7 @@ import os
 import re
 from collections import ChainMap
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -20,13 +20,15 @@ import numpy as np
 
 from . import tomlinput
 from .arithmetic import ExpressionError, evaluate
-from .chain import Step, Update, chain_rule, gradient_name, sgd_update
+from .chain import Step, Update, chain_rule, gradient_name, sgd_update, suffix
 from .conventions import DEFAULT, Conventions, Writing, from_table, listing, writing
 from .errors import InputError, quoted, shorten, suggestion
 from .graph import COST, Node
 from .ops import OUTPUT
+from .optimizers import state_name
 from .slips import Attempt, diagnose, within
-from .solution import Solution, solve
+from .solution import FINAL_COST, Solution, solve
+from .vec import devec
 from .walkthrough import (
     DEFAULT_MAX_JACOBIAN_MB,
     MAX_DECIMALS,
@@ -63,14 +65,17 @@ class Readings:
 
     unreadable: Mapping[str, Mapping[Position, str]] = field(default_factory=dict)
     notes: Mapping[str, Mapping[Position, str]] = field(default_factory=dict)
+    unknown: Mapping[str, str] = field(default_factory=dict)  # a name that is no quantity → what to say about it
 
 
 @dataclass(frozen=True)
 class Derivation:
     """How one quantity of a hand calculation is computed: from which quantities, by which function.
 
-    `group` is given, forward, jacobians, gradients or update. `step` is the backward step whose
-    Jacobian or gradient this is; `update` the SGD update that makes it.
+    `group` is given, forward, jacobians, gradients or update (J_final too: it follows the update). `step` is
+    the backward step whose Jacobian or gradient this is; `update` the optimizer's update that makes it (or
+    its state). `training` is the training step it belongs to (from 1), whose quantities carry `@t` from the
+    second on.
     """
 
     name: str
@@ -79,6 +84,7 @@ class Derivation:
     compute: Callable[[Mapping[str, np.ndarray]], np.ndarray]
     step: Step | None = None
     update: Update | None = None
+    training: int = 1
 
 
 def exact_values(solution: Solution) -> dict[str, np.ndarray]:
@@ -86,10 +92,45 @@ def exact_values(solution: Solution) -> dict[str, np.ndarray]:
     return {name: np.atleast_2d(np.asarray(value, dtype=float)) for name, value in solution.computed.quantities.items()}
 
 
+class StepNames:
+    """The name, in the whole calculation, of a quantity of one training step as the graph names it: `Z1` is
+    `Z1@2` in the second step, and the parameter `W1` there is `W1_updated` (the first step's update)."""
+
+    def __init__(self, graph, training: int):
+        self.graph, self.training, self.at = graph, training, suffix(training)
+
+    def __call__(self, name: str) -> str:
+        if name in self.graph.data or (self.training == 1 and name in self.graph.parameters):
+            return name
+        if name in self.graph.parameters:
+            return f"{name}_updated{suffix(self.training - 1)}"
+        return name + self.at
+
+
+class StepView(Mapping):
+    """The values of the whole calculation seen from one training step: `view["Z1"]` is `values["Z1@2"]`."""
+
+    def __init__(self, values: Mapping[str, np.ndarray], names: StepNames):
+        self.values, self.names = values, names
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.values[self.names(name)]
+
+    def __contains__(self, name) -> bool:
+        return self.names(name) in self.values
+
+    def __iter__(self):
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
 def derivations(solution: Solution) -> dict[str, Derivation]:
-    """Every quantity in the order a student computes it: the givens, the forward pass, then for each
-    backward step its local Jacobian and its gradient (a sum step adds its contributions), then the SGD
-    update. Everything is read off the one graph description and computed by the ops and the engine.
+    """Every quantity in the order a student computes it: the givens, then for each training step the forward
+    pass, for each backward step its local Jacobian and its gradient (a sum step adds its contributions), the
+    optimizer's state and update; last the cost after training. Everything is read off the one graph
+    description and computed by the ops, the engine and the optimizer.
 
     >>> from jacobian_bp import load, solve
     >>> derived = derivations(solve(load("article")))
@@ -100,23 +141,39 @@ def derivations(solution: Solution) -> dict[str, Derivation]:
     graph = solution.graph
     exact = exact_values(solution)
     derived: dict[str, Derivation] = {}
+    for name in graph.data + graph.parameters:
+        derived[name] = Derivation(name, "given", (), lambda values, name=name: exact[name])
+    for training in solution.training:
+        _training_derivations(solution, training.number, training.steps, training.updates, exact, derived)
+    after = StepNames(graph, len(solution.training) + 1)  # the parameters after the last update
+    derived[FINAL_COST] = Derivation(
+        FINAL_COST, "update", tuple(after(name) for name in graph.data + graph.parameters),
+        lambda v: graph.forward({name: v[after(name)] for name in graph.data + graph.parameters})[COST])
+    return derived
+
+
+def _training_derivations(solution: Solution, number: int, steps, updates, exact, derived: dict) -> None:
+    """The derivations of one training step, named with its suffix and computed from the values of its own step."""
+    graph = solution.graph
+    names = StepNames(graph, number)
+    exact_view = StepView(exact, names)
 
     def add(name: str, group: str, parents: tuple[str, ...], compute, **records):
-        derived[name] = Derivation(name, group, parents, compute, **records)
+        derived[names(name)] = Derivation(names(name), group, tuple(names(parent) for parent in parents),
+                                          lambda values: compute(StepView(values, names)), training=number,
+                                          **records)
 
-    for name in graph.data + graph.parameters:
-        add(name, "given", (), lambda values, name=name: exact[name])
     for node in graph.nodes:
         add(node.output, "forward", tuple(node.roles.values()),
             lambda v, node=node: node.op.forward({role: v[name] for role, name in node.roles.items()}))
-    for step in solution.steps:
+    for step in steps:
         if step.is_sum:
             add(step.gradient, "gradients", step.contributions,
                 lambda v, s=step: np.sum([v[name] for name in s.contributions], axis=0), step=step)
             continue
         node = graph.producers[step.node]
         reads = _jacobian_reads(node, step.role)
-        jacobian = _jacobian_builder(node, step.role, exact)
+        jacobian = _jacobian_builder(node, step.role, exact_view)
         if step.from_cost:
             # The first steps start from dJ/dJ = 1, so their Jacobian is their gradient (as a row): one quantity.
             add(step.gradient, "gradients", reads,
@@ -126,10 +183,36 @@ def derivations(solution: Solution) -> dict[str, Derivation]:
         add(step.jacobian_name, "jacobians", reads, jacobian, step=step)
         add(step.gradient, "gradients", (step.upstream, step.jacobian_name),
             lambda v, s=step: chain_rule(v[s.upstream], v[s.jacobian_name], s.result.shape), step=step)
-    for update in solution.updates:
-        add(update.name, "update", (update.parameter, gradient_name(update.parameter)),
-            lambda v, u=update: sgd(solution, v, u.learning_rate)[u.name], update=update)
-    return derived
+    for update in updates:
+        parents = (update.parameter, gradient_name(update.parameter))
+        previous = tuple(update.previous_state_names().values())
+        for state, state_quantity in update.state_names().items():
+            derived[state_quantity] = Derivation(
+                state_quantity, "update", tuple(names(parent) for parent in parents[1:]) + previous,
+                lambda values, u=update, state=state: optimizer_step(solution, values, u)[1][state],
+                update=update, training=number)
+        derived[update.name] = Derivation(
+            update.name, "update", tuple(names(parent) for parent in parents) + previous,
+            lambda values, u=update: optimizer_step(solution, values, u)[0], update=update, training=number)
+
+
+def optimizer_step(solution: Solution, values: Mapping[str, np.ndarray], update: Update,
+                   learning_rate: float | None = None, frozen: tuple[str, ...] | None = None,
+                   state: Mapping[str, np.ndarray] | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The walkthrough's optimizer step of `update`'s parameter taken from `values` (the parameter, its gradient
+    and the state the step before left, unless `state` gives another), and its new state.
+
+    The learning rate and frozen parameters are the walkthrough's unless given.
+    """
+    learning_rate = update.learning_rate if learning_rate is None else learning_rate
+    frozen = solution.walkthrough.frozen if frozen is None else frozen
+    names = StepNames(solution.graph, update.training_step)
+    old, gradient = values[names(update.parameter)], values[names(gradient_name(update.parameter))]
+    if update.parameter in frozen:
+        return old.copy(), {}
+    if state is None:
+        state = {state: values[name] for state, name in update.previous_state_names().items()}
+    return update.optimizer.step(update.training_step, old, gradient, state, learning_rate)
 
 
 def _variable_of(node: Node, role: str) -> str:
@@ -154,18 +237,6 @@ def _jacobian_builder(node: Node, role: str, exact: Mapping[str, np.ndarray]):
         return node.op.jacobian(role, {r: (values if r in reads else exact)[name] for r, name in roles.items()})
 
     return build
-
-
-def sgd(solution: Solution, values: Mapping[str, np.ndarray], learning_rate: float,
-        frozen: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
-    """The engine's SGD step taken from `values` of the parameters and gradients, by update name.
-
-    Frozen parameters are those of the walkthrough unless `frozen` says otherwise.
-    """
-    graph = solution.graph
-    gradients = {parameter: values[gradient_name(parameter)] for parameter in graph.parameters}
-    frozen = solution.walkthrough.frozen if frozen is None else frozen
-    return {update.name: update.new for update in sgd_update(graph, values, gradients, learning_rate, frozen)}
 
 
 @dataclass(frozen=True)
@@ -195,7 +266,11 @@ class Graded:
 
 @dataclass(frozen=True)
 class Report:
-    """Everything `check` found in one answer file, quantities in the order a student computes them."""
+    """Everything `check` found in one answer file, quantities in the order a student computes them.
+
+    `unknown` holds the names in [answers] that are no quantity of the walkthrough, each with its message
+    (the line, the closest name): marked as such, while the rest of the file is graded.
+    """
 
     path: Path
     walkthrough: str
@@ -204,6 +279,17 @@ class Report:
     quantities: tuple[Graded, ...]
     conventions: Conventions = DEFAULT
     order: tuple[str, ...] = ()  # every quantity of the walkthrough, in the order a student computes them
+    source: str = ""  # the walkthrough as resolved: its bundled name or the absolute path of its file
+    unknown: tuple[tuple[str, str], ...] = ()
+    asked: int | None = None  # the file's own `decimals` when it was not used (coarser than the walkthrough's)
+
+    @property
+    def decimals_note(self) -> str | None:
+        """Why the answers were graded to other decimals than the file asks for, if they were."""
+        if self.asked is None:
+            return None
+        return (f"the answer file asks for {self.asked} decimal{'s' * (self.asked != 1)}, coarser than the "
+                f"walkthrough's {self.decimals}: graded to {self.decimals}")
 
     @property
     def summary(self) -> dict[str, int]:
@@ -218,13 +304,13 @@ class Report:
 
     @property
     def wrong(self) -> bool:
-        """Whether an answer is wrong or could not be read: what makes `check` exit with status 1."""
-        return any(graded.verdict in ("wrong", "unreadable") for graded in self.quantities)
+        """Whether an answer is wrong, could not be read or names no quantity: what makes `check` exit with 1."""
+        return bool(self.unknown) or any(graded.verdict in ("wrong", "unreadable") for graded in self.quantities)
 
     @property
     def blank(self) -> bool:
         """Whether nothing at all is answered: a worksheet handed in as it was handed out."""
-        return all(graded.verdict == "unanswered" for graded in self.quantities)
+        return not self.unknown and all(graded.verdict == "unanswered" for graded in self.quantities)
 
 
 class Solved:
@@ -238,8 +324,13 @@ class Solved:
         self.solutions: dict[str, Solution] = {}
 
 
-def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: Solved | None = None) -> Report:
+def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: Solved | None = None,
+          decimals: int | None = None) -> Report:
     """Grade the answer file at `path`; a file that cannot be graded raises `AnswerFileError`.
+
+    The tolerance is the teacher's: `decimals` (`check --decimals N`) when given, else the walkthrough's; the
+    answer file's own `decimals` is used only when it is finer (a student cannot widen the tolerance), and a
+    coarser one is reported (`Report.asked`).
 
     The whole file is checked before the walkthrough is solved, which can take seconds and
     hundreds of megabytes: a mistake in the answer file is reported at once. `solved` keeps the
@@ -252,15 +343,26 @@ def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: 
     if key not in solved.walkthroughs:
         solved.walkthroughs[key] = reader.load(source, max_jacobian_mb)
     walkthrough = solved.walkthroughs[key]
-    decimals = reader.decimals(walkthrough.decimals)
+    written = reader.decimals(walkthrough.decimals)
+    asked = None
+    if decimals is None:
+        decimals = max(written, walkthrough.decimals)
+        asked = written if written < walkthrough.decimals else None
     conventions = reader.conventions(walkthrough.conventions)
-    answers = reader.answers(quantity_names(walkthrough))
+    names = quantity_names(walkthrough)
+    answers = reader.answers(names)
+    readings = reader.readings()
+    unknown = tuple(readings.unknown.items())
+    if not answers:  # nothing to grade (only names that are no quantity): no need to solve
+        return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals, quantities=(),
+                      conventions=conventions, order=tuple(names), source=key, unknown=unknown, asked=asked)
     if key not in solved.solutions:
         solved.solutions[key] = solve(walkthrough)
     solution = solved.solutions[key]
     return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals,
-                  quantities=grade_written(solution, answers, decimals, conventions, reader.readings()),
-                  order=tuple(derivations(solution.computed)), conventions=conventions)
+                  quantities=grade_written(solution, answers, decimals, conventions, readings),
+                  order=tuple(derivations(solution)), conventions=conventions, source=key, unknown=unknown,
+                  asked=asked)
 
 
 def quantity_names(walkthrough: Walkthrough) -> list[str]:
@@ -273,7 +375,6 @@ def quantity_names(walkthrough: Walkthrough) -> list[str]:
     True
     """
     graph = walkthrough.graph
-    names = [*graph.data, *graph.computed, *graph.parameters]
     jacobians, gradients = [], []
     for variable in graph.backward_order:  # as the engine walks it: one step per edge, a sum after a fan-out
         edges = graph.consumers(variable)
@@ -284,8 +385,16 @@ def quantity_names(walkthrough: Walkthrough) -> list[str]:
             gradients.append(gradient_name(variable, edge.node.output if fan_out else None))
         if fan_out:
             gradients.append(gradient_name(variable))
-    updates = [update.name for update in sgd_update(graph, _Placeholders(), _Placeholders(), 0.0)]
-    return list(dict.fromkeys(names + jacobians + gradients + updates))
+    names = list(graph.data)
+    for number in range(1, walkthrough.steps + 1):
+        at = suffix(number)
+        names += [name + at for name in [*graph.computed, *(graph.parameters if number == 1 else ()),
+                                         *jacobians, *gradients]]
+        for update in sgd_update(graph, _Placeholders(), _Placeholders(), 0.0):
+            if update.parameter not in walkthrough.frozen:
+                names += [state_name(state, update.parameter, at) for state in walkthrough.optimizer.state_names]
+            names.append(update.name + at)
+    return list(dict.fromkeys(names + [FINAL_COST]))
 
 
 class _Placeholders(dict):
@@ -372,8 +481,10 @@ def _with_convention_slip(engine: Solution, conventions: Conventions, graded: Gr
 
 
 def _as_gradient(written: Writing, engine: Solution, name: str, answer: np.ndarray) -> np.ndarray:
-    """`dJ/dL` given in its form as the first local Jacobian, as the gradient it stands for (both are vectors)."""
-    step = next((step for step in engine.steps if step.from_cost and step.gradient == name), None)
+    """`dJ/dL` (of any training step) given in its form as the first local Jacobian, as the gradient it stands for
+    (both are vectors)."""
+    step = next((step for training in engine.training for step in training.steps
+                 if step.from_cost and step.gradient + training.suffix == name), None)
     if step is None:
         return answer
     gradient = written.matrix(step.variable, step.result)
@@ -399,7 +510,7 @@ def _convention_slip(engine: Solution, conventions: Conventions, name: str, answ
 
 def report_document(report: Report) -> dict:
     """The report as the JSON object of docs/json.md: walkthrough, decimals, conventions, summary, blank,
-    quantities."""
+    quantities, then the names that are no quantity and why the file's decimals was not used."""
     return {"walkthrough": report.walkthrough, "decimals": report.decimals,
             "conventions": report.conventions.document(), "summary": report.summary,
             "blank": report.blank,
@@ -408,7 +519,8 @@ def report_document(report: Report) -> dict:
                 "entries": graded.entries.tolist(),
                 "expected": float(graded.expected[0, 0]) + 0.0 if graded.scalar else (graded.expected + 0.0).tolist(),
                 "diagnosis": graded.diagnosis,
-                "notes": list(graded.notes)} for graded in report.quantities}}
+                "notes": list(graded.notes)} for graded in report.quantities},
+            "unknown": dict(report.unknown), "decimals note": report.decimals_note}
 
 
 class _Grader:
@@ -434,26 +546,83 @@ class _Grader:
                         and _as_used(self.answers[parent], self.exact[parent].shape) is not None
                         and not np.isnan(self.answers[parent]).all())
         own = _quietly(derivation.compute, self.student) if sources else None
-        entries, verdict, notes = _read(name, answer, _entry_verdicts(answer, expected, own, self.decimals),
-                                        self.readings)
+        rounding = self.rounding(derivation, sources, own) if sources else 0.0
+        entries, verdict, notes = _read(name, answer, _entry_verdicts(answer, expected, own, self.decimals,
+                                                                      rounding), self.readings)
         diagnosis = None
         if answer.shape != expected.shape:
             diagnosis = _shape_note(answer.shape, expected.shape)
         if verdict == "wrong":
-            found = diagnose(self.attempt(derivation, answer, own))
+            found = diagnose(self.attempt(derivation, answer, own, rounding))
             diagnosis = "; ".join(part for part in (diagnosis, found) if part) or None
         return Graded(name=name, group=derivation.group, verdict=verdict, answer=answer, entries=entries,
                       expected=expected, parents=derivation.parents, own=own, sources=sources, diagnosis=diagnosis,
                       scalar=np.ndim(self.solution.quantities[name]) == 0, notes=notes)
 
-    def attempt(self, derivation: Derivation, answer: np.ndarray, own: np.ndarray | None) -> Attempt:
+    def rounding(self, derivation: Derivation, sources: tuple[str, ...], own: np.ndarray) -> np.ndarray:
+        """How far `own` can move, entry by entry, when each parent the student wrote is off by up to half a unit
+        of its last decimal: a student who keeps full precision and rounds only what they write must get carried-
+        forward credit, whatever the rounding of their parents grows to (through · X, say).
+
+        Through the chain rule `vec(U) · J` the bound is exact: half a unit times the column sums of |J|, plus
+        the sum of |U| times half a unit. Elsewhere each parent is moved by half a unit (all entries up, all
+        down, and in a checkerboard of signs both ways) and by a quarter, and the largest change is taken where
+        it is a slope (about twice the quarter's): a jump, a parent moved across a kink, is no rounding.
+        """
+        half = 0.5 * 10.0**-self.decimals
+        step, names = derivation.step, StepNames(self.solution.graph, derivation.training)
+        if step is not None and derivation.group == "gradients" and not step.is_sum and not step.from_cost:
+            upstream, jacobian = self.student[names(step.upstream)], self.student[names(step.jacobian_name)]
+            h_upstream = half if names(step.upstream) in sources else 0.0
+            h_jacobian = half if names(step.jacobian_name) in sources else 0.0
+            bound = (h_upstream * np.abs(jacobian).sum(axis=0, keepdims=True) + h_jacobian * np.abs(upstream).sum()
+                     + h_upstream * h_jacobian * upstream.size)
+            return devec(bound, step.result.shape)
+        total = np.zeros_like(own)
+        for parent in sources:
+            value = self.student[parent]
+            checkerboard = np.where(np.indices(value.shape).sum(axis=0) % 2 == 0, 1.0, -1.0)
+            largest = np.zeros_like(own)
+            for signs in (1.0, -1.0, checkerboard, -checkerboard):
+                moved, nearer = (np.abs(_quietly(derivation.compute, ChainMap({parent: value + size * signs},
+                                                                                self.student)) - own)
+                                 for size in (half, half / 2))
+                with np.errstate(invalid="ignore"):
+                    slope = np.where(moved >= 1.5 * nearer, moved, 0.0)
+                largest = np.maximum(largest, np.nan_to_num(slope, nan=0.0, posinf=0.0))
+            total = total + largest
+        return total
+
+    def attempt(self, derivation: Derivation, answer: np.ndarray, own: np.ndarray | None,
+                rounding: np.ndarray | float = 0.0) -> Attempt:
+        """The wrong answer as the slips see it: from inside its own training step, where `Z1@2` is `Z1`."""
+        training = self.solution.training[derivation.training - 1]
+        names = StepNames(self.solution.graph, derivation.training)
+        base = derivation.name.removesuffix(training.suffix) if training.suffix else derivation.name
+        update = derivation.update
+        if update is not None and derivation.name != update.name:  # the optimizer's state, not the update
+            update, state = None, update
+        else:
+            state = None
+
+        def rederive(label: str, replaced: dict) -> list[np.ndarray]:
+            return self.rederive(derivation.name, f"{label}{training.suffix}",
+                                 {names(name): value for name, value in replaced.items()}, own)
+
+        def updates(view: StepView, learning_rate: float, frozen: tuple[str, ...] | None = None) -> dict:
+            return {f"{step.parameter}_updated": optimizer_step(self.solution, view.values, step, learning_rate,
+                                                                frozen)[0] for step in training.updates}
+
+        def optimize(view: StepView, step: Update, previous: Mapping | None = None, optimizer=None):
+            chosen = step if optimizer is None else replace(step, optimizer=optimizer)
+            return optimizer_step(self.solution, view.values, chosen, state=previous)
+
         return Attempt(
-            name=derivation.name, answer=answer, expected=self.exact[derivation.name], own=own,
+            name=base, answer=answer, expected=self.exact[derivation.name], own=own,
             decimals=self.decimals, samples=self.solution.samples, step=derivation.step,
-            update=derivation.update, steps=self.solution.steps, updates=self.solution.updates,
-            graph=self.solution.graph, values=(self.exact, self.student),
-            rederive=lambda label, replaced: self.rederive(derivation.name, label, replaced, own),
-            sgd=lambda values, learning_rate, frozen=None: sgd(self.solution, values, learning_rate, frozen))
+            update=update, steps=training.steps, updates=training.updates,
+            graph=self.solution.graph, values=(StepView(self.exact, names), StepView(self.student, names)),
+            rederive=rederive, sgd=updates, state_of=state, optimize=optimize, rounding=rounding)
 
     def rederive(self, name: str, label: str, replaced: dict[str, np.ndarray],
                  own: np.ndarray | None = None) -> list[np.ndarray]:
@@ -521,12 +690,13 @@ def _quietly(compute, values) -> np.ndarray:
         return np.asarray(compute(values), dtype=float)
 
 
-def _entry_verdicts(answer: np.ndarray, expected: np.ndarray, own: np.ndarray | None, decimals: int) -> np.ndarray:
+def _entry_verdicts(answer: np.ndarray, expected: np.ndarray, own: np.ndarray | None, decimals: int,
+                    rounding: np.ndarray | float = 0.0) -> np.ndarray:
     unanswered = np.isnan(answer)
     verdicts = np.full(answer.shape, "wrong", dtype=object)
     if answer.shape == expected.shape:
         if own is not None:
-            verdicts[within(answer, own, decimals)] = "carried forward"
+            verdicts[within(answer, own, decimals, rounding)] = "carried forward"
         verdicts[within(answer, expected, decimals)] = "correct"
     verdicts[unanswered] = "unanswered"
     return verdicts
@@ -608,8 +778,8 @@ class _AnswerFile:
     def answers(self, names: list[str]) -> dict[str, np.ndarray]:
         """Every answer as a 2-D array, `NaN` for "?" and for what cannot be read (see `readings`).
 
-        A name that is not a quantity makes the file ungradable; a value that cannot be read is graded
-        "unreadable" with the reason, so that one bad entry costs that entry, not the file.
+        A name that is not a quantity is kept aside with the closest name (see `readings`), and a value that
+        cannot be read is graded "unreadable" with the reason: one bad entry costs that entry, not the file.
         """
         table = self.document.get("answers")
         if table is None:
@@ -619,17 +789,21 @@ class _AnswerFile:
             self.fail("answers", "expected a table [answers] of quantity = value")
         self.unreadable: dict[str, dict[Position, str]] = {}
         self.notes: dict[str, dict[Position, str]] = {}
+        self.unknown: dict[str, str] = {}
         found = {}
         for name, value in table.items():
             if name not in names:
                 hint = suggestion(name, names) or " (`jacobian-bp worksheet` lists every name)"
-                self.fail("answers", f"unknown quantity {quoted(name)}{hint}", key=name)
+                line = self.line_of(name)
+                where = f"{self.path}:{line}" if line else str(self.path)
+                self.unknown[shorten(name)] = f"{where}: unknown quantity {quoted(name)}{hint}"
+                continue
             found[name] = self.matrix(name, value)
         return found
 
     def readings(self) -> Readings:
         """The unreadable entries and the notes that `answers` found."""
-        return Readings(unreadable=self.unreadable, notes=self.notes)
+        return Readings(unreadable=self.unreadable, notes=self.notes, unknown=self.unknown)
 
     def matrix(self, name: str, value) -> np.ndarray:
         """A number, a flat list (one row) or a list of rows, as a 2-D array with NaN for "?"."""

@@ -5,9 +5,9 @@ only when used, so `--format json` loads neither rich nor sympy.
 """
 
 import argparse
-import dataclasses
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from . import __version__
@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
                              help="classroom step-through: one step at a time, forward and back")
     walkthrough.add_argument("--reveal", action="store_true",
                              help="step-through (implies --step) that hides each result until `r` is pressed")
+    walkthrough.add_argument("--all-steps", action="store_true",
+                             help="over several training steps, show every page of every step (by default the "
+                                  "first step in full, then each later step's update and cost)")
     walkthrough.add_argument("--escape-backslashes", action="store_true",
                              help="markdown: inside math, double every backslash and escape _ and *, for "
                                   "renderers that read math as Markdown first")
@@ -168,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="text (default), json, or csv (the class table)")
     check.add_argument("--width", type=_width, metavar="N",
                        help="columns to lay out for (default: the terminal's width)")
+    check.add_argument("--decimals", type=_decimals, metavar="N",
+                       help="grade every answer to N decimals, whatever the answer files say (default: the "
+                            "walkthrough's, or an answer file's own when it asks for more)")
     _add_memory_limit(check)
     check.set_defaults(run=_check)
     return parser
@@ -188,11 +194,12 @@ def _add_conventions(parser: argparse.ArgumentParser):
                                                         "the function) or the denominator layout (transposed)")
 
 
-def _solve(arguments):
-    """Load and solve the walkthrough of `arguments`, written under its conventions and those given on the line."""
+def _solve(arguments, **changes):
+    """Load and solve the walkthrough of `arguments`, written under its conventions and those given on the line
+    (`changes` are further fields of the walkthrough, e.g. `all_steps`)."""
     walkthrough = load(arguments.source, arguments.max_jacobian_mb)
     conventions = overridden(walkthrough.conventions, arguments.samples, arguments.vec, arguments.layout)
-    return solve(dataclasses.replace(walkthrough, conventions=conventions))
+    return solve(replace(walkthrough, conventions=conventions, **changes))
 
 
 def _add_memory_limit(parser: argparse.ArgumentParser):
@@ -275,7 +282,7 @@ def _walkthrough(arguments) -> int:
     if (arguments.step or arguments.reveal) and (form != "text" or arguments.output):
         raise UsageError("--step shows the walkthrough in the terminal; it cannot be combined with "
                          "--format or -o")
-    solution = _solve(arguments)
+    solution = _solve(arguments, all_steps=arguments.all_steps)
     decimals = arguments.decimals if arguments.decimals is not None else solution.walkthrough.decimals
     if arguments.step or arguments.reveal:
         from .render.terminal import pages, step
@@ -355,10 +362,11 @@ def _check(arguments) -> int:
     from .check import grade, report_document
     from .gradebook import answer_files, is_folder
 
-    paths = answer_files(arguments.answers)
-    if len(paths) > 1 or is_folder(Path(arguments.answers[0])) or arguments.format == "csv":
-        return _check_class(paths, arguments)
-    report = grade(paths[0], max_jacobian_mb=arguments.max_jacobian_mb)
+    paths, warnings = answer_files(arguments.answers)
+    if len(arguments.answers) > 1 or len(paths) > 1 or is_folder(Path(arguments.answers[0])) \
+            or arguments.format == "csv":
+        return _check_class(paths, arguments, warnings)
+    report = grade(paths[0], max_jacobian_mb=arguments.max_jacobian_mb, decimals=arguments.decimals)
     try:
         if arguments.format == "json":
             from .render.json import dumps
@@ -375,10 +383,11 @@ def _check(arguments) -> int:
     return 1 if report.wrong else 0
 
 
-def _check_class(paths: list[Path], arguments) -> int:
+def _check_class(paths: list[Path], arguments, warnings: list[str]) -> int:
     from .gradebook import csv_text, document, grade_class
 
-    gradebook = grade_class(paths, max_jacobian_mb=arguments.max_jacobian_mb)
+    gradebook = grade_class(paths, max_jacobian_mb=arguments.max_jacobian_mb, decimals=arguments.decimals,
+                            warnings=tuple(warnings))
     try:
         if arguments.format == "json":
             from .render.json import dumps

@@ -102,11 +102,11 @@ class Conventions:
             return say(math(jacobian), " times the upstream column gives the column")
         return say("times ", math(jacobian), " gives the row")
 
-    def jacobian_caption(self, name: str, function: str, variable: str, shape: tuple[int, int]) -> Sentence:
-        """What the local Jacobian's shape means: which entries its rows and its columns stand for."""
+    def jacobian_caption(self, name: Sentence, function: str, variable: str, shape: tuple[int, int]) -> Sentence:
+        """What the local Jacobian (`name`, as the page names it) is: which entries its rows and columns stand for."""
         rows, columns = (variable, function) if self.denominator else (function, variable)
         order = "" if self == DEFAULT else say(" (entries taken ", self.reading, ")")
-        return say(math(f"{name} = ∂vec({function})/∂vec({variable})"), " is ", math(f"{shape[0]} × {shape[1]}"),
+        return say(name, " is ", math(f"{shape[0]} × {shape[1]}"),
                    ": one row per entry of ", math(rows), ", one column per entry of ", math(columns), order, ".")
 
     def devectorize_caption(self, variable: str, shape: tuple[int, int]) -> Sentence:
@@ -254,24 +254,38 @@ class Writing:
             kinks=kinks, fused=None if step.fused is None else self.matrix(step.node, step.fused))
 
     def update(self, update):
+        """An optimizer step with the parameter, its gradient, the new value and the optimizer's states as written."""
+        def states(state):
+            return {key: self.matrix(update.parameter, value) for key, value in state.items()}
+
         return dataclasses.replace(update, old=self.matrix(update.parameter, update.old),
                                    gradient=self.matrix(update.parameter, update.gradient),
-                                   new=self.matrix(update.parameter, update.new))
+                                   new=self.matrix(update.parameter, update.new), state=states(update.state),
+                                   previous_state=states(update.previous_state))
+
+    def values(self, values: dict) -> dict:
+        return {name: self.matrix(name, value) for name, value in values.items()}
+
+    def training_step(self, training):
+        """One training step with its forward pass, backward steps, updates and optimizer states as written."""
+        return dataclasses.replace(training, values=self.values(training.values),
+                                   steps=tuple(map(self.step, training.steps)),
+                                   updates=tuple(map(self.update, training.updates)))
 
     def solution(self, solution):
-        """The solution with every quantity as written; `engine` keeps the computed one for the ops."""
+        """The solution with every quantity of every training step as written; `engine` keeps the computed one."""
         if self.conventions.is_default:
             return solution
-        large = next((step for step in solution.steps if not step.is_sum and not step.structure.small), None)
+        large = next((step for training in solution.training for step in training.steps
+                      if not step.is_sum and not step.structure.small), None)
         if large is not None:
             rows, columns = large.structure.shape
             raise InputError(f"{large.jacobian_name} is {rows} × {columns}: other conventions write every Jacobian "
                              f"out in full, which takes Jacobians of up to {SMALL:,} entries; use the default "
                              "conventions for this walkthrough")
         return dataclasses.replace(
-            solution, values={name: self.matrix(name, value) for name, value in solution.values.items()},
-            steps=tuple(map(self.step, solution.steps)), updates=tuple(map(self.update, solution.updates)),
-            conventions=self.conventions, engine=solution)
+            solution, training=tuple(map(self.training_step, solution.training)),
+            final_values=self.values(solution.final_values), conventions=self.conventions, engine=solution)
 
     def quantity(self, solution, name: str, value, inverse: bool = False):
         """A quantity of `solution` (docs/quantities.md) by name, as written (or back from written, `inverse`)."""
@@ -283,14 +297,19 @@ class Writing:
         return self.matrix(described[0], value)
 
     def described(self, solution) -> dict[str, tuple[str, ...]]:
-        """Each quantity's name → the variable it is written like, or (function, variable) for a Jacobian."""
+        """Each quantity's name (with its training step's `@t`) → the variable it is written like, or (function,
+        variable) for a Jacobian."""
         found = {name: (name,) for name in solution.values if name != COST}
-        for step in solution.steps:
-            if not step.from_cost and not step.is_sum:
-                found[step.jacobian_name] = (step.node, step.variable)
-            found[step.gradient] = (step.variable,)
-        for update in solution.updates:
-            found[update.name] = (update.parameter,)
+        for training in solution.training:
+            at = training.suffix
+            found.update({name + at: (name,) for name in training.values if name != COST})
+            for step in training.steps:
+                if not step.from_cost and not step.is_sum:
+                    found[step.jacobian_name + at] = (step.node, step.variable)
+                found[step.gradient + at] = (step.variable,)
+            for update in training.updates:
+                found[update.name] = (update.parameter,)
+                found.update({name: (update.parameter,) for name in update.state_names().values()})
         return found
 
 

@@ -56,8 +56,15 @@ class EntryName:
             return str(self.sample)
         return f"{self.row}{separator}{self.column}"
 
+    @property
+    def whole(self) -> bool:
+        """Whether the symbol names a whole variable (`J`, `R`): row 0, no indices."""
+        return self.row == 0
+
     def text(self, ascii_only: bool = False) -> str:
         """`a[2]₁₂⁽¹⁾` (or `a[2]_12^(1)` in ASCII): layer in brackets, indices, then the sample."""
+        if self.whole:
+            return self.letter
         layer = f"[{self.layer}]" if self.layer else ""
         sample = f"({self.sample})" if self.per_sample else ""
         if ascii_only:
@@ -66,6 +73,8 @@ class EntryName:
 
     def latex(self) -> str:
         """`{a_{12}^{[2]}}^{(1)}` as in the article."""
+        if self.whole:
+            return self.letter
         layer = f"^{{[{self.layer}]}}" if self.layer else ""
         core = f"{self.letter}_{{{self.indices()}}}{layer}"
         return f"{{{core}}}^{{({self.sample})}}" if self.per_sample else core

@@ -171,19 +171,20 @@ class Graph:
         return found
 
 
-def closing_nodes(output: str, loss: Loss, l2: float, weights: tuple[str, ...]) -> list[Node]:
-    """The loss of `output` against `Y`, the L2 penalty over `weights` when `l2` > 0, and the cost."""
+def closing_nodes(output: str, loss: Loss, l2: float, weights: tuple[str, ...], reduction: str = "mean") -> list[Node]:
+    """The loss of `output` against `Y`, the L2 penalty over `weights` when `l2` > 0, and the cost (the
+    `reduction` of the losses, mean or sum)."""
     nodes = []
     if l2 > 0:
         nodes.append(Node(PENALTY_NAME, L2Penalty(l2=l2), dict(zip(input_roles(len(weights)), weights, strict=True))))
     nodes.append(Node(LOSS, loss, {INPUT: output, TARGETS: TARGET_DATA}))
     cost_roles = {INPUT: LOSS, **({PENALTY: PENALTY_NAME} if l2 > 0 else {})}
-    nodes.append(Node(COST, MeanCost(penalty=l2 > 0), cost_roles))
+    nodes.append(Node(COST, MeanCost(penalty=l2 > 0, reduction=reduction), cost_roles))
     return nodes
 
 
 def chain(units: list[int], activations: list[Activation], loss: Loss, l2: float = 0.0,
-          bias: tuple[bool, ...] | None = None) -> Graph:
+          bias: tuple[bool, ...] | None = None, reduction: str = "mean") -> Graph:
     """The graph of `[[layers]]`: for each layer k, `Zk = A(k−1) · Wkᵀ + bk` then `Ak = f(Zk)`, with `A0 = X`."""
     nodes, previous = [], INPUT_DATA
     for k, activation in enumerate(activations, start=1):
@@ -193,4 +194,4 @@ def chain(units: list[int], activations: list[Activation], loss: Loss, l2: float
         nodes.append(Node(f"A{k}", activation, {INPUT: f"Z{k}"}, layer=k))
         previous = f"A{k}"
     weights = tuple(f"W{k}" for k in range(1, len(activations) + 1))
-    return Graph(tuple(nodes + closing_nodes(previous, loss, l2, weights)), output=previous)
+    return Graph(tuple(nodes + closing_nodes(previous, loss, l2, weights, reduction)), output=previous)

@@ -23,8 +23,9 @@ from .vec import devec, vec
 Values = Mapping[str, np.ndarray]
 
 
-def within(answer, reference, decimals: int):
-    """Whether `answer` is within one unit of the last decimal of `reference` (entry by entry).
+def within(answer, reference, decimals: int, rounding=0.0):
+    """Whether `answer` is within one unit of the last decimal of `reference` (entry by entry), plus `rounding`
+    (what the rounding of the numbers `reference` was computed from can move it by, entry by entry).
 
     The bound of every verdict and every slip: a hand calculation rounds its intermediates, so a
     value one unit off in the last place is still right. A hair of slack absorbs binary floating point.
@@ -36,7 +37,7 @@ def within(answer, reference, decimals: int):
     magnitude = np.minimum(np.abs(reference), 1e12)  # an infinite reference must not make any answer right
     slack = 1e-9 * 10.0**-decimals + 8 * np.finfo(float).eps * np.maximum(1.0, magnitude)
     with np.errstate(invalid="ignore"):
-        return np.abs(np.asarray(answer, dtype=float) - reference) <= 10.0**-decimals + slack
+        return np.abs(np.asarray(answer, dtype=float) - reference) <= 10.0**-decimals + slack + rounding
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,10 @@ class Attempt:
     elsewhere). `rederive(label, replaced)` gives this quantity recomputed, in each of the two, with
     some quantities replaced by what a slip would have made of them; `label` names the replacement
     so that a recomputed calculation is shared. `sgd(values, learning_rate, frozen=None)` is the
-    engine's update (with the walkthrough's frozen parameters unless `frozen` names others).
+    engine's update by the walkthrough's optimizer (with the walkthrough's frozen parameters unless
+    `frozen` names others), by update name. `optimize(values, update, state=None, optimizer=None)` is one
+    parameter's optimizer step (new value and state) from another previous state or another optimizer.
+    Names are those of the answer's own training step: `Z1` for `Z1@2`.
     `graph` is the walkthrough's graph, which the slips ask instead of knowing ops by name.
     """
 
@@ -66,6 +70,9 @@ class Attempt:
     values: tuple[Values, Values]
     rederive: Callable[[str, dict], list[np.ndarray]]
     sgd: Callable[..., dict[str, np.ndarray]]
+    state_of: Update | None = None  # for the optimizer's state of a parameter: the update it belongs to
+    optimize: Callable[..., tuple[np.ndarray, dict]] | None = None
+    rounding: np.ndarray | float = 0.0  # how far the rounding of the student's parents can move `own`
 
     @property
     def references(self) -> list[np.ndarray]:
@@ -80,7 +87,7 @@ class Attempt:
             return answered
         right = within(self.answer, self.expected, self.decimals)
         if self.own is not None:
-            right |= within(self.answer, self.own, self.decimals)
+            right |= within(self.answer, self.own, self.decimals, self.rounding)
         return answered & ~right
 
     def explains(self, candidate: np.ndarray) -> bool:
@@ -106,10 +113,15 @@ def slip(function: Callable[[Attempt], str | None]):
     return function
 
 
-def entry_slip(function: Callable[[float, float, int], str | None]):
-    """Register a slip of one entry: `(value, reference, decimals)` → a sentence or `None`."""
-    ENTRY_SLIPS.append(function)
-    return function
+def entry_slip(function: Callable[[float, float, int], str | None] | None = None, alone: bool = False):
+    """Register a slip of one entry: `(value, reference, decimals)` → a sentence or `None`. A slip `alone` is named
+    only when it is the one wrong entry of the answer (a slip of the pen is one entry, not four of a permutation)."""
+    def register(function):
+        function.alone = alone
+        ENTRY_SLIPS.append(function)
+        return function
+
+    return register(function) if function else register
 
 
 def diagnose(attempt: Attempt) -> str | None:
@@ -121,10 +133,12 @@ def diagnose(attempt: Attempt) -> str | None:
     if attempt.answer.shape != attempt.expected.shape:
         return None
     reasons = []
-    for position in zip(*np.nonzero(attempt.wrong), strict=True):
+    positions = list(zip(*np.nonzero(attempt.wrong), strict=True))
+    singles = [single for single in ENTRY_SLIPS if len(positions) == 1 or not single.alone]
+    for position in positions:
         value = float(attempt.answer[position])
         meant = [float(reference[position]) for reference in attempt.references if np.isfinite(reference[position])]
-        reason = next((reason for reference in meant for single in ENTRY_SLIPS
+        reason = next((reason for reference in meant for single in singles
                        if (reason := single(value, reference, attempt.decimals))), None)
         if reason:
             reasons.append(f"{_where(position, attempt.answer.shape)}{reason}")
@@ -146,6 +160,18 @@ def transposed(attempt: Attempt) -> str | None:
 def _column_order(shape: tuple[int, int]) -> np.ndarray:
     """The row-major positions of a matrix's entries, read column by column."""
     return np.arange(shape[0] * shape[1]).reshape(shape).T.ravel()
+
+
+@slip
+def not_folded_back(attempt: Attempt) -> str | None:
+    """The gradient left as the flat row `vec(upstream) · J`, not folded back into the variable's shape."""
+    rows, columns = attempt.expected.shape
+    if rows == 1 or attempt.answer.shape != (1, rows * columns):
+        return None
+    if attempt.any_explains(vec(reference) for reference in attempt.references):
+        return (f"not folded back: this is the flat 1 × {rows * columns} row vec({attempt.name}); de-vectorize it "
+                f"into {attempt.name}'s shape {rows} × {columns}, row by row")
+    return None
 
 
 @slip
@@ -274,7 +300,8 @@ def kink_convention(attempt: Attempt) -> str | None:
 
     Kinks belong to activations applied entry by entry, so the convention sits on the Jacobian's diagonal.
     """
-    kinked = [step for step in attempt.steps if step.kinks]
+    # (a loss's kink, such as l1's at a = y, is not on a square diagonal: its other convention is not tried)
+    kinked = [step for step in attempt.steps if step.kinks and step.jacobian.shape[0] == step.jacobian.shape[1]]
     trials = [[step] for step in kinked] + ([kinked] if len(kinked) > 1 else [])
     for steps in trials:
         replaced = {}
@@ -362,6 +389,37 @@ def update_without_learning_rate(attempt: Attempt) -> str | None:
     return None
 
 
+def _optimizer_trials(update: Update) -> list[tuple[str, dict | None, object]]:
+    """The optimizer slips to try on one parameter's update or state: its state started afresh (when there was one
+    to carry over), then each slip the optimizer itself names."""
+    trials: list[tuple[str, dict | None, object]] = []
+    if update.previous_state:
+        trials.append(("optimizer state not carried over: this starts afresh, as at the first step; "
+                       f"{update.optimizer.title} keeps each parameter's state from one training step to the next",
+                       {}, None))
+    return trials + [(sentence, None, variant) for sentence, variant in update.optimizer.slips()]
+
+
+@slip
+def optimizer_state_slips(attempt: Attempt) -> str | None:
+    """The optimizer's state not carried over from the step before, and the optimizer's own common slips (Adam
+    without bias correction, momentum applied to the gradient), on a state or on the updated parameter."""
+    update = attempt.update or attempt.state_of
+    if update is None or update.frozen or attempt.optimize is None:
+        return None
+    state = next((state for state, name in update.state_names().items()
+                  if name.removesuffix(update.suffix) == attempt.name), None)
+
+    def pick(result: tuple) -> np.ndarray:
+        return result[0] if state is None else result[1][state]
+
+    for sentence, previous, optimizer in _optimizer_trials(update):
+        if attempt.any_explains(pick(attempt.optimize(values, update, previous, optimizer))
+                                for values in attempt.values):
+            return sentence
+    return None
+
+
 @slip
 def frozen_parameter_updated(attempt: Attempt) -> str | None:
     """A frozen parameter updated all the same."""
@@ -395,24 +453,41 @@ def rounded_too_early(value: float, reference: float, decimals: int) -> str | No
     return None
 
 
-@entry_slip
+@entry_slip(alone=True)
 def digit_slip(value: float, reference: float, decimals: int) -> str | None:
     """Two adjacent digits swapped, a digit dropped or moved, or the decimal point moved."""
-    if value == 0:
-        return None  # a zero is a missing answer's stand-in more often than a slip of the pen
-    written = f"{value:.{decimals}f}"
-    meant = f"{reference:.{decimals}f}"
+    written, meant = _fixed_digits(value, decimals), _fixed_digits(reference, decimals)
+    if written is None or meant is None:
+        return None  # a zero is a missing answer's stand-in; past a double's digits a slip is float noise
     for kind, variant in _digit_variants(meant):
         if variant != meant and f"{float(variant):.{decimals}f}" == written:
             return (f"digit slip: {format_number(value, decimals)} looks like {format_number(reference, decimals)} "
                     f"with {kind}")
     # The written number may come from a value that rounds the other way (a carried-forward one): undo each slip
     # on what was written, and accept a repaired number that is the reference rounded (within half a unit).
-    as_written = f"{value:.{decimals}f}".rstrip("0").rstrip(".")  # digits as written, never an exponent
+    as_written = written.rstrip("0").rstrip(".")  # digits as written, never an exponent
     for kind, repaired in _digit_repairs(as_written):
-        if repaired != as_written and abs(float(repaired) - reference) <= 0.5 * 10.0**-decimals * (1 + 1e-9):
+        if repaired != as_written and len(repaired.partition(".")[2]) <= decimals \
+                and abs(float(repaired) - reference) <= 0.5 * 10.0**-decimals * (1 + 1e-9):
             return f"digit slip: {as_written} looks like {repaired} with {kind}"
     return None
+
+
+SLIP_DIGITS = 17  # the digits a double holds: past them a number's written digits are float noise
+
+
+def _fixed_digits(value: float, decimals: int) -> str | None:
+    """`value` written with `decimals` places and no exponent, as a slip of the pen is looked for in it; None
+    for a number that rounds to zero (a stand-in more often than a slip) or has more digits than a double holds.
+
+    >>> _fixed_digits(-4.2381e9, 4), _fixed_digits(0.00001, 4), _fixed_digits(1e300, 4)
+    ('-4238100000.0000', None, None)
+    """
+    written = f"{value:.{decimals}f}"
+    digits = written.lstrip("-").replace(".", "")
+    if len(digits) > SLIP_DIGITS or not digits.strip("0"):
+        return None
+    return written
 
 
 def _digit_repairs(text: str) -> Iterator[tuple[str, str]]:

@@ -1,37 +1,87 @@
 """Everything one walkthrough computes, and every quantity under its name (docs/quantities.md)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
 
-from .chain import Step, Update, backpropagate, sgd_update
+from .chain import Step, Update, backpropagate, suffix, update_parameters
 from .conventions import DEFAULT, Conventions, written
 from .errors import suggestion
 from .graph import COST, Graph
 from .structured import Structured
 from .walkthrough import Walkthrough, WalkthroughError
 
+FINAL_COST = "J_final"
+
 
 @dataclass(frozen=True)
-class Solution:
-    """A walkthrough worked out: every value of the forward pass, the backward steps and one SGD update.
+class TrainingStep:
+    """One round of training: the forward pass from the parameters of the step before, the backward steps,
+    and the optimizer's update. `number` counts from 1; the quantities of step t ≥ 2 carry `@t`."""
 
-    Its values, steps and updates are written under `conventions` (conventions.py); `engine`, when they
-    are not the default, is the same solution as computed (samples as rows), which the ops read.
-    """
-
-    walkthrough: Walkthrough
+    number: int
     values: dict
     steps: tuple[Step, ...]
     updates: tuple[Update, ...]
+
+    @property
+    def suffix(self) -> str:
+        return suffix(self.number)
+
+    @property
+    def J(self) -> float:  # noqa: N802 (the article's name)
+        return float(self.values[COST][0, 0])
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A walkthrough worked out: every training step (forward pass, backward steps, update), and the values of
+    the forward pass after the last update (`final_values`, whose cost is `J_final`).
+
+    `values`, `steps` and `updates` are those of the first training step.
+
+    Every quantity of every training step, and the final values, are written under `conventions`
+    (conventions.py); `engine`, when they are not the default, is the same solution as computed (samples as
+    rows, row-major vec, numerator layout), which the ops and the checker compute with.
+    """
+
+    walkthrough: Walkthrough
+    training: tuple[TrainingStep, ...]
+    final_values: dict
     conventions: Conventions = DEFAULT
     engine: "Solution | None" = None
 
     @property
     def computed(self) -> "Solution":
-        """The solution as the engine computed it: samples as rows, row-major, numerator layout."""
+        """The solution as the engine computed it: samples as rows, row-major vec, numerator layout."""
         return self.engine or self
+
+    @property
+    def values(self) -> dict:
+        return self.training[0].values
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        return self.training[0].steps
+
+    @property
+    def updates(self) -> tuple[Update, ...]:
+        return self.training[0].updates
+
+    def at(self, number: int) -> "Solution":
+        """The solution seen from training step `number`: its `values`, `steps` and `updates` are that step's."""
+        return replace(self, training=self.training[number - 1:],
+                       engine=None if self.engine is None else self.engine.at(number))
+
+    @property
+    def J_final(self) -> float:  # noqa: N802 (the name of the quantity)
+        return float(self.final_values[COST][0, 0])
+
+    @property
+    def costs(self) -> list[float]:
+        """The cost before each training step's update, then after the last: the points of the cost curve."""
+        return [step.J for step in self.training] + [self.J_final]
 
     @property
     def graph(self) -> Graph:
@@ -65,10 +115,10 @@ class Solution:
         return markdown.render(self, self.walkthrough.decimals, symbolic=False)
 
     def _repr_html_(self) -> str:
-        """The whole walkthrough as an HTML page, for notebooks."""
+        """The whole walkthrough as an HTML fragment for notebooks: its style scoped to it, its ids its own."""
         from .render import html
 
-        return html.render(self, self.walkthrough.decimals, symbolic=False)
+        return html.fragment(self, self.walkthrough.decimals, symbolic=False)
 
     @cached_property
     def quantities(self) -> dict:
@@ -81,37 +131,64 @@ class Solution:
         """
         graph = self.graph
         names: dict = {name: self.values[name] for name in graph.data}
-        names.update({name: self.values[name] for name in graph.computed})
-        names[COST] = self.J
-        names.update({name: self.values[name] for name in graph.parameters})
-        for step in self.steps:
-            if not step.from_cost and not step.is_sum:
-                names[step.jacobian_name] = step.jacobian if step.structure.small else step.structure
-        for step in self.steps:
-            names[step.gradient] = step.result
-        for update in self.updates:
-            names[update.name] = update.new
+        for training in self.training:
+            names.update(_training_quantities(graph, training))
+        names[FINAL_COST] = self.J_final
         return names
 
 
+def _training_quantities(graph: Graph, training: TrainingStep) -> dict:
+    """The quantities of one training step, each name with the step's suffix: its forward pass (parameters only at
+    the first step: later they are the updates before), local Jacobians, gradients, optimizer state and updates."""
+    at = training.suffix
+    names: dict = {name + at: training.values[name] for name in graph.computed}
+    names[COST + at] = training.J
+    if training.number == 1:
+        names.update({name: training.values[name] for name in graph.parameters})
+    for step in training.steps:
+        if not step.from_cost and not step.is_sum:
+            names[step.jacobian_name + at] = step.jacobian if step.structure.small else step.structure
+    for step in training.steps:
+        names[step.gradient + at] = step.result
+    for update in training.updates:
+        names.update({update.state_names()[state]: value for state, value in update.state.items()})
+        names[update.name] = update.new
+    return names
+
+
+def _refuse_unrepresentable(walkthrough: Walkthrough, values: dict, where: str) -> None:
+    """Refuse outputs whose loss cannot be written in floating point (a probability underflowed to 0), saying where."""
+    graph = walkthrough.graph
+    loss = graph.loss_node
+    output = loss.roles["input"]
+    problem = loss.op.unrepresentable(values[output], loss.op.targets_of(graph.role_values(loss, values)), output)
+    if problem:
+        raise WalkthroughError(walkthrough.name, problem + where)
+
+
 def solve(walkthrough: Walkthrough) -> Solution:
-    """Run the forward pass, every backward step and one SGD step of `walkthrough`, written under its conventions.
+    """Train `walkthrough` for its number of steps: each a forward pass, every backward step and one optimizer step;
+    the solution is written under the walkthrough's conventions.
 
     Numbers too large for floating point are refused with a `WalkthroughError` that names the
     first quantity they reach, instead of walking on with infinities.
     """
     graph = walkthrough.graph
+    given, states, training = dict(walkthrough.given), {}, []
     with np.errstate(over="ignore", invalid="ignore"):
-        values = graph.forward(walkthrough.given)
-        loss = graph.loss_node
-        problem = loss.op.unrepresentable(values[loss.roles["input"]], values[loss.roles["targets"]],
-                                          loss.roles["input"])
-        if problem:
-            raise WalkthroughError(walkthrough.name, problem)
-        steps = backpropagate(graph, values)
-        gradients = {step.variable: step.result for step in steps}
-        updates = sgd_update(graph, values, gradients, walkthrough.learning_rate, walkthrough.frozen)
-    solution = Solution(walkthrough=walkthrough, values=values, steps=tuple(steps), updates=tuple(updates))
+        for number in range(1, walkthrough.steps + 1):
+            values = graph.forward(given)
+            _refuse_unrepresentable(walkthrough, values, "" if number == 1 else f" (training step {number})")
+            steps = backpropagate(graph, values)
+            gradients = {step.variable: step.result for step in steps}
+            updates = update_parameters(graph, values, gradients, walkthrough.learning_rate, walkthrough.frozen,
+                                        walkthrough.optimizer, number, states)
+            training.append(TrainingStep(number, values, tuple(steps), tuple(updates)))
+            states = {update.parameter: update.state for update in updates}
+            given.update({update.parameter: update.new for update in updates})
+        final_values = graph.forward(given)
+        _refuse_unrepresentable(walkthrough, final_values, " (after the last update, for J_final)")
+    solution = Solution(walkthrough=walkthrough, training=tuple(training), final_values=final_values)
     for name, value in solution.quantities.items():
         if not (value.finite() if isinstance(value, Structured) else np.all(np.isfinite(value))):
             raise WalkthroughError(walkthrough.name, f"{name} overflows: its values are too large for floating "

@@ -19,6 +19,11 @@ from .entries import EntryName, namer
 from .ops import OUTPUT
 
 
+def whole(name: str) -> sp.Symbol:
+    """A symbol for a whole variable, printed as its name: `J`, `R`."""
+    return sp.Symbol(EntryName(name, 0, 0, 0).key, real=True)
+
+
 def symbols(letter: str, layer: int, shape: tuple[int, int], per_sample: bool = False,
             single_index: bool = False, sample_column: bool = False) -> sp.Matrix:
     """A matrix of entry symbols of the given shape."""
@@ -162,6 +167,8 @@ class _MathMLPrinter(MathMLPresentationPrinter):
     def _print_Symbol(self, symbol, style="plain"):
         name = EntryName.parse(symbol.name)
         base = self._element("mi", text=name.letter)
+        if name.whole:
+            return base
         indices = self._element("mn", text=name.indices())
         core = (self._element("msubsup", base, indices, self._bracketed("[", name.layer, "]"))
                 if name.layer else self._element("msub", base, indices))

@@ -5,7 +5,7 @@ known, the field (e.g. `layers[1].W`), what was expected and what was found.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,8 @@ from . import tomlinput
 from .conventions import DEFAULT, Conventions, from_table
 from .errors import InputError, quoted, shorten, suggestion
 from .graph import COST, INPUT_DATA, LOSS, PENALTY_NAME, TARGET_DATA, Graph, Node, chain, closing_nodes
-from .ops import ACTIVATIONS, INPUT, LOSSES, OPS, OUTPUT, Dense, Op, input_roles
+from .ops import ACTIVATIONS, INPUT, LOSSES, OPS, OUTPUT, REDUCTIONS, Dense, Op, input_roles
+from .optimizers import OPTIMIZERS, SGD, Optimizer
 from .structured import SMALL
 
 DEFAULT_LEARNING_RATE = 0.01
@@ -25,8 +26,14 @@ MAX_DECIMALS = 12
 DEFAULT_MAX_JACOBIAN_MB = 256
 BYTES_PER_ENTRY = 8
 
+# The settings of the losses (Huber's `delta`) are top-level keys too.
+LOSS_SETTINGS = tuple(dict.fromkeys(key for cls in LOSSES.values() for key in cls.settings))
 TOP_LEVEL_KEYS = ("title", "description", "loss", "learning_rate", "decimals", "seed", "data", "layers", "nodes",
-                  "output", "regularization", "frozen", "conventions")
+                  "output", "regularization", "frozen", "targets", "reduction", "steps", "optimizer", "conventions",
+                  *LOSS_SETTINGS)
+MAX_STEPS = 10000
+TRAINING_LIMIT = 4  # the Jacobians of all training steps together may take this many times --max-jacobian-mb
+TARGET_FORMS = ("values", "indices")
 DATA_KEYS = ("X", "Y")
 LAYER_KEYS = ("units", "activation", "W", "b", "bias")
 NODE_KEYS = ("name", "op", "input", "inputs")
@@ -65,7 +72,16 @@ class Walkthrough:
     seed: int
     initialized: tuple[str, ...] = ()
     frozen: tuple[str, ...] = ()
+    steps: int = 1
+    optimizer: Optimizer = field(default_factory=SGD)
+    training_shown: bool = False  # whether the file states `steps`: then the pages end with the cost after training
+    all_steps: bool = False  # whether every training step is shown in full (else the first, then updates and costs)
     conventions: Conventions = DEFAULT
+
+    def __repr__(self) -> str:
+        """One line, not a dump of every matrix: the name, the title, the graph's size and the batch."""
+        return (f"<Walkthrough {self.name!r}: {self.title!r}, {len(self.graph.nodes)} nodes, "
+                f"{len(self.graph.parameters)} parameters, {self.X.shape[0]} samples>")
 
     @property
     def X(self) -> np.ndarray:  # noqa: N802 (the article's name)
@@ -143,10 +159,11 @@ def load(name_or_path: "str | Path" = "article", max_jacobian_mb: float = DEFAUL
 
 
 def from_layers(X: np.ndarray, Y: np.ndarray, W: list, b: list, activations: list, loss: Op,
-                learning_rate: float = DEFAULT_LEARNING_RATE, l2: float = 0.0, name: str = "layers") -> Walkthrough:
+                learning_rate: float = DEFAULT_LEARNING_RATE, l2: float = 0.0, name: str = "layers",
+                reduction: str = "mean") -> Walkthrough:
     """A walkthrough of a chain of dense layers from its matrices, as `[[layers]]` would give it (for programs)."""
     units = [weights.shape[0] for weights in W]
-    graph = chain(units, activations, loss, l2)
+    graph = chain(units, activations, loss, l2, reduction=reduction)
     parameters = {f"{letter}{k}": value for k, (weights, bias) in enumerate(zip(W, b, strict=True), start=1)
                   for letter, value in (("W", weights), ("b", bias))}
     return Walkthrough(name=name, title=name, description="", graph=graph,
@@ -241,7 +258,8 @@ class _Reader:
             self.fail("data.Y", f"expected {X.shape[0]} {self.conventions.samples} (one per sample of X), "
                                 f"found {Y.shape[0]}")
 
-        loss_class = LOSSES[self.choice(document["loss"], "loss", LOSSES)]
+        loss = self.loss(document)
+        reduction = self.choice(document.get("reduction", "mean"), "reduction", dict.fromkeys(REDUCTIONS))
         l2 = self.regularization(document.get("regularization", {}))
         specs = self.layer_specs(document["layers"]) if form == "layers" else self.node_specs(document["nodes"])
         output = self.output(document, specs, form)
@@ -252,15 +270,38 @@ class _Reader:
         weights = tuple(name for spec in specs for role, name in spec.names.items() if role in spec.op.penalized)
         if l2 > 0 and not weights:
             self.fail("regularization.l2", "no node has weights for the penalty to add up (only dense layers have)")
-        graph = Graph(tuple(nodes + closing_nodes(output, loss_class(), l2, weights)), output=output)
+        graph = Graph(tuple(nodes + closing_nodes(output, loss, l2, weights, reduction)), output=output)
         self.check_loss(graph, specs, shapes, Y)
         self.check_jacobian_sizes(graph, shapes)
         given, initialized = self.parameters(specs, shapes, seed)
         frozen = self.frozen(document.get("frozen", []), graph)
+        steps = self.integer(document.get("steps", 1), "steps")
+        if not 1 <= steps <= MAX_STEPS:
+            self.fail("steps", f"expected a whole number of training steps from 1 to {MAX_STEPS}, found {steps}")
+        self.check_training_size(graph, shapes, steps)
+        optimizer = self.optimizer(document.get("optimizer", {"name": "sgd"}))
         return Walkthrough(name=self.source, title=title or Path(self.source).stem, description=description,
                            graph=graph, given={INPUT_DATA: X, TARGET_DATA: Y, **given},
                            learning_rate=learning_rate, decimals=decimals, seed=seed,
-                           initialized=tuple(initialized), frozen=frozen, conventions=self.conventions)
+                           initialized=tuple(initialized), frozen=frozen, steps=steps, optimizer=optimizer,
+                           training_shown="steps" in document, conventions=self.conventions)
+
+    def loss(self, document: dict) -> Op:
+        """The loss op: its name, its settings (top-level keys such as `delta`) and `targets`."""
+        loss_class = LOSSES[self.choice(document["loss"], "loss", LOSSES)]
+        for key in LOSS_SETTINGS:
+            if key in document and key not in loss_class.settings:
+                owners = [name for name, cls in LOSSES.items() if key in cls.settings]
+                self.fail(key, f"a setting of the loss {' or '.join(owners)}, not of {loss_class.name}")
+        settings = {key: self.number(document[key], key) for key in loss_class.settings if key in document}
+        for key, value in settings.items():
+            if not value > 0:
+                self.fail(key, f"expected a positive number, found {value:g}")
+        form = self.choice(document.get("targets", "values"), "targets", dict.fromkeys(TARGET_FORMS))
+        if form == "indices" and not loss_class.takes_indices:
+            takers = [name for name, cls in LOSSES.items() if cls.takes_indices]
+            self.fail("targets", f"class indices are for {' and '.join(takers)}, not {loss_class.name}")
+        return loss_class(indices=form == "indices", **settings)
 
     def layer_specs(self, value) -> list["_Spec"]:
         """`[[layers]]`: each layer is a dense node `Zk` and an activation node `Ak`."""
@@ -474,11 +515,20 @@ class _Reader:
         if not loss.accepts(producer.op):
             field = next(spec.field for spec in specs if spec.output == graph.output)
             self.fail(f"{field}.activation" if field.startswith("layers") else f"{field}.op",
-                      f"{loss.name} needs outputs from {' or '.join(loss.output_activations)}, "
+                      f"{loss.name} needs outputs from {' or '.join(loss.output_activations)}"
+                      f"{'' if loss.takes_probabilities else ' (logits: the loss applies the squashing itself)'}, "
                       f"found {producer.op.name}")
         outputs = shapes[graph.output][1]
+        lines = "row" if self.conventions.columns else "column"  # a line of Y as the file writes it
+        if loss.indices:
+            if Y.shape[1] != 1:
+                self.fail("data.Y", f"expected 1 {lines} (one class index per sample, targets = \"indices\"), "
+                                    f"found {Y.shape[1]}")
+            problem = loss.check_indices(Y, outputs)
+            if problem:
+                self.fail("data.Y", problem)
+            Y = loss.dense_targets(Y, outputs)
         if Y.shape[1] != outputs:
-            lines = "row" if self.conventions.columns else "column"
             self.fail("data.Y", f"expected {outputs} {lines}{'s' * (outputs != 1)} (the outputs of "
                                 f"{graph.output}, which the loss takes), found {Y.shape[1]}")
         problem = loss.check_targets(Y)
@@ -510,6 +560,15 @@ class _Reader:
             raise WalkthroughError(
                 self.source, f"the Jacobian {name} {what}, more than the limit of {self.max_jacobian_mb:g} MiB; "
                 "use fewer units or samples, or raise the limit with --max-jacobian-mb")
+
+    def check_training_size(self, graph: Graph, shapes: dict, steps: int):
+        """Refuse, before allocating anything, a training whose Jacobians (every step keeps its own, to be shown)
+        would take more than TRAINING_LIMIT times the limit of one Jacobian."""
+        entries = sum(rows * columns for rows, columns in graph.jacobian_shapes(graph.shapes(shapes)).values())
+        if steps > 1 and steps * entries * BYTES_PER_ENTRY > TRAINING_LIMIT * self.max_jacobian_mb * 2**20:
+            self.fail("steps", f"the Jacobians of {steps} training steps would take {_size(steps * entries)}, more "
+                               f"than {TRAINING_LIMIT} × the limit of {self.max_jacobian_mb:g} MiB; use fewer steps, "
+                               "units or samples, or raise the limit with --max-jacobian-mb")
 
     def parameters(self, specs: list["_Spec"], shapes: dict, seed: int) -> tuple[dict, list[str]]:
         """Every parameter: as given in the file, or drawn from the seed in file order."""
@@ -552,6 +611,35 @@ class _Reader:
         if l2 < 0:
             self.fail("regularization.l2", f"expected a number ≥ 0, found {l2:g}")
         return l2
+
+    def optimizer(self, value) -> Optimizer:
+        """`[optimizer]`: its `name` and any of its settings under PyTorch's argument names."""
+        if not isinstance(value, dict):
+            self.fail("optimizer", f"expected a table `[optimizer]` with a name, found {tomlinput.describe(value)}")
+        optimizer_class = OPTIMIZERS[self.choice(value.get("name"), "optimizer.name", OPTIMIZERS)]
+        self.reject_unknown(value, ("name", *optimizer_class.settings), "optimizer.")
+        settings = {}
+        for key, default in optimizer_class.settings.items():
+            if key not in value:
+                continue
+            field = f"optimizer.{key}"
+            if isinstance(default, tuple):
+                given = value[key]
+                if not isinstance(given, list) or len(given) != len(default):
+                    self.fail(field, f"expected {len(default)} numbers in brackets, e.g. {list(default)}, "
+                                     f"found {tomlinput.describe(given)}")
+                settings[key] = tuple(self.number(entry, f"{field}[{i}]") for i, entry in enumerate(given, start=1))
+                numbers = settings[key]
+            else:
+                settings[key] = self.number(value[key], field)
+                numbers = (settings[key],)
+            if key == "eps":
+                if not settings[key] > 0:
+                    self.fail(field, f"expected a positive number, found {settings[key]:g}")
+            elif not all(0 <= number < 1 for number in numbers):
+                self.fail(field, f"expected {'numbers' if len(numbers) > 1 else 'a number'} from 0 up to (not "
+                                 f"including) 1, found {', '.join(f'{number:g}' for number in numbers)}")
+        return optimizer_class(**settings)
 
     def frozen(self, value, graph: Graph) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

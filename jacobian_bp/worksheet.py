@@ -7,6 +7,8 @@ not asked: the header lists their values instead. The file format is docs/answer
 
 import json
 import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -107,28 +109,67 @@ def _loss_questions(solution: Solution) -> list[tuple[str, str]]:
                         (cost.output, f"{cost.op.formula(cost.names())}, the cost (a number)")]
 
 
-def _update_questions(solution: Solution) -> list[tuple[str, str]]:
+def _update_questions(solution: Solution, number: int = 1) -> list[tuple[str, str]]:
+    """Each parameter's optimizer state (if any), then the parameter after the update of training step `number`."""
     decimals = max(solution.walkthrough.decimals, 6)
-    return [(update.name, f"{story.update_formula(update, decimals)} ({_shape(solution, update.name)})")
-            for update in solution.updates]
+    questions = []
+    for update in solution.training[number - 1].updates:
+        formulas = story.update_formulas(update, decimals)
+        names = [*update.state_names().values(), update.name]
+        # the optimizer writes one formula per state and the parameter's last; a frozen parameter has one
+        questions += [(name, f"{formula} ({_shape(solution, name)})")
+                      for name, formula in zip(names, formulas[len(formulas) - len(names):], strict=True)]
+    return questions
 
 
-# For each page without backward steps: the group of questions it belongs to, and its questions.
-PAGE_QUESTIONS = {"forward": ("forward", _forward_questions), "loss": ("forward", _loss_questions),
-                  "update": ("update", _update_questions)}
+def _training_questions(solution: Solution, number: int) -> list[tuple[str, str]]:
+    """A later training step in short: its cost, its optimizer state and its update."""
+    at = solution.training[number - 1].suffix
+    return [(f"J{at}", f"the cost at training step {number}, from the parameters the step before left (a number)"),
+            *_update_questions(solution, number)]
+
+
+def _cost_questions(solution: Solution, number: int) -> list[tuple[str, str]]:
+    return [("J_final", "the cost of the parameters after the last update: one more forward pass (a number)")]
+
+
+@dataclass(frozen=True)
+class PageQuestions:
+    """What a page without backward steps asks: its group of questions, and its questions. `within_step` pages ask
+    of one training step's own quantities (from that step's values, their names carrying its `@t`); the others
+    name their quantities across the training themselves."""
+
+    group: str
+    ask: Callable
+    within_step: bool = False
+
+
+PAGE_QUESTIONS = {"forward": PageQuestions("forward", _forward_questions, within_step=True),
+                  "loss": PageQuestions("forward", _loss_questions, within_step=True),
+                  "update": PageQuestions("update", _update_questions),
+                  "training": PageQuestions("update", _training_questions),
+                  "cost": PageQuestions("update", _cost_questions)}
 
 
 def _sections(solution: Solution, groups: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The pages of the walkthrough with the questions each asks, in the order a student computes them."""
+    """The pages of the walkthrough with the questions each asks, in the order a student computes them: every page
+    of every training step (a hand calculation needs each step's gradients), then the cost after training."""
     sections = []
+    solution = replace(solution, walkthrough=replace(solution.walkthrough, all_steps=True, training_shown=True))
     for page in story.pages(solution):
         if page.steps:
+            within_step = True
             questions = [question for step in page.steps for question in _backward_questions(solution, step, groups)]
         elif page.kind not in PAGE_QUESTIONS:  # the conventions page asks nothing
             continue
         else:
-            group, ask = PAGE_QUESTIONS[page.kind]
-            questions = ask(solution) if group in groups else []
+            asked = PAGE_QUESTIONS[page.kind]
+            within_step = asked.within_step
+            questions = ((asked.ask(solution.at(page.training)) if within_step else asked.ask(solution, page.training))
+                         if asked.group in groups else [])
+        suffix = solution.training[page.training - 1].suffix
+        if suffix and within_step:  # a later step's own page, shown in full
+            questions = [(name + suffix, meaning) for name, meaning in questions]
         if questions:
             sections.append((str(page.title), questions))
     return sections
@@ -155,7 +196,8 @@ def _backward_questions(solution: Solution, step, groups: list[str]) -> list[tup
 
 
 def _shape(solution: Solution, name: str) -> str:
-    value = solution.quantities[name]
+    # a later training step's forward page names its variables as the first step's, which have the same shapes
+    value = solution.quantities[name] if name in solution.quantities else solution.values[name]
     if np.ndim(value) == 0 or np.shape(value) == (1, 1):
         return "a number"
     rows, columns = np.shape(value)

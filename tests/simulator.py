@@ -83,8 +83,11 @@ SLIPS = {"digit slip": digit_swap, "flipped sign": flipped_sign, "missing 1/m": 
 
 
 def hand_calculation(solution: Solution, decimals: int, planted: list[PlantedSlip],
-                     rng: np.random.Generator) -> dict[str, np.ndarray] | None:
-    """Every quantity but the givens as a student works it out, with the slips planted (None if one cannot be made)."""
+                     rng: np.random.Generator, full_precision: bool = False) -> dict[str, np.ndarray] | None:
+    """Every quantity but the givens as a student works it out, with the slips planted (None if one cannot be made).
+
+    A student rounds what they write; with `full_precision` they go on from the unrounded values (a calculator's
+    memory), except where they slipped, and from the written value there."""
     exact = exact_values(solution)
     used = dict(exact)
     answers = {}
@@ -100,7 +103,8 @@ def hand_calculation(solution: Solution, decimals: int, planted: list[PlantedSli
             if value is None or (value.shape == exact[name].shape and within(value, exact[name], decimals).all()):
                 return None  # a slip that cannot be made here, or that happens to give the exact value
         answers[name] = value
-        used[name] = value if value.shape == exact[name].shape else value.T
+        carried = unrounded if full_precision and name not in slips else value
+        used[name] = carried if carried.shape == exact[name].shape else carried.T
     return answers
 
 

@@ -5,22 +5,28 @@ from hypothesis import reject
 from hypothesis import strategies as st
 
 from jacobian_bp.graph import Graph, Node, closing_nodes
-from jacobian_bp.ops import ACTIVATIONS, INPUT, LOSSES, Add, Concat, Dense, input_roles
+from jacobian_bp.ops import ACTIVATIONS, INPUT, LOSSES, REDUCTIONS, Add, Concat, Dense, input_roles
 from jacobian_bp.walkthrough import Walkthrough, from_layers
 
 KINK_MARGIN = 1e-3
 SATURATION = 1e-4
 
 
-def targets_for(loss_name: str, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    """Targets that suit the loss: probabilities for cross-entropies, any values for regression."""
-    if loss_name == "binary_cross_entropy":
+def targets_for(loss_name: str, rng: np.random.Generator, shape: tuple[int, int], indices: bool = False) -> np.ndarray:
+    """Targets that suit the loss, by the kind it declares: probabilities, class rows (or class indices), any values."""
+    kind = LOSSES[loss_name].targets_kind
+    if kind == "probabilities":
         return rng.uniform(0, 1, size=shape).round(1)
-    if loss_name == "cross_entropy":
-        return np.eye(shape[1])[rng.integers(0, shape[1], size=shape[0])]
-    if loss_name == "mean_squared_error":
-        return rng.normal(0, 1, size=shape)
-    raise KeyError(loss_name)
+    if kind == "classes":
+        classes = rng.integers(0, shape[1], size=shape[0])
+        return classes[:, None].astype(float) if indices else np.eye(shape[1])[classes]
+    return rng.normal(0, 1, size=shape)
+
+
+def loss_for(draw, loss_name: str):
+    """The loss, with class-index targets half of the time where it takes them, and its targets' form."""
+    indices = LOSSES[loss_name].takes_indices and draw(st.booleans())
+    return LOSSES[loss_name](indices=indices), indices
 
 
 @st.composite
@@ -45,14 +51,16 @@ def walkthroughs(draw, max_depth: int = 4, max_width: int = 5, max_batch: int = 
         W.append(rng.normal(0, 1, size=(widths[k + 1], widths[k])))
         b.append(rng.normal(0, 0.5, size=(1, widths[k + 1])))
     X = rng.normal(0, 1, size=(batch, widths[0]))
-    Y = targets_for(loss_name, rng, (batch, widths[-1]))
-    walkthrough = from_layers(X, Y, W, b, chosen, LOSSES[loss_name](), learning_rate=0.1, name="random")
+    loss, indices = loss_for(draw, loss_name)
+    Y = targets_for(loss_name, rng, (batch, widths[-1]), indices)
+    walkthrough = from_layers(X, Y, W, b, chosen, loss, learning_rate=0.1, name="random",
+                              reduction=draw(st.sampled_from(REDUCTIONS)))
     values = walkthrough.graph.forward(walkthrough.given)
     for k, activation in enumerate(chosen, start=1):
         if activation.kink_mask(np.zeros((1, 1))).any() and (np.abs(values[f"Z{k}"]) < KINK_MARGIN).any():
             reject()
     A = values[f"A{depth}"]
-    if LOSSES[loss_name].output_activations and np.any(np.minimum(A, 1 - A) < SATURATION):
+    if LOSSES[loss_name].takes_probabilities and np.any(np.minimum(A, 1 - A) < SATURATION):
         reject()  # log(1 − a) of a saturated output has too few digits left for finite differences
     return walkthrough
 
@@ -105,15 +113,16 @@ def graphs(draw, max_nodes: int = 6, max_width: int = 4, max_batch: int = 3):
         else:
             last = dense(last, draw(st.integers(1, max_width)))
     loss_name = draw(st.sampled_from(sorted(LOSSES)))
-    loss = LOSSES[loss_name]()
-    outputs = draw(st.integers(2 if loss_name == "cross_entropy" else 1, max_width))
+    loss, indices = loss_for(draw, loss_name)
+    outputs = draw(st.integers(2 if LOSSES[loss_name].targets_kind == "classes" else 1, max_width))
     last = dense(last, outputs)
     if loss.output_activations:
         last = join(ACTIVATIONS[loss.output_activations[0]](), [last])
-    given["Y"] = targets_for(loss_name, rng, shapes[last])
+    given["Y"] = targets_for(loss_name, rng, shapes[last], indices)
     l2 = draw(st.sampled_from([0.0, 0.1]))
     weights = tuple(name for node in nodes for name in node.parameters.values() if name.startswith("W"))
-    graph = Graph(tuple(nodes + closing_nodes(last, loss, l2, weights)), output=last)
+    graph = Graph(tuple(nodes + closing_nodes(last, loss, l2, weights, draw(st.sampled_from(REDUCTIONS)))),
+                  output=last)
     walkthrough = Walkthrough(name="random graph", title="random graph", description="", graph=graph, given=given,
                               learning_rate=0.1, decimals=4, seed=0)
     values = graph.forward(given)
@@ -122,7 +131,7 @@ def graphs(draw, max_nodes: int = 6, max_width: int = 4, max_batch: int = 3):
         kinks = node.op.kinks(INPUT, at_zero) if INPUT in node.roles else None
         if kinks is not None and kinks.any() and (np.abs(values[node.roles[INPUT]]) < KINK_MARGIN).any():
             reject()  # finite differences are meaningless next to a kink
-    if loss.output_activations and np.any(np.minimum(values[last], 1 - values[last]) < SATURATION):
+    if loss.takes_probabilities and np.any(np.minimum(values[last], 1 - values[last]) < SATURATION):
         reject()
     return walkthrough
 

@@ -116,7 +116,7 @@ def test_every_quantity_of_the_design_table_is_named(quantities):
     for k in (1, 2, 3):
         expected |= {f"Z{k}", f"A{k}", f"W{k}", f"b{k}", f"dA{k}/dZ{k}", f"dZ{k}/dW{k}", f"dZ{k}/db{k}",
                      f"dJ/dA{k}", f"dJ/dZ{k}", f"dJ/dW{k}", f"dJ/db{k}", f"W{k}_updated", f"b{k}_updated"}
-    expected |= {"dZ3/dA2", "dZ2/dA1"}
+    expected |= {"dZ3/dA2", "dZ2/dA1", "J_final"}  # J_final: the cost after the update
     assert set(quantities) == expected
 
 
@@ -168,7 +168,7 @@ def test_the_forward_pass_shows_the_articles_intermediate_products_in_every_form
     from jacobian_bp.render import layout
 
     solution = solve(load("article"))
-    forward = layout.sections(solution, 4, symbolic=False)[0]
+    forward = next(section for section in layout.sections(solution, 4, symbolic=False) if section.kind == "forward")
     lines = [block.lines[0] for block in layout.flat(forward.blocks) if isinstance(block, layout.Equation)]
     first, broadcast = (line for line in lines if line[0] in ("Z1 = X · W1ᵀ + b1 =", "=") and
                         np.array_equal(line[1].values, [[3, 4, -8.1], [5, 11, -16.3]]))

@@ -261,6 +261,28 @@ def test_every_bundled_walkthrough_loads_without_errors(browser, name, tmp_path)
     assert browser.errors() == []
 
 
+def test_the_cost_curve_is_drawn_as_an_svg_figure(browser, tmp_path):
+    path = tmp_path / "optimizers.html"
+    path.write_text(html.render(solve(load("optimizers")), decimals=4, symbolic=False), encoding="utf-8")
+    open_page(browser, path)
+    assert browser.errors() == []
+    curve = browser.evaluate("""(() => {
+        const figure = document.querySelector('figure.cost-curve');
+        figure.scrollIntoView();
+        const line = figure.querySelector('polyline').getBoundingClientRect();
+        const dots = [...figure.querySelectorAll('circle')].map(c => c.getBoundingClientRect());
+        const r = figure.getBoundingClientRect();
+        return {dots: dots.length, width: line.width, height: line.height,
+                falling: dots.every((d, i) => i === 0 || d.top >= dots[i - 1].top - 0.5),
+                labels: [...figure.querySelectorAll('text')].map(t => t.textContent),
+                box: {x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height}};
+    })()""")
+    assert curve["dots"] == 6 and curve["width"] > 300 and curve["height"] > 100, curve
+    assert curve["falling"], "Adam's cost falls at every step, so every dot is lower than the one before"
+    assert "0.6326" in curve["labels"] and "0.4583" in curve["labels"]
+    assert 0.01 < ink_fraction(screenshot(browser, curve["box"])) < 0.6
+
+
 @pytest.mark.parametrize("name", ["article", "softmax", "xor"])
 def test_at_phone_width_wide_formulas_and_matrices_scroll_in_their_own_box_never_the_page(browser, name, tmp_path):
     path = tmp_path / f"{name}.html"

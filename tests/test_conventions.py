@@ -54,10 +54,10 @@ def written_positions(engine_shape, transposed: bool, column_major: bool) -> lis
 
 
 def expected_quantities(name: str, conventions: Conventions) -> dict:
-    """Every quantity of the walkthrough under `conventions`, from the default ones by the definition."""
+    """Every quantity of the walkthrough under `conventions`, every training step's, from the default ones by the
+    definition."""
     default = engine(name)
     same = kept(default)
-    values = default.values
 
     def turned(variable: str) -> bool:
         return conventions.columns and variable not in same
@@ -65,22 +65,27 @@ def expected_quantities(name: str, conventions: Conventions) -> dict:
     def matrix(variable: str, value):
         return value.T if turned(variable) else value
 
-    expected = {}
-    like = {name: name for name in values}
-    like.update({step.gradient: step.variable for step in default.steps})
-    like.update({update.name: update.parameter for update in default.updates})
+    expected, like = {}, {}
+    for training in default.training:
+        at, values = training.suffix, training.values
+        like.update({name + at: name for name in values})
+        like.update({name: name for name in default.graph.parameters})
+        like.update({step.gradient + at: step.variable for step in training.steps})
+        for update in training.updates:
+            like[update.name] = update.parameter
+            like.update({state: update.parameter for state in update.state_names().values()})
+        for step in training.steps:
+            if step.from_cost or step.is_sum:
+                continue
+            rows = written_positions(values[step.node].shape, turned(step.node), conventions.column_major)
+            columns = written_positions(values[step.variable].shape, turned(step.variable), conventions.column_major)
+            jacobian = np.array([[step.jacobian[r, c] for c in columns] for r in rows])
+            expected[step.jacobian_name + at] = jacobian.T if conventions.denominator else jacobian
     for quantity, value in default.quantities.items():
         if np.ndim(value) == 0:
             expected[quantity] = value
         elif quantity in like:
             expected[quantity] = matrix(like[quantity], value)
-    for step in default.steps:
-        if step.from_cost or step.is_sum:
-            continue
-        rows = written_positions(values[step.node].shape, turned(step.node), conventions.column_major)
-        columns = written_positions(values[step.variable].shape, turned(step.variable), conventions.column_major)
-        jacobian = np.array([[step.jacobian[r, c] for c in columns] for r in rows])
-        expected[step.jacobian_name] = jacobian.T if conventions.denominator else jacobian
     return expected
 
 

@@ -151,3 +151,87 @@ def test_the_class_table_fits_80_columns_and_has_ascii_marks(classroom):
     assert text.isascii() and max(len(line) for line in text.splitlines()) <= 80
     rows = [line.split() for line in text.splitlines() if line.startswith("student01 ")]
     assert rows and all(mark in ("OK", "CF", "X", "!", "-") for row in rows for mark in row[1:] if not mark.isdigit())
+
+
+NEURON = """title = "{title}"
+loss = "binary_cross_entropy"
+learning_rate = 0.1
+[data]
+X = [[1.0, 2.0]]
+Y = [[1.0]]
+[[layers]]
+units = 1
+activation = "sigmoid"
+W = [[{w}, -0.25]]
+b = [0.0]
+"""
+
+
+def test_a_class_is_grouped_by_the_walkthrough_file_not_the_string_written(tmp_path, capsys):
+    """Two folders each with their own net.toml (different weights): two walkthroughs, named by their paths;
+    "./net.toml" and "net.toml" in one folder: one."""
+    for folder, w in (("a", 0.5), ("b", 1.5)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "net.toml").write_text(NEURON.format(title="A neuron", w=w), encoding="utf-8")
+    (tmp_path / "a" / "s1.toml").write_text('walkthrough = "net.toml"\n[answers]\n"J" = 0.6931\n')
+    (tmp_path / "a" / "s3.toml").write_text('walkthrough = "./net.toml"\n[answers]\n"J" = 0.6931\n')
+    (tmp_path / "b" / "s2.toml").write_text('walkthrough = "net.toml"\n[answers]\n"J" = 0.6931\n')
+    files = [str(tmp_path / name) for name in ("a/s1.toml", "b/s2.toml", "a/s3.toml")]
+    document = json.loads(run(capsys, "check", *files, "--format", "json")[1])
+    groups = {group["walkthrough"]: [student["student"] for student in group["students"]]
+              for group in document["walkthroughs"]}
+    assert groups == {str(tmp_path / "a" / "net.toml"): ["s1", "s3"], str(tmp_path / "b" / "net.toml"): ["s2"]}
+    verdicts = {student["student"]: student["verdicts"]["J"] for group in document["walkthroughs"]
+                for student in group["students"]}
+    assert verdicts["s1"] == verdicts["s3"] != verdicts["s2"]
+    rows = list(csv.reader(io.StringIO(run(capsys, "check", *files, "--format", "csv")[1])))
+    assert sorted(row[0] for row in rows[1:4]) == ["s1", "s2", "s3"]
+
+
+def test_students_are_told_apart_and_each_file_is_graded_once(tmp_path, capsys):
+    """Per-student folders with the same file name (as a learning platform exports them) are found in the
+    subfolders and named with their folder; the same file named twice, by two paths, is one row."""
+    for student in ("ada", "ben"):
+        (tmp_path / student).mkdir()
+        (tmp_path / student / "answers.toml").write_text('walkthrough = "article"\n[answers]\n"J" = 0.1952\n')
+    same = str(tmp_path / "ada" / ".." / "ada" / "answers.toml")
+    document = json.loads(run(capsys, "check", str(tmp_path), same, "--format", "json")[1])
+    assert [student["student"] for student in document["walkthroughs"][0]["students"]] == ["ada/answers",
+                                                                                             "ben/answers"]
+
+
+def test_hidden_and_lock_files_are_skipped_upper_case_toml_is_read_an_empty_folder_is_a_warning(tmp_path, capsys):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "ADA.TOML").write_text('walkthrough = "article"\n[answers]\n"J" = 0.1952\n')
+    for junk in (".#ADA.TOML", ".hidden.toml", "#ada.toml#", "ada.toml~", "notes.txt"):
+        (folder / junk).write_text("not an answer file")
+    (tmp_path / "empty").mkdir()
+    status, out, err = run(capsys, "check", str(folder), str(tmp_path / "empty"), "--format", "json")
+    document = json.loads(out)
+    assert status == 1 and err == "" and document["ungraded"] == []
+    assert [student["student"] for student in document["walkthroughs"][0]["students"]] == ["ADA"]
+    assert document["warnings"] == [f"{tmp_path / 'empty'}: no answer files (*.toml) in this folder"]
+
+
+def test_names_are_kept_as_text_and_long_ones_cut_and_csv_cells_cannot_be_formulas(tmp_path, capsys):
+    from jacobian_bp.render.terminal import gradebook as table
+    from jacobian_bp.render.terminal.widgets import make_console
+    from tests.golden import AsciiBuffer
+
+    answers = 'walkthrough = "article"\n[answers]\n"J" = 0.1952\n"dJ/db3" = -0.0821\n'
+    for name in ("[red]", "[bold]x", "n" * 120, "=HYPERLINK(1)", "+cmd", "-x", "@sum"):
+        (tmp_path / f"{name}.toml").write_text(answers, encoding="utf-8")
+    gradebook = grade_class(sorted(tmp_path.glob("*.toml")))
+    for width in (40, 80):
+        buffer = AsciiBuffer()
+        table.render(gradebook, make_console(width, file=buffer))
+        lines = buffer.getvalue().splitlines()
+        assert max(map(len, lines)) <= width
+        rows = [line for line in lines if line.startswith(("[red] ", "[bold]x ", "nnnnnnnnn"))]
+        assert len(rows) == 3 and all(line.split()[1:3] == ["OK", "OK"] for line in rows), lines
+        assert buffer.getvalue().isascii() and any("n..." in line for line in rows)
+    rows = list(csv.reader(io.StringIO(run(capsys, "check", str(tmp_path), "--format", "csv")[1])))
+    names = [row[0] for row in rows[1:8]]
+    assert set(names) >= {"'=HYPERLINK(1)", "'+cmd", "'-x", "'@sum", "[red]"}
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)

@@ -171,6 +171,53 @@ def test_a_leaky_relu_with_slope_1_has_no_kink():
     assert ACTIVATIONS["leaky_relu"](negative_slope=0.0).kink_mask(np.array([[0.0]])).all()
 
 
+@pytest.mark.parametrize("name", sorted(name for name, loss in LOSSES.items() if loss.collapses))
+@given(shape=shapes, seed=seeds, indices=st.booleans())
+@settings(max_examples=30, deadline=None)
+def test_a_loss_on_logits_is_its_activation_and_loss_on_probabilities_collapsed(name, shape, seed, indices):
+    """The collapse to (σ(Z) − Y)/n or softmax(Z) − Y: the loss's Jacobian on the logits equals the product of the
+    activation's Jacobian and the Jacobian of the same loss on probabilities, and so does its fused gradient."""
+    rng = np.random.default_rng(seed)
+    loss = LOSSES[name](indices=indices and LOSSES[name].takes_indices)
+    activation_name, probability_loss = loss.collapses
+    activation, twin = ACTIVATIONS[activation_name](), LOSSES[probability_loss]()
+    Z = rng.normal(0, 2, size=shape)
+    Y = targets_for(name, rng, shape, loss.indices)
+    values = {INPUT: Z, TARGETS: Y}
+    A, dense = activation.activation_forward(Z), loss.targets_of(values)
+    np.testing.assert_allclose(loss.forward(values), twin.loss_forward(A, dense), rtol=1e-9, atol=1e-12)
+    chained = np.asarray(twin.loss_jacobian(A, dense)) @ np.asarray(activation.activation_jacobian(Z, A))
+    np.testing.assert_allclose(loss.jacobian(INPUT, values), chained, atol=1e-9)
+    upstream = rng.normal(size=(shape[0], 1))
+    np.testing.assert_allclose(loss.fused_gradient(upstream, values), devec(vec(upstream) @ chained, shape), atol=1e-9)
+
+
+@pytest.mark.parametrize("name", sorted(name for name, loss in LOSSES.items() if loss.takes_indices))
+def test_class_indices_are_one_hot_rows(name):
+    Z = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]])
+    indices = {INPUT: Z, TARGETS: np.array([[2.0], [0.0]])}
+    one_hot = {INPUT: Z, TARGETS: np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])}
+    by_index, by_row = LOSSES[name](indices=True), LOSSES[name]()
+    np.testing.assert_array_equal(by_index.forward(indices), by_row.forward(one_hot))
+    np.testing.assert_array_equal(by_index.jacobian(INPUT, indices), by_row.jacobian(INPUT, one_hot))
+
+
+def test_l1_has_a_kink_where_the_output_equals_its_target_and_takes_derivative_0_there():
+    l1 = LOSSES["l1"]()
+    values = {INPUT: np.array([[0.5, 1.0]]), TARGETS: np.array([[0.5, 0.0]])}
+    np.testing.assert_array_equal(l1.kinks(INPUT, values), [[True, False]])
+    np.testing.assert_array_equal(l1.jacobian(INPUT, values), [[0.0, 0.5]])
+    assert l1.derivative_at_kink() == (0.0, 1.0)
+    assert l1.kink_gradient(INPUT, np.array([[1.0]]), values, (0, 0), 1.0) == 0.5
+
+
+def test_huber_is_quadratic_inside_delta_and_linear_outside():
+    huber = LOSSES["huber"](delta=0.5)
+    values = {INPUT: np.array([[0.2, 2.0, -1.0]]), TARGETS: np.zeros((1, 3))}
+    np.testing.assert_allclose(huber.forward(values), [[(0.02 + 0.5 * 1.75 + 0.5 * 0.75) / 3]])
+    np.testing.assert_allclose(huber.jacobian(INPUT, values), [[0.2 / 3, 0.5 / 3, -0.5 / 3]])
+
+
 @pytest.mark.parametrize("name", sorted(ALL_OPS))
 @given(samples=st.integers(1, 3), width=st.integers(1, 3), seed=seeds)
 @settings(max_examples=20, deadline=None)

@@ -54,7 +54,7 @@ def test_the_notebook_shows_a_walkthrough_a_step_and_a_check(notebook):
     namespace, displayed, printed = run_cells(cells)
     assert namespace["solution"].J == pytest.approx(0.19522886210143703, rel=1e-12)
     page = displayed[1]  # the cell `solution`: the walkthrough's HTML page
-    assert page.startswith("<!DOCTYPE html>") and "<h1>Article example: 2-3-2-1" in page and "<math>" in page
+    assert page.startswith("<div class=\"jbp-") and "<h1>Article example: 2-3-2-1" in page and "<math>" in page
     assert namespace["step"].gradient == "dJ/dW3" and displayed[2].startswith("<Step 4: dJ/dW3")
     assert "dJ/dW3 = [[-1.02161234 -0.92529373]]" in printed
     assert namespace["status"] == 1  # the student's slips make check exit with 1
@@ -65,3 +65,25 @@ def test_the_notebook_shows_a_walkthrough_a_step_and_a_check(notebook):
     assert diagnoses["J"] == ("correct", None) and diagnoses["W3_updated"] == ("correct", None)
     assert diagnoses["dJ/db3"][0] == "wrong" and diagnoses["dJ/db3"][1].startswith("missing 1/m")
     assert diagnoses["dJ/dW3"][0] == "wrong" and "transposed: your answer is the transpose" in diagnoses["dJ/dW3"][1]
+
+
+def test_the_html_repr_is_a_fragment_whose_style_and_ids_stay_its_own():
+    """A notebook puts the HTML in its own page: no rule for :root, html or body may leak out, and showing a
+    solution twice must not repeat an id."""
+    import re
+
+    from jacobian_bp import load, solve
+
+    solution = solve(load("article"))
+    first, second = solution._repr_html_(), solution._repr_html_()
+    for shown in (first, second):
+        assert shown.startswith('<div class="jbp-') and "<html" not in shown and "<body" not in shown
+        style = shown[shown.index("<style>") + len("<style>"):shown.index("</style>")]
+        scope = re.match(r'<div class="(jbp-\d+)"', shown).group(1)
+        for rule in re.findall(r"(?:^|})\s*([^{}@]+?)\s*{", style):
+            assert all(selector.strip().startswith("." + scope) for selector in rule.split(",")), rule
+        targets = re.findall(r'href="#([^"]+)"', shown)
+        ids = re.findall(r' id="([^"]+)"', shown)
+        assert targets and set(targets) <= set(ids)
+    assert not set(re.findall(r' id="([^"]+)"', first)) & set(re.findall(r' id="([^"]+)"', second))
+    assert len(repr(solution.walkthrough)) < 200 and "article" in repr(solution.walkthrough)

@@ -4,13 +4,18 @@ PyTorch is the oracle of the tests, never a dependency of the tool: `make test` 
 build, and where it is missing these tests are skipped.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jacobian_bp import load, solve
-from jacobian_bp.ops import ACTIVATIONS, LOSSES
-from jacobian_bp.walkthrough import Walkthrough, from_layers
-from tests.strategies import written_out_names
+from jacobian_bp.ops import ACTIVATIONS, LOSSES, REDUCTIONS, MeanCost
+from jacobian_bp.optimizers import OPTIMIZERS
+from jacobian_bp.walkthrough import Walkthrough, WalkthroughError, from_layers
+from tests.strategies import graphs, targets_for, written_out_names
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -19,8 +24,9 @@ NETWORKS = 1000
 LEARNING_RATE = 0.1
 LARGEST_PRE_ACTIVATION = 50.0
 HIDDEN = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
+# identity clones: a node of its own in autograd, so that its variable keeps a gradient of its own
 TORCH_ACTIVATIONS = {"relu": F.relu, "leaky_relu": F.leaky_relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
-                     "identity": lambda z: z, "softmax": lambda z: torch.softmax(z, dim=1)}
+                     "identity": lambda z: z.clone(), "softmax": lambda z: torch.softmax(z, dim=1)}
 
 
 def saturated_network(rng: np.random.Generator) -> Walkthrough:
@@ -95,9 +101,16 @@ def pytorch_quantities(walkthrough: Walkthrough) -> dict[str, np.ndarray]:
 def test_every_quantity_equals_pytorch_with_saturated_outputs():
     rng = np.random.default_rng(20261129)
     saturated = 0
+    refused = 0
     for number in range(NETWORKS):
         walkthrough = saturated_network(rng)
-        ours = solve(walkthrough).quantities
+        try:
+            ours = solve(walkthrough).quantities
+        except WalkthroughError as error:
+            # After the update a softmax probability can underflow to 0, where −log a (J_final) cannot be written.
+            assert "(after the last update, for J_final)" in str(error), error
+            refused += 1
+            continue
         theirs = pytorch_quantities(walkthrough)
         for name, expected in theirs.items():
             np.testing.assert_allclose(ours[name], expected, rtol=1e-9, atol=1e-12,
@@ -105,6 +118,7 @@ def test_every_quantity_equals_pytorch_with_saturated_outputs():
         probabilities = ours[walkthrough.graph.output]
         saturated += bool(np.any(np.minimum(probabilities, 1 - probabilities) < 1e-12))
     assert saturated > NETWORKS // 4  # the check reaches the regime it is about
+    assert refused < NETWORKS // 100
 
 
 def test_the_saturated_softmax_of_the_issue_equals_pytorch():
@@ -129,8 +143,19 @@ def _torch_forward(op, values: dict):
         "binary_cross_entropy": lambda: F.binary_cross_entropy(values["input"], values["targets"],
                                                                reduction="none").mean(dim=1, keepdim=True),
         "mean_squared_error": lambda: ((values["input"] - values["targets"]) ** 2).mean(dim=1, keepdim=True),
-        "cross_entropy": lambda: -(values["targets"] * torch.log(values["input"])).sum(dim=1, keepdim=True),
-        "mean": lambda: values["input"].mean().reshape(1, 1) + (values["penalty"] if "penalty" in values else 0),
+        "cross_entropy": lambda: -(_dense(op, values) * torch.log(values["input"])).sum(dim=1, keepdim=True),
+        "binary_cross_entropy_with_logits": lambda: F.binary_cross_entropy_with_logits(
+            values["input"], values["targets"], reduction="none").mean(dim=1, keepdim=True),
+        "cross_entropy_with_logits": lambda: F.cross_entropy(
+            values["input"], values["targets"][:, 0].long() if op.indices else values["targets"],
+            reduction="none").unsqueeze(1),
+        "half_squared_error": lambda: 0.5 * F.mse_loss(values["input"], values["targets"],
+                                                       reduction="none").sum(dim=1, keepdim=True),
+        "l1": lambda: F.l1_loss(values["input"], values["targets"], reduction="none").mean(dim=1, keepdim=True),
+        "huber": lambda: F.huber_loss(values["input"], values["targets"], reduction="none",
+                                      delta=op.delta).mean(dim=1, keepdim=True),
+        "mean": lambda: (values["input"].sum() if op.summed else values["input"].mean()).reshape(1, 1)
+        + (values["penalty"] if "penalty" in values else 0),
         "l2_penalty": lambda: (op.l2 / 2 * sum((tensor ** 2).sum() for tensor in inputs)).reshape(1, 1),
     }
     if op.name == "leaky_relu":
@@ -138,6 +163,13 @@ def _torch_forward(op, values: dict):
     if op.name in TORCH_ACTIVATIONS:
         return TORCH_ACTIVATIONS[op.name](values["input"])
     return forward[op.name]()
+
+
+def _dense(op, values: dict):
+    """The targets as rows: one-hot rows where the loss takes class indices."""
+    if not getattr(op, "indices", False):
+        return values["targets"]
+    return F.one_hot(values["targets"][:, 0].long(), values["input"].shape[1]).double()
 
 
 def pytorch_graph_quantities(walkthrough) -> dict[str, np.ndarray]:
@@ -179,8 +211,127 @@ def pytorch_graph_quantities(walkthrough) -> dict[str, np.ndarray]:
 def test_every_quantity_of_every_bundled_walkthrough_equals_pytorch(name):
     walkthrough = load(name)
     ours = solve(walkthrough).computed.quantities  # as computed (samples as rows), whatever the file's conventions
-    theirs = pytorch_graph_quantities(walkthrough)
+    theirs = pytorch_training(walkthrough)
     assert set(ours) - set(theirs) <= {"X", "Y"}, set(ours) - set(theirs)
     for quantity, value in ours.items():
         np.testing.assert_allclose(np.atleast_2d(value), np.atleast_2d(theirs[quantity]), rtol=1e-9, atol=1e-12,
                                    err_msg=f"{name}: {quantity}")
+
+
+@given(walkthrough=graphs())
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_every_loss_and_reduction_on_random_graphs_equals_pytorch(walkthrough):
+    """Every quantity of random graphs with every registered loss (class indices, mean, sum) against torch F.*."""
+    ours = solve(walkthrough).quantities
+    theirs = pytorch_graph_quantities(walkthrough)
+    for quantity, value in ours.items():
+        if quantity in theirs:
+            np.testing.assert_allclose(np.atleast_2d(value), np.atleast_2d(theirs[quantity]), rtol=1e-9, atol=1e-12,
+                                       err_msg=quantity)
+
+
+# PyTorch's losses with their own reductions, and how many outputs each of ours averages over.
+TORCH_LOSSES = {
+    "binary_cross_entropy": lambda a, y, op, r: F.binary_cross_entropy(a, y, reduction=r),
+    "mean_squared_error": lambda a, y, op, r: F.mse_loss(a, y, reduction=r),
+    "cross_entropy": lambda a, y, op, r: F.nll_loss(torch.log(a), y[:, 0].long(), reduction=r) if op.indices
+    else -(y * torch.log(a)).sum() / (a.shape[0] if r == "mean" else 1),
+    "binary_cross_entropy_with_logits": lambda a, y, op, r: F.binary_cross_entropy_with_logits(a, y, reduction=r),
+    "cross_entropy_with_logits": lambda a, y, op, r: F.cross_entropy(a, y[:, 0].long() if op.indices else y,
+                                                                     reduction=r),
+    "half_squared_error": lambda a, y, op, r: 0.5 * F.mse_loss(a, y, reduction="sum") / (a.shape[0] if r == "mean"
+                                                                                          else 1),
+    "l1": lambda a, y, op, r: F.l1_loss(a, y, reduction=r),
+    "huber": lambda a, y, op, r: F.huber_loss(a, y, reduction=r, delta=op.delta),
+}
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_the_cost_is_pytorchs_reduction_and_sum_is_1_over_k_of_it_for_averaging_losses(name, reduction):
+    """J with reduction "mean" is PyTorch's reduction='mean'; with "sum" it is PyTorch's 'sum' divided by the k outputs
+    that each of our per-sample losses averages over (k = 1 for the losses that add over outputs)."""
+    assert set(TORCH_LOSSES) == set(LOSSES), "a new loss needs its PyTorch form here"
+    rng = np.random.default_rng(7)
+    for indices in (False, True) if LOSSES[name].takes_indices else (False,):
+        loss = LOSSES[name](indices=indices, **({"delta": 0.7} if "delta" in LOSSES[name].settings else {}))
+        samples, outputs = 3, 4
+        Z = rng.normal(0, 2, size=(samples, outputs))
+        A = 1 / (1 + np.exp(-Z)) if name == "binary_cross_entropy" else (
+            np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True) if name == "cross_entropy" else Z)
+        Y = targets_for(name, rng, (samples, outputs), indices)
+        cost = MeanCost(reduction=reduction)
+        ours = cost.forward({"input": loss.forward({"input": A, "targets": Y})})[0, 0]
+        theirs = TORCH_LOSSES[name](torch.tensor(A), torch.tensor(Y), loss, reduction).item()
+        k = outputs if loss.averages_outputs and reduction == "sum" else 1
+        assert ours == pytest.approx(theirs / k, rel=1e-12), (name, indices)
+
+
+def torch_optimizer(walkthrough, parameters: list):
+    """torch.optim's optimizer of the same name with the walkthrough's settings, over `parameters`."""
+    optimizer = walkthrough.optimizer
+    settings = {key: getattr(optimizer, key) for key in optimizer.settings}
+    make = {"sgd": torch.optim.SGD, "momentum": torch.optim.SGD, "rmsprop": torch.optim.RMSprop,
+            "adam": torch.optim.Adam}[optimizer.name]
+    return make(parameters, lr=walkthrough.learning_rate, **settings)
+
+
+# torch.optim's name of each state we show.
+TORCH_STATES = {"velocity": "momentum_buffer", "square_avg": "square_avg", "exp_avg": "exp_avg",
+                "exp_avg_sq": "exp_avg_sq"}
+
+
+def pytorch_training(walkthrough) -> dict[str, np.ndarray]:
+    """Every quantity of every training step, from autograd and torch.optim: each step's quantities with `@t`,
+    the optimizer's state after each step, the updated parameters and J_final."""
+    graph, given = walkthrough.graph, dict(walkthrough.given)
+    trained = {name: torch.tensor(given[name], requires_grad=True) for name in graph.parameters
+               if name not in walkthrough.frozen}
+    optimizer = torch_optimizer(walkthrough, list(trained.values())) if trained else None
+    found = {}
+    for t in range(1, walkthrough.steps + 1):
+        at = "" if t == 1 else f"@{t}"
+        quantities = pytorch_graph_quantities(dataclasses.replace(walkthrough, given=given))
+        for name, value in quantities.items():
+            if not name.endswith("_updated") and (t == 1 or name not in graph.parameters):
+                found[name + at] = value
+        for name, tensor in trained.items():
+            tensor.grad = torch.tensor(quantities[f"dJ/d{name}"])
+        if optimizer:
+            optimizer.step()
+        for name in graph.parameters:
+            if name in trained:
+                given[name] = trained[name].detach().numpy().copy()
+                for ours, theirs in TORCH_STATES.items():
+                    if theirs in optimizer.state[trained[name]]:
+                        found[f"{ours}_{name}{at}"] = optimizer.state[trained[name]][theirs].numpy().copy()
+            found[f"{name}_updated{at}"] = given[name]
+    found["J_final"] = pytorch_graph_quantities(dataclasses.replace(walkthrough, given=given))["J"]
+    return found
+
+
+@st.composite
+def trained_graphs(draw):
+    """A random graph trained for 1–4 steps by a random optimizer, some settings overridden, some parameters frozen."""
+    walkthrough = draw(graphs(max_nodes=4))
+    name = draw(st.sampled_from(sorted(OPTIMIZERS)))
+    overrides = {"momentum": st.sampled_from([0.5, 0.9]), "dampening": st.sampled_from([0.0, 0.3]),
+                 "alpha": st.sampled_from([0.9, 0.99]), "eps": st.sampled_from([1e-8, 1e-3]),
+                 "betas": st.sampled_from([(0.9, 0.999), (0.8, 0.9)])}
+    settings = {key: draw(overrides[key]) for key in OPTIMIZERS[name].settings if draw(st.booleans())}
+    parameters = walkthrough.graph.parameters
+    frozen = tuple(draw(st.lists(st.sampled_from(parameters), unique=True, max_size=len(parameters) - 1)))
+    return dataclasses.replace(walkthrough, steps=draw(st.integers(1, 4)), optimizer=OPTIMIZERS[name](**settings),
+                               frozen=frozen, learning_rate=draw(st.sampled_from([0.1, 0.01])))
+
+
+@given(walkthrough=trained_graphs())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_every_quantity_of_several_steps_and_every_optimizer_state_equals_torch_optim(walkthrough):
+    ours = solve(walkthrough).quantities
+    theirs = pytorch_training(walkthrough)
+    assert set(ours) - set(theirs) <= {"X", "Y"}, set(ours) - set(theirs)
+    for quantity, value in ours.items():
+        if quantity in theirs:
+            np.testing.assert_allclose(np.atleast_2d(value), np.atleast_2d(theirs[quantity]), rtol=1e-9, atol=1e-12,
+                                       err_msg=f"{walkthrough.optimizer.name}: {quantity}")

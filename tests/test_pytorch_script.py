@@ -141,5 +141,63 @@ def test_a_title_of_any_text_stays_a_comment(tmp_path, capsys):
 
 
 def test_variable_names_that_are_python_keywords_or_the_scripts_own_are_renamed():
-    assert [pytorch.identifier(name) for name in ("A1", "torch", "F", "EXPECTED", "lambda")] == [
-        "A1", "torch_", "F_", "EXPECTED_", "lambda_"]
+    names = ("A1", "torch", "F", "EXPECTED", "lambda", "lambda_", "F_", "max", "print", "len", "str", "a-b")
+    python = pytorch.identifiers(names)
+    assert [python[name] for name in names[:5]] == ["A1", "torch_", "F__", "EXPECTED_", "lambda__"]
+    assert python["lambda_"] == "lambda_" and python["F_"] == "F_" and python["max"] == "max_"
+    assert len(set(python.values())) == len(names) and all(name.isidentifier() for name in python.values())
+
+
+COLLIDING = """loss = "mean_squared_error"
+[data]
+X = [[1.0, 2.0], [0.5, -1.0]]
+Y = [[1.0], [0.0]]
+[[nodes]]
+name = "lambda"
+op = "dense"
+input = "X"
+units = 2
+W = [[0.5, -1.0], [1.0, 0.25]]
+b = [0.1, -0.2]
+[[nodes]]
+name = "lambda_"
+op = "tanh"
+input = "lambda"
+[[nodes]]
+name = "print"
+op = "sigmoid"
+input = "lambda_"
+[[nodes]]
+name = "len"
+op = "relu"
+input = "print"
+[[nodes]]
+name = "F"
+op = "dense"
+input = "len"
+units = 1
+parameters = ["max", "str"]
+"""
+
+
+def test_names_that_collide_or_shadow_builtins_get_their_own_python_names(tmp_path, capsys):
+    """lambda and lambda_ both became lambda_ (19 of 21 agreed); print, len, max, str shadowed the builtins the
+    script calls (TypeError)."""
+    source = tmp_path / "names.toml"
+    source.write_text(COLLIDING, encoding="utf-8")
+    path = tmp_path / "names.py"
+    path.write_text(script(str(source), capsys), encoding="utf-8")
+    run = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, encoding="utf-8", check=False)
+    assert run.returncode == 0 and run.stderr == "", run.stdout + run.stderr
+    assert "✗" not in run.stdout and f"of {len(quantity_lines(run.stdout))} quantities agree" in run.stdout
+
+
+def test_a_saturated_softmax_under_cross_entropy_has_no_nan(tmp_path, capsys):
+    """A class with target 0 whose probability underflows to 0: 0 · log 0 is 0 (torch.xlogy), not NaN."""
+    source = tmp_path / "saturated.toml"
+    source.write_text('loss = "cross_entropy"\n[data]\nX = [[1.0]]\nY = [[1.0, 0.0]]\n[[layers]]\nunits = 2\n'
+                      'activation = "softmax"\nW = [[400.0], [-400.0]]\nb = [0.0, 0.0]\n', encoding="utf-8")
+    path = tmp_path / "saturated.py"
+    path.write_text(script(str(source), capsys), encoding="utf-8")
+    run = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, encoding="utf-8", check=False)
+    assert run.returncode == 0 and "nan" not in run.stdout.lower(), run.stdout

@@ -124,12 +124,6 @@ def test_a_new_activation_defined_in_one_class_gets_every_output_a_worksheet_and
     assert main(["check", str(answers)]) == 0, capsys.readouterr()
 
 
-@pytest.mark.parametrize("name", sorted(EVERY_OP))
-def test_every_op_has_a_pytorch_expression(name):
-    """`walkthrough --format pytorch` writes one line per node from it (tests/test_pytorch_script.py runs them)."""
-    op_class = EVERY_OP[name]
-    assert op_class.torch_expression is not Op.torch_expression, (
-        f"op {name} ({op_class.__name__}) lacks torch_expression: the PyTorch script cannot be written for it")
 @pytest.mark.parametrize("name", sorted(ALL_OPS))
 def test_every_op_gives_the_scalar_equation_of_every_entry_and_it_differentiates_to_the_jacobian(name):
     """`entry_equation` (what `explain` prints) for every op the engine knows: its derivative by each entry
@@ -150,3 +144,11 @@ def test_every_op_gives_the_scalar_equation_of_every_entry_and_it_differentiates
             derivatives = [float(sympy.diff(equation, symbol).subs(at)) for symbol in symbols[role]]
             np.testing.assert_allclose(derivatives, op.jacobian(role, values)[index], rtol=1e-9, atol=1e-12,
                                        err_msg=f"{name}: entry {index + 1}, d / d {role}")
+
+
+@pytest.mark.parametrize("name", sorted(EVERY_OP))
+def test_every_op_has_a_pytorch_expression(name):
+    """`walkthrough --format pytorch` writes one line per node from it (tests/test_pytorch_script.py runs them)."""
+    op_class = EVERY_OP[name]
+    assert op_class.torch_expression is not Op.torch_expression, (
+        f"op {name} ({op_class.__name__}) lacks torch_expression: the PyTorch script cannot be written for it")

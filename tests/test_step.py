@@ -236,13 +236,13 @@ def test_a_tall_step_scrolls_instead_of_being_cut():
     child = spawn("--no-symbolic", rows=rows)
     first = frame(child, 1, rows)
     length = int(re.search(r"lines 1-18 of (\d+)", first).group(1))
-    assert "A3 =" not in first
+    assert "A3 = sigmoid(Z3) =" not in first
     assert "lines 2-19 of" in press(child, DOWN, 1, rows)
     assert "lines 3-20 of" in press(child, "j", 1, rows)
     assert "lines 2-19 of" in press(child, "k", 1, rows)
     for _ in range(length // (rows - 3) + 1):
         bottom = press(child, PAGE_DOWN, 1, rows)
-    assert f"lines {length - 17}-{length} of {length}" in bottom and "A3 =" in bottom
+    assert f"lines {length - 17}-{length} of {length}" in bottom and "A3 = sigmoid(Z3) =" in bottom
     above = max(1, length - 17 - (rows - 3))  # a page (the view's 18 rows less one) up, or the top
     assert f"lines {above}-{above + 17} of" in press(child, PAGE_UP, 1, rows)
     quit_with(child, "q")
@@ -348,6 +348,15 @@ def test_piped_explain_names_the_entry_or_says_what_is_missing():
     assert "dL/dA3 is 2 × 2: expected a row from 1 to 2" in result.stdout
     assert "this page has 2 Jacobians: name one, e.g. dZ3/db3[1,1], dZ3/dW3[1,1]" in result.stdout
     assert "So dZ3/db3[2,1] = 1." in result.stdout
+    equations = run_piped(f"g {DJ_DA3_STEP}\ne\n", "--no-symbolic").stdout  # the scalar equations of every row
+    assert "Row 2: l₂⁽²⁾ = -log(a[3]₂₁⁽²⁾)" in equations
+
+
+def test_with_reveal_nothing_above_the_hidden_result_gives_it_away():
+    hidden, shown = screens(run_piped("g 8\nr\n", "--reveal", "--no-symbolic").stdout)[1:]  # dJ/dZ2, on the kink
+    assert "the kink of ReLU" in hidden and "result hidden" in hidden
+    assert "dJ/dZ2 row 1, column 1 is" not in hidden and "would change with it" not in hidden
+    assert "At the kink (Z2 row 1, column 1), dJ/dZ2 row 1, column 1 is 0." in " ".join(shown.split())
 
 
 def test_nothing_to_reveal():
@@ -442,10 +451,23 @@ def test_read_key_times_out_ends_and_interrupts():
 
 
 def test_a_walkthrough_in_other_conventions_opens_on_its_conventions_page():
-    child = spawn("article_ng", "--no-symbolic")
-    text = COLOUR.sub("", next_frame(child))
+    child = spawn("article_ng", "--no-symbolic", rows=120)  # the reading guide comes first on the page
+    text = ROW.sub("\n", COLOUR.sub("", next_frame(child)))
     assert f"Step 1/{STEPS + 1} · Conventions" in text and "column by column into a column" in " ".join(text.split())
     child.send(RIGHT)
     assert f"Step 2/{STEPS + 1} · Forward pass" in next_frame(child)
     quit_with(child, "q")
     assert child.exitstatus == 0
+
+
+def test_training_steps_get_one_page_each_and_a_closing_page_with_the_curve():
+    result = run_piped("last\nb\n", "optimizers", "--no-symbolic", "--width", "80")
+    assert result.returncode == 0, result.stderr
+    assert titles(result.stdout)[1:] == ["15/15 · Cost after training",
+                                         "14/15 · Training step 5/5 · Adam update and cost"]
+    last, before = screens(result.stdout)[1:]
+    assert "0.6326 ┤█" in last and "J_final = 0.4583" in last
+    assert "exp_avg_W1@5 =" in before and "J@5 = 0.4861" in before
+    everything = run_piped("last\n", "optimizers", "--no-symbolic", "--all-steps")
+    # five steps of ten pages each (forward, loss, seven backward headings, update), then the cost
+    assert titles(everything.stdout)[-1] == "51/51 · Cost after training"

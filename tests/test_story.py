@@ -11,13 +11,13 @@ ARTICLE = solve(load("article"))
 def test_a_kink_in_layer_1_has_no_layers_below_it():
     solution = solve(load("deep_leaky"))
     step = solution.step("dJ/dZ1")
-    note = str(story.kink_note(solution, step, step.kinks[0], 4))
+    note = str(story.kink_consequence(solution, step, step.kinks[0], 4))
     assert note.endswith("it would be 0.6236, and dJ/db1, dJ/dW1 would change with it.")
 
 
 def test_a_kink_in_a_deeper_layer_changes_everything_below():
     step = ARTICLE.step("dJ/dZ2")
-    note = str(story.kink_note(ARTICLE, step, step.kinks[0], 4))
+    note = str(story.kink_consequence(ARTICLE, step, step.kinks[0], 4))
     assert note.endswith("it would be 0.0228, and dJ/db2, dJ/dW2 and every gradient below layer 2 would change "
                          "with it.")
 
@@ -25,8 +25,17 @@ def test_a_kink_in_a_deeper_layer_changes_everything_below():
 def test_a_kink_that_meets_a_zero_gradient_changes_nothing():
     step = ARTICLE.step("dJ/dZ2")
     kink = dataclasses.replace(step.kinks[0], value=0.0, other_value=0.0)
-    note = str(story.kink_note(ARTICLE, step, kink, 4))
+    note = str(story.kink_consequence(ARTICLE, step, kink, 4))
     assert "here the convention changes nothing" in note and "would change with it" not in note
+
+
+def test_the_kink_note_above_a_hidden_result_does_not_give_it_away():
+    step = ARTICLE.step("dJ/dZ2")
+    note = str(story.kink_note(step, step.kinks[0], 4))
+    assert "Z2 row 1, column 1 is exactly 0, the kink of ReLU" in note and "ReLU'(0) = 0" in note
+    assert "dJ/dZ2" not in note and " is 0." not in note
+    consequence = str(story.kink_consequence(ARTICLE, step, step.kinks[0], 4))
+    assert consequence.startswith("At the kink (Z2 row 1, column 1), dJ/dZ2 row 1, column 1 is 0.")
 
 
 def test_one_sample_is_not_spoken_of_as_many():

@@ -65,7 +65,7 @@ def test_the_relu_kink_is_explained_at_dj_dz2_and_nowhere_else():
     assert "ReLU'(0) = 0, as PyTorch does" in note
     assert "ReLU'(0) = 1, it would be 0.0228" in note
     assert "every gradient below layer 2 would change" in note
-    assert text.count("⚠") == 1
+    assert text.count("⚠") == 2  # the convention, above the result; what it makes of the gradient, in it
 
 
 def test_every_step_shows_symbolic_then_numeric_jacobian_and_confirms_the_shortcut():

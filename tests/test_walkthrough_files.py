@@ -263,7 +263,8 @@ def test_list_names_every_bundled_walkthrough_with_its_title(capsys):
 def test_every_bundled_walkthrough_runs_in_text_and_json_from_another_directory(name, tmp_path):
     command = [sys.executable, "-m", "jacobian_bp", "walkthrough", name]
     text = subprocess.run([*command, "--width", "80"], cwd=tmp_path, capture_output=True, text=True, check=True)
-    assert "SGD update" in text.stdout and all(len(line) <= 80 for line in text.stdout.splitlines())
+    update = f"{load(name).optimizer.title} update"  # SGD unless the file names another optimizer
+    assert update in text.stdout and all(len(line) <= 80 for line in text.stdout.splitlines())
     document = json.loads(subprocess.run([*command, "--format", "json"], cwd=tmp_path, capture_output=True,
                                          text=True, check=True).stdout)
     walkthrough = load(name)
@@ -322,3 +323,101 @@ def test_pytorchs_log_clamp_is_named_on_the_loss_page_where_it_acts(tmp_path, ca
     out = " ".join(capsys.readouterr().out.split())
     assert "A1 row 1, column 1 is 1, so one of its logs is below −100" in out
     assert "PyTorch's binary cross-entropy takes that log as −100" in out
+
+
+LOGITS = """\
+loss = "cross_entropy_with_logits"
+targets = "indices"
+reduction = "sum"
+
+[data]
+X = [[1.0, 2.0], [3.0, -1.0]]
+Y = [[2], [0]]
+
+[[layers]]
+units = 3
+activation = "identity"
+W = [[0.5, -1.0], [1.0, 0.25], [-0.5, 0.5]]
+b = [0.1, 0.0, -0.1]
+"""
+
+
+def test_class_indices_and_the_sum_reduction(tmp_path):
+    path = tmp_path / "logits.toml"
+    path.write_text(LOGITS, encoding="utf-8")
+    solution = solve(load(str(path)))
+    Z = solution.values["A1"]
+    log_softmax = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+    assert solution.J == pytest.approx(-(log_softmax[0, 2] + log_softmax[1, 0]), rel=1e-12)
+    np.testing.assert_array_equal(solution.quantities["dJ/dL"], [[1.0], [1.0]])
+    (fused,) = [step for step in solution.steps if step.fused is not None]
+    assert fused.gradient == "dJ/dA1" and fused.fused_formula == "(softmax(A1) − Y)"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (('targets = "indices"', 'targets = "classes"'), "targets: unknown targets 'classes'"),
+    (("Y = [[2], [0]]", "Y = [[3], [0]]"), "data.Y: targets = \"indices\" needs whole class numbers from 0 to 2"),
+    (("Y = [[2], [0]]", "Y = [[0.5], [0]]"), "found 0.5"),
+    (("Y = [[2], [0]]", "Y = [[0, 0, 1], [1, 0, 0]]"), "data.Y: expected 1 column (one class index per sample"),
+    (('reduction = "sum"', 'reduction = "total"'), "reduction: unknown reduction 'total'"),
+    (('reduction = "sum"', "delta = 0.5"), "delta: a setting of the loss huber, not of cross_entropy_with_logits"),
+    (('loss = "cross_entropy_with_logits"', 'loss = "l1"'), "targets: class indices are for cross_entropy and"),
+    (('activation = "identity"', 'activation = "softmax"'), "(logits: the loss applies the squashing itself)"),
+])
+def test_loss_options_are_checked(capsys, tmp_path, change, message):
+    assert message in error_of(capsys, tmp_path, LOGITS.replace(*change))
+
+
+def test_huber_takes_delta_at_the_top_level(tmp_path):
+    path = tmp_path / "huber.toml"
+    path.write_text(VALID.replace('"binary_cross_entropy"', '"huber"\ndelta = 0.25'), encoding="utf-8")
+    solution = solve(load(str(path)))
+    assert solution.graph.loss_node.op.delta == 0.25
+    assert "clip(A2 − Y, −0.25, 0.25)" in str(solution.step("dJ/dA2").shortcut_formula)
+
+
+def test_the_sum_of_losses_that_average_over_outputs_says_it_is_not_pytorchs_sum(tmp_path):
+    from jacobian_bp.render import story
+
+    path = tmp_path / "l1.toml"
+    text = VALID.replace('"binary_cross_entropy"', '"l1"\nreduction = "sum"').replace("Y = [[0.0], [1.0]]",
+                                                                                   "Y = [[0.0, 1.0], [1.0, 0.0]]")
+    path.write_text(text.replace("W = [[0.5, -0.3, 0.2]]\nb = [0.1]", "W = [[0.5, -0.3, 0.2], [0.1, 0.2, 0.3]]\n"
+                                 "b = [0.1, 0.2]").replace("units = 1", "units = 2"), encoding="utf-8")
+    (note,) = story.loss_notes(solve(load(str(path))))
+    assert "is 1/2 of PyTorch's reduction='sum'" in str(note)
+
+
+TRAINED = VALID.replace('learning_rate = 0.01\n', 'learning_rate = 0.01\nsteps = 3\n\n[optimizer]\nname = "adam"\n')
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (('name = "adam"', 'name = "adamw"'), "optimizer.name: unknown name 'adamw' (did you mean 'adam'?"),
+    (('name = "adam"', 'name = "adam"\nbetas = [0.9]'), "optimizer.betas: expected 2 numbers in brackets"),
+    (('name = "adam"', 'name = "adam"\nbetas = [0.9, 1.0]'), "optimizer.betas: expected numbers from 0 up to"),
+    (('name = "adam"', 'name = "adam"\neps = 0'), "optimizer.eps: expected a positive number, found 0"),
+    (('name = "adam"', 'name = "adam"\nmomentum = 0.9'), "optimizer.momentum: unknown key"),
+    (('name = "adam"', 'name = "momentum"\nmomentum = 1.5'), "optimizer.momentum: expected a number from 0 up to"),
+    (("steps = 3", "steps = 0"), "steps: expected a whole number of training steps from 1 to 10000, found 0"),
+    (("steps = 3", "steps = 2.5"), "steps: expected a whole number"),
+])
+def test_training_settings_are_checked(capsys, tmp_path, change, message):
+    line = error_of(capsys, tmp_path, TRAINED.replace(*change))
+    assert message in line, line
+
+
+def test_optimizer_settings_take_pytorchs_names(tmp_path):
+    path = tmp_path / "net.toml"
+    path.write_text(TRAINED.replace('name = "adam"', 'name = "rmsprop"\nalpha = 0.9\neps = 1e-6'), encoding="utf-8")
+    walkthrough = load(str(path))
+    optimizer = walkthrough.optimizer
+    assert (optimizer.name, optimizer.alpha, optimizer.eps) == ("rmsprop", 0.9, 1e-6)
+    assert walkthrough.steps == 3 and "square_avg_W1@3" in solve(walkthrough).quantities
+
+
+def test_a_training_whose_jacobians_would_not_fit_is_refused_before_it_starts(capsys, tmp_path):
+    path = tmp_path / "net.toml"  # under 1 KiB of Jacobians a step: 5000 steps take 4.5 MiB, over 4 × 0.01 MiB
+    path.write_text(TRAINED.replace("steps = 3", "steps = 5000"), encoding="utf-8")
+    assert main(["walkthrough", str(path), "--format", "json", "--max-jacobian-mb", "0.01"]) == 2
+    error = capsys.readouterr().err
+    assert "steps: the Jacobians of 5000 training steps would take" in error and "use fewer steps" in error

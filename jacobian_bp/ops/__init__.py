@@ -7,16 +7,28 @@ short `[[layers]]` form); `tests/test_registry.py` names the piece a new one lac
 from .activations import Activation, Elementwise, Identity, LeakyReLU, PiecewiseLinear, ReLU, Sigmoid, Softmax, Tanh
 from .base import INPUT, OUTPUT, TARGETS, Op, input_roles
 from .combine import Add, Concat
-from .cost import PENALTY, L2Penalty, MeanCost
+from .cost import PENALTY, REDUCTIONS, L2Penalty, MeanCost
 from .dense import Dense
-from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
+from .losses import (
+    L1,
+    BinaryCrossEntropy,
+    BinaryCrossEntropyWithLogits,
+    CrossEntropy,
+    CrossEntropyWithLogits,
+    HalfSquaredError,
+    Huber,
+    Loss,
+    MeanSquaredError,
+)
 
 ACTIVATIONS: dict[str, type[Activation]] = {
     cls.name: cls for cls in (ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Identity)}
 LOSSES: dict[str, type[Loss]] = {
-    cls.name: cls for cls in (BinaryCrossEntropy, MeanSquaredError, CrossEntropy)}
+    cls.name: cls for cls in (BinaryCrossEntropy, MeanSquaredError, CrossEntropy, BinaryCrossEntropyWithLogits,
+                              CrossEntropyWithLogits, HalfSquaredError, L1, Huber)}
 # The ops a `[[nodes]]` table may name; losses, the cost and the penalty come from top-level keys.
 OPS: dict[str, type[Op]] = {"dense": Dense, **ACTIVATIONS, "add": Add, "concat": Concat}
 
-__all__ = ["ACTIVATIONS", "INPUT", "LOSSES", "OPS", "OUTPUT", "PENALTY", "TARGETS", "Activation", "Add", "Concat",
+__all__ = ["ACTIVATIONS", "INPUT", "LOSSES", "OPS", "OUTPUT", "PENALTY", "REDUCTIONS", "TARGETS", "Activation", "Add",
+           "Concat",
            "Dense", "Elementwise", "L2Penalty", "Loss", "MeanCost", "Op", "PiecewiseLinear", "input_roles"]

@@ -58,6 +58,8 @@ class Op:
     # `A·Wᵀ + b` and `W·A + b`); every other quantity is transposed when samples are columns (conventions.py).
     same_in_columns: ClassVar[tuple[str, ...]] = ()
     columns_remark: ClassVar[str | None] = None  # `remark` with samples as columns, where it differs
+    kink_where: ClassVar[str] = "is exactly 0"  # where an entry on a kink sits, said after its name
+    kink_function: ClassVar[str] = ""  # the function whose derivative at 0 is a convention; by default the title
 
     def __init__(self, **settings: float):
         for key, default in self.settings.items():
@@ -142,15 +144,16 @@ class Op:
         same for an elementwise op."""
         return self.shortcut_formula(role, names, shapes)
 
-    def torch_expression(self, names: Names) -> str:
-        """The forward computation as a PyTorch expression of the roles' variables (`names`), with `torch` and
-        `F` (torch.nn.functional) imported, e.g. `torch.relu(Z1)`: the `--format pytorch` script is built from it."""
-        raise NotImplementedError(f"the op {self.name!r} has no PyTorch expression (Op.torch_expression)")
     def forward_products(self, values: Values, names: Names) -> tuple[tuple, ...]:
         """How the forward pass works the output out, as the article writes it: lines of formula texts and
         matrices in reading order (a dense layer shows `X · W1ᵀ`, then its bias broadcast to every sample).
         Empty for an op whose output is shown with its formula alone."""
         return ()
+
+    def torch_expression(self, names: Names) -> str:
+        """The forward computation as a PyTorch expression of the roles' variables (`names`), with `torch` and
+        `F` (torch.nn.functional) imported, e.g. `torch.relu(Z1)`: the `--format pytorch` script is built from it."""
+        raise NotImplementedError(f"the op {self.name!r} has no PyTorch expression (Op.torch_expression)")
 
     def formula(self, names: Names) -> Sentence:
         """The node's equation, e.g. `A1 = ReLU(Z1)`, and the words `remark` says after it."""
@@ -187,6 +190,11 @@ class Op:
     def kinks(self, role: str, values: Values) -> np.ndarray | None:
         """Where, in the role, the derivative is a convention rather than a limit (a boolean mask), or None."""
         return None
+
+    def kink_gradient(self, role: str, upstream: np.ndarray, values: Values, position: tuple[int, int],
+                      derivative: float) -> float:
+        """The entry at `position` of `dJ/d role` were the derivative at the kink `derivative` (elementwise ops)."""
+        return float(upstream[position] * derivative)
 
     def derivative_at_kink(self) -> tuple[float, float]:
         """The derivative used at a kink, and the one the other common convention would use."""

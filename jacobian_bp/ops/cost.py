@@ -11,15 +11,37 @@ from .base import INPUT, OUTPUT, Op, input_roles
 PENALTY = "penalty"
 
 
+REDUCTIONS = ("mean", "sum")
+
+
 class MeanCost(Op):
-    """`J = mean(L)` over the `m` samples, `+ R` when the walkthrough is regularized (role `penalty`)."""
+    """`J = mean(L)` over the `m` samples (or `Σ L` under reduction "sum"), `+ R` when the walkthrough is
+    regularized (role `penalty`)."""
 
     name = "mean"
     title = "mean cost"
     whole_batch = True
 
-    def __init__(self, penalty: bool = False):
-        self.penalty = penalty
+    def __init__(self, penalty: bool = False, reduction: str = "mean"):
+        self.penalty, self.reduction = penalty, reduction
+        self.summed = reduction == "sum"
+        if self.summed:
+            self.title = "summed cost"
+
+    def per_sample_share(self, outputs: int) -> str:
+        """What a per-entry gradient is divided by: ` / m` (mean over the samples), ` / (m·n)` with n averaged
+        outputs, ` / n` or nothing under reduction "sum"."""
+        if self.summed:
+            return f" / {outputs}" if outputs > 1 else ""
+        return " / m" if outputs == 1 else f" / (m·{outputs})"
+
+    def describe(self, samples: int) -> Sentence:
+        """What J is, said after "the cost J" on the loss page."""
+        if self.summed:
+            return say(" is their sum over the ", math(f"m = {samples}"), " samples (reduction \"sum\")")
+        if samples == 1:
+            return say(" is that one loss")
+        return say(" is their mean over the ", math(f"m = {samples}"), " samples")
 
     def backward_roles(self, count: int) -> tuple[str, ...]:
         return (INPUT, PENALTY) if self.penalty else (INPUT,)
@@ -29,52 +51,61 @@ class MeanCost(Op):
 
     def torch_expression(self, names) -> str:
         penalty = f" + {names[PENALTY]}" if self.penalty else ""
-        return f"{names[INPUT]}.mean().reshape(1, 1){penalty}"
+        return f"{names[INPUT]}.{self.reduction}().reshape(1, 1){penalty}"
 
     def forward(self, values) -> np.ndarray:
-        J = values[INPUT].mean(keepdims=True).reshape(1, 1)
+        J = (values[INPUT].sum() if self.summed else values[INPUT].mean()).reshape(1, 1)
         return J + values[PENALTY] if self.penalty else J
 
     def jacobian(self, role: str, values) -> np.ndarray:
         if role == PENALTY:
             return np.ones((1, 1))  # d J / d R = 1
         samples = values[INPUT].shape[0]
-        # d J / d l[i] = 1/m
-        return np.full((1, samples), 1.0 / samples)
+        # d J / d l[i] = 1/m (1 under reduction "sum")
+        return np.full((1, samples), 1.0 if self.summed else 1.0 / samples)
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return ()
 
     def symbolic_pattern(self, role: str, namers, values):
-        weight = ONE if role == PENALTY else number(Fraction(1, values[INPUT].shape[0]))
+        weight = ONE if role == PENALTY or self.summed else number(Fraction(1, values[INPUT].shape[0]))
         return lambda row, column: weight
 
     def shortcut(self, role: str, upstream: np.ndarray, values) -> np.ndarray:
         if role == PENALTY:
             return upstream.copy()
-        return np.full(values[INPUT].shape, upstream[0, 0] / values[INPUT].shape[0])
+        share = 1.0 if self.summed else 1.0 / values[INPUT].shape[0]
+        return np.full(values[INPUT].shape, upstream[0, 0] * share)
 
     def shortcut_formula(self, role: str, names, shapes) -> Sentence:
-        return say(math("1")) if role == PENALTY else say(math("1/m"), " for every sample")
+        if role == PENALTY:
+            return say(math("1"))
+        return say(math("1" if self.summed else "1/m"), " for every sample")
 
     def expression(self, names) -> str:
         penalty = f" + {names[PENALTY]}" if self.penalty else ""
-        return f"mean({names[INPUT]}){penalty}"
+        return f"{self.reduction}({names[INPUT]}){penalty}"
 
     def explanation(self, role: str, names, samples: int) -> Sentence:
         if role == PENALTY:
-            return say(math(names[PENALTY]), " is added to the mean of the losses, so its Jacobian is 1.")
+            return say(math(names[PENALTY]), f" is added to the {self.reduction} of the losses, so its Jacobian is 1.")
         J = math(names[OUTPUT])
-        weight = (say(J, f" is the mean of the {samples} per-sample losses, so each loss enters ", J, " with weight ",
-                      math(f"1/{samples}"), ". ") if samples > 1
-                  else say("With one sample, ", J, " is that sample's loss, so ", math("dJ/dL = 1"), ". "))
+        if self.summed:
+            weight = say(J, f" is the sum of the {samples} per-sample losses, so each loss enters ", J,
+                         " with weight 1. ")
+        elif samples > 1:
+            weight = say(J, f" is the mean of the {samples} per-sample losses, so each loss enters ", J,
+                         " with weight ", math(f"1/{samples}"), ". ")
+        else:
+            weight = say("With one sample, ", J, " is that sample's loss, so its local Jacobian is ", math("1"),
+                         ". ")
         return say(weight, "Every backward pass starts from ", math("dJ/dJ = 1"), ".")
 
     def symbolic_forward(self, symbols):
         import sympy
 
         losses = symbols[INPUT]
-        J = sympy.Matrix([[sum(losses, sympy.Integer(0)) / losses.rows]])
+        J = sympy.Matrix([[sum(losses, sympy.Integer(0)) / (1 if self.summed else losses.rows)]])
         return J + symbols[PENALTY] if self.penalty else J
 
 

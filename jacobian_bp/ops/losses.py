@@ -32,6 +32,17 @@ class Loss(Op):
 
     data_roles = (TARGETS,)
     one_per_sample = True
+    # What targets suit the loss: "probabilities" (each between 0 and 1), "classes" (rows of class
+    # probabilities, one-hot most often) or "real" (any numbers).
+    targets_kind: ClassVar[str] = "real"
+    # Whether `targets = "indices"` may give the classes as one index per sample (`Y = [[2], [0]]`).
+    takes_indices: ClassVar[bool] = False
+    # Whether the loss averages over each sample's outputs, so that `reduction = "sum"` adds means.
+    averages_outputs: ClassVar[bool] = True
+    # Whether the loss takes probabilities (an output squashed into 0…1) rather than any number.
+    takes_probabilities: ClassVar[bool] = False
+    # For a loss on logits: the activation and the loss on probabilities it equals, with their Jacobians collapsed.
+    collapses: ClassVar[tuple[str, str]] = ()
     # Written with the names of the step; "{mean}" stands for "÷ n" when there are n > 1 outputs.
     shortcut_template: ClassVar[str]
     remark = ", one loss per sample"
@@ -40,13 +51,48 @@ class Loss(Op):
     # The output activation whose Jacobian, multiplied by this loss's, collapses to (A − Y) scaled;
     # "{count}" stands for what is averaged over: m samples, or m·n with n outputs each.
     fuses_with: ClassVar[str | None] = None
+    # The collapse written with the names of the step; "{per}" stands for the division by what is
+    # averaged over (" / m", " / (m·2)", or nothing under reduction "sum" with one output).
     fused_formula: ClassVar[str] = ""
+
+    def __init__(self, indices: bool = False, **settings: float):
+        super().__init__(**settings)
+        self.indices = indices
+
+    def dense_targets(self, Y: np.ndarray, outputs: int) -> np.ndarray:
+        """The targets as rows of class probabilities: one-hot rows from class indices, else `Y` itself."""
+        if not self.indices:
+            return Y
+        return np.eye(outputs)[Y[:, 0].astype(int)]
+
+    def torch_targets(self, names: Names) -> str:
+        """The targets as rows in PyTorch: one-hot rows made from class indices, else `Y` itself."""
+        if not self.indices:
+            return names[TARGETS]
+        return f"F.one_hot({names[TARGETS]}[:, 0].long(), {names[INPUT]}.shape[1])"
+
+    def fused_gradient(self, upstream: np.ndarray, values: Values) -> np.ndarray:
+        """`dJ/d` (the fused activation's input) from `dJ/dL`, through the collapse of `fused_derivative`."""
+        A = values[INPUT]
+        return upstream * self.fused_derivative(A, self.dense_targets(values[TARGETS], A.shape[1]))
+
+    def fuses_alone(self) -> bool:
+        """Whether the loss holds its own output activation (on logits), so its own step shows the collapse."""
+        return bool(self.fused_formula) and self.fuses_with is None
 
     def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
     def check_targets(self, Y: np.ndarray) -> str | None:
         """Why `Y` cannot be targets for this loss, or `None` when it can."""
+        return None
+
+    def check_indices(self, Y: np.ndarray, outputs: int) -> str | None:
+        """Why `Y` cannot be class indices for `outputs` classes, or `None` when it can."""
+        bad = Y[(Y != np.round(Y)) | (Y < 0) | (Y >= outputs)]
+        if bad.size:
+            return (f"targets = \"indices\" needs whole class numbers from 0 to {outputs - 1} "
+                    f"(one per sample), found {bad[0]:g}")
         return None
 
     def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -75,8 +121,14 @@ class Loss(Op):
         return op.name == self.fuses_with
 
     def explanation(self, role: str, names: Names, samples: int) -> Sentence:
-        return say(f"Each sample's {self.title} depends only on that sample's own outputs, so the Jacobian has one "
+        text = say(f"Each sample's {self.title} depends only on that sample's own outputs, so the Jacobian has one "
                    "block per sample and zeros everywhere else.")
+        if not self.collapses:
+            return text
+        activation, loss = self.collapses
+        return say(text, " It is ", math(f"{loss}({activation}({names[INPUT]}))"), " in one node: the ",
+                   f"{activation}'s Jacobian and the {loss.replace('_', ' ')}'s have already been multiplied "
+                   "out, which leaves the simple formula below and never divides by a probability.")
 
     def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
         """One sample's loss in sympy, from its row of output symbols `a` and its exact targets `y`."""
@@ -98,6 +150,13 @@ class Loss(Op):
         return shapes[INPUT][0], 1
 
     def check_shapes(self, shapes) -> str | None:
+        if self.indices:
+            (rows, columns), (outputs_rows, _) = shapes[TARGETS], shapes[INPUT]
+            if rows != outputs_rows:
+                return f"expected {outputs_rows} rows (one per sample of X), found {rows}"
+            if columns != 1:
+                return f"expected 1 column (one class index per sample, targets = \"indices\"), found {columns}"
+            return None
         if shapes[TARGETS] != shapes[INPUT]:
             (rows, columns), (outputs_rows, outputs) = shapes[TARGETS], shapes[INPUT]
             if rows != outputs_rows:
@@ -105,11 +164,15 @@ class Loss(Op):
             return f"expected {outputs} column{'s' * (outputs != 1)} (the outputs the loss takes), found {columns}"
         return None
 
+    def targets_of(self, values: Values) -> np.ndarray:
+        """The targets of a node's values as rows of class probabilities (see `dense_targets`)."""
+        return self.dense_targets(values[TARGETS], values[INPUT].shape[1])
+
     def forward(self, values: Values) -> np.ndarray:
-        return self.loss_forward(values[INPUT], values[TARGETS])
+        return self.loss_forward(values[INPUT], self.targets_of(values))
 
     def structured_jacobian(self, role: str, values: Values) -> BlockDiagonal:
-        return self.loss_jacobian(values[INPUT], values[TARGETS])
+        return self.loss_jacobian(values[INPUT], self.targets_of(values))
 
     def structure_size(self, role: str, shapes) -> int:
         return int(np.prod(shapes[INPUT]))
@@ -118,12 +181,13 @@ class Loss(Op):
         return (INPUT, TARGETS)
 
     def shortcut(self, role: str, upstream: np.ndarray, values: Values) -> np.ndarray:
-        return self.loss_shortcut(upstream, values[INPUT], values[TARGETS])
+        return self.loss_shortcut(upstream, values[INPUT], self.targets_of(values))
 
     def shortcut_formula(self, role: str, names: Names, shapes) -> Sentence:
         outputs = shapes[INPUT][1]
-        return say(math(self.shortcut_template.format(dL=names["upstream"], A=names[INPUT],
-                                                      mean="" if outputs == 1 else f" ÷ {outputs}")))
+        return say(math(self.shortcut_template.format(
+            dL=names["upstream"], A=names[INPUT], mean="" if outputs == 1 else f" ÷ {outputs}",
+            **{key: f"{getattr(self, key):g}" for key in self.settings})))
 
     def expression(self, names: Names) -> str:
         return f"{self.title}({names[INPUT]}, {names[TARGETS]})"
@@ -132,13 +196,28 @@ class Loss(Op):
         import sympy
 
         A, Y = symbols[INPUT], symbols[TARGETS]
+        if self.indices:  # one-hot rows, exactly
+            Y = sympy.Matrix(A.rows, A.cols, lambda i, j: sympy.Integer(int(Y[i, 0] == j)))
         return sympy.Matrix([self.symbolic_loss(list(A.row(i)), list(Y.row(i))) for i in range(A.rows)])
 
     def notes(self, role: str, values: Values, names: Names) -> tuple[Sentence, ...]:
-        return self.derivative_notes(values[INPUT], values[TARGETS], names[INPUT])
+        return self.derivative_notes(values[INPUT], self.targets_of(values), names[INPUT])
 
     def output_notes(self, values: Values, names: Names) -> tuple[Sentence, ...]:
-        return self.loss_notes(values[INPUT], values[TARGETS], names[INPUT])
+        return self.loss_notes(values[INPUT], self.targets_of(values), names[INPUT])
+
+    def kinks(self, role: str, values: Values) -> np.ndarray | None:
+        return self.kink_mask(values[INPUT], self.targets_of(values))
+
+    def kink_mask(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray | None:
+        """Where an output sits on the loss's kink (the derivative there is a convention), or None."""
+        return None
+
+    def kink_gradient(self, role: str, upstream: np.ndarray, values: Values, position: tuple[int, int],
+                      derivative: float) -> float:
+        # d J / d a[i,j] = dJ/dL[i] · l'(a[i,j] − y[i,j]) / n, for a loss that averages over n outputs
+        outputs = values[INPUT].shape[1] if self.averages_outputs else 1
+        return float(upstream[position[0], 0] * derivative / outputs)
 
 
 class BinaryCrossEntropy(Loss):
@@ -148,7 +227,9 @@ class BinaryCrossEntropy(Loss):
     title = "binary cross-entropy"
     output_activations = ("sigmoid",)
     fuses_with = "sigmoid"
-    fused_formula = "({A} − Y) / {count}"
+    fused_formula = "({A} − Y){per}"
+    targets_kind = "probabilities"
+    takes_probabilities = True
     shortcut_template = "{dL} ⊙ ({A} − Y) / ({A} ⊙ (1 − {A})){mean}"
 
     def torch_expression(self, names: Names) -> str:
@@ -250,10 +331,17 @@ class CrossEntropy(Loss):
     shortcut_template = "{dL} ⊙ (−Y / {A})"
     output_activations = ("softmax",)
     fuses_with = "softmax"
-    fused_formula = "({A} − Y) / m"
+    fused_formula = "({A} − Y){per}"
+    targets_kind = "classes"
+    takes_indices = True
+    takes_probabilities = True
+    averages_outputs = False
 
     def torch_expression(self, names: Names) -> str:
-        return f"-({names[TARGETS]} * torch.log({names[INPUT]})).sum(dim=1, keepdim=True)"
+        # 0 · log 0 is 0, its gradient too: log reads 1 where the target is 0 (xlogy's gradient there is 0/0)
+        targets = self.torch_targets(names)
+        return (f"-({targets} * torch.log(torch.where({targets} == 0, 1.0, {names[INPUT]})))"
+                ".sum(dim=1, keepdim=True)")
 
     def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -291,7 +379,7 @@ class CrossEntropy(Loss):
 
     def symbolic_pattern(self, role: str, namers, values):
         """One-hot targets: `-1/a` at each sample's target class, 0 elsewhere."""
-        Y = values[TARGETS]
+        Y = self.targets_of(values)
         if not np.isin(Y, (0.0, 1.0)).all():
             return None
         outputs, a = Y.shape[1], namers[INPUT]
@@ -319,3 +407,202 @@ class CrossEntropy(Loss):
             return (f"cross-entropy needs each row to sum to 1 (one-hot or probabilities), "
                     f"row {off[0] + 1} sums to {sums[off[0]]:g}")
         return None
+
+
+# The outputs a loss on logits refuses: they squash into probabilities, which such a loss does itself.
+SQUASHING = ("sigmoid", "softmax")
+
+
+def _sigmoid(Z: np.ndarray) -> np.ndarray:
+    """σ(z) without overflow for large |z|."""
+    decay = np.exp(-np.abs(Z))
+    return np.where(Z >= 0, 1.0 / (1.0 + decay), decay / (1.0 + decay))
+
+
+def _log_softmax(Z: np.ndarray) -> np.ndarray:
+    """log softmax(z) of each row, without overflow: z − max − log Σ exp(z − max)."""
+    shifted = Z - Z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+class OnLogits:
+    """What the losses taken on logits share: they take an output no activation squashed, collapse the
+    activation's Jacobian into their own (no fused pair), and leave their symbolic form to sympy (the index
+    pattern of the loss on probabilities does not apply)."""
+
+    output_activations = ("identity",)
+    fuses_with = None
+    takes_probabilities = False
+
+    def symbolic_pattern(self, role: str, namers, values):
+        return None
+
+    def accepts(self, op: Op) -> bool:
+        return op.name not in SQUASHING
+
+
+class BinaryCrossEntropyWithLogits(OnLogits, BinaryCrossEntropy):
+    """Binary cross-entropy of σ(z), taken on the logits z: `l[i] = mean_j max(z, 0) − z·y + log(1 + e^(−|z|))`.
+
+    That form never forms σ(z) or a logarithm of 0, so it needs no clamp, and its derivative is
+    (σ(z) − y)/n: the sigmoid's Jacobian and the loss's have collapsed into one step.
+    """
+
+    name = "binary_cross_entropy_with_logits"
+    title = "binary cross-entropy with logits"
+    fused_formula = "(σ({A}) − Y){per}"
+    shortcut_template = "{dL} ⊙ (σ({A}) − Y){mean}"
+    collapses = ("sigmoid", "binary_cross_entropy")
+
+    def torch_expression(self, names: Names) -> str:
+        return (f"F.binary_cross_entropy_with_logits({names[INPUT]}, {names[TARGETS]}, reduction=\"none\")"
+                ".mean(dim=1, keepdim=True)")
+
+    def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return (np.maximum(A, 0.0) - A * Y + np.log1p(np.exp(-np.abs(A)))).mean(axis=1, keepdims=True)
+
+    def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return (_sigmoid(A) - Y) / A.shape[1]
+
+    def fused_derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return self.derivative(A, Y)
+
+    def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
+        import sympy
+
+        from ..symbolic import sigma
+
+        return -sum((t * sympy.log(sigma(z)) + (1 - t) * sympy.log(1 - sigma(z)) for z, t in zip(a, y, strict=True)),
+                    sympy.Integer(0)) / len(a)
+
+    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+        return ()
+
+    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+        return ()
+
+
+class CrossEntropyWithLogits(OnLogits, CrossEntropy):
+    """Cross-entropy of softmax(z), taken on the logits z: `l[i] = −Σ_j y log softmax(z)_j`, as `F.cross_entropy`.
+
+    The log-softmax is computed as z − max − log Σ e^(z − max), so nothing overflows or underflows
+    to log 0, and the derivative is softmax(z) − y for rows of y that sum to 1.
+    """
+
+    name = "cross_entropy_with_logits"
+    title = "cross-entropy with logits"
+    fused_formula = "(softmax({A}) − Y){per}"
+    shortcut_template = "{dL} ⊙ (softmax({A}) − Y)"
+    collapses = ("softmax", "cross_entropy")
+
+    def torch_expression(self, names: Names) -> str:
+        targets = f"{names[TARGETS]}[:, 0].long()" if self.indices else names[TARGETS]
+        return f"F.cross_entropy({names[INPUT]}, {targets}, reduction=\"none\").unsqueeze(1)"
+
+    def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return -(Y * _log_softmax(A)).sum(axis=1, keepdims=True)
+
+    def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        # d l / d z[k] = softmax(z)[k] Σ_j y[j] − y[k]: the row sums of Y need not be 1 for this to hold
+        return np.exp(_log_softmax(A)) * Y.sum(axis=1, keepdims=True) - Y
+
+    def fused_derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return np.exp(_log_softmax(A)) - Y
+
+    def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
+        import sympy
+
+        total = sum((sympy.exp(z) for z in a), sympy.Integer(0))
+        return -sum((t * sympy.log(sympy.exp(z) / total) for z, t in zip(a, y, strict=True)), sympy.Integer(0))
+
+    def unrepresentable(self, A: np.ndarray, Y: np.ndarray, output: str) -> str | None:
+        return None
+
+    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+        return ()
+
+
+class HalfSquaredError(Loss):
+    """`l[i] = ½ Σ_j (a − y)²`, the error E of many textbooks and of Mazur's example: its derivative is a − y."""
+
+    name = "half_squared_error"
+    title = "half squared error"
+    shortcut_template = "{dL} ⊙ ({A} − Y)"
+    averages_outputs = False
+
+    def torch_expression(self, names: Names) -> str:
+        return f"0.5 * (({names[INPUT]} - {names[TARGETS]}) ** 2).sum(dim=1, keepdim=True)"
+
+    def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return 0.5 * ((A - Y) ** 2).sum(axis=1, keepdims=True)
+
+    def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return A - Y
+
+    def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
+        import sympy
+
+        return sum(((p - t) ** 2 for p, t in zip(a, y, strict=True)), sympy.Integer(0)) / 2
+
+
+class L1(Loss):
+    """`l[i] = mean_j |a − y|`, as `F.l1_loss`; where a = y its derivative is taken as 0, as PyTorch does."""
+
+    name = "l1"
+    title = "L1 loss"
+    shortcut_template = "{dL} ⊙ sign({A} − Y){mean}"
+    kink_where = "equals its target in Y (a − y = 0)"
+    kink_function = "|a − y|"
+
+    def torch_expression(self, names: Names) -> str:
+        return f"F.l1_loss({names[INPUT]}, {names[TARGETS]}, reduction=\"none\").mean(dim=1, keepdim=True)"
+
+    def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return np.abs(A - Y).mean(axis=1, keepdims=True)
+
+    def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return np.sign(A - Y) / A.shape[1]
+
+    def kink_mask(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return A == Y
+
+    def derivative_at_kink(self) -> tuple[float, float]:
+        return 0.0, 1.0
+
+    def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
+        import sympy
+
+        return sum((sympy.Abs(p - t) for p, t in zip(a, y, strict=True)), sympy.Integer(0)) / len(a)
+
+
+class Huber(Loss):
+    """`l[i] = mean_j h(a − y)` with `h(r) = ½r²` where |r| < δ and `δ(|r| − ½δ)` elsewhere, as `F.huber_loss`.
+
+    Its derivative, r clipped to ±δ, is continuous: at |r| = δ both pieces give δ, so there is no kink.
+    """
+
+    name = "huber"
+    title = "Huber loss"
+    settings = {"delta": 1.0}
+    shortcut_template = "{dL} ⊙ clip({A} − Y, −{delta}, {delta}){mean}"
+
+    def torch_expression(self, names: Names) -> str:
+        return (f"F.huber_loss({names[INPUT]}, {names[TARGETS]}, reduction=\"none\", delta={self.delta!r})"
+                ".mean(dim=1, keepdim=True)")
+
+    def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        r = np.abs(A - Y)
+        return np.where(r < self.delta, 0.5 * r**2, self.delta * (r - 0.5 * self.delta)).mean(axis=1, keepdims=True)
+
+    def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+        return np.clip(A - Y, -self.delta, self.delta) / A.shape[1]
+
+    def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
+        import sympy
+
+        delta = sympy.Rational(repr(float(self.delta)))
+
+        def h(r):
+            return sympy.Piecewise((r**2 / 2, sympy.Abs(r) < delta), (delta * (sympy.Abs(r) - delta / 2), True))
+
+        return sum((h(p - t) for p, t in zip(a, y, strict=True)), sympy.Integer(0)) / len(a)

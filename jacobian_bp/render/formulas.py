@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..sentences import Math, Sentence, written
 from . import story
-from .layout import BOTH_MARK, COLUMNS_MARK, ROWS_MARK, Breadcrumb, Gap, Numbers, Symbols, window
+from .layout import BOTH_MARK, COLUMNS_MARK, ROWS_MARK, Breadcrumb, Expression, Gap, Numbers, Symbols, window
 
 # Formulas: our Unicode text, read as tokens, written as LaTeX or MathML.
 
@@ -223,7 +223,14 @@ def latex_matrix(matrix: "Numbers | Symbols", dim_zeros: str = "") -> str:
 def latex_line(parts: tuple, dim_zeros: str = "") -> str:
     r"""One line of an `Equation` as LaTeX math: formulas, matrices and `\qquad` for gaps."""
     return " ".join(r"\qquad" if isinstance(part, Gap) else latex(part) if isinstance(part, str)
+                    else _latex_expression(part) if isinstance(part, Expression)
                     else latex_matrix(part, dim_zeros) for part in parts)
+
+
+def _latex_expression(part: Expression) -> str:
+    from .. import symbolic
+
+    return f"{symbolic.latex(part.left)} = {symbolic.latex(part.right)}"
 
 
 def latex_breadcrumb(breadcrumb: Breadcrumb) -> str:

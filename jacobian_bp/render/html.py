@@ -8,6 +8,7 @@ browsers lay out natively; numeric matrices are tables with CSS-drawn brackets a
 
 from html import escape
 
+from ..numbers import format_number
 from ..sentences import Sentence, join, math, say
 from . import formulas, layout, story
 
@@ -53,6 +54,56 @@ def render(solution, decimals: int, symbolic: bool) -> str:
     ])
 
 
+def fragment(solution, decimals: int, symbolic: bool) -> str:
+    """The walkthrough as a fragment to show inside another page (a notebook's output): one `<div>` whose style
+    applies only inside it (no rule for the page, html or body leaks out) and whose ids are its own, so that
+    showing it twice, or beside other output, changes nothing else.
+    """
+    global _displays
+    _displays += 1
+    scope = f"jbp-{_displays}"
+    document = render(solution, decimals, symbolic)
+    inner = document[document.index('<div class="layout">'):document.index("</body>")]
+    inner = inner.replace(' id="', f' id="{scope}-').replace('href="#', f'href="#{scope}-')
+    return f'<div class="{scope}"><style>{scoped_style(STYLE, "." + scope)}</style>{inner}</div>'
+
+
+_displays = 0  # fragments shown so far in this process: each gets its own scope and ids
+
+
+def scoped_style(css: str, scope: str) -> str:
+    """`css` with every rule applied only inside `scope`: `:root` and `body` become the scope itself, `html` and
+    `@page` rules are dropped, every other selector is prefixed with the scope; `@media` blocks are kept, scoped
+    inside."""
+    out, position = [], 0
+    while (brace := css.find("{", position)) != -1:
+        selectors = css[position:brace].strip()
+        depth, end = 1, brace + 1
+        while depth:
+            depth += {"{": 1, "}": -1}.get(css[end], 0)
+            end += 1
+        body = css[brace + 1:end - 1]
+        position = end
+        if selectors.startswith("@media"):
+            out.append(f"{selectors} {{{scoped_style(body, scope)}}}")
+        elif not selectors.startswith("@"):
+            kept = [_scoped(selector.strip(), scope) for selector in selectors.split(",")]
+            kept = [selector for selector in kept if selector]
+            if kept:
+                out.append(f"{', '.join(kept)} {{{body}}}")
+    return "\n".join(out)
+
+
+def _scoped(selector: str, scope: str) -> str | None:
+    """One selector applied only inside `scope`."""
+    selector = selector.split("*/")[-1].strip()  # a comment before a rule
+    if selector in (":root", "body"):
+        return scope
+    if selector == "html":
+        return None
+    return f"{scope} {selector}"
+
+
 def _contents(sections) -> str:
     items = []
     for section in sections:
@@ -82,6 +133,8 @@ def _block(solution, block) -> str:
         return _graph(solution, block)
     if isinstance(block, layout.Subheading):
         return f'<h3 id="{block.anchor}">{_prose(block.text)}</h3>'
+    if isinstance(block, layout.Curve):
+        return _curve(block)
     if block.tone in ("note", "aside"):
         return f'<aside class="note"><span class="icon" aria-hidden="true">!</span><p>{_prose(block.text)}</p></aside>'
     if block.tone == "check":
@@ -102,6 +155,11 @@ def _part(part) -> str:
         return '<span class="gap"></span>'
     if isinstance(part, str):
         return f'<math displaystyle="true">{formulas.mathml(part)}</math>'
+    if isinstance(part, layout.Expression):
+        from .. import symbolic
+
+        return (f'<math displaystyle="true">{symbolic.mathml(part.left)}<mo>=</mo>'
+                f'{symbolic.mathml(part.right)}</math>')
     if isinstance(part, layout.Symbols):
         from .. import symbolic
 
@@ -381,3 +439,35 @@ figure { margin: 0; }
   a { color: inherit; }
 }
 """
+
+
+# The cost curve's drawing area, in SVG units, and its margins for the axis labels.
+CURVE_WIDTH, CURVE_HEIGHT, CURVE_LEFT, CURVE_BOTTOM, CURVE_TOP = 480, 200, 70, 30, 12
+
+
+def _curve(curve: layout.Curve) -> str:
+    """The cost over the training steps as an inline SVG line chart, with the highest and lowest cost on the axis."""
+    costs = curve.costs
+    high, low = max(costs), min(costs)
+    span = (high - low) or 1.0
+    right, base = CURVE_WIDTH - 10, CURVE_HEIGHT - CURVE_BOTTOM
+    step = (right - CURVE_LEFT) / max(len(costs) - 1, 1)
+    points = [(CURVE_LEFT + i * step, base - (cost - low) / span * (base - CURVE_TOP)) for i, cost in enumerate(costs)]
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5"><title>{layout.cost_label(i, len(costs))}: '
+                   f'{format_number(cost, curve.decimals)}</title></circle>'
+                   for i, ((x, y), cost) in enumerate(zip(points, costs, strict=True)))
+    top, bottom = format_number(high, curve.decimals), format_number(low, curve.decimals)
+    described = f"The cost J over {len(costs) - 1} training steps, from {format_number(costs[0], curve.decimals)} " \
+                f"to {format_number(costs[-1], curve.decimals)} after training"
+    return (f'<figure class="cost-curve"><svg viewBox="0 0 {CURVE_WIDTH} {CURVE_HEIGHT}" width="{CURVE_WIDTH}" '
+            f'height="{CURVE_HEIGHT}" role="img" aria-label="{escape(described)}">'
+            f'<line class="axis" x1="{CURVE_LEFT}" y1="{CURVE_TOP}" x2="{CURVE_LEFT}" y2="{base}" '
+            'stroke="currentColor"/>'
+            f'<line class="axis" x1="{CURVE_LEFT}" y1="{base}" x2="{right}" y2="{base}" stroke="currentColor"/>'
+            f'<text x="{CURVE_LEFT - 6}" y="{CURVE_TOP + 4}" text-anchor="end">{top}</text>'
+            f'<text x="{CURVE_LEFT - 6}" y="{base}" text-anchor="end">{bottom}</text>'
+            f'<text x="{CURVE_LEFT}" y="{CURVE_HEIGHT - 8}">step 1</text>'
+            f'<text x="{right}" y="{CURVE_HEIGHT - 8}" text-anchor="end">after training</text>'
+            f'<polyline points="{line}" fill="none" stroke="currentColor" stroke-width="2"/>{dots}</svg>'
+            f"<figcaption>{escape(described)}.</figcaption></figure>")

@@ -65,7 +65,16 @@ def document(solution, dense_jacobians: bool = False) -> dict:
         "conventions": solution.conventions.document(),
         "quantities": {name: _plain(value, dense_jacobians) for name, value in solution.quantities.items()},
         "steps": steps,
+        **({"training": {"optimizer": walkthrough.optimizer.name,
+                         "settings": {key: _setting(getattr(walkthrough.optimizer, key))
+                                      for key in walkthrough.optimizer.settings},
+                         "steps": len(solution.training), "costs": [_plain(cost) for cost in solution.costs]}}
+           if len(solution.training) > 1 or walkthrough.training_shown else {}),
     }
+
+
+def _setting(value):
+    return list(value) if isinstance(value, tuple) else value
 
 
 def dumps(value, indent: int = 0) -> str:

@@ -8,6 +8,7 @@ hyperref). Every display goes through `\fit`, which shrinks an equation that is 
 import re
 import unicodedata
 
+from ..numbers import format_number
 from ..sentences import Sentence
 from . import formulas, layout
 
@@ -79,6 +80,10 @@ def _block(block) -> list[str]:
         return [rf"\display{{\textstyle {formulas.latex_breadcrumb(block)}}}"]
     if isinstance(block, layout.Subheading):
         return [_heading("subsection", block.text)]
+    if isinstance(block, layout.Curve):
+        rows = [rf"{_text(layout.cost_label(i, len(block.costs)))} & ${format_number(cost, block.decimals)}$ \\"
+                for i, cost in enumerate(block.costs)]
+        return [r"\begin{tabular}{lr}", r"& $J$ \\ \hline", *rows, r"\end{tabular}"]
     if block.tone in ("note", "aside"):
         return [rf"\begin{{quote}}\textbf{{Note.}} {_prose(block.text)}\end{{quote}}"]
     if block.tone == "check":

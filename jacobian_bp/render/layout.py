@@ -7,7 +7,7 @@ terminal prints no blank line inside it); a group marked `result` is what `--rev
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -161,6 +161,33 @@ class Symbols:
 
 
 @dataclass(frozen=True)
+class FittedSymbols(Symbols):
+    """A symbolic Jacobian rewritten to fit a page (short names, or one sample's block): `fitted`, a sympy matrix."""
+
+    fitted: object = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.fitted.shape
+
+    @property
+    def pattern(self):
+        return None
+
+    @property
+    def matrix(self):
+        return self.fitted
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A scalar equation in symbols, `left = right` (sympy expressions); each renderer prints it with `symbolic`."""
+
+    left: object
+    right: object
+
+
+@dataclass(frozen=True)
 class Gap:
     """Space between two equations that share a line, like the article's `\\quad` (`width` in the terminal)."""
 
@@ -172,7 +199,8 @@ GAP = Gap()
 
 @dataclass(frozen=True)
 class Equation:
-    """Display math: each line reads its parts left to right (formula texts, `Numbers`, `Symbols`, `Gap`).
+    """Display math: each line reads its parts left to right (formula texts, `Numbers`, `Symbols`, `Expression`,
+    `Gap`).
 
     A `label` (a sentence of ours) comes before the first line: on the same line in the terminal.
     """
@@ -206,6 +234,19 @@ class Prose:
 
     text: Sentence
     tone: str = "plain"
+
+
+@dataclass(frozen=True)
+class Curve:
+    """The cost over the training steps: `costs[t − 1]` before step t's update, and last the cost after training."""
+
+    costs: tuple[float, ...]
+    decimals: int
+
+
+def cost_label(index: int, count: int) -> str:
+    """`step 3` for the cost before step 3's update; the last of `count` costs is the one after training."""
+    return "after training" if index == count - 1 else f"step {index + 1}"
 
 
 @dataclass(frozen=True)
@@ -277,12 +318,17 @@ def flat(blocks) -> list:
 
 
 def sections(solution, decimals: int, symbolic: bool) -> list[Section]:
-    """Every page of the walkthrough as a section of blocks, in the order of `story.pages`."""
-    return [section(solution, page, decimals, symbolic) for page in story.pages(solution)]
+    """The reading guide, then every page of the walkthrough as a section of blocks, in the order of `story.pages`."""
+    from .guide import guide
+
+    return [guide(solution, decimals, symbolic),
+            *(section(solution, page, decimals, symbolic) for page in story.pages(solution))]
 
 
 def section(solution, page: story.Page, decimals: int, symbolic: bool) -> Section:
     """One page as a section of blocks: its steps, or the blocks of its part of the walkthrough."""
+    if page.training > 1 and page.kind != "cost":
+        return _later_section(solution, page, decimals, symbolic)
     if page.steps:
         blocks = [block for step in page.steps
                   for block in step_blocks(solution, page, step, decimals, symbolic, len(page.steps) > 1)]
@@ -291,17 +337,31 @@ def section(solution, page: story.Page, decimals: int, symbolic: bool) -> Sectio
     return Section(page.kind, page.title, anchor(str(page.title)), tuple(blocks))
 
 
+def _later_section(solution, page: story.Page, decimals: int, symbolic: bool) -> Section:
+    """A page of a later training step: laid out as the first step's, from that step's values, with a note that
+    its quantities carry `@t` elsewhere."""
+    at = solution.at(page.training)
+    inner = section(at, replace(page, training=1), decimals, symbolic)
+    if page.summary:
+        return replace(inner, anchor=anchor(str(page.title)))
+    note = Prose(say("Every quantity on this page belongs to training step ", str(page.training), ", from the "
+                     "parameters the step before left: in JSON and in answer files its name carries ",
+                     math(f"@{page.training}"), " (", math(f"Z1@{page.training}"), ", ",
+                     math(f"dJ/dW1@{page.training}"), ")."), "aside")
+    return replace(inner, blocks=(note, *inner.blocks))
+
+
 def _breadcrumb(solution, page, step=None) -> Breadcrumb:
     main, side = story.breadcrumb(solution, page, step)
     return Breadcrumb(tuple(main), tuple(side))
 
 
-def _side_by_side(names, values: dict, decimals: int, gap: Gap = GAP) -> Equation:
+def _side_by_side(names, values: dict, decimals: int, gap: Gap = GAP, label: Sentence | None = None) -> Equation:
     """`W1 = […]  b1 = […]`: several named matrices on one line."""
     parts: list = []
     for name in names:
         parts += ([gap] if parts else []) + [f"{name} =", Numbers(values[name], decimals)]
-    return Equation((tuple(parts),))
+    return Equation((tuple(parts),), label=label or say())
 
 
 def _forward_blocks(solution, decimals: int) -> list:
@@ -338,13 +398,21 @@ def _loss_blocks(solution, decimals: int) -> list:
 
 
 def _update_blocks(solution, decimals: int) -> list:
-    blocks = []
-    for update in solution.updates:
+    """Each parameter's update: its formulas, what it starts from (the optimizer's state of the step before,
+    if any), then the new state and the new parameter."""
+    updates = solution.updates
+    blocks = [Prose(solution.walkthrough.optimizer.describe(format_number(updates[0].learning_rate, 12)))] \
+        if updates and updates[0].optimizer.state_names else []
+    for update in updates:
+        previous = [Equation(((f"{name} =", Numbers(update.previous_state[state], decimals)),))
+                    for state, name in update.previous_state_names().items()]
+        states = [Equation(((f"{name} =", Numbers(update.state[state], decimals)),))
+                  for state, name in update.state_names().items()]
         blocks += [
-            Group((Prose(story.update_formula(update, decimals), "name"),
-                   Equation(((f"{update.parameter} =", Numbers(update.old, decimals), Gap(1),
-                              f"dJ/d{update.parameter} =", Numbers(update.gradient, decimals)),)))),
-            Group((Equation(((f"{update.name} =", Numbers(update.new, decimals)),)),), result=True),
+            Group((*(Prose(formula, "name") for formula in story.update_formulas(update, decimals)),
+                   Equation(((f"{update.old_name} =", Numbers(update.old, decimals), Gap(1),
+                              f"{update.gradient_name} =", Numbers(update.gradient, decimals)),)), *previous)),
+            Group((*states, Equation(((f"{update.name} =", Numbers(update.new, decimals)),))), result=True),
         ]
     return blocks
 
@@ -361,9 +429,26 @@ def _conventions_blocks(solution, decimals: int) -> list:
             Prose(story.jacobian_sentence(solution))]
 
 
+def _training_blocks(solution, decimals: int) -> list:
+    """A later training step in short: its cost, then its update (the gradients as the backward pass gives them)."""
+    training = solution.training[0]
+    return [Prose(say("The forward and backward passes of this step go exactly as in the first, from the parameters "
+                      "the step before left; here are their cost and the update. (", math("--all-steps"),
+                      " shows every page of every step.)"), "aside"),
+            Equation(((f"J{training.suffix} =", format_number(training.J, decimals)),)),
+            *_update_blocks(solution, decimals)]
+
+
+def _cost_blocks(solution, decimals: int) -> list:
+    """The cost after training, and the curve of the cost over the steps."""
+    return [Prose(story.final_cost_sentence(solution, decimals)),
+            Curve(tuple(solution.costs), decimals),
+            Equation((("J_final =", format_number(solution.J_final, decimals)),))]
+
+
 # The blocks of the pages that hold no backward steps.
 PAGE_BLOCKS = {"conventions": _conventions_blocks, "forward": _forward_blocks, "loss": _loss_blocks,
-               "update": _update_blocks}
+               "update": _update_blocks, "training": _training_blocks, "cost": _cost_blocks}
 
 
 def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bool) -> list:
@@ -380,8 +465,8 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
         Group((Prose(story.explanation(step, solution)), Prose(story.jacobian_caption(step, conventions)),
                *([] if step.structure.small else [Prose(story.structure_caption(step))]))),
         *([Prose(story.symbolic_omitted(step), "aside")] if symbolic and not shown else []),
-        _jacobian(solution, step, decimals, shown),
-        *(Prose(story.kink_note(solution, step, kink, decimals), "note") for kink in step.kinks),
+        *_jacobian(solution, step, decimals, shown),
+        *(Prose(story.kink_note(step, kink, decimals), "note") for kink in step.kinks),
         *(Prose(note, "note") for note in step.notes),
         Equation(((f"{story.upstream_label(step)} =", Numbers(step.upstream_row, decimals)),),
                  label=say(f"Upstream {conventions.flat}")),
@@ -391,9 +476,11 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
         checks.append(Prose(story.fused_caption(step, solution),
                             "check" if story.agrees(step.result, step.fused) else "note"))
     blocks.append(Group((
-        Equation(((Numbers(step.product_row, decimals),),), label=conventions.product_label(step.jacobian_name)),
+        Equation(((Numbers(step.product_row, decimals),),),
+                 label=conventions.product_label(story.jacobian_label(step))),
         Group((Prose(story.devectorize_caption(step, conventions)),
                Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),)))),
+        *(Prose(story.kink_consequence(solution, step, kink, decimals), "note") for kink in step.kinks),
         Group(tuple(checks))), result=True))
     return blocks
 
@@ -410,14 +497,25 @@ def _sum_blocks(solution, page, step, decimals: int) -> list:
                    Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),))), result=True)]
 
 
-def _jacobian(solution, step, decimals: int, symbolic: bool) -> Jacobian:
-    # A small Jacobian is shown from its full matrix; a larger one from its structure, entry by shown entry.
+def _jacobian(solution, step, decimals: int, symbolic: bool) -> list:
+    """The local Jacobian in symbols and numbers; a symbolic form too wide for a page comes in the shorter
+    form `fitting` picks, with what it leaves out said above it (one sample's block stands on its own line).
+    A small Jacobian is shown from its full matrix; a larger one from its structure, entry by shown entry."""
     numeric = Numbers(step.jacobian if step.structure.small else step.structure, decimals)
+    blocks: list = []
+    name = story.jacobian_label(step)
+    line: tuple = (f"{name} =", numeric)
     if symbolic:
-        line = (f"{step.jacobian_name} =", Symbols(solution, step), "=", numeric)
-    else:
-        line = (f"{step.jacobian_name} =", numeric)
-    row_group, column_group = solution.conventions.groups(np.atleast_2d(solution.quantities[step.node]).shape,
+        from .fitting import symbolic_form
+
+        form = symbolic_form(solution, step, Symbols(solution, step))
+        blocks += [Prose(note, "aside") for note in form.notes]
+        if form.block:
+            blocks.append(Equation(((form.symbols,),), label=say("Sample 1's block of ", math(name), ":")))
+        else:
+            line = (f"{name} =", form.symbols, "=", numeric)
+    row_group, column_group = solution.conventions.groups(np.atleast_2d(solution.values[step.node]).shape,
                                                           step.result.shape)
-    return Jacobian(Equation((line,)), step.structure, step.jacobian_name, step.node, step.variable,
-                    row_group=row_group, column_group=column_group)
+    blocks.append(Jacobian(Equation((line,)), step.structure, name, step.node, step.variable,
+                           row_group=row_group, column_group=column_group))
+    return blocks

@@ -8,6 +8,7 @@ reaches MathJax is the LaTeX we wrote.
 
 import re
 
+from ..numbers import format_number
 from ..sentences import Sentence
 from . import formulas, layout
 
@@ -60,6 +61,10 @@ class _Writer:
             return [f"${self.math(formulas.latex_breadcrumb(block))}$"]
         if isinstance(block, layout.Subheading):
             return [f"### {self.prose(block.text)}"]
+        if isinstance(block, layout.Curve):
+            return ["| | J |", "|---|---|"] + [f"| {layout.cost_label(i, len(block.costs))} | "
+                                               f"{format_number(cost, block.decimals)} |"
+                                               for i, cost in enumerate(block.costs)]
         if block.tone in ("note", "aside"):
             return [f"> ⚠ {self.prose(block.text)}"]
         if block.tone == "check":

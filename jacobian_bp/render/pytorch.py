@@ -6,22 +6,50 @@ prints every variable, gradient and updated parameter next to this tool's value 
 they agree (to 1e-9 relative). It needs only PyTorch; this module never imports it.
 """
 
+import builtins
 import keyword
+import re
 
 import numpy as np
 
 from ..chain import gradient_name
 from ..errors import InputError
 from ..graph import COST
+from ..optimizers import SGD
 from ..solution import Solution
 
-# Names the script uses for itself, which a variable must not shadow.
-RESERVED = {"torch", "F", "sys", "DECIMALS", "EXPECTED", "COMPUTED", "shown", "compare"}
+# Names the script uses for itself, which a variable must not shadow (nor a builtin such as max or print).
+RESERVED = {"torch", "F", "sys", "DECIMALS", "EXPECTED", "COMPUTED", "shown", "compare", *dir(builtins)}
 
 
-def identifier(name: str) -> str:
-    """The Python name of a variable in the script: its own, unless that is a keyword or one of the script's."""
-    return f"{name}_" if keyword.iskeyword(name) or name in RESERVED else name
+def identifiers(names) -> dict[str, str]:
+    """A Python name for each name, unique and shadowing nothing: the name itself where it can be, else with
+    characters Python does not allow made `_` and a `_` added until it is free (`lambda` → `lambda_`, and a
+    `lambda_` of its own then → `lambda__`).
+
+    >>> identifiers(["lambda_", "lambda", "max", "W1"])
+    {'lambda_': 'lambda_', 'lambda': 'lambda__', 'max': 'max_', 'W1': 'W1'}
+    """
+    names = list(dict.fromkeys(names))
+    taken = set(RESERVED) | {name for name in names if _usable(name)}
+    chosen = {}
+    for name in names:
+        if _usable(name):
+            chosen[name] = name
+            continue
+        candidate = re.sub(r"\W", "_", name)
+        candidate = candidate if candidate[:1].isalpha() or candidate[:1] == "_" else f"_{candidate}"
+        candidate += "_"
+        while candidate in taken or keyword.iskeyword(candidate):
+            candidate += "_"
+        taken.add(candidate)
+        chosen[name] = candidate
+    return chosen
+
+
+def _usable(name: str) -> bool:
+    """Whether a name can be the script's Python name as it is."""
+    return name.isidentifier() and not keyword.iskeyword(name) and name not in RESERVED
 
 
 def _one_line(text: str) -> str:
@@ -35,18 +63,41 @@ def _literal(value) -> str:
     return "[" + ", ".join("[" + ", ".join(repr(float(x) + 0.0) for x in row) + "]" for row in rows) + "]"
 
 
-def _forward_lines(solution: Solution) -> list[str]:
+def _forward_lines(solution: Solution, identifier: dict[str, str]) -> list[str]:
     """One assignment per node, from the op's PyTorch expression of the node's variables."""
     lines = []
     for node in solution.graph.nodes:
-        names = {role: identifier(variable) for role, variable in node.roles.items()}
+        names = {role: identifier[variable] for role, variable in node.roles.items()}
         try:
             expression = node.op.torch_expression(names)
         except NotImplementedError:
             raise InputError(f"{solution.walkthrough.name}: the op {node.op.name!r} (node {node.output}) has no "
                              "PyTorch form yet, so --format pytorch cannot write this walkthrough") from None
-        lines.append(f"{identifier(node.output)} = {expression}")
+        lines.append(f"{identifier[node.output]} = {expression}")
     return lines
+
+
+def _update_lines(solution: Solution, identifier) -> list[str]:
+    """The first training step's update: plain SGD written out, or the walkthrough's torch.optim optimizer stepped
+    on copies of the parameters (frozen ones keep their value)."""
+    walkthrough, updates = solution.walkthrough, solution.updates
+    optimizer = walkthrough.optimizer
+    frozen = " (frozen parameters keep their value)" if walkthrough.frozen else ""
+    if isinstance(optimizer, SGD):
+        return [f"# One SGD step with learning rate {walkthrough.learning_rate!r}{frozen}",
+                "with torch.no_grad():",
+                *(f"    {identifier(update.name)} = {identifier(update.parameter)}.clone()" if update.frozen else
+                  f"    {identifier(update.name)} = {identifier(update.parameter)} - {update.learning_rate!r} * "
+                  f"{identifier(update.parameter)}.grad" for update in updates)]
+    trained = [update for update in updates if not update.frozen]
+    call, settings = optimizer.torch_call()
+    arguments = ", ".join([f"lr={walkthrough.learning_rate!r}",
+                           *(f"{key}={value!r}" for key, value in settings.items())])
+    return [f"# The first training step's update: torch.optim.{call}{frozen}, on copies of the parameters",
+            "with torch.no_grad():",
+            *(f"    {identifier(update.name)} = {identifier(update.parameter)}.clone()" for update in updates),
+            *(f"{identifier(update.name)}.grad = {identifier(update.parameter)}.grad.clone()" for update in trained),
+            f"torch.optim.{call}([{', '.join(identifier(update.name) for update in trained)}], {arguments}).step()"]
 
 
 def render(solution: Solution, decimals: int) -> str:
@@ -57,7 +108,9 @@ def render(solution: Solution, decimals: int) -> str:
     quantities = solution.quantities
     with_gradient = [name for name in graph.backward_order if gradient_name(name) in quantities]
     given = [*graph.data, *graph.parameters]
-    forward = _forward_lines(solution)
+    python_names = identifiers([*given, *graph.computed, *(update.name for update in solution.updates)])
+    identifier = python_names.__getitem__
+    forward = _forward_lines(solution, python_names)
     computed = {name: identifier(name) for name in graph.computed}
     computed.update({gradient_name(name): f"{identifier(name)}.grad" for name in with_gradient})
     computed.update({update.name: identifier(update.name) for update in solution.updates})
@@ -92,12 +145,7 @@ def render(solution: Solution, decimals: int) -> str:
         *(f"{name}.retain_grad()" for name in intermediates),
         f"{identifier(COST)}.backward()",
         "",
-        f"# One SGD step with learning rate {walkthrough.learning_rate!r}"
-        + (" (frozen parameters keep their value)" if walkthrough.frozen else ""),
-        "with torch.no_grad():",
-        *(f"    {identifier(update.name)} = {identifier(update.parameter)}.clone()" if update.frozen else
-          f"    {identifier(update.name)} = {identifier(update.parameter)} - {update.learning_rate!r} * "
-          f"{identifier(update.parameter)}.grad" for update in solution.updates),
+        *_update_lines(solution, identifier),
         "",
         "# jacobian-bp's values, at full precision",
         "EXPECTED = {",

@@ -32,27 +32,59 @@ class Page:
     marked: frozenset = frozenset()
     reached: int = 0
     side: tuple = ()
+    training: int = 1  # the training step the page belongs to (from 1)
+    summary: bool = False  # a later training step told in short (its cost and update), not one of its own pages
 
 
 def pages(solution) -> list[Page]:
-    """The forward pass, the loss and cost, one page per backward heading, and the update."""
-    graph = solution.graph
+    """Under other conventions than the default, first the conventions in force; then the forward pass, the loss
+    and cost, one page per backward heading, and the update; over several training steps, then one page per later
+    step (its update and cost; every page of it with `all_steps`), and a closing page with the cost after training
+    and its curve (also after one step, where the file states `steps`)."""
+    walkthrough = solution.walkthrough
+    count = len(solution.training)
+    found = [] if solution.conventions.is_default else [Page("conventions", say("Conventions"),
+                                                             reached=len(main_path(solution.graph)))]
+    found += training_pages(solution, 1)
+    for number in range(2, count + 1):
+        if walkthrough.all_steps:
+            found += training_pages(solution, number)
+        else:
+            found.append(Page("training", say(f"Training step {number}/{count} · {walkthrough.optimizer.title} "
+                                              "update and cost"), side=_updated(solution.training[number - 1]),
+                              training=number, summary=True))
+    if count > 1 or walkthrough.training_shown:
+        found.append(Page("cost", say("Cost after training"), marked=frozenset({solution.graph.cost_node.output}),
+                          reached=len(main_path(solution.graph)), training=count))
+    return found
+
+
+def _updated(training) -> tuple:
+    return tuple(Crumb(update.parameter, True, "" if i == 0 else ",") for i, update in enumerate(training.updates))
+
+
+def training_pages(solution, number: int) -> list[Page]:
+    """Every page of one training step: forward pass, loss and cost, backward headings, update (titled with the
+    step's number from the second on)."""
+    graph, training = solution.graph, solution.training[number - 1]
+    prefix = "" if number == 1 else f"Training step {number}/{len(solution.training)} · "
     everything = len(main_path(graph))
     sections: dict[int, list[Step]] = {}
-    for step in solution.steps:
+    for step in training.steps:
         sections.setdefault(step.section, []).append(step)
     total = len(sections)
-    backward = [Page("backward", say(f"Backward step {number}/{total} · ",
+    backward = [Page("backward", say(f"{prefix}Backward step {index}/{total} · ",
                                      join(map(math, dict.fromkeys(gradient_name(step.variable) for step in steps)),
-                                          " and ")), tuple(steps))
-                for number, steps in sections.items()]
-    updated = tuple(Crumb(update.parameter, True, "" if i == 0 else ",") for i, update in enumerate(solution.updates))
-    update = [Page("update", say("SGD update"), side=updated)] if updated else []  # a graph without parameters: none
-    conventions = [] if solution.conventions.is_default else [Page("conventions", say("Conventions"),
-                                                                   reached=everything)]
-    return [*conventions, Page("forward", say("Forward pass"), reached=everything),
-            Page("loss", say("Loss and cost"), marked=frozenset({graph.loss_node.output, graph.cost_node.output}),
-                 reached=everything),
+                                          " and ")), tuple(steps), training=number)
+                for index, steps in sections.items()]
+    updated = _updated(training)
+    optimizer = solution.walkthrough.optimizer
+    update = [Page("update", say(f"{prefix}{optimizer.title} update"), side=updated, training=number)] \
+        if updated else []  # a graph without parameters has none
+    return [Page("forward", say(f"{prefix}Forward pass"), reached=everything, training=number),
+            Page("loss", say(f"{prefix}Loss and cost"), marked=frozenset({graph.loss_node.output,
+                                                                           graph.cost_node.output}),
+                 reached=everything, training=number),
             *backward, *update]
 
 
@@ -113,11 +145,17 @@ def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[list[Cru
     return main, side
 
 
+def jacobian_label(step: Step) -> str:
+    """How the step's local Jacobian is named on the page: `dZ3/dW3`; for the first step `∂vec(J)/∂vec(L)`, since
+    `dJ/dL` names the gradient it gives (an m × 1 column), and `dJ/dL = dJ/dJ · dJ/dL` would read as circular."""
+    return f"∂vec({step.node})/∂vec({step.variable})" if step.from_cost else step.jacobian_name
+
+
 def chain_rule(step: Step, conventions: Conventions = DEFAULT) -> str:
     """The chain rule of the step in symbols (`Jacobian · upstream` in the denominator layout)."""
     if step.is_sum:
         return f"{step.gradient} = " + " + ".join(step.contributions)
-    rule = conventions.chain_rule(step.gradient, step.upstream, step.jacobian_name)
+    rule = conventions.chain_rule(step.gradient, step.upstream, jacobian_label(step))
     return f"{rule}, starting from {step.upstream} = 1" if step.from_cost else rule
 
 
@@ -136,7 +174,9 @@ def upstream_label(step: Step) -> str:
 
 def jacobian_caption(step: Step, conventions: Conventions = DEFAULT) -> Sentence:
     """What the local Jacobian's shape means."""
-    return conventions.jacobian_caption(step.jacobian_name, step.node, step.variable, step.structure.shape)
+    name = (say(math(jacobian_label(step)), f", the local Jacobian of the {step.op.title},") if step.from_cost
+            else say(math(f"{step.jacobian_name} = ∂vec({step.node})/∂vec({step.variable})")))
+    return conventions.jacobian_caption(name, step.node, step.variable, step.structure.shape)
 
 
 def names(variables) -> Sentence:
@@ -195,7 +235,7 @@ def symbolic_shown(step: Step) -> bool:
 def symbolic_omitted(step: Step) -> Sentence:
     """Why a Jacobian is shown in numbers only."""
     rows, columns = step.structure.shape
-    return say(math(step.jacobian_name), f" is shown in numbers only: with {rows * columns} entries it is more "
+    return say(math(jacobian_label(step)), f" is shown in numbers only: with {rows * columns} entries it is more "
                f"than {SYMBOLIC_LIMIT} to write out in symbols. Its symbols follow the same pattern as in a smaller "
                "network.")
 
@@ -233,18 +273,29 @@ def fused_caption(step: Step, solution) -> Sentence:
                "(such as binary_cross_entropy_with_logits) give the collapsed value.")
 
 
-def kink_note(solution, step: Step, kink: Kink, decimals: int) -> Sentence:
-    """The note at an entry that sits exactly on the op's kink."""
+def kink_note(step: Step, kink: Kink, decimals: int) -> Sentence:
+    """The note at an entry that sits exactly on the op's kink: which convention the Jacobian uses there.
+
+    It says nothing of the gradient, so that it can stand above a result that `--reveal` hides.
+    """
     i, j = kink.position
-    name = step.op.title
+    name = step.op.kink_function or step.op.title
+    derivative = format_number(kink.derivative, decimals)
+    return say(math(step.variable), f" row {i + 1}, column {j + 1} {step.op.kink_where}, the kink of {name}, where "
+               "the derivative is not defined. This walkthrough uses ", math(f"{name}'(0) = {derivative}"),
+               ", as PyTorch does.")
+
+
+def kink_consequence(solution, step: Step, kink: Kink, decimals: int) -> Sentence:
+    """What the kink's convention makes of the gradient, and what the other convention would: part of the result."""
+    name = step.op.kink_function or step.op.title
     value = format_number(kink.value, decimals)
     other = format_number(kink.other_value, decimals)
-    derivative = format_number(kink.derivative, decimals)
     other_derivative = format_number(kink.other_derivative, decimals)
-    note = say(math(step.variable), f" row {i + 1}, column {j + 1} is exactly 0, the kink of {name}, where the "
-               "derivative is not defined. This walkthrough uses ", math(f"{name}'(0) = {derivative}"),
-               ", as PyTorch does, so that entry of ", math(step.gradient), f" is {value}. Under the other "
-               "convention, ", math(f"{name}'(0) = {other_derivative}"), ", ")
+    i, j = kink.position
+    note = say("At the kink (", math(step.variable), f" row {i + 1}, column {j + 1}), ", math(step.gradient),
+               f" row {i + 1}, column {j + 1} is {value}. Under the other convention, ",
+               math(f"{name}'(0) = {other_derivative}"), ", ")
     if kink.value == kink.other_value:
         return say(note, f"it would be {other} too: the gradient arriving at that entry is 0, so here the "
                    "convention changes nothing.")
@@ -342,8 +393,16 @@ def network_nodes(graph) -> list:
 
 def loss_notes(solution) -> tuple[Sentence, ...]:
     """Where a clamp of PyTorch's acts on the losses, in the loss's own words."""
-    node = solution.graph.loss_node
-    return node.op.output_notes(solution.graph.role_values(node, solution.computed.values), node.names())
+    graph = solution.graph
+    node = graph.loss_node
+    values = solution.computed.values  # the op's notes read the values as computed
+    notes = node.op.output_notes(graph.role_values(node, values), node.names())
+    outputs = values[graph.output].shape[1]
+    if graph.cost_node.op.summed and node.op.averages_outputs and outputs > 1:
+        notes += (say("Each ", math("L_i"), f" averages over the {outputs} outputs of its sample, so ",
+                      math("J = Σ_i L_i"), f" is 1/{outputs} of PyTorch's reduction='sum', which adds every entry "
+                      "without averaging."),)
+    return notes
 
 
 def loss_formula(solution) -> Sentence:
@@ -352,8 +411,7 @@ def loss_formula(solution) -> Sentence:
     loss = graph.loss_node
     J = math(graph.cost_node.output)
     text = say(math(loss.output), f" holds one {loss.op.title} per sample, of ", math(graph.output), " against ",
-               math(loss.roles[TARGETS]), "; the cost ", J,
-               say(" is their mean over the ", math(f"m = {m}"), " samples") if m > 1 else " is that one loss")
+               math(loss.roles[TARGETS]), "; the cost ", J, graph.cost_node.op.describe(m))
     penalties = [node for node in graph.nodes if not main_path_node(graph, node)]
     if penalties:
         return say(text, ", plus ", join((say(f"the {node.op.title} ", node.op.formula(node.names()))
@@ -367,12 +425,32 @@ def cost_expression(solution) -> str:
     return node.op.expression(node.names())
 
 
-def update_formula(update, decimals: int) -> Sentence:
+def update_formulas(update, decimals: int) -> tuple[Sentence, ...]:
+    """The update of one parameter written out: the optimizer's state first (if it keeps any), then the parameter."""
     if update.frozen:
-        return say(math(f"{update.name} = {update.parameter}"),
-                   " (frozen: not updated, although its gradient is shown)")
+        return (say(math(f"{update.name} = {update.old_name}"),
+                    " (frozen: not updated, although its gradient is shown)"),)
     rate = format_number(update.learning_rate, max(decimals, 6))
-    return say(math(f"{update.name} = {update.parameter} − {rate} · dJ/d{update.parameter}"))
+    names = {"parameter": update.old_name, "gradient": update.gradient_name, "updated": update.name,
+             **update.state_names(),
+             **{f"previous_{state}": name for state, name in update.previous_state_names().items()}}
+    return update.optimizer.formulas(update.training_step, names, rate)
+
+
+def update_formula(update, decimals: int) -> Sentence:
+    """The update in one line (the worksheet's question)."""
+    return join(update_formulas(update, decimals), "; ")
+
+
+def final_cost_sentence(solution, decimals: int) -> Sentence:
+    """What the closing page's numbers are."""
+    count = len(solution.training)
+    first, final = solution.J, solution.J_final
+    change = "down" if final < first else "up"
+    return say(f"After {count} training step{'s' * (count != 1)} of {solution.walkthrough.optimizer.title}, the cost "
+               "of the updated parameters is ", math(f"J_final = {format_number(final, decimals)}"), f", {change} "
+               "from ", math(f"J = {format_number(first, decimals)}"), " before the first update. ",
+               math("J_final"), " is one more forward pass, with no backward pass after it.")
 
 
 def initialization_note(walkthrough) -> Sentence:

@@ -33,13 +33,20 @@ def render(report: Report, console: Console) -> None:
     console.print(Prose(f"Checking {report.path} against the walkthrough {report.walkthrough} "
                         f"({report.title}), to {report.decimals} decimals.", "bold"))
     if not report.conventions.is_default:
-        console.print(Prose(f"Answers are read with {report.conventions}, as the answer file or the walkthrough "
-                            "says."))
+        console.print(Prose(say(f"Answers are read with {report.conventions}, as the answer file or the "
+                                "walkthrough says.")))
+    if report.decimals_note:
+        console.print(Prose(say(f"Note: {report.decimals_note}."), NOTE_STYLE))
     console.print(_Legend(report.decimals, report.summary["unreadable"] > 0))
     if report.blank:
         console.print()
-        console.print(Prose(say('Nothing is answered yet: every entry is "?". Replace each "?" with the value '
-                                "you worked out by hand, then check the file again."), "bold"))
+        if report.quantities:
+            console.print(Prose(say('Nothing is answered yet: every entry is "?". Replace each "?" with the value '
+                                    "you worked out by hand, then check the file again."), "bold"))
+        else:
+            console.print(Prose(say("Nothing to grade: the [answers] table is empty. Write each quantity you "
+                                    'worked out under it, e.g. "J" = 0.1952 (`jacobian-bp worksheet` writes a '
+                                    "file with every name)."), "bold"))
         console.print()
         console.print(_Summary(report))
         return
@@ -49,6 +56,11 @@ def render(report: Report, console: Console) -> None:
         for graded in quantities:
             console.print()
             console.print(QuantityView(graded, report.decimals))
+    if report.unknown:
+        console.print()
+        console.print(Heading("Names that are no quantity of this walkthrough"))
+        for _, message in report.unknown:
+            console.print(Prose(say(message), "bold red"))
     console.print()
     console.print(_Summary(report))
 
@@ -95,8 +107,10 @@ class _Summary:
         marks = _marks(options.ascii_only)
         quantities, entries = self.report.summary, self.report.entry_summary
         count = sum(quantities.values())
+        unknown = len(self.report.unknown)
+        named = f" {unknown} unknown name{'s' * (unknown != 1)}." if unknown else ""
         yield Prose(f"Summary: {count} quantit{'ies' if count != 1 else 'y'}: {_counts(quantities, marks)}. "
-                    f"Entries: {_counts(entries, marks)}.", "bold red" if self.report.wrong else "bold green")
+                    f"Entries: {_counts(entries, marks)}.{named}", "bold red" if self.report.wrong else "bold green")
 
 
 class MarkedMatrix(MatrixView):

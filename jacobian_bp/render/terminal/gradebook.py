@@ -17,6 +17,14 @@ from .widgets import NOTE_STYLE, ZERO_STYLE, Heading, Prose
 COLUMN = 4  # a mark or a count of up to two digits, with its padding
 SHOWN_STEPS = 5  # the quantities most often wrong that are listed under a table
 BLANK = " (blank)"  # after the name of a student who answered nothing
+NAME_SHARE = 3  # a student's name takes at most a third of the width (at least MIN_NAME), cut with "…"
+MIN_NAME = 12
+
+
+def shown_name(name: str, width: int, ascii_only: bool = False) -> str:
+    """A student's name cut to fit `width` characters, with "…" ("..." in ASCII) where it was cut."""
+    ellipsis = "..." if ascii_only else "…"
+    return name if len(name) <= width else name[:width - len(ellipsis)] + ellipsis
 
 
 def render(gradebook: Gradebook, console: Console) -> None:
@@ -30,11 +38,18 @@ def render(gradebook: Gradebook, console: Console) -> None:
         console.print(GroupTable(group))
         console.print(_Key(group))
         console.print(_Hardest(group))
+        for student in group.students:
+            for _, message in student.report.unknown:
+                console.print(Prose(say(message), "bold red"))
+            if student.report.decimals_note:
+                console.print(Prose(say(f"{student.path}: {student.report.decimals_note}"), NOTE_STYLE))
     if gradebook.ungraded:
         console.print()
         console.print(Heading("Answer files that cannot be graded"))
         for student in gradebook.ungraded:
-            console.print(Prose(student.problem, "bold red"))
+            console.print(Prose(say(student.problem), "bold red"))
+    for warning in gradebook.warnings:
+        console.print(Prose(say(warning), "bold red"))
 
 
 class _Legend:
@@ -57,8 +72,10 @@ class GroupTable:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         group, marks = self.group, _marks(options.ascii_only)
-        names = [len(student.name) + len(BLANK) for student in group.students]
-        name_width = max([len("unreadable answers"), *names]) + 2
+        longest = max(MIN_NAME, options.max_width // NAME_SHARE)
+        labels = [shown_name(student.name, longest - len(BLANK) * student.report.blank, options.ascii_only)
+                  + (BLANK if student.report.blank else "") for student in group.students]
+        name_width = max([len("unreadable answers"), *map(len, labels)]) + 2
         per_table = max(1, (options.max_width - name_width - COLUMN) // COLUMN)
         numbered = list(enumerate(group.quantities, start=1))
         counts = {verdict: [group.counts(quantity)[verdict] for quantity in group.quantities]
@@ -74,14 +91,15 @@ class GroupTable:
                 header.append(marks["wrong"], "bold")
             header.rstrip()
             yield header
-            for student, row in zip(group.students, verdicts, strict=True):
-                line = Text((student.name + (BLANK if student.report.blank else "")).ljust(name_width))
+            for student, label, row in zip(group.students, labels, verdicts, strict=True):
+                line = Text(label.ljust(name_width))
                 for index in shown:
                     line.append(marks[row[index]], STYLES[row[index]])
                     line.append(" " * (COLUMN - len(marks[row[index]])))
                 if last:
                     summary = student.report.summary
-                    line.append(str(summary["wrong"] + summary["unreadable"]), STYLES["wrong"])
+                    line.append(str(summary["wrong"] + summary["unreadable"] + len(student.report.unknown)),
+                                STYLES["wrong"])
                 line.rstrip()
                 yield line
             for verdict, numbers in counts.items():

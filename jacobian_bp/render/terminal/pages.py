@@ -17,6 +17,7 @@ from .widgets import (
     OK_STYLE,
     ZERO_STYLE,
     Breadcrumb,
+    CostCurve,
     Equation,
     Heading,
     MatrixView,
@@ -51,7 +52,14 @@ def _symbolic_matrix(symbols: layout.Symbols) -> MatrixView:
 def _line(parts: tuple, options: Options) -> list:
     """One line of an equation: formulas in the names' style, matrices as matrices, gaps as spaces."""
     return [" " * part.width if isinstance(part, layout.Gap) else Text(part, style=NAME_STYLE)
-            if isinstance(part, str) else _matrix(part, options) for part in parts]
+            if isinstance(part, str) else _expression(part) if isinstance(part, layout.Expression)
+            else _matrix(part, options) for part in parts]
+
+
+def _expression(part: layout.Expression) -> Text:
+    from ... import symbolic
+
+    return Text(f"{symbolic.text(part.left)} = {symbolic.text(part.right)}", style=NAME_STYLE)
 
 
 def renderable(block, options: Options):
@@ -72,6 +80,8 @@ def renderable(block, options: Options):
         return Breadcrumb(list(block.main), list(block.side))
     if isinstance(block, layout.Subheading):
         return Prose(block.text, "bold underline")
+    if isinstance(block, layout.Curve):
+        return CostCurve(block.costs, block.decimals)
     mark, style = TONES[block.tone]
     return Prose(mark + block.text, style)
 
@@ -107,10 +117,23 @@ def page_renderable(solution, page: story.Page, options: Options, reveal: bool =
     return Group(*items)
 
 
+def guide_renderable(solution, options: Options) -> Group:
+    """The reading guide (`guide`), with its heading, as the first page shows it after the introduction."""
+    from ..guide import guide
+
+    section = guide(solution, options.decimals, options.symbolic)
+    items: list = [Heading(str(section.title))]
+    for block in section.blocks:
+        items += [Text(""), renderable(block, options)]
+    return Group(*items)
+
+
 def render_walkthrough(solution, console: Console, options: Options) -> None:
-    """Print the whole walkthrough: introduction, forward pass, loss, every backward step, update."""
+    """Print the whole walkthrough: introduction, reading guide, forward pass, loss, every backward step, update."""
     for part in introduction(solution):
         console.print(part)
+    console.print()
+    console.print(guide_renderable(solution, options))
     for page in story.pages(solution):
         console.print()
         console.print(page_renderable(solution, page, options))

@@ -15,7 +15,7 @@ from rich.text import Text
 from ...explain import ExplainError, explain
 from .. import layout, story
 from . import keys
-from .pages import Options, introduction, page_renderable
+from .pages import Options, guide_renderable, introduction, page_renderable
 from .widgets import NOTE_STYLE, Heading, Prose, make_console
 
 NEXT, BACK, FIRST, LAST, JUMP, REVEAL, HELP, QUIT = "next", "back", "first", "last", "jump", "reveal", "help", "quit"
@@ -35,7 +35,8 @@ KEY_HELP = [("→  n  space  Enter", "Right  n  space  Enter", "next step"),
             ("Home  End", "Home  End", "first step, last step"),
             ("↑ ↓  j k  PgUp PgDn", "Up Down  j k  PgUp PgDn", "scroll a step that is taller than the screen"),
             ("r", "r", "reveal the hidden result (when started with --reveal)"),
-            ("e, an entry, Enter", "e, an entry, Enter", "explain one Jacobian entry: e 3,4 (or e dZ3/dW3[1,2])"),
+            ("e, an entry, Enter", "e, an entry, Enter",
+             "explain one Jacobian entry: e 3,4 (or e dZ3/dW3[1,2]); e Enter: the equations of its rows"),
             ("?", "?", "this help"),
             ("q  Esc  Ctrl-C", "q  Esc  Ctrl-C", "quit")]
 LINE_HELP = [("n, next or an empty line", "next step"),
@@ -43,7 +44,8 @@ LINE_HELP = [("n, next or an empty line", "next step"),
              ("g N", "go to step N"),
              ("first, last", "first step, last step"),
              ("r", "reveal the hidden result (when started with --reveal)"),
-             ("e ROW,COLUMN", "explain one entry of the step's Jacobian (e dZ3/dW3[1,2] on a page of several)"),
+             ("e ROW,COLUMN", "explain one entry of the step's Jacobian (e dZ3/dW3[1,2] on a page of several; "
+                              "e alone: the scalar equations of its rows)"),
              ("?", "this help"),
              ("q", "quit (so does the end of input)")]
 LINE_LEGEND = "Commands: n next, b back, g N jump, first, last, {reveal}e R,C explain, ? help, q quit"
@@ -84,7 +86,7 @@ def parse_line(line: str) -> Command | None:
     text = " ".join(words)
     if text in LINE_WORDS:
         return Command(LINE_WORDS[text])
-    if words and words[0] == "e" and len(words) > 1:
+    if words and words[0] == "e":
         return Command(EXPLAIN, entry=line.strip()[1:].strip())
     number = text[1:].strip()
     if text.startswith("g") and number.isdigit():
@@ -161,7 +163,8 @@ class Screens:
                                    section=self.section(index))
             items = list(page.renderables)
             if index == 0:
-                items = [*introduction(self.solution), *items]
+                items = [*introduction(self.solution), Text(""), guide_renderable(self.solution, self.options),
+                         Text(""), Heading(str(self.pages[0].title)), *items]
             self._cache[key] = self._lines(Group(*items))
         return self._cache[key]
 
@@ -172,14 +175,15 @@ class Screens:
                     None if len(hidden) == len(shown) else min(len(hidden), len(shown)))
 
     def explanation(self, index: int, entry: str) -> list[str]:
-        """One Jacobian entry of the page explained (`3,4` names the page's only Jacobian); ExplainError if none."""
+        """One Jacobian entry of the page explained (`3,4` names the page's only Jacobian; nothing at all gives the
+        scalar equations behind all of its rows); ExplainError if there is no such entry."""
         steps = [step for step in self.pages[index].steps if not step.is_sum]
-        if "[" not in entry and "," in entry:
+        if not entry or ("[" not in entry and "," in entry):
             if len(steps) != 1:
                 names = ", ".join(f"{step.jacobian_name}[{entry}]" for step in steps)
                 raise ExplainError(f"this page has {len(steps)} Jacobians: name one, e.g. " + names
                                    if steps else "this page has no Jacobian: go to a backward step")
-            entry = f"{steps[0].jacobian_name}[{entry}]"
+            entry = f"{steps[0].jacobian_name}[{entry}]" if entry else steps[0].jacobian_name
         return self._lines(Group(Text(f"Explained: {entry}", style="bold"), Text(""),
                                  *(Prose(sentence) for sentence in explain(self.solution, entry,
                                                                            self.options.decimals))))
@@ -338,11 +342,10 @@ class FullScreen:
             self.entry = None
         elif key == keys.ENTER:
             entry, self.entry = self.entry, None
-            if entry.strip():
-                try:
-                    self.explained = self.screens.explanation(self.presentation.index, entry.strip())
-                except ExplainError as error:
-                    self.message = str(error)
+            try:
+                self.explained = self.screens.explanation(self.presentation.index, entry.strip())
+            except ExplainError as error:
+                self.message = str(error)
         elif len(key) == 1 and key.isprintable():
             self.entry += key
 

@@ -11,11 +11,13 @@ import sys
 import unicodedata
 from itertools import accumulate
 
+import numpy as np
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.rule import Rule
 from rich.text import Text
 
+from ...numbers import format_number
 from ...sentences import Sentence
 from .. import layout, story
 
@@ -379,3 +381,53 @@ class Prose:
         for line in lines:
             line.rstrip()
         yield Text("\n").join(lines)
+
+
+class CostCurve:
+    """The cost over the training steps as a small bar chart: one column per step (sampled when there are more
+    steps than columns), eighth blocks in Unicode, `#` in ASCII; the highest and lowest cost label the axis."""
+
+    BLOCKS = " ▁▂▃▄▅▆▇█"
+    ROWS = 6
+    WIDEST = 4  # columns per step at most
+
+    def __init__(self, costs, decimals: int):
+        self.costs, self.decimals = [float(cost) for cost in costs], decimals
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield Text("\n").join(self.lines(options.max_width, options.ascii_only))
+
+    def lines(self, max_width: int, ascii_only: bool) -> list[Text]:
+        high, low = max(self.costs), min(self.costs)
+        top, bottom = format_number(high, self.decimals), format_number(low, self.decimals)
+        label = max(len(top), len(bottom))
+        room = max(1, max_width - label - 2)
+        columns = min(len(self.costs), room)
+        picked = np.round(np.linspace(0, len(self.costs) - 1, columns)).astype(int)
+        # few steps: each gets a bar several columns wide, so that the chart reads at a glance
+        values = np.repeat(np.array(self.costs)[picked], max(1, min(self.WIDEST, room // columns)))
+        # The lowest cost keeps a sliver of a bar: heights run from just below it to the highest.
+        floor = low - 0.1 * (high - low)
+        eighths = np.full(len(values), self.ROWS * 4) if high == low else np.round(
+            (values - floor) / (high - floor) * self.ROWS * 8).astype(int)
+        axis, corner = ("|", "+") if ascii_only else ("┤", "└")
+        lines = []
+        for row in range(self.ROWS):
+            above = (self.ROWS - 1 - row) * 8  # eighths below this row
+            cells = np.clip(eighths - above, 0, 8)
+            bar = "".join(("#" if cell >= 4 else " ") if ascii_only else self.BLOCKS[cell] for cell in cells)
+            name = top if row == 0 else bottom if row == self.ROWS - 1 else ""
+            tick = axis if row in (0, self.ROWS - 1) else ("|" if ascii_only else "│")
+            line = Text(f"{name:>{label}} {tick}", style=ZERO_STYLE)
+            line.append(bar.rstrip(), style=NAME_STYLE)
+            lines.append(line)
+        rule = ("-" if ascii_only else "─") * len(values)
+        lines.append(Text(f"{'':>{label}} {corner}{rule}", style=ZERO_STYLE))
+        steps = len(self.costs) - 1
+        arrow = "->" if ascii_only else "→"
+        captions = [f"J at steps 1 {arrow} {steps}, then after training" if steps > 1
+                    else "J before and after training"]
+        if columns < len(self.costs):
+            captions.append(f"(one column per {len(self.costs) / columns:.1f} steps)")
+        return lines + [_shortened(Text(f"{'':>{label}}  {caption}", style=ZERO_STYLE), max_width, ascii_only)
+                        for caption in captions]
