@@ -143,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help=f"decimals shown, {MIN_DECIMALS} to {MAX_DECIMALS} (default: the file's, else 4)")
     explain.add_argument("--width", type=_width, metavar="N",
                          help="columns to lay out for (default: the terminal's width)")
+    _add_conventions(explain)
     _add_memory_limit(explain)
     explain.set_defaults(run=_explain)
 
@@ -333,7 +334,7 @@ def _explain(arguments) -> int:
     from .explain import explain
     from .render.terminal.widgets import Prose, make_console
 
-    solution = solve(load(arguments.source, arguments.max_jacobian_mb))
+    solution = _solve(arguments)
     decimals = arguments.decimals if arguments.decimals is not None else solution.walkthrough.decimals
     console = make_console(arguments.width)
     for sentence in explain(solution, arguments.entry, decimals):

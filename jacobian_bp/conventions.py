@@ -24,7 +24,8 @@ import numpy as np
 
 from .errors import InputError
 from .graph import COST
-from .sentences import Sentence, join, math, say
+from .ops.base import entry, transposed_entry
+from .sentences import Sentence, math, say
 from .structured import SMALL, Dense
 
 SAMPLES = ("rows", "columns")
@@ -84,13 +85,31 @@ class Conventions:
 
     @property
     def flat(self) -> str:
-        """What a vectorized matrix is under the layout: `row` (numerator) or `column` (denominator)."""
+        """What a vectorized matrix is under the layout, and what a local Jacobian gives each entry of its function:
+        a `row` (numerator) or a `column` (denominator)."""
         return "column" if self.denominator else "row"
 
     @property
     def reading(self) -> str:
         """How `vec` reads a matrix: `row by row` or `column by column`."""
         return "column by column" if self.column_major else "row by row"
+
+    @property
+    def sample_line(self) -> str:
+        """What one sample is in `X` as written: a `row` or a `column`."""
+        return "column" if self.columns else "row"
+
+    @property
+    def vec_name(self) -> str:
+        """`row-major, as PyTorch stores it` or `column-major, stacking columns as linear-algebra texts do`."""
+        return "column-major, stacking columns as linear-algebra texts do" if self.column_major \
+            else "row-major, as PyTorch stores it"
+
+    def flatten(self, matrix: np.ndarray) -> np.ndarray:
+        """`vec` of a matrix as written: read row by row or column by column, laid out as a row (numerator
+        layout) or a column (denominator layout)."""
+        flat = np.asarray(matrix).ravel(order="F" if self.column_major else "C")
+        return flat.reshape(-1, 1) if self.denominator else flat.reshape(1, -1)
 
     def chain_rule(self, gradient: str, upstream: str, jacobian: str) -> str:
         """`dJ/dW3 = dJ/dZ3 · dZ3/dW3`, or `dJ/dW3 = dZ3/dW3 · dJ/dZ3` in the denominator layout."""
@@ -131,17 +150,13 @@ class Conventions:
         remark = op.remark if op.columns_remark is None else op.columns_remark
         return say(math(f"{node.output} = {self.expression(node)}"), remark)
 
-    def reordered(self, jacobian: str, function: str, variable: str) -> Sentence:
-        """What the conventions do to the Jacobian that an op's explanation describes in the default order."""
-        if self == DEFAULT:
+    def blocks_note(self) -> Sentence:
+        """Said after an op's explanation of blocks per sample, where vec does not read one sample's entries one
+        after another (samples as rows with column-major vec, or samples as columns with row-major vec)."""
+        if self.columns == self.column_major:
             return say()
-        done = []
-        if self.column_major or self.columns:
-            done.append(say("its rows and columns follow ", self.vec, " vec of ", math(function), " and ",
-                            math(variable), " as written"))
-        if self.denominator:
-            done.append(say("it is transposed"))
-        return say(" That describes ", math(jacobian), " in the default conventions; here ", join(done, " and "), ".")
+        return say(f" With samples as {self.samples} and {self.vec} vec, one sample's entries are not neighbours in "
+                   "vec, so these blocks are spread out: their rows and columns interleave with the other samples'.")
 
 
 def listing(phrases) -> str:
@@ -220,6 +235,21 @@ class Writing:
         written = _take(value, self.order(function), self.order(variable))
         return written.T if self.conventions.denominator else written
 
+    def written_shape(self, variable: str) -> tuple[int, int]:
+        rows, columns = self.shapes[variable]
+        return (columns, rows) if self.transposed(variable) else (rows, columns)
+
+    def position(self, variable: str, index: int) -> tuple[int, int]:
+        """Where entry `index` (from 0) of the written `vec` of `variable` sits in the matrix as written."""
+        rows, columns = self.written_shape(variable)
+        return (index % rows, index // rows) if self.conventions.column_major else divmod(index, columns)
+
+    def engine_entry(self, function: str, variable: str, row: int, column: int) -> tuple[int, int]:
+        """The engine's (row, column) of entry (row, column) of `∂vec(function)/∂vec(variable)` as written."""
+        if self.conventions.denominator:
+            row, column = column, row
+        return int(self.order(function)[row]), int(self.order(variable)[column])
+
     def unwritten_jacobian(self, function: str, variable: str, value: np.ndarray) -> np.ndarray:
         """The engine's Jacobian from one written under the conventions."""
         value = value.T if self.conventions.denominator else value
@@ -233,8 +263,14 @@ class Writing:
         written = row[:, self.order(variable)]
         return written.T if self.conventions.denominator else written
 
-    def step(self, step):
-        """A backward step with every matrix as written and the shortcut in the convention's formula."""
+    @property
+    def positions(self):
+        """How a note says where an entry of a matrix as computed is written (`ops.base.Positions`)."""
+        return transposed_entry if self.conventions.columns else entry
+
+    def step(self, step, values: dict):
+        """A backward step with every matrix as written, the shortcut in the convention's formula and the op's
+        notes naming written positions; `values` are the training step's, as computed."""
         result = self.matrix(step.variable, step.result)
         if step.is_sum:
             return dataclasses.replace(step, result=result, shortcut=result, product_row=self.flat(
@@ -246,12 +282,14 @@ class Writing:
             shortcut_formula = node.op.columns_shortcut_formula(step.role, node.names(step.upstream), shapes)
         kinks = tuple(dataclasses.replace(kink, position=kink.position[::-1]) if self.transposed(step.variable)
                       else kink for kink in step.kinks)
+        notes = node.op.notes(step.role, self.graph.role_values(node, values), node.names(step.upstream),
+                              self.positions) if self.conventions.columns else step.notes
         return dataclasses.replace(
             step, structure=Dense(self.jacobian(step.node, step.variable, step.jacobian)),
             upstream_row=self.flat(step.node, step.upstream_row),
             product_row=self.flat(step.variable, step.product_row),
             result=result, shortcut=self.matrix(step.variable, step.shortcut), shortcut_formula=shortcut_formula,
-            kinks=kinks, fused=None if step.fused is None else self.matrix(step.node, step.fused))
+            kinks=kinks, fused=None if step.fused is None else self.matrix(step.node, step.fused), notes=notes)
 
     def update(self, update):
         """An optimizer step with the parameter, its gradient, the new value and the optimizer's states as written."""
@@ -269,7 +307,7 @@ class Writing:
     def training_step(self, training):
         """One training step with its forward pass, backward steps, updates and optimizer states as written."""
         return dataclasses.replace(training, values=self.values(training.values),
-                                   steps=tuple(map(self.step, training.steps)),
+                                   steps=tuple(self.step(step, training.values) for step in training.steps),
                                    updates=tuple(map(self.update, training.updates)))
 
     def solution(self, solution):

@@ -3,8 +3,9 @@ the derivative and the number, for a student stuck on one entry (`jacobian-bp ex
 
 Row r of `∂vec(Z)/∂vec(V)` is entry r of `Z` read row by row, column c is entry c of `V`; the op of
 the node gives the scalar equation of that entry of `Z` (`Op.entry_equation`) and the symbolic
-Jacobian gives the derivative as the pages write it. Everything here is sentences (`say`/`math`), so
-every form prints it alike.
+Jacobian gives the derivative as the pages write it. Under other conventions (conventions.py) the entry is
+named as the walkthrough writes the Jacobian: `vec` reads column by column, and in the denominator layout
+row r is entry r of `V`. Everything here is sentences (`say`/`math`), so every form prints it alike.
 """
 
 import re
@@ -14,6 +15,7 @@ from functools import cached_property
 import numpy as np
 
 from .chain import Step
+from .conventions import Writing, writing
 from .errors import InputError, quoted, suggestion
 from .numbers import format_number
 from .sentences import Sentence, math, say
@@ -73,12 +75,15 @@ def parse(solution, text: str) -> tuple[Step, tuple[int, int] | None]:
 class JacobianEntries:
     """The scalar equations and symbolic derivatives behind one step's local Jacobian (sympy, built once)."""
 
-    def __init__(self, solution, step: Step):
+    def __init__(self, solution, step: Step, written: Writing | None = None):
+        """`step` as computed; entries are named, and the Jacobian's rows and columns ordered, as `solution` writes
+        them (`written`, by default in the solution's conventions)."""
         from . import symbolic
 
         self.solution, self.step = solution, step
+        self.written = written or writing(solution)
         self.node = solution.graph.producers[step.node]
-        self.values = solution.graph.role_values(self.node, solution.values)
+        self.values = solution.graph.role_values(self.node, solution.computed.values)
         self.symbols = symbolic.role_symbols(solution, self.node)
         self.output_symbols = list(self.symbols["output"])
         self.input_symbols = list(self.symbols[step.role])
@@ -113,21 +118,31 @@ class JacobianEntries:
         return float(symbolic.evaluate(_matrix(expression), self.substitutions)[0, 0])
 
     def equations(self) -> list[Sentence]:
-        """Every output entry's scalar equation, one sentence each: the rows of the Jacobian come from these."""
+        """Every output entry's scalar equation, one sentence each in the written vec's order: the rows of the
+        Jacobian (its columns in the denominator layout) come from these."""
         from . import symbolic
 
-        rows = len(self.output_symbols)
-        return [say(f"Row {row + 1}: ", math(f"{self.output_name(row)} = {symbolic.text(self.equation(row))}"))
-                for row in range(rows)]
+        line = "Column" if self.written.conventions.denominator else "Row"
+        return [say(f"{line} {number + 1}: ", math(f"{self.output_name(row)} = {symbolic.text(self.equation(row))}"))
+                for number, row in enumerate(self.written.order(self.step.node))]
+
+    def place(self, variable: str, index: int) -> "Place":
+        """Entry `index` (from 0) of the written vec of `variable`: where it sits as written."""
+        written = self.written
+        return Place(variable, index + 1, written.written_shape(variable), written.position(variable, index),
+                     written.conventions.reading)
 
     def explain(self, row: int, column: int) -> "EntryExplanation":
-        """Entry (row, column), from 0, explained."""
+        """Entry (row, column), from 0, of the Jacobian as written, explained."""
         from . import symbolic
 
-        step = self.step
-        solution = self.solution
-        output_shape = np.atleast_2d(solution.values[step.node]).shape
-        input_shape = solution.values[step.variable].shape
+        step, written, denominator = self.step, self.written, self.written.conventions.denominator
+        function_index, variable_index = (column, row) if denominator else (row, column)
+        output, variable = self.place(step.node, function_index), self.place(step.variable, variable_index)
+        shape = step.structure.shape[::-1] if denominator else step.structure.shape
+        written_row, written_column = row, column
+        row, column = written.engine_entry(step.node, step.variable, row, column)  # as computed from here on
+        input_shape = self.solution.computed.values[step.variable].shape
         equation = self.equation(row)
         derivative = self.derivatives[row, column]
         symbol = self.input_symbols[column]
@@ -137,12 +152,11 @@ class JacobianEntries:
         kinks = step.op.kinks(step.role, self.values)
         on_kink = kinks is not None and bool(kinks[position(column, input_shape)]) and uses
         return EntryExplanation(
-            jacobian=step.jacobian_name, shape=step.structure.shape, row=row, column=column,
-            output=step.node, output_shape=output_shape, output_entry=self.output_name(row),
-            variable=step.variable, input_shape=input_shape, input_entry=symbolic.text(symbol),
+            jacobian=step.jacobian_name, shape=shape, row=written_row, column=written_column,
+            output=output, output_entry=self.output_name(row), variable=variable, input_entry=symbolic.text(symbol),
             equation=symbolic.text(equation), uses=uses, derivative=symbolic.text(derivative),
             givens=tuple((symbolic.text(name), value) for name, value in givens.items()),
-            derivative_value=self.evaluate(derivative),
+            derivative_value=self.evaluate(derivative), denominator=denominator,
             value=float(step.structure.block(np.array([row]), np.array([column]))[0, 0]),
             kink=step.op.derivative_at_kink() if on_kink else None)
 
@@ -154,22 +168,41 @@ def _matrix(expression):
 
 
 @dataclass(frozen=True)
+class Place:
+    """One entry of `vec(name)` as written: its `number` in vec (from 1), the matrix's `shape` and the entry's
+    `position` (row, column from 0) as written, and how vec reads the matrix (`row by row`)."""
+
+    name: str
+    number: int
+    shape: tuple[int, int]
+    position: tuple[int, int]
+    reading: str = "row by row"
+
+    def sentence(self, written: str) -> Sentence:
+        """`entry 3 of vec(Z2), which reads Z2 row by row: Z2 row 2, column 1, written z[2]₂₁⁽²⁾.`"""
+        if self.shape == (1, 1):
+            return say(math(self.name), " itself, one number, written ", math(written), ".")
+        i, j = self.position
+        return say(f"entry {self.number} of ", math(f"vec({self.name})"), ", which reads ", math(self.name),
+                   f" {self.reading}: ", math(self.name), f" row {i + 1}, column {j + 1}, written ", math(written), ".")
+
+
+@dataclass(frozen=True)
 class EntryExplanation:
     """What one Jacobian entry relates and where its number comes from; `sentences` says it.
 
-    Rows, columns and positions count from 0; `value` is the entry of the numeric Jacobian and
-    `derivative_value` the derivative evaluated at the walkthrough's values (they agree).
+    Rows, columns and positions count from 0, as the Jacobian is written (its `shape`); `output` and `variable`
+    place the two entries it relates; `value` is the entry of the numeric Jacobian and `derivative_value` the
+    derivative evaluated at the walkthrough's values (they agree).
     """
 
     jacobian: str
     shape: tuple[int, int]
     row: int
     column: int
-    output: str
-    output_shape: tuple[int, int]
+    output: Place
     output_entry: str
-    variable: str
-    input_shape: tuple[int, int]
+    variable: Place
     input_entry: str
     equation: str
     uses: bool
@@ -178,16 +211,19 @@ class EntryExplanation:
     derivative_value: float
     value: float
     kink: tuple[float, float] | None = None
+    denominator: bool = False  # written in the denominator layout: a row per entry of the variable
 
     def sentences(self, decimals: int = 4) -> list[Sentence]:
         """The explanation, sentence by sentence, in reading order."""
         rows, columns = self.shape
         r, c = self.row + 1, self.column + 1
         number = format_number(self.value, decimals)
+        output, variable = self.output.sentence(self.output_entry), self.variable.sentence(self.input_entry)
+        by_row, by_column = (variable, output) if self.denominator else (output, variable)
         lines = [say(math(f"{self.jacobian}[{r},{c}]"), f" is row {r}, column {c} of the {rows} × {columns} Jacobian ",
-                     math(f"∂vec({self.output})/∂vec({self.variable})"), "."),
-                 say(f"Row {r} is ", _where(r, self.output, self.output_shape, self.output_entry)),
-                 say(f"Column {c} is ", _where(c, self.variable, self.input_shape, self.input_entry)),
+                     math(f"∂vec({self.output.name})/∂vec({self.variable.name})"), "."),
+                 say(f"Row {r} is ", by_row),
+                 say(f"Column {c} is ", by_column),
                  say("Scalar equation: ", math(f"{self.output_entry} = {self.equation}"))]
         derivative = f"∂{self.output_entry}/∂{self.input_entry} = {self.derivative}"
         if not self.uses:
@@ -220,17 +256,17 @@ def _where(number: int, name: str, shape: tuple[int, int], written: str) -> Sent
 
 def explain(solution, text: str, decimals: int | None = None) -> list[Sentence]:
     """What `jacobian-bp explain` prints: one entry explained, or the scalar equations behind a whole Jacobian.
-    Entries are those of the Jacobian as computed (samples as rows, row-major, numerator layout), whatever
-    conventions the walkthrough is written in."""
-    solution = solution.computed
+    Entries are named as the walkthrough writes the Jacobian, in its conventions."""
     step, entry = parse(solution, text)
-    entries = JacobianEntries(solution, step)
+    entries = JacobianEntries(solution, jacobian_steps(solution.computed)[step.jacobian_name])
     if entry is not None:
         return entries.explain(*entry).sentences(solution.walkthrough.decimals if decimals is None else decimals)
     rows, columns = step.structure.shape
+    conventions = solution.conventions
+    line = "Column c" if conventions.denominator else "Row r"
     return [say(math(f"{step.jacobian_name} = ∂vec({step.node})/∂vec({step.variable})"), f" is {rows} × {columns}. "
-                f"Row r holds the derivatives of entry r of ", math(f"vec({step.node})"),
+                f"{line} holds the derivatives of entry {line[-1]} of ", math(f"vec({step.node})"),
                 " by every entry of ", math(f"vec({step.variable})"), "; the entries of ", math(step.node),
-                ", row by row, are:"),
+                f", {conventions.reading}, are:"),
             *entries.equations(),
             say("Explain one entry with ", math(f"{step.jacobian_name}[r,c]"), f", e.g. {step.jacobian_name}[1,1].")]

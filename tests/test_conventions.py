@@ -368,3 +368,155 @@ def test_a_walkthrough_shown_by_its_structure_is_refused_under_other_conventions
     assert main(["walkthrough", "mnist_shape", "--format", "json", "--samples", "columns"]) == 2
     error = capsys.readouterr().err
     assert "other conventions write every Jacobian out in full" in error and error.count("\n") == 1
+
+
+# Sentences in the chosen conventions ------------------------------------------------------------------------
+
+def explanation(solution, gradient: str) -> str:
+    return " ".join(str(story.explanation(solution.step(gradient), solution)).split())
+
+
+def test_the_dense_layers_explanations_are_written_in_the_conventions():
+    default, ng = solved("article"), solved("article", NG)
+    assert "b3 is added to the row of every sample, so the Jacobian stacks one identity per sample" in \
+        explanation(default, "dJ/db3")
+    assert "b3 is added to the column of every sample, so the Jacobian puts one identity per sample side by side" \
+        in explanation(ng, "dJ/db3")
+    assert "Entry (i, j) of Z3 uses only row j of W3, multiplied by the inputs of sample i," in \
+        explanation(default, "dJ/dW3")
+    assert "Entry (j, i) of Z3 uses only row j of W3, multiplied by the inputs of sample i (column i of A2)," in \
+        explanation(ng, "dJ/dW3")
+    assert "one copy of W3 per sample on its block diagonal" in explanation(default, "dJ/dA2")
+    assert "one copy of W3ᵀ per sample on its block diagonal" in explanation(ng, "dJ/dA2")
+    # What the sentences claim holds of the matrices as written: blocks of W3, or of W3ᵀ, one per sample.
+    W3, samples = default.values["W3"], default.samples
+    np.testing.assert_array_equal(default.step("dJ/dA2").jacobian, np.kron(np.eye(samples), W3))
+    np.testing.assert_array_equal(ng.step("dJ/dA2").jacobian, np.kron(np.eye(samples), W3.T))
+    np.testing.assert_array_equal(ng.step("dJ/db2").jacobian, np.kron(np.ones((1, samples)), np.eye(2)))
+    assert "spread out" not in " ".join(explanation(ng, step.gradient) for step in ng.steps)
+
+
+@pytest.mark.parametrize("conventions", [Conventions(vec="column-major"), Conventions(samples="columns")], ids=str)
+def test_blocks_per_sample_are_said_to_spread_out_where_vec_does_not_keep_a_sample_together(conventions):
+    solution = solved("softmax", conventions)
+    for step in solution.steps:
+        said = explanation(solution, step.gradient)
+        blocks = any(claim in said for claim in ("per sample on its block diagonal", "one block per sample",
+                                                 "each sample has a full", "identity per sample", "once per unit"))
+        assert blocks == ("these blocks are spread out" in said), step.gradient
+    assert any("these blocks are spread out" in explanation(solution, step.gradient) for step in solution.steps)
+    assert "every a of a column depends on every z of the same column" in " ".join(
+        explanation(solved("softmax", NG), step.gradient) for step in solution.steps)
+
+
+def test_the_reading_guide_is_written_in_the_conventions():
+    text = " ".join(terminal(solved("article", NG)).split())
+    guide = text[text.index("How to read this walkthrough"):text.index("Conventions ─")]
+    for sentence in ("The network, with one sample per column of X:", "Z1 = W1 · X + b1",
+                     "its outputs, column 1 of A3, and its targets, column 1 of Y",
+                     "vec lays a matrix out as one column, reading it column by column (column-major",
+                     "one row per entry of V, the variable the gradient is taken with respect to, and one column per "
+                     "entry of the node's output F (the denominator layout)", "give an rs × pq matrix",
+                     "vec(dJ/dV) = ∂vec(F)/∂vec(V) · vec(dJ/dF). The upstream column vec(dJ/dF)",
+                     "folded back column by column into the shape of V"):
+        assert sentence in guide, sentence
+    assert "X · W1ᵀ" not in guide and "row by row" not in guide
+
+
+CLAMPED = """\
+loss = "binary_cross_entropy"
+[conventions]
+samples = "columns"
+[data]
+X = [[0.0, 1.0]]
+Y = [[0.0, 0.0]]
+[[layers]]
+units = 1
+activation = "sigmoid"
+W = [[40.0]]
+b = [[0.0]]
+"""
+
+
+def test_notes_of_the_loss_name_positions_as_written(tmp_path, capsys):
+    """The second sample's output is clamped: A1 row 2, column 1 with samples as rows, row 1, column 2 as columns."""
+    path = tmp_path / "clamped.toml"
+    path.write_text(CLAMPED)
+    columns = " ".join(terminal(solve(load(path)), symbolic=False).split())
+    rows = " ".join(terminal(solve(dataclasses.replace(load(path), conventions=DEFAULT)), symbolic=False).split())
+    assert "A1 row 1, column 2 is 1, so one of its logs is below −100" in columns
+    assert "L row 1, column 2 is finite" in columns and "row 2, column 1" not in columns
+    assert "A1 row 1, column 2 is 1, so a(1 − a) = 0 is below 1e-12" in columns  # the note on the step dJ/dA1
+    assert "A1 row 2, column 1 is 1, so one of its logs is below −100" in rows and "L row 2, column 1" in rows
+
+
+@pytest.mark.parametrize("conventions", ALL, ids=str)
+def test_explain_names_each_entry_as_the_conventions_write_the_jacobian(conventions):
+    from jacobian_bp.explain import JacobianEntries, jacobian_steps
+
+    solution = solved("article", conventions)
+    computed = jacobian_steps(solution.computed)
+    for step in solution.steps:
+        if step.is_sum:
+            continue
+        entries = JacobianEntries(solution, computed[step.jacobian_name])
+        rows, columns = step.jacobian.shape
+        for row in range(rows):
+            for column in range(columns):
+                explained = entries.explain(row, column)
+                assert explained.value == step.jacobian[row, column], (step.jacobian_name, row, column)
+                assert explained.derivative_value == pytest.approx(explained.value, rel=1e-9, abs=1e-12)
+                assert (explained.row, explained.column, explained.shape) == (row, column, (rows, columns))
+
+
+def test_explain_on_the_command_line_reads_the_conventions(capsys):
+    assert main(["explain", "article_ng", "dZ2/dW2[3,1]", "--width", "200"]) == 0
+    out = capsys.readouterr().out
+    assert "dZ2/dW2[3,1] is row 3, column 1 of the 6 × 4 Jacobian ∂vec(Z2)/∂vec(W2)." in out
+    assert "Row 3 is entry 3 of vec(W2), which reads W2 column by column: W2 row 1, column 2, written w[2]₁₂." in out
+    assert ("Column 1 is entry 1 of vec(Z2), which reads Z2 column by column: Z2 row 1, column 1, written "
+            "z[2]₁₁⁽¹⁾.") in out
+    assert "So dZ2/dW2[3,1] = 2." in out
+    assert solved("article", NG).quantities["dZ2/dW2"][2, 0] == 2
+    assert main(["explain", "article_ng", "dZ2/dW2[1,1]", "--samples", "rows", "--vec", "row-major", "--layout",
+                 "numerator", "--width", "200"]) == 0
+    assert "which reads W2 row by row" in capsys.readouterr().out
+
+
+def test_the_pytorch_script_says_in_one_line_that_it_prints_in_pytorchs_convention(capsys):
+    assert main(["walkthrough", "article_ng", "--format", "pytorch"]) == 0
+    said = [line for line in capsys.readouterr().out.splitlines() if "PyTorch's convention" in line]
+    assert said == ["# The walkthrough is written with samples as columns, column-major vec and the denominator "
+                    "layout; this script prints every value in PyTorch's convention (samples as rows, row-major vec "
+                    "and the numerator layout)."]
+    assert main(["walkthrough", "article", "--format", "pytorch"]) == 0
+    assert "PyTorch's convention" not in capsys.readouterr().out
+
+
+def test_the_article_json_with_samples_as_columns(capsys):
+    assert main(["walkthrough", "article", "--format", "json", "--samples", "columns"]) == 0
+    quantities = json.loads(capsys.readouterr().out)["quantities"]
+    assert quantities["X"] == [[1.0, 3.0], [2.0, 4.0]]  # the article's samples (1, 2) and (3, 4) as columns
+    assert np.shape(quantities["Z1"]) == (3, 2) and quantities["b1"] == [[1.0], [-2.0], [0.3]]
+    assert np.shape(quantities["dJ/dZ1"]) == (3, 2) and np.shape(quantities["W1"]) == (3, 2)
+
+
+def test_every_training_step_is_written_in_the_conventions():
+    """Two steps with momentum under samples as columns: the second step's quantities, the optimizer's state and
+    its pages are transposed like the first's."""
+    from jacobian_bp.optimizers import OPTIMIZERS
+
+    walkthrough = dataclasses.replace(load("article"), steps=2, optimizer=OPTIMIZERS["momentum"](momentum=0.9),
+                                      all_steps=True)
+    computed = solve(walkthrough)
+    written = solve(dataclasses.replace(walkthrough, conventions=Conventions(samples="columns")))
+    for name in ("Z1@2", "A3@2", "dJ/dZ1@2", "dJ/db1@2", "b1_updated@2", "velocity_b1@2", "L@2"):
+        np.testing.assert_array_equal(written.quantities[name], computed.quantities[name].T, err_msg=name)
+    for name in ("W1_updated@2", "dJ/dW2@2", "velocity_W2@2"):  # written alike with samples as rows or columns
+        np.testing.assert_array_equal(written.quantities[name], computed.quantities[name], err_msg=name)
+    second = written.training[1]
+    b1 = next(update for update in second.updates if update.parameter == "b1")
+    assert second.values["Z1"].shape == (3, 2) and b1.previous_state["velocity"].shape == (3, 1)
+    text = terminal(written, symbolic=False)
+    page = text[text.index("Training step 2/2 · Forward pass"):text.index("Training step 2/2 · Loss and cost")]
+    assert "Z1 = W1 · X + b1" in page and "Z1 = X · W1ᵀ" not in page

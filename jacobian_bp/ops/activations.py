@@ -319,10 +319,15 @@ class Softmax(Activation):
         return say(math(self.shortcut_template.replace("rowsum", "colsum").format(
             dA=names["upstream"], Z=names[INPUT], A=names[OUTPUT])), self.shortcut_remark)
 
-    def activation_explanation(self) -> Sentence:
-        return say("Softmax mixes the outputs of one sample: every ", math("a"), " of a row depends on every ",
-                   math("z"), " of the same row (through the sum in the denominator), so each sample has a full ",
+    def activation_explanation(self, line: str = "row") -> Sentence:
+        return say("Softmax mixes the outputs of one sample: every ", math("a"), f" of a {line} depends on every ",
+                   math("z"), f" of the same {line} (through the sum in the denominator), so each sample has a full ",
                    math("n × n"), " block ", math("diag(s) − s sᵀ"), ", and samples stay apart.")
+
+    def written_explanation(self, role: str, names: Names, samples: int, conventions) -> Sentence:
+        """A sample is a column of `Z` with samples as columns; its blocks spread out where its entries are not
+        neighbours in vec."""
+        return say(self.activation_explanation(conventions.sample_line), conventions.blocks_note())
 
     def symbolic_pattern(self, role: str, namers, values: Values):
         """`a·(1 - a)` on the diagonal of each sample's block, `-a·a'` off it (the factors in sympy's order)."""

@@ -7,7 +7,7 @@ data (`targets`). For every differentiable role it gives the FULL row-major-vect
 the framework shortcut for the same product, its symbolic form and the sentences that explain it.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -36,6 +36,14 @@ def input_roles(count: int) -> tuple[str, ...]:
 def entry(i: int, j: int) -> str:
     """`row 2, column 1`: a position counted from 1, as the pages count."""
     return f"row {i + 1}, column {j + 1}"
+
+
+def transposed_entry(i: int, j: int) -> str:
+    """Entry `(i, j)` of a matrix as computed, said where a page writes the matrix transposed (samples as columns)."""
+    return entry(j, i)
+
+
+Positions = Callable[[int, int], str]  # how a note says where entry (i, j) of a matrix as computed is written
 
 
 class Op:
@@ -163,6 +171,11 @@ class Op:
         """Why the Jacobian for `role` looks the way it does, in a sentence or two."""
         raise NotImplementedError
 
+    def written_explanation(self, role: str, names: Names, samples: int, conventions) -> Sentence:
+        """`explanation` for the Jacobian as `conventions` (conventions.Conventions) write it: by default the same
+        words, which an op whose sentences name rows, columns or blocks overrides."""
+        return self.explanation(role, names, samples)
+
     def symbolic_forward(self, symbols: Mapping[str, "sympy.Matrix"]) -> "sympy.Matrix":
         """The output in symbols, from the symbols of every role; its Jacobian is the symbolic form."""
         raise NotImplementedError
@@ -200,10 +213,11 @@ class Op:
         """The derivative used at a kink, and the one the other common convention would use."""
         raise NotImplementedError(f"{self.name} has no kinks")
 
-    def notes(self, role: str, values: Values, names: Names) -> tuple[Sentence, ...]:
-        """Sentences for the step of `role` where a clamp acts or an output saturates."""
+    def notes(self, role: str, values: Values, names: Names, at: Positions = entry) -> tuple[Sentence, ...]:
+        """Sentences for the step of `role` where a clamp acts or an output saturates; `at` says where an entry of
+        the values (as computed) is written."""
         return ()
 
-    def output_notes(self, values: Values, names: Names) -> tuple[Sentence, ...]:
-        """Sentences for the forward pass where a clamp acts on the output."""
+    def output_notes(self, values: Values, names: Names, at: Positions = entry) -> tuple[Sentence, ...]:
+        """Sentences for the forward pass where a clamp acts on the output; `at` as for `notes`."""
         return ()

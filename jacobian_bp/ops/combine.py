@@ -133,10 +133,19 @@ class Concat(Op):
         return "[" + "; ".join(names[role] for role in roles) + "]"
 
     def explanation(self, role: str, names, samples: int) -> Sentence:
+        from ..conventions import DEFAULT
+
+        return self.written_explanation(role, names, samples, DEFAULT)
+
+    def written_explanation(self, role: str, names, samples: int, conventions) -> Sentence:
+        """With samples as columns the inputs' rows are stacked; in the denominator layout an entry of the output
+        is a column of the Jacobian."""
         output, variable = math(names[OUTPUT]), math(names[role])
-        return say(output, " places its inputs' columns side by side, so each entry of ", output, " is one entry of "
-                   "one input: the Jacobian with respect to ", variable, " selects, with a single 1 per row, the "
-                   "entries that came from ", variable, ", and is 0 on the rows of the other inputs.")
+        placed = "stacks its inputs' rows" if conventions.columns else "places its inputs' columns side by side"
+        line = conventions.flat
+        return say(output, f" {placed}, so each entry of ", output, " is one entry of one input: the Jacobian with "
+                   "respect to ", variable, f" selects, with a single 1 per {line}, the entries that came from ",
+                   variable, f", and is 0 on the {line}s of the other inputs.")
 
     def symbolic_forward(self, symbols):
         import sympy

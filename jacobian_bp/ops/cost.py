@@ -148,10 +148,16 @@ class L2Penalty(Op):
         return f"{self.l2:g}/2 · ({weights})"
 
     def explanation(self, role: str, names, samples: int) -> Sentence:
+        from ..conventions import DEFAULT
+
+        return self.written_explanation(role, names, samples, DEFAULT)
+
+    def written_explanation(self, role: str, names, samples: int, conventions) -> Sentence:
+        """The Jacobian of one number is a row, or a column in the denominator layout."""
         weight = math(names[role])
         return say(math(names[OUTPUT]), " adds up the square of every weight, so its Jacobian with respect to ",
-                   weight, f" is one row: {self.l2:g} times each weight of ", weight, ". This is the second path "
-                   "from ", weight, " to ", math("J"), ", besides its own layer.")
+                   weight, f" is one {conventions.flat}: {self.l2:g} times each weight of ", weight, ". This is the "
+                   "second path from ", weight, " to ", math("J"), ", besides its own layer.")
 
     def symbolic_forward(self, symbols):
         import sympy

@@ -138,16 +138,29 @@ class Dense(Op):
                 ("=", product, "+", np.repeat(b, product.shape[0], axis=0), "=", Z))
 
     def explanation(self, role: str, names, samples: int) -> Sentence:
+        from ..conventions import DEFAULT
+
+        return self.written_explanation(role, names, samples, DEFAULT)
+
+    def written_explanation(self, role: str, names, samples: int, conventions) -> Sentence:
+        """With samples as columns, entry `(j, i)` of `Z` is unit j of sample i and `b` is added to every column; in
+        the denominator layout every block is transposed (a copy of `Wᵀ`) and the identities sit side by side."""
         Z, W = math(names[OUTPUT]), math(names["W"])
         if role == INPUT:
-            return say("Each sample's ", math("z"), " depends only on that sample's own ", math("a"), ", through ", W,
-                       ", so the Jacobian holds one copy of ", W, " per sample on its block diagonal.")
-        if role == "W":
-            return say("Entry ", math("(i, j)"), " of ", Z, " uses only row ", math("j"), " of ", W, ", multiplied by "
-                       "the inputs of sample ", math("i"), ", so each sample's inputs appear once per unit, shifted "
-                       "along.")
-        return say(math(names["b"]), " is added to the row of every sample, so the Jacobian stacks one identity per "
-                   "sample, and multiplying by it sums ", math(names["upstream"]), " over the batch.")
+            copy = math(f"{names['W']}ᵀ") if conventions.denominator else W
+            text = say("Each sample's ", math("z"), " depends only on that sample's own ", math("a"), ", through ", W,
+                       ", so the Jacobian holds one copy of ", copy, " per sample on its block diagonal.")
+        elif role == "W":
+            where = say(" (column ", math("i"), " of ", math(names[INPUT]), ")") if conventions.columns else say()
+            text = say("Entry ", math("(j, i)" if conventions.columns else "(i, j)"), " of ", Z, " uses only row ",
+                       math("j"), " of ", W, ", multiplied by the inputs of sample ", math("i"), where,
+                       ", so each sample's inputs appear once per unit, shifted along.")
+        else:
+            identities = "puts one identity per sample side by side" if conventions.denominator \
+                else "stacks one identity per sample"
+            text = say(math(names["b"]), f" is added to the {conventions.sample_line} of every sample, so the Jacobian "
+                       f"{identities}, and multiplying by it sums ", math(names["upstream"]), " over the batch.")
+        return say(text, conventions.blocks_note())
 
     def entry_equation(self, index: int, symbols):
         """`z[i,j] = a[i,1]·w[j,1] + … + a[i,n]·w[j,n] + b[j]`, in the article's order (sympy would put b first)."""

@@ -11,7 +11,7 @@ import numpy as np
 from ..entries import ZERO, formula
 from ..sentences import Sentence, math, say
 from ..structured import BlockDiagonal
-from .base import INPUT, TARGETS, Names, Op, Values, entry
+from .base import INPUT, TARGETS, Names, Op, Positions, Values, entry
 
 if TYPE_CHECKING:
     import sympy
@@ -130,6 +130,9 @@ class Loss(Op):
                    f"{activation}'s Jacobian and the {loss.replace('_', ' ')}'s have already been multiplied "
                    "out, which leaves the simple formula below and never divides by a probability.")
 
+    def written_explanation(self, role: str, names: Names, samples: int, conventions) -> Sentence:
+        return say(self.explanation(role, names, samples), conventions.blocks_note())
+
     def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
         """One sample's loss in sympy, from its row of output symbols `a` and its exact targets `y`."""
         raise NotImplementedError
@@ -138,11 +141,13 @@ class Loss(Op):
         """Why the explicit chain cannot be written in floating point for these outputs, or None."""
         return None
 
-    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[Sentence, ...]:
-        """Sentences for the loss page where a clamp of PyTorch's acts on `L` (`output` names `A`)."""
+    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str, at: Positions = entry) -> tuple[Sentence, ...]:
+        """Sentences for the loss page where a clamp of PyTorch's acts on `L` (`output` names `A`; `at` says where
+        an entry is written)."""
         return ()
 
-    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[Sentence, ...]:
+    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str,
+                         at: Positions = entry) -> tuple[Sentence, ...]:
         """Sentences for the step `dJ/dA` where a clamp acts or the output is saturated."""
         return ()
 
@@ -200,11 +205,11 @@ class Loss(Op):
             Y = sympy.Matrix(A.rows, A.cols, lambda i, j: sympy.Integer(int(Y[i, 0] == j)))
         return sympy.Matrix([self.symbolic_loss(list(A.row(i)), list(Y.row(i))) for i in range(A.rows)])
 
-    def notes(self, role: str, values: Values, names: Names) -> tuple[Sentence, ...]:
-        return self.derivative_notes(values[INPUT], self.targets_of(values), names[INPUT])
+    def notes(self, role: str, values: Values, names: Names, at: Positions = entry) -> tuple[Sentence, ...]:
+        return self.derivative_notes(values[INPUT], self.targets_of(values), names[INPUT], at)
 
-    def output_notes(self, values: Values, names: Names) -> tuple[Sentence, ...]:
-        return self.loss_notes(values[INPUT], self.targets_of(values), names[INPUT])
+    def output_notes(self, values: Values, names: Names, at: Positions = entry) -> tuple[Sentence, ...]:
+        return self.loss_notes(values[INPUT], self.targets_of(values), names[INPUT], at)
 
     def kinks(self, role: str, values: Values) -> np.ndarray | None:
         return self.kink_mask(values[INPUT], self.targets_of(values))
@@ -277,19 +282,20 @@ class BinaryCrossEntropy(Loss):
         outputs = A.shape[1]
         return (A - Y) / (outputs * np.maximum(A * (1.0 - A), BCE_DENOMINATOR_FLOOR))
 
-    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[Sentence, ...]:
+    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str, at: Positions = entry) -> tuple[Sentence, ...]:
         with np.errstate(divide="ignore"):
             clamped = ((np.log(A) < LOG_CLAMP) & (Y != 0)) | ((np.log1p(-A) < LOG_CLAMP) & (Y != 1))
         return tuple(
-            say(math(output), f" {entry(i, j)} is {A[i, j]:.3g}, so one of its logs is below −100 (−∞ at exactly 0 "
+            say(math(output), f" {at(i, j)} is {A[i, j]:.3g}, so one of its logs is below −100 (−∞ at exactly 0 "
                 "or 1). PyTorch's binary cross-entropy takes that log as −100, and so does this walkthrough: ",
-                math("L"), f" row {i + 1} is finite, but smaller than the exact loss.")
+                math("L"), f" {at(i, 0)} is finite, but smaller than the exact loss.")
             for i, j in np.argwhere(clamped))
 
-    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[Sentence, ...]:
+    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str,
+                         at: Positions = entry) -> tuple[Sentence, ...]:
         floored = A * (1.0 - A) < BCE_DENOMINATOR_FLOOR
         return tuple(
-            say(math(output), f" {entry(i, j)} is {A[i, j]:.3g}, so ",
+            say(math(output), f" {at(i, j)} is {A[i, j]:.3g}, so ",
                 math(f"a(1 − a) = {A[i, j] * (1 - A[i, j]):.3g}"), " is below 1e-12. PyTorch's binary cross-entropy "
                 "divides by no less than 1e-12 there, and so does this walkthrough: the entry stays finite instead of "
                 "dividing by (almost) zero.")
@@ -366,10 +372,11 @@ class CrossEntropy(Loss):
                 "floating point, so −y/a of the cross-entropy cannot be written and the explicit chain stops here "
                 "(frameworks go round it from the log-softmax of the logits); use smaller weights or inputs")
 
-    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[Sentence, ...]:
+    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str,
+                         at: Positions = entry) -> tuple[Sentence, ...]:
         saturated = (A < SATURATED) & (Y != 0)
         return tuple(
-            say(math(output), f" {entry(i, j)} is {A[i, j]:.3g}: the softmax is saturated, and the target wants this "
+            say(math(output), f" {at(i, j)} is {A[i, j]:.3g}: the softmax is saturated, and the target wants this "
                 "class. ", math("−y/a"), " makes that entry of ", math(f"dJ/d{output}"),
                 f" huge ({-Y[i, j] / A[i, j]:.3g} before ", math("1/m"), "), but the softmax Jacobian's entries in "
                 "that column are as tiny (they carry the factor ", math("a"), "), so the product stays moderate: it "
@@ -475,10 +482,10 @@ class BinaryCrossEntropyWithLogits(OnLogits, BinaryCrossEntropy):
         return -sum((t * sympy.log(sigma(z)) + (1 - t) * sympy.log(1 - sigma(z)) for z, t in zip(a, y, strict=True)),
                     sympy.Integer(0)) / len(a)
 
-    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str, at: Positions = entry) -> tuple[str, ...]:
         return ()
 
-    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str, at: Positions = entry) -> tuple[str, ...]:
         return ()
 
 
@@ -518,7 +525,7 @@ class CrossEntropyWithLogits(OnLogits, CrossEntropy):
     def unrepresentable(self, A: np.ndarray, Y: np.ndarray, output: str) -> str | None:
         return None
 
-    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str, at: Positions = entry) -> tuple[str, ...]:
         return ()
 
 

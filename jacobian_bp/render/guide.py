@@ -2,13 +2,13 @@
 
 The network, the loss and the cost written out with the targets `Y` as symbols (their values beside),
 what `vec` does to a matrix (its entries numbered in the order it reads them), the shape rule of a
-local Jacobian and what the upstream row is, all in this walkthrough's own names and shapes.
+local Jacobian and what the upstream row is, all in this walkthrough's own names and shapes, and written in
+its conventions (samples as columns, column-major vec, the denominator layout: conventions.py).
 """
 
 import numpy as np
 
 from ..sentences import Sentence, math, say
-from ..vec import vec
 from . import story
 from .layout import GAP, Equation, Expression, Group, Numbers, Prose, Section, anchor
 
@@ -29,13 +29,15 @@ def guide(solution, decimals: int, symbolic: bool = True) -> Section:
 
 def _network(solution) -> list:
     """One line per layer (or node): its formulas side by side."""
+    conventions = solution.conventions
     lines = []
     for _, _, outputs in story.forward_groups(solution):
         parts: list = []
         for node in (solution.graph.producers[output] for output in outputs):
-            parts += ([GAP] if parts else []) + [f"{node.output} = {node.op.expression(node.names())}"]
+            parts += ([GAP] if parts else []) + [f"{node.output} = {conventions.expression(node)}"]
         lines.append(Equation((tuple(parts),)))
-    return [Prose(say("The network, with one sample per row of ", math(solution.graph.data[0]), ":")),
+    return [Prose(say(f"The network, with one sample per {conventions.sample_line} of ",
+                      math(solution.graph.data[0]), ":")),
             Group(tuple(lines))]
 
 
@@ -65,24 +67,27 @@ def _loss_and_cost(solution, decimals: int) -> list:
     graph = solution.graph
     output, targets = graph.loss_node.roles["input"], graph.loss_node.roles["targets"]
     loss, cost = loss_equations(solution)
+    line = solution.conventions.sample_line
     return [Prose(story.loss_formula(solution)),
-            Prose(say("Written out for sample 1: its outputs, row 1 of ", math(output), ", and its targets, row 1 of ",
-                      math(targets), ", kept as symbols (the values of ", math(targets), " are beside):")),
+            Prose(say(f"Written out for sample 1: its outputs, {line} 1 of ", math(output),
+                      f", and its targets, {line} 1 of ", math(targets), ", kept as symbols (the values of ",
+                      math(targets), " are beside):")),
             Group((Equation(((loss, GAP, f"{targets} =", Numbers(solution.values[targets], decimals)),)),
                    Equation(((cost,),))))]
 
 
 def _vec(solution, decimals: int) -> list:
     """What vec does: a 2 × 3 matrix numbered in reading order, and the walkthrough's first weights."""
-    graph = solution.graph
+    graph, conventions = solution.graph, solution.conventions
     example = (graph.parameters or graph.data)[0]
     value = solution.values[example]
-    return [Prose(say(math("vec"), " lays a matrix out as one row, reading it row by row (row-major, as PyTorch "
-                      "stores it). The entries of a 2 × 3 matrix ", math("M"), ", numbered in the order ", math("vec"),
-                      " reads them:")),
-            Group((Equation((("M =", Numbers(READING_ORDER, 0), GAP, "vec(M) =", Numbers(vec(READING_ORDER), 0)),)),
+    return [Prose(say(math("vec"), f" lays a matrix out as one {conventions.flat}, reading it {conventions.reading} (",
+                      conventions.vec_name, "). The entries of a 2 × 3 matrix ", math("M"), ", numbered in the order ",
+                      math("vec"), " reads them:")),
+            Group((Equation((("M =", Numbers(READING_ORDER, 0), GAP, "vec(M) =",
+                              Numbers(conventions.flatten(READING_ORDER), 0)),)),
                    Equation(((f"{example} =", Numbers(value, decimals), GAP, f"vec({example}) =",
-                              Numbers(vec(value), decimals)),))))]
+                              Numbers(conventions.flatten(value), decimals)),))))]
 
 
 def _example_step(solution):
@@ -101,20 +106,30 @@ def _shape(value) -> str:
 def _shape_rule(solution) -> Sentence:
     step = _example_step(solution)
     values = solution.values
-    return say("A local Jacobian ", math("∂vec(F)/∂vec(V)"), " has one row per entry of the node's output ",
-               math("F"), " and one column per entry of ", math("V"), ", the variable the gradient is taken with "
-               "respect to: an ", math("F"), " of shape p × q and a ", math("V"), " of shape r × s give a ",
-               math("pq × rs"), " matrix. For example, ", math(story.jacobian_label(step)), " is ",
-               math(_shape(step.jacobian)), ": ", math(step.node), " is ", math(_shape(values[step.node])), " and ",
+    if solution.conventions.denominator:
+        lines = say(" has one row per entry of ", math("V"), ", the variable the gradient is taken with respect to, "
+                    "and one column per entry of the node's output ", math("F"), " (the denominator layout): an ",
+                    math("F"), " of shape p × q and a ", math("V"), " of shape r × s give an ", math("rs × pq"))
+    else:
+        lines = say(" has one row per entry of the node's output ", math("F"), " and one column per entry of ",
+                    math("V"), ", the variable the gradient is taken with respect to: an ", math("F"),
+                    " of shape p × q and a ", math("V"), " of shape r × s give a ", math("pq × rs"))
+    return say("A local Jacobian ", math("∂vec(F)/∂vec(V)"), lines, " matrix. For example, ",
+               math(story.jacobian_label(step)), " is ", math(_shape(step.jacobian)), ": ", math(step.node), " is ",
+               math(_shape(values[step.node])), " and ",
                math(step.variable), " is ", math(_shape(values[step.variable])), ".")
 
 
 def _upstream_row(solution) -> Sentence:
-    first = solution.steps[0]
-    return say("Every backward step multiplies the upstream row by a local Jacobian: ",
-               math("vec(dJ/dV) = vec(dJ/dF) · ∂vec(F)/∂vec(V)"), ". The upstream row ", math("vec(dJ/dF)"),
-               " is the gradient of ", math("J"), " with respect to the node's output ", math("F"), ", computed "
-               "by an earlier step and laid out by ", math("vec"), "; the product, folded back row by row into the "
-               "shape of ", math("V"), ", is ", math("dJ/dV"), ". The first step starts from ", math("dJ/dJ = 1"),
+    first, conventions = solution.steps[0], solution.conventions
+    flat = conventions.flat
+    order = say("multiplies the upstream column by a local Jacobian, Jacobian first" if conventions.denominator
+                else "multiplies the upstream row by a local Jacobian")
+    return say("Every backward step ", order, ": ",
+               math(conventions.chain_rule("vec(dJ/dV)", "vec(dJ/dF)", "∂vec(F)/∂vec(V)")), f". The upstream {flat} ",
+               math("vec(dJ/dF)"), " is the gradient of ", math("J"), " with respect to the node's output ", math("F"),
+               ", computed by an earlier step and laid out by ", math("vec"), f"; the product, folded back "
+               f"{conventions.reading} into the shape of ", math("V"), ", is ", math("dJ/dV"),
+               ". The first step starts from ", math("dJ/dJ = 1"),
                " and uses the local Jacobian of the mean cost, ", math(story.jacobian_label(first)),
                ", which gives each of the m losses the weight 1/m.")

@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from ..chain import gradient_name
+from ..conventions import DEFAULT
 from ..errors import InputError
 from ..graph import COST
 from ..optimizers import SGD
@@ -102,8 +103,8 @@ def _update_lines(solution: Solution, identifier) -> list[str]:
 
 def render(solution: Solution, decimals: int) -> str:
     """The script's text for `solution`, printing values to `decimals` places (as computed: samples as rows, as
-    PyTorch computes, whatever conventions the walkthrough is written in)."""
-    solution = solution.computed
+    PyTorch computes, whatever conventions the walkthrough is written in; a line of the header says so)."""
+    conventions, solution = solution.conventions, solution.computed
     walkthrough, graph = solution.walkthrough, solution.graph
     quantities = solution.quantities
     with_gradient = [name for name in graph.backward_order if gradient_name(name) in quantities]
@@ -123,6 +124,10 @@ def render(solution: Solution, decimals: int) -> str:
         f"# The walkthrough {name} of jacobian-bp rebuilt in PyTorch (float64): the same graph, the forward",
         "# pass, the backward pass (autograd) and one SGD step, every value printed next to the one",
         "# jacobian-bp computed with full Jacobians, with a check mark where the two agree.",
+        *([] if conventions.is_default else [
+            f"# The walkthrough is written with {conventions}; this script prints every value in PyTorch's "
+            f"convention ({DEFAULT}).",
+        ]),
         "#",
         f"# Written by `jacobian-bp walkthrough {name} --format pytorch`; run it with `python FILE`.",
         "",

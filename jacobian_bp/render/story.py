@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..chain import Kink, Step, gradient_name
-from ..conventions import DEFAULT, Conventions
+from ..conventions import DEFAULT, Conventions, writing
 from ..numbers import format_number
 from ..ops import TARGETS
 from ..sentences import Sentence, equals, join, math, say
@@ -218,8 +218,7 @@ def explanation(step: Step, solution) -> Sentence:
                    " depends on ", math(step.variable), f" along {len(paths)} paths. The chain rule of several "
                    "variables adds what arrives along each path: ", math(chain_rule(step)), ".")
     node = solution.graph.producers[step.node]
-    return say(step.op.explanation(step.role, node.names(step.upstream), solution.samples),
-               solution.conventions.reordered(step.jacobian_name, step.node, step.variable))
+    return step.op.written_explanation(step.role, node.names(step.upstream), solution.samples, solution.conventions)
 
 
 # Symbolic Jacobians with more entries than this take sympy long to build and print, and show no
@@ -341,8 +340,7 @@ def vec_example(conventions: Conventions):
     """A 2 × 3 matrix whose entries are 1 to 6 row by row, and its `vec` under the conventions (a row, or a column
     in the denominator layout): the order in which `vec` reads the entries, drawn."""
     matrix = np.arange(1.0, 7.0).reshape(2, 3)
-    flat = matrix.ravel(order="F" if conventions.column_major else "C")
-    return matrix, flat.reshape(-1, 1) if conventions.denominator else flat.reshape(1, -1)
+    return matrix, conventions.flatten(matrix)
 
 
 def jacobian_sentence(solution) -> Sentence:
@@ -395,8 +393,8 @@ def loss_notes(solution) -> tuple[Sentence, ...]:
     """Where a clamp of PyTorch's acts on the losses, in the loss's own words."""
     graph = solution.graph
     node = graph.loss_node
-    values = solution.computed.values  # the op's notes read the values as computed
-    notes = node.op.output_notes(graph.role_values(node, values), node.names())
+    values = solution.computed.values  # the op's notes read the values as computed, and say where they are written
+    notes = node.op.output_notes(graph.role_values(node, values), node.names(), writing(solution).positions)
     outputs = values[graph.output].shape[1]
     if graph.cost_node.op.summed and node.op.averages_outputs and outputs > 1:
         notes += (say("Each ", math("L_i"), f" averages over the {outputs} outputs of its sample, so ",
