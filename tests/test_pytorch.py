@@ -17,9 +17,10 @@ F = torch.nn.functional
 NETWORKS = 1000
 LEARNING_RATE = 0.1
 LARGEST_PRE_ACTIVATION = 50.0
-HIDDEN = ("relu", "leaky_relu", "sigmoid", "tanh", "identity")
+HIDDEN = ("relu", "leaky_relu", "sigmoid", "tanh", "identity", "gelu", "elu", "softplus")
 TORCH_ACTIVATIONS = {"relu": F.relu, "leaky_relu": F.leaky_relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
-                     "identity": lambda z: z, "softmax": lambda z: torch.softmax(z, dim=1)}
+                     "identity": lambda z: z, "softmax": lambda z: torch.softmax(z, dim=1), "gelu": F.gelu,
+                     "elu": F.elu, "softplus": F.softplus}
 
 
 def saturated_network(rng: np.random.Generator) -> Walkthrough:

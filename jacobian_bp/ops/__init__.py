@@ -4,7 +4,20 @@ Adding an op is one class plus one entry in `OPS` (and in `ACTIVATIONS` or `LOSS
 short `[[layers]]` form); `tests/test_registry.py` names the piece a new one lacks.
 """
 
-from .activations import Activation, Elementwise, Identity, LeakyReLU, PiecewiseLinear, ReLU, Sigmoid, Softmax, Tanh
+from .activations import (
+    ELU,
+    GELU,
+    Activation,
+    Elementwise,
+    Identity,
+    LeakyReLU,
+    PiecewiseLinear,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from .base import INPUT, OUTPUT, TARGETS, Op, input_roles
 from .combine import Add, Concat
 from .cost import PENALTY, L2Penalty, MeanCost
@@ -12,7 +25,7 @@ from .dense import Dense
 from .losses import BinaryCrossEntropy, CrossEntropy, Loss, MeanSquaredError
 
 ACTIVATIONS: dict[str, type[Activation]] = {
-    cls.name: cls for cls in (ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Identity)}
+    cls.name: cls for cls in (ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, Identity, GELU, ELU, Softplus)}
 LOSSES: dict[str, type[Loss]] = {
     cls.name: cls for cls in (BinaryCrossEntropy, MeanSquaredError, CrossEntropy)}
 # The ops a `[[nodes]]` table may name; losses, the cost and the penalty come from top-level keys.
