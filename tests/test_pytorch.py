@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from jacobian_bp import load, solve
-from jacobian_bp.ops import ACTIVATIONS, LOSSES
+from jacobian_bp.ops import ACTIVATIONS, LOSSES, AvgPool2d, BatchNorm, Convolution, Dropout, LayerNorm, MaxPool2d
 from jacobian_bp.walkthrough import Walkthrough, bundled_names, from_layers
 
 torch = pytest.importorskip("torch")
@@ -119,8 +119,35 @@ def test_the_saturated_softmax_of_the_issue_equals_pytorch():
     assert "A1 row 1, column 1 is 9.36e-14: the softmax is saturated" in note
 
 
+def _torch_picture_op(op, values: dict):
+    """An op that reads rows as pictures (`in_shape`) or couples samples, in PyTorch; None for any other op."""
+    x = values.get("input")
+    if isinstance(op, Convolution):
+        convolve = F.conv2d if op.spatial == 2 else F.conv1d
+        bias = values["c"].reshape(-1) if "c" in values else None
+        out = convolve(x.reshape(-1, *op.in_shape), values["K"].reshape(op.parameter_layout("K")), bias,
+                       stride=op.stride, padding=op.padding)
+    elif isinstance(op, MaxPool2d):
+        out = F.max_pool2d(x.reshape(-1, *op.in_shape), op.kernel_size, op.stride)
+    elif isinstance(op, AvgPool2d):
+        out = F.avg_pool2d(x.reshape(-1, *op.in_shape), op.kernel_size, op.stride)
+    elif isinstance(op, BatchNorm):
+        out = F.batch_norm(x, None, None, values["gamma"].reshape(-1), values["beta"].reshape(-1), training=True,
+                           eps=op.eps)
+    elif isinstance(op, LayerNorm):
+        out = F.layer_norm(x, (x.shape[1],), values["gamma"].reshape(-1), values["beta"].reshape(-1), eps=op.eps)
+    elif isinstance(op, Dropout):
+        out = x * torch.tensor(op.mask_for(tuple(x.shape))) / (1 - op.p)
+    else:
+        return None
+    return out.reshape(x.shape[0], -1)
+
+
 def _torch_forward(op, values: dict):
     """The op's forward in PyTorch, from tensors by role (float64)."""
+    pictured = _torch_picture_op(op, values)
+    if pictured is not None:
+        return pictured
     inputs = [values[role] for role in sorted(values) if role.startswith("input")]
     forward = {
         "dense": lambda: values["input"] @ values["W"].T + (values["b"] if "b" in values else 0),

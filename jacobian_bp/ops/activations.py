@@ -20,6 +20,7 @@ class Activation(Op):
 
     # The shortcut written with the names of the step, e.g. "{dA} ⊙ relu'({Z})".
     shortcut_template: ClassVar[str]
+    keeps_image = True
 
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         raise NotImplementedError

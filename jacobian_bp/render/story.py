@@ -200,6 +200,9 @@ def kink_note(solution, step: Step, kink: Kink, decimals: int) -> str:
     name = step.op.title
     value = format_number(kink.value, decimals)
     other = format_number(kink.other_value, decimals)
+    own = step.op.kink_note(kink.position, solution.graph.producers[step.node].names(step.upstream), (value, other))
+    if own:
+        return own
     derivative = format_number(kink.derivative, decimals)
     other_derivative = format_number(kink.other_derivative, decimals)
     note = (f"{step.variable} row {i + 1}, column {j + 1} is exactly 0, the kink of {name}, where the derivative "

@@ -1,0 +1,189 @@
+"""Normalizations `batch_norm` (each feature over the batch) and `layer_norm` (each sample over its features).
+
+Both compute `x̂ = (x − μ) / √(σ² + eps)` (biased variance, as PyTorch) and then `γ ⊙ x̂ + β`;
+they differ only in the direction of the mean: down a column (batch norm) or along a row (layer norm).
+"""
+
+from typing import ClassVar
+
+import numpy as np
+
+from ..sentences import math as formula
+from ..sentences import say
+from .base import INPUT, OUTPUT, Op
+
+
+class Normalization(Op):
+    """`γ ⊙ (x − μ)/√(σ² + eps) + β` with the statistics taken along `axis` (0: over samples, 1: over features)."""
+
+    parameter_letters = ("gamma", "beta")
+    row_parameters = ("gamma", "beta")
+    settings = {"eps": 1e-5}
+    keeps_image = True
+    axis: ClassVar[int]
+
+    def parameter_shapes(self, shapes) -> dict[str, tuple[int, int]]:
+        return {"gamma": (1, shapes[INPUT][1]), "beta": (1, shapes[INPUT][1])}
+
+    def parameter_hint(self, role: str) -> str:
+        return "one per feature"
+
+    def initialize(self, role: str, shapes, rng: np.random.Generator) -> np.ndarray:
+        """γ = 1 and β = 0, as PyTorch starts them: at first the node only normalizes."""
+        return np.full(self.parameter_shapes(shapes)[role], 1.0 if role == "gamma" else 0.0)
+
+    def statistics(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`x̂` and `√(σ² + eps)`, the latter with the axis of the mean kept."""
+        centred = X - X.mean(axis=self.axis, keepdims=True)
+        spread = np.sqrt((centred**2).mean(axis=self.axis, keepdims=True) + self.eps)
+        return centred / spread, spread
+
+    def forward(self, values) -> np.ndarray:
+        normalized, _ = self.statistics(values[INPUT])
+        return values["gamma"] * normalized + values["beta"]
+
+    def jacobian(self, role: str, values) -> np.ndarray:
+        X = values[INPUT]
+        samples, features = X.shape
+        normalized, spread = self.statistics(X)
+        if role == "gamma":
+            # d out[i,j] / d γ[l] = δ(j,l) · x̂[i,j]
+            return np.einsum("ij,jl->ijl", normalized, np.eye(features)).reshape(samples * features, features)
+        if role == "beta":
+            # d out[i,j] / d β[l] = δ(j,l): an identity per sample, stacked
+            return np.tile(np.eye(features), (samples, 1))
+        return self.input_jacobian(normalized, spread, values["gamma"])
+
+    def input_jacobian(self, normalized: np.ndarray, spread: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def jacobian_reads(self, role: str) -> tuple[str, ...]:
+        return {INPUT: (INPUT, "gamma"), "gamma": (INPUT,), "beta": ()}[role]
+
+    def shortcut(self, role: str, upstream: np.ndarray, values) -> np.ndarray:
+        normalized, spread = self.statistics(values[INPUT])
+        if role == "gamma":
+            return (upstream * normalized).sum(axis=0, keepdims=True)
+        if role == "beta":
+            return upstream.sum(axis=0, keepdims=True)
+        # dJ/dx = (g − mean(g) − x̂ ⊙ mean(g ⊙ x̂)) / √(σ² + eps), with g = γ ⊙ dJ/dout, means along the axis
+        g = upstream * values["gamma"]
+        mean = g.mean(axis=self.axis, keepdims=True)
+        return (g - mean - normalized * (g * normalized).mean(axis=self.axis, keepdims=True)) / spread
+
+    def shortcut_formula(self, role: str, names, shapes) -> str:
+        upstream, gamma = names["upstream"], names["gamma"]
+        along = "each column" if self.axis == 0 else "each row"
+        return {INPUT: f"(g − mean(g) − x̂ ⊙ mean(g ⊙ x̂)) / √(σ² + eps) with g = {upstream} ⊙ {gamma}, means down "
+                       f"{along}, x̂ = ({names['output']} − {names['beta']}) / {gamma}",
+                "gamma": f"column sums of {upstream} ⊙ x̂", "beta": f"column sums of {upstream}"}[role]
+
+    def expression(self, names) -> str:
+        return f"{names['gamma']} ⊙ ({names[INPUT]} − μ) / √(σ² + eps) + {names['beta']}"
+
+    def symbolic_jacobian(self, role: str, symbols, values):
+        """In the symbols of the output, γ and β (x̂ = (y − β)/γ) and the number √(σ² + eps)."""
+        import sympy
+
+        y, gamma, beta = symbols[OUTPUT], symbols["gamma"], symbols["beta"]
+        samples, features = values[INPUT].shape
+
+        def hat(i: int, j: int):
+            return (y[i, j] - beta[0, j]) / gamma[0, j]
+
+        if role == "gamma":
+            return sympy.Matrix(samples * features, features,
+                                lambda row, column: hat(*divmod(row, features)) if row % features == column else 0)
+        if role == "beta":
+            return sympy.Matrix(np.tile(np.eye(features, dtype=int), (samples, 1)))
+        _, spread = self.statistics(values[INPUT])
+        spread = np.broadcast_to(spread, values[INPUT].shape)
+        count = samples if self.axis == 0 else features
+
+        def entry(row: int, column: int):
+            (i, j), (k, f) = divmod(row, features), divmod(column, features)
+            if (self.axis == 0 and j != f) or (self.axis == 1 and i != k):
+                return sympy.Integer(0)
+            same = sympy.Integer(int(i == k and j == f))
+            return gamma[0, j] / sympy.Float(spread[i, j]) * (same - sympy.Rational(1, count)
+                                                              - hat(i, j) * hat(k, f) / count)
+
+        return sympy.Matrix(samples * features, samples * features, entry)
+
+
+class BatchNorm(Normalization):
+    """`nn.BatchNorm1d` in training mode: each feature normalized with the mean and biased variance of the batch.
+
+    Its Jacobian with respect to the input couples the samples: every output depends on the same feature
+    of every sample (through μ and σ), so it is NOT block diagonal by sample; ordered by sample, it has a
+    diagonal m × m pattern inside every block, one per feature.
+    """
+
+    name = "batch_norm"
+    title = "batch norm"
+    axis = 0
+
+    def input_jacobian(self, normalized, spread, gamma) -> np.ndarray:
+        samples, features = normalized.shape
+        # d out[i,j] / d x[k,l] = δ(j,l) · γ[j]/s[j] · (δ(i,k) − 1/m − x̂[i,j]·x̂[k,j]/m)
+        coupling = (np.eye(samples)[None] - 1.0 / samples
+                    - np.einsum("ij,kj->jik", normalized, normalized) / samples)
+        per_feature = (gamma[0] / spread[0])[:, None, None] * coupling
+        return np.einsum("jik,jl->ijkl", per_feature, np.eye(features)).reshape(samples * features,
+                                                                                  samples * features)
+
+    def check_shapes(self, shapes) -> str | None:
+        if shapes[INPUT][0] < 2:
+            return "batch norm in training mode needs at least 2 samples (a batch of one has no variance)"
+        return None
+
+    def explanation(self, role: str, names, samples: int):
+        out = names[OUTPUT]
+        if role == INPUT:
+            return say(
+                "Batch norm takes each feature's mean and variance over the batch, so every entry of ", formula(out),
+                " depends on the same feature of every sample: the Jacobian couples the samples and is not block "
+                "diagonal — dividing samples into separate blocks would miss the mean and variance paths. Each "
+                "entry is ", formula("γ/√(σ² + eps) · (δ − 1/m − x̂·x̂′/m)"), ": the direct path, minus what "
+                "flows through the mean and through the variance.")
+        if role == "gamma":
+            return say("Entry (i, j) of ", formula(out), " is ", formula("γ_j · x̂_ij + β_j"),
+                       ", so the Jacobian holds each sample's x̂ along the diagonal of its block, and multiplying "
+                       "by it sums ", formula(f"{names['upstream']} ⊙ x̂"), " over the batch.")
+        return say(formula(names["beta"]), " is added to every sample's row, so the Jacobian stacks one identity "
+                   "per sample, and multiplying by it sums ", formula(names["upstream"]), " over the batch.")
+
+
+class LayerNorm(Normalization):
+    """`nn.LayerNorm` over the features of each sample: one mean and variance per sample (row).
+
+    Its Jacobian with respect to the input is block diagonal with FULL n × n blocks: each output of a
+    sample depends on every feature of that sample, and on no other sample.
+    """
+
+    name = "layer_norm"
+    title = "layer norm"
+    axis = 1
+
+    def input_jacobian(self, normalized, spread, gamma) -> np.ndarray:
+        samples, features = normalized.shape
+        # d out[i,j] / d x[k,l] = δ(i,k) · γ[j]/s[i] · (δ(j,l) − 1/n − x̂[i,j]·x̂[i,l]/n)
+        coupling = (np.eye(features)[None] - 1.0 / features
+                    - np.einsum("ij,il->ijl", normalized, normalized) / features)
+        blocks = gamma[0][None, :, None] / spread[:, :, None] * coupling
+        return np.einsum("ab,ajl->ajbl", np.eye(samples), blocks).reshape(samples * features, samples * features)
+
+    def explanation(self, role: str, names, samples: int):
+        out = names[OUTPUT]
+        if role == INPUT:
+            return say(
+                "Layer norm takes one mean and variance per sample, over its features, so every entry of a sample's "
+                "row of ", formula(out), " depends on every feature of that sample and of no other: the Jacobian is "
+                "block diagonal, one full block per sample. Each entry is ",
+                formula("γ/√(σ² + eps) · (δ − 1/n − x̂·x̂′/n)"), ".")
+        if role == "gamma":
+            return say("Entry (i, j) of ", formula(out), " is ", formula("γ_j · x̂_ij + β_j"),
+                       ", so the Jacobian holds each sample's x̂ along the diagonal of its block, and multiplying "
+                       "by it sums ", formula(f"{names['upstream']} ⊙ x̂"), " over the batch.")
+        return say(formula(names["beta"]), " is added to every sample's row, so the Jacobian stacks one identity "
+                   "per sample, and multiplying by it sums ", formula(names["upstream"]), " over the batch.")
