@@ -439,6 +439,8 @@ class _AnswerFile:
             self.fail(field, "expected numbers, found an empty list", key=name)
         if not any(isinstance(row, list) for row in value):
             return np.array([[self.entry(name, v, f"{field} entry {j + 1}") for j, v in enumerate(value)]])
+        if tomlinput.depth(value) > 2:
+            return self.nested(name, value, field)
         if not all(isinstance(row, list) for row in value):
             self.fail(field, "mixes rows and single values; write a list of rows, e.g. [[1, 2], [3, 4]]", key=name)
         problem = tomlinput.ragged(value)
@@ -446,6 +448,22 @@ class _AnswerFile:
             self.fail(field, problem, key=name)
         return np.array([[self.entry(name, v, f"{field} row {i + 1}, column {j + 1}") for j, v in enumerate(row)]
                          for i, row in enumerate(value)])
+
+    def nested(self, name: str, value, field: str) -> np.ndarray:
+        """A kernel written out × in × k (× k), as the matrix of its filters' unrolled rows (out × in·k·k)."""
+        def shape_of(item) -> tuple[int, ...]:
+            if not isinstance(item, list):
+                return ()
+            shapes = {shape_of(part) for part in item}
+            if not item or len(shapes) != 1:
+                self.fail(field, "expected nested lists of equal length at every depth, e.g. [[[[1, 2], [3, 4]]]]",
+                          key=name)
+            return (len(item), *shapes.pop())
+
+        shape = shape_of(value)
+        entries = np.ravel(np.array(value, dtype=object))
+        return np.array([self.entry(name, entry, f"{field} entry {k + 1}") for k, entry in enumerate(entries)]
+                        ).reshape(shape[0], -1)
 
     def entry(self, name: str, value, field: str) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float | str):

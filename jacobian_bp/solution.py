@@ -79,6 +79,17 @@ class Solution:
         return names
 
 
+def natural_shapes(solution: Solution) -> dict[str, tuple[int, ...]]:
+    """The quantities kept as unrolled rows but written in their natural shape (a kernel, its gradients and its
+    update as out × in × k × k), by name."""
+    layouts = solution.graph.layouts
+    found = {name: layouts[name] for name in layouts}
+    found.update({step.gradient: layouts[step.variable] for step in solution.steps if step.variable in layouts})
+    found.update({update.name: layouts[update.parameter] for update in solution.updates
+                  if update.parameter in layouts})
+    return found
+
+
 def solve(walkthrough: Walkthrough) -> Solution:
     """Run the forward pass, every backward step and one SGD step of `walkthrough`.
 

@@ -4,21 +4,27 @@ import json
 
 import numpy as np
 
+from ..solution import natural_shapes
 
-def _plain(value):
-    """A matrix as a list of rows of floats (negative zero as 0.0), a scalar as a float."""
+
+def _plain(value, shape: tuple[int, ...] | None = None):
+    """A matrix as a list of rows of floats (negative zero as 0.0), a scalar as a float; with `shape`, nested
+    lists of that shape (a kernel out × in × k × k)."""
     if isinstance(value, np.ndarray):
-        return (np.atleast_2d(value).astype(float) + 0.0).tolist()
+        found = np.atleast_2d(value).astype(float) + 0.0
+        return (found.reshape(shape) if shape else found).tolist()
     return float(value) + 0.0
 
 
 def document(solution) -> dict:
     """The JSON document of docs/json.md as Python data."""
+    shapes = natural_shapes(solution)
     steps = []
     for step in solution.steps:
         if step.is_sum:
             steps.append({"number": step.number, "section": step.section, "gradient": step.gradient,
-                          "contributions": list(step.contributions), "result": _plain(step.result)})
+                          "contributions": list(step.contributions),
+                          "result": _plain(step.result, shapes.get(step.gradient))})
             continue
         steps.append({
             "number": step.number,
@@ -28,9 +34,9 @@ def document(solution) -> dict:
             "jacobian": step.jacobian_name,
             "upstream_row": _plain(step.upstream_row)[0],
             "product_row": _plain(step.product_row)[0],
-            "result": _plain(step.result),
+            "result": _plain(step.result, shapes.get(step.gradient)),
             "shortcut": step.shortcut_formula,
-            "shortcut_result": _plain(step.shortcut),
+            "shortcut_result": _plain(step.shortcut, shapes.get(step.gradient)),
             **({"fused": step.fused_formula, "fused_result": _plain(step.fused)} if step.fused is not None else {}),
             "kinks": [{"position": list(kink.position), "derivative": kink.derivative,
                        "other_derivative": kink.other_derivative, "other_value": kink.other_value}
@@ -43,7 +49,7 @@ def document(solution) -> dict:
         "title": walkthrough.title,
         "walkthrough": walkthrough.name,
         "learning_rate": walkthrough.learning_rate,
-        "quantities": {name: _plain(value) for name, value in solution.quantities.items()},
+        "quantities": {name: _plain(value, shapes.get(name)) for name, value in solution.quantities.items()},
         "steps": steps,
     }
 

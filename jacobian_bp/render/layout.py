@@ -182,12 +182,42 @@ def _side_by_side(names, values: dict, decimals: int, gap: Gap = GAP) -> Equatio
     return Equation((tuple(parts),))
 
 
+def pictures(solution, variable: str, name: str, value: np.ndarray, decimals: int) -> list:
+    """A value whose rows are images or sequences shown as its pictures, one line per sample (channels side by
+    side); a kernel as its filters, one line per output channel. Nothing for any other value."""
+    graph = solution.graph
+    if variable in graph.layouts:
+        layout = graph.layouts[variable]
+        filters = np.asarray(value).reshape(layout[0], layout[1], -1, layout[-1])
+        label = story.kernel_caption(name, layout)
+    elif variable in graph.images:
+        image = graph.images[variable]
+        filters = np.atleast_2d(value).reshape(-1, image[0], image[1] if len(image) == 3 else 1, image[-1])
+        if len(image) == 2:  # a sequence: its channels are the rows of one matrix
+            filters = filters.swapaxes(1, 2)
+        label = story.picture_caption(name, image)
+    else:
+        return []
+    lines = []
+    for index, parts in enumerate(filters, start=1):
+        line: list = [f"{story.picture_name(name, index, variable in graph.layouts)} ="]
+        for k, part in enumerate(parts):
+            line += ([GAP] if k else []) + [Numbers(part, decimals)]
+        lines.append(Equation((tuple(line),)))
+    return [Group((Prose(label), *lines))]
+
+
 def _forward_blocks(solution, decimals: int) -> list:
-    values = solution.values
-    blocks = [_side_by_side(solution.graph.data, values, decimals)]
+    values, graph = solution.values, solution.graph
+    blocks = [_side_by_side(graph.data, values, decimals)]
+    blocks += [block for name in graph.data for block in pictures(solution, name, name, values[name], decimals)]
     for formula, parameters, outputs in story.forward_groups(solution):
-        blocks += [Prose(formula, "name"), *([_side_by_side(parameters, values, decimals)] if parameters else []),
-                   _side_by_side(outputs, values, decimals)]
+        blocks += [Prose(formula, "name"), *([_side_by_side(parameters, values, decimals)] if parameters else [])]
+        blocks += [block for name in parameters for block in pictures(solution, name, name, values[name], decimals)]
+        blocks.append(_side_by_side(outputs, values, decimals))
+        for name in outputs:
+            blocks += pictures(solution, name, name, values[name], decimals)
+            blocks += [Prose(note, "note") for note in story.output_notes(solution, name)]
     return blocks
 
 
@@ -208,7 +238,8 @@ def _update_blocks(solution, decimals: int) -> list:
             Group((Prose(story.update_formula(update, decimals), "name"),
                    Equation(((f"{update.parameter} =", Numbers(update.old, decimals), Gap(1),
                               f"dJ/d{update.parameter} =", Numbers(update.gradient, decimals)),)))),
-            Group((Equation(((f"{update.name} =", Numbers(update.new, decimals)),)),), result=True),
+            Group((Equation(((f"{update.name} =", Numbers(update.new, decimals)),)),
+                   *pictures(solution, update.parameter, update.name, update.new, decimals)), result=True),
         ]
     return blocks
 
@@ -240,7 +271,8 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
     blocks.append(Group((
         Equation(((Numbers(step.product_row, decimals),),), label=f"times {step.jacobian_name} gives the row"),
         Group((Prose(story.devectorize_caption(step)),
-               Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),)))),
+               Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),)),
+               *pictures(solution, step.variable, step.gradient, step.result, decimals))),
         Group(tuple(checks))), result=True))
     return blocks
 

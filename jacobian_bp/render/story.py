@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ..chain import Kink, Step, gradient_name
 from ..numbers import format_number
+from ..sentences import Sentence, math, say
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,32 @@ def network_nodes(graph) -> list:
     """The nodes of the forward page: those on the data's path, without the loss and the cost."""
     closing = (graph.loss_node, graph.cost_node)
     return [node for node in graph.nodes if main_path_node(graph, node) and node not in closing]
+
+
+def output_notes(solution, name: str) -> tuple:
+    """What a node says about its output on the forward page (a dropout mask)."""
+    node = solution.graph.producers[name]
+    return node.op.output_notes(solution.graph.role_values(node, solution.values), node.names())
+
+
+def picture_caption(name: str, image: tuple[int, ...]) -> Sentence:
+    """Before the pictures of a variable whose rows are images or sequences."""
+    axes = "channels × height × width" if len(image) == 3 else "channels × length"
+    side = ", channels side by side" if len(image) == 3 and image[0] > 1 else ""
+    return say("Each sample's row of ", math(name), f" as its {' × '.join(map(str, image))} picture ({axes}), "
+               f"one line per sample{side}:")
+
+
+def kernel_caption(name: str, layout: tuple[int, ...]) -> Sentence:
+    """Before the filters of a kernel kept as unrolled rows."""
+    axes = "out × in × k × k" if len(layout) == 4 else "out × in × k"
+    each = "its input channels side by side" if len(layout) == 4 else "one row per input channel"
+    return say(math(name), f" as a kernel of {' × '.join(map(str, layout))} ({axes}): one filter per line, {each}:")
+
+
+def picture_name(name: str, index: int, kernel: bool) -> str:
+    """`X(1)` for sample 1, `K1[1]` for filter 1."""
+    return f"{name}[{index}]" if kernel else f"{name}({index})"
 
 
 def loss_notes(solution) -> tuple[str, ...]:
