@@ -335,6 +335,27 @@ def updated_weights_in_backward_pass(attempt: Attempt) -> str | None:
 
 
 @slip
+def op_slip(attempt: Attempt) -> str | None:
+    """A slip an op names itself: its output or a Jacobian built the way students commonly get it wrong (a
+    kernel not turned by 180° in dJ/dIn, a max pool's gradient spread over its window, batch norm without its
+    mean and variance paths), in this quantity or in one it follows from."""
+    graph, exact = attempt.graph, attempt.values[0]
+    for node in graph.nodes:
+        for sentence, wrong in node.op.forward_slips(graph.role_values(node, exact), node.names()):
+            if attempt.any_explains(attempt.rederive(f"{node.output}: {sentence}", {node.output: wrong})):
+                return sentence
+    for step in attempt.steps:
+        if step.op is None or step.is_sum or step.from_cost:
+            continue
+        node = graph.producers[step.node]
+        for sentence, wrong in step.op.slips(step.role, graph.role_values(node, exact), node.names(step.upstream)):
+            if attempt.any_explains(attempt.rederive(f"{step.jacobian_name}: {sentence}",
+                                                     {step.jacobian_name: wrong})):
+                return sentence
+    return None
+
+
+@slip
 def update_with_wrong_sign(attempt: Attempt) -> str | None:
     """The gradient added instead of subtracted."""
     update = attempt.update

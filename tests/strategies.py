@@ -5,11 +5,12 @@ from hypothesis import reject
 from hypothesis import strategies as st
 
 from jacobian_bp.graph import Graph, Node, closing_nodes
-from jacobian_bp.ops import ACTIVATIONS, INPUT, LOSSES, Add, Concat, Dense, input_roles
+from jacobian_bp.ops import ACTIVATIONS, INPUT, LOSSES, OPS, Add, Concat, Conv1d, Dense, Normalization, input_roles
 from jacobian_bp.walkthrough import Walkthrough, from_layers
 
 KINK_MARGIN = 1e-3
 SATURATION = 1e-4
+SPREAD = 1e-2
 
 
 def targets_for(loss_name: str, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -60,7 +61,8 @@ def walkthroughs(draw, max_depth: int = 4, max_width: int = 5, max_batch: int = 
 @st.composite
 def graphs(draw, max_nodes: int = 6, max_width: int = 4, max_batch: int = 3):
     """A random DAG: dense layers, every activation, residual `add`s and `concat`s of earlier variables,
-    then an output layer that suits a random loss, and L2 regularization half of the time.
+    normalizations, dropout and 1-D convolutions of a row read as a sequence, then an output layer that
+    suits a random loss, and L2 regularization half of the time.
 
     Values are drawn from a seeded generator; draws near a kink or a saturated output are rejected.
     """
@@ -81,17 +83,37 @@ def graphs(draw, max_nodes: int = 6, max_width: int = 4, max_batch: int = 3):
         shapes[name] = (batch, units)
         return name
 
-    def join(op, inputs: list[str]) -> str:
+    def join(op, inputs: list[str], parameters: dict | None = None) -> str:
+        """A node of `op` on `inputs`, with its `parameters` (by role) named after the node."""
+        nonlocal numbered
         name = f"V{len(nodes) + 1}"
-        nodes.append(Node(name, op, dict(zip(input_roles(len(inputs)), inputs, strict=True))))
-        shapes[name] = op.output_shape({role: shapes[v] for role, v in nodes[-1].roles.items()})
+        roles = dict(zip(input_roles(len(inputs)), inputs, strict=True))
+        if parameters:
+            numbered += 1
+            for role, value in parameters.items():
+                given[f"{role}{numbered}"] = value
+                roles[role] = f"{role}{numbered}"
+        nodes.append(Node(name, op, roles, layer=numbered if parameters else None))
+        shapes[name] = op.output_shape({role: given[v].shape if v in given else shapes[v] for role, v in roles.items()})
         return name
 
     last = "X"
     for _ in range(draw(st.integers(1, max_nodes))):
         variables = [name for name in shapes]
-        kind = draw(st.sampled_from(["dense", "activation", "add", "concat"]))
-        if kind == "activation" and last != "X":
+        kind = draw(st.sampled_from(["dense", "activation", "add", "concat", "normalize", "convolve"]))
+        if kind == "normalize" and last != "X":
+            chosen = draw(st.sampled_from(["layer_norm", "dropout"] + (["batch_norm"] if batch > 1 else [])))
+            op = OPS[chosen](**({"seed": draw(st.integers(0, 9)), "p": 0.25} if chosen == "dropout" else {}))
+            last = join(op, [last], {role: rng.normal(1, 0.5, size=shape) for role, shape in
+                                     op.parameter_shapes({INPUT: shapes[last]}).items()})
+        elif kind == "convolve" and last != "X":
+            length = shapes[last][1]  # the row as a sequence of one channel
+            kernel = draw(st.integers(1, min(length, 3)))
+            op = Conv1d(out_channels=draw(st.integers(1, 2)), kernel_size=kernel, stride=draw(st.integers(1, 2)),
+                        padding=draw(st.integers(0, 1)), in_shape=(1, length))
+            last = join(op, [last], {role: rng.normal(0, 1, size=shape) for role, shape in
+                                     op.parameter_shapes({INPUT: shapes[last]}).items()})
+        elif kind == "activation" and last != "X":
             name = draw(st.sampled_from(sorted(set(ACTIVATIONS) - {"softmax"})))
             settings = {key: draw(st.sampled_from([default, 0.2]))
                         for key, default in ACTIVATIONS[name].settings.items()}
@@ -112,7 +134,7 @@ def graphs(draw, max_nodes: int = 6, max_width: int = 4, max_batch: int = 3):
         last = join(ACTIVATIONS[loss.output_activations[0]](), [last])
     given["Y"] = targets_for(loss_name, rng, shapes[last])
     l2 = draw(st.sampled_from([0.0, 0.1]))
-    weights = tuple(name for node in nodes for name in node.parameters.values() if name.startswith("W"))
+    weights = tuple(node.roles[role] for node in nodes for role in node.op.penalized if role in node.roles)
     graph = Graph(tuple(nodes + closing_nodes(last, loss, l2, weights)), output=last)
     walkthrough = Walkthrough(name="random graph", title="random graph", description="", graph=graph, given=given,
                               learning_rate=0.1, decimals=4, seed=0)
@@ -124,4 +146,7 @@ def graphs(draw, max_nodes: int = 6, max_width: int = 4, max_batch: int = 3):
             reject()  # finite differences are meaningless next to a kink
     if loss.output_activations and np.any(np.minimum(values[last], 1 - values[last]) < SATURATION):
         reject()
+    for node in nodes:
+        if isinstance(node.op, Normalization) and values[node.roles[INPUT]].var(axis=node.op.axis).min() < SPREAD:
+            reject()  # normalizing numbers that hardly differ magnifies rounding beyond what differences resolve
     return walkthrough

@@ -6,10 +6,12 @@ build, and where it is missing these tests are skipped.
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 from jacobian_bp import load, solve
 from jacobian_bp.ops import ACTIVATIONS, LOSSES, AvgPool2d, BatchNorm, Convolution, Dropout, LayerNorm, MaxPool2d
 from jacobian_bp.walkthrough import Walkthrough, bundled_names, from_layers
+from tests.strategies import graphs
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -19,7 +21,7 @@ LEARNING_RATE = 0.1
 LARGEST_PRE_ACTIVATION = 50.0
 HIDDEN = ("relu", "leaky_relu", "sigmoid", "tanh", "identity", "gelu", "elu", "softplus")
 TORCH_ACTIVATIONS = {"relu": F.relu, "leaky_relu": F.leaky_relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
-                     "identity": lambda z: z, "softmax": lambda z: torch.softmax(z, dim=1), "gelu": F.gelu,
+                     "identity": lambda z: z.clone(), "softmax": lambda z: torch.softmax(z, dim=1), "gelu": F.gelu,
                      "elu": F.elu, "softplus": F.softplus}
 
 
@@ -211,3 +213,30 @@ def test_every_quantity_of_every_bundled_walkthrough_equals_pytorch(name):
     for quantity, value in ours.items():
         np.testing.assert_allclose(np.atleast_2d(value), np.atleast_2d(theirs[quantity]), rtol=1e-9, atol=1e-12,
                                    err_msg=f"{name}: {quantity}")
+
+
+@given(walkthrough=graphs())
+@settings(max_examples=60, deadline=None)
+def test_every_quantity_of_random_graphs_equals_pytorch(walkthrough):
+    """Random graphs with every op the strategy draws (normalizations, dropout, 1-D convolutions among them)."""
+    ours = solve(walkthrough).quantities
+    theirs = pytorch_graph_quantities(walkthrough)
+    for quantity, value in ours.items():
+        if quantity in theirs:
+            np.testing.assert_allclose(np.atleast_2d(value), np.atleast_2d(theirs[quantity]), rtol=1e-9,
+                                       atol=1e-12, err_msg=quantity)
+
+
+def test_max_pool_ties_go_to_the_first_maximum_in_row_major_order_as_in_pytorch():
+    """Every way two or more entries of a 2 × 2 window can tie: the gradient goes where PyTorch's CPU code sends it."""
+    pool = MaxPool2d(kernel_size=2, in_shape=(1, 2, 2))
+    for pattern in range(1, 16):
+        tied = np.array([(pattern >> bit) & 1 for bit in range(4)], dtype=float)
+        if tied.sum() < 2:
+            continue
+        X = np.where(tied == 1, 0.5, -1.0)[np.newaxis]
+        x = torch.tensor(X.reshape(1, 1, 2, 2), requires_grad=True)
+        F.max_pool2d(x, 2).sum().backward()
+        values = {"input": X, "output": pool.forward({"input": X})}
+        np.testing.assert_array_equal(pool.jacobian("input", values), x.grad.numpy().reshape(1, 4))
+        np.testing.assert_array_equal(pool.kinks("input", values), tied[np.newaxis] == 1)

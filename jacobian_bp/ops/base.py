@@ -167,6 +167,15 @@ class Op:
         force and the other, as text in `values`), or None for the note of an activation's kink."""
         return None
 
+    def slips(self, role: str, values: Values, names: Names) -> tuple[tuple[str, np.ndarray], ...]:
+        """The Jacobian for `role` as students commonly get it wrong, each with the sentence that names the slip
+        (`check` tries them on a wrong answer)."""
+        return ()
+
+    def forward_slips(self, values: Values, names: Names) -> tuple[tuple[str, np.ndarray], ...]:
+        """The output as students commonly get it wrong, each with the sentence that names the slip."""
+        return ()
+
     def notes(self, role: str, values: Values, names: Names) -> tuple[str, ...]:
         """Sentences for the step of `role` where a clamp acts or an output saturates."""
         return ()

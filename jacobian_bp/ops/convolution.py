@@ -178,6 +178,24 @@ class Convolution(ImageOp):
                    "so the Jacobian stacks ones, and multiplying by it sums ", formula(names["upstream"]),
                    " over samples and positions.")
 
+    def turned(self, K: np.ndarray) -> np.ndarray:
+        """Every filter of `K` turned by 180° (flipped along each spatial axis), kept as unrolled rows."""
+        return np.flip(self.kernel(K), axis=tuple(range(2, 2 + self.spatial))).reshape(K.shape)
+
+    def slips(self, role: str, values, names) -> tuple[tuple[str, np.ndarray], ...]:
+        if role != INPUT:
+            return ()
+        out, K = names[OUTPUT], names["K"]
+        return ((f"kernel not turned by 180° (or turned twice) in dJ/d{names[INPUT]}: this is dJ/d{out} fully "
+                 f"correlated with {K} as it is; the transpose of the Toeplitz matrix is the full convolution with "
+                 f"{K} turned by 180°", self.jacobian(INPUT, {**values, "K": self.turned(values["K"])})),)
+
+    def forward_slips(self, values, names) -> tuple[tuple[str, np.ndarray], ...]:
+        K = names["K"]
+        return ((f"{K} turned by 180° in the forward pass (a convolution as in signal processing); PyTorch's "
+                 f"{self.name} is a cross-correlation: the kernel slides over the input as it is",
+                 self.forward({**values, "K": self.turned(values["K"])})),)
+
     def symbolic_forward(self, symbols):
         import sympy
 

@@ -80,7 +80,7 @@ class Dropout(Op):
 
     def output_notes(self, values, names) -> tuple:
         mask = self.mask_for(values[INPUT].shape)
-        rows = "; ".join(" ".join(format_number(value, 0) for value in row) for row in mask)
+        rows = "; ".join(" ".join(format_number(float(value), 1) for value in row) for row in mask)
         given = "as given" if self.mask is not None else f"drawn from seed {self.seed}"
         return (say("The mask of ", formula(names[OUTPUT]), f" ({given}; 1 keeps, 0 drops), row by row: ",
                     formula(rows), f". Kept entries are scaled by 1/(1 − p) with p = {format_number(self.p, 4)}."),)

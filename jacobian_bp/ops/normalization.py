@@ -54,8 +54,22 @@ class Normalization(Op):
             return np.tile(np.eye(features), (samples, 1))
         return self.input_jacobian(normalized, spread, values["gamma"])
 
-    def input_jacobian(self, normalized: np.ndarray, spread: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+    def input_jacobian(self, normalized: np.ndarray, spread: np.ndarray, gamma: np.ndarray, mean_path: bool = True,
+                       variance_path: bool = True) -> np.ndarray:
+        """d out / d x; without `mean_path` or `variance_path`, as if μ or σ² were constants (a slip)."""
         raise NotImplementedError
+
+    def slips(self, role: str, values, names) -> tuple[tuple[str, np.ndarray], ...]:
+        if role != INPUT:
+            return ()
+        normalized, spread = self.statistics(values[INPUT])
+        over = "the batch" if self.axis == 0 else "the sample's features"
+        paths = (f"; x reaches the output directly, through the mean and through the variance of {over}, and "
+                 "the Jacobian adds all three")
+        return ((f"{self.title} gradient without the mean and variance paths: this treats μ and σ as constants"
+                 + paths, self.input_jacobian(normalized, spread, values["gamma"], False, False)),
+                (f"{self.title} gradient without the variance path: this treats σ as a constant" + paths,
+                 self.input_jacobian(normalized, spread, values["gamma"], True, False)))
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return {INPUT: (INPUT, "gamma"), "gamma": (INPUT,), "beta": ()}[role]
@@ -123,11 +137,11 @@ class BatchNorm(Normalization):
     title = "batch norm"
     axis = 0
 
-    def input_jacobian(self, normalized, spread, gamma) -> np.ndarray:
+    def input_jacobian(self, normalized, spread, gamma, mean_path=True, variance_path=True) -> np.ndarray:
         samples, features = normalized.shape
         # d out[i,j] / d x[k,l] = δ(j,l) · γ[j]/s[j] · (δ(i,k) − 1/m − x̂[i,j]·x̂[k,j]/m)
-        coupling = (np.eye(samples)[None] - 1.0 / samples
-                    - np.einsum("ij,kj->jik", normalized, normalized) / samples)
+        coupling = (np.eye(samples)[None] - mean_path / samples
+                    - variance_path * np.einsum("ij,kj->jik", normalized, normalized) / samples)
         per_feature = (gamma[0] / spread[0])[:, None, None] * coupling
         return np.einsum("jik,jl->ijkl", per_feature, np.eye(features)).reshape(samples * features,
                                                                                   samples * features)
@@ -165,11 +179,11 @@ class LayerNorm(Normalization):
     title = "layer norm"
     axis = 1
 
-    def input_jacobian(self, normalized, spread, gamma) -> np.ndarray:
+    def input_jacobian(self, normalized, spread, gamma, mean_path=True, variance_path=True) -> np.ndarray:
         samples, features = normalized.shape
         # d out[i,j] / d x[k,l] = δ(i,k) · γ[j]/s[i] · (δ(j,l) − 1/n − x̂[i,j]·x̂[i,l]/n)
-        coupling = (np.eye(features)[None] - 1.0 / features
-                    - np.einsum("ij,il->ijl", normalized, normalized) / features)
+        coupling = (np.eye(features)[None] - mean_path / features
+                    - variance_path * np.einsum("ij,il->ijl", normalized, normalized) / features)
         blocks = gamma[0][None, :, None] / spread[:, :, None] * coupling
         return np.einsum("ab,ajl->ajbl", np.eye(samples), blocks).reshape(samples * features, samples * features)
 

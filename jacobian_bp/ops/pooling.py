@@ -133,6 +133,14 @@ class MaxPool2d(Pooling):
     def shortcut_formula(self, role: str, names, shapes) -> str:
         return f"each entry of {names['upstream']} sent to the maximum of its window (zeros elsewhere)"
 
+    def slips(self, role: str, values, names) -> tuple[tuple[str, np.ndarray], ...]:
+        shape = self.window_values(values[INPUT]).shape
+        count = self.kernel_size**2
+        only = "a max pool's gradient goes only to the maximum of each window (1 there, 0 elsewhere)"
+        return ((f"max-pool gradient spread over the window, 1/{count} to each entry as for an average pool; {only}",
+                 self.spread(np.full(shape, 1.0 / count))),
+                (f"max-pool gradient copied to every entry of the window; {only}", self.spread(np.ones(shape))))
+
     def explanation(self, role: str, names, samples: int):
         return say(
             "Each entry of ", formula(names[OUTPUT]), " is one entry of its window of ", formula(names[INPUT]),

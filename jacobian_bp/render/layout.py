@@ -217,7 +217,7 @@ def _forward_blocks(solution, decimals: int) -> list:
         blocks.append(_side_by_side(outputs, values, decimals))
         for name in outputs:
             blocks += pictures(solution, name, name, values[name], decimals)
-            blocks += [Prose(note, "note") for note in story.output_notes(solution, name)]
+            blocks += [Prose(note) for note in story.output_notes(solution, name)]
     return blocks
 
 
