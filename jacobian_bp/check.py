@@ -208,7 +208,7 @@ def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB) -> Repor
     source = reader.walkthrough()
     walkthrough = reader.load(source, max_jacobian_mb)
     decimals = reader.decimals(walkthrough.decimals)
-    answers = reader.answers(quantity_names(walkthrough))
+    answers = reader.answers(quantity_names(walkthrough), kernel_names(walkthrough))
     solution = solve(walkthrough)
     return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals,
                   quantities=grade_answers(solution, answers, decimals))
@@ -237,6 +237,17 @@ def quantity_names(walkthrough: Walkthrough) -> list[str]:
             gradients.append(gradient_name(variable))
     updates = [update.name for update in sgd_update(graph, _Placeholders(), _Placeholders(), 0.0)]
     return list(dict.fromkeys(names + jacobians + gradients + updates))
+
+
+def kernel_names(walkthrough: Walkthrough) -> set[str]:
+    """The quantities an answer file may write as nested lists: every kernel (out × in × k (× k)), its gradients
+    and its update."""
+    graph = walkthrough.graph
+    found = {name for parameter in graph.layouts for name in (
+        parameter, gradient_name(parameter), *(gradient_name(parameter, edge.node.output)
+                                               for edge in graph.consumers(parameter)))}
+    updates = sgd_update(graph, _Placeholders(), _Placeholders(), 0.0)
+    return found | {update.name for update in updates if update.parameter in graph.layouts}
 
 
 class _Placeholders(dict):
@@ -415,7 +426,7 @@ class _AnswerFile:
                                   f"found {tomlinput.describe(value)}")
         return value
 
-    def answers(self, names: list[str]) -> dict[str, np.ndarray]:
+    def answers(self, names: list[str], kernels: set[str] = frozenset()) -> dict[str, np.ndarray]:
         table = self.document.get("answers")
         if table is None:
             self.fail("[answers]", "missing (a table of quantity = value, e.g. \"dJ/dW3\" = [[-1.0216, -0.9253]])",
@@ -427,11 +438,12 @@ class _AnswerFile:
             if name not in names:
                 hint = suggestion(name, names) or " (`jacobian-bp worksheet` lists every name)"
                 self.fail("answers", f"unknown quantity {quoted(name)}{hint}", key=name)
-            found[name] = self.matrix(name, value)
+            found[name] = self.matrix(name, value, nested=name in kernels)
         return found
 
-    def matrix(self, name: str, value) -> np.ndarray:
-        """A number, a flat list (one row) or a list of rows, as a 2-D array with NaN for "?"."""
+    def matrix(self, name: str, value, nested: bool = False) -> np.ndarray:
+        """A number, a flat list (one row) or a list of rows, as a 2-D array with NaN for "?"; where `nested`,
+        a kernel's nested lists too."""
         field = f'answers."{name}"'
         if not isinstance(value, list):
             return np.array([[self.entry(name, value, field)]])
@@ -439,7 +451,7 @@ class _AnswerFile:
             self.fail(field, "expected numbers, found an empty list", key=name)
         if not any(isinstance(row, list) for row in value):
             return np.array([[self.entry(name, v, f"{field} entry {j + 1}") for j, v in enumerate(value)]])
-        if tomlinput.depth(value) > 2:
+        if nested and tomlinput.depth(value) > 2:
             return self.nested(name, value, field)
         if not all(isinstance(row, list) for row in value):
             self.fail(field, "mixes rows and single values; write a list of rows, e.g. [[1, 2], [3, 4]]", key=name)

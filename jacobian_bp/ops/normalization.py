@@ -1,6 +1,6 @@
 """Normalizations `batch_norm` (each feature over the batch) and `layer_norm` (each sample over its features).
 
-Both compute `x̂ = (x − μ) / √(σ² + eps)` (biased variance, as PyTorch) and then `γ ⊙ x̂ + β`;
+Both compute `ẑ = (x − μ) / √(σ² + eps)` (biased variance, as PyTorch) and then `γ ⊙ ẑ + β`;
 they differ only in the direction of the mean: down a column (batch norm) or along a row (layer norm).
 """
 
@@ -33,7 +33,7 @@ class Normalization(Op):
         return np.full(self.parameter_shapes(shapes)[role], 1.0 if role == "gamma" else 0.0)
 
     def statistics(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """`x̂` and `√(σ² + eps)`, the latter with the axis of the mean kept."""
+        """`ẑ` and `√(σ² + eps)`, the latter with the axis of the mean kept."""
         centred = X - X.mean(axis=self.axis, keepdims=True)
         spread = np.sqrt((centred**2).mean(axis=self.axis, keepdims=True) + self.eps)
         return centred / spread, spread
@@ -47,7 +47,7 @@ class Normalization(Op):
         samples, features = X.shape
         normalized, spread = self.statistics(X)
         if role == "gamma":
-            # d out[i,j] / d γ[l] = δ(j,l) · x̂[i,j]
+            # d out[i,j] / d γ[l] = δ(j,l) · ẑ[i,j]
             return np.einsum("ij,jl->ijl", normalized, np.eye(features)).reshape(samples * features, features)
         if role == "beta":
             # d out[i,j] / d β[l] = δ(j,l): an identity per sample, stacked
@@ -80,7 +80,7 @@ class Normalization(Op):
             return (upstream * normalized).sum(axis=0, keepdims=True)
         if role == "beta":
             return upstream.sum(axis=0, keepdims=True)
-        # dJ/dx = (g − mean(g) − x̂ ⊙ mean(g ⊙ x̂)) / √(σ² + eps), with g = γ ⊙ dJ/dout, means along the axis
+        # dJ/dx = (g − mean(g) − ẑ ⊙ mean(g ⊙ ẑ)) / √(σ² + eps), with g = γ ⊙ dJ/dout, means along the axis
         g = upstream * values["gamma"]
         mean = g.mean(axis=self.axis, keepdims=True)
         return (g - mean - normalized * (g * normalized).mean(axis=self.axis, keepdims=True)) / spread
@@ -88,15 +88,15 @@ class Normalization(Op):
     def shortcut_formula(self, role: str, names, shapes) -> str:
         upstream, gamma = names["upstream"], names["gamma"]
         along = "each column" if self.axis == 0 else "each row"
-        return {INPUT: f"(g − mean(g) − x̂ ⊙ mean(g ⊙ x̂)) / √(σ² + eps) with g = {upstream} ⊙ {gamma}, means down "
-                       f"{along}, x̂ = ({names['output']} − {names['beta']}) / {gamma}",
-                "gamma": f"column sums of {upstream} ⊙ x̂", "beta": f"column sums of {upstream}"}[role]
+        return {INPUT: f"(g − mean(g) − ẑ ⊙ mean(g ⊙ ẑ)) / √(σ² + eps) with g = {upstream} ⊙ {gamma}, means down "
+                       f"{along}, ẑ = ({names['output']} − {names['beta']}) / {gamma}",
+                "gamma": f"column sums of {upstream} ⊙ ẑ", "beta": f"column sums of {upstream}"}[role]
 
     def expression(self, names) -> str:
         return f"{names['gamma']} ⊙ ({names[INPUT]} − μ) / √(σ² + eps) + {names['beta']}"
 
     def symbolic_jacobian(self, role: str, symbols, values):
-        """In the symbols of the output, γ and β (x̂ = (y − β)/γ) and the number √(σ² + eps)."""
+        """In the symbols of the output, γ and β (ẑ = (y − β)/γ) and the number √(σ² + eps)."""
         import sympy
 
         y, gamma, beta = symbols[OUTPUT], symbols["gamma"], symbols["beta"]
@@ -139,7 +139,7 @@ class BatchNorm(Normalization):
 
     def input_jacobian(self, normalized, spread, gamma, mean_path=True, variance_path=True) -> np.ndarray:
         samples, features = normalized.shape
-        # d out[i,j] / d x[k,l] = δ(j,l) · γ[j]/s[j] · (δ(i,k) − 1/m − x̂[i,j]·x̂[k,j]/m)
+        # d out[i,j] / d x[k,l] = δ(j,l) · γ[j]/s[j] · (δ(i,k) − 1/m − ẑ[i,j]·ẑ[k,j]/m)
         coupling = (np.eye(samples)[None] - mean_path / samples
                     - variance_path * np.einsum("ij,kj->jik", normalized, normalized) / samples)
         per_feature = (gamma[0] / spread[0])[:, None, None] * coupling
@@ -158,12 +158,13 @@ class BatchNorm(Normalization):
                 "Batch norm takes each feature's mean and variance over the batch, so every entry of ", formula(out),
                 " depends on the same feature of every sample: the Jacobian couples the samples and is not block "
                 "diagonal — dividing samples into separate blocks would miss the mean and variance paths. Each "
-                "entry is ", formula("γ/√(σ² + eps) · (δ − 1/m − x̂·x̂′/m)"), ": the direct path, minus what "
-                "flows through the mean and through the variance.")
+                "entry is ", formula("γ/√(σ² + eps) · (δ − 1/m − ẑ·ẑ′/m)"), ", with ",
+                formula("ẑ = (x − μ)/√(σ² + eps)"),
+                " the normalized input: the direct path, minus what flows through the mean and through the variance.")
         if role == "gamma":
-            return say("Entry (i, j) of ", formula(out), " is ", formula("γ_j · x̂_ij + β_j"),
-                       ", so the Jacobian holds each sample's x̂ along the diagonal of its block, and multiplying "
-                       "by it sums ", formula(f"{names['upstream']} ⊙ x̂"), " over the batch.")
+            return say("Entry (i, j) of ", formula(out), " is ", formula("γ_j · ẑ_ij + β_j"),
+                       ", so the Jacobian holds each sample's ẑ along the diagonal of its block, and multiplying "
+                       "by it sums ", formula(f"{names['upstream']} ⊙ ẑ"), " over the batch.")
         return say(formula(names["beta"]), " is added to every sample's row, so the Jacobian stacks one identity "
                    "per sample, and multiplying by it sums ", formula(names["upstream"]), " over the batch.")
 
@@ -181,7 +182,7 @@ class LayerNorm(Normalization):
 
     def input_jacobian(self, normalized, spread, gamma, mean_path=True, variance_path=True) -> np.ndarray:
         samples, features = normalized.shape
-        # d out[i,j] / d x[k,l] = δ(i,k) · γ[j]/s[i] · (δ(j,l) − 1/n − x̂[i,j]·x̂[i,l]/n)
+        # d out[i,j] / d x[k,l] = δ(i,k) · γ[j]/s[i] · (δ(j,l) − 1/n − ẑ[i,j]·ẑ[i,l]/n)
         coupling = (np.eye(features)[None] - mean_path / features
                     - variance_path * np.einsum("ij,il->ijl", normalized, normalized) / features)
         blocks = gamma[0][None, :, None] / spread[:, :, None] * coupling
@@ -194,10 +195,11 @@ class LayerNorm(Normalization):
                 "Layer norm takes one mean and variance per sample, over its features, so every entry of a sample's "
                 "row of ", formula(out), " depends on every feature of that sample and of no other: the Jacobian is "
                 "block diagonal, one full block per sample. Each entry is ",
-                formula("γ/√(σ² + eps) · (δ − 1/n − x̂·x̂′/n)"), ".")
+                formula("γ/√(σ² + eps) · (δ − 1/n − ẑ·ẑ′/n)"), ", with ", formula("ẑ = (x − μ)/√(σ² + eps)"),
+                " the normalized input.")
         if role == "gamma":
-            return say("Entry (i, j) of ", formula(out), " is ", formula("γ_j · x̂_ij + β_j"),
-                       ", so the Jacobian holds each sample's x̂ along the diagonal of its block, and multiplying "
-                       "by it sums ", formula(f"{names['upstream']} ⊙ x̂"), " over the batch.")
+            return say("Entry (i, j) of ", formula(out), " is ", formula("γ_j · ẑ_ij + β_j"),
+                       ", so the Jacobian holds each sample's ẑ along the diagonal of its block, and multiplying "
+                       "by it sums ", formula(f"{names['upstream']} ⊙ ẑ"), " over the batch.")
         return say(formula(names["beta"]), " is added to every sample's row, so the Jacobian stacks one identity "
                    "per sample, and multiplying by it sums ", formula(names["upstream"]), " over the batch.")
