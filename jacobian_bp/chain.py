@@ -14,6 +14,7 @@ import numpy as np
 
 from .graph import COST, Edge, Graph
 from .ops import Loss, Op
+from .sentences import Sentence, math, say
 from .vec import devec, vec
 
 
@@ -57,11 +58,11 @@ class Step:
     product_row: np.ndarray
     result: np.ndarray
     shortcut: np.ndarray
-    shortcut_formula: str
+    shortcut_formula: Sentence  # a formula, perhaps with words ("column sums of dJ/dZ3")
     kinks: tuple[Kink, ...] = field(default=())
     fused: np.ndarray | None = None
     fused_formula: str = ""
-    notes: tuple[str, ...] = ()  # where a clamp of PyTorch's acts or an output saturates, in the op's words
+    notes: tuple[Sentence, ...] = ()  # where a clamp of PyTorch's acts or an output saturates, in the op's words
     contributions: tuple[str, ...] = ()
     path: str = ""  # for a contribution, the node it comes through
     paths: tuple[str, ...] = ()  # for a sum step, the nodes of its contributions
@@ -191,7 +192,7 @@ class _Engine:
             number=len(self.steps), section=self.section, node=variable, variable=variable,
             gradient=gradient_name(variable), upstream="", jacobian_name="", op=None, role="",
             upstream_row=np.zeros((1, 0)), jacobian=np.zeros((0, 0)), product_row=vec(total), result=total,
-            shortcut=total, shortcut_formula=" + ".join(names), contributions=names,
+            shortcut=total, shortcut_formula=say(math(" + ".join(names))), contributions=names,
             paths=tuple(step.path for step in contributions)))
 
 

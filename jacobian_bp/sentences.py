@@ -70,3 +70,12 @@ def join(sentences, separator: str = " ") -> Sentence:
     for i, sentence in enumerate(sentences):
         parts += [separator, sentence] if i else [sentence]
     return say(*parts)
+
+
+def equals(left: str, right: Sentence) -> Sentence:
+    """`left = right` where `right` may hold words ("column sums of dJ/dZ3"): one formula when `right`
+    opens with one, so that `dJ/dZ3 = dJ/dA3 ⊙ …` is set as a single equation."""
+    first, *rest = right.parts or ("",)
+    if isinstance(first, Math):
+        return say(math(f"{left} = {first.text}"), *rest)
+    return say(math(f"{left} ="), " ", right)

@@ -121,7 +121,7 @@ def _sections(solution: Solution, groups: list[str]) -> list[tuple[str, list[tup
             group, ask = PAGE_QUESTIONS[page.kind]
             questions = ask(solution) if group in groups else []
         if questions:
-            sections.append((page.title, questions))
+            sections.append((str(page.title), questions))
     return sections
 
 
@@ -134,7 +134,7 @@ def _backward_questions(solution: Solution, step, groups: list[str]) -> list[tup
                                 f"local Jacobian, the row 1 × {m}, is accepted too")]
     questions = []
     if "jacobians" in groups and not step.is_sum and not step.from_cost:
-        questions.append((step.jacobian_name, story.jacobian_caption(step).rstrip(".")))
+        questions.append((step.jacobian_name, str(story.jacobian_caption(step)).rstrip(".")))
     if "gradients" in groups:
         shaped = "added" if step.is_sum else "de-vectorized"
         questions.append((step.gradient, f"{story.chain_rule(step)}, {shaped} to the shape of {step.variable} "

@@ -118,7 +118,7 @@ def test_the_saturated_softmax_of_the_issue_equals_pytorch():
     np.testing.assert_allclose(solution.quantities["dJ/db1"], [[-1.0, 1.0]], rtol=1e-12)
     np.testing.assert_allclose(solution.quantities["J"], 30.0, rtol=1e-12)
     (note,) = solution.step("dJ/dA1").notes
-    assert "A1 row 1, column 1 is 9.36e-14: the softmax is saturated" in note
+    assert "A1 row 1, column 1 is 9.36e-14: the softmax is saturated" in str(note)
 
 
 def _torch_picture_op(op, values: dict):

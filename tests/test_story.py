@@ -11,13 +11,13 @@ ARTICLE = solve(load("article"))
 def test_a_kink_in_layer_1_has_no_layers_below_it():
     solution = solve(load("deep_leaky"))
     step = solution.step("dJ/dZ1")
-    note = story.kink_note(solution, step, step.kinks[0], 4)
+    note = str(story.kink_note(solution, step, step.kinks[0], 4))
     assert note.endswith("it would be 0.6236, and dJ/db1, dJ/dW1 would change with it.")
 
 
 def test_a_kink_in_a_deeper_layer_changes_everything_below():
     step = ARTICLE.step("dJ/dZ2")
-    note = story.kink_note(ARTICLE, step, step.kinks[0], 4)
+    note = str(story.kink_note(ARTICLE, step, step.kinks[0], 4))
     assert note.endswith("it would be 0.0228, and dJ/db2, dJ/dW2 and every gradient below layer 2 would change "
                          "with it.")
 
@@ -25,16 +25,16 @@ def test_a_kink_in_a_deeper_layer_changes_everything_below():
 def test_a_kink_that_meets_a_zero_gradient_changes_nothing():
     step = ARTICLE.step("dJ/dZ2")
     kink = dataclasses.replace(step.kinks[0], value=0.0, other_value=0.0)
-    note = story.kink_note(ARTICLE, step, kink, 4)
+    note = str(story.kink_note(ARTICLE, step, kink, 4))
     assert "here the convention changes nothing" in note and "would change with it" not in note
 
 
 def test_one_sample_is_not_spoken_of_as_many():
     solution = solve(load("neuron"))
     assert story.summary(solution).startswith("1 sample ·")
-    assert story.loss_formula(solution).endswith("the cost J is that one loss.")
-    assert story.explanation(solution.steps[0], solution).startswith("With one sample, J is that sample's loss")
-    assert story.loss_formula(ARTICLE).endswith("their mean over the m = 2 samples.")
+    assert str(story.loss_formula(solution)).endswith("the cost J is that one loss.")
+    assert str(story.explanation(solution.steps[0], solution)).startswith("With one sample, J is that sample's loss")
+    assert str(story.loss_formula(ARTICLE)).endswith("their mean over the m = 2 samples.")
 
 
 def test_a_saturated_output_explains_why_the_fused_formula_differs(tmp_path):
@@ -44,11 +44,11 @@ def test_a_saturated_output_explains_why_the_fused_formula_differs(tmp_path):
     solution = solve(load(str(path)))
     step = solution.step("dJ/dZ1")
     assert not story.agrees(step.result, step.fused) and story.agrees(step.result, step.shortcut)
-    caption = story.fused_caption(step, solution)
+    caption = str(story.fused_caption(step, solution))
     assert caption.startswith("Together, sigmoid and binary cross-entropy would collapse to dJ/dZ1 = (A1 − Y) / m")
     assert "a clamp of PyTorch's in the loss's derivative" in caption and "bug" not in caption
     (note,) = solution.step("dJ/dA1").notes
-    assert "PyTorch's binary cross-entropy divides by no less than 1e-12 there" in note
+    assert "PyTorch's binary cross-entropy divides by no less than 1e-12 there" in str(note)
 
 
 def test_every_form_shows_the_collapse_of_softmax_and_cross_entropy():
@@ -65,3 +65,30 @@ def test_every_form_shows_the_collapse_of_softmax_and_cross_entropy():
     assert step["fused_result"] == step["result"] or all(
         abs(a - b) < 1e-12 for ra, rb in zip(step["fused_result"], step["result"], strict=True)
         for a, b in zip(ra, rb, strict=True))
+
+
+def test_every_sentence_of_every_page_is_written_as_words_and_formulas():
+    """No renderer guesses where a formula starts: every sentence on every page is a `Sentence`, and the
+    formulas it marks are the names and equations of the page (ops added later are held to it too)."""
+    from jacobian_bp.render import layout
+    from jacobian_bp.sentences import Math, Sentence
+    from jacobian_bp.walkthrough import bundled_names
+
+    for name in bundled_names():
+        solution = solve(load(name))
+        intro = layout.introduction(solution)
+        assert isinstance(intro.note, Sentence)
+        for section in layout.sections(solution, decimals=4, symbolic=False):
+            assert isinstance(section.title, Sentence), (name, section.title)
+            for block in layout.flat(section.blocks):
+                for attribute in ("text", "label"):
+                    if hasattr(block, attribute):
+                        sentence = getattr(block, attribute)
+                        assert isinstance(sentence, Sentence), (name, attribute, sentence)
+                        assert all(isinstance(part, str | Math) for part in sentence.parts)
+    step = ARTICLE.step("dJ/db3")
+    assert [type(part).__name__ for part in step.shortcut_formula.parts] == ["str", "Math"]
+    assert [str(part) for part in story.shortcut_caption(step).parts] == [
+        "Shortcut ", "dJ/db3 =", " column sums of ", "dJ/dZ3", " gives the same numbers."]
+    assert [str(part) for part in story.shortcut_caption(ARTICLE.step("dJ/dW3")).parts] == [
+        "Shortcut ", "dJ/dW3 = (dJ/dZ3)ᵀ · A2", " gives the same numbers."]

@@ -1,10 +1,11 @@
 """Activations: `A = f(Z)` row by row; elementwise ones have diagonal Jacobians, softmax one block per sample."""
 
-import math
+from math import erf, pi, sqrt
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from ..sentences import Sentence, math, say
 from .base import INPUT, OUTPUT, Names, Op, Values
 
 if TYPE_CHECKING:
@@ -18,9 +19,10 @@ class Activation(Op):
     `activation_jacobian(Z, A)`, …); this class turns them into the op's, with the single role `input`.
     """
 
-    # The shortcut written with the names of the step, e.g. "{dA} ⊙ relu'({Z})".
+    # The shortcut written with the names of the step, e.g. "{dA} ⊙ relu'({Z})", and words said after it.
     shortcut_template: ClassVar[str]
     keeps_image = True
+    shortcut_remark: ClassVar[str] = ""
 
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -37,7 +39,7 @@ class Activation(Op):
         """Where the derivative is a convention rather than a limit (a boolean mask)."""
         return np.zeros(Z.shape, dtype=bool)
 
-    def activation_explanation(self) -> str:
+    def activation_explanation(self) -> Sentence:
         """Why `dA/dZ` looks the way it does, in a sentence or two."""
         raise NotImplementedError
 
@@ -57,13 +59,14 @@ class Activation(Op):
     def shortcut(self, role: str, upstream: np.ndarray, values: Values) -> np.ndarray:
         return self.activation_shortcut(upstream, values[INPUT], values[OUTPUT])
 
-    def shortcut_formula(self, role: str, names: Names, shapes) -> str:
-        return self.shortcut_template.format(dA=names["upstream"], Z=names[INPUT], A=names[OUTPUT])
+    def shortcut_formula(self, role: str, names: Names, shapes) -> Sentence:
+        return say(math(self.shortcut_template.format(dA=names["upstream"], Z=names[INPUT], A=names[OUTPUT])),
+                   self.shortcut_remark)
 
     def expression(self, names: Names) -> str:
         return f"{self.title}({names[INPUT]})"
 
-    def explanation(self, role: str, names: Names, samples: int) -> str:
+    def explanation(self, role: str, names: Names, samples: int) -> Sentence:
         return self.activation_explanation()
 
     def symbolic_jacobian(self, role: str, symbols, values: Values):
@@ -87,9 +90,9 @@ class Elementwise(Activation):
     def activation_shortcut(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
         return dA * self.derivative(Z, A)
 
-    def activation_explanation(self) -> str:
-        return (f"{self.title} acts entry by entry: each a depends only on the z at the same position, so the "
-                "Jacobian is diagonal and holds the derivatives.")
+    def activation_explanation(self) -> Sentence:
+        return say(f"{self.title} acts entry by entry: each ", math("a"), " depends only on the ", math("z"),
+                   " at the same position, so the Jacobian is diagonal and holds the derivatives.")
 
     def symbolic_of(self, z: "sympy.Symbol") -> "sympy.Expr":
         """`f(z)` in sympy, whose derivative is the symbolic form unless `symbolic_derivative` says otherwise."""
@@ -203,7 +206,8 @@ class Identity(PiecewiseLinear):
 
     name = "identity"
     title = "identity"
-    shortcut_template = "{dA} (the identity's derivative is 1)"
+    shortcut_template = "{dA}"
+    shortcut_remark = " (the identity's derivative is 1)"
 
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         return Z.copy()
@@ -233,10 +237,10 @@ class Softmax(Activation):
     def activation_shortcut(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
         return A * (dA - (dA * A).sum(axis=1, keepdims=True))
 
-    def activation_explanation(self) -> str:
-        return ("Softmax mixes the outputs of one sample: every a of a row depends on every z of the same row "
-                "(through the sum in the denominator), so each sample has a full n × n block diag(s) − s sᵀ, and "
-                "samples stay apart.")
+    def activation_explanation(self) -> Sentence:
+        return say("Softmax mixes the outputs of one sample: every ", math("a"), " of a row depends on every ",
+                   math("z"), " of the same row (through the sum in the denominator), so each sample has a full ",
+                   math("n × n"), " block ", math("diag(s) − s sᵀ"), ", and samples stay apart.")
 
     def activation_symbolic_jacobian(self, Z: np.ndarray, z: "sympy.Matrix", a: "sympy.Matrix") -> "sympy.Matrix":
         """In terms of the outputs `a`, as the article writes it: a full block per sample."""
@@ -254,7 +258,7 @@ class Softmax(Activation):
         return sympy.Matrix(samples * units, samples * units, entry_of)
 
 
-_erf = np.frompyfunc(math.erf, 1, 1)  # numpy has no erf; the standard library's is exact to the last digit
+_erf = np.frompyfunc(erf, 1, 1)  # numpy has no erf; the standard library's is exact to the last digit
 
 
 class GELU(Elementwise):
@@ -266,14 +270,14 @@ class GELU(Elementwise):
 
     @staticmethod
     def _cdf(Z: np.ndarray) -> np.ndarray:
-        return 0.5 * (1.0 + _erf(Z / math.sqrt(2.0)).astype(float))
+        return 0.5 * (1.0 + _erf(Z / sqrt(2.0)).astype(float))
 
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         return Z * self._cdf(Z)
 
     def derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
         # d/dz z·Φ(z) = Φ(z) + z·φ(z), with φ(z) = e^(−z²/2) / √(2π)
-        return self._cdf(Z) + Z * np.exp(-0.5 * Z**2) / math.sqrt(2.0 * math.pi)
+        return self._cdf(Z) + Z * np.exp(-0.5 * Z**2) / sqrt(2.0 * pi)
 
     def symbolic_of(self, z: "sympy.Symbol") -> "sympy.Expr":
         import sympy

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from ..sentences import Sentence, math, say
+
 if TYPE_CHECKING:  # sympy is imported only when a symbolic form is asked for
     import sympy
 
@@ -38,6 +40,7 @@ class Op:
 
     name: ClassVar[str]  # as written in walkthrough files
     title: ClassVar[str]  # as named in prose
+    remark: ClassVar[str] = ""  # words said after the node's formula, e.g. " (columns side by side)"
     settings: ClassVar[dict[str, float]] = {}  # numbers a walkthrough file may set, with their defaults
     options: ClassVar[dict[str, type]] = {}  # other keys a walkthrough file may set (`units`), with their types
     required: ClassVar[tuple[str, ...]] = ()  # the options a walkthrough file must set
@@ -114,19 +117,19 @@ class Op:
         """`dJ/d role` from `dJ/d output` the way frameworks compute it, without the full Jacobian."""
         raise NotImplementedError
 
-    def shortcut_formula(self, role: str, names: Names, shapes: Mapping[str, tuple[int, int]]) -> str:
-        """The shortcut written with the names of the step."""
+    def shortcut_formula(self, role: str, names: Names, shapes: Mapping[str, tuple[int, int]]) -> Sentence:
+        """The shortcut written with the names of the step (a formula, perhaps with words such as "column sums of")."""
         raise NotImplementedError
 
     def expression(self, names: Names) -> str:
         """The forward computation written with the names of the node, e.g. `ReLU(Z1)`."""
         raise NotImplementedError
 
-    def formula(self, names: Names) -> str:
-        """The node's equation, e.g. `A1 = ReLU(Z1)`."""
-        return f"{names[OUTPUT]} = {self.expression(names)}"
+    def formula(self, names: Names) -> Sentence:
+        """The node's equation, e.g. `A1 = ReLU(Z1)`, and the words `remark` says after it."""
+        return say(math(f"{names[OUTPUT]} = {self.expression(names)}"), self.remark)
 
-    def explanation(self, role: str, names: Names, samples: int) -> str:
+    def explanation(self, role: str, names: Names, samples: int) -> Sentence:
         """Why the Jacobian for `role` looks the way it does, in a sentence or two."""
         raise NotImplementedError
 
@@ -176,10 +179,10 @@ class Op:
         """The output as students commonly get it wrong, each with the sentence that names the slip."""
         return ()
 
-    def notes(self, role: str, values: Values, names: Names) -> tuple[str, ...]:
+    def notes(self, role: str, values: Values, names: Names) -> tuple[Sentence, ...]:
         """Sentences for the step of `role` where a clamp acts or an output saturates."""
         return ()
 
-    def output_notes(self, values: Values, names: Names) -> tuple[str, ...]:
+    def output_notes(self, values: Values, names: Names) -> tuple[Sentence, ...]:
         """Sentences for the forward pass where a clamp acts on the output."""
         return ()

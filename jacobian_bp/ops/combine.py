@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..sentences import Sentence, math, say
 from .base import INPUT, OUTPUT, Op, input_roles
 
 
@@ -40,16 +41,17 @@ class Add(Op):
     def shortcut(self, role: str, upstream: np.ndarray, values) -> np.ndarray:
         return upstream.copy()
 
-    def shortcut_formula(self, role: str, names, shapes) -> str:
-        return f"{names['upstream']} (passed on unchanged)"
+    def shortcut_formula(self, role: str, names, shapes) -> Sentence:
+        return say(math(names["upstream"]), " (passed on unchanged)")
 
     def expression(self, names) -> str:
         roles = input_roles(sum(role.startswith(INPUT) for role in names))
         return " + ".join(names[role] for role in roles)
 
-    def explanation(self, role: str, names, samples: int) -> str:
-        return (f"{names[OUTPUT]} adds its inputs entry by entry, so its Jacobian with respect to {names[role]} is "
-                f"the identity: the gradient {names['upstream']} reaches every input unchanged.")
+    def explanation(self, role: str, names, samples: int) -> Sentence:
+        return say(math(names[OUTPUT]), " adds its inputs entry by entry, so its Jacobian with respect to ",
+                   math(names[role]), " is the identity: the gradient ", math(names["upstream"]),
+                   " reaches every input unchanged.")
 
     def symbolic_forward(self, symbols):
         roles = input_roles(sum(role.startswith(INPUT) for role in symbols))
@@ -64,6 +66,7 @@ class Concat(Op):
 
     name = "concat"
     title = "concat"
+    remark = " (columns side by side)"
     inputs = 0
 
     def output_shape(self, shapes) -> tuple[int, int]:
@@ -96,16 +99,17 @@ class Concat(Op):
         start = sum(shapes[r][1] for r in roles[:roles.index(role)])
         end = start + shapes[role][1]
         columns = f"column {end}" if end == start + 1 else f"columns {start + 1}–{end}"
-        return f"{columns} of {names['upstream']}"
+        return say(f"{columns} of ", math(names["upstream"]))
 
     def expression(self, names) -> str:
         roles = input_roles(sum(role.startswith(INPUT) for role in names))
-        return "[" + ", ".join(names[role] for role in roles) + "] (columns side by side)"
+        return "[" + ", ".join(names[role] for role in roles) + "]"
 
-    def explanation(self, role: str, names, samples: int) -> str:
-        return (f"{names[OUTPUT]} places its inputs' columns side by side, so each entry of {names[OUTPUT]} is one "
-                f"entry of one input: the Jacobian with respect to {names[role]} selects, with a single 1 per row, "
-                f"the entries that came from {names[role]}, and is 0 on the rows of the other inputs.")
+    def explanation(self, role: str, names, samples: int) -> Sentence:
+        output, variable = math(names[OUTPUT]), math(names[role])
+        return say(output, " places its inputs' columns side by side, so each entry of ", output, " is one entry of "
+                   "one input: the Jacobian with respect to ", variable, " selects, with a single 1 per row, the "
+                   "entries that came from ", variable, ", and is 0 on the rows of the other inputs.")
 
     def symbolic_forward(self, symbols):
         import sympy

@@ -146,16 +146,24 @@ class Convolution(ImageOp):
         kept = (slice(None), slice(None)) + (slice(0, self.kernel_size),) * self.spatial
         return found[kept].swapaxes(0, 1)
 
-    def shortcut_formula(self, role: str, names, shapes) -> str:
+    def shortcut_formula(self, role: str, names, shapes):
         upstream = names["upstream"]
-        return {INPUT: f"{upstream} ∗full rot180({names['K']}) (full convolution with the kernel turned 180°)",
-                "K": f"{names[INPUT]} ⋆ {upstream} (the input correlated with the gradient, summed over samples)",
-                "c": f"sums of {upstream} over samples and positions, channel by channel"}[role]
+        if role == INPUT:
+            return say(formula(f"{upstream} ∗ rot180({names['K']})"),
+                       " (the full convolution with the kernel turned by 180°)")
+        if role == "K":
+            return say(formula(f"{names[INPUT]} ⋆ {upstream}"),
+                       " (the input correlated with the gradient, summed over samples)")
+        return say("sums of ", formula(upstream), " over samples and positions, channel by channel")
 
     def expression(self, names) -> str:
         bias = f" + {names['c']}" if self.bias else ""
-        settings = f"stride {self.stride}" + (f", padding {self.padding}" if self.padding else "")
-        return f"{names[INPUT]} ⋆ {names['K']}{bias} ({settings})"
+        return f"{names[INPUT]} ⋆ {names['K']}{bias}"
+
+    @property
+    def remark(self) -> str:
+        padding = f", padding {self.padding}" if self.padding else ""
+        return f" (cross-correlation, stride {self.stride}{padding})"
 
     def explanation(self, role: str, names, samples: int):
         out, x, K = names[OUTPUT], names[INPUT], names["K"]

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..sentences import Sentence, math, say
 from .base import INPUT, OUTPUT, Op, input_roles
 
 PENALTY = "penalty"
@@ -41,19 +42,21 @@ class MeanCost(Op):
             return upstream.copy()
         return np.full(values[INPUT].shape, upstream[0, 0] / values[INPUT].shape[0])
 
-    def shortcut_formula(self, role: str, names, shapes) -> str:
-        return "1" if role == PENALTY else "1/m for every sample"
+    def shortcut_formula(self, role: str, names, shapes) -> Sentence:
+        return say(math("1")) if role == PENALTY else say(math("1/m"), " for every sample")
 
     def expression(self, names) -> str:
         penalty = f" + {names[PENALTY]}" if self.penalty else ""
         return f"mean({names[INPUT]}){penalty}"
 
-    def explanation(self, role: str, names, samples: int) -> str:
+    def explanation(self, role: str, names, samples: int) -> Sentence:
         if role == PENALTY:
-            return f"{names[PENALTY]} is added to the mean of the losses, so its Jacobian is 1."
-        return ((f"J is the mean of the {samples} per-sample losses, so each loss enters J with weight 1/{samples}. "
-                 if samples > 1 else "With one sample, J is that sample's loss, so dJ/dL = 1. ")
-                + "Every backward pass starts from dJ/dJ = 1.")
+            return say(math(names[PENALTY]), " is added to the mean of the losses, so its Jacobian is 1.")
+        J = math(names[OUTPUT])
+        weight = (say(J, f" is the mean of the {samples} per-sample losses, so each loss enters ", J, " with weight ",
+                      math(f"1/{samples}"), ". ") if samples > 1
+                  else say("With one sample, ", J, " is that sample's loss, so ", math("dJ/dL = 1"), ". "))
+        return say(weight, "Every backward pass starts from ", math("dJ/dJ = 1"), ".")
 
     def symbolic_forward(self, symbols):
         import sympy
@@ -88,17 +91,18 @@ class L2Penalty(Op):
     def shortcut(self, role: str, upstream: np.ndarray, values) -> np.ndarray:
         return upstream[0, 0] * self.l2 * values[role]
 
-    def shortcut_formula(self, role: str, names, shapes) -> str:
-        return f"{names['upstream']} · {self.l2:g} · {names[role]}"
+    def shortcut_formula(self, role: str, names, shapes) -> Sentence:
+        return say(math(f"{names['upstream']} · {self.l2:g} · {names[role]}"))
 
     def expression(self, names) -> str:
         weights = " + ".join(f"‖{names[role]}‖²" for role in input_roles(sum(r.startswith(INPUT) for r in names)))
         return f"{self.l2:g}/2 · ({weights})"
 
-    def explanation(self, role: str, names, samples: int) -> str:
-        return (f"{names[OUTPUT]} adds up the square of every weight, so its Jacobian with respect to {names[role]} is "
-                f"one row: {self.l2:g} times each weight of {names[role]}. This is the second path from "
-                f"{names[role]} to J, besides its own layer.")
+    def explanation(self, role: str, names, samples: int) -> Sentence:
+        weight = math(names[role])
+        return say(math(names[OUTPUT]), " adds up the square of every weight, so its Jacobian with respect to ",
+                   weight, f" is one row: {self.l2:g} times each weight of ", weight, ". This is the second path "
+                   "from ", weight, " to ", math("J"), ", besides its own layer.")
 
     def symbolic_forward(self, symbols):
         import sympy

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..sentences import Sentence, math, say
 from .base import INPUT, OUTPUT, Op
 
 
@@ -69,25 +70,27 @@ class Dense(Op):
             return upstream.T @ values[INPUT]
         return upstream.sum(axis=0, keepdims=True)
 
-    def shortcut_formula(self, role: str, names, shapes) -> str:
+    def shortcut_formula(self, role: str, names, shapes) -> Sentence:
         upstream = names["upstream"]
-        return {INPUT: f"{upstream} · {names['W']}", "W": f"({upstream})ᵀ · {names[INPUT]}",
-                "b": f"column sums of {upstream}"}[role]
+        if role == "b":
+            return say("column sums of ", math(upstream))
+        return say(math({INPUT: f"{upstream} · {names['W']}", "W": f"({upstream})ᵀ · {names[INPUT]}"}[role]))
 
     def expression(self, names) -> str:
         bias = f" + {names['b']}" if self.bias else ""
         return f"{names[INPUT]} · {names['W']}ᵀ{bias}"
 
-    def explanation(self, role: str, names, samples: int) -> str:
-        Z, W = names[OUTPUT], names["W"]
+    def explanation(self, role: str, names, samples: int) -> Sentence:
+        Z, W = math(names[OUTPUT]), math(names["W"])
         if role == INPUT:
-            return (f"Each sample's z depends only on that sample's own a, through {W}, so the Jacobian holds one "
-                    f"copy of {W} per sample on its block diagonal.")
+            return say("Each sample's ", math("z"), " depends only on that sample's own ", math("a"), ", through ", W,
+                       ", so the Jacobian holds one copy of ", W, " per sample on its block diagonal.")
         if role == "W":
-            return (f"Entry (i, j) of {Z} uses only row j of {W}, multiplied by the inputs of sample i, so each "
-                    "sample's inputs appear once per unit, shifted along.")
-        return (f"{names['b']} is added to the row of every sample, so the Jacobian stacks one identity per sample, "
-                f"and multiplying by it sums {names['upstream']} over the batch.")
+            return say("Entry ", math("(i, j)"), " of ", Z, " uses only row ", math("j"), " of ", W, ", multiplied by "
+                       "the inputs of sample ", math("i"), ", so each sample's inputs appear once per unit, shifted "
+                       "along.")
+        return say(math(names["b"]), " is added to the row of every sample, so the Jacobian stacks one identity per "
+                   "sample, and multiplying by it sums ", math(names["upstream"]), " over the batch.")
 
     def symbolic_forward(self, symbols):
         import sympy

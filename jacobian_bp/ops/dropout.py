@@ -60,8 +60,8 @@ class Dropout(Op):
     def shortcut(self, role: str, upstream: np.ndarray, values) -> np.ndarray:
         return upstream * self.scaled_mask(upstream.shape)
 
-    def shortcut_formula(self, role: str, names, shapes) -> str:
-        return f"{names['upstream']} ⊙ mask / (1 − {format_number(self.p, 4)})"
+    def shortcut_formula(self, role: str, names, shapes):
+        return say(formula(f"{names['upstream']} ⊙ mask / (1 − {format_number(self.p, 4)})"))
 
     def expression(self, names) -> str:
         return f"{names[INPUT]} ⊙ mask / (1 − {format_number(self.p, 4)})"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from ..sentences import Sentence, math, say
 from .base import INPUT, TARGETS, Names, Op, Values, entry
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ class Loss(Op):
     one_per_sample = True
     # Written with the names of the step; "{mean}" stands for "÷ n" when there are n > 1 outputs.
     shortcut_template: ClassVar[str]
+    remark = ", one loss per sample"
     # The output activations this loss is defined for; empty when any will do.
     output_activations: ClassVar[tuple[str, ...]] = ()
     # The output activation whose Jacobian, multiplied by this loss's, collapses to (A − Y) scaled;
@@ -72,9 +74,9 @@ class Loss(Op):
         """Whether this loss after `op` collapses into one simple formula (softmax with cross-entropy)."""
         return op.name == self.fuses_with
 
-    def explanation(self, role: str, names: Names, samples: int) -> str:
-        return (f"Each sample's {self.title} depends only on that sample's own outputs, so the Jacobian has one "
-                "block per sample and zeros everywhere else.")
+    def explanation(self, role: str, names: Names, samples: int) -> Sentence:
+        return say(f"Each sample's {self.title} depends only on that sample's own outputs, so the Jacobian has one "
+                   "block per sample and zeros everywhere else.")
 
     def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
         """One sample's loss in sympy, from its row of output symbols `a` and its exact targets `y`."""
@@ -84,11 +86,11 @@ class Loss(Op):
         """Why the explicit chain cannot be written in floating point for these outputs, or None."""
         return None
 
-    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[Sentence, ...]:
         """Sentences for the loss page where a clamp of PyTorch's acts on `L` (`output` names `A`)."""
         return ()
 
-    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[Sentence, ...]:
         """Sentences for the step `dJ/dA` where a clamp acts or the output is saturated."""
         return ()
 
@@ -115,13 +117,13 @@ class Loss(Op):
     def shortcut(self, role: str, upstream: np.ndarray, values: Values) -> np.ndarray:
         return self.loss_shortcut(upstream, values[INPUT], values[TARGETS])
 
-    def shortcut_formula(self, role: str, names: Names, shapes) -> str:
+    def shortcut_formula(self, role: str, names: Names, shapes) -> Sentence:
         outputs = shapes[INPUT][1]
-        return self.shortcut_template.format(dL=names["upstream"], A=names[INPUT],
-                                             mean="" if outputs == 1 else f" ÷ {outputs}")
+        return say(math(self.shortcut_template.format(dL=names["upstream"], A=names[INPUT],
+                                                      mean="" if outputs == 1 else f" ÷ {outputs}")))
 
     def expression(self, names: Names) -> str:
-        return f"{self.title}({names[INPUT]}, {names[TARGETS]}), one loss per sample"
+        return f"{self.title}({names[INPUT]}, {names[TARGETS]})"
 
     def symbolic_forward(self, symbols):
         import sympy
@@ -129,10 +131,10 @@ class Loss(Op):
         A, Y = symbols[INPUT], symbols[TARGETS]
         return sympy.Matrix([self.symbolic_loss(list(A.row(i)), list(Y.row(i))) for i in range(A.rows)])
 
-    def notes(self, role: str, values: Values, names: Names) -> tuple[str, ...]:
+    def notes(self, role: str, values: Values, names: Names) -> tuple[Sentence, ...]:
         return self.derivative_notes(values[INPUT], values[TARGETS], names[INPUT])
 
-    def output_notes(self, values: Values, names: Names) -> tuple[str, ...]:
+    def output_notes(self, values: Values, names: Names) -> tuple[Sentence, ...]:
         return self.loss_notes(values[INPUT], values[TARGETS], names[INPUT])
 
 
@@ -171,21 +173,22 @@ class BinaryCrossEntropy(Loss):
         outputs = A.shape[1]
         return (A - Y) / (outputs * np.maximum(A * (1.0 - A), BCE_DENOMINATOR_FLOOR))
 
-    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[Sentence, ...]:
         with np.errstate(divide="ignore"):
             clamped = ((np.log(A) < LOG_CLAMP) & (Y != 0)) | ((np.log1p(-A) < LOG_CLAMP) & (Y != 1))
         return tuple(
-            f"{output} {entry(i, j)} is {A[i, j]:.3g}, so one of its logs is below −100 (−∞ at exactly 0 or 1). "
-            f"PyTorch's binary cross-entropy takes that log as −100, and so does this walkthrough: L row {i + 1} "
-            "is finite, but smaller than the exact loss."
+            say(math(output), f" {entry(i, j)} is {A[i, j]:.3g}, so one of its logs is below −100 (−∞ at exactly 0 "
+                "or 1). PyTorch's binary cross-entropy takes that log as −100, and so does this walkthrough: ",
+                math("L"), f" row {i + 1} is finite, but smaller than the exact loss.")
             for i, j in np.argwhere(clamped))
 
-    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[Sentence, ...]:
         floored = A * (1.0 - A) < BCE_DENOMINATOR_FLOOR
         return tuple(
-            f"{output} {entry(i, j)} is {A[i, j]:.3g}, so a(1 − a) = {A[i, j] * (1 - A[i, j]):.3g} is below 1e-12. "
-            "PyTorch's binary cross-entropy divides by no less than 1e-12 there, and so does this walkthrough: "
-            "the entry stays finite instead of dividing by (almost) zero."
+            say(math(output), f" {entry(i, j)} is {A[i, j]:.3g}, so ",
+                math(f"a(1 − a) = {A[i, j] * (1 - A[i, j]):.3g}"), " is below 1e-12. PyTorch's binary cross-entropy "
+                "divides by no less than 1e-12 there, and so does this walkthrough: the entry stays finite instead of "
+                "dividing by (almost) zero.")
             for i, j in np.argwhere(floored))
 
 
@@ -246,14 +249,15 @@ class CrossEntropy(Loss):
                 "floating point, so −y/a of the cross-entropy cannot be written and the explicit chain stops here "
                 "(frameworks go round it from the log-softmax of the logits); use smaller weights or inputs")
 
-    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[str, ...]:
+    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str) -> tuple[Sentence, ...]:
         saturated = (A < SATURATED) & (Y != 0)
         return tuple(
-            f"{output} {entry(i, j)} is {A[i, j]:.3g}: the softmax is saturated, and the target wants this class. "
-            f"−y/a makes that entry of dJ/d{output} huge ({-Y[i, j] / A[i, j]:.3g} before 1/m), but the softmax "
-            f"Jacobian's entries in that column are as tiny (they carry the factor a), so the product stays "
-            "moderate: it is the same (A − Y)/m that frameworks compute from the log-softmax of the logits "
-            "without ever forming 1/a."
+            say(math(output), f" {entry(i, j)} is {A[i, j]:.3g}: the softmax is saturated, and the target wants this "
+                "class. ", math("−y/a"), " makes that entry of ", math(f"dJ/d{output}"),
+                f" huge ({-Y[i, j] / A[i, j]:.3g} before ", math("1/m"), "), but the softmax Jacobian's entries in "
+                "that column are as tiny (they carry the factor ", math("a"), "), so the product stays moderate: it "
+                "is the same ", math("(A − Y)/m"), " that frameworks compute from the log-softmax of the logits "
+                "without ever forming ", math("1/a"), ".")
             for i, j in np.argwhere(saturated))
 
     def fused_derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:

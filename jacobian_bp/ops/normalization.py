@@ -85,12 +85,16 @@ class Normalization(Op):
         mean = g.mean(axis=self.axis, keepdims=True)
         return (g - mean - normalized * (g * normalized).mean(axis=self.axis, keepdims=True)) / spread
 
-    def shortcut_formula(self, role: str, names, shapes) -> str:
+    def shortcut_formula(self, role: str, names, shapes):
         upstream, gamma = names["upstream"], names["gamma"]
-        along = "each column" if self.axis == 0 else "each row"
-        return {INPUT: f"(g − mean(g) − ẑ ⊙ mean(g ⊙ ẑ)) / √(σ² + eps) with g = {upstream} ⊙ {gamma}, means down "
-                       f"{along}, ẑ = ({names['output']} − {names['beta']}) / {gamma}",
-                "gamma": f"column sums of {upstream} ⊙ ẑ", "beta": f"column sums of {upstream}"}[role]
+        if role == "gamma":
+            return say("column sums of ", formula(f"{upstream} ⊙ ẑ"))
+        if role == "beta":
+            return say("column sums of ", formula(upstream))
+        along = "down each column" if self.axis == 0 else "along each row"
+        return say(formula("(g − mean(g) − ẑ ⊙ mean(g ⊙ ẑ)) / √(σ² + eps)"), " with ",
+                   formula(f"g = {upstream} ⊙ {gamma}"), f", the means taken {along}, and ",
+                   formula(f"ẑ = ({names[OUTPUT]} − {names['beta']}) / {gamma}"))
 
     def expression(self, names) -> str:
         return f"{names['gamma']} ⊙ ({names[INPUT]} − μ) / √(σ² + eps) + {names['beta']}"

@@ -64,7 +64,11 @@ class Pooling(ImageOp):
         raise NotImplementedError
 
     def expression(self, names) -> str:
-        return f"{self.name}({names[INPUT]}, {self.kernel_size} × {self.kernel_size}, stride {self.stride})"
+        return f"{self.name}({names[INPUT]})"
+
+    @property
+    def remark(self) -> str:
+        return f" ({self.kernel_size} × {self.kernel_size} windows, stride {self.stride}, channel by channel)"
 
     def symbolic_jacobian(self, role: str, symbols, values):
         import sympy
@@ -130,8 +134,8 @@ class MaxPool2d(Pooling):
             "code does, so that entry of ", formula(f"dJ/d{names[INPUT]}"), f" is {in_force}. Had the last maximum "
             f"been chosen, it would be {other}.")
 
-    def shortcut_formula(self, role: str, names, shapes) -> str:
-        return f"each entry of {names['upstream']} sent to the maximum of its window (zeros elsewhere)"
+    def shortcut_formula(self, role: str, names, shapes):
+        return say("each entry of ", formula(names["upstream"]), " sent to the maximum of its window (zeros elsewhere)")
 
     def slips(self, role: str, values, names) -> tuple[tuple[str, np.ndarray], ...]:
         shape = self.window_values(values[INPUT]).shape
@@ -165,9 +169,9 @@ class AvgPool2d(Pooling):
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return ()
 
-    def shortcut_formula(self, role: str, names, shapes) -> str:
+    def shortcut_formula(self, role: str, names, shapes):
         share = format_number(1.0 / self.kernel_size**2, 4)
-        return f"each entry of {names['upstream']} shared out over its window, {share} to every entry"
+        return say("each entry of ", formula(names["upstream"]), f" shared out over its window, {share} to every entry")
 
     def explanation(self, role: str, names, samples: int):
         return say(

@@ -1,6 +1,7 @@
 """Formulas: our Unicode text (`dJ/dZ2 = dJ/dA2 ⊙ relu'(Z2)`), read as tokens and written in the
-article's notation as LaTeX (`\\frac{\\partial J}{\\partial Z^{[2]}}`) or MathML; `pieces` finds the
-formulas inside a sentence. Shared by the Markdown, LaTeX and HTML documents.
+article's notation as LaTeX (`\\frac{\\partial J}{\\partial Z^{[2]}}`) or MathML; `pieces` gives a
+sentence's words and formulas as they were written (`sentences.say`), and finds the names of
+quantities in text people wrote. Shared by the Markdown, LaTeX and HTML documents.
 """
 
 import contextlib
@@ -340,75 +341,29 @@ def _fraction(top: str, bottom: str, inline: bool) -> str:
 
 # Formulas inside sentences
 
-def pieces(sentence: "str | Sentence", names_only: bool = False) -> list[tuple[bool, str]]:
-    """Split a sentence of ours into text and formulas: `(is_formula, text)`, in order.
+def pieces(text: Sentence | str) -> list[tuple[bool, str]]:
+    """A sentence as text and formulas, `(is_formula, text)` in order.
 
-    With `names_only`, for text people wrote (a walkthrough's description), only the names of
-    quantities (`Z2`, `dJ/dW1`, `∂vec(L)/∂vec(A3)`) become formulas, so that other text never does.
+    A `Sentence` of ours gives its parts as they were written. Text people wrote (a walkthrough's
+    description, a plain `str`) has only its names of quantities (`Z2`, `dJ/dW1`,
+    `∂vec(L)/∂vec(A3)`) set as formulas, found by the tokenizer of the walkthrough's own names.
 
-    A formula is a run of names, derivatives, function calls, numbers and operators that holds at
-    least one name or operator other than `/` (so `step 1/10` stays text); a single letter next to an
-    operator (`m = 2`) is a variable; a `·` after a plain number (`step 1/10 · dJ/dL`) separates.
-
-    >>> pieces("Shortcut dJ/db3 = column sums of dJ/dZ3 gives the same numbers.")  # doctest: +NORMALIZE_WHITESPACE
-    [(False, 'Shortcut '), (True, 'dJ/db3 ='), (False, ' column sums of '), (True, 'dJ/dZ3'),
-     (False, ' gives the same numbers.')]
-    >>> pieces("Entry (i, j) of Z2 uses the m = 2 samples")
-    [(False, 'Entry (i, j) of '), (True, 'Z2'), (False, ' uses the '), (True, 'm = 2'), (False, ' samples')]
+    >>> from jacobian_bp.sentences import math, say
+    >>> pieces(say("Shortcut ", math("dJ/db3 ="), " column sums of ", math("dJ/dZ3"), "."))
+    [(False, 'Shortcut '), (True, 'dJ/db3 ='), (False, ' column sums of '), (True, 'dJ/dZ3'), (False, '.')]
+    >>> pieces("Compare Z2 with dJ/dW1 here.")
+    [(False, 'Compare '), (True, 'Z2'), (False, ' with '), (True, 'dJ/dW1'), (False, ' here.')]
     """
-    if isinstance(sentence, Sentence):
-        return [(isinstance(part, Math), str(part)) for part in sentence.parts]
-    tokens = _tokens(sentence)
+    if isinstance(text, Sentence):
+        return [(isinstance(part, Math), str(part)) for part in text.parts]
     result: list[tuple[bool, str]] = []
-    if names_only:
-        for token in tokens:
-            _append(result, token.group in ("partial", "derivative", "name"), token.text)
-        return result
-    formula_like = [_formula_like(tokens, i) for i in range(len(tokens))]
-    i = 0
-    while i < len(tokens):
-        if not formula_like[i]:
-            _append(result, False, tokens[i].text)
-            i += 1
-            continue
-        end = i
-        while end < len(tokens) and formula_like[end]:
-            end += 1
-        end = _split_before_group(tokens, i, end)
-        start, stop = _trim(tokens, i, end)
-        _append(result, False, "".join(t.text for t in tokens[i:start]))
-        run = tokens[start:stop]
-        is_formula = any(t.group in ("partial", "derivative", "name", "call") or _is_identifier(t)
-                         or t.text in _OPERATORS - {"/"} for t in run)
-        _append(result, is_formula, "".join(t.text for t in run))
-        _append(result, False, "".join(t.text for t in tokens[stop:end]))
-        i = end
+    for token in _tokens(text):
+        is_name = token.group in ("partial", "derivative", "name")
+        if result and result[-1][0] == is_name and not is_name:
+            result[-1] = (False, result[-1][1] + token.text)
+        else:
+            result.append((is_name, token.text))
     return result
-
-
-def _formula_like(tokens: list[_Token], i: int) -> bool:
-    token = tokens[i]
-    if token.group in ("partial", "derivative", "name", "call", "number", "space") or token.text in ("(", ")", "|"):
-        return True
-    if token.text == "·":
-        previous = _neighbour(tokens, i, -1)
-        return previous is None or previous.group != "number"
-    if token.text in _OPERATORS:
-        return True
-    if _is_identifier(token):
-        before, after = _neighbour(tokens, i, -1), _neighbour(tokens, i, 1)
-        enclosed = before is not None and after is not None and (before.text, after.text) in (("(", ")"), ("|", "|"))
-        return enclosed or any(t is not None and t.text in _OPERATORS for t in (before, after))
-    return False
-
-
-def _split_before_group(tokens: list[_Token], start: int, end: int) -> int:
-    """Where a run must end so that `Z2 (2 × 1)` stays two formulas, not a function applied to a group."""
-    for i in range(start + 1, end - 1):
-        if (tokens[i].group == "space" and tokens[i + 1].text == "("
-                and tokens[i - 1].text not in _OPERATORS and tokens[i - 1].text != "("):
-            return i + 1
-    return end
 
 
 def _neighbour(tokens: list[_Token], i: int, direction: int) -> _Token | None:
@@ -417,31 +372,3 @@ def _neighbour(tokens: list[_Token], i: int, direction: int) -> _Token | None:
     while 0 <= j < len(tokens) and tokens[j].group == "space":
         j += direction
     return tokens[j] if 0 <= j < len(tokens) else None
-
-
-def _trim(tokens: list[_Token], start: int, stop: int) -> tuple[int, int]:
-    """Leave spaces and unbalanced parentheses at the ends of a run to the text around it."""
-    while True:
-        before = (start, stop)
-        while start < stop and tokens[start].group == "space":
-            start += 1
-        while stop > start and tokens[stop - 1].group == "space":
-            stop -= 1
-        texts = [t.text for t in tokens[start:stop]]
-        if texts and (texts[0] == ")" or texts[0] == "(" and texts.count("(") > texts.count(")")
-                      or texts[0] == "|" and texts.count("|") % 2):
-            start += 1
-        elif texts and (texts[-1] == "(" or texts[-1] == ")" and texts.count(")") > texts.count("(")
-                        or texts[-1] == "|" and texts.count("|") % 2):
-            stop -= 1
-        if (start, stop) == before:
-            return start, stop
-
-
-def _append(result: list[tuple[bool, str]], is_formula: bool, text: str) -> None:
-    if not text:
-        return
-    if result and result[-1][0] == is_formula and not is_formula:
-        result[-1] = (False, result[-1][1] + text)
-    else:
-        result.append((is_formula, text))

@@ -8,6 +8,7 @@ browsers lay out natively; numeric matrices are tables with CSS-drawn brackets a
 
 from html import escape
 
+from ..sentences import Sentence, join, math, say
 from . import formulas, layout, story
 
 GRAPH_STEP, NODE_WIDTH, NODE_HEIGHT, PARAMETER_WIDTH, PARAMETER_HEIGHT = 72, 46, 30, 36, 24
@@ -23,9 +24,9 @@ def render(solution, decimals: int, symbolic: bool) -> str:
     header = ['<p class="kicker">Backpropagation with every Jacobian written out</p>',
               f"<h1>{escape(intro.title)}</h1>", f'<p class="summary">{escape(intro.summary)}</p>']
     if intro.description:
-        header.append(f"<p>{_prose(intro.description, names_only=True)}</p>")
+        header.append(f"<p>{_prose(intro.description)}</p>")
     if intro.note:
-        header.append(f'<p class="remark">{escape(intro.note)}</p>')
+        header.append(f'<p class="remark">{_prose(intro.note)}</p>')
     body = [_section(solution, section) for section in sections]
     return "\n".join([
         "<!DOCTYPE html>",
@@ -87,10 +88,10 @@ def _block(solution, block) -> str:
     return f"<p>{_prose(block.text)}</p>"
 
 
-def _prose(sentence: str, names_only: bool = False) -> str:
-    """A sentence with its formulas as inline MathML (see `formulas.pieces` for `names_only`)."""
+def _prose(sentence: Sentence | str) -> str:
+    """A sentence with its formulas as inline MathML (see `formulas.pieces`)."""
     return "".join(f"<math>{formulas.mathml(piece, inline=True)}</math>" if is_formula else escape(piece)
-                   for is_formula, piece in formulas.pieces(sentence, names_only))
+                   for is_formula, piece in formulas.pieces(sentence))
 
 
 def _part(part) -> str:
@@ -216,14 +217,14 @@ def _sparsity(jacobian: layout.Jacobian) -> str:
     down, across = jacobian.row_group, jacobian.column_group
     lines = [f'<line x1="0" y1="{r * cell}" x2="{width}" y2="{r * cell}"/>' for r in range(down, rows, down)]
     lines += [f'<line x1="{c * cell}" y1="0" x2="{c * cell}" y2="{height}"/>' for c in range(across, columns, across)]
-    guides = [f"{name} ({direction})" for name, direction, group, size in (
+    guides = [say(math(name), f" ({direction})") for name, direction, group, size in (
         (jacobian.function, "down", down, rows), (jacobian.variable, "across", across, columns)) if group < size]
     nonzero = int((values != 0).sum())
-    caption = (f"{jacobian.name} at a glance: {rows} × {columns}, {nonzero} of {rows * columns} entries "
-               "are not zero." + (f" Dotted lines mark where a new row of {' and of '.join(guides)} begins."
-                                  if guides else ""))
+    caption = say(math(jacobian.name), " at a glance: ", math(f"{rows} × {columns}"),
+                  f", {nonzero} of {rows * columns} entries are not zero.",
+                  say(" Dotted lines mark where a new row of ", join(guides, " and of "), " begins.") if guides else "")
     return (f'<figure class="sparsity"><svg viewBox="-1 -1 {width + 2} {height + 2}" width="{width + 2}" '
-            f'height="{height + 2}" role="img"><title>{escape(caption)}</title>'
+            f'height="{height + 2}" role="img"><title>{escape(str(caption))}</title>'
             f'<rect class="background" x="0" y="0" width="{width}" height="{height}"/>'
             f'<g class="filled">{"".join(squares)}</g><g class="guides">{"".join(lines)}</g>'
             f'<rect class="frame" x="0" y="0" width="{width}" height="{height}"/></svg>'

@@ -35,13 +35,13 @@ def document(solution) -> dict:
             "upstream_row": _plain(step.upstream_row)[0],
             "product_row": _plain(step.product_row)[0],
             "result": _plain(step.result, shapes.get(step.gradient)),
-            "shortcut": step.shortcut_formula,
+            "shortcut": str(step.shortcut_formula),
             "shortcut_result": _plain(step.shortcut, shapes.get(step.gradient)),
             **({"fused": step.fused_formula, "fused_result": _plain(step.fused)} if step.fused is not None else {}),
             "kinks": [{"position": list(kink.position), "derivative": kink.derivative,
                        "other_derivative": kink.other_derivative, "other_value": kink.other_value}
                       for kink in step.kinks],
-            "notes": list(step.notes),
+            "notes": [str(note) for note in step.notes],
             **({"via": step.path} if step.path else {}),
         })
     walkthrough = solution.walkthrough

@@ -10,6 +10,7 @@ import unicodedata
 
 import numpy as np
 
+from ..sentences import Sentence
 from . import formulas, layout
 
 PREAMBLE = r"""\documentclass[11pt]{article}
@@ -54,9 +55,9 @@ def render(solution, decimals: int, symbolic: bool) -> str:
     intro = layout.introduction(solution)
     body = []
     if intro.description:
-        body += [_prose(intro.description, names_only=True), ""]
+        body += [_prose(intro.description), ""]
     if intro.note:
-        body += [rf"\textit{{{_text(intro.note)}}}", ""]
+        body += [rf"\textit{{{_prose(intro.note)}}}", ""]
     body += [r"\tableofcontents", ""]
     columns = 10
     for section in layout.sections(solution, decimals, symbolic):
@@ -103,10 +104,10 @@ def _heading(level: str, title: str) -> str:
     return rf"\{level}*{{{text}}}\addcontentsline{{toc}}{{{level}}}{{{text}}}"
 
 
-def _prose(sentence: str, bookmarks: bool = False, names_only: bool = False) -> str:
+def _prose(sentence: Sentence | str, bookmarks: bool = False) -> str:
     """A sentence with its formulas as inline math (in headings also as plain text for PDF bookmarks)."""
     parts = []
-    for is_formula, piece in formulas.pieces(sentence, names_only):
+    for is_formula, piece in formulas.pieces(sentence):
         if not is_formula:
             parts.append(_text(piece))
         elif bookmarks:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..numbers import format_number
+from ..sentences import Sentence, math, say
 from . import story
 
 
@@ -53,11 +54,11 @@ GAP = Gap()
 class Equation:
     """Display math: each line reads its parts left to right (formula texts, `Numbers`, `Symbols`, `Gap`).
 
-    A `label` (our words, not math) comes before the first line: on the same line in the terminal.
+    A `label` (a sentence of ours) comes before the first line: on the same line in the terminal.
     """
 
     lines: tuple[tuple, ...]
-    label: str = ""
+    label: Sentence = say()
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class Prose:
     """A sentence of ours; `tone` is plain, name (a formula said in words), note (a warning), check (two ways
     agree) or aside (said in passing)."""
 
-    text: str
+    text: Sentence
     tone: str = "plain"
 
 
@@ -98,7 +99,7 @@ class Breadcrumb:
 class Subheading:
     """The heading of one step on a page that holds several (a layer's bias and weights, a fan-out's paths)."""
 
-    text: str
+    text: Sentence
     anchor: str
 
 
@@ -115,7 +116,7 @@ class Section:
     """One page of `story.pages`: its kind (forward, loss, backward, update), heading, link target and blocks."""
 
     kind: str
-    title: str
+    title: Sentence
     anchor: str
     blocks: tuple = field(default=())
 
@@ -126,14 +127,14 @@ class Introduction:
 
     title: str
     summary: str
-    description: str
-    note: str
+    description: str  # people's words: its names of quantities are typeset (`formulas.pieces`, names only)
+    note: Sentence
 
 
 def introduction(solution) -> Introduction:
     """The walkthrough's title, its network in one line, its description and how missing weights were set."""
     walkthrough = solution.walkthrough
-    note = story.initialization_note(walkthrough) if walkthrough.initialized else ""
+    note = story.initialization_note(walkthrough) if walkthrough.initialized else say()
     return Introduction(walkthrough.title, story.summary(solution), " ".join(walkthrough.description.split()), note)
 
 
@@ -166,7 +167,7 @@ def section(solution, page: story.Page, decimals: int, symbolic: bool) -> Sectio
                   for block in step_blocks(solution, page, step, decimals, symbolic, len(page.steps) > 1)]
     else:
         blocks = [_breadcrumb(solution, page), *PAGE_BLOCKS[page.kind](solution, decimals)]
-    return Section(page.kind, page.title, anchor(page.title), tuple(blocks))
+    return Section(page.kind, page.title, anchor(str(page.title)), tuple(blocks))
 
 
 def _breadcrumb(solution, page, step=None) -> Breadcrumb:
@@ -252,24 +253,26 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
     """One backward step: where it is, the chain rule, the Jacobian, the product, the result, the check."""
     if step.is_sum:
         return _sum_blocks(solution, page, step, decimals)
-    blocks = [Subheading(step.gradient, anchor(step.gradient))] if heading else []
+    blocks = [Subheading(say(math(step.gradient)), anchor(step.gradient))] if heading else []
     shown = symbolic and story.symbolic_shown(step)
     blocks += [
         _breadcrumb(solution, page, step),
-        Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label="Chain rule:"),
+        Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label=say("Chain rule:")),
         Group((Prose(story.explanation(step, solution)), Prose(story.jacobian_caption(step)))),
         *([Prose(story.symbolic_omitted(step), "aside")] if symbolic and not shown else []),
         _jacobian(solution, step, decimals, shown),
         *(Prose(story.kink_note(solution, step, kink, decimals), "note") for kink in step.kinks),
         *(Prose(note, "note") for note in step.notes),
-        Equation(((f"{story.upstream_label(step)} =", Numbers(step.upstream_row, decimals)),), label="Upstream row"),
+        Equation(((f"{story.upstream_label(step)} =", Numbers(step.upstream_row, decimals)),),
+                 label=say("Upstream row")),
     ]
     checks = [Prose(story.shortcut_caption(step), "check" if story.agrees(step.result, step.shortcut) else "note")]
     if step.fused is not None:
         checks.append(Prose(story.fused_caption(step, solution),
                             "check" if story.agrees(step.result, step.fused) else "note"))
     blocks.append(Group((
-        Equation(((Numbers(step.product_row, decimals),),), label=f"times {step.jacobian_name} gives the row"),
+        Equation(((Numbers(step.product_row, decimals),),),
+                 label=say("times ", math(step.jacobian_name), " gives the row")),
         Group((Prose(story.devectorize_caption(step)),
                Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),)),
                *pictures(solution, step.variable, step.gradient, step.result, decimals))),
@@ -280,12 +283,12 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
 def _sum_blocks(solution, page, step, decimals: int) -> list:
     """A sum step: the contributions of every path, then their sum."""
     values = {other.gradient: other.result for other in page.steps}
-    return [Subheading(step.gradient, anchor(step.gradient)),
+    return [Subheading(say(math(step.gradient)), anchor(step.gradient)),
             _breadcrumb(solution, page, step),
-            Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label="Chain rule:"),
+            Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label=say("Chain rule:")),
             Prose(story.explanation(step, solution)),
             Group(tuple(_side_by_side([name], values, decimals) for name in step.contributions)),
-            Group((Prose(f"Added entry by entry, in the shape of {step.variable}:"),
+            Group((Prose(say("Added entry by entry, in the shape of ", math(step.variable), ":")),
                    Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),))), result=True)]
 
 

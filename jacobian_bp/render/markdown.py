@@ -8,6 +8,7 @@ reaches MathJax is the LaTeX we wrote.
 
 import re
 
+from ..sentences import Sentence
 from . import formulas, layout
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_<>#|$])")
@@ -20,9 +21,9 @@ def render(solution, decimals: int, symbolic: bool, escape_backslashes: bool = F
     intro = layout.introduction(solution)
     lines = ["---", f"title: {_yaml_string(intro.title)}", "---", "", f"*{_escape(intro.summary)}*", ""]
     if intro.description:
-        lines += [writer.prose(intro.description, names_only=True), ""]
+        lines += [writer.prose(intro.description), ""]
     if intro.note:
-        lines += [f"> {_escape(intro.note)}", ""]
+        lines += [f"> {writer.prose(intro.note)}", ""]
     for section in layout.sections(solution, decimals, symbolic):
         lines += [f"## {writer.prose(section.title)}", ""]
         for block in layout.flat(section.blocks):
@@ -41,10 +42,10 @@ class _Writer:
             return latex.replace("\\", "\\\\").replace("_", r"\_").replace("*", r"\*")
         return latex
 
-    def prose(self, text: str, names_only: bool = False) -> str:
-        """A sentence with its formulas as inline math (see `formulas.pieces` for `names_only`)."""
+    def prose(self, text: Sentence | str) -> str:
+        """A sentence with its formulas as inline math (see `formulas.pieces`)."""
         return "".join(f"${self.math(formulas.latex(piece, inline=True))}$" if is_formula else _escape(piece)
-                       for is_formula, piece in formulas.pieces(text, names_only))
+                       for is_formula, piece in formulas.pieces(text))
 
     def display(self, latex: str) -> str:
         return f"$${self.math(latex)}$$"

@@ -2,14 +2,16 @@
 
 The pages (forward pass, loss and cost, one page per backward heading of the article, the
 update), the breadcrumb through the computational graph, and our explanatory sentences live
-here as plain data and strings, so that every renderer tells the same story.
+here as plain data and `Sentence`s (words and formulas kept apart), so that every renderer tells the
+same story.
 """
 
 from dataclasses import dataclass
 
 from ..chain import Kink, Step, gradient_name
 from ..numbers import format_number
-from ..sentences import Sentence, math, say
+from ..ops import TARGETS
+from ..sentences import Sentence, equals, join, math, say
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class Page:
     """
 
     kind: str
-    title: str
+    title: Sentence
     steps: tuple[Step, ...] = ()
     marked: frozenset = frozenset()
     reached: int = 0
@@ -37,13 +39,14 @@ def pages(solution) -> list[Page]:
     for step in solution.steps:
         sections.setdefault(step.section, []).append(step)
     total = len(sections)
-    backward = [Page("backward", f"Backward step {number}/{total} · "
-                     + " and ".join(dict.fromkeys(gradient_name(step.variable) for step in steps)), tuple(steps))
+    backward = [Page("backward", say(f"Backward step {number}/{total} · ",
+                                     join(map(math, dict.fromkeys(gradient_name(step.variable) for step in steps)),
+                                          " and ")), tuple(steps))
                 for number, steps in sections.items()]
     updated = tuple(Crumb(update.parameter, True, "" if i == 0 else ",") for i, update in enumerate(solution.updates))
-    update = [Page("update", "SGD update", side=updated)] if updated else []  # a graph without parameters has none
-    return [Page("forward", "Forward pass", reached=everything),
-            Page("loss", "Loss and cost", marked=frozenset({graph.loss_node.output, graph.cost_node.output}),
+    update = [Page("update", say("SGD update"), side=updated)] if updated else []  # a graph without parameters: none
+    return [Page("forward", say("Forward pass"), reached=everything),
+            Page("loss", say("Loss and cost"), marked=frozenset({graph.loss_node.output, graph.cost_node.output}),
                  reached=everything),
             *backward, *update]
 
@@ -127,20 +130,27 @@ def upstream_label(step: Step) -> str:
     return step.upstream if step.from_cost else f"vec({step.upstream})"
 
 
-def jacobian_caption(step: Step) -> str:
+def jacobian_caption(step: Step) -> Sentence:
     """What the local Jacobian's shape means."""
     rows, columns = step.jacobian.shape
-    return (f"{step.jacobian_name} = ∂vec({step.node})/∂vec({step.variable}) is {rows} × {columns}: "
-            f"one row per entry of {step.node}, one column per entry of {step.variable}.")
+    return say(math(f"{step.jacobian_name} = ∂vec({step.node})/∂vec({step.variable})"), " is ",
+               math(f"{rows} × {columns}"), ": one row per entry of ", math(step.node), ", one column per entry of ",
+               math(step.variable), ".")
 
 
-def explanation(step: Step, solution) -> str:
+def names(variables) -> Sentence:
+    """`Z2, S2 and H2`, each name a formula."""
+    *first, last = [math(name) for name in variables]
+    return join([join(first, ", "), last], " and ") if first else say(last)
+
+
+def explanation(step: Step, solution) -> Sentence:
     """Why the step's local Jacobian looks the way it does (for a sum step: why it adds), in a sentence or two."""
     if step.is_sum:
         paths = step.paths
-        return (f"{step.variable} feeds {len(paths)} nodes, {', '.join(paths[:-1])} and {paths[-1]}, so J depends on "
-                f"{step.variable} along {len(paths)} paths. The chain rule of several variables adds what arrives "
-                f"along each path: {chain_rule(step)}.")
+        return say(math(step.variable), f" feeds {len(paths)} nodes, ", names(paths), ", so ", math("J"),
+                   " depends on ", math(step.variable), f" along {len(paths)} paths. The chain rule of several "
+                   "variables adds what arrives along each path: ", math(chain_rule(step)), ".")
     node = solution.graph.producers[step.node]
     return step.op.explanation(step.role, node.names(step.upstream), solution.samples)
 
@@ -155,16 +165,18 @@ def symbolic_shown(step: Step) -> bool:
     return step.jacobian.size <= SYMBOLIC_LIMIT
 
 
-def symbolic_omitted(step: Step) -> str:
+def symbolic_omitted(step: Step) -> Sentence:
     """Why a Jacobian is shown in numbers only."""
     rows, columns = step.jacobian.shape
-    return (f"{step.jacobian_name} is shown in numbers only: with {rows * columns} entries it is more than "
-            f"{SYMBOLIC_LIMIT} to write out in symbols. Its symbols follow the same pattern as in a smaller network.")
+    return say(math(step.jacobian_name), f" is shown in numbers only: with {rows * columns} entries it is more "
+               f"than {SYMBOLIC_LIMIT} to write out in symbols. Its symbols follow the same pattern as in a smaller "
+               "network.")
 
 
-def devectorize_caption(step: Step) -> str:
+def devectorize_caption(step: Step) -> Sentence:
     rows, columns = step.result.shape
-    return f"De-vectorized, row by row, to the shape of {step.variable} ({rows} × {columns}):"
+    return say("De-vectorized, row by row, to the shape of ", math(step.variable), " (", math(f"{rows} × {columns}"),
+               "):")
 
 
 def agrees(result, other) -> bool:
@@ -172,30 +184,31 @@ def agrees(result, other) -> bool:
     return float(abs(result - other).max()) <= 1e-12 * max(1.0, float(abs(result).max()))
 
 
-def shortcut_caption(step: Step) -> str:
+def shortcut_caption(step: Step) -> Sentence:
     """The line that confirms the framework shortcut gives the same numbers."""
+    shortcut = say("Shortcut ", equals(step.gradient, step.shortcut_formula))
     if agrees(step.result, step.shortcut):
-        return f"Shortcut {step.gradient} = {step.shortcut_formula} gives the same numbers."
+        return say(shortcut, " gives the same numbers.")
     difference = float(abs(step.result - step.shortcut).max())
-    return (f"Shortcut {step.gradient} = {step.shortcut_formula} differs by {difference:.3g}: this is a bug, "
-            "please report it.")
+    return say(shortcut, f" differs by {difference:.3g}: this is a bug, please report it.")
 
 
-def fused_caption(step: Step, solution) -> str:
+def fused_caption(step: Step, solution) -> Sentence:
     """The line that shows the activation's and the loss's Jacobians collapsing into one simple formula."""
     (edge,) = solution.graph.consumers(step.node)
     pair = f"{step.op.title} and {edge.node.op.title}"
+    fused = math(f"{step.gradient} = {step.fused_formula}")
     if agrees(step.result, step.fused):
-        return (f"Together, {pair} collapse: {step.gradient} = {step.fused_formula} gives the same numbers "
-                "without either Jacobian (which is why frameworks fuse them).")
+        return say(f"Together, {pair} collapse: ", fused, " gives the same numbers without either Jacobian "
+                   "(which is why frameworks fuse them).")
     difference = float(abs(step.result - step.fused).max())
-    return (f"Together, {pair} would collapse to {step.gradient} = {step.fused_formula}, but here it differs by "
-            f"{difference:.3g}: an output is saturated, and a clamp of PyTorch's in the loss's derivative (named "
-            "on the step of that derivative) acts where the fused formula needs none. This walkthrough follows "
-            "PyTorch; fused losses (such as binary_cross_entropy_with_logits) give the collapsed value.")
+    return say(f"Together, {pair} would collapse to ", fused, f", but here it differs by {difference:.3g}: an "
+               "output is saturated, and a clamp of PyTorch's in the loss's derivative (named on the step of that "
+               "derivative) acts where the fused formula needs none. This walkthrough follows PyTorch; fused losses "
+               "(such as binary_cross_entropy_with_logits) give the collapsed value.")
 
 
-def kink_note(solution, step: Step, kink: Kink, decimals: int) -> str:
+def kink_note(solution, step: Step, kink: Kink, decimals: int) -> Sentence:
     """The note at an entry that sits exactly on the op's kink."""
     i, j = kink.position
     name = step.op.title
@@ -206,22 +219,23 @@ def kink_note(solution, step: Step, kink: Kink, decimals: int) -> str:
         return own
     derivative = format_number(kink.derivative, decimals)
     other_derivative = format_number(kink.other_derivative, decimals)
-    note = (f"{step.variable} row {i + 1}, column {j + 1} is exactly 0, the kink of {name}, where the derivative "
-            f"is not defined. This walkthrough uses {name}'(0) = {derivative}, as PyTorch does, so that "
-            f"entry of {step.gradient} is {value}. Under the other convention, {name}'(0) = {other_derivative}, ")
+    note = say(math(step.variable), f" row {i + 1}, column {j + 1} is exactly 0, the kink of {name}, where the "
+               "derivative is not defined. This walkthrough uses ", math(f"{name}'(0) = {derivative}"),
+               ", as PyTorch does, so that entry of ", math(step.gradient), f" is {value}. Under the other "
+               "convention, ", math(f"{name}'(0) = {other_derivative}"), ", ")
     if kink.value == kink.other_value:
-        return note + (f"it would be {other} too: the gradient arriving at that entry is 0, so here the "
-                       "convention changes nothing.")
+        return say(note, f"it would be {other} too: the gradient arriving at that entry is 0, so here the "
+                   "convention changes nothing.")
     graph = solution.graph
     producer = graph.producers[step.variable]
-    following = ", ".join(gradient_name(name) for name in reversed(producer.parameters.values()))
+    following = join((math(gradient_name(name)) for name in reversed(producer.parameters.values())), ", ")
     if any(edge.node is producer and edge.role not in producer.parameters for edge in graph.edges):
         below = f"every gradient below layer {producer.layer}" if producer.layer else "every gradient before it"
-        following = f"{following} and {below}" if following else below
-    return note + f"it would be {other}, and {following} would change with it."
+        following = join([following, below], " and ") if following else say(below)
+    return say(note, f"it would be {other}, and ", following, " would change with it.")
 
 
-def forward_groups(solution) -> list[tuple[str, list[str], list[str]]]:
+def forward_groups(solution) -> list[tuple[Sentence, list[str], list[str]]]:
     """The forward page, one group per layer (a `[[layers]]` entry) or node: its formula, parameters and outputs.
 
     `Layer 2: Z2 = A1 · W2ᵀ + b2, then A2 = ReLU(Z2)` for a layer; `S2 = Z2 + A1` for a node.
@@ -234,9 +248,9 @@ def forward_groups(solution) -> list[tuple[str, list[str], list[str]]]:
             groups.append([node])
     found = []
     for group in groups:
-        formula = ", then ".join(node.op.formula(node.names()) for node in group)
+        formula = join((node.op.formula(node.names()) for node in group), ", then ")
         if len(group) > 1:
-            formula = f"Layer {group[0].layer}: {formula}"
+            formula = say(f"Layer {group[0].layer}: ", formula)
         found.append((formula, [name for node in group for name in node.parameters.values()],
                       [node.output for node in group]))
     return found
@@ -279,23 +293,25 @@ def picture_name(name: str, index: int, kernel: bool) -> str:
     return f"{name}[{index}]" if kernel else f"{name}({index})"
 
 
-def loss_notes(solution) -> tuple[str, ...]:
+def loss_notes(solution) -> tuple[Sentence, ...]:
     """Where a clamp of PyTorch's acts on the losses, in the loss's own words."""
     node = solution.graph.loss_node
     return node.op.output_notes(solution.graph.role_values(node, solution.values), node.names())
 
 
-def loss_formula(solution) -> str:
+def loss_formula(solution) -> Sentence:
     """What L and J are."""
     graph, m = solution.graph, solution.samples
     loss = graph.loss_node
-    text = (f"L holds one {loss.op.title} per sample, of {graph.output} against Y; "
-            + (f"the cost J is their mean over the m = {m} samples" if m > 1 else "the cost J is that one loss"))
+    J = math(graph.cost_node.output)
+    text = say(math(loss.output), f" holds one {loss.op.title} per sample, of ", math(graph.output), " against ",
+               math(loss.roles[TARGETS]), "; the cost ", J,
+               say(" is their mean over the ", math(f"m = {m}"), " samples") if m > 1 else " is that one loss")
     penalties = [node for node in graph.nodes if not main_path_node(graph, node)]
     if penalties:
-        return text + ", plus " + " and ".join(f"the {node.op.title} {node.op.formula(node.names())}"
-                                               for node in penalties) + "."
-    return text + "."
+        return say(text, ", plus ", join((say(f"the {node.op.title} ", node.op.formula(node.names()))
+                                          for node in penalties), " and "), ".")
+    return say(text, ".")
 
 
 def cost_expression(solution) -> str:
@@ -304,18 +320,20 @@ def cost_expression(solution) -> str:
     return node.op.expression(node.names())
 
 
-def update_formula(update, decimals: int) -> str:
+def update_formula(update, decimals: int) -> Sentence:
     if update.frozen:
-        return f"{update.name} = {update.parameter} (frozen: not updated, although its gradient is shown)"
+        return say(math(f"{update.name} = {update.parameter}"),
+                   " (frozen: not updated, although its gradient is shown)")
     rate = format_number(update.learning_rate, max(decimals, 6))
-    return f"{update.name} = {update.parameter} − {rate} · dJ/d{update.parameter}"
+    return say(math(f"{update.name} = {update.parameter} − {rate} · dJ/d{update.parameter}"))
 
 
-def initialization_note(walkthrough) -> str:
+def initialization_note(walkthrough) -> Sentence:
     """Which parameters were drawn from the seed, and how, so that a class can reproduce them."""
-    return (f"{', '.join(walkthrough.initialized)} drawn from seed {walkthrough.seed}: uniform in ±1/√inputs, "
-            "the default of torch.nn.Linear, from numpy's generator (so not PyTorch's numbers). The same seed "
-            "always gives the same values; they are shown below, and at full precision with --format json.")
+    return say(join((math(name) for name in walkthrough.initialized), ", "), f" drawn from seed {walkthrough.seed}: "
+               "uniform in ", math("±1/√inputs"), ", the default of torch.nn.Linear, from numpy's generator (so not "
+               "PyTorch's numbers). The same seed always gives the same values; they are shown below, and at full "
+               "precision with --format json.")
 
 
 def summary(solution) -> str:

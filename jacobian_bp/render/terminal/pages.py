@@ -67,7 +67,7 @@ def renderable(block, options: Options):
         return renderable(block.equation, options)
     if isinstance(block, layout.Equation):
         first, *rest = block.lines
-        head = Equation(*([block.label] if block.label else []), *_line(first, options))
+        head = Equation(*([str(block.label)] if block.label else []), *_line(first, options))
         return Group(head, *(Prose(" ".join(line)) for line in rest)) if rest else head
     if isinstance(block, layout.Breadcrumb):
         return Breadcrumb(list(block.main), list(block.side))

@@ -287,8 +287,8 @@ def _plain(text: str, ascii_only: bool) -> str:
 class Heading:
     """A page title on a horizontal rule."""
 
-    def __init__(self, title: str):
-        self.title = title
+    def __init__(self, title: str | Sentence):
+        self.title = str(title)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         title = Text(_plain(self.title, options.ascii_only), style="bold")
