@@ -268,29 +268,26 @@ def one_over_m(attempt: Attempt) -> str | None:
 
 @slip
 def kink_convention(attempt: Attempt) -> str | None:
-    """The other convention for the derivative at an activation's kink (e.g. relu'(0) = 1), from the Kink records.
-
-    Kinks belong to activations applied entry by entry, so the convention sits on the Jacobian's diagonal.
-    """
+    """The other convention for the derivative at a kink (e.g. relu'(0) = 1, or the last of tied maxima of a max
+    pool), from the Kink records and the op's own Jacobian under that convention."""
     kinked = [step for step in attempt.steps if step.kinks]
     trials = [[step] for step in kinked] + ([kinked] if len(kinked) > 1 else [])
+    graph = attempt.graph
     for steps in trials:
-        replaced = {}
-        for step in steps:
-            jacobian = step.jacobian.copy()
-            for kink in step.kinks:
-                index = np.ravel_multi_index(kink.position, step.result.shape)
-                jacobian[index, index] = kink.other_derivative
-            replaced[step.jacobian_name] = jacobian
+        replaced = {step.jacobian_name: step.op.other_jacobian(
+            step.role, graph.role_values(graph.producers[step.node], attempt.values[0])) for step in steps}
         if attempt.any_explains(attempt.rederive("kinks " + " ".join(replaced), replaced)):
-            return "; ".join(_kink_sentence(step, attempt.decimals) for step in steps)
+            return "; ".join(_kink_sentence(graph, step, attempt.decimals) for step in steps)
     return None
 
 
-def _kink_sentence(step: Step, decimals: int) -> str:
+def _kink_sentence(graph: Graph, step: Step, decimals: int) -> str:
     name = step.op.title
     kink = step.kinks[0]
     places = ", ".join(f"row {i + 1}, column {j + 1}" for i, j in (k.position for k in step.kinks))
+    own = step.op.kink_slip(places, graph.producers[step.node].names(step.upstream))
+    if own:
+        return own
     return (f"{name}'(0) = {format_number(kink.other_derivative, decimals)}: {step.variable} is exactly 0 at "
             f"{places}, the kink of {name}; this walkthrough takes {name}'(0) = "
             f"{format_number(kink.derivative, decimals)}, as PyTorch does")

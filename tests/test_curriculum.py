@@ -4,6 +4,8 @@ against finite differences in test_nodes.py.)"""
 
 import json
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -280,3 +282,31 @@ def test_a_kernel_in_an_answer_file_may_be_nested_but_not_ragged(tmp_path, capsy
     unrolled = [0.3, -0.2, 0.1, 0.4, 0.5, -0.3, -0.1, 0.2, 0.3, 0.2, 0.1, -0.4, -0.3, 0.6, 0.2, 0.1, -0.2, 0.4]
     path.write_text(head + f'"K2" = [{unrolled}]\n', encoding="utf-8")
     assert main(["check", str(path)]) == 0  # nested or unrolled, the same kernel
+
+
+def test_the_step_through_reaches_the_convolution_input_step_of_cnn():
+    result = subprocess.run([sys.executable, "-m", "jacobian_bp", "walkthrough", "cnn", "--step", "--no-symbolic",
+                             "--width", "100"], input="g 11\nq\n", capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    screens = re.split(r"(?m)^(?=Step \d+/\d+ )", result.stdout)[1:]
+    assert [screen.split(" ·")[0] for screen in screens] == ["Step 1/14", "Step 11/14"]
+    assert "dJ/dA1" in screens[1].splitlines()[0] and "doubly block Toeplitz" in " ".join(screens[1].split())
+
+
+def test_the_other_choice_at_a_max_pool_tie_is_named_as_a_slip():
+    solution = solve(load("pool_tie"))
+    step = solution.step("dJ/dZ1 via P1")
+    node = solution.graph.producers[step.node]
+    other = node.op.other_jacobian(step.role, solution.graph.role_values(node, solution.values))
+    answer = np.round(devec(step.upstream_row @ other, step.result.shape), 4)
+    (result,) = grade_answers(solution, {"dJ/dZ1 via P1": answer}, 4)
+    assert result.verdict == "wrong"
+    assert "the last of tied maxima chosen: Z1 ties for a window's maximum at row 1, column 2, row 1, column 6" \
+        in result.diagnosis
+    relu = solve(load("deep_leaky"))  # an activation's kink keeps its own words
+    kinked = next(step for step in relu.steps if step.kinks)
+    node = relu.graph.producers[kinked.node]
+    other = node.op.other_jacobian(kinked.role, relu.graph.role_values(node, relu.values))
+    (result,) = grade_answers(relu, {kinked.gradient: np.round(devec(kinked.upstream_row @ other,
+                                                                     kinked.result.shape), 4)}, 4)
+    assert "'(0) =" in (result.diagnosis or ""), result.diagnosis

@@ -170,6 +170,11 @@ class Op:
         force and the other, as text in `values`), or None for the note of an activation's kink."""
         return None
 
+    def kink_slip(self, places: str, names: Names) -> str | None:
+        """The slip of the other convention at the kinks at `places` (of the role's variable), in the op's own
+        words; None for the words of an activation's kink."""
+        return None
+
     def slips(self, role: str, values: Values, names: Names) -> tuple[tuple[str, np.ndarray], ...]:
         """The Jacobian for `role` as students commonly get it wrong, each with the sentence that names the slip
         (`check` tries them on a wrong answer)."""

@@ -134,6 +134,11 @@ class MaxPool2d(Pooling):
             "code does, so that entry of ", formula(f"dJ/d{names[INPUT]}"), f" is {in_force}. Had the last maximum "
             f"been chosen, it would be {other}.")
 
+    def kink_slip(self, places: str, names) -> str:
+        return (f"the last of tied maxima chosen: {names[INPUT]} ties for a window's maximum at {places}; this "
+                "walkthrough gives the window's gradient to the first maximum in row-major order, as PyTorch's CPU "
+                "code does")
+
     def shortcut_formula(self, role: str, names, shapes):
         return say("each entry of ", formula(names["upstream"]), " sent to the maximum of its window (zeros elsewhere)")
 
