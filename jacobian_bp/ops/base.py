@@ -165,9 +165,9 @@ class Op:
         jacobian[at, at] = self.derivative_at_kink()[1]
         return jacobian
 
-    def kink_note(self, position: tuple[int, int], names: Names, values: tuple[str, str]):
-        """The op's own note on a kink at `position` of the role (the gradient's entry under the convention in
-        force and the other, as text in `values`), or None for the note of an activation's kink."""
+    def kink_note(self, position: tuple[int, int], names: Names, gradient: str, values: tuple[str, str]):
+        """The op's own note on a kink at `position` of the role (the entry of `gradient` under the convention in
+        force and under the other, as text in `values`), or None for the note of an activation's kink."""
         return None
 
     def kink_slip(self, places: str, names: Names) -> str | None:

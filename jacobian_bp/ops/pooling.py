@@ -124,14 +124,14 @@ class MaxPool2d(Pooling):
     def other_jacobian(self, role: str, values) -> np.ndarray:
         return self.spread(self.selection(values[INPUT], last=True))
 
-    def kink_note(self, position, names, values):
+    def kink_note(self, position, names, gradient, values):
         i, j = position
         in_force, other = values
         return say(
             formula(names[INPUT]), f" row {i + 1}, column {j + 1} ties for the maximum of a window of ",
             formula(names[OUTPUT]), ", where the derivative is not defined (nudging either tied entry up picks it). "
             "This walkthrough gives the window's gradient to the first maximum in row-major order, as PyTorch's CPU "
-            "code does, so that entry of ", formula(f"dJ/d{names[INPUT]}"), f" is {in_force}. Had the last maximum "
+            "code does, so that entry of ", formula(gradient), f" is {in_force}. Had the last maximum "
             f"been chosen, it would be {other}.")
 
     def kink_slip(self, places: str, names) -> str:

@@ -214,7 +214,8 @@ def kink_note(solution, step: Step, kink: Kink, decimals: int) -> Sentence:
     name = step.op.title
     value = format_number(kink.value, decimals)
     other = format_number(kink.other_value, decimals)
-    own = step.op.kink_note(kink.position, solution.graph.producers[step.node].names(step.upstream), (value, other))
+    names = solution.graph.producers[step.node].names(step.upstream)
+    own = step.op.kink_note(kink.position, names, step.gradient, (value, other))
     if own:
         return own
     derivative = format_number(kink.derivative, decimals)
