@@ -20,6 +20,7 @@ from .ops import OUTPUT
 
 SUBSCRIPT = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉‚")
 SUPERSCRIPT = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
+LATEX_LETTERS = {"ẑ": r"\hat{z}"}  # letters of derived quantities (a normalized input) that LaTeX spells otherwise
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class EntryName:
     def latex(self) -> str:
         """`{a_{12}^{[2]}}^{(1)}` as in the article."""
         layer = f"^{{[{self.layer}]}}" if self.layer else ""
-        core = f"{self.letter}_{{{self.indices()}}}{layer}"
+        core = f"{LATEX_LETTERS.get(self.letter, self.letter)}_{{{self.indices()}}}{layer}"
         return f"{{{core}}}^{{({self.row})}}" if self.per_sample else core
 
 
@@ -123,9 +124,12 @@ def substitutions(solution) -> dict:
     """Every entry symbol mapped to its value in the walkthrough, to evaluate symbolic Jacobians."""
     graph, values = solution.graph, solution.values
     names = [name for name in (graph.data[0], *graph.computed, *graph.parameters)]
-    return {symbol: float(value) for name in names
-            for symbol, value in zip(variable_symbols(graph, name, values[name].shape),
-                                     values[name].flat, strict=True)}
+    found = {symbol: float(value) for name in names
+             for symbol, value in zip(variable_symbols(graph, name, values[name].shape),
+                                      values[name].flat, strict=True)}
+    for node in graph.nodes:  # the symbols an op names itself (a normalized input)
+        found.update(node.op.symbolic_values(graph.role_values(node, values), _role_symbols(solution, node)))
+    return found
 
 
 def evaluate(matrix: sp.Matrix, values: dict) -> np.ndarray:

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from jacobian_bp import load, solve
+from jacobian_bp import load, solve, symbolic
 from jacobian_bp.check import grade_answers
 from jacobian_bp.cli import main
 from jacobian_bp.ops import BatchNorm, Conv1d, Conv2d, LayerNorm, MaxPool2d
+from jacobian_bp.render import story
 from jacobian_bp.render.terminal import pages
 from jacobian_bp.render.terminal.pages import Options
 from jacobian_bp.vec import devec, vec
@@ -310,3 +311,14 @@ def test_the_other_choice_at_a_max_pool_tie_is_named_as_a_slip():
     (result,) = grade_answers(relu, {kinked.gradient: np.round(devec(kinked.upstream_row @ other,
                                                                      kinked.result.shape), 4)}, 4)
     assert "'(0) =" in (result.diagnosis or ""), result.diagnosis
+
+
+@pytest.mark.parametrize("name", ["batchnorm", "layernorm", "dropout", "conv1d", "pool_tie"])
+def test_symbolic_jacobians_of_the_new_ops_evaluate_to_the_numeric_ones(name):
+    solution = solve(load(name))
+    values = symbolic.substitutions(solution)
+    shown = [step for step in solution.steps if not step.is_sum and story.symbolic_shown(step)]
+    assert shown
+    for step in shown:
+        evaluated = symbolic.evaluate(symbolic.jacobian(solution, step), values)
+        np.testing.assert_allclose(evaluated, step.jacobian, rtol=1e-9, atol=1e-12, err_msg=step.jacobian_name)

@@ -144,6 +144,10 @@ class Op:
         output = self.symbolic_forward(symbols)
         return sympy.Matrix(list(output)).jacobian(sympy.Matrix(list(symbols[role])))
 
+    def symbolic_values(self, values: Values, symbols: Mapping[str, "sympy.Matrix"]) -> dict:
+        """The numbers that symbols of its own symbolic forms stand for (beyond the roles'), by symbol."""
+        return {}
+
     def kinks(self, role: str, values: Values) -> np.ndarray | None:
         """Where, in the role, the derivative is a convention rather than a limit (a boolean mask), or None."""
         return None

@@ -99,32 +99,45 @@ class Normalization(Op):
     def expression(self, names) -> str:
         return f"{names['gamma']} ⊙ ({names[INPUT]} − μ) / √(σ² + eps) + {names['beta']}"
 
+    def derived_symbols(self, symbols, shape: tuple[int, int]):
+        """The symbols of the normalized input ẑ and of s = √(σ² + eps) (a column: one per feature for batch norm,
+        one per sample for layer norm), numbered with the node's layer as its γ is."""
+        from ..symbolic import EntryName
+        from ..symbolic import symbols as entries
+
+        layer = EntryName.parse(symbols["gamma"][0, 0].name).layer
+        samples, features = shape
+        spread = (entries("s", layer, (features, 1), single_index=True) if self.axis == 0 else
+                  entries("s", layer, (samples, 1), per_sample=True, single_index=True))
+        return entries("ẑ", layer, shape, per_sample=True), spread
+
+    def symbolic_values(self, values, symbols) -> dict:
+        normalized, spread = self.statistics(values[INPUT])
+        hat, spreads = self.derived_symbols(symbols, normalized.shape)
+        return {**dict(zip(hat, normalized.flat, strict=True)), **dict(zip(spreads, spread.flat, strict=True))}
+
     def symbolic_jacobian(self, role: str, symbols, values):
-        """In the symbols of the output, γ and β (ẑ = (y − β)/γ) and the number √(σ² + eps)."""
+        """In the symbols of γ, of the normalized input ẑ and of s = √(σ² + eps), as the explanation writes it."""
         import sympy
 
-        y, gamma, beta = symbols[OUTPUT], symbols["gamma"], symbols["beta"]
         samples, features = values[INPUT].shape
-
-        def hat(i: int, j: int):
-            return (y[i, j] - beta[0, j]) / gamma[0, j]
-
+        gamma = symbols["gamma"]
+        hat, spread = self.derived_symbols(symbols, (samples, features))
         if role == "gamma":
             return sympy.Matrix(samples * features, features,
-                                lambda row, column: hat(*divmod(row, features)) if row % features == column else 0)
+                                lambda row, column: hat[int(row) // features, int(row) % features]
+                                if int(row) % features == int(column) else 0)
         if role == "beta":
             return sympy.Matrix(np.tile(np.eye(features, dtype=int), (samples, 1)))
-        _, spread = self.statistics(values[INPUT])
-        spread = np.broadcast_to(spread, values[INPUT].shape)
         count = samples if self.axis == 0 else features
 
-        def entry(row: int, column: int):
-            (i, j), (k, f) = divmod(row, features), divmod(column, features)
+        def entry(row, column):
+            (i, j), (k, f) = divmod(int(row), features), divmod(int(column), features)
             if (self.axis == 0 and j != f) or (self.axis == 1 and i != k):
                 return sympy.Integer(0)
             same = sympy.Integer(int(i == k and j == f))
-            return gamma[0, j] / sympy.Float(spread[i, j]) * (same - sympy.Rational(1, count)
-                                                              - hat(i, j) * hat(k, f) / count)
+            s = spread[j if self.axis == 0 else i, 0]
+            return gamma[0, j] / s * (same - sympy.Rational(1, count) - hat[i, j] * hat[k, f] / count)
 
         return sympy.Matrix(samples * features, samples * features, entry)
 
