@@ -7,10 +7,11 @@ gives from the student's OWN values of the parents, as an examiner marks an erro
 forward; `wrong` otherwise, and then the slip catalogue (`slips.py`) tries to name the mistake.
 """
 
+import os
 import re
 from collections import ChainMap
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
@@ -34,9 +35,11 @@ from .walkthrough import (
     load,
 )
 
-VERDICTS = ("correct", "carried forward", "wrong", "unanswered")
+VERDICTS = ("correct", "carried forward", "wrong", "unreadable", "unanswered")
+WORST_FIRST = ("wrong", "unreadable", "carried forward", "correct")  # a quantity takes its worst entry's verdict
 TOP_LEVEL_KEYS = ("walkthrough", "decimals", "answers")
 UNANSWERED = "?"
+DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
 
 
 class AnswerFileError(InputError):
@@ -45,6 +48,19 @@ class AnswerFileError(InputError):
     def __init__(self, path: Path, message: str, field: str | None = None, line: int | None = None):
         where = str(path) if line is None else f"{path}:{line}"
         super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
+
+
+Position = tuple[int, int] | None  # an entry of an answer (row, column from 0), None for the whole answer
+
+
+@dataclass(frozen=True)
+class Readings:
+    """What reading an answer file found besides the numbers, by quantity: the entries that could not be read,
+    each with the reason (`None` for an answer that is not a matrix at all), and notes on entries that were
+    read with a correction (a decimal comma taken for a decimal point)."""
+
+    unreadable: Mapping[str, Mapping[Position, str]] = field(default_factory=dict)
+    notes: Mapping[str, Mapping[Position, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -153,10 +169,11 @@ def sgd(solution: Solution, values: Mapping[str, np.ndarray], learning_rate: flo
 class Graded:
     """The verdicts on one quantity of an answer file.
 
-    `answer` is as the student gave it, `NaN` where unanswered (its shape may be wrong); `entries`
-    holds one verdict per entry of `answer`. `parents` are the quantities it is computed from; `own`
-    is what that computation gives from the student's own values of `sources`, the parents they
-    answered (`None` when they answered none).
+    `answer` is as the student gave it, `NaN` where unanswered or unreadable (its shape may be wrong);
+    `entries` holds one verdict per entry of `answer`. `parents` are the quantities it is computed
+    from; `own` is what that computation gives from the student's own values of `sources`, the
+    parents they answered (`None` when they answered none). `notes` say why an entry is unreadable
+    and how an entry was read with a correction.
     """
 
     name: str
@@ -170,6 +187,7 @@ class Graded:
     sources: tuple[str, ...]
     diagnosis: str | None
     scalar: bool = False
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,6 +199,7 @@ class Report:
     title: str
     decimals: int
     quantities: tuple[Graded, ...]
+    order: tuple[str, ...] = ()  # every quantity of the walkthrough, in the order a student computes them
 
     @property
     def summary(self) -> dict[str, int]:
@@ -195,23 +214,48 @@ class Report:
 
     @property
     def wrong(self) -> bool:
-        return any(graded.verdict == "wrong" for graded in self.quantities)
+        """Whether an answer is wrong or could not be read: what makes `check` exit with status 1."""
+        return any(graded.verdict in ("wrong", "unreadable") for graded in self.quantities)
+
+    @property
+    def blank(self) -> bool:
+        """Whether nothing at all is answered: a worksheet handed in as it was handed out."""
+        return all(graded.verdict == "unanswered" for graded in self.quantities)
 
 
-def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB) -> Report:
+class Solved:
+    """Walkthroughs loaded and solved once each, for grading many answer files (a class) against them.
+
+    A walkthrough is known by its bundled name, or by the absolute path of its file.
+    """
+
+    def __init__(self):
+        self.walkthroughs: dict[str, Walkthrough] = {}
+        self.solutions: dict[str, Solution] = {}
+
+
+def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: Solved | None = None) -> Report:
     """Grade the answer file at `path`; a file that cannot be graded raises `AnswerFileError`.
 
     The whole file is checked before the walkthrough is solved, which can take seconds and
-    hundreds of megabytes: a mistake in the answer file is reported at once.
+    hundreds of megabytes: a mistake in the answer file is reported at once. `solved` keeps the
+    walkthroughs already solved, so that a class of answer files solves each walkthrough once.
     """
+    solved = solved or Solved()
     reader = _AnswerFile(path)
     source = reader.walkthrough()
-    walkthrough = reader.load(source, max_jacobian_mb)
+    key = source if is_bundled(source) else os.path.abspath(path.parent / source)  # no resolve(): links may loop
+    if key not in solved.walkthroughs:
+        solved.walkthroughs[key] = reader.load(source, max_jacobian_mb)
+    walkthrough = solved.walkthroughs[key]
     decimals = reader.decimals(walkthrough.decimals)
     answers = reader.answers(quantity_names(walkthrough), kernel_names(walkthrough))
-    solution = solve(walkthrough)
+    if key not in solved.solutions:
+        solved.solutions[key] = solve(walkthrough)
+    solution = solved.solutions[key]
     return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals,
-                  quantities=grade_answers(solution, answers, decimals))
+                  quantities=grade_answers(solution, answers, decimals, reader.readings()),
+                  order=tuple(derivations(solution)))
 
 
 def quantity_names(walkthrough: Walkthrough) -> list[str]:
@@ -257,10 +301,13 @@ class _Placeholders(dict):
         return np.zeros((1, 1))
 
 
-def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimals: int) -> tuple[Graded, ...]:
+def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimals: int,
+                  readings: Readings | None = None) -> tuple[Graded, ...]:
     """Grade answers given as 2-D arrays (`NaN` where unanswered), in the order a student computes them.
 
-    `dJ/dL` may also be given in its form as the first local Jacobian, the row `1 × m`.
+    `dJ/dL` may also be given in its form as the first local Jacobian, the row `1 × m`. `readings` says
+    which entries could not be read (they are `NaN` in `answers`, or the answer is any placeholder when
+    the whole answer could not be read) and how some were read.
 
     >>> from jacobian_bp import load, solve
     >>> solution = solve(load("article"))
@@ -268,47 +315,57 @@ def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimal
     ...     "dJ/dZ3": np.array([[0.0456], [-0.1287]]), "dJ/db3": np.array([[-0.0831]])}, 4)]
     [('dJ/dZ3', 'wrong'), ('dJ/db3', 'carried forward')]
     """
+    readings = readings or Readings()
+    exact = exact_values(solution)
     rows = {step.gradient: step.jacobian.shape for step in solution.steps if step.from_cost}
-    answers = {name: answer.T if name in rows and answer.shape == rows[name] else answer
+    answers = {name: np.full(exact[name].shape, np.nan) if None in readings.unreadable.get(name, {})
+               else answer.T if name in rows and answer.shape == rows[name] else answer
                for name, answer in answers.items()}
     derived = derivations(solution)
-    grader = _Grader(solution, derived, answers, decimals)
+    grader = _Grader(solution, derived, answers, decimals, readings)
     return tuple(grader.grade(name) for name in derived if name in answers)
 
 
 def report_document(report: Report) -> dict:
-    """The report as the JSON object of docs/json.md: walkthrough, decimals, summary, quantities."""
+    """The report as the JSON object of docs/json.md: walkthrough, decimals, summary, blank, quantities."""
     return {"walkthrough": report.walkthrough, "decimals": report.decimals, "summary": report.summary,
+            "blank": report.blank,
             "quantities": {graded.name: {
                 "verdict": graded.verdict,
                 "entries": graded.entries.tolist(),
                 "expected": float(graded.expected[0, 0]) + 0.0 if graded.scalar else (graded.expected + 0.0).tolist(),
-                "diagnosis": graded.diagnosis} for graded in report.quantities}}
+                "diagnosis": graded.diagnosis,
+                "notes": list(graded.notes)} for graded in report.quantities}}
 
 
 class _Grader:
     """Verdicts and diagnoses against the exact calculation and the student's own."""
 
     def __init__(self, solution: Solution, derived: dict[str, Derivation], answers: dict[str, np.ndarray],
-                 decimals: int):
+                 decimals: int, readings: Readings):
         self.solution, self.derived, self.answers, self.decimals = solution, derived, answers, decimals
+        self.readings = readings
         self.exact = exact_values(solution)
         self.student = dict(self.exact)
         for name, answer in answers.items():
             # A given (X, Y, W, b) that was copied wrongly is graded, but it is not the student's own work:
             # what follows from it is judged from the real givens.
-            if answer.shape == self.exact[name].shape and derived[name].group != "given":
-                self.student[name] = np.where(np.isnan(answer), self.exact[name], answer)
+            used = _as_used(answer, self.exact[name].shape)
+            if used is not None and derived[name].group != "given":
+                self.student[name] = np.where(np.isnan(used), self.exact[name], used)
         self.worlds: dict[str, dict[str, np.ndarray]] = {}
 
     def grade(self, name: str) -> Graded:
         derivation, answer, expected = self.derived[name], self.answers[name], self.exact[name]
         sources = tuple(parent for parent in derivation.parents if parent in self.answers
-                        and self.answers[parent].shape == self.exact[parent].shape
+                        and _as_used(self.answers[parent], self.exact[parent].shape) is not None
                         and not np.isnan(self.answers[parent]).all())
         own = _quietly(derivation.compute, self.student) if sources else None
         entries = _entry_verdicts(answer, expected, own, self.decimals)
-        verdict = next((v for v in ("wrong", "carried forward", "correct") if (entries == v).any()), "unanswered")
+        unreadable = self.readings.unreadable.get(name, {})
+        for position in unreadable:
+            entries[... if position is None else position] = "unreadable"
+        verdict = next((v for v in WORST_FIRST if (entries == v).any()), "unanswered")
         diagnosis = None
         if answer.shape != expected.shape:
             diagnosis = _shape_note(answer.shape, expected.shape)
@@ -317,7 +374,9 @@ class _Grader:
             diagnosis = "; ".join(part for part in (diagnosis, found) if part) or None
         return Graded(name=name, group=derivation.group, verdict=verdict, answer=answer, entries=entries,
                       expected=expected, parents=derivation.parents, own=own, sources=sources, diagnosis=diagnosis,
-                      scalar=np.ndim(self.solution.quantities[name]) == 0)
+                      scalar=np.ndim(self.solution.quantities[name]) == 0,
+                      notes=tuple(f"{_where(position, answer.shape)}{note}" for position, note in
+                                  [*unreadable.items(), *self.readings.notes.get(name, {}).items()]))
 
     def attempt(self, derivation: Derivation, answer: np.ndarray, own: np.ndarray | None) -> Attempt:
         return Attempt(
@@ -325,16 +384,23 @@ class _Grader:
             decimals=self.decimals, samples=self.solution.samples, step=derivation.step,
             update=derivation.update, steps=self.solution.steps, updates=self.solution.updates,
             graph=self.solution.graph, values=(self.exact, self.student),
-            rederive=lambda label, replaced: self.rederive(derivation.name, label, replaced),
+            rederive=lambda label, replaced: self.rederive(derivation.name, label, replaced, own),
             sgd=lambda values, learning_rate, frozen=None: sgd(self.solution, values, learning_rate, frozen))
 
-    def rederive(self, name: str, label: str, replaced: dict[str, np.ndarray]) -> list[np.ndarray]:
-        """`name` recomputed with some quantities replaced: in the exact calculation, then from the student's values."""
+    def rederive(self, name: str, label: str, replaced: dict[str, np.ndarray],
+                 own: np.ndarray | None = None) -> list[np.ndarray]:
+        """`name` recomputed with some quantities replaced: in the exact calculation, from the student's values
+        of its parents, and (when the student's own value is known) that own value changed as the replacement
+        changes the exact one, so a slip made on top of a carried-forward value is still recognised."""
         if label not in self.worlds:
             self.worlds[label] = self.world(replaced)
         if name in replaced:
             return [replaced[name], replaced[name]]
-        return [self.worlds[label][name], _quietly(self.derived[name].compute, ChainMap(replaced, self.student))]
+        changed = self.worlds[label][name]
+        candidates = [changed, _quietly(self.derived[name].compute, ChainMap(replaced, self.student))]
+        if own is not None:
+            candidates.append(_changed_alike(own, self.exact[name], changed))
+        return candidates
 
     def world(self, replaced: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """The exact calculation redone from the replaced quantities on; what they do not reach stays exact."""
@@ -346,6 +412,26 @@ class _Grader:
                 values[name] = _quietly(derivation.compute, values)
                 changed.add(name)
         return values
+
+
+def _changed_alike(own: np.ndarray, exact: np.ndarray, changed: np.ndarray) -> np.ndarray:
+    """`own` changed entry by entry as `exact` changed into `changed`: scaled by the same factor where the exact
+    entry is not zero (a forgotten 1/m scales every gradient by m; one factor for all entries when it is one
+    factor where it can be seen), shifted by the same amount where it is zero."""
+    nonzero = exact != 0
+    with np.errstate(all="ignore"):
+        factors = changed / exact
+    if nonzero.any() and np.allclose(factors[nonzero], factors[nonzero].flat[0], rtol=1e-9, atol=0):
+        return own * factors[nonzero].flat[0]
+    return np.where(nonzero, own * factors, own + changed - exact)
+
+
+def _as_used(answer: np.ndarray, shape: tuple[int, int]) -> np.ndarray | None:
+    """The answer as the student went on to use it: as written, or its transpose when only that has the
+    right shape (a matrix written transposed is used transposed in what follows); None for another shape."""
+    if answer.shape == shape:
+        return answer
+    return answer.T if answer.T.shape == shape else None
 
 
 def _quietly(compute, values) -> np.ndarray:
@@ -363,6 +449,11 @@ def _entry_verdicts(answer: np.ndarray, expected: np.ndarray, own: np.ndarray | 
         verdicts[within(answer, expected, decimals)] = "correct"
     verdicts[unanswered] = "unanswered"
     return verdicts
+
+
+def _where(position: Position, shape: tuple[int, int]) -> str:
+    """`row 1, column 2: ` before a note on one entry of a matrix; nothing for a single number or the whole."""
+    return "" if position is None or shape == (1, 1) else f"row {position[0] + 1}, column {position[1] + 1}: "
 
 
 def _shape_note(found: tuple[int, int], expected: tuple[int, int]) -> str:
@@ -427,12 +518,20 @@ class _AnswerFile:
         return value
 
     def answers(self, names: list[str], kernels: set[str] = frozenset()) -> dict[str, np.ndarray]:
+        """Every answer as a 2-D array, `NaN` for "?" and for what cannot be read (see `readings`); the names in
+        `kernels` may be written as nested lists (a kernel out × in × k × k).
+
+        A name that is not a quantity makes the file ungradable; a value that cannot be read is graded
+        "unreadable" with the reason, so that one bad entry costs that entry, not the file.
+        """
         table = self.document.get("answers")
         if table is None:
             self.fail("[answers]", "missing (a table of quantity = value, e.g. \"dJ/dW3\" = [[-1.0216, -0.9253]])",
                       key="answers")
         if not isinstance(table, dict):
             self.fail("answers", "expected a table [answers] of quantity = value")
+        self.unreadable: dict[str, dict[Position, str]] = {}
+        self.notes: dict[str, dict[Position, str]] = {}
         found = {}
         for name, value in table.items():
             if name not in names:
@@ -441,54 +540,80 @@ class _AnswerFile:
             found[name] = self.matrix(name, value, nested=name in kernels)
         return found
 
+    def readings(self) -> Readings:
+        """The unreadable entries and the notes that `answers` found."""
+        return Readings(unreadable=self.unreadable, notes=self.notes)
+
     def matrix(self, name: str, value, nested: bool = False) -> np.ndarray:
         """A number, a flat list (one row) or a list of rows, as a 2-D array with NaN for "?"; where `nested`,
         a kernel's nested lists too."""
-        field = f'answers."{name}"'
         if not isinstance(value, list):
-            return np.array([[self.entry(name, value, field)]])
+            return np.array([[self.entry(name, value, (0, 0))]])
+        problem = None
         if not value:
-            self.fail(field, "expected numbers, found an empty list", key=name)
-        if not any(isinstance(row, list) for row in value):
-            return np.array([[self.entry(name, v, f"{field} entry {j + 1}") for j, v in enumerate(value)]])
-        if nested and tomlinput.depth(value) > 2:
-            return self.nested(name, value, field)
-        if not all(isinstance(row, list) for row in value):
-            self.fail(field, "mixes rows and single values; write a list of rows, e.g. [[1, 2], [3, 4]]", key=name)
-        problem = tomlinput.ragged(value)
+            problem = "expected numbers, found an empty list"
+        elif not any(isinstance(row, list) for row in value):
+            return np.array([[self.entry(name, v, (0, j)) for j, v in enumerate(value)]])
+        elif nested and tomlinput.depth(value) > 2:
+            return self.nested(name, value)
+        elif not all(isinstance(row, list) for row in value):
+            problem = "mixes rows and single values; write a list of rows, e.g. [[1, 2], [3, 4]]"
+        else:
+            problem = tomlinput.ragged(value)
         if problem:
-            self.fail(field, problem, key=name)
-        return np.array([[self.entry(name, v, f"{field} row {i + 1}, column {j + 1}") for j, v in enumerate(row)]
-                         for i, row in enumerate(value)])
+            self.unreadable.setdefault(name, {})[None] = f"cannot be read: {problem}"
+            return np.full((1, 1), np.nan)
+        return np.array([[self.entry(name, v, (i, j)) for j, v in enumerate(row)] for i, row in enumerate(value)])
 
-    def nested(self, name: str, value, field: str) -> np.ndarray:
+    def nested(self, name: str, value: list) -> np.ndarray:
         """A kernel written out × in × k (× k), as the matrix of its filters' unrolled rows (out × in·k·k)."""
-        def shape_of(item) -> tuple[int, ...]:
+        def shape_of(item) -> tuple[int, ...] | None:
             if not isinstance(item, list):
                 return ()
             shapes = {shape_of(part) for part in item}
-            if not item or len(shapes) != 1:
-                self.fail(field, "expected nested lists of equal length at every depth, e.g. [[[[1, 2], [3, 4]]]]",
-                          key=name)
-            return (len(item), *shapes.pop())
+            return (len(item), *shapes.pop()) if item and len(shapes) == 1 and None not in shapes else None
 
         shape = shape_of(value)
-        entries = np.ravel(np.array(value, dtype=object))
-        return np.array([self.entry(name, entry, f"{field} entry {k + 1}") for k, entry in enumerate(entries)]
-                        ).reshape(shape[0], -1)
+        if shape is None:
+            self.unreadable.setdefault(name, {})[None] = ("cannot be read: expected nested lists of equal length "
+                                                          "at every depth, e.g. [[[[1, 2], [3, 4]]]]")
+            return np.full((1, 1), np.nan)
+        entries = np.array(value, dtype=object).reshape(shape[0], -1)
+        return np.array([[self.entry(name, v, (i, j)) for j, v in enumerate(row)] for i, row in enumerate(entries)])
 
-    def entry(self, name: str, value, field: str) -> float:
+    def entry(self, name: str, value, position: tuple[int, int]) -> float:
+        """One entry's value; NaN for "?" and for what cannot be read, whose reason is kept."""
+        number, problem = None, None
         if isinstance(value, bool) or not isinstance(value, int | float | str):
-            self.fail(field, f'expected a number, a string of arithmetic or "?", found {tomlinput.describe(value)}',
-                      key=name)
-        if isinstance(value, str):
+            problem = f'expected a number, a string of arithmetic or "?", found {tomlinput.describe(value)}'
+        elif isinstance(value, str):
             if value.strip() == UNANSWERED:
                 return np.nan
-            try:
-                return evaluate(value)
-            except ExpressionError as error:
-                self.fail(field, str(error), key=name)
-        number = tomlinput.finite_number(value)
-        if number is None:
-            self.fail(field, f"expected a finite number, found {tomlinput.describe(value)}", key=name)
+            number, problem = self.arithmetic(name, value, position)
+        else:
+            number = tomlinput.finite_number(value)
+            if number is None:
+                problem = f"expected a finite number, found {tomlinput.describe(value)}"
+        if problem:
+            written = f"{quoted(shorten(value))} cannot be read: " if isinstance(value, str) else "cannot be read: "
+            self.unreadable.setdefault(name, {})[position] = written + problem
+            return np.nan
         return number
+
+    def arithmetic(self, name: str, text: str, position: tuple[int, int]) -> tuple[float | None, str | None]:
+        """The value of a string of arithmetic, or why it cannot be read; a decimal comma ("0,1952") is read
+        as a decimal point, with a note."""
+        try:
+            return evaluate(text), None
+        except ExpressionError as error:
+            problem = str(error)
+        if "." not in text and DECIMAL_COMMA.search(text):
+            point = DECIMAL_COMMA.sub(".", text)
+            try:
+                number = evaluate(point)
+            except ExpressionError:
+                return None, problem
+            self.notes.setdefault(name, {})[position] = (f"{quoted(shorten(text))} read as {point}: a decimal comma "
+                                                         "taken for a decimal point")
+            return number, None
+        return None, problem

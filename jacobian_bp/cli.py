@@ -16,9 +16,9 @@ from .walkthrough import DEFAULT_MAX_JACOBIAN_MB, MAX_DECIMALS, MIN_DECIMALS, bu
 from .worksheet import GROUPS
 
 PROGRAM = "jacobian-bp"
-FORMATS = ("text", "json", "markdown", "latex", "html")
+FORMATS = ("text", "json", "markdown", "latex", "html", "pytorch")
 EXTENSIONS = {".txt": "text", ".json": "json", ".md": "markdown", ".markdown": "markdown", ".tex": "latex",
-              ".html": "html", ".htm": "html"}
+              ".html": "html", ".htm": "html", ".py": "pytorch"}
 
 EXAMPLES = f"""\
 examples:
@@ -28,6 +28,7 @@ examples:
   {PROGRAM} walkthrough --format json         every quantity at full precision, for programs
   {PROGRAM} walkthrough --step --reveal       classroom step-through, results revealed on cue
   {PROGRAM} walkthrough -o notes.html         a self-contained page (also .md, .tex, .json)
+  {PROGRAM} walkthrough -o check.py           a PyTorch script that redoes it and compares every value
   {PROGRAM} list                              the bundled walkthroughs
   {PROGRAM} worksheet article -o answers.toml a blank answer file for students
   {PROGRAM} check answers.toml                grade a filled-in answer file
@@ -40,6 +41,7 @@ examples:
   {PROGRAM} walkthrough path/to/network.toml --format json > values.json
   {PROGRAM} walkthrough --step            keys: → n space Enter next, ← p b back, g 5 Enter jump, q quit, ? help
   {PROGRAM} walkthrough article -o article.tex
+  {PROGRAM} walkthrough residual --format pytorch > residual.py && python residual.py
 """
 
 WORKSHEET_EXAMPLES = f"""\
@@ -52,7 +54,10 @@ CHECK_EXAMPLES = f"""\
 examples:
   {PROGRAM} check answers.toml
   {PROGRAM} check answers.toml --format json
-exit status: 0 when nothing is wrong, 1 when an answer is wrong, 2 for a file that cannot be read
+  {PROGRAM} check class/                   the whole class: one row per student, one column per quantity
+  {PROGRAM} check class/ --format csv > grades.csv
+exit status: 0 when nothing is wrong, 1 when an answer is wrong or unreadable (or, for a class, a file
+cannot be graded), 2 for a single file that cannot be graded
 """
 
 
@@ -86,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source(walkthrough)
     walkthrough.add_argument("--format", choices=FORMATS,
                              help="text for people (default), json for programs, markdown, latex or html "
-                                  "documents (default: from the extension of -o, else text)")
+                                  "documents, pytorch for a script that redoes it in PyTorch and compares "
+                                  "every value (default: from the extension of -o, else text)")
     walkthrough.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     walkthrough.add_argument("--decimals", type=_decimals, metavar="N",
                              help=f"decimals shown, {MIN_DECIMALS} to {MAX_DECIMALS} (default: the file's, else 4)")
@@ -118,11 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_memory_limit(worksheet)
     worksheet.set_defaults(run=_worksheet)
 
-    check = _subparser(commands, "check", "grade a filled-in answer file",
+    check = _subparser(commands, "check", "grade a filled-in answer file, or a whole class of them",
                        "Grade every answered entry: correct, carried forward (right from your own earlier "
-                       "values) or wrong, and name the slip where it is a known one.", CHECK_EXAMPLES)
-    check.add_argument("answers", metavar="ANSWERS.toml", help="the answer file")
-    check.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
+                       "values), wrong or unreadable, and name the slip where it is a known one. Given a "
+                       "folder or several files, grade the whole class into one table.", CHECK_EXAMPLES)
+    check.add_argument("answers", metavar="ANSWERS.toml|FOLDER", nargs="+",
+                       help="an answer file; several, or a folder of them (*.toml), for the class table")
+    check.add_argument("--format", choices=("text", "json", "csv"), default="text",
+                       help="text (default), json, or csv (the class table)")
     check.add_argument("--width", type=_width, metavar="N",
                        help="columns to lay out for (default: the terminal's width)")
     _add_memory_limit(check)
@@ -221,6 +230,11 @@ def _walkthrough(arguments) -> int:
                         reveal=arguments.reveal, width=arguments.width)
     if form == "text":
         return _walkthrough_text(solution, arguments, decimals)
+    if form == "pytorch":
+        from .render import pytorch
+
+        _write(pytorch.render(solution, decimals), arguments.output)
+        return 0
     if form == "json":
         from .render import json as document
     elif form == "markdown":
@@ -272,8 +286,12 @@ def _worksheet(arguments) -> int:
 
 def _check(arguments) -> int:
     from .check import grade, report_document
+    from .gradebook import answer_files, is_folder
 
-    report = grade(Path(arguments.answers), max_jacobian_mb=arguments.max_jacobian_mb)
+    paths = answer_files(arguments.answers)
+    if len(paths) > 1 or is_folder(Path(arguments.answers[0])) or arguments.format == "csv":
+        return _check_class(paths, arguments)
+    report = grade(paths[0], max_jacobian_mb=arguments.max_jacobian_mb)
     try:
         if arguments.format == "json":
             from .render.json import dumps
@@ -288,6 +306,28 @@ def _check(arguments) -> int:
     except BrokenPipeError:
         _reader_stopped()  # the verdict stands: a wrong answer is still exit 1 under `| head`
     return 1 if report.wrong else 0
+
+
+def _check_class(paths: list[Path], arguments) -> int:
+    from .gradebook import csv_text, document, grade_class
+
+    gradebook = grade_class(paths, max_jacobian_mb=arguments.max_jacobian_mb)
+    try:
+        if arguments.format == "json":
+            from .render.json import dumps
+
+            sys.stdout.write(dumps(document(gradebook)) + "\n")
+        elif arguments.format == "csv":
+            sys.stdout.write(csv_text(gradebook))
+        else:
+            from .render.terminal import gradebook as table
+            from .render.terminal.widgets import make_console
+
+            table.render(gradebook, make_console(arguments.width))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _reader_stopped()
+    return 1 if gradebook.needs_attention else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -422,7 +422,32 @@ def digit_slip(value: float, reference: float, decimals: int) -> str | None:
         if variant != meant and f"{float(variant):.{decimals}f}" == written:
             return (f"digit slip: {format_number(value, decimals)} looks like {format_number(reference, decimals)} "
                     f"with {kind}")
+    # The written number may come from a value that rounds the other way (a carried-forward one): undo each slip
+    # on what was written, and accept a repaired number that is the reference rounded (within half a unit).
+    as_written = format_number(value, decimals)
+    for kind, repaired in _digit_repairs(as_written):
+        if repaired != as_written and abs(float(repaired) - reference) <= 0.5 * 10.0**-decimals * (1 + 1e-9):
+            return f"digit slip: {as_written} looks like {repaired} with {kind}"
     return None
+
+
+def _digit_repairs(text: str) -> Iterator[tuple[str, str]]:
+    """Every number `text` may have been before a slip of the pen, each with the slip: a swap, a move or the
+    decimal point undone, or a dropped digit put back."""
+    for kind, variant in _digit_variants(text):
+        if kind != "a digit dropped":
+            yield kind, variant
+    sign = "-" if text.startswith("-") else ""
+    body = text.lstrip("-")
+    point = body.find(".") if "." in body else len(body)
+    digits = body.replace(".", "")
+    for i in range(len(digits) + 1):
+        for digit in "0123456789":
+            longer = digits[:i] + digit + digits[i:]
+            for new_point in {point + (i < point), point + (i <= point)}:
+                if 0 < new_point <= len(longer):
+                    yield "a digit dropped", sign + longer[:new_point] + (
+                        "." + longer[new_point:] if new_point < len(longer) else "")
 
 
 def _digit_variants(text: str) -> Iterator[tuple[str, str]]:

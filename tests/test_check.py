@@ -76,7 +76,7 @@ def test_article_hand_values_one_slip_three_carried_forward_the_rest_correct():
     for name, result in by_name.items():
         if name not in CARRIED_IN_THE_ARTICLE and name != "b1_updated" and name not in UNANSWERED_IN_THE_FIXTURE:
             assert result.verdict == "correct" and result.diagnosis is None, name
-    assert report.summary == {"correct": 30, "carried forward": 3, "wrong": 1, "unanswered": 5}
+    assert report.summary == {"correct": 30, "carried forward": 3, "wrong": 1, "unreadable": 0, "unanswered": 5}
 
 
 def test_the_article_values_carried_forward_are_wrong_without_their_own_intermediates():
@@ -414,21 +414,11 @@ BAD_FILES = {
     "unknown quantity": ('walkthrough = "article"\n[answers]\n"dJ/dW4" = [1, 2]\n',
                          ["answers.toml:3", "unknown quantity 'dJ/dW4'", "did you mean 'dJ/dW3'"]),
     "unknown walkthrough": ('walkthrough = "artcle"\n[answers]\n', ["walkthrough", "did you mean 'article'"]),
-    "hostile string": ('walkthrough = "article"\n[answers]\n"dJ/db3" = "__import__(\'os\')"\n',
-                       ['answers."dJ/db3"', "unexpected '_'"]),
-    "a name in a string": ('walkthrough = "article"\n[answers]\n"dJ/dW3" = ["x", 1]\n',
-                           ['answers."dJ/dW3" entry 1', "unexpected 'x'"]),
-    "ragged rows": ('walkthrough = "article"\n[answers]\n"dJ/dW2" = [[1, 2], [3]]\n', ["different lengths"]),
-    "a boolean": ('walkthrough = "article"\n[answers]\n"J" = true\n', ['answers."J"', "expected a number"]),
-    "an empty list": ('walkthrough = "article"\n[answers]\n"J" = []\n', ["empty list"]),
-    "rows and values mixed": ('walkthrough = "article"\n[answers]\n"dJ/dW2" = [[1, 2], 3]\n', ["mixes rows"]),
-    "three levels of lists": ('walkthrough = "article"\n[answers]\n"dJ/dW2" = [[[1]]]\n', ["found a list"]),
     "no walkthrough": ('[answers]\n"J" = 1\n', ["walkthrough: missing"]),
     "no answers": ('walkthrough = "article"\n', ["[answers]: missing"]),
     "unknown key": ('walkthrough = "article"\nanswer = 1\n[answers]\n', ["answer: unknown key",
                                                                       "did you mean 'answers'"]),
     "bad decimals": ('walkthrough = "article"\ndecimals = 40\n[answers]\n', ["decimals: expected a whole number"]),
-    "infinite number": ('walkthrough = "article"\n[answers]\n"J" = inf\n', ["expected a finite number"]),
 }
 
 
@@ -454,6 +444,76 @@ def test_bad_files_raise_answer_file_errors(tmp_path):
         grade(write_answers(tmp_path, {"dJ/dX": 1}))
 
 
+# Unreadable entries: graded "unreadable" with the reason, the rest of the file graded -------------
+
+UNREADABLE = {
+    "hostile string": ('"dJ/db3" = "__import__(\'os\')"', "dJ/db3", ["unexpected '_'"]),
+    "a name in a string": ('"dJ/dW3" = ["x", -0.9253]', "dJ/dW3", ["row 1, column 1: 'x' cannot be read",
+                                                               "unexpected 'x'"]),
+    "ragged rows": ('"dJ/dW2" = [[1, 2], [3]]', "dJ/dW2", ["different lengths"]),
+    "a boolean": ('"J" = true', "J", ["cannot be read: expected a number", "the boolean true"]),
+    "an empty list": ('"J" = []', "J", ["empty list"]),
+    "rows and values mixed": ('"dJ/dW2" = [[1, 2], 3]', "dJ/dW2", ["mixes rows"]),
+    "three levels of lists": ('"dJ/dW2" = [[[1]]]', "dJ/dW2", ["found a list"]),
+    "infinite number": ('"J" = inf', "J", ["expected a finite number"]),
+    "a comma and a point": ('"J" = "0,19.52"', "J", ["cannot be read"]),
+}
+
+
+@pytest.mark.parametrize("case", UNREADABLE)
+def test_an_unreadable_answer_is_graded_unreadable_and_the_rest_is_graded(case, tmp_path, capsys):
+    line, name, fragments = UNREADABLE[case]
+    path = tmp_path / "answers.toml"
+    path.write_text(f'walkthrough = "article"\n[answers]\n"dJ/db2" = [-0.0639, 0.0246]\n{line}\n', encoding="utf-8")
+    report = grade(path)
+    results = {result.name: result for result in report.quantities}
+    assert results["dJ/db2"].verdict == "correct"
+    assert results[name].verdict == "unreadable" and (results[name].entries == "unreadable").any()
+    for fragment in fragments:
+        assert any(fragment in note for note in results[name].notes), (fragment, results[name].notes)
+    status, out, err = run(capsys, "check", str(path), "--width", "100")
+    assert status == 1 and err == ""
+    assert "! unreadable" in out and "unreadable (the reason below)" in out
+
+
+def test_a_decimal_comma_is_read_as_a_decimal_point_with_a_note(tmp_path, capsys):
+    path = write_answers(tmp_path, {"J": "0,1952", "dJ/db2": ["-0,0639", 0.0246], "dJ/dW3": ["-1,0216", "?"],
+                                    "dL/dA3": [["1/0,9089", 0], [0, "-1/0.7446"]]})
+    report = grade(path)
+    results = {result.name: result for result in report.quantities}
+    assert all(result.verdict == "correct" for result in results.values()), results
+    assert results["J"].notes == ("'0,1952' read as 0.1952: a decimal comma taken for a decimal point",)
+    assert results["dJ/db2"].notes == ("row 1, column 1: '-0,0639' read as -0.0639: a decimal comma taken for a "
+                                       "decimal point",)
+    assert results["dL/dA3"].notes[0].startswith("row 1, column 1: '1/0,9089' read as 1/0.9089")
+    status, out, _ = run(capsys, "check", str(path), "--width", "120")
+    assert status == 0 and "Note: '0,1952' read as 0.1952: a decimal comma taken for a decimal point." in out
+    document = json.loads(run(capsys, "check", str(path), "--format", "json")[1])
+    assert document["quantities"]["J"]["notes"] == list(results["J"].notes)
+
+
+def test_one_unreadable_entry_costs_that_entry_only(tmp_path):
+    path = write_answers(tmp_path, {"dJ/dW2": [[-0.3831, "-0.57,47", 0], [0.1752, 0.3175, 0]]})
+    (result,) = grade(path).quantities
+    assert result.entries.tolist() == [["correct", "unreadable", "correct"], ["correct", "correct", "correct"]]
+    assert result.diagnosis is None
+
+
+def test_a_blank_worksheet_is_reported_as_such(tmp_path, capsys):
+    from jacobian_bp import worksheet
+
+    path = tmp_path / "blank.toml"
+    path.write_text(worksheet.render(ARTICLE, list(worksheet.GROUPS), "article"), encoding="utf-8")
+    report = grade(path)
+    assert report.blank and not report.wrong
+    status, out, _ = run(capsys, "check", str(path), "--width", "100")
+    assert status == 0 and 'Nothing is answered yet: every entry is "?"' in out
+    assert "dJ/dW3 =" not in out  # nothing but the summary follows
+    assert json.loads(run(capsys, "check", str(path), "--format", "json")[1])["blank"] is True
+    answered = write_answers(tmp_path, {"J": 0.1952, "dJ/dW3": [["?", "?"]]})
+    assert not grade(answered).blank
+
+
 # The command line and the reports -----------------------------------------------------------------
 
 def test_check_exit_codes(tmp_path, capsys):
@@ -468,20 +528,20 @@ def test_json_report_as_in_the_design(capsys):
     status, out, _ = run(capsys, "check", str(ANSWERS / "article_hand.toml"), "--format", "json")
     assert status == 1
     document = json.loads(out)
-    assert list(document) == ["walkthrough", "decimals", "summary", "quantities"]
-    assert document["walkthrough"] == "article" and document["decimals"] == 4
-    assert document["summary"] == {"correct": 30, "carried forward": 3, "wrong": 1, "unanswered": 5}
+    assert list(document) == ["walkthrough", "decimals", "summary", "blank", "quantities"]
+    assert document["walkthrough"] == "article" and document["decimals"] == 4 and document["blank"] is False
+    assert document["summary"] == {"correct": 30, "carried forward": 3, "wrong": 1, "unreadable": 0, "unanswered": 5}
     quantities = document["quantities"]
     assert list(quantities)[:3] == ["Z1", "A1", "Z2"] and list(quantities)[-1] == "W3_updated"
     dW2 = quantities["dJ/dW2"]
-    assert set(dW2) == {"verdict", "entries", "expected", "diagnosis"}
+    assert set(dW2) == {"verdict", "entries", "expected", "diagnosis", "notes"}
     assert dW2["verdict"] == "carried forward" and dW2["diagnosis"] is None
     assert dW2["entries"] == [["correct"] * 3, ["correct", "carried forward", "correct"]]
     assert dW2["expected"] == ARTICLE.quantities["dJ/dW2"].tolist()
     assert quantities["J"]["expected"] == ARTICLE.quantities["J"]
     assert quantities["b1_updated"]["verdict"] == "wrong" and "digit slip" in quantities["b1_updated"]["diagnosis"]
     assert quantities["Z3"] == {"verdict": "unanswered", "entries": [["unanswered"], ["unanswered"]],
-                                "expected": ARTICLE.quantities["Z3"].tolist(), "diagnosis": None}
+                                "expected": ARTICLE.quantities["Z3"].tolist(), "diagnosis": None, "notes": []}
     assert not re.search(r"-0\.0(?![0-9])", out)  # no negative zeros
 
 

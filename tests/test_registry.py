@@ -8,11 +8,12 @@ import pytest
 
 from jacobian_bp import symbolic
 from jacobian_bp.cli import main
-from jacobian_bp.ops import ACTIVATIONS, LOSSES, OPS, Elementwise
+from jacobian_bp.ops import ACTIVATIONS, LOSSES, OPS, Elementwise, L2Penalty, MeanCost, Op
 from jacobian_bp.vec import devec, vec
 from tests.strategies import targets_for
 
 Z = np.array([[0.5, -1.5], [2.0, -0.25]])
+EVERY_OP = {**OPS, **LOSSES, MeanCost.name: MeanCost, L2Penalty.name: L2Penalty}
 
 
 def _missing(pieces: dict) -> list[str]:
@@ -120,3 +121,11 @@ def test_a_new_activation_defined_in_one_class_gets_every_output_a_worksheet_and
     answers.write_text("\n".join(filled) + "\n", encoding="utf-8")
     capsys.readouterr()
     assert main(["check", str(answers)]) == 0, capsys.readouterr()
+
+
+@pytest.mark.parametrize("name", sorted(EVERY_OP))
+def test_every_op_has_a_pytorch_expression(name):
+    """`walkthrough --format pytorch` writes one line per node from it (tests/test_pytorch_script.py runs them)."""
+    op_class = EVERY_OP[name]
+    assert op_class.torch_expression is not Op.torch_expression, (
+        f"op {name} ({op_class.__name__}) lacks torch_expression: the PyTorch script cannot be written for it")

@@ -67,8 +67,9 @@ def test_a_blank_worksheet_checks_as_unanswered(tmp_path, capsys):
     status, out, _ = run(capsys, "check", str(worksheet), "--format", "json")
     assert status == 0
     document = json.loads(out)
-    assert document["summary"] == {"correct": 0, "carried forward": 0, "wrong": 0,
+    assert document["summary"] == {"correct": 0, "carried forward": 0, "wrong": 0, "unreadable": 0,
                                    "unanswered": len(document["quantities"])}
+    assert document["blank"] is True
     assert len(document["quantities"]) == len(ARTICLE.quantities) - 8  # all but X, Y and the 3 layers' W and b
 
 

@@ -127,6 +127,9 @@ class ReLU(PiecewiseLinear):
     title = "ReLU"
     shortcut_template = "{dA} ⊙ relu'({Z})"
 
+    def torch_expression(self, names: Names) -> str:
+        return f"torch.relu({names[INPUT]})"
+
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         return np.maximum(Z, 0.0)
 
@@ -146,6 +149,9 @@ class Sigmoid(Elementwise):
     name = "sigmoid"
     title = "sigmoid"
     shortcut_template = "{dA} ⊙ {A} ⊙ (1 − {A})"
+
+    def torch_expression(self, names: Names) -> str:
+        return f"torch.sigmoid({names[INPUT]})"
 
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         decay = np.exp(-np.abs(Z))
@@ -167,6 +173,9 @@ class Tanh(Elementwise):
     title = "tanh"
     shortcut_template = "{dA} ⊙ (1 − {A}²)"
 
+    def torch_expression(self, names: Names) -> str:
+        return f"torch.tanh({names[INPUT]})"
+
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         return np.tanh(Z)
 
@@ -186,6 +195,9 @@ class LeakyReLU(PiecewiseLinear):
     title = "leaky ReLU"
     shortcut_template = "{dA} ⊙ leaky_relu'({Z})"
     settings = {"negative_slope": 0.01}
+
+    def torch_expression(self, names: Names) -> str:
+        return f"F.leaky_relu({names[INPUT]}, negative_slope={self.negative_slope!r})"
 
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         return np.where(Z > 0, Z, self.negative_slope * Z)
@@ -209,6 +221,9 @@ class Identity(PiecewiseLinear):
     shortcut_template = "{dA}"
     shortcut_remark = " (the identity's derivative is 1)"
 
+    def torch_expression(self, names: Names) -> str:
+        return f"{names[INPUT]}.clone()"
+
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         return Z.copy()
 
@@ -222,6 +237,9 @@ class Softmax(Activation):
     name = "softmax"
     title = "softmax"
     shortcut_template = "{A} ⊙ ({dA} − rowsum({dA} ⊙ {A}))"
+
+    def torch_expression(self, names: Names) -> str:
+        return f"torch.softmax({names[INPUT]}, dim=1)"
 
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         powers = np.exp(Z - Z.max(axis=1, keepdims=True))

@@ -125,6 +125,11 @@ class Op:
         """The forward computation written with the names of the node, e.g. `ReLU(Z1)`."""
         raise NotImplementedError
 
+    def torch_expression(self, names: Names) -> str:
+        """The forward computation as a PyTorch expression of the roles' variables (`names`), with `torch` and
+        `F` (torch.nn.functional) imported, e.g. `torch.relu(Z1)`: the `--format pytorch` script is built from it."""
+        raise NotImplementedError(f"the op {self.name!r} has no PyTorch expression (Op.torch_expression)")
+
     def formula(self, names: Names) -> Sentence:
         """The node's equation, e.g. `A1 = ReLU(Z1)`, and the words `remark` says after it."""
         return say(math(f"{names[OUTPUT]} = {self.expression(names)}"), self.remark)

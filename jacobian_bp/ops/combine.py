@@ -28,6 +28,9 @@ class Add(Op):
     def output_shape(self, shapes) -> tuple[int, int]:
         return shapes[f"{INPUT}1"]
 
+    def torch_expression(self, names) -> str:
+        return " + ".join(names[role] for role in input_roles(sum(r.startswith(INPUT) for r in names)))
+
     def forward(self, values) -> np.ndarray:
         return np.sum(_inputs(values), axis=0)
 
@@ -72,6 +75,10 @@ class Concat(Op):
     def output_shape(self, shapes) -> tuple[int, int]:
         widths = [shape[1] for role, shape in shapes.items() if role.startswith(INPUT)]
         return shapes[f"{INPUT}1"][0], sum(widths)
+
+    def torch_expression(self, names) -> str:
+        inputs = ", ".join(names[role] for role in input_roles(sum(r.startswith(INPUT) for r in names)))
+        return f"torch.cat([{inputs}], dim=1)"
 
     def forward(self, values) -> np.ndarray:
         return np.concatenate(_inputs(values), axis=1)

@@ -23,6 +23,10 @@ class MeanCost(Op):
     def output_shape(self, shapes) -> tuple[int, int]:
         return 1, 1
 
+    def torch_expression(self, names) -> str:
+        penalty = f" + {names[PENALTY]}" if self.penalty else ""
+        return f"{names[INPUT]}.mean().reshape(1, 1){penalty}"
+
     def forward(self, values) -> np.ndarray:
         J = values[INPUT].mean(keepdims=True).reshape(1, 1)
         return J + values[PENALTY] if self.penalty else J
@@ -76,6 +80,11 @@ class L2Penalty(Op):
 
     def output_shape(self, shapes) -> tuple[int, int]:
         return 1, 1
+
+    def torch_expression(self, names) -> str:
+        weights = " + ".join(f"{names[role]}.pow(2).sum()" for role in input_roles(sum(r.startswith(INPUT)
+                                                                                       for r in names)))
+        return f"({self.l2!r} / 2 * ({weights})).reshape(1, 1)"
 
     def forward(self, values) -> np.ndarray:
         squares = sum(float((values[role] ** 2).sum()) for role in values if role.startswith(INPUT))

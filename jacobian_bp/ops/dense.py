@@ -43,6 +43,10 @@ class Dense(Op):
     def output_shape(self, shapes) -> tuple[int, int]:
         return shapes[INPUT][0], shapes["W"][0]
 
+    def torch_expression(self, names) -> str:
+        product = f"{names[INPUT]} @ {names['W']}.T"
+        return f"{product} + {names['b']}" if self.bias else product
+
     def forward(self, values) -> np.ndarray:
         Z = values[INPUT] @ values["W"].T
         return Z + values["b"] if self.bias else Z

@@ -148,6 +148,9 @@ class BinaryCrossEntropy(Loss):
     fused_formula = "({A} − Y) / {count}"
     shortcut_template = "{dL} ⊙ ({A} − Y) / ({A} ⊙ (1 − {A})){mean}"
 
+    def torch_expression(self, names: Names) -> str:
+        return f"F.binary_cross_entropy({names[INPUT]}, {names[TARGETS]}, reduction=\"none\").mean(dim=1, keepdim=True)"
+
     def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):
             log_a = np.maximum(np.log(A), LOG_CLAMP)
@@ -199,6 +202,9 @@ class MeanSquaredError(Loss):
     title = "mean squared error"
     shortcut_template = "{dL} ⊙ 2({A} − Y){mean}"
 
+    def torch_expression(self, names: Names) -> str:
+        return f"(({names[INPUT]} - {names[TARGETS]}) ** 2).mean(dim=1, keepdim=True)"
+
     def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return ((A - Y) ** 2).mean(axis=1, keepdims=True)
 
@@ -225,6 +231,9 @@ class CrossEntropy(Loss):
     output_activations = ("softmax",)
     fuses_with = "softmax"
     fused_formula = "({A} − Y) / m"
+
+    def torch_expression(self, names: Names) -> str:
+        return f"-({names[TARGETS]} * torch.log({names[INPUT]})).sum(dim=1, keepdim=True)"
 
     def loss_forward(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -1,7 +1,8 @@
 """The `check` report in the terminal: every quantity as a matrix with each entry marked.
 
 ✓ correct, ↪ carried forward (right from the student's own earlier values), ✗ wrong with the
-expected value beside it, ○ unanswered; then the diagnosis of a wrong answer and a summary line.
+expected value beside it, ! unreadable (with the reason), ○ unanswered; then the diagnosis of a
+wrong answer and a summary line.
 Marks are spelt in ASCII on terminals that cannot show Unicode.
 """
 
@@ -17,18 +18,27 @@ from ...numbers import format_number
 from ...slips import within
 from .widgets import NAME_STYLE, NOTE_STYLE, OK_STYLE, ZERO_STYLE, Equation, Heading, MatrixView, Prose
 
-MARKS = {"correct": "✓", "carried forward": "↪", "wrong": "✗", "unanswered": "○"}
-ASCII_MARKS = {"correct": "OK", "carried forward": "CF", "wrong": "X", "unanswered": "-"}
-STYLES = {"correct": OK_STYLE, "carried forward": "cyan", "wrong": "bold red", "unanswered": ZERO_STYLE}
+MARKS = {"correct": "✓", "carried forward": "↪", "wrong": "✗", "unreadable": "!", "unanswered": "○"}
+ASCII_MARKS = {"correct": "OK", "carried forward": "CF", "wrong": "X", "unreadable": "!", "unanswered": "-"}
+STYLES = {"correct": OK_STYLE, "carried forward": "cyan", "wrong": "bold red", "unreadable": "bold magenta",
+          "unanswered": ZERO_STYLE}
 PARTS = {"given": "Givens", "forward": "Forward pass, loss and cost", "jacobians": "Backward pass",
          "gradients": "Backward pass", "update": "SGD update"}
 
 
 def render(report: Report, console: Console) -> None:
-    """Print the report: a heading per part of the calculation, every answered quantity, the summary."""
+    """Print the report: a heading per part of the calculation, every answered quantity, the summary (only the
+    summary, after saying so, for a file with nothing answered)."""
     console.print(Prose(f"Checking {report.path} against the walkthrough {report.walkthrough} "
                         f"({report.title}), to {report.decimals} decimals.", "bold"))
-    console.print(_Legend(report.decimals))
+    console.print(_Legend(report.decimals, report.summary["unreadable"] > 0))
+    if report.blank:
+        console.print()
+        console.print(Prose('Nothing is answered yet: every entry is "?". Replace each "?" with the value you '
+                            "worked out by hand, then check the file again.", "bold"))
+        console.print()
+        console.print(_Summary(report))
+        return
     for part, quantities in itertools.groupby(report.quantities, key=lambda graded: PARTS[graded.group]):
         console.print()
         console.print(Heading(part))
@@ -50,21 +60,25 @@ def _names(names) -> str:
 
 
 def _counts(counts: dict[str, int], marks: dict[str, str]) -> str:
-    return ", ".join(f"{marks[verdict]} {counts[verdict]} {verdict}" for verdict in VERDICTS)
+    """Each verdict with its count; "unreadable" only where there are some."""
+    return ", ".join(f"{marks[verdict]} {counts[verdict]} {verdict}" for verdict in VERDICTS
+                     if counts[verdict] or verdict != "unreadable")
 
 
 class _Legend:
     """What the marks mean."""
 
-    def __init__(self, decimals: int):
-        self.decimals = decimals
+    def __init__(self, decimals: int, unreadable: bool = False):
+        self.decimals, self.unreadable = decimals, unreadable
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         marks = _marks(options.ascii_only)
         bound = format_number(10.0**-self.decimals, self.decimals)
         yield Prose(f"{marks['correct']} correct (within {bound}), {marks['carried forward']} carried forward "
                     f"(right from your own earlier values), {marks['wrong']} wrong (expected value in "
-                    f"parentheses), {marks['unanswered']} unanswered.", ZERO_STYLE)
+                    f"parentheses), "
+                    + (f"{marks['unreadable']} unreadable (the reason below), " if self.unreadable else "")
+                    + f"{marks['unanswered']} unanswered.", ZERO_STYLE)
 
 
 class _Summary:
@@ -138,6 +152,8 @@ class QuantityView:
             verdict += f": right from your own {_names(graded.sources)}"
         yield Equation(Text(f"{graded.name} =", NAME_STYLE), marked_matrix(graded, decimals),
                        Text(verdict, STYLES[graded.verdict]))
+        for note in graded.notes:
+            yield Prose(f"Note: {note}.", NOTE_STYLE)
         if graded.verdict != "wrong":
             return
         if graded.answer.shape != graded.expected.shape:

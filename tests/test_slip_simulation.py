@@ -1,0 +1,132 @@
+"""Simulated students with planted slips: how often `check` names each slip, and penalises it once.
+
+Every student works through a whole bundled walkthrough by hand, rounding at every step and
+carrying their own values forward (tests/simulator.py); the planted slips are the ones a class
+makes. A slip is named when its quantity is wrong and the diagnosis names it; it is penalised once
+when no other quantity is wrong.
+"""
+
+import numpy as np
+import pytest
+
+from jacobian_bp import load, solve
+from jacobian_bp.chain import gradient_name
+from jacobian_bp.check import derivations, grade_answers
+from jacobian_bp.graph import COST
+from jacobian_bp.ops import PENALTY
+from jacobian_bp.walkthrough import bundled_names
+from tests.simulator import PlantedSlip, digit_swap, flipped_sign, hand_calculation, missing_one_over_m, transposed
+
+SOLUTIONS = {name: solve(load(name)) for name in bundled_names()}
+TRIALS = 120
+RATE = 0.95
+
+
+def _after(derived, name: str) -> set[str]:
+    """The quantities computed (directly or not) from `name`."""
+    reached = {name}
+    for quantity, derivation in derived.items():
+        if reached.intersection(derivation.parents):
+            reached.add(quantity)
+    return reached - {name}
+
+
+def _scaled_by_the_mean(solution, derived) -> list[str]:
+    """The gradients that reach J only through the mean of the losses: a forgotten 1/m scales them by m."""
+    penalty = solution.graph.producers[COST].roles.get(PENALTY)
+    through_penalty = _after(derived, gradient_name(penalty)) | {gradient_name(penalty)} if penalty else set()
+    return [name for name, derivation in derived.items()
+            if derivation.group == "gradients" and name not in through_penalty]
+
+
+def _worked(derived) -> list[str]:
+    return [name for name, derivation in derived.items() if derivation.group != "given"]
+
+
+def one_over_m_in_the_last_bias(solution, derived, rng):
+    """dJ/db of the last layer without 1/m, half the time after a digit slip earlier on its path."""
+    target = next(name for name in _scaled_by_the_mean(solution, derived) if name.startswith("dJ/db"))
+    planted = [PlantedSlip(target, missing_one_over_m, "missing 1/m")]
+    earlier = [name for name in _worked(derived) if target in _after(derived, name)
+               and derived[name].group != "forward"]
+    if earlier and rng.random() < 0.5:
+        planted.insert(0, PlantedSlip(str(rng.choice(earlier)), digit_swap, "digit slip"))
+    return planted
+
+
+def one_over_m_anywhere(solution, derived, rng):
+    return [PlantedSlip(str(rng.choice(_scaled_by_the_mean(solution, derived))), missing_one_over_m, "missing 1/m")]
+
+
+def digit_slip_in_a_carried_forward_value(solution, derived, rng):
+    """A digit slip, then another in a quantity computed from the first one's wrong value."""
+    first = str(rng.choice(_worked(derived)))
+    later = sorted(_after(derived, first))
+    if not later:
+        return None
+    return [PlantedSlip(first, digit_swap, "digit slip"), PlantedSlip(str(rng.choice(later)), digit_swap, "digit slip")]
+
+
+def flipped_sign_anywhere(solution, derived, rng):
+    # Flipping the one entry of an update of a zero parameter is the same as updating with the wrong sign.
+    return [PlantedSlip(str(rng.choice(_worked(derived))), flipped_sign, "flipped sign|wrong sign")]
+
+
+def transposed_then_used(solution, derived, rng):
+    """A quantity written transposed (and used transposed in what follows); dJ/dL may be written as a row."""
+    names = [name for name in _worked(derived) if not (derived[name].step and derived[name].step.from_cost)]
+    return [PlantedSlip(str(rng.choice(names)), transposed, "transposed")]
+
+
+SCENARIOS = {"missing 1/m in the last bias gradient": one_over_m_in_the_last_bias,
+             "missing 1/m in any gradient": one_over_m_anywhere,
+             "digit slip in a carried-forward value": digit_slip_in_a_carried_forward_value,
+             "flipped sign": flipped_sign_anywhere,
+             "transposed parent": transposed_then_used}
+
+
+def simulate(scenario, seed: int) -> tuple[int, int, list]:
+    """How many of TRIALS students had every planted slip named, how many were penalised once per slip."""
+    rng = np.random.default_rng(seed)
+    named = once = done = 0
+    misses = []
+    while done < TRIALS:
+        source = str(rng.choice(sorted(SOLUTIONS)))
+        solution = SOLUTIONS[source]
+        if solution.samples == 1 and scenario in (one_over_m_in_the_last_bias, one_over_m_anywhere):
+            continue
+        derived = derivations(solution)
+        decimals = int(rng.integers(3, 6))
+        planted = scenario(solution, derived, rng)
+        answers = planted and hand_calculation(solution, decimals, planted, rng)
+        if not answers:
+            continue
+        done += 1
+        results = {result.name: result for result in grade_answers(solution, answers, decimals)}
+        this_named = all(results[slip.quantity].verdict == "wrong" and any(
+            words in (results[slip.quantity].diagnosis or "") for words in slip.named.split("|")) for slip in planted)
+        this_once = sum(result.verdict == "wrong" for result in results.values()) == len(planted)
+        named += this_named
+        once += this_once
+        if not (this_named and this_once):
+            misses.append((source, decimals, [slip.quantity for slip in planted],
+                           {name: result.diagnosis for name, result in results.items() if result.verdict == "wrong"}))
+    return named, once, misses
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_planted_slips_are_named_and_penalised_once(scenario):
+    named, once, misses = simulate(SCENARIOS[scenario], seed=sum(map(ord, scenario)))
+    assert named >= RATE * TRIALS, (named, misses[:5])
+    assert once >= RATE * TRIALS, (once, misses[:5])
+
+
+def test_a_transposed_parent_is_used_transposed_downstream():
+    """dJ/dW3 written transposed, W3_updated worked out from it: one mistake, not two."""
+    solution = SOLUTIONS["article"]
+    rng = np.random.default_rng(1)
+    answers = hand_calculation(solution, 4, [PlantedSlip("dJ/dW3", transposed, "transposed")], rng)
+    results = {result.name: result for result in grade_answers(solution, answers, 4)}
+    assert [name for name, result in results.items() if result.verdict == "wrong"] == ["dJ/dW3"]
+    assert "transposed" in results["dJ/dW3"].diagnosis
+    assert results["W3_updated"].verdict == "correct"
