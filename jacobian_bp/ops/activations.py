@@ -290,6 +290,9 @@ class GELU(Elementwise):
     def _cdf(Z: np.ndarray) -> np.ndarray:
         return 0.5 * (1.0 + _erf(Z / sqrt(2.0)).astype(float))
 
+    def torch_expression(self, names: Names) -> str:
+        return f"F.gelu({names[INPUT]})"
+
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         return Z * self._cdf(Z)
 
@@ -309,6 +312,9 @@ class ELU(Elementwise):
     name = "elu"
     title = "ELU"
     shortcut_template = "{dA} ⊙ elu'({Z})"
+
+    def torch_expression(self, names: Names) -> str:
+        return f"F.elu({names[INPUT]})"
 
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         return np.where(Z > 0, Z, np.expm1(np.minimum(Z, 0.0)))
@@ -336,6 +342,9 @@ class Softplus(Elementwise):
     title = "softplus"
     shortcut_template = "{dA} ⊙ σ({Z})"
     threshold = 20.0  # PyTorch's: beyond it, softplus returns its input
+
+    def torch_expression(self, names: Names) -> str:
+        return f"F.softplus({names[INPUT]})"
 
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         return np.where(Z > self.threshold, Z, np.logaddexp(0.0, Z))

@@ -84,6 +84,12 @@ class Convolution(ImageOp):
         """The 4-D (or 3-D) kernel out × in × k (× k) from its unrolled rows."""
         return K.reshape(self.parameter_layout("K"))
 
+    def torch_expression(self, names) -> str:
+        layout = ", ".join(map(str, self.parameter_layout("K")))
+        bias = f"{names['c']}.reshape(-1)" if self.bias else "None"
+        return (f"F.{self.name}({self.torch_picture(names[INPUT])}, {names['K']}.reshape({layout}), {bias}, "
+                f"stride={self.stride}, padding={self.padding}).reshape({names[INPUT]}.shape[0], -1)")
+
     def positions(self) -> int:
         return math.prod(self.out_spatial())
 

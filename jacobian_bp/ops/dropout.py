@@ -25,12 +25,21 @@ class Dropout(Op):
 
     def __init__(self, mask: np.ndarray | None = None, seed: int = 0, p: float = 0.5):
         self.mask, self.seed, self.p = mask, seed, p
+        self.drawn: np.ndarray | None = None  # the mask `seed` drew, once the input's shape was known
 
     def mask_for(self, shape: tuple[int, int]) -> np.ndarray:
-        """The mask given, or the one `seed` draws for an input of `shape`."""
+        """The mask given, or the one `seed` draws for an input of `shape` (always the same for one seed)."""
         if self.mask is not None:
             return self.mask
-        return (np.random.default_rng(self.seed).random(shape) >= self.p).astype(float)
+        if self.drawn is None or self.drawn.shape != tuple(shape):
+            self.drawn = (np.random.default_rng(self.seed).random(shape) >= self.p).astype(float)
+        return self.drawn
+
+    def torch_expression(self, names) -> str:
+        """The mask as a constant of the script: the one given, or the one drawn in the forward pass."""
+        mask = self.mask if self.mask is not None else self.drawn
+        rows = ", ".join("[" + ", ".join(repr(float(value)) for value in row) + "]" for row in mask)
+        return f"{names[INPUT]} * torch.tensor([{rows}], dtype=torch.float64) / (1 - {self.p!r})"
 
     def check_shapes(self, shapes) -> str | None:
         if not 0 <= self.p < 1:

@@ -122,6 +122,10 @@ class ImageOp(Op):
     def output_shape(self, shapes) -> tuple[int, int]:
         return shapes[INPUT][0], self.out_channels_count() * math.prod(self.out_spatial())
 
+    def torch_picture(self, name: str) -> str:
+        """The PyTorch expression of a variable's rows folded into pictures (samples, channels, *spatial)."""
+        return f"{name}.reshape(-1, {', '.join(map(str, self.in_shape))})"
+
     def picture(self, row: np.ndarray) -> np.ndarray:
         """Samples' rows (samples, features) folded into pictures (samples, channels, *spatial)."""
         return row.reshape(row.shape[0], *self.in_shape)

@@ -154,6 +154,10 @@ class BatchNorm(Normalization):
     title = "batch norm"
     axis = 0
 
+    def torch_expression(self, names) -> str:
+        return (f"F.batch_norm({names[INPUT]}, None, None, {names['gamma']}.reshape(-1), {names['beta']}.reshape(-1), "
+                f"training=True, eps={self.eps!r})")
+
     def input_jacobian(self, normalized, spread, gamma, mean_path=True, variance_path=True) -> np.ndarray:
         samples, features = normalized.shape
         # d out[i,j] / d x[k,l] = δ(j,l) · γ[j]/s[j] · (δ(i,k) − 1/m − ẑ[i,j]·ẑ[k,j]/m)
@@ -196,6 +200,11 @@ class LayerNorm(Normalization):
     name = "layer_norm"
     title = "layer norm"
     axis = 1
+
+    def torch_expression(self, names) -> str:
+        x = names[INPUT]
+        return (f"F.layer_norm({x}, ({x}.shape[1],), {names['gamma']}.reshape(-1), {names['beta']}.reshape(-1), "
+                f"eps={self.eps!r})")
 
     def input_jacobian(self, normalized, spread, gamma, mean_path=True, variance_path=True) -> np.ndarray:
         samples, features = normalized.shape

@@ -25,6 +25,10 @@ class Pooling(ImageOp):
     def __init__(self, kernel_size: int, stride: int | None = None, in_shape=None):
         super().__init__(in_shape, kernel_size, stride, padding=0)
 
+    def torch_expression(self, names) -> str:
+        return (f"F.{self.name}({self.torch_picture(names[INPUT])}, {self.kernel_size}, {self.stride})"
+                f".reshape({names[INPUT]}.shape[0], -1)")
+
     def window_positions(self) -> np.ndarray:
         """For each output entry of a sample (rows, channel by channel) the positions of its window in the row."""
         positions = np.arange(math.prod(self.in_shape)).reshape(1, *self.in_shape)
