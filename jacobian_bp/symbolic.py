@@ -20,7 +20,9 @@ from .ops import OUTPUT
 
 SUBSCRIPT = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉‚")
 SUPERSCRIPT = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
-LATEX_LETTERS = {"ẑ": r"\hat{z}"}  # letters of derived quantities (a normalized input) that LaTeX spells otherwise
+# Letters of derived quantities (a normalized input) that LaTeX and ASCII terminals spell otherwise.
+LATEX_LETTERS = {"ẑ": r"\hat{z}"}
+ASCII_LETTERS = {"ẑ": "zhat"}
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,8 @@ class EntryName:
         layer = f"[{self.layer}]" if self.layer else ""
         sample = f"({self.row})" if self.per_sample else ""
         if ascii_only:
-            return f"{self.letter}{layer}_{self.indices()}" + (f"^{sample}" if sample else "")
+            letter = ASCII_LETTERS.get(self.letter, self.letter)
+            return f"{letter}{layer}_{self.indices()}" + (f"^{sample}" if sample else "")
         return f"{self.letter}{layer}{self.indices().translate(SUBSCRIPT)}{sample.translate(SUPERSCRIPT)}"
 
     def latex(self) -> str:
