@@ -5,12 +5,27 @@ from hypothesis import reject
 from hypothesis import strategies as st
 
 from jacobian_bp.graph import Graph, Node, closing_nodes
-from jacobian_bp.ops import ACTIVATIONS, INPUT, LOSSES, OPS, Add, Concat, Conv1d, Dense, Normalization, input_roles
+from jacobian_bp.ops import (
+    ACTIVATIONS,
+    INPUT,
+    LOSSES,
+    OPS,
+    Add,
+    Concat,
+    Conv1d,
+    Conv2d,
+    Dense,
+    MaxPool2d,
+    Normalization,
+    input_roles,
+)
 from jacobian_bp.walkthrough import Walkthrough, from_layers
 
 KINK_MARGIN = 1e-3
 SATURATION = 1e-4
 SPREAD = 1e-2
+PICTURE = (1, 2, 2)
+PICTURE_SIZE = 4
 
 
 def targets_for(loss_name: str, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -61,7 +76,8 @@ def walkthroughs(draw, max_depth: int = 4, max_width: int = 5, max_batch: int = 
 @st.composite
 def graphs(draw, max_nodes: int = 6, max_width: int = 4, max_batch: int = 3):
     """A random DAG: dense layers, every activation, residual `add`s and `concat`s of earlier variables,
-    normalizations, dropout and 1-D convolutions of a row read as a sequence, then an output layer that
+    normalizations, dropout, 1-D convolutions of a row read as a sequence, 2-D convolutions and pooling of a
+    row of 4 read as a 2 × 2 image, then an output layer that
     suits a random loss, and L2 regularization half of the time.
 
     Values are drawn from a seeded generator; draws near a kink or a saturated output are rejected.
@@ -100,11 +116,20 @@ def graphs(draw, max_nodes: int = 6, max_width: int = 4, max_batch: int = 3):
     last = "X"
     for _ in range(draw(st.integers(1, max_nodes))):
         variables = [name for name in shapes]
-        kind = draw(st.sampled_from(["dense", "activation", "add", "concat", "normalize", "convolve"]))
+        kind = draw(st.sampled_from(["dense", "activation", "add", "concat", "normalize", "convolve", "picture"]))
+        if kind == "picture" and shapes[last][1] != PICTURE_SIZE:
+            kind = "convolve"
         if kind == "normalize" and last != "X":
             chosen = draw(st.sampled_from(["layer_norm", "dropout"] + (["batch_norm"] if batch > 1 else [])))
             op = OPS[chosen](**({"seed": draw(st.integers(0, 9)), "p": 0.25} if chosen == "dropout" else {}))
             last = join(op, [last], {role: rng.normal(1, 0.5, size=shape) for role, shape in
+                                     op.parameter_shapes({INPUT: shapes[last]}).items()})
+        elif kind == "picture" and last != "X":  # the row as a 1 × 2 × 2 image
+            chosen = draw(st.sampled_from(["conv2d", "max_pool2d", "avg_pool2d"]))
+            kernel = draw(st.integers(1, 2))
+            op = (Conv2d(out_channels=draw(st.integers(1, 2)), kernel_size=kernel, padding=draw(st.integers(0, 1)),
+                         in_shape=PICTURE) if chosen == "conv2d" else OPS[chosen](kernel_size=kernel, in_shape=PICTURE))
+            last = join(op, [last], {role: rng.normal(0, 1, size=shape) for role, shape in
                                      op.parameter_shapes({INPUT: shapes[last]}).items()})
         elif kind == "convolve" and last != "X":
             length = shapes[last][1]  # the row as a sequence of one channel
@@ -141,12 +166,17 @@ def graphs(draw, max_nodes: int = 6, max_width: int = 4, max_batch: int = 3):
     values = graph.forward(given)
     at_zero = {INPUT: np.zeros((1, 1)), "output": np.zeros((1, 1))}
     for node in nodes:
-        kinks = node.op.kinks(INPUT, at_zero) if INPUT in node.roles else None
+        kinks = node.op.kinks(INPUT, at_zero) if INPUT in node.roles and not node.op.needs_image else None
         if kinks is not None and kinks.any() and (np.abs(values[node.roles[INPUT]]) < KINK_MARGIN).any():
             reject()  # finite differences are meaningless next to a kink
     if loss.output_activations and np.any(np.minimum(values[last], 1 - values[last]) < SATURATION):
         reject()
     for node in nodes:
+        if isinstance(node.op, MaxPool2d):  # a tie in a window: the two conventions differ, differences see neither
+            window = node.op.window_values(values[node.roles[INPUT]])
+            gaps = np.diff(np.sort(window, axis=2)[:, :, -2:], axis=2) if window.shape[2] > 1 else np.ones(1)
+            if (gaps < KINK_MARGIN).any():
+                reject()
         if isinstance(node.op, Normalization) and values[node.roles[INPUT]].var(axis=node.op.axis).min() < SPREAD:
             reject()  # normalizing numbers that hardly differ magnifies rounding beyond what differences resolve
     return walkthrough
