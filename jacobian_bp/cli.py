@@ -29,6 +29,7 @@ examples:
   {PROGRAM} walkthrough --step --reveal       classroom step-through, results revealed on cue
   {PROGRAM} walkthrough -o notes.html         a self-contained page (also .md, .tex, .json)
   {PROGRAM} walkthrough -o check.py           a PyTorch script that redoes it and compares every value
+  {PROGRAM} explain article "dZ2/dW2[3,4]"   one Jacobian entry: what it relates, its equation, its number
   {PROGRAM} list                              the bundled walkthroughs
   {PROGRAM} worksheet article -o answers.toml a blank answer file for students
   {PROGRAM} check answers.toml                grade a filled-in answer file
@@ -42,6 +43,13 @@ examples:
   {PROGRAM} walkthrough --step            keys: → n space Enter next, ← p b back, g 5 Enter jump, q quit, ? help
   {PROGRAM} walkthrough article -o article.tex
   {PROGRAM} walkthrough residual --format pytorch > residual.py && python residual.py
+"""
+
+EXPLAIN_EXAMPLES = f"""\
+examples:
+  {PROGRAM} explain article "dZ2/dW2[3,4]"    row 3, column 4 of dZ2/dW2 (counted from 1)
+  {PROGRAM} explain article dA1/dZ1           the scalar equations behind every row of dA1/dZ1
+  {PROGRAM} explain my_net.toml "dL/dA2[1,1]"
 """
 
 WORKSHEET_EXAMPLES = f"""\
@@ -109,6 +117,24 @@ def build_parser() -> argparse.ArgumentParser:
                                   "renderers that read math as Markdown first")
     _add_memory_limit(walkthrough)
     walkthrough.set_defaults(run=_walkthrough)
+
+    explain = _subparser(
+        commands, "explain", "one entry of a local Jacobian explained: which entries it relates, its scalar "
+        "equation, its derivative and its number",
+        "Explain one entry of a local Jacobian: which entry of the output (its row) and which entry of the "
+        "variable (its column) it relates, read row by row, the scalar equation of that output entry, its "
+        "derivative and the number. Without [row,column], the scalar equations behind every row.",
+        EXPLAIN_EXAMPLES)
+    explain.add_argument("source", metavar="NAME|FILE", help="a bundled walkthrough's name (see `list`) or a "
+                                                             "walkthrough file")
+    explain.add_argument("entry", metavar="JACOBIAN[ROW,COLUMN]",
+                         help="a local Jacobian's name, e.g. dZ2/dW2, with an entry counted from 1: dZ2/dW2[3,4]")
+    explain.add_argument("--decimals", type=_decimals, metavar="N",
+                         help=f"decimals shown, {MIN_DECIMALS} to {MAX_DECIMALS} (default: the file's, else 4)")
+    explain.add_argument("--width", type=_width, metavar="N",
+                         help="columns to lay out for (default: the terminal's width)")
+    _add_memory_limit(explain)
+    explain.set_defaults(run=_explain)
 
     listing = _subparser(commands, "list", "the bundled walkthroughs, one per line: name, then title",
                          "List the bundled walkthroughs: the name first, then the title.", "")
@@ -264,6 +290,18 @@ def _walkthrough_text(solution, arguments, decimals: int) -> int:
     buffer = io.StringIO()
     pages.render_walkthrough(solution, make_console(arguments.width or 100, file=buffer), options)
     _write(buffer.getvalue(), arguments.output)
+    return 0
+
+
+def _explain(arguments) -> int:
+    from .explain import explain
+    from .render.terminal.widgets import Prose, make_console
+
+    solution = solve(load(arguments.source, arguments.max_jacobian_mb))
+    decimals = arguments.decimals if arguments.decimals is not None else solution.walkthrough.decimals
+    console = make_console(arguments.width)
+    for sentence in explain(solution, arguments.entry, decimals):
+        console.print(Prose(sentence))
     return 0
 
 

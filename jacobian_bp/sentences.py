@@ -10,6 +10,7 @@ that no renderer has to guess which part of it is mathematics.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -79,3 +80,21 @@ def equals(left: str, right: Sentence) -> Sentence:
     if isinstance(first, Math):
         return say(math(f"{left} = {first.text}"), *rest)
     return say(math(f"{left} ="), " ", right)
+
+
+_MARKED_FORMULA = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$", re.S)
+
+
+def written(text: str) -> Sentence:
+    """Text people wrote (a walkthrough's description), where `$…$` marks a formula as in Markdown and
+    `\\$` is a dollar sign.
+
+    >>> written(r"Here $dL/dA = A − Y$, for \\$5.").parts
+    ('Here ', Math(text='dL/dA = A − Y'), ', for $5.')
+    """
+    parts: list[str | Math] = []
+    end = 0
+    for found in _MARKED_FORMULA.finditer(text):
+        parts += [text[end:found.start()].replace("\\$", "$"), math(found.group(1).replace("\\$", "$"))]
+        end = found.end()
+    return say(*parts, text[end:].replace("\\$", "$"))

@@ -1,8 +1,8 @@
 """The catalogue of common slips in a hand calculation, each one small function that names a wrong answer.
 
 A slip of the whole matrix (registered with `@slip`) looks at an `Attempt` and returns a sentence
-when every wrong entry is what that slip would have produced; a slip of one entry (registered with
-`@entry_slip`) looks at a single wrong number and the value it should have been. Adding a slip is
+when the answer is what that slip would have produced, right entries and wrong ones; a slip of one
+entry (registered with `@entry_slip`) looks at a single wrong number and the value it should have been. Adding a slip is
 adding one function here. Only wrong answers are ever shown to the catalogue, so a correct answer
 is never diagnosed.
 """
@@ -84,11 +84,13 @@ class Attempt:
         return answered & ~right
 
     def explains(self, candidate: np.ndarray) -> bool:
-        """Whether every wrong entry is what `candidate` holds (so the slip that made it explains them)."""
+        """Whether the whole answer is what `candidate` holds, wrong entries and right ones alike (so the slip
+        that made the candidate explains the answer, not a coincidence in a few of its entries)."""
         candidate = np.asarray(candidate, dtype=float)
         if candidate.shape != self.answer.shape or not self.wrong.any():
             return False
-        return bool(within(self.answer[self.wrong], candidate[self.wrong], self.decimals).all())
+        answered = ~np.isnan(self.answer)
+        return bool(within(self.answer[answered], candidate[answered], self.decimals).all())
 
     def any_explains(self, candidates) -> bool:
         return any(self.explains(candidate) for candidate in candidates)
@@ -424,7 +426,7 @@ def digit_slip(value: float, reference: float, decimals: int) -> str | None:
                     f"with {kind}")
     # The written number may come from a value that rounds the other way (a carried-forward one): undo each slip
     # on what was written, and accept a repaired number that is the reference rounded (within half a unit).
-    as_written = format_number(value, decimals)
+    as_written = f"{value:.{decimals}f}".rstrip("0").rstrip(".")  # digits as written, never an exponent
     for kind, repaired in _digit_repairs(as_written):
         if repaired != as_written and abs(float(repaired) - reference) <= 0.5 * 10.0**-decimals * (1 + 1e-9):
             return f"digit slip: {as_written} looks like {repaired} with {kind}"

@@ -103,7 +103,7 @@ def _exact(value: float) -> sp.Expr:
     return sp.Rational(repr(float(value)))
 
 
-def _role_symbols(solution, node) -> dict:
+def role_symbols(solution, node) -> dict:
     """The symbols of every role of a node (data roles as their exact values) and of its output."""
     graph, values = solution.graph, solution.values
     found = {}
@@ -119,7 +119,7 @@ def _role_symbols(solution, node) -> dict:
 def jacobian(solution, step: Step) -> sp.Matrix:
     """The local Jacobian of `step` with symbols for every entry, shaped like `step.jacobian`."""
     node = solution.graph.producers[step.node]
-    return node.op.symbolic_jacobian(step.role, _role_symbols(solution, node),
+    return node.op.symbolic_jacobian(step.role, role_symbols(solution, node),
                                      solution.graph.role_values(node, solution.values))
 
 
@@ -131,7 +131,7 @@ def substitutions(solution) -> dict:
              for symbol, value in zip(variable_symbols(graph, name, values[name].shape),
                                       values[name].flat, strict=True)}
     for node in graph.nodes:  # the symbols an op names itself (a normalized input)
-        found.update(node.op.symbolic_values(graph.role_values(node, values), _role_symbols(solution, node)))
+        found.update(node.op.symbolic_values(graph.role_values(node, values), role_symbols(solution, node)))
     return found
 
 
@@ -171,6 +171,18 @@ class _TextPrinter(StrPrinter):
 
     def _print_Rational(self, number):
         return _decimal(number) or super()._print_Rational(number)
+
+    def _print_Max(self, expression):
+        return f"max({', '.join(self._print(argument) for argument in expression.args)})"
+
+    def _print_Piecewise(self, expression):
+        pieces = [self._print(value) + ("" if condition == sp.true else f" if {self._print(condition)}")
+                  for value, condition in expression.args]
+        return "(" + ", else ".join(pieces) + ")"
+
+    def _print_exp(self, expression):
+        power = self._print(expression.args[0])
+        return f"e^{power}" if expression.args[0].is_Atom else f"e^({power})"
 
 
 class _LatexPrinter(LatexPrinter):

@@ -161,3 +161,33 @@ def test_the_relu_kink_at_z2_is_found_with_pytorchs_convention():
     assert (kink.derivative, kink.other_derivative) == (0.0, 1.0)
     assert kink.value == 0.0
     assert kink.other_value == pytest.approx(REFERENCE["dJ/dA2"][0][0])
+
+
+def test_the_forward_pass_shows_the_articles_intermediate_products_in_every_form(capsys):
+    from jacobian_bp.cli import main
+    from jacobian_bp.render import layout
+
+    solution = solve(load("article"))
+    forward = layout.sections(solution, 4, symbolic=False)[0]
+    lines = [block.lines[0] for block in layout.flat(forward.blocks) if isinstance(block, layout.Equation)]
+    first, broadcast = (line for line in lines if line[0] in ("Z1 = X · W1ᵀ + b1 =", "=") and
+                        np.array_equal(line[1].values, [[3, 4, -8.1], [5, 11, -16.3]]))
+    np.testing.assert_array_equal(first[1].values, [[3, 4, -8.1], [5, 11, -16.3]])  # X · W1ᵀ, before the bias
+    np.testing.assert_array_equal(first[3].values, [B[1]])
+    np.testing.assert_array_equal(broadcast[3].values, [B[1], B[1]])  # the bias on every sample's row
+    np.testing.assert_allclose(broadcast[5].values, PYTORCH["Z1"])
+    assert [line[0] for line in lines if line[0].startswith("A")] == [
+        "A1 = ReLU(Z1) =", "A2 = ReLU(Z2) =", "A3 = sigmoid(Z3) ="]
+    for form in ("text", "markdown", "latex", "html"):
+        assert main(["walkthrough", "--format", form, "--no-symbolic", "--width", "100"]) == 0
+        assert capsys.readouterr().out.count("16.3") == 2, form  # X · W1ᵀ, shown before and after the bias
+
+
+def test_a_dense_layer_without_bias_shows_its_product_alone():
+    from jacobian_bp.ops import Dense
+
+    values = {"input": np.array([[1.0, 2.0]]), "W": np.array([[3.0, -1.0]])}
+    values["output"] = Dense(1, bias=False).forward(values)
+    names = {"input": "X", "W": "W1", "output": "Z1"}
+    ((formula, product),) = Dense(1, bias=False).forward_products(values, names)
+    assert formula == "Z1 = X · W1ᵀ =" and product.tolist() == [[1.0]]

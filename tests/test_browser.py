@@ -259,3 +259,21 @@ def test_every_bundled_walkthrough_loads_without_errors(browser, name, tmp_path)
     path.write_text(html.render(solve(load(name)), decimals=4, symbolic=False), encoding="utf-8")
     open_page(browser, path)
     assert browser.errors() == []
+
+
+@pytest.mark.parametrize("name", ["article", "softmax", "xor"])
+def test_at_phone_width_wide_formulas_and_matrices_scroll_in_their_own_box_never_the_page(browser, name, tmp_path):
+    path = tmp_path / f"{name}.html"
+    path.write_text(html.render(solve(load(name)), decimals=4, symbolic=True), encoding="utf-8")
+    open_page(browser, path, width=400)
+    layout = browser.evaluate("""(() => {
+        const boxes = [...document.querySelectorAll('.line, .formula')];
+        return {
+          pageWidth: document.documentElement.scrollWidth,
+          viewportWidth: document.documentElement.clientWidth,
+          scrolling: boxes.filter(box => box.scrollWidth > box.clientWidth + 1).length,
+          wider: boxes.filter(box => box.getBoundingClientRect().right > innerWidth + 1).length,
+        };
+    })()""")
+    assert layout["pageWidth"] <= layout["viewportWidth"] == 400, layout
+    assert layout["scrolling"] > 0 and layout["wider"] == 0, layout

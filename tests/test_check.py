@@ -249,6 +249,22 @@ def test_kink_slip_for_another_activation():
     assert result.verdict == "wrong" and "leaky ReLU'(0) = 1" in result.diagnosis
 
 
+def test_digit_slips_of_numbers_written_with_an_exponent():
+    from jacobian_bp.slips import digit_slip
+
+    assert digit_slip(-4.2381e9, -4.2318e9, 4) == ("digit slip: -4.2381e+09 looks like -4.2318e+09 with two "
+                                                    "adjacent digits swapped")
+    assert digit_slip(-4.2381e9, 1.5e9, 4) is None
+
+
+def test_a_digit_slip_of_a_number_rounded_the_other_way_is_named():
+    """0.12345 rounds to 0.1235 here, but a student who rounded it to 0.1234 and swapped two digits wrote 0.1243."""
+    from jacobian_bp.slips import digit_slip
+
+    assert digit_slip(0.1243, 0.12345, 4) == "digit slip: 0.1243 looks like 0.1234 with two adjacent digits swapped"
+    assert digit_slip(0.1287, 0.12770, 4) is None  # one digit changed is no slip of the pen
+
+
 def test_an_unknown_mistake_gets_no_diagnosis():
     result = graded({"dJ/dW2": [[-0.3831, -0.5747, 0], [0.1752, 0.4242, 0]]})["dJ/dW2"]
     assert result.verdict == "wrong" and result.diagnosis is None
@@ -603,3 +619,16 @@ def test_zeros_are_not_diagnosed_as_rounding_or_digit_slips_and_givens_do_not_ca
     assert quantities["W1"]["verdict"] == "wrong"
     assert "0.55 is 0.5501 rounded to 2 decimals" in quantities["dJ/dA3"]["diagnosis"]
     assert "-0.67 is -0.6715 rounded to 2 decimals" in quantities["dJ/dA3"]["diagnosis"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_finite_numbers_are_graded_without_a_crash(data):
+    """Random wrong answers of every size, from 1e-12 to 1e12, to random quantities: every one gets a verdict."""
+    names = data.draw(st.lists(st.sampled_from(sorted(EXACT)), min_size=1, max_size=6, unique=True))
+    numbers = st.one_of(st.floats(-1e12, 1e12, allow_nan=False), st.sampled_from([0.0, 1e-12, -5e9, 0.5]))
+    answers = {name: np.array(data.draw(st.lists(numbers, min_size=EXACT[name].size, max_size=EXACT[name].size)))
+               .reshape(EXACT[name].shape) for name in names}
+    for result in grade_answers(ARTICLE, answers, data.draw(st.integers(1, 8))):
+        assert result.verdict in ("correct", "carried forward", "wrong")
+        assert result.diagnosis is None or isinstance(result.diagnosis, str)

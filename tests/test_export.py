@@ -369,3 +369,17 @@ def test_a_description_people_wrote_only_gets_its_quantity_names_typeset():
     assert formulas.pieces("See [link=http://x] and </p> about Z2 and dJ/dW1.") == [
         (False, "See [link=http://x] and </p> about "), (True, "Z2"), (False, " and "), (True, "dJ/dW1"),
         (False, ".")]
+
+
+def test_a_description_marks_other_formulas_with_dollars_in_every_form(tmp_path, capsys):
+    path = tmp_path / "marked.toml"
+    path.write_text('description = "Here $dL/dA = A − Y$ for Z1, at \\\\$5."\nloss = "mean_squared_error"\n'
+                    '[data]\nX = [[1.0]]\nY = [[0.5]]\n[[layers]]\nunits = 1\nactivation = "identity"\n'
+                    'W = [[2.0]]\nb = [0.0]\n', encoding="utf-8")
+    solution = solve(load(str(path)))
+    assert main(["walkthrough", str(path), "--no-symbolic", "--width", "100"]) == 0
+    assert "Here dL/dA = A − Y for Z1, at $5." in capsys.readouterr().out
+    markdown_text = RENDERERS["markdown"](solution, decimals=4, symbolic=False)
+    assert r"Here $\partial L/\partial A = A - Y$ for $Z^{[1]}$, at \$5." in markdown_text
+    html_text = RENDERERS["html"](solution, decimals=4, symbolic=False)
+    assert "<p>Here <span class=\"formula\"><math>" in html_text and "$dL" not in html_text and "at $5." in html_text

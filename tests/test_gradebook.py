@@ -136,3 +136,18 @@ def test_several_files_make_a_class_and_a_folder_without_answer_files_is_an_erro
     empty.mkdir()
     status, out, err = run(capsys, "check", str(empty))
     assert status == 2 and out == "" and "no answer files" in err
+
+
+def test_the_class_table_fits_80_columns_and_has_ascii_marks(classroom):
+    from jacobian_bp.render.terminal import gradebook as table
+    from jacobian_bp.render.terminal.widgets import make_console
+    from tests.golden import AsciiBuffer
+
+    folder, planted = classroom
+    gradebook = grade_class(sorted(folder.glob("*.toml")))
+    buffer = AsciiBuffer()
+    table.render(gradebook, make_console(80, file=buffer))
+    text = buffer.getvalue()
+    assert text.isascii() and max(len(line) for line in text.splitlines()) <= 80
+    rows = [line.split() for line in text.splitlines() if line.startswith("student01 ")]
+    assert rows and all(mark in ("OK", "CF", "X", "!", "-") for row in rows for mark in row[1:] if not mark.isdigit())

@@ -130,6 +130,16 @@ def test_an_op_without_a_pytorch_expression_is_refused_in_one_line(monkeypatch, 
     assert status == 2 and "the op 'relu' (node A1) has no PyTorch form yet" in err
 
 
+def test_a_title_of_any_text_stays_a_comment(tmp_path, capsys):
+    source = tmp_path / "odd.toml"
+    text = resolve("neuron").read_text(encoding="utf-8")
+    title = next(line for line in text.splitlines() if line.startswith("title"))
+    source.write_text(text.replace(title, 'title = """quotes \\"\\"\\" and\na second line"""'), encoding="utf-8")
+    generated = script(str(source), capsys)
+    assert '# quotes """ and a second line' in generated
+    compile(generated, "odd.py", "exec")
+
+
 def test_variable_names_that_are_python_keywords_or_the_scripts_own_are_renamed():
     assert [pytorch.identifier(name) for name in ("A1", "torch", "F", "EXPECTED", "lambda")] == [
         "A1", "torch_", "F_", "EXPECTED_", "lambda_"]

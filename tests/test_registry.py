@@ -8,9 +8,10 @@ import pytest
 
 from jacobian_bp import symbolic
 from jacobian_bp.cli import main
-from jacobian_bp.ops import ACTIVATIONS, LOSSES, OPS, Elementwise, L2Penalty, MeanCost, Op
+from jacobian_bp.ops import ACTIVATIONS, LOSSES, OPS, OUTPUT, Elementwise, L2Penalty, MeanCost, Op
 from jacobian_bp.vec import devec, vec
 from tests.strategies import targets_for
+from tests.test_nodes import ALL_OPS, example
 
 Z = np.array([[0.5, -1.5], [2.0, -0.25]])
 EVERY_OP = {**OPS, **LOSSES, MeanCost.name: MeanCost, L2Penalty.name: L2Penalty}
@@ -129,3 +130,23 @@ def test_every_op_has_a_pytorch_expression(name):
     op_class = EVERY_OP[name]
     assert op_class.torch_expression is not Op.torch_expression, (
         f"op {name} ({op_class.__name__}) lacks torch_expression: the PyTorch script cannot be written for it")
+@pytest.mark.parametrize("name", sorted(ALL_OPS))
+def test_every_op_gives_the_scalar_equation_of_every_entry_and_it_differentiates_to_the_jacobian(name):
+    """`entry_equation` (what `explain` prints) for every op the engine knows: its derivative by each entry
+    of each role, at the example's values, is that entry of the op's numeric Jacobian."""
+    import sympy
+
+    op, values, count = example(name, np.random.default_rng(3), 2, 2)
+    symbols = {role: symbolic.symbols(role, 0, value.shape) for role, value in values.items()}
+    at = {symbol: float(number) for role, value in values.items()
+          for symbol, number in zip(symbols[role], value.flat, strict=True)}
+    for index in range(values[OUTPUT].size):
+        try:
+            equation = op.entry_equation(index, symbols)
+        except NotImplementedError:
+            pytest.fail(f"op {name} lacks entry_equation (the scalar equation of one output entry, for "
+                        "`explain`): define it, or symbolic_forward, on the op's class")
+        for role in op.backward_roles(count):
+            derivatives = [float(sympy.diff(equation, symbol).subs(at)) for symbol in symbols[role]]
+            np.testing.assert_allclose(derivatives, op.jacobian(role, values)[index], rtol=1e-9, atol=1e-12,
+                                       err_msg=f"{name}: entry {index + 1}, d / d {role}")

@@ -67,6 +67,19 @@ def digit_slip_in_a_carried_forward_value(solution, derived, rng):
     return [PlantedSlip(first, digit_swap, "digit slip"), PlantedSlip(str(rng.choice(later)), digit_swap, "digit slip")]
 
 
+def digit_slip_after_another_slip(solution, derived, rng):
+    """A flipped sign, a forgotten 1/m, a transposed matrix or a digit slip, then a digit slip in a quantity
+    computed from that wrong value."""
+    first = str(rng.choice(_worked(derived)))
+    later = sorted(_after(derived, first))
+    make, named = [(flipped_sign, "flipped sign|wrong sign"), (missing_one_over_m, "missing 1/m"),
+                   (transposed, "transposed"), (digit_swap, "digit slip")][rng.integers(4)]
+    if not later or (make is missing_one_over_m and first not in _scaled_by_the_mean(solution, derived)) or (
+            make is transposed and derived[first].step and derived[first].step.from_cost):
+        return None
+    return [PlantedSlip(first, make, named), PlantedSlip(str(rng.choice(later)), digit_swap, "digit slip")]
+
+
 def flipped_sign_anywhere(solution, derived, rng):
     # Flipping the one entry of an update of a zero parameter is the same as updating with the wrong sign.
     return [PlantedSlip(str(rng.choice(_worked(derived))), flipped_sign, "flipped sign|wrong sign")]
@@ -81,6 +94,7 @@ def transposed_then_used(solution, derived, rng):
 SCENARIOS = {"missing 1/m in the last bias gradient": one_over_m_in_the_last_bias,
              "missing 1/m in any gradient": one_over_m_anywhere,
              "digit slip in a carried-forward value": digit_slip_in_a_carried_forward_value,
+             "digit slip after another slip": digit_slip_after_another_slip,
              "flipped sign": flipped_sign_anywhere,
              "transposed parent": transposed_then_used}
 
@@ -130,3 +144,21 @@ def test_a_transposed_parent_is_used_transposed_downstream():
     assert [name for name, result in results.items() if result.verdict == "wrong"] == ["dJ/dW3"]
     assert "transposed" in results["dJ/dW3"].diagnosis
     assert results["W3_updated"].verdict == "correct"
+
+
+def test_three_slips_one_of_them_a_transposed_parent_are_three_wrong_answers(tmp_path, capsys):
+    """The issue's student: a flipped sign, dJ/dW2 written transposed (and used so), a digit slip in an update."""
+    import json
+
+    from jacobian_bp.cli import main
+
+    solution = SOLUTIONS["article"]
+    planted = [PlantedSlip("dJ/dZ3", flipped_sign, ""), PlantedSlip("dJ/dW2", transposed, ""),
+               PlantedSlip("b1_updated", digit_swap, "")]
+    answers = hand_calculation(solution, 4, planted, np.random.default_rng(3))
+    path = tmp_path / "answers.toml"
+    path.write_text('walkthrough = "article"\ndecimals = 4\n[answers]\n' + "".join(
+        f"{json.dumps(name)} = {json.dumps(value.tolist())}\n" for name, value in answers.items()), encoding="utf-8")
+    assert main(["check", str(path), "--width", "100"]) == 1
+    summary = capsys.readouterr().out.split("Summary:")[1]
+    assert "✗ 3 wrong" in summary

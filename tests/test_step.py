@@ -52,10 +52,10 @@ def environment(colour: bool = False) -> dict[str, str]:
     return env | ({"TERM": "xterm"} if colour else {"TERM": "xterm", "NO_COLOR": "1"})
 
 
-def spawn(*arguments: str, rows: int = ROWS, colour: bool = False) -> pexpect.spawn:
-    """`walkthrough --step` in a pseudo-terminal of `rows` × 100."""
+def spawn(*arguments: str, rows: int = ROWS, colour: bool = False, columns: int = COLUMNS) -> pexpect.spawn:
+    """`walkthrough --step` in a pseudo-terminal of `rows` × `columns` (100 unless told)."""
     child = pexpect.spawn(sys.executable, ["-m", "jacobian_bp", "walkthrough", "--step", *arguments],
-                          env=environment(colour), dimensions=(rows, COLUMNS), encoding="utf-8", timeout=TIMEOUT)
+                          env=environment(colour), dimensions=(rows, columns), encoding="utf-8", timeout=TIMEOUT)
     child.delaybeforesend = None  # keys are only typed once a frame shows the program is reading them
     return child
 
@@ -185,6 +185,52 @@ def test_reveal_hides_the_result_until_r_and_keeps_it_revealed():
     quit_with(child, "q")
 
 
+def footer(text: str) -> str:
+    """The bottom row of a frame, without colour."""
+    return COLOUR.sub("", ROW.split(text)[-1])
+
+
+def test_at_80_by_24_the_legend_keeps_quit_and_help_on_every_step():
+    child = spawn("--reveal", rows=24, columns=80)
+    for number in range(1, STEPS + 1):
+        text = frame(child, number, 24) if number == 1 else press(child, "n", number, 24)
+        bottom = footer(text)
+        assert "q quit" in bottom and "? help" in bottom, bottom
+        assert len(bottom) <= 79 and "…" not in bottom, bottom
+        if "result hidden" in text:
+            assert "r reveal" in bottom, bottom
+    quit_with(child, "q")
+
+
+def test_r_scrolls_to_the_revealed_result_at_80_by_24():
+    child = spawn("--reveal", rows=24, columns=80)
+    frame(child, 1, 24)
+    press(child, f"g{DJ_DA3_STEP}\r", DJ_DA3_STEP, 24)
+    shown = press(child, "r", DJ_DA3_STEP, 24)
+    # The whole result is on the screen: the row, the de-vectorized gradient and the check below it.
+    assert "gives the row" in shown and DJ_DA3_RESULT in shown and "Shortcut dJ/dA3" in shown
+    assert not re.search(r"lines 1-", footer(shown))
+    quit_with(child, "q")
+
+
+def test_e_explains_one_entry_of_the_steps_jacobian_and_any_key_goes_back():
+    child = spawn("--no-symbolic")
+    frame(child, 1)
+    press(child, "g5\r", 5)  # dJ/dZ3: one Jacobian, dA3/dZ3
+    prompt = press(child, "e", 5)
+    assert "Explain entry" in footer(prompt)
+    explained = press(child, "2,2\r", 5)
+    assert "Explained: dA3/dZ3[2,2]" in explained and "So dA3/dZ3[2,2] = 0.1902." in explained
+    assert "Press any key" in footer(explained)
+    back = press(child, " ", 5)
+    assert "Explained" not in back and "Chain rule" in back
+    several = press(child, "n", 6)  # dJ/db3 and dJ/dW3: the entry must name its Jacobian
+    assert "name one" in footer(press(child, "e1,1\r", 6))
+    assert "So dZ3/dW3[1,2] = 8." in press(child, "edZ3/dW3[1,2]\r", 6)
+    assert "Chain rule" in several and "Chain rule" in press(child, "x", 6)
+    quit_with(child, "q")
+
+
 def test_a_tall_step_scrolls_instead_of_being_cut():
     rows = 20
     child = spawn("--no-symbolic", rows=rows)
@@ -197,7 +243,8 @@ def test_a_tall_step_scrolls_instead_of_being_cut():
     for _ in range(length // (rows - 3) + 1):
         bottom = press(child, PAGE_DOWN, 1, rows)
     assert f"lines {length - 17}-{length} of {length}" in bottom and "A3 =" in bottom
-    assert f"lines {length - 33}-{length - 16} of" in press(child, PAGE_UP, 1, rows)
+    above = max(1, length - 17 - (rows - 3))  # a page (the view's 18 rows less one) up, or the top
+    assert f"lines {above}-{above + 17} of" in press(child, PAGE_UP, 1, rows)
     quit_with(child, "q")
 
 
@@ -293,6 +340,14 @@ def test_piped_reveal_shows_each_result_once_asked_and_keeps_it():
     assert "already shown" in shown
     assert "result hidden" in following
     assert DJ_DA3_RESULT in back and "result hidden" not in back
+
+
+def test_piped_explain_names_the_entry_or_says_what_is_missing():
+    result = run_piped(f"g {DJ_DA3_STEP}\ne 1,1\ne 5,5\nn\nn\ne 1,1\ne dZ3/db3[2,1]\n", "--no-symbolic")
+    assert "So dL/dA3[1,1] = 1.1003." in result.stdout
+    assert "dL/dA3 is 2 × 2: expected a row from 1 to 2" in result.stdout
+    assert "this page has 2 Jacobians: name one, e.g. dZ3/db3[1,1], dZ3/dW3[1,1]" in result.stdout
+    assert "So dZ3/db3[2,1] = 1." in result.stdout
 
 
 def test_nothing_to_reveal():

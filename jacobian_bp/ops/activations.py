@@ -104,6 +104,9 @@ class Elementwise(Activation):
 
         return sympy.diff(self.symbolic_of(z), z)
 
+    def symbolic_forward(self, symbols) -> "sympy.Matrix":
+        return symbols[INPUT].applyfunc(self.symbolic_of)
+
     def activation_symbolic_jacobian(self, Z: np.ndarray, z: "sympy.Matrix", a: "sympy.Matrix") -> "sympy.Matrix":
         import sympy
 
@@ -138,6 +141,11 @@ class ReLU(PiecewiseLinear):
 
     def kink_mask(self, Z: np.ndarray) -> np.ndarray:
         return Z == 0
+
+    def symbolic_of(self, z: "sympy.Symbol") -> "sympy.Expr":
+        import sympy
+
+        return sympy.Max(0, z)
 
     def derivative_at_kink(self) -> tuple[float, float]:
         return 0.0, 1.0
@@ -212,6 +220,11 @@ class LeakyReLU(PiecewiseLinear):
     def derivative_at_kink(self) -> tuple[float, float]:
         return self.negative_slope, 1.0
 
+    def symbolic_of(self, z: "sympy.Symbol") -> "sympy.Expr":
+        import sympy
+
+        return sympy.Piecewise((z, z > 0), (sympy.Rational(repr(float(self.negative_slope))) * z, True))
+
 
 class Identity(PiecewiseLinear):
     """No activation at all (`A = Z`), for regression outputs."""
@@ -229,6 +242,9 @@ class Identity(PiecewiseLinear):
 
     def derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
         return np.ones_like(Z)
+
+    def symbolic_of(self, z: "sympy.Symbol") -> "sympy.Expr":
+        return z
 
 
 class Softmax(Activation):
@@ -251,6 +267,14 @@ class Softmax(Activation):
         blocks = np.einsum("ij,jk->ijk", A, np.eye(outputs)) - np.einsum("ij,ik->ijk", A, A)
         # d a[i,j] / d z[i',k] = δ(i,i') · a[i,j] · (δ(j,k) − a[i,k])
         return np.einsum("ab,ajk->ajbk", np.eye(samples), blocks).reshape(samples * outputs, samples * outputs)
+
+    def symbolic_forward(self, symbols) -> "sympy.Matrix":
+        """`a[i,j] = e^z[i,j] / Σ_k e^z[i,k]`."""
+        import sympy
+
+        z = symbols[INPUT]
+        return sympy.Matrix(z.rows, z.cols, lambda i, j: sympy.exp(z[i, j]) / sum(
+            (sympy.exp(z[i, k]) for k in range(z.cols)), sympy.Integer(0)))
 
     def activation_shortcut(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
         return A * (dA - (dA * A).sum(axis=1, keepdims=True))

@@ -49,6 +49,7 @@ class Op:
     data_roles: ClassVar[tuple[str, ...]] = ()  # roles that take data, never differentiated
     one_per_sample: ClassVar[bool] = False  # whether the output is one number per sample (indexed by sample only)
     row_parameters: ClassVar[tuple[str, ...]] = ()  # parameters written as one flat row (a bias)
+    whole_batch: ClassVar[bool] = False  # whether the output is one number for the whole batch (the cost, R)
     penalized: ClassVar[tuple[str, ...]] = ()  # the parameters L2 regularization adds to R (weights, not biases)
     option_minimum: ClassVar[dict[str, int]] = {}  # the least value of a whole-number option, where it is not 1
     needs_image: ClassVar[bool] = False  # whether it reads each sample's row as a picture of `in_shape`
@@ -129,6 +130,11 @@ class Op:
         """The forward computation as a PyTorch expression of the roles' variables (`names`), with `torch` and
         `F` (torch.nn.functional) imported, e.g. `torch.relu(Z1)`: the `--format pytorch` script is built from it."""
         raise NotImplementedError(f"the op {self.name!r} has no PyTorch expression (Op.torch_expression)")
+    def forward_products(self, values: Values, names: Names) -> tuple[tuple, ...]:
+        """How the forward pass works the output out, as the article writes it: lines of formula texts and
+        matrices in reading order (a dense layer shows `X · W1ᵀ`, then its bias broadcast to every sample).
+        Empty for an op whose output is shown with its formula alone."""
+        return ()
 
     def formula(self, names: Names) -> Sentence:
         """The node's equation, e.g. `A1 = ReLU(Z1)`, and the words `remark` says after it."""
@@ -141,6 +147,14 @@ class Op:
     def symbolic_forward(self, symbols: Mapping[str, "sympy.Matrix"]) -> "sympy.Matrix":
         """The output in symbols, from the symbols of every role; its Jacobian is the symbolic form."""
         raise NotImplementedError
+
+    def entry_equation(self, index: int, symbols: Mapping[str, "sympy.Matrix"]) -> "sympy.Expr":
+        """The scalar equation of entry `index` (row-major, from 0) of the output: its right-hand side in the
+        symbols of every role, as the article writes `z₁₁ = a₁₁w₁₁ + a₁₂w₁₂ + b₁` before differentiating.
+
+        By default, that entry of `symbolic_forward`; an op without one must define this method.
+        """
+        return list(self.symbolic_forward(symbols))[index]
 
     def symbolic_jacobian(self, role: str, symbols: Mapping[str, "sympy.Matrix"], values: Values) -> "sympy.Matrix":
         """The Jacobian for `role` in symbols: by default, the derivative of the op's own symbolic forward."""

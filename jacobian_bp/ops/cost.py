@@ -13,6 +13,7 @@ class MeanCost(Op):
 
     name = "mean"
     title = "mean cost"
+    whole_batch = True
 
     def __init__(self, penalty: bool = False):
         self.penalty = penalty
@@ -77,6 +78,7 @@ class L2Penalty(Op):
     title = "L2 penalty"
     inputs = 0
     settings = {"l2": 0.0}
+    whole_batch = True
 
     def output_shape(self, shapes) -> tuple[int, int]:
         return 1, 1

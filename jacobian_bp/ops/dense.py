@@ -84,6 +84,18 @@ class Dense(Op):
         bias = f" + {names['b']}" if self.bias else ""
         return f"{names[INPUT]} · {names['W']}ᵀ{bias}"
 
+    def forward_products(self, values, names) -> tuple[tuple, ...]:
+        """`Z1 = X · W1ᵀ + b1 = [X · W1ᵀ] + [b1]`, then `= [X · W1ᵀ] + [b1 on every row] = [Z1]`."""
+        Z, product = values[OUTPUT], values[INPUT] @ values["W"].T
+        formula = f"{names[OUTPUT]} = {names[INPUT]} · {names['W']}ᵀ"
+        if not self.bias:
+            return ((f"{formula} =", Z),)
+        b = values["b"]
+        if product.shape[0] == 1:
+            return ((f"{formula} + {names['b']} =", product, "+", b, "=", Z),)
+        return ((f"{formula} + {names['b']} =", product, "+", b),
+                ("=", product, "+", np.repeat(b, product.shape[0], axis=0), "=", Z))
+
     def explanation(self, role: str, names, samples: int) -> Sentence:
         Z, W = math(names[OUTPUT]), math(names["W"])
         if role == INPUT:
@@ -95,6 +107,15 @@ class Dense(Op):
                        "along.")
         return say(math(names["b"]), " is added to the row of every sample, so the Jacobian stacks one identity per "
                    "sample, and multiplying by it sums ", math(names["upstream"]), " over the batch.")
+
+    def entry_equation(self, index: int, symbols):
+        """`z[i,j] = a[i,1]·w[j,1] + … + a[i,n]·w[j,n] + b[j]`, in the article's order (sympy would put b first)."""
+        import sympy
+
+        A, W = symbols[INPUT], symbols["W"]
+        i, j = divmod(index, W.rows)
+        terms = [sympy.Mul(A[i, k], W[j, k], evaluate=False) for k in range(W.cols)]
+        return sympy.Add(*terms, *([symbols["b"][0, j]] if self.bias else []), evaluate=False)
 
     def symbolic_forward(self, symbols):
         import sympy

@@ -11,7 +11,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from ..sentences import Math, Sentence
+from ..sentences import Math, Sentence, written
 from . import story
 from .layout import Breadcrumb, Gap, Numbers, Symbols
 
@@ -345,8 +345,9 @@ def pieces(text: Sentence | str) -> list[tuple[bool, str]]:
     """A sentence as text and formulas, `(is_formula, text)` in order.
 
     A `Sentence` of ours gives its parts as they were written. Text people wrote (a walkthrough's
-    description, a plain `str`) has only its names of quantities (`Z2`, `dJ/dW1`,
-    `∂vec(L)/∂vec(A3)`) set as formulas, found by the tokenizer of the walkthrough's own names.
+    description, a plain `str`) has the formulas it marks with `$…$` (`sentences.written`), and its
+    names of quantities (`Z2`, `dJ/dW1`, `∂vec(L)/∂vec(A3)`), found by the tokenizer of the
+    walkthrough's own names.
 
     >>> from jacobian_bp.sentences import math, say
     >>> pieces(say("Shortcut ", math("dJ/db3 ="), " column sums of ", math("dJ/dZ3"), "."))
@@ -357,12 +358,13 @@ def pieces(text: Sentence | str) -> list[tuple[bool, str]]:
     if isinstance(text, Sentence):
         return [(isinstance(part, Math), str(part)) for part in text.parts]
     result: list[tuple[bool, str]] = []
-    for token in _tokens(text):
-        is_name = token.group in ("partial", "derivative", "name")
-        if result and result[-1][0] == is_name and not is_name:
-            result[-1] = (False, result[-1][1] + token.text)
-        else:
-            result.append((is_name, token.text))
+    for part in written(text).parts:
+        for is_name, piece in ([(True, part.text)] if isinstance(part, Math) else
+                               [(t.group in ("partial", "derivative", "name"), t.text) for t in _tokens(part)]):
+            if result and not is_name and not result[-1][0]:
+                result[-1] = (False, result[-1][1] + piece)
+            else:
+                result.append((is_name, piece))
     return result
 
 

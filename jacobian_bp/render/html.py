@@ -90,7 +90,8 @@ def _block(solution, block) -> str:
 
 def _prose(sentence: Sentence | str) -> str:
     """A sentence with its formulas as inline MathML (see `formulas.pieces`)."""
-    return "".join(f"<math>{formulas.mathml(piece, inline=True)}</math>" if is_formula else escape(piece)
+    return "".join(f'<span class="formula"><math>{formulas.mathml(piece, inline=True)}</math></span>'
+                   if is_formula else escape(piece)
                    for is_formula, piece in formulas.pieces(sentence))
 
 
@@ -301,6 +302,8 @@ figure { margin: 0; }
 .graph .edge.skip.marked path:first-child { stroke: var(--accent); stroke-width: 2.2; }
 .graph .backward line { stroke: var(--back); stroke-width: 1.6; stroke-dasharray: 4 3; }
 .graph .backward path { fill: var(--back); }
+/* A formula in a sentence that is wider than the column (a phone) scrolls in its own box, never the page. */
+.formula { display: inline-block; max-width: 100%; overflow-x: auto; overflow-y: hidden; vertical-align: middle; }
 .equation { margin: .9rem 0; }
 .equation .label { margin: 0 0 .3rem; color: var(--muted); font-size: .94rem; }
 .line { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; padding: .35rem 0 .35rem 1.2rem;

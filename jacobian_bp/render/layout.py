@@ -213,13 +213,24 @@ def _forward_blocks(solution, decimals: int) -> list:
     blocks = [_side_by_side(graph.data, values, decimals)]
     blocks += [block for name in graph.data for block in pictures(solution, name, name, values[name], decimals)]
     for formula, parameters, outputs in story.forward_groups(solution):
-        blocks += [Prose(formula, "name"), *([_side_by_side(parameters, values, decimals)] if parameters else [])]
+        # A layer's heading names its nodes; a single node's formula is the first of its own lines.
+        blocks += [*([Prose(formula, "name")] if len(outputs) > 1 else []),
+                   *([_side_by_side(parameters, values, decimals)] if parameters else [])]
         blocks += [block for name in parameters for block in pictures(solution, name, name, values[name], decimals)]
-        blocks.append(_side_by_side(outputs, values, decimals))
+        blocks += [Group(tuple(_forward_lines(graph, graph.producers[output], values, decimals) for output in outputs))]
         for name in outputs:
             blocks += pictures(solution, name, name, values[name], decimals)
             blocks += [Prose(note) for note in story.output_notes(solution, name)]
     return blocks
+
+
+def _forward_lines(graph, node, values: dict, decimals: int) -> Group:
+    """How one node's output is worked out: the op's intermediate products (`X · W1ᵀ`, the bias on every
+    row), or its formula and value (`A1 = ReLU(Z1) = […]`)."""
+    lines = node.op.forward_products(graph.role_values(node, values), node.names()) or (
+        (f"{node.output} = {node.op.expression(node.names())} =", values[node.output]),)
+    return Group(tuple(Equation((tuple(Numbers(part, decimals) if isinstance(part, np.ndarray) else part
+                                       for part in line),)) for line in lines))
 
 
 def _loss_blocks(solution, decimals: int) -> list:

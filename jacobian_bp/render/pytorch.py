@@ -24,6 +24,11 @@ def identifier(name: str) -> str:
     return f"{name}_" if keyword.iskeyword(name) or name in RESERVED else name
 
 
+def _one_line(text: str) -> str:
+    """`text` for a comment of the script: one line, its whitespace runs made single spaces."""
+    return " ".join(text.split())
+
+
 def _literal(value) -> str:
     """A matrix as a nested Python list with every float written exactly."""
     rows = np.atleast_2d(np.asarray(value, dtype=float))
@@ -55,16 +60,16 @@ def render(solution: Solution, decimals: int) -> str:
     computed.update({gradient_name(name): f"{identifier(name)}.grad" for name in with_gradient})
     computed.update({update.name: identifier(update.name) for update in solution.updates})
     intermediates = [identifier(name) for name in graph.computed if name in with_gradient]
+    title, name = _one_line(walkthrough.title), _one_line(walkthrough.name)
     lines = [
         "#!/usr/bin/env python3",
-        f'"""{walkthrough.title}',
-        "",
-        f"The walkthrough {walkthrough.name!r} of jacobian-bp rebuilt in PyTorch (float64): the same graph, the",
-        "forward pass, the backward pass (autograd) and one SGD step, every value printed next to the one",
-        "jacobian-bp computed with full Jacobians, with a check mark where the two agree.",
-        "",
-        f"Written by `jacobian-bp walkthrough {walkthrough.name} --format pytorch`; run it with `python FILE`.",
-        '"""',
+        f"# {title}",
+        "#",
+        f"# The walkthrough {name} of jacobian-bp rebuilt in PyTorch (float64): the same graph, the forward",
+        "# pass, the backward pass (autograd) and one SGD step, every value printed next to the one",
+        "# jacobian-bp computed with full Jacobians, with a check mark where the two agree.",
+        "#",
+        f"# Written by `jacobian-bp walkthrough {name} --format pytorch`; run it with `python FILE`.",
         "",
         "import sys",
         "",

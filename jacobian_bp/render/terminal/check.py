@@ -15,6 +15,7 @@ from rich.text import Text
 
 from ...check import VERDICTS, Graded, Report
 from ...numbers import format_number
+from ...sentences import say
 from ...slips import within
 from .widgets import NAME_STYLE, NOTE_STYLE, OK_STYLE, ZERO_STYLE, Equation, Heading, MatrixView, Prose
 
@@ -34,8 +35,8 @@ def render(report: Report, console: Console) -> None:
     console.print(_Legend(report.decimals, report.summary["unreadable"] > 0))
     if report.blank:
         console.print()
-        console.print(Prose('Nothing is answered yet: every entry is "?". Replace each "?" with the value you '
-                            "worked out by hand, then check the file again.", "bold"))
+        console.print(Prose(say('Nothing is answered yet: every entry is "?". Replace each "?" with the value '
+                                "you worked out by hand, then check the file again."), "bold"))
         console.print()
         console.print(_Summary(report))
         return

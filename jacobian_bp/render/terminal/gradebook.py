@@ -7,10 +7,10 @@ are listed with their commonest slip.
 """
 
 from rich.console import Console, ConsoleOptions, RenderResult
-from rich.table import Table
 from rich.text import Text
 
 from ...gradebook import Gradebook, Group
+from ...sentences import math, say
 from .check import STYLES, _marks
 from .widgets import NOTE_STYLE, ZERO_STYLE, Heading, Prose
 
@@ -22,7 +22,7 @@ BLANK = " (blank)"  # after the name of a student who answered nothing
 def render(gradebook: Gradebook, console: Console) -> None:
     """Print one table per walkthrough, then the files that cannot be graded."""
     count = len(gradebook.students)
-    console.print(Prose(f"Checking {count} answer file{'s' * (count != 1)}.", "bold"))
+    console.print(Prose(say(f"Checking {count} answer file{'s' * (count != 1)}."), "bold"))
     for group in gradebook.groups:
         console.print()
         console.print(Heading(f"{group.walkthrough}: {group.title}"))
@@ -40,13 +40,17 @@ def render(gradebook: Gradebook, console: Console) -> None:
 class _Legend:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         marks = _marks(options.ascii_only)
-        yield Prose(f"{marks['correct']} correct, {marks['carried forward']} carried forward, {marks['wrong']} wrong, "
-                    f"{marks['unreadable']} unreadable, {marks['unanswered']} unanswered; a quantity takes its worst "
-                    "entry. `check FILE` shows one student's answers in full.", ZERO_STYLE)
+        yield Prose(say(f"{marks['correct']} correct, {marks['carried forward']} carried forward, {marks['wrong']} "
+                        f"wrong, {marks['unreadable']} unreadable, {marks['unanswered']} unanswered; a quantity takes "
+                        "its worst entry. `check FILE` shows one student's answers in full."), ZERO_STYLE)
 
 
 class GroupTable:
-    """The students of one walkthrough against its quantities, cut into tables that fit the width."""
+    """The students of one walkthrough against its quantities, cut into tables that fit the width.
+
+    The rows are laid out here, one `Text` each, in columns of a fixed width: a class of thirty is
+    printed as fast as one report.
+    """
 
     def __init__(self, group: Group):
         self.group = group
@@ -55,30 +59,39 @@ class GroupTable:
         group, marks = self.group, _marks(options.ascii_only)
         names = [len(student.name) + len(BLANK) for student in group.students]
         name_width = max([len("unreadable answers"), *names]) + 2
-        per_table = max(1, (options.max_width - name_width - 2 * COLUMN) // COLUMN)
+        per_table = max(1, (options.max_width - name_width - COLUMN) // COLUMN)
         numbered = list(enumerate(group.quantities, start=1))
+        counts = {verdict: [group.counts(quantity)[verdict] for quantity in group.quantities]
+                  for verdict in ("wrong", "unreadable")}
+        verdicts = [[group.verdict(student, quantity) for quantity in group.quantities] for student in group.students]
         for start in range(0, max(len(numbered), 1), per_table):
-            shown = numbered[start:start + per_table]
+            shown = range(start, min(start + per_table, len(numbered)))
             last = start + per_table >= len(numbered)
-            table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", pad_edge=False)
-            table.add_column("student", no_wrap=True, min_width=name_width - 2)
-            for number, _ in shown:
-                table.add_column(str(number), justify="center", no_wrap=True)
+            header = Text("student".ljust(name_width), "bold")
+            for index in shown:
+                header.append(str(numbered[index][0]).ljust(COLUMN), "bold")
             if last:
-                table.add_column(marks["wrong"], justify="right", no_wrap=True, style=STYLES["wrong"])
-            for student in group.students:
-                cells = [Text(marks[verdict], STYLES[verdict])
-                         for verdict in (group.verdict(student, quantity) for _, quantity in shown)]
-                extra = [str(student.report.summary["wrong"] + student.report.summary["unreadable"])] if last else []
-                table.add_row(student.name + (BLANK if student.report.blank else ""), *cells, *extra)
-            table.add_section()
-            for verdict in ("wrong", "unreadable"):
-                counts = [group.counts(quantity)[verdict] for _, quantity in shown]
-                if verdict == "wrong" or any(counts):
-                    table.add_row(Text(f"{verdict} answers", STYLES[verdict]),
-                                  *(Text(str(count), STYLES[verdict] if count else ZERO_STYLE) for count in counts),
-                                  *([""] if last else []))
-            yield table
+                header.append(marks["wrong"], "bold")
+            header.rstrip()
+            yield header
+            for student, row in zip(group.students, verdicts, strict=True):
+                line = Text((student.name + (BLANK if student.report.blank else "")).ljust(name_width))
+                for index in shown:
+                    line.append(marks[row[index]], STYLES[row[index]])
+                    line.append(" " * (COLUMN - len(marks[row[index]])))
+                if last:
+                    summary = student.report.summary
+                    line.append(str(summary["wrong"] + summary["unreadable"]), STYLES["wrong"])
+                line.rstrip()
+                yield line
+            for verdict, numbers in counts.items():
+                if verdict == "wrong" or any(numbers):
+                    line = Text(f"{verdict} answers".ljust(name_width), STYLES[verdict])
+                    for index in shown:
+                        style = STYLES[verdict] if numbers[index] else ZERO_STYLE
+                        line.append(str(numbers[index]).ljust(COLUMN), style)
+                    line.rstrip()
+                    yield line
             if not last:
                 yield Text()
 
@@ -90,8 +103,9 @@ class _Key:
         self.group = group
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        key = " · ".join(f"{number} {quantity}" for number, quantity in enumerate(self.group.quantities, start=1))
-        yield Prose(f"Columns: {key}.", ZERO_STYLE)
+        entries = [say(" · " if number > 1 else "", f"{number} ", math(quantity))
+                   for number, quantity in enumerate(self.group.quantities, start=1)]
+        yield Prose(say("Columns: ", *entries, "."), ZERO_STYLE)
 
 
 class _Hardest:
@@ -106,11 +120,13 @@ class _Hardest:
                        key=lambda pair: -pair[0])
         wrong = [(count, quantity) for count, quantity in wrong if count][:SHOWN_STEPS]
         if not wrong:
-            yield Prose(f"Nobody in the class got a quantity wrong ({len(group.students)} students).", "bold green")
+            yield Prose(say(f"Nobody in the class got a quantity wrong ({len(group.students)} students)."),
+                        "bold green")
             return
         parts = []
         for count, quantity in wrong:
             slip = group.commonest_slip(quantity)
             named = f", {slip[1]} of them {slip[0]}" if slip else ""
-            parts.append(f"{quantity} ({count} of {len(group.students)} wrong{named})")
-        yield Prose(f"Most often wrong: {'; '.join(parts)}.", NOTE_STYLE)
+            counted = f" ({count} of {len(group.students)} wrong{named})"
+            parts.append(say("; " if parts else "", math(quantity), counted))
+        yield Prose(say("Most often wrong: ", *parts, "."), NOTE_STYLE)

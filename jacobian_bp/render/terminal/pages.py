@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from rich.console import Console, Group
 from rich.text import Text
 
+from ...sentences import written
 from .. import layout, story
 from .widgets import (
     NAME_STYLE,
@@ -82,7 +83,7 @@ def introduction(solution) -> list:
     walkthrough = solution.walkthrough
     parts = [Prose(walkthrough.title, "bold"), Prose(story.summary(solution))]
     if walkthrough.description.strip():
-        parts.append(Prose(" ".join(walkthrough.description.split())))
+        parts.append(Prose(written(" ".join(walkthrough.description.split()))))
     if walkthrough.initialized:
         parts.append(Prose(story.initialization_note(walkthrough), NOTE_STYLE))
     return parts

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from rich.console import Group
 from rich.text import Text
 
+from ...explain import ExplainError, explain
 from .. import story
 from . import keys
 from .pages import Options, introduction, page_renderable
-from .widgets import NOTE_STYLE, Heading, make_console
+from .widgets import NOTE_STYLE, Heading, Prose, make_console
 
 NEXT, BACK, FIRST, LAST, JUMP, REVEAL, HELP, QUIT = "next", "back", "first", "last", "jump", "reveal", "help", "quit"
+EXPLAIN = "explain"
 
 LINE_WORDS = {"": NEXT, "n": NEXT, "next": NEXT, "b": BACK, "p": BACK, "back": BACK, "first": FIRST,
               "last": LAST, "r": REVEAL, "reveal": REVEAL, "?": HELP, "help": HELP, "q": QUIT, "quit": QUIT}
@@ -33,6 +35,7 @@ KEY_HELP = [("→  n  space  Enter", "Right  n  space  Enter", "next step"),
             ("Home  End", "Home  End", "first step, last step"),
             ("↑ ↓  j k  PgUp PgDn", "Up Down  j k  PgUp PgDn", "scroll a step that is taller than the screen"),
             ("r", "r", "reveal the hidden result (when started with --reveal)"),
+            ("e, an entry, Enter", "e, an entry, Enter", "explain one Jacobian entry: e 3,4 (or e dZ3/dW3[1,2])"),
             ("?", "?", "this help"),
             ("q  Esc  Ctrl-C", "q  Esc  Ctrl-C", "quit")]
 LINE_HELP = [("n, next or an empty line", "next step"),
@@ -40,9 +43,10 @@ LINE_HELP = [("n, next or an empty line", "next step"),
              ("g N", "go to step N"),
              ("first, last", "first step, last step"),
              ("r", "reveal the hidden result (when started with --reveal)"),
+             ("e ROW,COLUMN", "explain one entry of the step's Jacobian (e dZ3/dW3[1,2] on a page of several)"),
              ("?", "this help"),
              ("q", "quit (so does the end of input)")]
-LINE_LEGEND = "Commands: n next, b back, g N jump, first, last, {reveal}? help, q quit"
+LINE_LEGEND = "Commands: n next, b back, g N jump, first, last, {reveal}e R,C explain, ? help, q quit"
 
 # Each screen is drawn as one synchronized update (DEC mode 2026): terminals that know it show it
 # whole, never half drawn, and the others ignore it. Its end also tells a test that a frame is complete.
@@ -56,26 +60,32 @@ NORMAL_SCREEN = END_FRAME + "\x1b[?7h\x1b[?25h\x1b[?1049l"
 
 @dataclass(frozen=True)
 class Command:
-    """What the user asked for: `action` is one of NEXT … QUIT; `number` is the step to JUMP to."""
+    """What the user asked for: `action` is one of NEXT … EXPLAIN; `number` is the step to JUMP to, `entry`
+    the Jacobian entry to EXPLAIN."""
 
     action: str
     number: int | None = None
+    entry: str = ""
 
 
 def parse_line(line: str) -> Command | None:
     """The command typed on one line of input, or None when it is not one.
 
     >>> parse_line("g 5")
-    Command(action='jump', number=5)
+    Command(action='jump', number=5, entry='')
     >>> parse_line(" n ")
-    Command(action='next', number=None)
+    Command(action='next', number=None, entry='')
     >>> parse_line("go") is None
     True
+    >>> parse_line("e dZ3/dW3[1,2]")
+    Command(action='explain', number=None, entry='dZ3/dW3[1,2]')
     """
     words = line.strip().lower().split()
     text = " ".join(words)
     if text in LINE_WORDS:
         return Command(LINE_WORDS[text])
+    if words and words[0] == "e" and len(words) > 1:
+        return Command(EXPLAIN, entry=line.strip()[1:].strip())
     number = text[1:].strip()
     if text.startswith("g") and number.isdigit():
         return Command(JUMP, int(number))
@@ -148,6 +158,19 @@ class Screens:
         return next((i for i, (a, b) in enumerate(zip(hidden, shown, strict=False)) if a != b),
                     None if len(hidden) == len(shown) else min(len(hidden), len(shown)))
 
+    def explanation(self, index: int, entry: str) -> list[str]:
+        """One Jacobian entry of the page explained (`3,4` names the page's only Jacobian); ExplainError if none."""
+        steps = [step for step in self.pages[index].steps if not step.is_sum]
+        if "[" not in entry and "," in entry:
+            if len(steps) != 1:
+                names = ", ".join(f"{step.jacobian_name}[{entry}]" for step in steps)
+                raise ExplainError(f"this page has {len(steps)} Jacobians: name one, e.g. " + names
+                                   if steps else "this page has no Jacobian: go to a backward step")
+            entry = f"{steps[0].jacobian_name}[{entry}]"
+        return self._lines(Group(Text(f"Explained: {entry}", style="bold"), Text(""),
+                                 *(Prose(sentence) for sentence in explain(self.solution, entry,
+                                                                           self.options.decimals))))
+
     def help(self, entries: list[tuple[str, str]], title: str) -> list[str]:
         """A page of help: each entry is what to type and what it does."""
         width = max(len(entry) for entry, _ in entries) + 3
@@ -215,6 +238,12 @@ def run_lines(screens: Screens, presentation: Presentation) -> int:
         elif command.action == HELP:
             for text in screens.line_help():
                 console.file.write(text + "\n")
+        elif command.action == EXPLAIN:
+            try:
+                for text in screens.explanation(presentation.index, command.entry):
+                    console.file.write(text + "\n")
+            except ExplainError as error:
+                say(str(error))
         elif command.action == REVEAL and presentation.hiding and \
                 screens.first_result_line(presentation.index) is None:
             say("Nothing is hidden on this step.")
@@ -236,6 +265,8 @@ class FullScreen:
         self.offset = 0
         self.helping = False
         self.typed: str | None = None  # the digits after `g`, while a jump is being typed
+        self.entry: str | None = None  # the entry after `e`, while it is being typed
+        self.explained: list[str] | None = None  # the explanation of an entry, while it is shown
         self.message = ""
 
     def run(self) -> int:
@@ -254,8 +285,11 @@ class FullScreen:
         if self.typed is not None:
             self._type(key)
             return True
-        if self.helping:
-            self.helping = False
+        if self.entry is not None:
+            self._type_entry(key)
+            return True
+        if self.helping or self.explained is not None:
+            self.helping, self.explained = False, None
             return True
         if key in SCROLL_KEYS:
             self.offset += SCROLL_KEYS[key]
@@ -263,6 +297,8 @@ class FullScreen:
             self.offset += PAGE_KEYS[key] * max(1, self._view_height() - 1)
         elif key == "g":
             self.typed = ""
+        elif key == "e":
+            self.entry = ""
         elif key in KEY_COMMANDS:
             return self._command(Command(KEY_COMMANDS[key]))
         else:
@@ -281,6 +317,22 @@ class FullScreen:
         elif key in (keys.ENTER, keys.ESCAPE, "q"):
             self.typed = None
 
+    def _type_entry(self, key: str) -> None:
+        """A key while the entry after `e` is being typed: Enter explains it, Esc gives up."""
+        if key == keys.BACKSPACE:
+            self.entry = self.entry[:-1]
+        elif key == keys.ESCAPE:
+            self.entry = None
+        elif key == keys.ENTER:
+            entry, self.entry = self.entry, None
+            if entry.strip():
+                try:
+                    self.explained = self.screens.explanation(self.presentation.index, entry.strip())
+                except ExplainError as error:
+                    self.message = str(error)
+        elif len(key) == 1 and key.isprintable():
+            self.entry += key
+
     def _command(self, command: Command) -> bool:
         if command.action == QUIT:
             return False
@@ -294,8 +346,9 @@ class FullScreen:
                 self.message = "Nothing is hidden on this step."
                 return True
             self.message = presentation.apply(command) or ""
-            if start >= self.offset + self._view_height():
-                self.offset = start - 1  # bring the result into view, with one line of what it answers
+            # Bring the result into view: all of it if it fits, with one line of what it answers at least.
+            end = len(self.screens.body(presentation.index, presentation.shows_results()))
+            self.offset = max(self.offset, min(start - 1, end - self._view_height()))
             return True
         self.message = presentation.apply(command) or ""
         if presentation.index != before:
@@ -312,11 +365,15 @@ class FullScreen:
         index = presentation.index
         if self.helping:
             body = screens.key_help()
+        elif self.explained is not None:
+            body = self.explained
         else:
             body = screens.body(index, presentation.shows_results())
         height = self._view_height()
-        self.offset = min(max(self.offset, 0), max(0, len(body) - height))
-        visible = body[self.offset:self.offset + height]
+        overlay = self.helping or self.explained is not None  # drawn from its top; the step keeps its place
+        if not overlay:
+            self.offset = min(max(self.offset, 0), max(0, len(body) - height))
+        visible = body[:height] if overlay else body[self.offset:self.offset + height]
         rows = screens.header(index)[:1] + visible + [""] * (height - len(visible)) + [self._footer(len(body))]
         output = "".join(f"\x1b[{row};1H\x1b[2K{line}" for row, line in enumerate(rows, start=1))
         self.console.file.write(BEGIN_FRAME + output + END_FRAME)
@@ -328,17 +385,21 @@ class FullScreen:
         presentation = self.presentation
         if self.typed is not None:
             left = Text(f"Go to step (1-{presentation.total}), then Enter: {self.typed}_", style="bold")
+        elif self.entry is not None:
+            left = Text(f"Explain entry (3,4 or dZ3/dW3[1,2]), then Enter: {self.entry}_", style="bold")
         elif self.message:
             left = Text(self.message, style=NOTE_STYLE)
-        elif self.helping:
+        elif self.helping or self.explained is not None:
             left = Text("Press any key to go back to the step.", style="dim")
         else:
-            left = self._legend(scrolls=length > self._view_height())
+            left = None  # the legend, fitted to the room the position leaves
         right = ""
         height = self._view_height()
-        if length > height and not self.helping:
+        if length > height and not (self.helping or self.explained is not None):
             last = min(self.offset + height, length)
             right = f"lines {self.offset + 1}-{last} of {length}"
+        if left is None:
+            left = self._legend(scrolls=length > height, room=width - (len(right) + 2 if right else 0))
         if right:
             left.truncate(max(0, width - len(right) - 2), overflow="ellipsis")
             left.append(" " * (width - left.cell_len - len(right)) + right, style="bold")
@@ -348,13 +409,19 @@ class FullScreen:
             self.console.print(left, end="", no_wrap=True, crop=True)
         return capture.get()
 
-    def _legend(self, scrolls: bool) -> Text:
-        """The keys that do something on this screen; `r reveal` stands out while a result is hidden."""
+    def _legend(self, scrolls: bool, room: int) -> Text:
+        """The keys that do something on this screen, as many as fit in `room` cells: the least needed go
+        first (Home/End, jump, …), `? help` and `q quit` never; `r reveal` stands out while a result is hidden."""
         presentation = self.presentation
         arrows = ("n", "b", "up/down") if self.console.options.ascii_only else ("→", "←", "↑↓")
         hidden = (not presentation.shows_results()
                   and self.screens.first_result_line(presentation.index) is not None)
-        parts = [(f"{arrows[0]} next", "dim"), (f"{arrows[1]} back", "dim"), ("g jump", "dim"), ("Home/End", "dim"),
-                 *([(f"{arrows[2]} scroll", "dim")] if scrolls else []), *([("r reveal", "bold")] if hidden else []),
-                 ("? help", "dim"), ("q quit", "dim")]
-        return Text("  ").join(Text(text, style=style) for text, style in parts)
+        explains = any(not step.is_sum for step in self.screens.pages[presentation.index].steps)
+        # (text, style, rank): a part of higher rank is dropped first.
+        parts = [(f"{arrows[0]} next", "dim", 2), (f"{arrows[1]} back", "dim", 3), ("g jump", "dim", 6),
+                 ("Home/End", "dim", 7), *([(f"{arrows[2]} scroll", "dim", 4)] if scrolls else []),
+                 *([("r reveal", "bold", 1)] if hidden else []), *([("e explain", "dim", 5)] if explains else []),
+                 ("? help", "dim", 0), ("q quit", "dim", 0)]
+        while len(parts) > 2 and sum(len(text) + 2 for text, _, _ in parts) - 2 > room:
+            parts.remove(max(parts, key=lambda part: part[2]))
+        return Text("  ").join(Text(text, style=style) for text, style, _ in parts)
