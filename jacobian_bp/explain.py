@@ -138,7 +138,8 @@ class JacobianEntries:
             equation=symbolic.text(equation), uses=uses, derivative=symbolic.text(derivative),
             givens=tuple((symbolic.text(name), value) for name, value in givens.items()),
             derivative_value=self.evaluate(derivative), value=float(step.jacobian[row, column]),
-            kink=step.op.derivative_at_kink() if on_kink else None)
+            kink=(float(step.jacobian[row, column]),  # this entry's derivative, and the other convention's
+                  float(step.op.other_jacobian(step.role, self.values)[row, column])) if on_kink else None)
 
 
 def _matrix(expression):

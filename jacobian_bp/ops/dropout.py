@@ -82,6 +82,12 @@ class Dropout(Op):
             f"drops it, 1/(1 − p) = {scale} where it keeps it — so the Jacobian is diagonal and holds the mask, "
             "scaled. A dropped entry gets no gradient: for this step, it is not part of the network.")
 
+    def entry_equation(self, index: int, symbols):
+        import sympy
+
+        x = symbols[INPUT]
+        return x[index] * sympy.nsimplify(self.scaled_mask(x.shape).flat[index])
+
     def symbolic_jacobian(self, role: str, symbols, values):
         import sympy
 

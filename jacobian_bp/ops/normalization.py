@@ -111,10 +111,24 @@ class Normalization(Op):
                   entries("s", layer, (samples, 1), per_sample=True, single_index=True))
         return entries("ẑ", layer, shape, per_sample=True), spread
 
+    def entry_equation(self, index: int, symbols):
+        """`γ_j · (x_ij − μ) / √(σ² + eps) + β_j` with μ and σ² written out over the column (batch norm) or the
+        row (layer norm) of the entry."""
+        import sympy
+
+        x = symbols[INPUT]
+        i, j = divmod(index, x.cols)
+        line = list(x.col(j)) if self.axis == 0 else list(x.row(i))
+        mean = sum(line) / len(line)
+        variance = sum((entry - mean) ** 2 for entry in line) / len(line)
+        eps = sympy.nsimplify(self.eps)
+        return symbols["gamma"][0, j] * (x[i, j] - mean) / sympy.sqrt(variance + eps) + symbols["beta"][0, j]
+
     def symbolic_values(self, values, symbols) -> dict:
         normalized, spread = self.statistics(values[INPUT])
         hat, spreads = self.derived_symbols(symbols, normalized.shape)
-        return {**dict(zip(hat, normalized.flat, strict=True)), **dict(zip(spreads, spread.flat, strict=True))}
+        numbers = [*normalized.flat, *spread.flat]
+        return {symbol: float(number) for symbol, number in zip([*hat, *spreads], numbers, strict=True)}
 
     def symbolic_jacobian(self, role: str, symbols, values):
         """In the symbols of γ, of the normalized input ẑ and of s = √(σ² + eps), as the explanation writes it."""

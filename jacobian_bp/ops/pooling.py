@@ -67,6 +67,12 @@ class Pooling(ImageOp):
         """d output entry / d window entry, for every window entry: (samples, output entries, window entries)."""
         raise NotImplementedError
 
+    def window_symbols(self, index: int, symbols) -> list:
+        """The symbols of the window that output entry `index` (row-major, from 0) reads."""
+        x = symbols[INPUT]
+        sample, entry = divmod(index, self.window_positions().shape[0])
+        return [x[sample, int(position)] for position in self.window_positions()[entry]]
+
     def expression(self, names) -> str:
         return f"{self.name}({names[INPUT]})"
 
@@ -101,6 +107,11 @@ class MaxPool2d(Pooling):
 
     def forward(self, values) -> np.ndarray:
         return self.window_values(values[INPUT]).max(axis=2)
+
+    def entry_equation(self, index: int, symbols):
+        import sympy
+
+        return sympy.Max(*self.window_symbols(index, symbols))
 
     def weights(self, X: np.ndarray) -> np.ndarray:
         # d out[i,r] / d x[i,f] = 1 where f is the window entry chosen as the maximum, else 0
@@ -170,6 +181,9 @@ class AvgPool2d(Pooling):
 
     def forward(self, values) -> np.ndarray:
         return self.window_values(values[INPUT]).mean(axis=2)
+
+    def entry_equation(self, index: int, symbols):
+        return sum(self.window_symbols(index, symbols)) / self.kernel_size**2
 
     def weights(self, X: np.ndarray) -> np.ndarray:
         # d out[i,r] / d x[i,f] = 1/k² for every f in window r
