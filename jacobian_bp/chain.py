@@ -15,6 +15,7 @@ import numpy as np
 from .graph import COST, Edge, Graph
 from .ops import Loss, Op
 from .sentences import Sentence, math, say
+from .structured import Dense, Structured
 from .vec import devec, vec
 
 
@@ -42,6 +43,9 @@ class Step:
     output of the node whose local Jacobian is used, `op` and `role` say which Jacobian it is, and
     `variable` is the quantity the gradient is taken with respect to. A sum step (`contributions`
     not empty) has no Jacobian: it adds the gradients named in `contributions`.
+
+    `structure` is the local Jacobian as the op gives it (`structured.Structured`); `jacobian` is its
+    full matrix, built on first use, which for a real-sized layer can take gigabytes.
     """
 
     number: int
@@ -54,7 +58,7 @@ class Step:
     op: Op | None
     role: str
     upstream_row: np.ndarray
-    jacobian: np.ndarray
+    structure: Structured
     product_row: np.ndarray
     result: np.ndarray
     shortcut: np.ndarray
@@ -70,6 +74,11 @@ class Step:
     def __repr__(self) -> str:
         how = " + ".join(self.contributions) if self.is_sum else f"{self.upstream} · {self.jacobian_name}"
         return f"<Step {self.number}: {self.gradient} = {how}, shape {self.result.shape[0]} × {self.result.shape[1]}>"
+
+    @property
+    def jacobian(self) -> np.ndarray:
+        """The local Jacobian as a full matrix (built on first use)."""
+        return self.structure.dense()
 
     @property
     def from_cost(self) -> bool:
@@ -97,9 +106,16 @@ class Update:
         return f"{self.parameter}_updated"
 
 
-def chain_rule(upstream: np.ndarray, jacobian: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """The chain rule as the article does it: `devec(vec(upstream) · jacobian)` in the variable's shape."""
-    return devec(vec(upstream) @ jacobian, shape)
+def chain_rule(upstream: np.ndarray, jacobian: "np.ndarray | Structured", shape: tuple[int, int]) -> np.ndarray:
+    """The chain rule as the article does it: `devec(vec(upstream) · jacobian)` in the variable's shape.
+
+    A small Jacobian is multiplied as the full matrix it is written as; a larger structured one
+    through its structure, which gives the same row without building the matrix.
+    """
+    row = vec(upstream)
+    if isinstance(jacobian, Structured):
+        return devec(row @ jacobian.dense() if jacobian.small else jacobian.left_multiply(row), shape)
+    return devec(row @ jacobian, shape)
 
 
 def gradient_name(variable: str, path: str | None = None) -> str:
@@ -153,7 +169,7 @@ class _Engine:
         values = self.graph.role_values(node, self.values)
         upstream = self.gradients[node.output]
         upstream_name = gradient_name(node.output)
-        jacobian = op.jacobian(role, values)
+        jacobian = op.structured_jacobian(role, values)
         result = chain_rule(upstream, jacobian, values[role].shape)
         shortcut = op.shortcut(role, upstream, values)
         names = node.names(upstream_name)
@@ -162,7 +178,7 @@ class _Engine:
         step = Step(
             number=len(self.steps), section=self.section, node=node.output, variable=edge.variable,
             gradient=gradient_name(edge.variable, node.output if via else None), upstream=upstream_name,
-            jacobian_name=edge.jacobian_name, op=op, role=role, upstream_row=vec(upstream), jacobian=jacobian,
+            jacobian_name=edge.jacobian_name, op=op, role=role, upstream_row=vec(upstream), structure=jacobian,
             product_row=vec(result), result=result, shortcut=shortcut,
             shortcut_formula=op.shortcut_formula(role, names, shapes),
             kinks=_kinks(op, role, values, upstream, result), fused=fused, fused_formula=fused_formula,
@@ -191,7 +207,7 @@ class _Engine:
         self.steps.append(Step(
             number=len(self.steps), section=self.section, node=variable, variable=variable,
             gradient=gradient_name(variable), upstream="", jacobian_name="", op=None, role="",
-            upstream_row=np.zeros((1, 0)), jacobian=np.zeros((0, 0)), product_row=vec(total), result=total,
+            upstream_row=np.zeros((1, 0)), structure=Dense(np.zeros((0, 0))), product_row=vec(total), result=total,
             shortcut=total, shortcut_formula=say(math(" + ".join(names))), contributions=names,
             paths=tuple(step.path for step in contributions)))
 

@@ -317,7 +317,7 @@ def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimal
     """
     readings = readings or Readings()
     exact = exact_values(solution)
-    rows = {step.gradient: step.jacobian.shape for step in solution.steps if step.from_cost}
+    rows = {step.gradient: step.structure.shape for step in solution.steps if step.from_cost}
     answers = {name: np.full(exact[name].shape, np.nan) if None in readings.unreadable.get(name, {})
                else answer.T if name in rows and answer.shape == rows[name] else answer
                for name, answer in answers.items()}

@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
                              help=f"decimals shown, {MIN_DECIMALS} to {MAX_DECIMALS} (default: the file's, else 4)")
     walkthrough.add_argument("--no-symbolic", dest="symbolic", action="store_false",
                              help="show only numeric Jacobians (faster; skips sympy)")
+    walkthrough.add_argument("--dense-jacobians", action="store_true",
+                             help="json: write every Jacobian as its full matrix, also those above 10,000 entries "
+                                  "(written by their structure otherwise; see docs/json.md)")
     walkthrough.add_argument("--width", type=_width, metavar="N",
                              help="columns to lay out for (default: the terminal's width)")
     walkthrough.add_argument("--step", action="store_true",
@@ -172,7 +175,8 @@ def _add_source(parser: argparse.ArgumentParser):
 
 def _add_memory_limit(parser: argparse.ArgumentParser):
     parser.add_argument("--max-jacobian-mb", type=_positive, default=DEFAULT_MAX_JACOBIAN_MB, metavar="MB",
-                        help=f"refuse networks whose largest Jacobian needs more (default: {DEFAULT_MAX_JACOBIAN_MB})")
+                        help="refuse networks whose largest Jacobian, as built, needs more: a structured one counts "
+                             f"its factors, any other its full matrix (default: {DEFAULT_MAX_JACOBIAN_MB})")
 
 
 def _whole_number(text: str) -> int:
@@ -244,6 +248,8 @@ def _walkthrough(arguments) -> int:
     form = _format(arguments)
     if arguments.escape_backslashes and form != "markdown":
         raise UsageError(f"--escape-backslashes is for --format markdown, not {form}")
+    if arguments.dense_jacobians and form != "json":
+        raise UsageError(f"--dense-jacobians is for --format json, not {form}")
     if (arguments.step or arguments.reveal) and (form != "text" or arguments.output):
         raise UsageError("--step shows the walkthrough in the terminal; it cannot be combined with "
                          "--format or -o")
@@ -272,7 +278,8 @@ def _walkthrough(arguments) -> int:
     options = {"decimals": decimals, "symbolic": arguments.symbolic}
     if form == "markdown":
         options["escape_backslashes"] = arguments.escape_backslashes
-    text = document.render(solution) if form == "json" else document.render(solution, **options)
+    text = (document.render(solution, arguments.dense_jacobians) if form == "json"
+            else document.render(solution, **options))
     _write(text if text.endswith("\n") else text + "\n", arguments.output)
     return 0
 

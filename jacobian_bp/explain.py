@@ -17,6 +17,7 @@ from .chain import Step
 from .errors import InputError, quoted, suggestion
 from .numbers import format_number
 from .sentences import Sentence, math, say
+from .structured import SMALL
 
 ENTRY = re.compile(r"^\s*(?P<name>[^\[\]]+?)\s*(?:\[\s*(?P<row>\d+)\s*,\s*(?P<column>\d+)\s*\])?\s*$")
 
@@ -55,9 +56,13 @@ def parse(solution, text: str) -> tuple[Step, tuple[int, int] | None]:
         raise ExplainError(f"no local Jacobian is called {quoted(name)}{suggestion(name, steps) or ''}; "
                            f"the Jacobians: {', '.join(steps)}")
     step = steps[name]
+    rows, columns = step.structure.shape
+    if not step.structure.small:
+        raise ExplainError(f"{name} is {rows} × {columns} ({rows * columns:,} entries): too large to write out in "
+                           f"symbols; explain takes Jacobians of up to {SMALL:,} entries (the page shows this one "
+                           "by its structure)")
     if match["row"] is None:
         return step, None
-    rows, columns = step.jacobian.shape
     row, column = int(match["row"]), int(match["column"])
     if not (1 <= row <= rows and 1 <= column <= columns):
         raise ExplainError(f"{name} is {rows} × {columns}: expected a row from 1 to {rows} and a column from "
@@ -132,13 +137,14 @@ class JacobianEntries:
         kinks = step.op.kinks(step.role, self.values)
         on_kink = kinks is not None and bool(kinks[position(column, input_shape)]) and uses
         return EntryExplanation(
-            jacobian=step.jacobian_name, shape=step.jacobian.shape, row=row, column=column,
+            jacobian=step.jacobian_name, shape=step.structure.shape, row=row, column=column,
             output=step.node, output_shape=output_shape, output_entry=self.output_name(row),
             variable=step.variable, input_shape=input_shape, input_entry=symbolic.text(symbol),
             equation=symbolic.text(equation), uses=uses, derivative=symbolic.text(derivative),
             givens=tuple((symbolic.text(name), value) for name, value in givens.items()),
-            derivative_value=self.evaluate(derivative), value=float(step.jacobian[row, column]),
-            kink=(float(step.jacobian[row, column]),  # this entry's derivative, and the other convention's
+            derivative_value=self.evaluate(derivative),
+            value=float(step.structure.block(np.array([row]), np.array([column]))[0, 0]),
+            kink=(float(step.structure.block(np.array([row]), np.array([column]))[0, 0]),  # in force, and the
                   float(step.op.other_jacobian(step.role, self.values)[row, column])) if on_kink else None)
 
 
@@ -219,7 +225,7 @@ def explain(solution, text: str, decimals: int | None = None) -> list[Sentence]:
     entries = JacobianEntries(solution, step)
     if entry is not None:
         return entries.explain(*entry).sentences(solution.walkthrough.decimals if decimals is None else decimals)
-    rows, columns = step.jacobian.shape
+    rows, columns = step.structure.shape
     return [say(math(f"{step.jacobian_name} = ∂vec({step.node})/∂vec({step.variable})"), f" is {rows} × {columns}. "
                 f"Row r holds the derivatives of entry r of ", math(f"vec({step.node})"),
                 " by every entry of ", math(f"vec({step.variable})"), "; the entries of ", math(step.node),

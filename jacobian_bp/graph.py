@@ -91,7 +91,14 @@ class Graph:
 
     def consumers(self, variable: str) -> tuple[Edge, ...]:
         """The edges that use `variable`, in forward order: several for a fan-out."""
-        return tuple(edge for edge in self.edges if edge.variable == variable)
+        return self._consumers.get(variable, ())
+
+    @cached_property
+    def _consumers(self) -> dict[str, tuple[Edge, ...]]:
+        found: dict[str, list[Edge]] = {}
+        for edge in self.edges:
+            found.setdefault(edge.variable, []).append(edge)
+        return {variable: tuple(edges) for variable, edges in found.items()}
 
     @cached_property
     def forward_order(self) -> tuple[str, ...]:
@@ -105,6 +112,19 @@ class Graph:
     def backward_order(self) -> tuple[str, ...]:
         """The variables whose gradients the backward pass computes, in the order it computes them."""
         return tuple(name for name in reversed(self.forward_order) if name != COST)
+
+    @cached_property
+    def main_path(self) -> tuple[str, ...]:
+        """The variables the data flows through, in forward order: `X`, `Z1`, `A1`, …, `L`, `J`.
+
+        A node whose inputs are all parameters (the L2 penalty) lies beside it, not on it.
+        """
+        return (self.data[0], *(node.output for node in self.nodes
+                                if any(name not in self.owners for name in node.roles.values())))
+
+    @cached_property
+    def on_main_path(self) -> frozenset[str]:
+        return frozenset(self.main_path)
 
     @property
     def parameters(self) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ import numpy as np
 from .chain import Step, Update, backpropagate, sgd_update
 from .errors import suggestion
 from .graph import COST, Graph
+from .structured import Structured
 from .walkthrough import Walkthrough, WalkthroughError
 
 
@@ -63,6 +64,8 @@ class Solution:
         gradients and the updated parameters. `J` is a float, the rest 2-D arrays.
 
         `dJ/dL` is given as the gradient (`m × 1`); its `1 × m` Jacobian form is the first step's `jacobian`.
+        A local Jacobian of more than `structured.SMALL` entries is given as its `structured.Structured`
+        (which `numpy.asarray` builds in full), so that listing the quantities builds no large matrix.
         """
         graph = self.graph
         names: dict = {name: self.values[name] for name in graph.data}
@@ -71,7 +74,7 @@ class Solution:
         names.update({name: self.values[name] for name in graph.parameters})
         for step in self.steps:
             if not step.from_cost and not step.is_sum:
-                names[step.jacobian_name] = step.jacobian
+                names[step.jacobian_name] = step.jacobian if step.structure.small else step.structure
         for step in self.steps:
             names[step.gradient] = step.result
         for update in self.updates:
@@ -109,7 +112,7 @@ def solve(walkthrough: Walkthrough) -> Solution:
         updates = sgd_update(graph, values, gradients, walkthrough.learning_rate, walkthrough.frozen)
     solution = Solution(walkthrough=walkthrough, values=values, steps=tuple(steps), updates=tuple(updates))
     for name, value in solution.quantities.items():
-        if not np.all(np.isfinite(value)):
+        if not (value.finite() if isinstance(value, Structured) else np.all(np.isfinite(value))):
             raise WalkthroughError(walkthrough.name, f"{name} overflows: its values are too large for floating "
                                                      "point; use smaller weights, inputs or learning rate")
     return solution

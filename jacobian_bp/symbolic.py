@@ -7,8 +7,6 @@ Each node class gives its own symbolic form (`symbolic_jacobian`, `symbolic_loss
 names the entries, builds the dense layers' Jacobians and prints them.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
@@ -16,59 +14,8 @@ from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.str import StrPrinter
 
 from .chain import Step
+from .entries import EntryName, namer
 from .ops import OUTPUT
-
-SUBSCRIPT = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉‚")
-SUPERSCRIPT = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
-# Letters of derived quantities (a normalized input) that LaTeX and ASCII terminals spell otherwise.
-LATEX_LETTERS = {"ẑ": r"\hat{z}"}
-ASCII_LETTERS = {"ẑ": "zhat"}
-
-
-@dataclass(frozen=True)
-class EntryName:
-    """Which entry of which matrix a symbol stands for: letter, layer (0 if none), row, column (from 1).
-
-    Entries of a variable computed per sample (not a parameter) belong to one sample, shown as the
-    outer superscript; a per-sample column (one loss per sample) has one index only.
-    """
-
-    letter: str
-    layer: int
-    row: int
-    column: int
-    per_sample: bool = False
-    single_index: bool = False
-
-    @property
-    def key(self) -> str:
-        return f"{self.letter}|{self.layer}|{self.row}|{self.column}|{int(self.per_sample)}|{int(self.single_index)}"
-
-    @classmethod
-    def parse(cls, key: str) -> "EntryName":
-        letter, layer, row, column, per_sample, single_index = key.split("|")
-        return cls(letter, int(layer), int(row), int(column), per_sample == "1", single_index == "1")
-
-    def indices(self) -> str:
-        separator = "," if max(self.row, self.column) > 9 else ""
-        if self.single_index:
-            return str(self.row)
-        return f"{self.row}{separator}{self.column}"
-
-    def text(self, ascii_only: bool = False) -> str:
-        """`a[2]₁₂⁽¹⁾` (or `a[2]_12^(1)` in ASCII): layer in brackets, indices, then the sample."""
-        layer = f"[{self.layer}]" if self.layer else ""
-        sample = f"({self.row})" if self.per_sample else ""
-        if ascii_only:
-            letter = ASCII_LETTERS.get(self.letter, self.letter)
-            return f"{letter}{layer}_{self.indices()}" + (f"^{sample}" if sample else "")
-        return f"{self.letter}{layer}{self.indices().translate(SUBSCRIPT)}{sample.translate(SUPERSCRIPT)}"
-
-    def latex(self) -> str:
-        """`{a_{12}^{[2]}}^{(1)}` as in the article."""
-        layer = f"^{{[{self.layer}]}}" if self.layer else ""
-        core = f"{LATEX_LETTERS.get(self.letter, self.letter)}_{{{self.indices()}}}{layer}"
-        return f"{{{core}}}^{{({self.row})}}" if self.per_sample else core
 
 
 def symbols(letter: str, layer: int, shape: tuple[int, int], per_sample: bool = False,
@@ -81,11 +28,8 @@ def symbols(letter: str, layer: int, shape: tuple[int, int], per_sample: bool = 
 
 def variable_symbols(graph, name: str, shape: tuple[int, int]) -> sp.Matrix:
     """The symbols of a variable, named as the article writes them: `W3` gives `w[3]₁₂`, `X` gives `x₁₂⁽¹⁾`."""
-    letters = name.rstrip("0123456789")
-    digits = name[len(letters):]
-    producer = graph.producers.get(name)
-    return symbols(letters.lower(), int(digits) if digits else 0, shape, per_sample=name not in graph.owners,
-                   single_index=producer is not None and producer.op.one_per_sample)
+    found = namer(graph, name)
+    return symbols(found.letter, found.layer, shape, found.per_sample, found.single_index)
 
 
 class sigma(sp.Function):

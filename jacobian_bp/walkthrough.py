@@ -13,7 +13,8 @@ import numpy as np
 from . import tomlinput
 from .errors import InputError, quoted, shorten, suggestion
 from .graph import COST, INPUT_DATA, LOSS, PENALTY_NAME, TARGET_DATA, Graph, Node, chain, closing_nodes
-from .ops import ACTIVATIONS, INPUT, LOSSES, OPS, Dense, Op, input_roles
+from .ops import ACTIVATIONS, INPUT, LOSSES, OPS, OUTPUT, Dense, Op, input_roles
+from .structured import SMALL
 
 DEFAULT_LEARNING_RATE = 0.01
 DEFAULT_DECIMALS = 4
@@ -499,19 +500,34 @@ class _Reader:
             self.fail("data.Y", problem)
 
     def check_jacobian_sizes(self, graph: Graph, shapes: dict):
-        """Refuse, before allocating anything, a graph whose largest Jacobian exceeds the limit."""
-        jacobians = graph.jacobian_shapes(graph.shapes(shapes))
+        """Refuse, before allocating anything, a graph whose largest built Jacobian exceeds the limit.
+
+        What counts is what is built: what an op stores (`Op.structure_size`: the factors of a
+        structured Jacobian, the full matrix of any other), and the full matrix of a small one.
+        """
+        every = graph.shapes(shapes)
+        jacobians = graph.jacobian_shapes(every)
+
+        def built(edge) -> int:
+            node = edge.node
+            roles = {**{role: every[name] for role, name in node.roles.items()}, OUTPUT: every[node.output]}
+            rows, columns = jacobians[edge.jacobian_name]
+            return max(node.op.structure_size(edge.role, roles), rows * columns if rows * columns <= SMALL else 0)
+
+        stored = {edge.jacobian_name: built(edge) for edge in graph.edges}
         # The largest, the one nearest the output where several are as large (the backward pass meets it first).
-        name, (rows, columns) = max(reversed(jacobians.items()), key=lambda item: item[1][0] * item[1][1])
-        if rows * columns * BYTES_PER_ENTRY > self.max_jacobian_mb * 2**20:
+        name, entries = max(reversed(stored.items()), key=lambda item: item[1])
+        if entries * BYTES_PER_ENTRY > self.max_jacobian_mb * 2**20:
+            rows, columns = jacobians[name]
+            what = (f"would be {rows} × {columns} ({_size(entries)})" if entries == rows * columns else
+                    f"({rows} × {columns}) would store {_size(entries)} of factors")
             raise WalkthroughError(
-                self.source, f"the Jacobian {name} would be {rows} × {columns} ({_size(rows * columns)}), "
-                f"more than the limit of {self.max_jacobian_mb:g} MiB; use fewer units or samples, "
-                "or raise the limit with --max-jacobian-mb")
+                self.source, f"the Jacobian {name} {what}, more than the limit of {self.max_jacobian_mb:g} MiB; "
+                "use fewer units or samples, or raise the limit with --max-jacobian-mb")
 
     def parameters(self, specs: list["_Spec"], shapes: dict, seed: int) -> tuple[dict, list[str]]:
         """Every parameter: as given in the file, or drawn from the seed in file order."""
-        rng = np.random.default_rng(seed)
+        rng = None  # created for the first parameter the file leaves out: it costs a noticeable part of a start
         given, initialized = {}, []
         for spec in specs:
             inputs = {role: shapes[name] for role, name in spec.inputs.items()}
@@ -519,6 +535,7 @@ class _Reader:
                 shape = shapes[name]
                 field = f"{spec.field}.{role}"
                 if role not in spec.given:
+                    rng = rng or np.random.default_rng(seed)
                     given[name] = spec.op.initialize(role, inputs, rng)
                     initialized.append(name)
                     continue

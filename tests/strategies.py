@@ -180,3 +180,18 @@ def graphs(draw, max_nodes: int = 6, max_width: int = 4, max_batch: int = 3):
         if isinstance(node.op, Normalization) and values[node.roles[INPUT]].var(axis=node.op.axis).min() < SPREAD:
             reject()  # normalizing numbers that hardly differ magnifies rounding beyond what differences resolve
     return walkthrough
+
+
+def written_out_names() -> list[str]:
+    """The bundled walkthroughs whose every local Jacobian is small enough to be built and written out whole
+    (not `mnist_shape`, whose Jacobians are shown by their structure: tests/test_structured.py covers it)."""
+    from jacobian_bp.structured import SMALL
+    from jacobian_bp.walkthrough import bundled_names, load
+
+    def small(name: str) -> bool:
+        walkthrough = load(name)
+        graph = walkthrough.graph
+        shapes = graph.shapes({name: value.shape for name, value in walkthrough.given.items()})
+        return all(rows * columns <= SMALL for rows, columns in graph.jacobian_shapes(shapes).values())
+
+    return [name for name in bundled_names() if small(name)]

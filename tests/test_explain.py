@@ -7,12 +7,12 @@ import sympy
 from jacobian_bp import load, solve, symbolic
 from jacobian_bp.cli import main
 from jacobian_bp.explain import JacobianEntries, explain, parse
-from jacobian_bp.walkthrough import bundled_names
+from tests.strategies import written_out_names
 
 ARTICLE = solve(load("article"))
 
 
-@pytest.mark.parametrize("name", bundled_names())
+@pytest.mark.parametrize("name", written_out_names())
 def test_every_entry_of_every_jacobian_is_explained_with_its_number(name):
     solution = solve(load(name))
     values = symbolic.substitutions(solution)
@@ -96,3 +96,10 @@ def test_the_row_major_positions_match_vec():
         i, j = divmod(column, W2.shape[1])
         assert explained.input_entry == symbolic.text(symbolic.variable_symbols(ARTICLE.graph, "W2", W2.shape)[i, j])
     assert np.array_equal(W2.reshape(-1), [W2[divmod(c, W2.shape[1])] for c in range(W2.size)])
+
+
+def test_a_jacobian_shown_by_its_structure_is_refused_in_one_line(capsys):
+    assert main(["explain", "mnist_shape", "dZ1/dW1[1,1]"]) == 2
+    error = capsys.readouterr().err
+    assert "dZ1/dW1 is 4096 × 100352" in error and "too large to write out in symbols" in error
+    assert error.count("\n") == 1

@@ -15,10 +15,10 @@ from jacobian_bp.cli import main
 from jacobian_bp.numbers import format_number
 from jacobian_bp.render import html, latex, markdown, story
 from jacobian_bp.solution import solve
-from jacobian_bp.walkthrough import bundled_names, load
-from tests.strategies import walkthroughs
+from jacobian_bp.walkthrough import load
+from tests.strategies import walkthroughs, written_out_names
 
-NAMES = bundled_names()
+NAMES = written_out_names()  # every matrix written out whole (mnist_shape: tests/test_structured.py)
 RENDERERS = {"markdown": markdown.render, "latex": latex.render, "html": html.render}
 VOID_ELEMENTS = {"meta", "br", "hr", "img", "input", "link", "col", "wbr", "area", "base", "source", "track"}
 

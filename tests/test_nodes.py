@@ -134,7 +134,7 @@ def test_softmax_jacobian_has_full_blocks_with_the_right_off_diagonal_entries():
     softmax = ACTIVATIONS["softmax"]()
     Z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
     A = softmax.activation_forward(Z)
-    jacobian = softmax.activation_jacobian(Z, A)
+    jacobian = np.asarray(softmax.activation_jacobian(Z, A))
     s = A[0]
     np.testing.assert_allclose(jacobian[:3, :3], np.diag(s) - np.outer(s, s))
     assert jacobian[0, 1] == pytest.approx(-s[0] * s[1]) and jacobian[0, 1] != 0
@@ -174,3 +174,26 @@ def test_a_leaky_relu_with_slope_1_has_no_kink():
     identity_like = ACTIVATIONS["leaky_relu"](negative_slope=1.0)
     assert not identity_like.kink_mask(np.array([[0.0, 1.0]])).any()
     assert ACTIVATIONS["leaky_relu"](negative_slope=0.0).kink_mask(np.array([[0.0]])).all()
+
+
+@pytest.mark.parametrize("name", sorted(ALL_OPS))
+@given(samples=st.integers(1, 3), width=st.integers(1, 3), seed=seeds)
+@settings(max_examples=20, deadline=None)
+def test_every_structured_jacobian_agrees_with_its_full_matrix(name, samples, width, seed):
+    """Product, blocks, nonzero positions and stored size of each op's structure, against the matrix it stands for."""
+    rng = np.random.default_rng(seed)
+    op, values, count = example(name, rng, samples, width)
+    shapes = {role: value.shape for role, value in values.items()}
+    for role in op.backward_roles(count):
+        structured = op.structured_jacobian(role, values)
+        dense = structured.build()
+        np.testing.assert_array_equal(dense, op.jacobian(role, values), err_msg=f"{name}: {role}")
+        assert structured.shape == dense.shape and structured.dense_bytes == dense.nbytes
+        row = rng.normal(size=(1, dense.shape[0]))
+        np.testing.assert_allclose(structured.left_multiply(row), row @ dense, rtol=1e-12, atol=1e-12,
+                                   err_msg=f"{name}: {role}")
+        rows, columns = rng.integers(0, dense.shape[0], 5), rng.integers(0, dense.shape[1], 4)
+        np.testing.assert_array_equal(structured.block(rows, columns), dense[np.ix_(rows, columns)])
+        assert set(zip(*structured.nonzero_positions(), strict=True)) == set(zip(*np.nonzero(dense), strict=True))
+        assert structured.nonzeros() == np.count_nonzero(dense)
+        assert structured.nbytes // 8 - op.structure_size(role, shapes) in (0, 1), f"{name}: {role}"

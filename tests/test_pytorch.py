@@ -10,8 +10,8 @@ from hypothesis import given, settings
 
 from jacobian_bp import load, solve
 from jacobian_bp.ops import ACTIVATIONS, LOSSES, AvgPool2d, BatchNorm, Convolution, Dropout, LayerNorm, MaxPool2d
-from jacobian_bp.walkthrough import Walkthrough, bundled_names, from_layers
-from tests.strategies import graphs
+from jacobian_bp.walkthrough import Walkthrough, from_layers
+from tests.strategies import graphs, written_out_names
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -204,7 +204,7 @@ def pytorch_graph_quantities(walkthrough) -> dict[str, np.ndarray]:
     return found
 
 
-@pytest.mark.parametrize("name", bundled_names())
+@pytest.mark.parametrize("name", written_out_names())
 def test_every_quantity_of_every_bundled_walkthrough_equals_pytorch(name):
     walkthrough = load(name)
     ours = solve(walkthrough).quantities

@@ -18,8 +18,8 @@ from jacobian_bp import load, solve
 from jacobian_bp.chain import gradient_name
 from jacobian_bp.cli import main
 from jacobian_bp.render import pytorch
-from jacobian_bp.walkthrough import bundled_names, resolve
-from tests.strategies import graphs
+from jacobian_bp.walkthrough import resolve
+from tests.strategies import graphs, written_out_names
 
 torch = pytest.importorskip("torch")
 
@@ -49,7 +49,7 @@ def bundled_runs(tmp_path_factory) -> dict[str, tuple[str, str]]:
     """Each bundled walkthrough's script, written to a file and run with the venv's python: its exit and output."""
     folder = tmp_path_factory.mktemp("scripts")
     paths = []
-    for name in bundled_names():
+    for name in written_out_names():
         paths.append(folder / f"{name}.py")
         paths[-1].write_text(pytorch.render(solve(load(name)), 4), encoding="utf-8")
     run = subprocess.run([sys.executable, "-c", DRIVER, *map(str, paths)], capture_output=True, text=True,
@@ -63,7 +63,7 @@ def bundled_runs(tmp_path_factory) -> dict[str, tuple[str, str]]:
     return runs
 
 
-@pytest.mark.parametrize("name", bundled_names())
+@pytest.mark.parametrize("name", written_out_names())
 def test_the_script_of_every_bundled_walkthrough_agrees_on_every_quantity(name, bundled_runs):
     status, output = bundled_runs[name]
     assert status == "0", output

@@ -14,10 +14,10 @@ from jacobian_bp.chain import gradient_name
 from jacobian_bp.check import derivations, grade_answers
 from jacobian_bp.graph import COST
 from jacobian_bp.ops import PENALTY
-from jacobian_bp.walkthrough import bundled_names
 from tests.simulator import PlantedSlip, digit_swap, flipped_sign, hand_calculation, missing_one_over_m, transposed
+from tests.strategies import written_out_names
 
-SOLUTIONS = {name: solve(load(name)) for name in bundled_names()}
+SOLUTIONS = {name: solve(load(name)) for name in written_out_names()}
 TRIALS = 120
 RATE = 0.95
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 
 from jacobian_bp import load, solve, symbolic
-from tests.strategies import walkthroughs
+from tests.strategies import walkthroughs, written_out_names
 
 ARTICLE = solve(load("article"))
 
@@ -59,3 +59,36 @@ def test_article_notation_in_latex():
     sigmoid = symbolic.jacobian(ARTICLE, ARTICLE.step("dJ/dZ3"))
     assert symbolic.latex(sigmoid[0, 0]) == (
         r"\sigma\left({z_{11}^{[3]}}^{(1)}\right) \left(1 - \sigma\left({z_{11}^{[3]}}^{(1)}\right)\right)")
+
+
+def _pattern_and_sympy_texts(solution):
+    """For every step whose op writes its symbols from its index pattern: both texts, in Unicode and ASCII."""
+    from jacobian_bp.render.layout import Symbols
+
+    for step in solution.steps:
+        if step.is_sum:
+            continue
+        symbols = Symbols(solution, step)
+        if symbols.pattern is None:
+            continue
+        for ascii_only in (False, True):
+            written = symbols.texts(ascii_only)
+            derived = [[(symbolic.text(entry, ascii_only), zero) for entry, zero in row] for row in symbols.rows()]
+            yield step.jacobian_name, written, derived
+
+
+@pytest.mark.parametrize("name", written_out_names())
+def test_index_patterns_print_as_sympy_does_in_every_bundled_walkthrough(name):
+    solution = solve(load(name))
+    compared = list(_pattern_and_sympy_texts(solution))
+    for jacobian_name, written, derived in compared:
+        assert written == derived, jacobian_name
+    if name == "article":  # every op of the article writes its own symbols: no sympy for its text
+        assert len(compared) == 2 * len(solution.steps)
+
+
+@given(walkthrough=walkthroughs(max_depth=3, max_width=3, max_batch=3))
+@settings(max_examples=15, deadline=None)
+def test_index_patterns_print_as_sympy_does_in_random_networks(walkthrough):
+    for jacobian_name, written, derived in _pattern_and_sympy_texts(solve(walkthrough)):
+        assert written == derived, jacobian_name

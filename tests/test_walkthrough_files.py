@@ -215,11 +215,13 @@ def test_the_seeded_walkthrough_prints_the_values_it_chose(capsys):
 
 
 def test_memory_guard_refuses_a_huge_layer_quickly_without_allocating(capsys, tmp_path):
-    text = VALID.replace("units = 3", "units = 100000").replace(
+    """A softmax of 100,000 units stores a full 100,000² block per sample: the guard counts what is stored."""
+    text = VALID.replace("units = 3\nactivation = \"relu\"", "units = 100000\nactivation = \"softmax\"").replace(
         "W = [[-1.0, 2.0], [3.0, 0.5], [-0.1, -4.0]]\n", "").replace("b = [1.0, -2.0, 0.3]\n", "").replace(
         "W = [[0.5, -0.3, 0.2]]\n", "")
     line = error_of(capsys, tmp_path, text)
-    assert "the Jacobian dA1/dZ1 would be 200000 × 200000 (298.0 GiB)" in line and "--max-jacobian-mb" in line
+    assert "the Jacobian dA1/dZ1 (200000 × 200000) would store 149.0 GiB of factors" in line
+    assert "--max-jacobian-mb" in line
     tracemalloc.start()
     with pytest.raises(ValueError, match="more than the limit of 256 MiB"):
         load(str(tmp_path / "net.toml"))
@@ -234,17 +236,19 @@ def test_memory_guard_limit_can_be_raised_and_lowered(capsys):
     assert main(["walkthrough", "article", "--format", "json", "--max-jacobian-mb", "1"]) == 0
 
 
-def test_the_default_limit_admits_203_units_per_layer_for_a_batch_of_4(tmp_path):
-    def network(width: int) -> str:
-        layers = "".join(f'[[layers]]\nunits = {width}\nactivation = "relu"\n\n' for _ in range(2))
+def test_the_default_limit_bounds_what_is_stored_not_the_dense_size(tmp_path):
+    """Dense layers store their factors only, so width is no longer bound by the dense Jacobians (a 204-unit
+    layer's dZ2/dW2 is 816 × 41616, 259 MiB as a matrix); a softmax stores its blocks, and those count."""
+    def network(width: int, activation: str = "relu") -> str:
+        layers = "".join(f'[[layers]]\nunits = {width}\nactivation = "{activation}"\n\n' for _ in range(2))
         return (f'loss = "mean_squared_error"\n[data]\nX = {[[0.5] * width] * 4}\nY = {[[0.0] * width] * 4}\n\n'
                 + layers)
 
-    (tmp_path / "ok.toml").write_text(network(203), encoding="utf-8")
-    (tmp_path / "big.toml").write_text(network(204), encoding="utf-8")
-    assert load(str(tmp_path / "ok.toml")).given["W1"].shape[0] == 203
-    with pytest.raises(ValueError, match="dZ2/dW2 would be 816 × 41616"):
-        load(str(tmp_path / "big.toml"))
+    (tmp_path / "wide.toml").write_text(network(204), encoding="utf-8")
+    (tmp_path / "softmax.toml").write_text(network(4000, "softmax"), encoding="utf-8")
+    assert load(str(tmp_path / "wide.toml")).given["W1"].shape[0] == 204
+    with pytest.raises(ValueError, match=r"dA2/dZ2 \(16000 × 16000\) would store 488.3 MiB of factors"):
+        load(str(tmp_path / "softmax.toml"))
 
 
 def test_list_names_every_bundled_walkthrough_with_its_title(capsys):

@@ -9,8 +9,8 @@ import pytest
 from jacobian_bp import load, solve
 from jacobian_bp.check import derivations, grade
 from jacobian_bp.cli import main
-from jacobian_bp.walkthrough import bundled_names
 from jacobian_bp.worksheet import GROUPS, render
+from tests.strategies import written_out_names
 
 ARTICLE = solve(load("article"))
 
@@ -45,7 +45,7 @@ def run(capsys, *arguments) -> tuple[int, str, str]:
     return status, captured.out, captured.err
 
 
-@pytest.mark.parametrize("name", bundled_names())
+@pytest.mark.parametrize("name", written_out_names())
 @pytest.mark.parametrize("decimals", [None, "walkthrough"])
 def test_a_worksheet_filled_with_the_engines_values_checks_as_all_correct(name, decimals, tmp_path, capsys):
     solution = solve(load(name))

@@ -5,7 +5,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from ..entries import ZERO, Term, formula, number
 from ..sentences import Sentence, math, say
+from ..structured import BlockDiagonal, Diagonal, Structured, structure_of
 from .base import INPUT, OUTPUT, Names, Op, Values
 
 if TYPE_CHECKING:
@@ -27,9 +29,12 @@ class Activation(Op):
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def activation_jacobian(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
-        """`d vec(A) / d vec(Z)`."""
+    def activation_jacobian(self, Z: np.ndarray, A: np.ndarray) -> "np.ndarray | Structured":
+        """`d vec(A) / d vec(Z)`, as a full matrix or a `structured.Structured`."""
         raise NotImplementedError
+
+    def structure_size(self, role: str, shapes) -> int:
+        return int(np.prod(shapes[INPUT]))
 
     def activation_shortcut(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
         """`dJ/dZ` from `dJ/dA` the way frameworks compute it, without the full Jacobian."""
@@ -50,8 +55,8 @@ class Activation(Op):
     def forward(self, values: Values) -> np.ndarray:
         return self.activation_forward(values[INPUT])
 
-    def jacobian(self, role: str, values: Values) -> np.ndarray:
-        return self.activation_jacobian(values[INPUT], values[OUTPUT])
+    def structured_jacobian(self, role: str, values: Values):
+        return structure_of(self.activation_jacobian(values[INPUT], values[OUTPUT]))
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return (INPUT, OUTPUT)
@@ -83,9 +88,9 @@ class Elementwise(Activation):
         """`f'(Z)`, entry by entry."""
         raise NotImplementedError
 
-    def activation_jacobian(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    def activation_jacobian(self, Z: np.ndarray, A: np.ndarray) -> Structured:
         # d a[i,j] / d z[i',j'] = δ(i,i') · δ(j,j') · f'(z[i,j])
-        return np.diagflat(self.derivative(Z, A))
+        return Diagonal(self.derivative(Z, A))
 
     def activation_shortcut(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
         return dA * self.derivative(Z, A)
@@ -93,6 +98,22 @@ class Elementwise(Activation):
     def activation_explanation(self) -> Sentence:
         return say(f"{self.title} acts entry by entry: each ", math("a"), " depends only on the ", math("z"),
                    " at the same position, so the Jacobian is diagonal and holds the derivatives.")
+
+    def derivative_term(self, z: Term, value: float) -> Term | None:
+        """`f'(z)` written without sympy as the symbolic form prints it (`value` is z's number), or None."""
+        return None
+
+    def symbolic_pattern(self, role: str, namers, values: Values):
+        Z, z = values[INPUT], namers[INPUT]
+        if self.derivative_term(z(0, 0), float(Z.flat[0])) is None:
+            return None
+        columns = Z.shape[1]
+
+        def entry(row: int, column: int) -> Term:
+            i, j = divmod(row, columns)
+            return self.derivative_term(z(i, j), float(Z[i, j])) if row == column else ZERO
+
+        return entry
 
     def symbolic_of(self, z: "sympy.Symbol") -> "sympy.Expr":
         """`f(z)` in sympy, whose derivative is the symbolic form unless `symbolic_derivative` says otherwise."""
@@ -116,11 +137,18 @@ class Elementwise(Activation):
 class PiecewiseLinear(Elementwise):
     """An activation made of straight pieces: its derivative is written as the number the sign of z picks."""
 
+    def slope(self, value: float) -> float:
+        """The derivative at `value`: the slope of the piece it lies on."""
+        z_value = np.array([[value]])
+        return float(self.derivative(z_value, self.activation_forward(z_value))[0, 0])
+
     def symbolic_derivative(self, z: "sympy.Symbol", value: float) -> "sympy.Expr":
         import sympy
 
-        z_value = np.array([[value]])
-        return sympy.Rational(repr(float(self.derivative(z_value, self.activation_forward(z_value))[0, 0])))
+        return sympy.Rational(repr(self.slope(value)))
+
+    def derivative_term(self, z: Term, value: float) -> Term:
+        return number(self.slope(value))
 
 
 class ReLU(PiecewiseLinear):
@@ -173,6 +201,9 @@ class Sigmoid(Elementwise):
 
         return sigma(z)
 
+    def derivative_term(self, z: Term, value: float) -> Term:
+        return formula(f"σ({z.unicode})·(1 - σ({z.unicode}))", f"sigmoid({z.ascii})*(1 - sigmoid({z.ascii}))")
+
 
 class Tanh(Elementwise):
     """The hyperbolic tangent, whose derivative `1 − tanh²(z)` is read off its output."""
@@ -194,6 +225,9 @@ class Tanh(Elementwise):
         import sympy
 
         return sympy.tanh(z)
+
+    def derivative_term(self, z: Term, value: float) -> Term:
+        return formula(f"1 - tanh({z.unicode})^2", f"1 - tanh({z.ascii})^2")
 
 
 class LeakyReLU(PiecewiseLinear):
@@ -261,12 +295,15 @@ class Softmax(Activation):
         powers = np.exp(Z - Z.max(axis=1, keepdims=True))
         return powers / powers.sum(axis=1, keepdims=True)
 
-    def activation_jacobian(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    def activation_jacobian(self, Z: np.ndarray, A: np.ndarray) -> Structured:
         """Block-diagonal: one full `n × n` block `diag(s) − s sᵀ` per sample."""
-        samples, outputs = A.shape
-        blocks = np.einsum("ij,jk->ijk", A, np.eye(outputs)) - np.einsum("ij,ik->ijk", A, A)
+        outputs = A.shape[1]
         # d a[i,j] / d z[i',k] = δ(i,i') · a[i,j] · (δ(j,k) − a[i,k])
-        return np.einsum("ab,ajk->ajbk", np.eye(samples), blocks).reshape(samples * outputs, samples * outputs)
+        return BlockDiagonal(np.einsum("ij,jk->ijk", A, np.eye(outputs)) - np.einsum("ij,ik->ijk", A, A))
+
+    def structure_size(self, role: str, shapes) -> int:
+        samples, outputs = shapes[INPUT]
+        return samples * outputs * outputs
 
     def symbolic_forward(self, symbols) -> "sympy.Matrix":
         """`a[i,j] = e^z[i,j] / Σ_k e^z[i,k]`."""
@@ -283,6 +320,23 @@ class Softmax(Activation):
         return say("Softmax mixes the outputs of one sample: every ", math("a"), " of a row depends on every ",
                    math("z"), " of the same row (through the sum in the denominator), so each sample has a full ",
                    math("n × n"), " block ", math("diag(s) − s sᵀ"), ", and samples stay apart.")
+
+    def symbolic_pattern(self, role: str, namers, values: Values):
+        """`a·(1 - a)` on the diagonal of each sample's block, `-a·a'` off it (the factors in sympy's order)."""
+        units = values[INPUT].shape[1]
+        a = namers[OUTPUT]
+
+        def entry(row: int, column: int) -> Term:
+            (i, j), (i2, c) = divmod(row, units), divmod(column, units)
+            if i != i2:
+                return ZERO
+            if j == c:
+                name = a(i, j)
+                return formula(f"{name.unicode}·(1 - {name.unicode})", f"{name.ascii}*(1 - {name.ascii})")
+            first, second = (a(i, k) for k in sorted((j, c), key=lambda k: a.key(i, k)))
+            return formula(f"-{first.unicode}·{second.unicode}", f"-{first.ascii}*{second.ascii}")
+
+        return entry
 
     def activation_symbolic_jacobian(self, Z: np.ndarray, z: "sympy.Matrix", a: "sympy.Matrix") -> "sympy.Matrix":
         """In terms of the outputs `a`, as the article writes it: a full block per sample."""

@@ -17,6 +17,9 @@ from ..sentences import Sentence, math, say
 if TYPE_CHECKING:  # sympy is imported only when a symbolic form is asked for
     import sympy
 
+    from ..entries import Namer, Pattern
+    from ..structured import Structured
+
 Values = Mapping[str, np.ndarray]  # by role, and "output" for the op's own output
 Names = Mapping[str, str]  # the variable name of every role, "output" and "upstream" (the gradient arriving)
 
@@ -91,7 +94,7 @@ class Op:
         """What a parameter's shape means, for messages: `units × inputs`."""
         return ""
 
-    def initialize(self, role: str, shapes: Mapping[str, tuple[int, int]], rng: np.random.Generator) -> np.ndarray:
+    def initialize(self, role: str, shapes: Mapping[str, tuple[int, int]], rng: "np.random.Generator") -> np.ndarray:
         """A parameter not given in the file, drawn from `rng` (the node's input shapes in `shapes`)."""
         raise NotImplementedError
 
@@ -107,8 +110,27 @@ class Op:
         raise NotImplementedError
 
     def jacobian(self, role: str, values: Values) -> np.ndarray:
-        """`d vec(output) / d vec(role)`, built with vectorized numpy."""
-        raise NotImplementedError
+        """`d vec(output) / d vec(role)` as a full matrix, built with vectorized numpy.
+
+        An op implements this or `structured_jacobian`: by default it is the structured one, built in full.
+        """
+        return self.structured_jacobian(role, values).dense()
+
+    def structured_jacobian(self, role: str, values: Values) -> "Structured":
+        """The Jacobian for `role` as a `structured.Structured` that stores only its factors.
+
+        By default the full matrix of `jacobian` (`structured.Dense`), so an op that builds only that
+        works unchanged; an op whose Jacobian has a structure returns it here, and then never needs
+        to build the full matrix of a real-sized layer.
+        """
+        from ..structured import Dense
+
+        return Dense(self.jacobian(role, values))
+
+    def structure_size(self, role: str, shapes: Mapping[str, tuple[int, int]]) -> int:
+        """How many numbers `structured_jacobian` stores for `role`, from the shapes of the roles and
+        the output alone: what the memory guard measures. By default the full matrix's."""
+        return int(np.prod(shapes[OUTPUT])) * int(np.prod(shapes[role]))
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         """The roles (and "output") whose values the Jacobian for `role` is built from."""
@@ -166,6 +188,11 @@ class Op:
     def symbolic_values(self, values: Values, symbols: Mapping[str, "sympy.Matrix"]) -> dict:
         """The numbers that symbols of its own symbolic forms stand for (beyond the roles'), by symbol."""
         return {}
+
+    def symbolic_pattern(self, role: str, namers: Mapping[str, "Namer"], values: Values) -> "Pattern | None":
+        """The Jacobian for `role` in symbols entry by entry, written from the op's index pattern without sympy
+        (`namers` names the entries of every role and the output); None where only sympy can derive it."""
+        return None
 
     def kinks(self, role: str, values: Values) -> np.ndarray | None:
         """Where, in the role, the derivative is a convention rather than a limit (a boolean mask), or None."""

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..sentences import Sentence, math, say
+from ..structured import Diagonal, Selection
 from .base import INPUT, OUTPUT, Op, input_roles
 
 
@@ -34,9 +35,12 @@ class Add(Op):
     def forward(self, values) -> np.ndarray:
         return np.sum(_inputs(values), axis=0)
 
-    def jacobian(self, role: str, values) -> np.ndarray:
+    def structured_jacobian(self, role: str, values) -> Diagonal:
         # d s[i,j] / d a[i',j'] = δ(i,i') · δ(j,j')
-        return np.eye(values[role].size)
+        return Diagonal(np.ones(values[role].size))
+
+    def structure_size(self, role: str, shapes) -> int:
+        return int(np.prod(shapes[role]))
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return ()
@@ -89,11 +93,14 @@ class Concat(Op):
         start = sum(values[r].shape[1] for r in roles[:roles.index(role)])
         return slice(start, start + values[role].shape[1])
 
-    def jacobian(self, role: str, values) -> np.ndarray:
-        samples, width = values[role].shape
+    def structured_jacobian(self, role: str, values) -> Selection:
+        samples = values[role].shape[0]
         total = sum(array.shape[1] for array in _inputs(values))
         # d h[i,j] / d a[i',k] = δ(i,i') · δ(j, offset + k): a selection matrix, one 1 per row of this input
-        return np.kron(np.eye(samples), np.eye(total)[:, self._columns(role, values)])
+        return Selection(samples, np.eye(total)[:, self._columns(role, values)])
+
+    def structure_size(self, role: str, shapes) -> int:
+        return int(np.prod(shapes[OUTPUT])) // shapes[OUTPUT][0] * shapes[role][1]
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return ()

@@ -1,7 +1,10 @@
 """The cost `J` (the mean of the per-sample losses, plus the penalty `R` under L2 regularization) and `R` itself."""
 
+from fractions import Fraction
+
 import numpy as np
 
+from ..entries import ONE, number
 from ..sentences import Sentence, math, say
 from .base import INPUT, OUTPUT, Op, input_roles
 
@@ -41,6 +44,10 @@ class MeanCost(Op):
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return ()
+
+    def symbolic_pattern(self, role: str, namers, values):
+        weight = ONE if role == PENALTY else number(Fraction(1, values[INPUT].shape[0]))
+        return lambda row, column: weight
 
     def shortcut(self, role: str, upstream: np.ndarray, values) -> np.ndarray:
         if role == PENALTY:

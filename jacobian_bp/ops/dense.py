@@ -2,7 +2,9 @@
 
 import numpy as np
 
+from ..entries import ONE, ZERO
 from ..sentences import Sentence, math, say
+from ..structured import IdentityKronecker, KroneckerIdentity
 from .base import INPUT, OUTPUT, Op
 
 
@@ -29,7 +31,7 @@ class Dense(Op):
     def parameter_hint(self, role: str) -> str:
         return "units × inputs" if role == "W" else "one per unit"
 
-    def initialize(self, role: str, shapes, rng: np.random.Generator) -> np.ndarray:
+    def initialize(self, role: str, shapes, rng: "np.random.Generator") -> np.ndarray:
         """Uniform in ±1/√inputs, the default of torch.nn.Linear (from numpy's generator, so not PyTorch's numbers)."""
         bound = 1.0 / np.sqrt(shapes[INPUT][1])
         return rng.uniform(-bound, bound, size=self.parameter_shapes(shapes)[role])
@@ -51,18 +53,46 @@ class Dense(Op):
         Z = values[INPUT] @ values["W"].T
         return Z + values["b"] if self.bias else Z
 
-    def jacobian(self, role: str, values) -> np.ndarray:
+    def structured_jacobian(self, role: str, values):
         A_prev, W = values[INPUT], values["W"]
-        samples, (units, inputs) = A_prev.shape[0], W.shape
+        samples, units = A_prev.shape[0], W.shape[0]
         if role == INPUT:
             # d z[i,j] / d a[i',k] = δ(i,i') · W[j,k]: one copy of W per sample on the block diagonal
-            return np.kron(np.eye(samples), W)
+            return IdentityKronecker(samples, W)
         if role == "W":
             # d z[i,j] / d W[j',k] = δ(j,j') · a[i,k]: each row of A_prev once per unit, shifted along
-            blocks = np.einsum("ik,jl->ijlk", A_prev, np.eye(units))
-            return blocks.reshape(samples * units, units * inputs)
+            return KroneckerIdentity(A_prev, units)
         # d z[i,j] / d b[j'] = δ(j,j'): an identity per sample, stacked, because b is broadcast
-        return np.tile(np.eye(units), (samples, 1))
+        return KroneckerIdentity(np.ones((samples, 1)), units)
+
+    def structure_size(self, role: str, shapes) -> int:
+        return int(np.prod(shapes["W" if role == INPUT else INPUT])) if role != "b" else shapes[INPUT][0]
+
+    def _pattern(self, role: str, units: int, inputs: int, weight, given, zero, one):
+        """Entry (row, column) of the Jacobian for `role`: `weight(j, k)` names W's entries, `given(i, k)` the
+        input's, in symbols or in text (and `zero`, `one` are written the same way)."""
+
+        def entry(row: int, column: int):
+            (i, j), (i2, k) = divmod(row, units), divmod(column, inputs)
+            if role == INPUT:  # w[j,k] where the samples match
+                return weight(j, k) if i == i2 else zero
+            if role == "W":  # a[i,k] of the sample, where the units match
+                return given(i, k) if j == i2 else zero
+            return one if j == column else zero  # an identity per sample
+
+        return entry
+
+    def symbolic_pattern(self, role: str, namers, values):
+        return self._pattern(role, *values["W"].shape, namers["W"], namers[INPUT], ZERO, ONE)
+
+    def symbolic_jacobian(self, role: str, symbols, values):
+        """From the index pattern: sympy's own derivative of the forward takes seconds for a few hundred entries."""
+        import sympy
+
+        W, given = symbols["W"], symbols[INPUT]
+        entry = self._pattern(role, *values["W"].shape, lambda j, k: W[j, k], lambda i, k: given[i, k],
+                              sympy.Integer(0), sympy.Integer(1))
+        return sympy.Matrix(values[OUTPUT].size, values[role].size, entry)
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return {INPUT: ("W",), "W": (INPUT,), "b": ()}[role]

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from ..entries import ZERO, formula
 from ..sentences import Sentence, math, say
+from ..structured import BlockDiagonal
 from .base import INPUT, TARGETS, Names, Op, Values, entry
 
 if TYPE_CHECKING:
@@ -51,12 +53,10 @@ class Loss(Op):
         """`d l[i] / d a[i,j]` for every entry of `A` (each sample's loss sees only its own row)."""
         raise NotImplementedError
 
-    def loss_jacobian(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    def loss_jacobian(self, A: np.ndarray, Y: np.ndarray) -> BlockDiagonal:
         """`d vec(L) / d vec(A)`: row i holds sample i's derivatives in its own block of columns."""
-        samples, outputs = A.shape
-        # d l[i] / d a[i',j] = δ(i,i') · d l[i] / d a[i,j]
-        blocks = np.einsum("ik,kj->ikj", np.eye(samples), self.derivative(A, Y))
-        return blocks.reshape(samples, samples * outputs)
+        # d l[i] / d a[i',j] = δ(i,i') · d l[i] / d a[i,j]: a 1 × n block per sample
+        return BlockDiagonal(self.derivative(A, Y)[:, None, :])
 
     def loss_shortcut(self, dL: np.ndarray, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         """`dJ/dA` from the `m × 1` column `dJ/dL`, broadcast over each sample's outputs."""
@@ -108,8 +108,11 @@ class Loss(Op):
     def forward(self, values: Values) -> np.ndarray:
         return self.loss_forward(values[INPUT], values[TARGETS])
 
-    def jacobian(self, role: str, values: Values) -> np.ndarray:
+    def structured_jacobian(self, role: str, values: Values) -> BlockDiagonal:
         return self.loss_jacobian(values[INPUT], values[TARGETS])
+
+    def structure_size(self, role: str, shapes) -> int:
+        return int(np.prod(shapes[INPUT]))
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return (INPUT, TARGETS)
@@ -171,6 +174,23 @@ class BinaryCrossEntropy(Loss):
 
     def fused_derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return (A - Y) / A.shape[1]
+
+    def symbolic_pattern(self, role: str, namers, values):
+        """One output per sample and targets 0 or 1: `1/(1 - a)` where y = 0, `-1/a` where y = 1."""
+        Y = values[TARGETS]
+        if Y.shape[1] != 1 or not np.isin(Y, (0.0, 1.0)).all():
+            return None
+        a = namers[INPUT]
+
+        def term(row: int, column: int):
+            if row != column:
+                return ZERO
+            name = a(row, 0)
+            if Y[row, 0] == 0:
+                return formula(f"1/(1 - {name.unicode})", f"1/(1 - {name.ascii})")
+            return formula(f"-1/{name.unicode}", f"-1/{name.ascii}")
+
+        return term
 
     def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         outputs = A.shape[1]
@@ -268,6 +288,22 @@ class CrossEntropy(Loss):
                 "is the same ", math("(A − Y)/m"), " that frameworks compute from the log-softmax of the logits "
                 "without ever forming ", math("1/a"), ".")
             for i, j in np.argwhere(saturated))
+
+    def symbolic_pattern(self, role: str, namers, values):
+        """One-hot targets: `-1/a` at each sample's target class, 0 elsewhere."""
+        Y = values[TARGETS]
+        if not np.isin(Y, (0.0, 1.0)).all():
+            return None
+        outputs, a = Y.shape[1], namers[INPUT]
+
+        def term(row: int, column: int):
+            sample, j = divmod(column, outputs)
+            if sample != row or Y[row, j] == 0:
+                return ZERO
+            name = a(row, j)
+            return formula(f"-1/{name.unicode}", f"-1/{name.ascii}")
+
+        return term
 
     def fused_derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         # Σ_j y[i,j] = 1 turns a[i,k] Σ_j y[i,j] − y[i,k] into a[i,k] − y[i,k].

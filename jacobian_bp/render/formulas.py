@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..sentences import Math, Sentence, written
 from . import story
-from .layout import Breadcrumb, Gap, Numbers, Symbols
+from .layout import BOTH_MARK, COLUMNS_MARK, ROWS_MARK, Breadcrumb, Gap, Numbers, Symbols, window
 
 # Formulas: our Unicode text, read as tokens, written as LaTeX or MathML.
 
@@ -198,6 +198,10 @@ def _latex_token(tokens: list[_Token], i: int, inline: bool) -> str:
 _LATEX_ARROWS = {story.FORWARD_ARROW: r"\rightarrow", story.BACKWARD_ARROW: r"\dashleftarrow", ",": ",\\;", "": ""}
 
 
+# The elision marks of a matrix shown in part (`layout.window`), in LaTeX.
+LATEX_MARKS = {ROWS_MARK: r"\vdots", COLUMNS_MARK: r"\cdots", BOTH_MARK: r"\ddots"}
+
+
 def latex_matrix(matrix: "Numbers | Symbols", dim_zeros: str = "") -> str:
     r"""A matrix as `\begin{bmatrix} … \end{bmatrix}`; with `dim_zeros` (e.g. `\color{gray}`) zeros are dimmed.
 
@@ -208,12 +212,14 @@ def latex_matrix(matrix: "Numbers | Symbols", dim_zeros: str = "") -> str:
     if isinstance(matrix, Symbols):
         from .. import symbolic
 
-        rows = [[(symbolic.latex(entry), zero) for entry, zero in row] for row in matrix.rows()]
+        rows = [[(LATEX_MARKS.get(entry, "") if isinstance(entry, str) else symbolic.latex(entry), zero)
+                 for entry, zero in row] for row in matrix.rows()]
     else:
-        rows = matrix.rows()
+        rows = [[(LATEX_MARKS.get(text, text), zero) for text, zero in row] for row in matrix.rows()]
     body = r" \\ ".join(" & ".join(f"{{{dim_zeros}{text}}}" if zero and dim_zeros else text for text, zero in row)
                          for row in rows)
-    return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+    note = window(matrix.shape).note()
+    return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}" + (rf"\;\text{{\scriptsize {note}}}" if note else "")
 
 
 def latex_line(parts: tuple, dim_zeros: str = "") -> str:

@@ -14,6 +14,7 @@ from . import formulas, layout, story
 GRAPH_STEP, NODE_WIDTH, NODE_HEIGHT, PARAMETER_WIDTH, PARAMETER_HEIGHT = 72, 46, 30, 36, 24
 GRAPH_MAIN_Y, GRAPH_SIDE_Y, GRAPH_MARGIN, GRAPH_ARC = 84, 24, 6, 34
 SPARSITY_SIZE = 168
+SPARSITY_GRID = 84  # squares a side, at most, in the picture of a Jacobian too large to draw entry by entry
 
 
 @formulas.with_names
@@ -104,17 +105,19 @@ def _part(part) -> str:
     if isinstance(part, layout.Symbols):
         from .. import symbolic
 
-        rows = [[(f"<math>{symbolic.mathml(entry)}</math>", zero) for entry, zero in row]
-                for row in part.rows()]
-        return _matrix(rows, "symbolic")
-    return _matrix([[(escape(text.replace("-", "−")), zero) for text, zero in row] for row in part.rows()], "numeric")
+        rows = [[(entry if isinstance(entry, str) else f"<math>{symbolic.mathml(entry)}</math>", zero)
+                 for entry, zero in row] for row in part.rows()]
+        return _matrix(rows, "symbolic", layout.window(part.shape).note())
+    return _matrix([[(escape(text.replace("-", "−")), zero) for text, zero in row] for row in part.rows()], "numeric",
+                   layout.window(part.shape).note())
 
 
-def _matrix(rows: list[list[tuple[str, bool]]], kind: str) -> str:
-    """A matrix as a table between CSS-drawn brackets; exact zeros are dimmed."""
+def _matrix(rows: list[list[tuple[str, bool]]], kind: str, note: str = "") -> str:
+    """A matrix as a table between CSS-drawn brackets; exact zeros are dimmed; `note` says what is not shown."""
     body = "".join("<tr>" + "".join(f'<td class="zero">{cell}</td>' if zero else f"<td>{cell}</td>"
                                     for cell, zero in row) + "</tr>" for row in rows)
-    return f'<div class="matrix {kind}"><table><tbody>{body}</tbody></table></div>'
+    table = f'<div class="matrix {kind}"><table><tbody>{body}</tbody></table></div>'
+    return table + (f'<span class="elided">{escape(note)}</span>' if note else "")
 
 
 # The computational graph, with the step's node highlighted
@@ -199,31 +202,53 @@ def _edge(start: tuple[float, float], end: tuple[float, float], backward: bool) 
 # The sparsity picture of a Jacobian
 
 def _sparsity(jacobian: layout.Jacobian) -> str:
-    """Every entry of the Jacobian as a square, filled where it is not zero, with lines between the blocks."""
-    values = jacobian.values
-    rows, columns = values.shape
-    cell = max(2, min(14, SPARSITY_SIZE // max(rows, columns)))
-    width, height = columns * cell, rows * cell
+    """Every entry of the Jacobian as a square, filled where it is not zero, with lines between the blocks.
+
+    A Jacobian too large for that is drawn from its structure on a grid of at most SPARSITY_GRID squares
+    a side, each filled where its block of entries holds a nonzero one.
+    """
+    structure = jacobian.structure
+    rows, columns = structure.shape
+    if structure.small:
+        filled = structure.dense() != 0
+    else:
+        filled = structure.occupancy(min(rows, SPARSITY_GRID), min(columns, SPARSITY_GRID))
+    down_squares, across_squares = filled.shape
+    cell = max(2, min(14, SPARSITY_SIZE // max(down_squares, across_squares)))
+    width, height = across_squares * cell, down_squares * cell
     squares = []
-    for i, row in enumerate(values != 0):
+    for i, row in enumerate(filled):
         j = 0
-        while j < columns:
+        while j < across_squares:
             if not row[j]:
                 j += 1
                 continue
             start = j
-            while j < columns and row[j]:
+            while j < across_squares and row[j]:
                 j += 1
             squares.append(f'<rect x="{start * cell}" y="{i * cell}" width="{(j - start) * cell}" height="{cell}"/>')
+    nonzero = structure.nonzeros()
+    if not structure.small:
+        lines, caption = [], say(
+            math(jacobian.name), " at a glance: ", math(f"{rows} × {columns}"),
+            f", {nonzero} of {rows * columns} entries are not zero, drawn from its structure as ",
+            math(f"{down_squares} × {across_squares}"), " squares, each filled where its block of about ",
+            math(f"{rows / down_squares:.3g} × {columns / across_squares:.3g}"),
+            " entries holds one that is not zero.")
+        return _figure(lines, squares, width, height, caption)
     down, across = jacobian.row_group, jacobian.column_group
     lines = [f'<line x1="0" y1="{r * cell}" x2="{width}" y2="{r * cell}"/>' for r in range(down, rows, down)]
     lines += [f'<line x1="{c * cell}" y1="0" x2="{c * cell}" y2="{height}"/>' for c in range(across, columns, across)]
     guides = [say(math(name), f" ({direction})") for name, direction, group, size in (
         (jacobian.function, "down", down, rows), (jacobian.variable, "across", across, columns)) if group < size]
-    nonzero = int((values != 0).sum())
     caption = say(math(jacobian.name), " at a glance: ", math(f"{rows} × {columns}"),
                   f", {nonzero} of {rows * columns} entries are not zero.",
                   say(" Dotted lines mark where a new row of ", join(guides, " and of "), " begins.") if guides else "")
+    return _figure(lines, squares, width, height, caption)
+
+
+def _figure(lines: list[str], squares: list[str], width: int, height: int, caption) -> str:
+    """The sparsity picture as an SVG figure with its caption (a sentence)."""
     return (f'<figure class="sparsity"><svg viewBox="-1 -1 {width + 2} {height + 2}" width="{width + 2}" '
             f'height="{height + 2}" role="img"><title>{escape(str(caption))}</title>'
             f'<rect class="background" x="0" y="0" width="{width}" height="{height}"/>'
@@ -321,6 +346,7 @@ figure { margin: 0; }
 .symbolic td { text-align: center; padding: .3rem .5rem; }
 .symbolic math { font-size: .98em; }
 .matrix td.zero { color: var(--zero); }
+.elided { font-size: .82rem; color: var(--muted); margin-left: .4rem; }
 .jacobian { display: flex; flex-wrap: wrap; align-items: center; gap: .4rem 2rem; margin: .9rem 0;
   padding: .6rem 1rem; background: var(--panel); border-radius: 10px; }
 .jacobian .equation { margin: 0; min-width: 0; max-width: 100%; }

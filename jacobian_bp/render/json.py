@@ -5,18 +5,36 @@ import json
 import numpy as np
 
 from ..solution import natural_shapes
+from ..structured import Dense, Structured
 
 
-def _plain(value, shape: tuple[int, ...] | None = None):
-    """A matrix as a list of rows of floats (negative zero as 0.0), a scalar as a float; with `shape`, nested
-    lists of that shape (a kernel out × in × k × k)."""
+def _plain(value, dense_jacobians: bool = False, shape: tuple[int, ...] | None = None):
+    """A matrix as a list of rows of floats (negative zero as 0.0), a scalar as a float; a large Jacobian
+    in its structured form, or in full with `dense_jacobians`; with `shape`, nested lists of that shape (a
+    kernel out × in × k × k)."""
+    if isinstance(value, Structured):
+        return _plain(value.dense()) if dense_jacobians else structured_form(value)
     if isinstance(value, np.ndarray):
         found = np.atleast_2d(value).astype(float) + 0.0
         return (found.reshape(shape) if shape else found).tolist()
     return float(value) + 0.0
 
 
-def document(solution) -> dict:
+def structured_form(jacobian: Structured) -> dict:
+    """A Jacobian too large to write out: its kind, its shape, and its factors (for a `dense` one, the
+    row, column and value of every entry that is not zero), as docs/json.md describes."""
+    form: dict = {"structure": jacobian.kind, "shape": list(jacobian.shape)}
+    if isinstance(jacobian, Dense):
+        rows, columns = jacobian.nonzero_positions()
+        form["nonzero"] = {"rows": rows.tolist(), "columns": columns.tolist(),
+                           "values": _plain(jacobian.matrix[rows, columns])[0] if len(rows) else []}
+        return form
+    form["factors"] = {name: int(factor) if np.ndim(factor) == 0 else _plain(factor)
+                       for name, factor in jacobian.factors().items()}
+    return form
+
+
+def document(solution, dense_jacobians: bool = False) -> dict:
     """The JSON document of docs/json.md as Python data."""
     shapes = natural_shapes(solution)
     steps = []
@@ -24,7 +42,7 @@ def document(solution) -> dict:
         if step.is_sum:
             steps.append({"number": step.number, "section": step.section, "gradient": step.gradient,
                           "contributions": list(step.contributions),
-                          "result": _plain(step.result, shapes.get(step.gradient))})
+                          "result": _plain(step.result, shape=shapes.get(step.gradient))})
             continue
         steps.append({
             "number": step.number,
@@ -34,9 +52,9 @@ def document(solution) -> dict:
             "jacobian": step.jacobian_name,
             "upstream_row": _plain(step.upstream_row)[0],
             "product_row": _plain(step.product_row)[0],
-            "result": _plain(step.result, shapes.get(step.gradient)),
+            "result": _plain(step.result, shape=shapes.get(step.gradient)),
             "shortcut": str(step.shortcut_formula),
-            "shortcut_result": _plain(step.shortcut, shapes.get(step.gradient)),
+            "shortcut_result": _plain(step.shortcut, shape=shapes.get(step.gradient)),
             **({"fused": step.fused_formula, "fused_result": _plain(step.fused)} if step.fused is not None else {}),
             "kinks": [{"position": list(kink.position), "derivative": kink.derivative,
                        "other_derivative": kink.other_derivative, "other_value": kink.other_value}
@@ -49,7 +67,8 @@ def document(solution) -> dict:
         "title": walkthrough.title,
         "walkthrough": walkthrough.name,
         "learning_rate": walkthrough.learning_rate,
-        "quantities": {name: _plain(value, shapes.get(name)) for name, value in solution.quantities.items()},
+        "quantities": {name: _plain(value, dense_jacobians, shapes.get(name))
+                       for name, value in solution.quantities.items()},
         "steps": steps,
     }
 
@@ -70,5 +89,5 @@ def dumps(value, indent: int = 0) -> str:
     return json.dumps(value, allow_nan=False)
 
 
-def render(solution) -> str:
-    return dumps(document(solution))
+def render(solution, dense_jacobians: bool = False) -> str:
+    return dumps(document(solution, dense_jacobians))

@@ -8,8 +8,6 @@ hyperref). Every display goes through `\fit`, which shrinks an equation that is 
 import re
 import unicodedata
 
-import numpy as np
-
 from ..sentences import Sentence
 from . import formulas, layout
 
@@ -93,9 +91,9 @@ def _widest(block) -> int:
     equation = block.equation if isinstance(block, layout.Jacobian) else block
     if not isinstance(equation, layout.Equation):
         return 0
-    shapes = [np.atleast_2d(part.values).shape if isinstance(part, layout.Numbers) else part.matrix.shape
-              for line in equation.lines for part in line if isinstance(part, layout.Numbers | layout.Symbols)]
-    return max((columns for _, columns in shapes), default=0)
+    shown = [len(layout.window(part.shape).columns)
+             for line in equation.lines for part in line if isinstance(part, layout.Numbers | layout.Symbols)]
+    return max(shown, default=0)
 
 
 def _heading(level: str, title: str) -> str:

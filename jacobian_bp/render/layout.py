@@ -8,36 +8,152 @@ terminal prints no blank line inside it); a group marked `result` is what `--rev
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
+from .. import entries
 from ..numbers import format_number
 from ..sentences import Sentence, math, say
+from ..structured import Structured
 from . import story
+
+# Documents show at most this many rows (columns) of a matrix: beyond, the first and last KEPT of them
+# around an elision mark. The terminal keeps its own rows (widgets.MAX_ROWS) and fits columns to its width.
+DOCUMENT_ROWS, DOCUMENT_KEPT_ROWS = 24, 10
+DOCUMENT_COLUMNS, DOCUMENT_KEPT_COLUMNS = 14, 6
+# The marks that stand for elided rows, elided columns, and both.
+ROWS_MARK, COLUMNS_MARK, BOTH_MARK = "⋮", "…", "⋱"
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which rows and columns of a `shape` matrix are shown: indices from 0, None where a mark stands."""
+
+    rows: tuple
+    columns: tuple
+    shape: tuple[int, int]
+
+    @property
+    def hidden(self) -> int:
+        """How many entries are not shown."""
+        shown = sum(i is not None for i in self.rows) * sum(j is not None for j in self.columns)
+        return self.shape[0] * self.shape[1] - shown
+
+    def note(self) -> str:
+        """`(812 of 41209 columns and 792 of 812 rows not shown)`, or "" when everything is shown."""
+        (rows, columns), parts = self.shape, []
+        shown_rows, shown_columns = (sum(i is not None for i in kept) for kept in (self.rows, self.columns))
+        if shown_columns < columns:
+            parts.append(f"{columns - shown_columns} of {columns} columns")
+        if shown_rows < rows:
+            parts.append(f"{rows - shown_rows} of {rows} rows")
+        return f"({' and '.join(parts)} not shown)" if parts else ""
+
+
+def _kept(count: int, most: int, kept: int) -> tuple:
+    return tuple(range(count)) if count <= most else (*range(kept), None, *range(count - kept, count))
+
+
+def window(shape: tuple[int, int], rows: tuple[int, int] = (DOCUMENT_ROWS, DOCUMENT_KEPT_ROWS),
+           columns: tuple[int, int] = (DOCUMENT_COLUMNS, DOCUMENT_KEPT_COLUMNS)) -> Window:
+    """The rows and columns shown of a `shape` matrix: all of them up to a most, else the first and last kept.
+
+    >>> window((30, 3)).rows[9:12], window((30, 3)).columns
+    ((9, None, 20), (0, 1, 2))
+    """
+    return Window(_kept(shape[0], *rows), _kept(shape[1], *columns), shape)
+
+
+def marked(window: Window, cells) -> list[list[tuple[str, bool]]]:
+    """The shown cells (rows of (text, is zero) for the indices of `window`) with the marks put in the gaps."""
+    found, found_rows = [], iter(cells)
+    for i in window.rows:
+        row = next(found_rows) if i is not None else None
+        entries = iter(row) if row is not None else None
+        found.append([(BOTH_MARK if i is None and j is None else ROWS_MARK if i is None else COLUMNS_MARK, True)
+                      if i is None or j is None else next(entries) for j in window.columns])
+    return found
 
 
 @dataclass(frozen=True)
 class Numbers:
-    """A numeric matrix shown at `decimals`."""
+    """A numeric matrix shown at `decimals`: an array, or a `structured.Structured` Jacobian.
 
-    values: np.ndarray
+    Only the entries that are shown are ever read (`cells`), so a Jacobian of billions of entries
+    costs what its corner costs.
+    """
+
+    values: object
     decimals: int
 
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.values.shape if isinstance(self.values, Structured) else np.atleast_2d(self.values).shape
+
+    def cells(self, rows, columns) -> list[list[tuple[str, bool]]]:
+        """The entries at the crossings of `rows` and `columns` as (text, is an exact zero)."""
+        rows, columns = np.asarray(rows, dtype=int), np.asarray(columns, dtype=int)
+        block = (self.values.block(rows, columns) if isinstance(self.values, Structured)
+                 else np.atleast_2d(self.values)[np.ix_(rows, columns)])
+        return [[(format_number(float(value), self.decimals), value == 0) for value in row] for row in block]
+
+    def window(self) -> Window:
+        """What documents show of the matrix."""
+        return window(self.shape)
+
     def rows(self) -> list[list[tuple[str, bool]]]:
-        """Each entry as (text, is an exact zero); exact zeros are drawn dimmed."""
-        return [[(format_number(float(value), self.decimals), value == 0) for value in row]
-                for row in np.atleast_2d(self.values)]
+        """Each shown entry as (text, is an exact zero), marks where rows or columns are elided; zeros and
+        marks are drawn dimmed."""
+        shown = self.window()
+        return marked(shown, self.cells([i for i in shown.rows if i is not None],
+                                        [j for j in shown.columns if j is not None]))
 
 
 @dataclass(frozen=True)
 class Symbols:
-    """A symbolic Jacobian (a sympy matrix); each renderer prints its entries with `symbolic`."""
+    """A step's local Jacobian in symbols, written only when a renderer asks for it.
 
-    matrix: object
+    Plain text comes from the op's index pattern where it has one (no sympy); LaTeX and MathML, and
+    the text of ops without a pattern, come from the sympy matrix, which is built on first use.
+    """
+
+    solution: object
+    step: object
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.step.structure.shape
+
+    @cached_property
+    def pattern(self):
+        node = self.solution.graph.producers[self.step.node]
+        return node.op.symbolic_pattern(self.step.role, entries.role_namers(self.solution, node),
+                                        self.solution.graph.role_values(node, self.solution.values))
+
+    @cached_property
+    def matrix(self):
+        from .. import symbolic
+
+        return symbolic.jacobian(self.solution, self.step)
 
     def rows(self) -> list[list[tuple[object, bool]]]:
-        """Each entry as (sympy expression, is zero)."""
-        return [[(entry, entry == 0) for entry in self.matrix.row(i)] for i in range(self.matrix.rows)]
+        """Each shown entry as (sympy expression, is zero), in the window documents show, with the marks (text)
+        where rows or columns are elided."""
+        shown = window(self.shape)
+        matrix = self.matrix
+        return marked(shown, [[(matrix[i, j], matrix[i, j] == 0) for j in shown.columns if j is not None]
+                              for i in shown.rows if i is not None])
+
+    def texts(self, ascii_only: bool = False) -> list[list[tuple[str, bool]]]:
+        """Each entry as (plain text, is zero), as `symbolic.text` prints it."""
+        rows, columns = self.shape
+        if self.pattern is not None:
+            return [[(term.text(ascii_only), term.zero) for term in (self.pattern(r, c) for c in range(columns))]
+                    for r in range(rows)]
+        from .. import symbolic
+
+        return [[(symbolic.text(entry, ascii_only), zero) for entry, zero in row] for row in self.rows()]
 
 
 @dataclass(frozen=True)
@@ -65,12 +181,13 @@ class Equation:
 class Jacobian:
     """A step's local Jacobian: its equation, and the block structure its sparsity picture shows.
 
-    Rows come in groups of `row_group` (one group per row of the function), columns in groups of
-    `column_group` (one group per row of the variable).
+    `structure` is the Jacobian as the op gives it (`structured.Structured`). Rows come in groups of
+    `row_group` (one group per row of the function), columns in groups of `column_group` (one group
+    per row of the variable).
     """
 
     equation: Equation
-    values: np.ndarray
+    structure: Structured
     name: str
     function: str
     variable: str
@@ -269,7 +386,8 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
     blocks += [
         _breadcrumb(solution, page, step),
         Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label=say("Chain rule:")),
-        Group((Prose(story.explanation(step, solution)), Prose(story.jacobian_caption(step)))),
+        Group((Prose(story.explanation(step, solution)), Prose(story.jacobian_caption(step)),
+               *([] if step.structure.small else [Prose(story.structure_caption(step))]))),
         *([Prose(story.symbolic_omitted(step), "aside")] if symbolic and not shown else []),
         _jacobian(solution, step, decimals, shown),
         *(Prose(story.kink_note(solution, step, kink, decimals), "note") for kink in step.kinks),
@@ -304,13 +422,12 @@ def _sum_blocks(solution, page, step, decimals: int) -> list:
 
 
 def _jacobian(solution, step, decimals: int, symbolic: bool) -> Jacobian:
-    numeric = Numbers(step.jacobian, decimals)
+    # A small Jacobian is shown from its full matrix; a larger one from its structure, entry by shown entry.
+    numeric = Numbers(step.jacobian if step.structure.small else step.structure, decimals)
     if symbolic:
-        from .. import symbolic as sym
-
-        line = (f"{step.jacobian_name} =", Symbols(sym.jacobian(solution, step)), "=", numeric)
+        line = (f"{step.jacobian_name} =", Symbols(solution, step), "=", numeric)
     else:
         line = (f"{step.jacobian_name} =", numeric)
     function_columns = np.atleast_2d(solution.quantities[step.node]).shape[1]
-    return Jacobian(Equation((line,)), step.jacobian, step.jacobian_name, step.node, step.variable,
+    return Jacobian(Equation((line,)), step.structure, step.jacobian_name, step.node, step.variable,
                     row_group=function_columns, column_group=step.result.shape[1])

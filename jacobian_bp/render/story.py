@@ -68,7 +68,7 @@ def main_path(graph) -> list[str]:
 
     A node whose inputs are all parameters (the L2 penalty) is drawn beside it, not on it.
     """
-    return [graph.data[0], *(node.output for node in graph.nodes if main_path_node(graph, node))]
+    return list(graph.main_path)
 
 
 def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[list[Crumb], list[Crumb]]:
@@ -132,7 +132,7 @@ def upstream_label(step: Step) -> str:
 
 def jacobian_caption(step: Step) -> Sentence:
     """What the local Jacobian's shape means."""
-    rows, columns = step.jacobian.shape
+    rows, columns = step.structure.shape
     return say(math(f"{step.jacobian_name} = ∂vec({step.node})/∂vec({step.variable})"), " is ",
                math(f"{rows} × {columns}"), ": one row per entry of ", math(step.node), ", one column per entry of ",
                math(step.variable), ".")
@@ -142,6 +142,31 @@ def names(variables) -> Sentence:
     """`Z2, S2 and H2`, each name a formula."""
     *first, last = [math(name) for name in variables]
     return join([join(first, ", "), last], " and ") if first else say(last)
+
+
+def byte_size(count: int) -> str:
+    """A number of bytes as people say it, in powers of 1000: `3.3 GB`, `200.7 kB`, `48 bytes`.
+
+    >>> byte_size(4096 * 100352 * 8), byte_size(200_704), byte_size(48)
+    ('3.3 GB', '200.7 kB', '48 bytes')
+    """
+    for unit in ("bytes", "kB", "MB", "GB", "TB"):
+        if count < 1000 or unit == "TB":
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1000
+    raise AssertionError("unreachable")
+
+
+def structure_caption(step: Step) -> Sentence:
+    """What a Jacobian too large to write out costs as a matrix, how it is kept instead, and what is shown."""
+    structure = step.structure
+    rows, columns = structure.shape
+    return say(
+        math(step.jacobian_name), f" would take {byte_size(structure.dense_bytes)} as a dense matrix "
+        f"({rows:,} × {columns:,} numbers of 8 bytes), which is why frameworks never build it. Here it is kept "
+        "by its structure, ", math(structure.formula), f" ({structure.kind.replace('_', ' ')}), in "
+        f"{byte_size(structure.nbytes)}, and the upstream row is multiplied through that structure. Shown below: "
+        f"the entries at its corners; {structure.nonzeros():,} of its {structure.size:,} entries are not zero.")
 
 
 def explanation(step: Step, solution) -> Sentence:
@@ -162,12 +187,12 @@ SYMBOLIC_LIMIT = 1600
 
 def symbolic_shown(step: Step) -> bool:
     """Whether the step's Jacobian is small enough to be written out in symbols."""
-    return step.jacobian.size <= SYMBOLIC_LIMIT
+    return step.structure.size <= SYMBOLIC_LIMIT
 
 
 def symbolic_omitted(step: Step) -> Sentence:
     """Why a Jacobian is shown in numbers only."""
-    rows, columns = step.jacobian.shape
+    rows, columns = step.structure.shape
     return say(math(step.jacobian_name), f" is shown in numbers only: with {rows * columns} entries it is more "
                f"than {SYMBOLIC_LIMIT} to write out in symbols. Its symbols follow the same pattern as in a smaller "
                "network.")
@@ -259,7 +284,7 @@ def forward_groups(solution) -> list[tuple[Sentence, list[str], list[str]]]:
 
 def main_path_node(graph, node) -> bool:
     """Whether the node lies on the data's path (the L2 penalty, computed from parameters only, does not)."""
-    return bool(set(node.roles.values()) - set(graph.owners))
+    return node.output in graph.on_main_path
 
 
 def network_nodes(graph) -> list:

@@ -43,11 +43,9 @@ def _matrix(matrix, options: Options) -> MatrixView:
 
 
 def _symbolic_matrix(symbols: layout.Symbols) -> MatrixView:
-    from ... import symbolic
-
-    rows = [[entry for entry, _ in row] for row in symbols.rows()]
-    return MatrixView([[symbolic.text(e) for e in row] for row in rows], [[e == 0 for e in row] for row in rows],
-                      numeric=False, ascii_cells=[[symbolic.text(e, ascii_only=True) for e in row] for row in rows])
+    texts = symbols.texts()
+    return MatrixView([[text for text, _ in row] for row in texts], [[zero for _, zero in row] for row in texts],
+                      numeric=False, ascii_cells=[[text for text, _ in row] for row in symbols.texts(ascii_only=True)])
 
 
 def _line(parts: tuple, options: Options) -> list:
@@ -90,11 +88,15 @@ def introduction(solution) -> list:
 
 
 def page_renderable(solution, page: story.Page, options: Options, reveal: bool = True,
-                    heading: bool = True) -> Group:
-    """One page, with its heading unless `heading` is false; each unrevealed result becomes a placeholder."""
+                    heading: bool = True, section: layout.Section | None = None) -> Group:
+    """One page, with its heading unless `heading` is false; each unrevealed result becomes a placeholder.
+
+    `section` is the page's layout when the caller has it already (the step-through lays a page out once).
+    """
     items: list = [Heading(page.title)] if heading else []
     hidden = False
-    for block in layout.section(solution, page, options.decimals, options.symbolic).blocks:
+    section = section or layout.section(solution, page, options.decimals, options.symbolic)
+    for block in section.blocks:
         if isinstance(block, layout.Group) and block.result and not reveal:
             if not hidden:
                 items += [Text(""), Text("[ result hidden: press r to reveal ]", style=ZERO_STYLE)]

@@ -13,7 +13,7 @@ from rich.console import Group
 from rich.text import Text
 
 from ...explain import ExplainError, explain
-from .. import story
+from .. import layout, story
 from . import keys
 from .pages import Options, introduction, page_renderable
 from .widgets import NOTE_STYLE, Heading, Prose, make_console
@@ -129,12 +129,24 @@ class Presentation:
 
 
 class Screens:
-    """Each step laid out as lines of terminal text, for a console; cached, since sympy is slow."""
+    """Each step laid out as lines of terminal text, for a console; cached, since sympy is slow.
+
+    A page is laid out once (`layout.section`), whether it is then shown with its result hidden,
+    revealed, or at another width; the lines of each of those are cached too.
+    """
 
     def __init__(self, solution, options: Options, console):
         self.solution, self.options, self.console = solution, options, console
         self.pages = story.pages(solution)
         self._cache: dict[tuple[int, bool, int], list[str]] = {}
+        self._sections: dict[int, layout.Section] = {}
+
+    def section(self, index: int) -> layout.Section:
+        """The layout of page `index`, built on first use."""
+        if index not in self._sections:
+            self._sections[index] = layout.section(self.solution, self.pages[index], self.options.decimals,
+                                                   self.options.symbolic)
+        return self._sections[index]
 
     def header(self, index: int) -> list[str]:
         """The title line: `Step k/N · title` on a rule."""
@@ -145,7 +157,8 @@ class Screens:
         """The page as in the full walkthrough, without its heading (the title line carries it)."""
         key = (index, reveal, self.console.width)
         if key not in self._cache:
-            page = page_renderable(self.solution, self.pages[index], self.options, reveal=reveal, heading=False)
+            page = page_renderable(self.solution, self.pages[index], self.options, reveal=reveal, heading=False,
+                                   section=self.section(index))
             items = list(page.renderables)
             if index == 0:
                 items = [*introduction(self.solution), *items]

@@ -5,18 +5,19 @@ equations stack their parts rather than cut them. On terminals that cannot show 
 widgets spell their symbols in ASCII.
 """
 
+import functools
 import os
 import sys
 import unicodedata
+from itertools import accumulate
 
-import numpy as np
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.rule import Rule
 from rich.text import Text
 
-from ...numbers import format_number
 from ...sentences import Sentence
-from .. import story
+from .. import layout, story
 
 MAX_ROWS = 24
 KEPT_ROWS = 10
@@ -48,34 +49,62 @@ class MatrixView:
 
     `cells` holds the text of every entry; `ascii_cells`, if given, is used on terminals that
     cannot show Unicode. Numeric columns line up on the decimal point; symbolic ones are centred.
+    A `source` (a `layout.Numbers`) instead gives the entries on demand: only the rows and columns
+    that can be shown at the width are formatted, however large the matrix.
     """
 
-    def __init__(self, cells, zeros, numeric: bool, ascii_cells=None):
+    def __init__(self, cells, zeros, numeric: bool, ascii_cells=None, source=None):
         self.cells = cells
         self.ascii_cells = ascii_cells or cells
         self.zeros = zeros
         self.numeric = numeric
+        self.source = source
 
     @classmethod
-    def of(cls, matrix: np.ndarray, decimals: int) -> "MatrixView":
-        matrix = np.atleast_2d(matrix)
-        cells = [[format_number(float(v), decimals) for v in row] for row in matrix]
-        return cls(cells, matrix == 0, numeric=True)
+    def of(cls, matrix, decimals: int) -> "MatrixView":
+        """The numbers of an array (or of a `structured.Structured` Jacobian), formatted when drawn."""
+        return cls(None, None, numeric=True, source=layout.Numbers(matrix, decimals))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.source.shape if self.source is not None else (len(self.cells), len(self.cells[0]))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield Text("\n").join(self.lines(options.max_width, options.ascii_only))
 
-    def lines(self, max_width: int, ascii_only: bool) -> list[Text]:
+    def _fetch(self, row_order: list, candidates: list[int], ascii_only: bool) -> tuple[dict, dict]:
+        """The text and zero flag of the candidate columns of every shown row, by row index."""
+        shown = [i for i in row_order if i is not None]
+        if self.source is not None:
+            found = self.source.cells(shown, candidates)
+            return ({i: [text for text, _ in row] for i, row in zip(shown, found, strict=True)},
+                    {i: [zero for _, zero in row] for i, row in zip(shown, found, strict=True)})
         cells = self.ascii_cells if ascii_only else self.cells
-        rows, columns = len(cells), len(cells[0])
+        return ({i: [cells[i][j] for j in candidates] for i in shown},
+                {i: [self.zeros[i][j] for j in candidates] for i in shown})
+
+    def lines(self, max_width: int, ascii_only: bool) -> list[Text]:
+        rows, columns = self.shape
         row_order = list(range(rows))
         if rows > MAX_ROWS:
             row_order = list(range(KEPT_ROWS)) + [None] + list(range(rows - KEPT_ROWS, rows))
-        texts = [self.aligned_column(cells, j, row_order) for j in range(columns)]
-        widths = [len(column[0]) for column in texts]
+        # Only columns from either end can be shown, and each takes at least 3 cells (an entry and the gap):
+        # format a few from each end, and more only while all of those fit.
         ellipsis = "..." if ascii_only else "…"
-        left, right = self._fit(widths, max_width, len(ellipsis))
-        shown = list(range(left)) + ([None] if left + right < columns else []) + list(range(columns - right, columns))
+        most, reach = max_width // 3 + 1, 8
+        while True:
+            reach = min(reach, most)
+            candidates = (list(range(columns)) if columns <= 2 * reach
+                          else [*range(reach), *range(columns - reach, columns)])
+            cells, zeros = self._fetch(row_order, candidates, ascii_only)
+            count = len(candidates)
+            texts = [self.aligned_column(cells, j, row_order, ":" if ascii_only else "⋮") for j in range(count)]
+            widths = [len(column[0]) for column in texts]
+            left, right = self._fit(widths, max_width, len(ellipsis))
+            if count == columns or reach == most or max(left, right) < reach:
+                break
+            reach *= 2
+        shown = list(range(left)) + ([None] if left + right < columns else []) + list(range(count - right, count))
         lines = []
         for line_index, i in enumerate(row_order):
             line = Text(no_wrap=True)
@@ -86,7 +115,7 @@ class MatrixView:
                 if j is None:
                     line.append(ellipsis if i is not None or ascii_only else "⋱", style=ZERO_STYLE)
                     continue
-                style = ZERO_STYLE if i is not None and self.zeros[i][j] else ""
+                style = ZERO_STYLE if i is not None and zeros[i][j] else ""
                 text = texts[j][line_index]
                 line.append(text.replace("⋮", ":") if ascii_only else text, style=style)
             line.append(" " + self._bracket(line_index, len(row_order), ascii_only, left_side=False))
@@ -96,8 +125,9 @@ class MatrixView:
             lines.append(Text(self._elision_note(rows, columns, hidden), style=ZERO_STYLE))
         return lines
 
-    def aligned_column(self, cells, j: int, row_order) -> list[str]:
-        """The entries of column j, padded to one width (aligned on the decimal point if numeric)."""
+    def aligned_column(self, cells, j: int, row_order, mark: str = "⋮") -> list[str]:
+        """The entries of column j, padded to one width (aligned on the decimal point if numeric); `mark`
+        stands where rows are elided."""
         entries = [cells[i][j] if i is not None else None for i in row_order]
         present = [e for e in entries if e is not None]
         if self.numeric:
@@ -110,7 +140,7 @@ class MatrixView:
         else:
             width = max(map(len, present))
             aligned = iter(e.center(width) for e in present)
-        return [next(aligned) if e is not None else "⋮".center(width) for e in entries]
+        return [next(aligned) if e is not None else mark.center(width) for e in entries]
 
     @staticmethod
     def _fit(widths: list[int], max_width: int, ellipsis_width: int) -> tuple[int, int]:
@@ -220,38 +250,82 @@ class Breadcrumb:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         ascii_only = options.ascii_only
+        yield _shortened(self._line(self._fitted(options.max_width, ascii_only), ascii_only), options.max_width,
+                         ascii_only)
+
+    def _fitted(self, max_width: int, ascii_only: bool) -> list[story.Crumb]:
+        """The main path, with the crumbs farthest from the marked ones replaced by `…` until the line fits.
+
+        The first and last crumbs stay; the others are kept nearest the marked ones first (the later of two
+        as near), which keeps a run of them around the marked ones. The longest run that fits is found
+        by halving, each try measured from running sums of the crumbs' widths, so that a path of
+        hundreds of nodes costs one pass over it.
+        """
         main = self.main
-        line = self._line(main, ascii_only)
-        marked = [i for i, crumb in enumerate(main) if crumb.marked] or [len(main) - 1]
-        while line.cell_len > options.max_width and len(main) > 3:
-            centre = (marked[0] + marked[-1]) / 2
-            drop = max((i for i in range(1, len(main) - 1) if main[i].label != "…"),
-                       key=lambda i: abs(i - centre), default=None)
-            if drop is None:
-                break
-            main = main[:drop] + [story.Crumb("…", False, main[drop].arrow)] + main[drop + 1:]
-            main = [c for i, c in enumerate(main) if not (c.label == "…" and i > 0 and main[i - 1].label == "…")]
-            marked = [i for i, crumb in enumerate(main) if crumb.marked] or [len(main) - 1]
-            line = self._line(main, ascii_only)
-        yield _shortened(line, options.max_width, ascii_only)
+        last = len(main) - 1
+        widths = [_crumb_width(crumb, ascii_only) for crumb in main]
+        side = self._width(self.side, ascii_only) + 4 if self.side else 0
+        if sum(widths) + side <= max_width or len(main) <= 3:
+            return main
+        marked = [i for i, crumb in enumerate(main) if crumb.marked] or [last]
+        centre = (marked[0] + marked[-1]) / 2
+        order = sorted(range(1, last), key=lambda i: (abs(i - centre), -i))
+        # The run kept with the `count` nearest crumbs: from the smallest to the largest of them.
+        runs = list(zip(accumulate(order, min, initial=last), accumulate(order, max, initial=0), strict=True))
+        running = list(accumulate(widths, initial=0))
+
+        def gap(i: int) -> int:
+            return self._width([story.Crumb("…", False, main[i].arrow)], ascii_only)
+
+        def width(count: int) -> int:
+            low, high = runs[count]
+            inside = running[high + 1] - running[low] if high >= low else 0
+            before = gap(1) if low > 1 or high < low else 0
+            after = gap(high + 1) if high < last - 1 and high >= low else 0
+            return widths[0] + before + inside + after + widths[last] + side
+
+        fewest, most = 0, len(order)
+        while fewest < most:
+            middle = (fewest + most + 1) // 2
+            fewest, most = (middle, most) if width(middle) <= max_width else (fewest, middle - 1)
+        low, high = runs[fewest]
+        crumbs = [main[0]]
+        if low > 1 or high < low:
+            crumbs.append(story.Crumb("…", False, main[1].arrow))
+        crumbs += main[low:high + 1]
+        if high < last - 1 and high >= low:
+            crumbs.append(story.Crumb("…", False, main[high + 1].arrow))
+        return crumbs + [main[last]]
+
+    def _width(self, crumbs: list[story.Crumb], ascii_only: bool) -> int:
+        """The cells the crumbs take, from the plain text of their pieces."""
+        return sum(_crumb_width(crumb, ascii_only) for crumb in crumbs)
 
     def _line(self, main: list[story.Crumb], ascii_only: bool) -> Text:
         line = Text()
-        self._append(line, main, ascii_only)
-        if self.side:
-            line.append("    ")
-            self._append(line, self.side, ascii_only)
+        pieces = self._pieces(main, ascii_only) + ([("    ", "")] + self._pieces(self.side, ascii_only)
+                                                  if self.side else [])
+        for text, style in pieces:
+            line.append(text, style=style)
         return line
 
     @staticmethod
-    def _append(line: Text, crumbs: list[story.Crumb], ascii_only: bool):
+    def _pieces(crumbs: list[story.Crumb], ascii_only: bool) -> list[tuple[str, str]]:
+        """The texts of the crumbs and the arrows between them, each with its style."""
+        pieces = []
         for crumb in crumbs:
             if crumb.arrow:
-                separator = crumb.arrow if crumb.arrow == "," else f" {_plain(crumb.arrow, ascii_only)} "
-                line.append(separator if crumb.arrow != "," else ", ", style=ZERO_STYLE)
+                separator = ", " if crumb.arrow == "," else f" {_plain(crumb.arrow, ascii_only)} "
+                pieces.append((separator, ZERO_STYLE))
             label = _plain(crumb.label, ascii_only)
-            line.append(f"[{label}]" if crumb.marked else label,
-                        style=MARK_STYLE if crumb.marked else "")
+            pieces.append((f"[{label}]" if crumb.marked else label, MARK_STYLE if crumb.marked else ""))
+        return pieces
+
+
+@functools.cache
+def _crumb_width(crumb: story.Crumb, ascii_only: bool) -> int:
+    """The cells one crumb of the breadcrumb takes, with the arrow before it."""
+    return sum(cell_len(text) for text, _ in Breadcrumb._pieces([crumb], ascii_only))
 
 
 ASCII_REPLACEMENTS = {"→": "->", "⇠": "<-", "·": "*", "⊙": ".*", "ᵀ": "^T", "∂": "d", "−": "-", "✓": "OK",

@@ -1,0 +1,153 @@
+"""Entries of symbolic Jacobians as text, written from an op's index pattern without sympy.
+
+Importing sympy takes longer than the whole walkthrough of a small network, so an op whose
+Jacobian follows a known index pattern (a dense layer's weights and inputs, a diagonal of
+derivatives, 1/m) writes each entry it is asked for as a `Term`: a number, the name of an entry
+of a variable (`w[3]₁₂`, `a[2]₁₁⁽¹⁾`), or a formula the op writes itself. The terms print exactly as
+`symbolic.text` prints sympy's entries (a test holds the two together), and only the entries a
+page shows are ever written, however large the Jacobian.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+SUBSCRIPT = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉‚")
+SUPERSCRIPT = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
+
+
+# Letters of derived quantities (a normalized input) that LaTeX and ASCII terminals spell otherwise.
+LATEX_LETTERS = {"ẑ": r"\hat{z}"}
+ASCII_LETTERS = {"ẑ": "zhat"}
+
+
+@dataclass(frozen=True)
+class EntryName:
+    """Which entry of which matrix a symbol stands for: letter, layer (0 if none), row, column (from 1).
+
+    Entries of a variable computed per sample (not a parameter) belong to one sample, shown as the
+    outer superscript; a per-sample column (one loss per sample) has one index only.
+    """
+
+    letter: str
+    layer: int
+    row: int
+    column: int
+    per_sample: bool = False
+    single_index: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.letter}|{self.layer}|{self.row}|{self.column}|{int(self.per_sample)}|{int(self.single_index)}"
+
+    @classmethod
+    def parse(cls, key: str) -> "EntryName":
+        letter, layer, row, column, per_sample, single_index = key.split("|")
+        return cls(letter, int(layer), int(row), int(column), per_sample == "1", single_index == "1")
+
+    def indices(self) -> str:
+        separator = "," if max(self.row, self.column) > 9 else ""
+        if self.single_index:
+            return str(self.row)
+        return f"{self.row}{separator}{self.column}"
+
+    def text(self, ascii_only: bool = False) -> str:
+        """`a[2]₁₂⁽¹⁾` (or `a[2]_12^(1)` in ASCII): layer in brackets, indices, then the sample."""
+        layer = f"[{self.layer}]" if self.layer else ""
+        sample = f"({self.row})" if self.per_sample else ""
+        if ascii_only:
+            letter = ASCII_LETTERS.get(self.letter, self.letter)
+            return f"{letter}{layer}_{self.indices()}" + (f"^{sample}" if sample else "")
+        return f"{self.letter}{layer}{self.indices().translate(SUBSCRIPT)}{sample.translate(SUPERSCRIPT)}"
+
+    def latex(self) -> str:
+        """`{a_{12}^{[2]}}^{(1)}` as in the article."""
+        layer = f"^{{[{self.layer}]}}" if self.layer else ""
+        core = f"{LATEX_LETTERS.get(self.letter, self.letter)}_{{{self.indices()}}}{layer}"
+        return f"{{{core}}}^{{({self.row})}}" if self.per_sample else core
+
+
+@dataclass(frozen=True)
+class Term:
+    """One entry of a symbolic Jacobian as text; `zero` says it is an exact 0 (drawn dimmed)."""
+
+    unicode: str
+    ascii: str
+    zero: bool = False
+
+    def text(self, ascii_only: bool = False) -> str:
+        return self.ascii if ascii_only else self.unicode
+
+
+def number(value: "float | Fraction") -> Term:
+    """A number as the symbolic forms print it: `0`, `1`, `1/2`, and `0.01` where the denominator is a power of ten."""
+    exact = Fraction(repr(float(value))) if isinstance(value, float | np.floating) else Fraction(value)
+    digits = len(str(exact.denominator)) - 1
+    if exact.denominator == 1:
+        written = str(exact.numerator)
+    elif 10**digits == exact.denominator:
+        written = f"{float(exact):.{digits}f}"
+    else:
+        written = f"{exact.numerator}/{exact.denominator}"
+    return Term(written, written, zero=exact == 0)
+
+
+ZERO, ONE = number(0), number(1)
+
+
+def formula(unicode: str, ascii: str) -> Term:
+    """A formula an op writes itself, e.g. `σ(z)·(1 - σ(z))`, in Unicode and in ASCII."""
+    return Term(unicode, ascii)
+
+
+@dataclass(frozen=True)
+class Namer:
+    """Names the entries of one variable: `namer(i, j)` is the term of row i, column j (from 0).
+
+    Data an op is never differentiated by (the targets `Y`) are written as their exact numbers.
+    """
+
+    letter: str
+    layer: int
+    per_sample: bool = False
+    single_index: bool = False
+    values: "np.ndarray | None" = None
+
+    def __call__(self, i: int, j: int) -> Term:
+        if self.values is not None:
+            return number(float(self.values[i, j]))
+        name = self.name(i, j)
+        return Term(name.text(), name.text(ascii_only=True))
+
+    def name(self, i: int, j: int) -> EntryName:
+        return EntryName(self.letter, self.layer, i + 1, j + 1, self.per_sample, self.single_index)
+
+    def key(self, i: int, j: int) -> str:
+        """The name of the entry's sympy symbol, by which sympy orders the factors of a product."""
+        return self.name(i, j).key
+
+
+def namer(graph, name: str, values: "np.ndarray | None" = None, data: bool = False) -> Namer:
+    """How the article names the entries of variable `name`: `W3` gives `w[3]₁₂`, `X` gives `x₁₂⁽¹⁾`."""
+    if data:
+        return Namer(name.lower(), 0, values=values)
+    letters = name.rstrip("0123456789")
+    digits = name[len(letters):]
+    producer = graph.producers.get(name)
+    return Namer(letters.lower(), int(digits) if digits else 0, per_sample=name not in graph.owners,
+                 single_index=producer is not None and producer.op.one_per_sample)
+
+
+# The entry of row r, column c (from 0) of a Jacobian, as an op writes it from its index pattern.
+Pattern = Callable[[int, int], Term]
+
+
+def role_namers(solution, node) -> Mapping[str, Namer]:
+    """The namers of every role of a node (data roles as their exact values) and of its output."""
+    from .ops import OUTPUT
+
+    values = solution.values
+    return {role: namer(solution.graph, name, values[name], data=role in node.op.data_roles)
+            for role, name in {**node.roles, OUTPUT: node.output}.items()}

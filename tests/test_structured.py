@@ -1,0 +1,113 @@
+"""A real-sized layer (`mnist_shape`): every Jacobian kept by its structure, checked row by row against
+PyTorch and through its product against the shortcut; its pages state what the dense matrices would cost."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from jacobian_bp import load, solve
+from jacobian_bp.cli import main
+from jacobian_bp.render import json as json_document
+from jacobian_bp.render import story
+from jacobian_bp.structured import SMALL, KroneckerIdentity
+from tests.test_pytorch import _torch_forward
+
+MNIST = solve(load("mnist_shape"))
+STEPS = [step for step in MNIST.steps if not step.is_sum and not step.from_cost]
+
+
+def test_the_network_has_the_shape_of_mnist():
+    values = MNIST.values
+    assert values["X"].shape == (32, 784) and values["W1"].shape == (128, 784) and values["W2"].shape == (10, 128)
+    assert 0 <= values["X"].min() and values["X"].max() <= 1
+    step = MNIST.step("dJ/dW1")
+    assert step.structure.shape == (4096, 100352) and isinstance(step.structure, KroneckerIdentity)
+    assert story.byte_size(step.structure.dense_bytes) == "3.3 GB"
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda step: step.jacobian_name)
+def test_every_product_through_the_structure_equals_the_shortcut(step):
+    assert not step.structure.small or step.structure.size <= SMALL
+    np.testing.assert_allclose(step.result, step.shortcut, rtol=1e-9, atol=1e-15, err_msg=step.gradient)
+    assert story.agrees(step.result, step.shortcut)
+
+
+@pytest.mark.parametrize("step", STEPS, ids=lambda step: step.jacobian_name)
+def test_a_handful_of_rows_of_every_jacobian_equal_pytorch_and_carry_the_product(step):
+    """Rows built densely from the structure are the derivatives PyTorch finds for those entries of the
+    output, and multiplying them by the upstream entries gives what the structure's product gives."""
+    node = MNIST.graph.producers[step.node]
+    values = MNIST.graph.role_values(node, MNIST.values)
+    structure = step.structure
+    rows = np.unique(np.random.default_rng(len(step.jacobian_name)).integers(0, structure.shape[0], 5))
+    dense_rows = structure.block(rows, np.arange(structure.shape[1]))
+    variable = torch.tensor(values[step.role], requires_grad=True)
+    tensors = {role: torch.tensor(value) for role, value in values.items() if role in node.roles}
+    output = _torch_forward(node.op, {**tensors, step.role: variable}).reshape(-1)
+    for row, dense_row in zip(rows, dense_rows, strict=True):
+        (derivative,) = torch.autograd.grad(output[row], variable, retain_graph=True)
+        np.testing.assert_allclose(dense_row, derivative.numpy().reshape(-1), rtol=1e-12, atol=1e-15,
+                                   err_msg=f"{step.jacobian_name} row {row}")
+    upstream = np.zeros((1, structure.shape[0]))
+    upstream[0, rows] = step.upstream_row[0, rows]
+    np.testing.assert_allclose(structure.left_multiply(upstream), upstream[:, rows] @ dense_rows,
+                               rtol=1e-12, atol=1e-15)
+
+
+def test_no_large_jacobian_is_built(monkeypatch):
+    """Rendering every form reads the corners of the large Jacobians, never their full matrices."""
+    from jacobian_bp.structured import Structured
+
+    def refuse(self):
+        raise AssertionError(f"built {self!r} in full")
+
+    solution = solve(load("mnist_shape"))
+    monkeypatch.setattr(Structured, "build", refuse)
+    from jacobian_bp.render import html, latex, markdown
+
+    for render in (markdown.render, latex.render, html.render):
+        assert "100352" in render(solution, decimals=4, symbolic=True)
+    json_document.render(solution)
+
+
+def test_the_page_of_dz1_dw1_states_its_dense_size_and_its_structure(capsys):
+    assert main(["walkthrough", "mnist_shape", "--width", "100"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "dZ1/dW1 would take 3.3 GB as a dense matrix (4,096 × 100,352 numbers of 8 bytes)" in text
+    assert "A ⊗ I (kronecker identity)" in text and "(100336 of 100352 columns and 4076 of 4096 rows not shown)" in text
+
+
+def test_json_writes_large_jacobians_by_their_structure(capsys):
+    assert main(["walkthrough", "mnist_shape", "--format", "json"]) == 0
+    quantities = json.loads(capsys.readouterr().out)["quantities"]
+    weights = quantities["dZ1/dW1"]
+    assert weights["structure"] == "kronecker_identity" and weights["shape"] == [4096, 100352]
+    assert weights["factors"]["units"] == 128
+    np.testing.assert_array_equal(weights["factors"]["A"], MNIST.values["X"])
+    assert quantities["dA1/dZ1"]["structure"] == "diagonal"
+    assert quantities["dA2/dZ2"]["structure"] == "block_diagonal"
+    assert quantities["dZ2/dA1"]["structure"] == "identity_kronecker"
+    assert isinstance(quantities["dJ/dW1"], list)
+
+
+def test_structured_form_rebuilds_the_matrix_and_dense_jacobians_writes_it_whole(capsys, tmp_path):
+    """On a net just above the threshold: the factors of docs/json.md give back the full matrix."""
+    path = tmp_path / "net.toml"
+    path.write_text('loss = "mean_squared_error"\nseed = 1\n[data]\nX = ' + str([[0.5] * 30] * 4)
+                    + "\nY = " + str([[0.0] * 100] * 4) + '\n[[layers]]\nunits = 100\nactivation = "tanh"\n',
+                    encoding="utf-8")
+    assert main(["walkthrough", str(path), "--format", "json"]) == 0
+    form = json.loads(capsys.readouterr().out)["quantities"]["dZ1/dW1"]
+    assert main(["walkthrough", str(path), "--format", "json", "--dense-jacobians"]) == 0
+    dense = np.array(json.loads(capsys.readouterr().out)["quantities"]["dZ1/dW1"])
+    A, units = np.array(form["factors"]["A"]), form["factors"]["units"]
+    rebuilt = np.einsum("ik,jl->ijlk", A, np.eye(units)).reshape(form["shape"])
+    np.testing.assert_array_equal(rebuilt, dense)
+
+
+def test_dense_jacobians_is_for_json_only(capsys):
+    assert main(["walkthrough", "article", "--dense-jacobians"]) == 2
+    assert re.search(r"--dense-jacobians is for --format json, not text", capsys.readouterr().err)
