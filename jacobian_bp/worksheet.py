@@ -7,7 +7,8 @@ not asked: the header lists their values instead. The file format is docs/answer
 
 import json
 import os
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -125,10 +126,22 @@ def _cost_questions(solution: Solution, number: int) -> list[tuple[str, str]]:
     return [("J_final", "the cost of the parameters after the last update: one more forward pass (a number)")]
 
 
-# For each page without backward steps: the group of questions it belongs to, and its questions.
-PAGE_QUESTIONS = {"forward": ("forward", _forward_questions), "loss": ("forward", _loss_questions),
-                  "update": ("update", _update_questions), "training": ("update", _training_questions),
-                  "cost": ("update", _cost_questions)}
+@dataclass(frozen=True)
+class PageQuestions:
+    """What a page without backward steps asks: its group of questions, and its questions. `within_step` pages ask
+    of one training step's own quantities (from that step's values, their names carrying its `@t`); the others
+    name their quantities across the training themselves."""
+
+    group: str
+    ask: Callable
+    within_step: bool = False
+
+
+PAGE_QUESTIONS = {"forward": PageQuestions("forward", _forward_questions, within_step=True),
+                  "loss": PageQuestions("forward", _loss_questions, within_step=True),
+                  "update": PageQuestions("update", _update_questions),
+                  "training": PageQuestions("update", _training_questions),
+                  "cost": PageQuestions("update", _cost_questions)}
 
 
 def _sections(solution: Solution, groups: list[str]) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -137,15 +150,16 @@ def _sections(solution: Solution, groups: list[str]) -> list[tuple[str, list[tup
     sections = []
     solution = replace(solution, walkthrough=replace(solution.walkthrough, all_steps=True, training_shown=True))
     for page in story.pages(solution):
-        at = solution.at(page.training) if page.kind in ("forward", "loss") else solution
         if page.steps:
+            within_step = True
             questions = [question for step in page.steps for question in _backward_questions(solution, step, groups)]
         else:
-            group, ask = PAGE_QUESTIONS[page.kind]
-            questions = (ask(at) if page.kind in ("forward", "loss") else ask(solution, page.training)) \
-                if group in groups else []
+            asked = PAGE_QUESTIONS[page.kind]
+            within_step = asked.within_step
+            questions = ((asked.ask(solution.at(page.training)) if within_step else asked.ask(solution, page.training))
+                         if asked.group in groups else [])
         suffix = solution.training[page.training - 1].suffix
-        if suffix and page.kind in ("forward", "loss", "backward"):  # a later step's page, shown in full
+        if suffix and within_step:  # a later step's own page, shown in full
             questions = [(name + suffix, meaning) for name, meaning in questions]
         if questions:
             sections.append((str(page.title), questions))

@@ -428,7 +428,23 @@ def _log_softmax(Z: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
-class BinaryCrossEntropyWithLogits(BinaryCrossEntropy):
+class OnLogits:
+    """What the losses taken on logits share: they take an output no activation squashed, collapse the
+    activation's Jacobian into their own (no fused pair), and leave their symbolic form to sympy (the index
+    pattern of the loss on probabilities does not apply)."""
+
+    output_activations = ("identity",)
+    fuses_with = None
+    takes_probabilities = False
+
+    def symbolic_pattern(self, role: str, namers, values):
+        return None
+
+    def accepts(self, op: Op) -> bool:
+        return op.name not in SQUASHING
+
+
+class BinaryCrossEntropyWithLogits(OnLogits, BinaryCrossEntropy):
     """Binary cross-entropy of σ(z), taken on the logits z: `l[i] = mean_j max(z, 0) − z·y + log(1 + e^(−|z|))`.
 
     That form never forms σ(z) or a logarithm of 0, so it needs no clamp, and its derivative is
@@ -437,18 +453,9 @@ class BinaryCrossEntropyWithLogits(BinaryCrossEntropy):
 
     name = "binary_cross_entropy_with_logits"
     title = "binary cross-entropy with logits"
-    output_activations = ("identity",)
-    fuses_with = None
     fused_formula = "(σ({A}) − Y){per}"
     shortcut_template = "{dL} ⊙ (σ({A}) − Y){mean}"
-    takes_probabilities = False
     collapses = ("sigmoid", "binary_cross_entropy")
-
-    def symbolic_pattern(self, role: str, namers, values):
-        return None  # the pattern of the loss on probabilities does not apply: sympy derives this one
-
-    def accepts(self, op: Op) -> bool:
-        return op.name not in SQUASHING
 
     def torch_expression(self, names: Names) -> str:
         return (f"F.binary_cross_entropy_with_logits({names[INPUT]}, {names[TARGETS]}, reduction=\"none\")"
@@ -478,7 +485,7 @@ class BinaryCrossEntropyWithLogits(BinaryCrossEntropy):
         return ()
 
 
-class CrossEntropyWithLogits(CrossEntropy):
+class CrossEntropyWithLogits(OnLogits, CrossEntropy):
     """Cross-entropy of softmax(z), taken on the logits z: `l[i] = −Σ_j y log softmax(z)_j`, as `F.cross_entropy`.
 
     The log-softmax is computed as z − max − log Σ e^(z − max), so nothing overflows or underflows
@@ -487,18 +494,9 @@ class CrossEntropyWithLogits(CrossEntropy):
 
     name = "cross_entropy_with_logits"
     title = "cross-entropy with logits"
-    output_activations = ("identity",)
-    fuses_with = None
     fused_formula = "(softmax({A}) − Y){per}"
     shortcut_template = "{dL} ⊙ (softmax({A}) − Y)"
-    takes_probabilities = False
     collapses = ("softmax", "cross_entropy")
-
-    def symbolic_pattern(self, role: str, namers, values):
-        return None  # the pattern of the loss on probabilities does not apply: sympy derives this one
-
-    def accepts(self, op: Op) -> bool:
-        return op.name not in SQUASHING
 
     def torch_expression(self, names: Names) -> str:
         targets = f"{names[TARGETS]}[:, 0].long()" if self.indices else names[TARGETS]

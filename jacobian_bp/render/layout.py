@@ -338,7 +338,7 @@ def _later_section(solution, page: story.Page, decimals: int, symbolic: bool) ->
     its quantities carry `@t` elsewhere."""
     at = solution.at(page.training)
     inner = section(at, replace(page, training=1), decimals, symbolic)
-    if page.kind == "training":
+    if page.summary:
         return replace(inner, anchor=anchor(str(page.title)))
     note = Prose(say("Every quantity on this page belongs to training step ", str(page.training), ", from the "
                      "parameters the step before left: in JSON and in answer files its name carries ",

@@ -30,6 +30,7 @@ class Page:
     reached: int = 0
     side: tuple = ()
     training: int = 1  # the training step the page belongs to (from 1)
+    summary: bool = False  # a later training step told in short (its cost and update), not one of its own pages
 
 
 def pages(solution) -> list[Page]:
@@ -45,7 +46,7 @@ def pages(solution) -> list[Page]:
         else:
             found.append(Page("training", say(f"Training step {number}/{count} · {walkthrough.optimizer.title} "
                                               "update and cost"), side=_updated(solution.training[number - 1]),
-                              training=number))
+                              training=number, summary=True))
     if count > 1 or walkthrough.training_shown:
         found.append(Page("cost", say("Cost after training"), marked=frozenset({solution.graph.cost_node.output}),
                           reached=len(main_path(solution.graph)), training=count))
