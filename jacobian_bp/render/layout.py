@@ -146,11 +146,11 @@ class Symbols:
                               for i in shown.rows if i is not None])
 
     def texts(self, ascii_only: bool = False) -> list[list[tuple[str, bool]]]:
-        """Each entry as (plain text, is zero), as `symbolic.text` prints it."""
-        rows, columns = self.shape
+        """Each shown entry as (plain text, is zero), as `symbolic.text` prints it, in the window of `rows`."""
         if self.pattern is not None:
-            return [[(term.text(ascii_only), term.zero) for term in (self.pattern(r, c) for c in range(columns))]
-                    for r in range(rows)]
+            shown = window(self.shape)
+            terms = ((self.pattern(i, j) for j in shown.columns if j is not None) for i in shown.rows if i is not None)
+            return marked(shown, [[(term.text(ascii_only), term.zero) for term in row] for row in terms])
         from .. import symbolic
 
         return [[(symbolic.text(entry, ascii_only), zero) for entry, zero in row] for row in self.rows()]
