@@ -322,3 +322,23 @@ def test_symbolic_jacobians_of_the_new_ops_evaluate_to_the_numeric_ones(name):
     for step in shown:
         evaluated = symbolic.evaluate(symbolic.jacobian(solution, step), values)
         np.testing.assert_allclose(evaluated, step.jacobian, rtol=1e-9, atol=1e-12, err_msg=step.jacobian_name)
+
+
+def test_the_cnn_html_page_draws_the_band_of_the_convolution_input_jacobian(capsys):
+    """The sparsity picture of dZ2/dA1 fills exactly the squares where the Toeplitz matrix is not zero."""
+    assert main(["walkthrough", "cnn", "--format", "html", "--no-symbolic"]) == 0
+    page = capsys.readouterr().out
+    step = solve(load("cnn")).step("dJ/dA1")
+    figure = next(figure for figure in re.findall(r'<figure class="sparsity">.*?</figure>', page, flags=re.DOTALL)
+                  if "dZ2/dA1 at a glance" in figure)
+    width, height = (int(value) for value in re.search(r'<rect class="background" x="0" y="0" width="(\d+)" '
+                                                       r'height="(\d+)"/>', figure).groups())
+    expected = step.jacobian != 0
+    cell = width // expected.shape[1]
+    assert (width, height) == (cell * expected.shape[1], cell * expected.shape[0])
+    drawn = np.zeros_like(expected)
+    filled = re.search(r'<g class="filled">(.*?)</g>', figure).group(1)
+    for x, y, run in re.findall(r'<rect x="(\d+)" y="(\d+)" width="(\d+)"', filled):
+        drawn[int(y) // cell, int(x) // cell:(int(x) + int(run)) // cell] = True
+    np.testing.assert_array_equal(drawn, expected)
+    assert 0 < expected.sum() < expected.size / 4  # a band, not a full matrix
