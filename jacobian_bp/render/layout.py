@@ -24,6 +24,7 @@ DOCUMENT_ROWS, DOCUMENT_KEPT_ROWS = 24, 10
 DOCUMENT_COLUMNS, DOCUMENT_KEPT_COLUMNS = 14, 6
 # The marks that stand for elided rows, elided columns, and both.
 ROWS_MARK, COLUMNS_MARK, BOTH_MARK = "⋮", "…", "⋱"
+ASCII_MARKS = {ROWS_MARK: ":", COLUMNS_MARK: "...", BOTH_MARK: "..."}
 
 
 @dataclass(frozen=True)
@@ -150,10 +151,15 @@ class Symbols:
         if self.pattern is not None:
             shown = window(self.shape)
             terms = ((self.pattern(i, j) for j in shown.columns if j is not None) for i in shown.rows if i is not None)
-            return marked(shown, [[(term.text(ascii_only), term.zero) for term in row] for row in terms])
-        from .. import symbolic
+            texts = marked(shown, [[(term.text(ascii_only), term.zero) for term in row] for row in terms])
+        else:
+            from .. import symbolic
 
-        return [[(symbolic.text(entry, ascii_only), zero) for entry, zero in row] for row in self.rows()]
+            texts = [[(entry if isinstance(entry, str) else symbolic.text(entry, ascii_only), zero) for entry, zero in row]
+                     for row in self.rows()]
+        if not ascii_only:
+            return texts
+        return [[(ASCII_MARKS.get(text, text), zero) for text, zero in row] for row in texts]
 
 
 @dataclass(frozen=True)
