@@ -155,8 +155,8 @@ class Symbols:
         else:
             from .. import symbolic
 
-            texts = [[(entry if isinstance(entry, str) else symbolic.text(entry, ascii_only), zero) for entry, zero in row]
-                     for row in self.rows()]
+            texts = [[(entry if isinstance(entry, str) else symbolic.text(entry, ascii_only), zero)
+                      for entry, zero in row] for row in self.rows()]
         if not ascii_only:
             return texts
         return [[(ASCII_MARKS.get(text, text), zero) for text, zero in row] for row in texts]
