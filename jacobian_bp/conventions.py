@@ -24,7 +24,7 @@ import numpy as np
 
 from .errors import InputError
 from .graph import COST
-from .ops.base import entry, transposed_entry
+from .ops.base import Places
 from .sentences import Sentence, math, say
 from .structured import SMALL, Dense
 
@@ -264,9 +264,9 @@ class Writing:
         return written.T if self.conventions.denominator else written
 
     @property
-    def positions(self):
-        """How a note says where an entry of a matrix as computed is written (`ops.base.Positions`)."""
-        return transposed_entry if self.conventions.columns else entry
+    def places(self) -> Places:
+        """How an op's notes write its values as computed (`ops.base.Places`)."""
+        return Places(transposed=self.conventions.columns)
 
     def step(self, step, values: dict):
         """A backward step with every matrix as written, the shortcut in the convention's formula and the op's
@@ -283,7 +283,7 @@ class Writing:
         kinks = tuple(dataclasses.replace(kink, position=kink.position[::-1]) if self.transposed(step.variable)
                       else kink for kink in step.kinks)
         notes = node.op.notes(step.role, self.graph.role_values(node, values), node.names(step.upstream),
-                              self.positions) if self.conventions.columns else step.notes
+                              self.places) if self.conventions.columns else step.notes
         return dataclasses.replace(
             step, structure=Dense(self.jacobian(step.node, step.variable, step.jacobian)),
             upstream_row=self.flat(step.node, step.upstream_row),

@@ -18,6 +18,7 @@ from jacobian_bp.check import AnswerFileError, grade
 from jacobian_bp.cli import main
 from jacobian_bp.conventions import ALL, DEFAULT, Conventions, writing
 from jacobian_bp.ops import Dense
+from jacobian_bp.ops.convolution import Convolution
 from jacobian_bp.render import layout, story
 from jacobian_bp.render.terminal import pages
 from jacobian_bp.solution import solve
@@ -41,8 +42,10 @@ def engine(name: str):
 
 
 def kept(solution) -> set[str]:
-    """The dense layers' weights: units × inputs in `A · Wᵀ + b` and in `W · A + b` alike."""
-    return {node.roles["W"] for node in solution.graph.nodes if isinstance(node.op, Dense)}
+    """The dense layers' weights (units × inputs in `A · Wᵀ + b` and in `W · A + b` alike) and the convolutions'
+    kernels (out × in·k·k, the same way)."""
+    return {node.roles[role] for node in solution.graph.nodes for role, kind in (("W", Dense), ("K", Convolution))
+            if isinstance(node.op, kind) and role in node.roles}
 
 
 def written_positions(engine_shape, transposed: bool, column_major: bool) -> list[int]:

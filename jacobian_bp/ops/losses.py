@@ -11,7 +11,7 @@ import numpy as np
 from ..entries import ZERO, formula
 from ..sentences import Sentence, math, say
 from ..structured import BlockDiagonal
-from .base import INPUT, TARGETS, Names, Op, Positions, Values, entry
+from .base import AS_COMPUTED, INPUT, TARGETS, Names, Op, Places, Values, entry
 
 if TYPE_CHECKING:
     import sympy
@@ -141,13 +141,13 @@ class Loss(Op):
         """Why the explicit chain cannot be written in floating point for these outputs, or None."""
         return None
 
-    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str, at: Positions = entry) -> tuple[Sentence, ...]:
+    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str, at: Places = AS_COMPUTED) -> tuple[Sentence, ...]:
         """Sentences for the loss page where a clamp of PyTorch's acts on `L` (`output` names `A`; `at` says where
         an entry is written)."""
         return ()
 
     def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str,
-                         at: Positions = entry) -> tuple[Sentence, ...]:
+                         at: Places = AS_COMPUTED) -> tuple[Sentence, ...]:
         """Sentences for the step `dJ/dA` where a clamp acts or the output is saturated."""
         return ()
 
@@ -205,10 +205,10 @@ class Loss(Op):
             Y = sympy.Matrix(A.rows, A.cols, lambda i, j: sympy.Integer(int(Y[i, 0] == j)))
         return sympy.Matrix([self.symbolic_loss(list(A.row(i)), list(Y.row(i))) for i in range(A.rows)])
 
-    def notes(self, role: str, values: Values, names: Names, at: Positions = entry) -> tuple[Sentence, ...]:
+    def notes(self, role: str, values: Values, names: Names, at: Places = AS_COMPUTED) -> tuple[Sentence, ...]:
         return self.derivative_notes(values[INPUT], self.targets_of(values), names[INPUT], at)
 
-    def output_notes(self, values: Values, names: Names, at: Positions = entry) -> tuple[Sentence, ...]:
+    def output_notes(self, values: Values, names: Names, at: Places = AS_COMPUTED) -> tuple[Sentence, ...]:
         return self.loss_notes(values[INPUT], self.targets_of(values), names[INPUT], at)
 
     def kinks(self, role: str, values: Values) -> np.ndarray | None:
@@ -218,11 +218,14 @@ class Loss(Op):
         """Where an output sits on the loss's kink (the derivative there is a convention), or None."""
         return None
 
-    def kink_gradient(self, role: str, upstream: np.ndarray, values: Values, position: tuple[int, int],
-                      derivative: float) -> float:
-        # d J / d a[i,j] = dJ/dL[i] · l'(a[i,j] − y[i,j]) / n, for a loss that averages over n outputs
-        outputs = values[INPUT].shape[1] if self.averages_outputs else 1
-        return float(upstream[position[0], 0] * derivative / outputs)
+    def other_jacobian(self, role: str, values: Values) -> np.ndarray:
+        # d l[i] / d a[i,j] at a kink under the other convention: l'(0) / n, for a loss that averages n outputs
+        jacobian = np.array(self.jacobian(role, values), dtype=float)
+        outputs = values[INPUT].shape[1]
+        rows, columns = np.nonzero(self.kinks(role, values))
+        jacobian[rows, rows * outputs + columns] = self.derivative_at_kink()[1] / (
+            outputs if self.averages_outputs else 1)
+        return jacobian
 
 
 class BinaryCrossEntropy(Loss):
@@ -282,7 +285,7 @@ class BinaryCrossEntropy(Loss):
         outputs = A.shape[1]
         return (A - Y) / (outputs * np.maximum(A * (1.0 - A), BCE_DENOMINATOR_FLOOR))
 
-    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str, at: Positions = entry) -> tuple[Sentence, ...]:
+    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str, at: Places = AS_COMPUTED) -> tuple[Sentence, ...]:
         with np.errstate(divide="ignore"):
             clamped = ((np.log(A) < LOG_CLAMP) & (Y != 0)) | ((np.log1p(-A) < LOG_CLAMP) & (Y != 1))
         return tuple(
@@ -292,7 +295,7 @@ class BinaryCrossEntropy(Loss):
             for i, j in np.argwhere(clamped))
 
     def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str,
-                         at: Positions = entry) -> tuple[Sentence, ...]:
+                         at: Places = AS_COMPUTED) -> tuple[Sentence, ...]:
         floored = A * (1.0 - A) < BCE_DENOMINATOR_FLOOR
         return tuple(
             say(math(output), f" {at(i, j)} is {A[i, j]:.3g}, so ",
@@ -373,7 +376,7 @@ class CrossEntropy(Loss):
                 "(frameworks go round it from the log-softmax of the logits); use smaller weights or inputs")
 
     def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str,
-                         at: Positions = entry) -> tuple[Sentence, ...]:
+                         at: Places = AS_COMPUTED) -> tuple[Sentence, ...]:
         saturated = (A < SATURATED) & (Y != 0)
         return tuple(
             say(math(output), f" {at(i, j)} is {A[i, j]:.3g}: the softmax is saturated, and the target wants this "
@@ -482,10 +485,10 @@ class BinaryCrossEntropyWithLogits(OnLogits, BinaryCrossEntropy):
         return -sum((t * sympy.log(sigma(z)) + (1 - t) * sympy.log(1 - sigma(z)) for z, t in zip(a, y, strict=True)),
                     sympy.Integer(0)) / len(a)
 
-    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str, at: Positions = entry) -> tuple[str, ...]:
+    def loss_notes(self, A: np.ndarray, Y: np.ndarray, output: str, at: Places = AS_COMPUTED) -> tuple[str, ...]:
         return ()
 
-    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str, at: Positions = entry) -> tuple[str, ...]:
+    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str, at: Places = AS_COMPUTED) -> tuple[str, ...]:
         return ()
 
 
@@ -525,7 +528,7 @@ class CrossEntropyWithLogits(OnLogits, CrossEntropy):
     def unrepresentable(self, A: np.ndarray, Y: np.ndarray, output: str) -> str | None:
         return None
 
-    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str, at: Positions = entry) -> tuple[str, ...]:
+    def derivative_notes(self, A: np.ndarray, Y: np.ndarray, output: str, at: Places = AS_COMPUTED) -> tuple[str, ...]:
         return ()
 
 
