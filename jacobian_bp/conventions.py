@@ -90,6 +90,17 @@ class Conventions:
         return "column" if self.denominator else "row"
 
     @property
+    def lines(self) -> tuple[str, str]:
+        """What a local Jacobian gives an entry of its function, and an entry of its variable: (`row`, `column`),
+        or (`column`, `row`) in the denominator layout."""
+        return ("column", "row") if self.denominator else ("row", "column")
+
+    @property
+    def identities(self) -> str:
+        """How the Jacobian of a bias added to every sample holds its identities."""
+        return "puts one identity per sample side by side" if self.denominator else "stacks one identity per sample"
+
+    @property
     def reading(self) -> str:
         """How `vec` reads a matrix: `row by row` or `column by column`."""
         return "column by column" if self.column_major else "row by row"

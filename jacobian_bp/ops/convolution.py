@@ -173,22 +173,31 @@ class Convolution(ImageOp):
         return f" (cross-correlation, stride {self.stride}{padding})"
 
     def explanation(self, role: str, names, samples: int):
+        from ..conventions import DEFAULT
+
+        return self.written_explanation(role, names, samples, DEFAULT)
+
+    def written_explanation(self, role: str, names, samples: int, conventions):
+        """In the denominator layout an entry of the output is a column of the Jacobian, and the upstream
+        gradient a column."""
         out, x, K = names[OUTPUT], names[INPUT], names["K"]
+        mine, theirs = conventions.lines
         if role == INPUT:
             shape = "Toeplitz" if self.spatial == 1 else "doubly block Toeplitz"
             return say(
                 "Each entry of ", formula(out), " is one window of ", formula(x), " times a filter of ", formula(K),
-                ", so its row of the Jacobian holds that filter's weights at the columns of the window and zeros "
-                "elsewhere. Sliding the window shifts the same weights along: each sample's block is ", shape,
+                f", so its {mine} of the Jacobian holds that filter's weights at the {theirs}s of the window and "
+                "zeros elsewhere. Sliding the window shifts the same weights along: each sample's block is ", shape,
                 " (constant along its diagonals", "" if self.spatial == 1 else ", and block by block",
-                "), and samples stay apart. Multiplying a row by it is the transposed convolution: the full "
-                "convolution of ", formula(names["upstream"]), " with the kernel turned by 180° — the rot180 "
-                "is the transpose of the Toeplitz matrix.")
+                f"), and samples stay apart. Multiplying a {conventions.flat} by it is the transposed convolution: "
+                "the full convolution of ", formula(names["upstream"]), " with the kernel turned by 180° — the "
+                "rot180 is the transpose of the Toeplitz matrix.", conventions.blocks_note())
         if role == "K":
             return say(
                 "Entry (sample, channel o, position p) of ", formula(out), " uses only filter o of ", formula(K),
                 ", times the window of ", formula(x), " at p. So the Jacobian holds the unfolded input patches "
-                "(im2col), one patch per row, once for every output channel, shifted along.")
+                f"(im2col), one patch per {mine}, once for every output channel, shifted along.",
+                conventions.blocks_note())
         return say(formula(names["c"]), " adds channel o's bias at every position of channel o of every sample, "
                    "so the Jacobian stacks ones, and multiplying by it sums ", formula(names["upstream"]),
                    " over samples and positions.")

@@ -156,10 +156,9 @@ class Dense(Op):
                        math("j"), " of ", W, ", multiplied by the inputs of sample ", math("i"), where,
                        ", so each sample's inputs appear once per unit, shifted along.")
         else:
-            identities = "puts one identity per sample side by side" if conventions.denominator \
-                else "stacks one identity per sample"
             text = say(math(names["b"]), f" is added to the {conventions.sample_line} of every sample, so the Jacobian "
-                       f"{identities}, and multiplying by it sums ", math(names["upstream"]), " over the batch.")
+                       f"{conventions.identities}, and multiplying by it sums ", math(names["upstream"]),
+                       " over the batch.")
         return say(text, conventions.blocks_note())
 
     def entry_equation(self, index: int, symbols):

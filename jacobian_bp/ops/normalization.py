@@ -85,16 +85,39 @@ class Normalization(Op):
         mean = g.mean(axis=self.axis, keepdims=True)
         return (g - mean - normalized * (g * normalized).mean(axis=self.axis, keepdims=True)) / spread
 
-    def shortcut_formula(self, role: str, names, shapes):
+    def shortcut_formula(self, role: str, names, shapes, columns: bool = False):
+        """`columns`: with samples as columns (a feature is then a row, a sample a column)."""
         upstream, gamma = names["upstream"], names["gamma"]
+        sums = "row sums of " if columns else "column sums of "
         if role == "gamma":
-            return say("column sums of ", formula(f"{upstream} ⊙ ẑ"))
+            return say(sums, formula(f"{upstream} ⊙ ẑ"))
         if role == "beta":
-            return say("column sums of ", formula(upstream))
-        along = "down each column" if self.axis == 0 else "along each row"
+            return say(sums, formula(upstream))
+        along = "down each column" if (self.axis == 0) != columns else "along each row"
         return say(formula("(g − mean(g) − ẑ ⊙ mean(g ⊙ ẑ)) / √(σ² + eps)"), " with ",
                    formula(f"g = {upstream} ⊙ {gamma}"), f", the means taken {along}, and ",
                    formula(f"ẑ = ({names[OUTPUT]} − {names['beta']}) / {gamma}"))
+
+    def columns_shortcut_formula(self, role: str, names, shapes):
+        return self.shortcut_formula(role, names, shapes, columns=True)
+
+    def explanation(self, role: str, names, samples: int):
+        from ..conventions import DEFAULT
+
+        return self.written_explanation(role, names, samples, DEFAULT)
+
+    def parameter_explanation(self, role: str, names, conventions):
+        """γ scales and β shifts each feature of every sample: one block (or identity) per sample."""
+        if role == "gamma":
+            entry, normalized = ("(j, i)", "ẑ_ji") if conventions.columns else ("(i, j)", "ẑ_ij")
+            text = say(f"Entry {entry} of ", formula(names[OUTPUT]), " is ", formula(f"γ_j · {normalized} + β_j"),
+                       ", so the Jacobian holds each sample's ẑ along the diagonal of its block, and multiplying "
+                       "by it sums ", formula(f"{names['upstream']} ⊙ ẑ"), " over the batch.")
+        else:
+            text = say(formula(names["beta"]), f" is added to every sample's {conventions.sample_line}, so the "
+                       f"Jacobian {conventions.identities}, and multiplying by it sums ", formula(names["upstream"]),
+                       " over the batch.")
+        return say(text, conventions.blocks_note())
 
     def expression(self, names) -> str:
         return f"{names['gamma']} ⊙ ({names[INPUT]} − μ) / √(σ² + eps) + {names['beta']}"
@@ -186,7 +209,7 @@ class BatchNorm(Normalization):
             return "batch norm in training mode needs at least 2 samples (a batch of one has no variance)"
         return None
 
-    def explanation(self, role: str, names, samples: int):
+    def written_explanation(self, role: str, names, samples: int, conventions):
         out = names[OUTPUT]
         if role == INPUT:
             return say(
@@ -196,12 +219,7 @@ class BatchNorm(Normalization):
                 "entry is ", formula("γ/√(σ² + eps) · (δ − 1/m − ẑ·ẑ′/m)"), ", with ",
                 formula("ẑ = (x − μ)/√(σ² + eps)"),
                 " the normalized input: the direct path, minus what flows through the mean and through the variance.")
-        if role == "gamma":
-            return say("Entry (i, j) of ", formula(out), " is ", formula("γ_j · ẑ_ij + β_j"),
-                       ", so the Jacobian holds each sample's ẑ along the diagonal of its block, and multiplying "
-                       "by it sums ", formula(f"{names['upstream']} ⊙ ẑ"), " over the batch.")
-        return say(formula(names["beta"]), " is added to every sample's row, so the Jacobian stacks one identity "
-                   "per sample, and multiplying by it sums ", formula(names["upstream"]), " over the batch.")
+        return self.parameter_explanation(role, names, conventions)
 
 
 class LayerNorm(Normalization):
@@ -228,18 +246,13 @@ class LayerNorm(Normalization):
         blocks = gamma[0][None, :, None] / spread[:, :, None] * coupling
         return np.einsum("ab,ajl->ajbl", np.eye(samples), blocks).reshape(samples * features, samples * features)
 
-    def explanation(self, role: str, names, samples: int):
+    def written_explanation(self, role: str, names, samples: int, conventions):
         out = names[OUTPUT]
         if role == INPUT:
             return say(
                 "Layer norm takes one mean and variance per sample, over its features, so every entry of a sample's "
-                "row of ", formula(out), " depends on every feature of that sample and of no other: the Jacobian is "
-                "block diagonal, one full block per sample. Each entry is ",
+                f"{conventions.sample_line} of ", formula(out), " depends on every feature of that sample and of no "
+                "other: the Jacobian is block diagonal, one full block per sample. Each entry is ",
                 formula("γ/√(σ² + eps) · (δ − 1/n − ẑ·ẑ′/n)"), ", with ", formula("ẑ = (x − μ)/√(σ² + eps)"),
-                " the normalized input.")
-        if role == "gamma":
-            return say("Entry (i, j) of ", formula(out), " is ", formula("γ_j · ẑ_ij + β_j"),
-                       ", so the Jacobian holds each sample's ẑ along the diagonal of its block, and multiplying "
-                       "by it sums ", formula(f"{names['upstream']} ⊙ ẑ"), " over the batch.")
-        return say(formula(names["beta"]), " is added to every sample's row, so the Jacobian stacks one identity "
-                   "per sample, and multiplying by it sums ", formula(names["upstream"]), " over the batch.")
+                " the normalized input.", conventions.blocks_note())
+        return self.parameter_explanation(role, names, conventions)

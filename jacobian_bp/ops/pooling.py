@@ -165,12 +165,13 @@ class MaxPool2d(Pooling):
                  self.spread(np.full(shape, 1.0 / count))),
                 (f"max-pool gradient copied to every entry of the window; {only}", self.spread(np.ones(shape))))
 
-    def explanation(self, role: str, names, samples: int):
+    def written_explanation(self, role: str, names, samples: int, conventions):
+        mine, theirs = conventions.lines
         return say(
             "Each entry of ", formula(names[OUTPUT]), " is one entry of its window of ", formula(names[INPUT]),
-            " — the largest — so its row of the Jacobian holds a single 1 at that entry's column and zeros "
+            f" — the largest — so its {mine} of the Jacobian holds a single 1 at that entry's {theirs} and zeros "
             "elsewhere: a selection matrix. The gradient goes back only to the maxima; every other entry of a "
-            "window gets 0, not a share.")
+            "window gets 0, not a share.", conventions.blocks_note())
 
 
 class AvgPool2d(Pooling):
@@ -196,8 +197,10 @@ class AvgPool2d(Pooling):
         share = format_number(1.0 / self.kernel_size**2, 4)
         return say("each entry of ", formula(names["upstream"]), f" shared out over its window, {share} to every entry")
 
-    def explanation(self, role: str, names, samples: int):
+    def written_explanation(self, role: str, names, samples: int, conventions):
+        mine, theirs = conventions.lines
         return say(
             "Each entry of ", formula(names[OUTPUT]), " is the mean of its window of ", formula(names[INPUT]),
-            f", so its row of the Jacobian holds 1/{self.kernel_size**2} at the {self.kernel_size**2} columns of "
-            "the window and zeros elsewhere: the gradient of a window is shared out equally.")
+            f", so its {mine} of the Jacobian holds 1/{self.kernel_size**2} at the {self.kernel_size**2} {theirs}s "
+            "of the window and zeros elsewhere: the gradient of a window is shared out equally.",
+            conventions.blocks_note())
