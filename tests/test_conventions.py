@@ -213,9 +213,11 @@ def filled_worksheet(capsys, tmp_path, name: str, conventions: Conventions, keep
         lines += ["[conventions]", *(f"{key} = {json.dumps(value)}" for key, value in document["conventions"].items())]
     lines.append("[answers]")
     for quantity, placeholders in document["answers"].items():
-        value = np.atleast_2d(quantities[quantity])
-        assert np.shape(np.atleast_2d(np.array(placeholders, dtype=object))) == value.shape, quantity
-        lines.append(f"{json.dumps(quantity)} = {json.dumps(value.tolist() if value.size > 1 else float(value[0, 0]))}")
+        value, shape = np.atleast_2d(quantities[quantity]), np.shape(np.atleast_2d(np.array(placeholders, dtype=object)))
+        if len(shape) == 4:  # a kernel, nested out × in × k × k
+            value = value.reshape(shape)
+        assert shape == value.shape, quantity
+        lines.append(f"{json.dumps(quantity)} = {json.dumps(value.tolist() if value.size > 1 else float(value.flat[0]))}")
     path = tmp_path / "answers.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -228,6 +230,14 @@ def test_a_worksheet_made_under_conventions_checks_all_correct(capsys, tmp_path,
     assert report.conventions == conventions
     assert {result.verdict for result in report.quantities} == {"correct"}
     assert len(report.quantities) == len(engine("article").quantities) - 8  # every quantity but the givens
+
+
+@pytest.mark.parametrize("name", ["cnn", "batchnorm", "dropout", "mazur_two_steps", "optimizers"])
+def test_worksheets_of_the_new_ops_and_of_several_training_steps_check_all_correct_in_other_conventions(
+        capsys, tmp_path, name):
+    report = grade(filled_worksheet(capsys, tmp_path, name, NG))
+    assert report.conventions == NG and report.quantities
+    assert {result.name: result.verdict for result in report.quantities if result.verdict != "correct"} == {}
 
 
 def test_the_same_answers_under_the_default_conventions_are_named_as_that_slip(capsys, tmp_path):
@@ -523,3 +533,36 @@ def test_every_training_step_is_written_in_the_conventions():
     text = terminal(written, symbolic=False)
     page = text[text.index("Training step 2/2 · Forward pass"):text.index("Training step 2/2 · Loss and cost")]
     assert "Z1 = W1 · X + b1" in page and "Z1 = X · W1ᵀ" not in page
+
+
+def test_the_new_ops_sentences_are_written_in_the_conventions():
+    columns = solved("batchnorm", Conventions(samples="columns", layout="denominator"))
+    said = {step.gradient: explanation(columns, step.gradient) for step in columns.steps}
+    assert "beta2 is added to every sample's column, so the Jacobian puts one identity per sample side by side" \
+        in said["dJ/dbeta2"]
+    assert "Entry (j, i) of N1 is γ_j · ẑ_ji + β_j" in said["dJ/dgamma2"]
+    shortcuts = {step.gradient: str(step.shortcut_formula) for step in columns.steps}
+    assert shortcuts["dJ/dbeta2"] == "row sums of dJ/dN1" and "the means taken along each row" in shortcuts["dJ/dZ1"]
+    assert "the means taken down each column" in str(solved("batchnorm").step("dJ/dZ1").shortcut_formula)
+    ng = solved("cnn", NG)
+    said = " ".join(explanation(ng, step.gradient) for step in ng.steps)
+    assert "its column of the Jacobian holds a single 1 at that entry's row" in said
+    assert "one patch per column" in said and "Multiplying a column by it is the transposed convolution" in said
+    assert "spread out" not in said  # samples as columns with column-major vec keep each sample together
+    interleaved = solved("cnn", Conventions(vec="column-major"))
+    assert "these blocks are spread out" in explanation(interleaved, "dJ/dA2")
+
+
+def test_pictures_are_each_samples_column_and_the_dropout_mask_is_written_as_its_variable():
+    default, columns = terminal(solved("cnn"), symbolic=False), terminal(solved("cnn", NG), symbolic=False)
+
+    def pictures(text: str, caption: str) -> str:
+        start = text.index(caption)
+        return text[text.index("\n", start):text.index("\n\n", start)]
+
+    assert "Each sample's column of X as its 1 × 5 × 5 picture" in columns
+    assert pictures(columns, "Each sample's column of X") == pictures(default, "Each sample's row of X")
+    mask = solved("dropout").walkthrough.graph.producers["D1"].op.mask_for(solved("dropout").values["A1"].shape)
+    written = "; ".join(" ".join(f"{value:g}" for value in row) for row in mask.T)  # units × samples
+    assert mask.shape == (2, 4) and f"1 keeps, 0 drops), row by row: {written}." in " ".join(
+        terminal(solved("dropout", NG), symbolic=False).split())
