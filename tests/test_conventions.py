@@ -213,11 +213,13 @@ def filled_worksheet(capsys, tmp_path, name: str, conventions: Conventions, keep
         lines += ["[conventions]", *(f"{key} = {json.dumps(value)}" for key, value in document["conventions"].items())]
     lines.append("[answers]")
     for quantity, placeholders in document["answers"].items():
-        value, shape = np.atleast_2d(quantities[quantity]), np.shape(np.atleast_2d(np.array(placeholders, dtype=object)))
+        value = np.atleast_2d(quantities[quantity])
+        shape = np.shape(np.atleast_2d(np.array(placeholders, dtype=object)))
         if len(shape) == 4:  # a kernel, nested out × in × k × k
             value = value.reshape(shape)
         assert shape == value.shape, quantity
-        lines.append(f"{json.dumps(quantity)} = {json.dumps(value.tolist() if value.size > 1 else float(value.flat[0]))}")
+        answer = value.tolist() if value.size > 1 else float(value.flat[0])
+        lines.append(f"{json.dumps(quantity)} = {json.dumps(answer)}")
     path = tmp_path / "answers.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
