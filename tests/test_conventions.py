@@ -436,6 +436,9 @@ def test_the_reading_guide_is_written_in_the_conventions():
                      "folded back column by column into the shape of V"):
         assert sentence in guide, sentence
     assert "X · W1ᵀ" not in guide and "row by row" not in guide
+    assert "l₁ = -y₁₁·log(a₁₁) - (1 - y₁₁)·log(1 - a₁₁)" in guide  # one output per sample, as in the article
+    softmax = " ".join(terminal(solved("softmax", Conventions(samples="columns"))).split())
+    assert "l₁ = -y₁₁·log(a₁₁) - y₂₁·log(a₂₁) - y₃₁·log(a₃₁)" in softmax  # sample 1's column
 
 
 CLAMPED = """\

@@ -47,10 +47,12 @@ def loss_equations(solution) -> tuple[Expression, Expression]:
 
     graph = solution.graph
     loss, cost = graph.loss_node, graph.cost_node
-    outputs = solution.values[loss.roles["input"]].shape[1]
-    a, y = symbolic.symbols("a", 0, (1, outputs)), symbolic.symbols("y", 0, (1, outputs))
+    outputs = solution.computed.values[loss.roles["input"]].shape[1]
+    columns = solution.conventions.columns  # sample 1's outputs are then column 1, a₁₁, a₂₁, …
+    shape = (outputs, 1) if columns else (1, outputs)
+    a, y = (symbolic.symbols(letter, 0, shape, sample_column=columns) for letter in "ay")
     losses = symbolic.symbols("l", 0, (solution.samples, 1), single_index=True)
-    loss_expression = loss.op.symbolic_loss(list(a.row(0)), list(y.row(0)))
+    loss_expression = loss.op.symbolic_loss(list(a), list(y))
     symbols = {role: losses if name == loss.output else _matrix(symbolic.whole(name))
                for role, name in cost.roles.items()}
     return (Expression(losses[0, 0], loss_expression),
