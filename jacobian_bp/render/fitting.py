@@ -56,8 +56,8 @@ def shortened(matrix) -> tuple[object, dict]:
     return matrix.xreplace(short), short
 
 
-def _legend(short: dict) -> Sentence:
-    """`Short names: a₁₁ stands for a[2]₁₁⁽¹⁾, and so on: …` with one example per matrix."""
+def _legend(short: dict, line: str = "row") -> Sentence:
+    """`Short names: a₁₁ stands for a[2]₁₁⁽¹⁾, and so on: …` with one example per matrix; a sample is a `line`."""
     from .. import symbolic
     from ..entries import EntryName
 
@@ -68,17 +68,19 @@ def _legend(short: dict) -> Sentence:
     parts = [say(math(symbolic.text(brief)), " stands for ", math(symbolic.text(long)))
              for long, brief in examples.values()]
     return say("Short names: ", join(parts, ", "), ", and so on: the layer is this Jacobian's own, and a sample's "
-               "number is its row.")
+               f"number is its {line}.")
 
 
 def _blocks(solution, step, matrix) -> tuple[int, int] | None:
     """The size of each sample's diagonal block when the symbolic Jacobian keeps samples apart, else None."""
-    samples = solution.samples
-    output, variable = solution.values[step.node], solution.values[step.variable]
+    samples, conventions = solution.samples, solution.conventions
+    output, variable = solution.computed.values[step.node], solution.computed.values[step.variable]
     if samples < 2 or output.shape[0] != samples or variable.shape[0] != samples \
-            or step.variable in solution.graph.owners:
-        return None
+            or step.variable in solution.graph.owners or conventions.columns != conventions.column_major:
+        return None  # (vec reads one sample's entries one after another only where samples and vec agree)
     rows, columns = output.shape[1], variable.shape[1]
+    if conventions.denominator:
+        rows, columns = columns, rows
     zero = np.array([[entry == 0 for entry in matrix.row(i)] for i in range(matrix.rows)])
     apart = zero.reshape(samples, rows, samples, columns).transpose(0, 2, 1, 3)[~np.eye(samples, dtype=bool)].all()
     return (rows, columns) if apart else None
@@ -94,7 +96,7 @@ def symbolic_form(solution, step, symbols) -> SymbolicForm:
         return SymbolicForm(symbols, False, ())
     matrix = symbols.matrix
     short_matrix, short = shortened(matrix)
-    legend = (_legend(short),) if short else ()
+    legend = (_legend(short, solution.conventions.sample_line),) if short else ()
     blocks = _blocks(solution, step, matrix)
     fitted = FittedSymbols(solution, step, short_matrix) if short else symbols
     if blocks is None or width(fitted) <= SYMBOLIC_WIDTH:
@@ -106,5 +108,5 @@ def symbolic_form(solution, step, symbols) -> SymbolicForm:
         "In symbols, the block of sample 1 (rows 1–", str(rows), ", columns 1–", str(columns), " of the ",
         f"{total_rows} × {total_columns} Jacobian): samples stay apart, so every entry outside the ",
         f"{samples} diagonal blocks is 0, and the block of sample i has this form with sample i's entries "
-        "(row i instead of row 1).")
+        f"({solution.conventions.sample_line} i instead of {solution.conventions.sample_line} 1).")
     return SymbolicForm(FittedSymbols(solution, step, short_matrix[:rows, :columns]), True, (left_out, *legend))
