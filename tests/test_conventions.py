@@ -571,3 +571,19 @@ def test_pictures_are_each_samples_column_and_the_dropout_mask_is_written_as_its
     written = "; ".join(" ".join(f"{value:g}" for value in row) for row in mask.T)  # units × samples
     assert mask.shape == (2, 4) and f"1 keeps, 0 drops), row by row: {written}." in " ".join(
         terminal(solved("dropout", NG), symbolic=False).split())
+
+
+@pytest.mark.parametrize("conventions, block", [(NG, True), (Conventions(samples="columns"), False),
+                                                (Conventions(vec="column-major"), False)], ids=str)
+def test_sample_1s_block_of_a_wide_symbolic_jacobian_only_where_vec_keeps_a_sample_together(conventions, block):
+    from jacobian_bp.render.fitting import symbolic_form
+
+    solution = solved("softmax", conventions)
+    step = solution.step("dJ/dZ2")
+    form = symbolic_form(solution, step, layout.Symbols(solution, step))
+    notes = " ".join(map(str, form.notes))
+    assert form.block == block
+    assert "a sample's number is its " + solution.conventions.sample_line in notes
+    if block:  # the written Jacobian: sample 1's block transposed, zeros outside the diagonal blocks
+        assert "(column i instead of column 1)" in notes and form.matrix.shape == (3, 3)
+        np.testing.assert_array_equal(step.jacobian[:3, 3:], 0)
