@@ -352,6 +352,14 @@ def test_piped_explain_names_the_entry_or_says_what_is_missing():
     assert "Row 2: l₂⁽²⁾ = -log(a[3]₂₁⁽²⁾)" in equations
 
 
+def test_piped_explain_names_the_entry_as_the_conventions_write_the_jacobian():
+    # article_ng: the conventions page first, so dJ/dW2's page (backward step 7) is step 10
+    result = run_piped("g 10\ne dZ2/dW2[3,1]\n", "article_ng", "--no-symbolic")
+    text = " ".join(result.stdout.split())
+    assert "Row 3 is entry 3 of vec(W2), which reads W2 column by column: W2 row 1, column 2" in text
+    assert "So dZ2/dW2[3,1] = 2." in text
+
+
 def test_with_reveal_nothing_above_the_hidden_result_gives_it_away():
     hidden, shown = screens(run_piped("g 8\nr\n", "--reveal", "--no-symbolic").stdout)[1:]  # dJ/dZ2, on the kink
     assert "the kink of ReLU" in hidden and "result hidden" in hidden
