@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
 from jacobian_bp import symbolic
@@ -23,7 +25,7 @@ from jacobian_bp.render import layout, story
 from jacobian_bp.render.terminal import pages
 from jacobian_bp.solution import solve
 from jacobian_bp.walkthrough import WalkthroughError, bundled_directory, load
-from tests.strategies import written_out_names
+from tests.strategies import graphs, written_out_names
 from tests.test_export import RENDERERS, Page, bmatrices, expected_matrices
 
 NAMES = written_out_names()  # mnist_shape's Jacobians are shown by structure: refused below
@@ -56,10 +58,9 @@ def written_positions(engine_shape, transposed: bool, column_major: bool) -> lis
     return [(j * engine_shape[1] + i) if transposed else (i * engine_shape[1] + j) for i, j in cells]
 
 
-def expected_quantities(name: str, conventions: Conventions) -> dict:
-    """Every quantity of the walkthrough under `conventions`, every training step's, from the default ones by the
-    definition."""
-    default = engine(name)
+def expected_quantities(default, conventions: Conventions) -> dict:
+    """Every quantity of a solution (`default`, as computed) under `conventions`, every training step's, from the
+    default ones by the definition."""
     same = kept(default)
 
     def turned(variable: str) -> bool:
@@ -96,8 +97,20 @@ def expected_quantities(name: str, conventions: Conventions) -> dict:
 @pytest.mark.parametrize("name", NAMES)
 def test_every_quantity_is_the_default_one_transposed_or_permuted(name, conventions):
     found = solved(name, conventions).quantities
-    expected = expected_quantities(name, conventions)
+    expected = expected_quantities(engine(name), conventions)
     assert set(found) == set(expected) == set(engine(name).quantities)
+    for quantity, value in expected.items():
+        assert np.shape(found[quantity]) == np.shape(value), quantity
+        np.testing.assert_array_equal(found[quantity], value, err_msg=quantity)
+
+
+@given(walkthrough=graphs(), conventions=st.sampled_from(ALL))
+@settings(max_examples=40, deadline=None)
+def test_random_graphs_in_every_convention_are_the_default_transposed_or_permuted(walkthrough, conventions):
+    """Every op of the registries (random DAGs draw them all) written by the definition."""
+    found = solve(dataclasses.replace(walkthrough, conventions=conventions)).quantities
+    expected = expected_quantities(solve(walkthrough), conventions)
+    assert set(found) == set(expected)
     for quantity, value in expected.items():
         assert np.shape(found[quantity]) == np.shape(value), quantity
         np.testing.assert_array_equal(found[quantity], value, err_msg=quantity)
