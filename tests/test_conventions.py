@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
@@ -108,8 +108,10 @@ def test_every_quantity_is_the_default_one_transposed_or_permuted(name, conventi
 @settings(max_examples=40, deadline=None)
 def test_random_graphs_in_every_convention_are_the_default_transposed_or_permuted(walkthrough, conventions):
     """Every op of the registries (random DAGs draw them all) written by the definition."""
+    default = solve(walkthrough)
+    assume(all(step.is_sum or step.structure.small for step in default.steps))  # else refused, as tested below
     found = solve(dataclasses.replace(walkthrough, conventions=conventions)).quantities
-    expected = expected_quantities(solve(walkthrough), conventions)
+    expected = expected_quantities(default, conventions)
     assert set(found) == set(expected)
     for quantity, value in expected.items():
         assert np.shape(found[quantity]) == np.shape(value), quantity
