@@ -48,6 +48,7 @@ def render(solution: Solution, groups: list[str], source: str) -> str:
              "#",
              f"# Given: {story.summary(solution)}.",
              *(f"#   {name} = {_values(solution.quantities[name], shapes.get(name))}" for name in _givens(solution)),
+             *(f"#   {sentence}" for sentence in _constants(solution)),
              "",
              f"walkthrough = {json.dumps(source, ensure_ascii=False)}",
              f"decimals = {walkthrough.decimals}",
@@ -79,6 +80,13 @@ def source_for(source: str, output: str | None) -> str:
 
 def _givens(solution: Solution) -> list[str]:
     return [*solution.graph.data, *solution.graph.parameters]
+
+
+def _constants(solution: Solution) -> list:
+    """What the nodes hold beside their parameters (a picture's shape, a stride, a dropout mask), in sentences."""
+    graph = solution.graph
+    return [sentence for node in graph.nodes
+            for sentence in node.op.constants(graph.role_values(node, solution.values), node.names())]
 
 
 def _forward_questions(solution: Solution) -> list[tuple[str, str]]:
