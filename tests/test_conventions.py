@@ -602,3 +602,12 @@ def test_sample_1s_block_of_a_wide_symbolic_jacobian_only_where_vec_keeps_a_samp
     if block:  # the written Jacobian: sample 1's block transposed, zeros outside the diagonal blocks
         assert "(column i instead of column 1)" in notes and form.matrix.shape == (3, 3)
         np.testing.assert_array_equal(step.jacobian[:3, 3:], 0)
+
+
+def test_a_worksheet_gives_the_nodes_constants_as_written(capsys):
+    assert main(["worksheet", "dropout", "--samples", "columns"]) == 0
+    text = capsys.readouterr().out
+    mask = solved("dropout").walkthrough.graph.producers["D1"].op.mask_for(solved("dropout").values["A1"].shape)
+    assert "row by row: " + "; ".join(" ".join(f"{value:g}" for value in row) for row in mask.T) + "." in text
+    assert main(["worksheet", "cnn", "--samples", "columns"]) == 0
+    assert "Z1 reads each sample's column of X as a 1 × 5 × 5 picture" in capsys.readouterr().out

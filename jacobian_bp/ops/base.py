@@ -52,6 +52,11 @@ class Places:
     def matrix(self, value: np.ndarray) -> np.ndarray:
         return value.T if self.transposed else value
 
+    @property
+    def line(self) -> str:
+        """What one sample is in a matrix as written: a `row`, or a `column`."""
+        return "column" if self.transposed else "row"
+
 
 AS_COMPUTED = Places()
 
@@ -280,4 +285,9 @@ class Op:
 
     def output_notes(self, values: Values, names: Names, at: Places = AS_COMPUTED) -> tuple[Sentence, ...]:
         """Sentences for the forward pass where a clamp acts on the output; `at` as for `notes`."""
+        return ()
+
+    def constants(self, values: Values, names: Names, at: Places = AS_COMPUTED) -> tuple[Sentence, ...]:
+        """What, beside its inputs and parameters, a student needs to compute the node by hand (a picture's
+        shape, a stride, a mask), said in sentences; a worksheet gives them with the data (`at` as for `notes`)."""
         return ()

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..sentences import math as formula
 from ..sentences import say
-from .base import INPUT, OUTPUT, Op
+from .base import AS_COMPUTED, INPUT, OUTPUT, Op, Places
 
 
 class Normalization(Op):
@@ -27,6 +27,10 @@ class Normalization(Op):
 
     def parameter_hint(self, role: str) -> str:
         return "one per feature"
+
+    def constants(self, values, names, at: Places = AS_COMPUTED) -> tuple:
+        return (say(formula(names[OUTPUT]), " adds eps = ", formula(f"{self.eps:g}"),
+                    " to the variance before its square root; the variance is the biased one (divided by the count)."),)
 
     def initialize(self, role: str, shapes, rng: np.random.Generator) -> np.ndarray:
         """γ = 1 and β = 0, as PyTorch starts them: at first the node only normalizes."""
