@@ -177,10 +177,27 @@ class FittedSymbols(Symbols):
 
 @dataclass(frozen=True)
 class Expression:
-    """A scalar equation in symbols, `left = right` (sympy expressions); each renderer prints it with `symbolic`."""
+    """A scalar equation in symbols, `left = right`: as text (`entries.Term`s written without sympy) for the terminal
+    and Markdown, and as sympy expressions (`build()`, called on first use of `left` or `right`) for LaTeX and MathML."""
 
-    left: object
-    right: object
+    text_left: entries.Term
+    text_right: entries.Term
+    build: object  # () -> (left, right) in sympy
+
+    @cached_property
+    def _built(self) -> tuple:
+        return self.build()
+
+    @property
+    def left(self):
+        return self._built[0]
+
+    @property
+    def right(self):
+        return self._built[1]
+
+    def text(self, ascii_only: bool = False) -> str:
+        return f"{self.text_left.text(ascii_only)} = {self.text_right.text(ascii_only)}"
 
 
 @dataclass(frozen=True)

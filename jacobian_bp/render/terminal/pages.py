@@ -58,9 +58,7 @@ def _line(parts: tuple, options: Options) -> list:
 
 
 def _expression(part: layout.Expression) -> Text:
-    from ... import symbolic
-
-    return Text(f"{symbolic.text(part.left)} = {symbolic.text(part.right)}", style=NAME_STYLE)
+    return Text(part.text(), style=NAME_STYLE)
 
 
 def renderable(block, options: Options):

@@ -123,6 +123,9 @@ class MatrixView:
                 line.append(texts[j][line_index], style=style)
             line.append(" " + self._bracket(line_index, len(row_order), ascii_only, left_side=False))
             lines.append(line)
+        if lines[0].cell_len > max_width:  # a single column wider than the page: cut at its edge
+            for line in lines:
+                line.truncate(max_width)
         hidden = columns - left - right
         if hidden > 0 or rows > MAX_ROWS:
             lines += _wrapped(Text(self._elision_note(rows, columns, hidden), style=ZERO_STYLE), max_width)
