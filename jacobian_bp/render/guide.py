@@ -130,7 +130,8 @@ def _shape_rule(solution) -> Sentence:
                math("F"), " and one column per entry of ", math("V"), ", the variable the gradient is taken with "
                "respect to: an ", math("F"), " of shape p × q and a ", math("V"), " of shape r × s give a ",
                math("pq × rs"), " matrix. For example, ", math(story.jacobian_label(step)), " is ",
-               math("{} × {}".format(*step.structure.shape)), ": ", math(step.node), " is ", math(_shape(values[step.node])), " and ",
+               math("{} × {}".format(*step.structure.shape)), ": ", math(step.node), " is ",
+               math(_shape(values[step.node])), " and ",
                math(step.variable), " is ", math(_shape(values[step.variable])), ".")
 
 

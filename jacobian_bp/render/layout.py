@@ -177,8 +177,8 @@ class FittedSymbols(Symbols):
 
 @dataclass(frozen=True)
 class Expression:
-    """A scalar equation in symbols, `left = right`: as text (`entries.Term`s written without sympy) for the terminal
-    and Markdown, and as sympy expressions (`build()`, called on first use of `left` or `right`) for LaTeX and MathML."""
+    """A scalar equation in symbols, `left = right`: as text (`entries.Term`s written without sympy) for the
+    terminal, and as sympy expressions (`build()`, called on first use of `left` or `right`) for LaTeX and MathML."""
 
     text_left: entries.Term
     text_right: entries.Term
