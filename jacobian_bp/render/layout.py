@@ -91,8 +91,8 @@ class Numbers:
     def shape(self) -> tuple[int, int]:
         return self.values.shape if isinstance(self.values, Structured) else np.atleast_2d(self.values).shape
 
-    def cells(self, rows, columns) -> list[list[tuple[str, bool]]]:
-        """The entries at the crossings of `rows` and `columns` as (text, is an exact zero)."""
+    def cells(self, rows, columns, ascii_only: bool = False) -> list[list[tuple[str, bool]]]:
+        """The entries at the crossings of `rows` and `columns` as (text, is an exact zero); numbers are ASCII."""
         rows, columns = np.asarray(rows, dtype=int), np.asarray(columns, dtype=int)
         block = (self.values.block(rows, columns) if isinstance(self.values, Structured)
                  else np.atleast_2d(self.values)[np.ix_(rows, columns)])
@@ -145,6 +145,28 @@ class Symbols:
         return marked(shown, [[(matrix[i, j], matrix[i, j] == 0) for j in shown.columns if j is not None]
                               for i in shown.rows if i is not None])
 
+    @property
+    def corner(self) -> bool:
+        """Whether the Jacobian is too large to be written out in symbols, so that only the entries shown are
+        written, from the op's index pattern (`terms`); an op without a pattern shows such a Jacobian in numbers."""
+        return not story.symbolic_shown(self.step)
+
+    def terms(self, rows, columns) -> list[list[entries.Term]]:
+        """The pattern's entries at the crossings of `rows` and `columns`: only these are ever written."""
+        return [[self.pattern(r, c) for c in columns] for r in rows]
+
+    def cells(self, rows, columns, ascii_only: bool = False) -> list[list[tuple[str, bool]]]:
+        """The entries at the crossings of `rows` and `columns` as (plain text, is zero), from the pattern."""
+        return [[(term.text(ascii_only), term.zero) for term in row] for row in self.terms(rows, columns)]
+
+    def corner_rows(self) -> list[list[tuple[object, bool]]]:
+        """The shown corner of a large Jacobian as (`entries.Term`, is zero), in the window documents show, with the
+        marks (text) where rows or columns are elided."""
+        shown = window(self.shape)
+        return marked(shown, [[(term, term.zero) for term in row]
+                              for row in self.terms([i for i in shown.rows if i is not None],
+                                                    [j for j in shown.columns if j is not None])])
+
     def texts(self, ascii_only: bool = False) -> list[list[tuple[str, bool]]]:
         """Each entry as (plain text, is zero), as `symbolic.text` prints it."""
         rows, columns = self.shape
@@ -169,6 +191,10 @@ class FittedSymbols(Symbols):
     @property
     def pattern(self):
         return None
+
+    @property
+    def corner(self) -> bool:
+        return False
 
     @property
     def matrix(self):
@@ -454,14 +480,16 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
     if step.is_sum:
         return _sum_blocks(solution, page, step, decimals)
     blocks = [Subheading(say(math(step.gradient)), anchor(step.gradient))] if heading else []
-    shown = symbolic and story.symbolic_shown(step)
+    omitted = symbolic and not story.symbolic_shown(step)
+    corner = omitted and symbolic_corner(solution, step) is not None
     blocks += [
         _breadcrumb(solution, page, step),
         Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label=say("Chain rule:")),
         Group((Prose(story.explanation(step, solution)), Prose(story.jacobian_caption(step)),
                *([] if step.structure.small else [Prose(story.structure_caption(step))]))),
-        *([Prose(story.symbolic_omitted(step), "aside")] if symbolic and not shown else []),
-        *_jacobian(solution, step, decimals, shown),
+        *([Prose(story.symbolic_corner_caption(step) if corner else story.symbolic_omitted(step), "aside")]
+          if omitted else []),
+        *_jacobian(solution, step, decimals, symbolic),
         *(Prose(story.kink_note(step, kink, decimals), "note") for kink in step.kinks),
         *(Prose(note, "note") for note in step.notes),
         Equation(((f"{story.upstream_label(step)} =", Numbers(step.upstream_row, decimals)),),
@@ -493,15 +521,28 @@ def _sum_blocks(solution, page, step, decimals: int) -> list:
                    Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),))), result=True)]
 
 
+def symbolic_corner(solution, step) -> "Symbols | None":
+    """The symbols of a Jacobian too large to write out whole, when its op writes entries from an index pattern:
+    only the corner a page shows is ever written. None for a Jacobian written out whole, or without a pattern."""
+    if story.symbolic_shown(step) or step.is_sum:
+        return None
+    symbols = Symbols(solution, step)
+    return symbols if symbols.pattern is not None else None
+
+
 def _jacobian(solution, step, decimals: int, symbolic: bool) -> list:
     """The local Jacobian in symbols and numbers; a symbolic form too wide for a page comes in the shorter
     form `fitting` picks, with what it leaves out said above it (one sample's block stands on its own line).
-    A small Jacobian is shown from its full matrix; a larger one from its structure, entry by shown entry."""
+    A small Jacobian is shown from its full matrix; a larger one from its structure, entry by shown entry, and
+    its symbols (where its op has an index pattern) likewise, for the shown corner only."""
     numeric = Numbers(step.jacobian if step.structure.small else step.structure, decimals)
     blocks: list = []
     name = story.jacobian_label(step)
     line: tuple = (f"{name} =", numeric)
-    if symbolic:
+    corner = symbolic_corner(solution, step) if symbolic else None
+    if corner is not None:
+        line = (f"{name} =", corner, "=", numeric)
+    elif symbolic and story.symbolic_shown(step):
         from .fitting import symbolic_form
 
         form = symbolic_form(solution, step, Symbols(solution, step))

@@ -243,6 +243,14 @@ def symbolic_omitted(step: Step) -> Sentence:
                "network.")
 
 
+def symbolic_corner_caption(step: Step) -> Sentence:
+    """What the symbols of a Jacobian too large to write out show: its corner, written from the op's index pattern."""
+    rows, columns = step.structure.shape
+    return say(math(jacobian_label(step)), f" has {rows * columns:,} entries, too many to write out in symbols: the "
+               "symbols below are written from the op's index pattern for the entries shown only, the same pattern "
+               "as in a smaller network.")
+
+
 def devectorize_caption(step: Step) -> Sentence:
     rows, columns = step.result.shape
     return say("De-vectorized, row by row, to the shape of ", math(step.variable), " (", math(f"{rows} × {columns}"),

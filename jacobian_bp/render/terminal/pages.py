@@ -39,6 +39,8 @@ TONES = {"plain": ("", ""), "name": ("", NAME_STYLE), "note": ("⚠ ", NOTE_STYL
 
 
 def _matrix(matrix, options: Options) -> MatrixView:
+    if isinstance(matrix, layout.Symbols) and matrix.corner:
+        return MatrixView(None, None, numeric=False, source=matrix)  # written entry by shown entry
     if isinstance(matrix, layout.Symbols):
         return _symbolic_matrix(matrix)
     return MatrixView.of(matrix.values, options.decimals)

@@ -53,8 +53,9 @@ class MatrixView:
 
     `cells` holds the text of every entry; `ascii_cells`, if given, is used on terminals that
     cannot show Unicode. Numeric columns line up on the decimal point; symbolic ones are centred.
-    A `source` (a `layout.Numbers`) instead gives the entries on demand: only the rows and columns
-    that can be shown at the width are formatted, however large the matrix.
+    A `source` (a `layout.Numbers`, or the `layout.Symbols` of a Jacobian too large to write out) instead
+    gives the entries on demand: only the rows and columns that can be shown at the width are formatted (or
+    written), however large the matrix.
     """
 
     def __init__(self, cells, zeros, numeric: bool, ascii_cells=None, source=None):
@@ -80,7 +81,7 @@ class MatrixView:
         """The text and zero flag of the candidate columns of every shown row, by row index."""
         shown = [i for i in row_order if i is not None]
         if self.source is not None:
-            found = self.source.cells(shown, candidates)
+            found = self.source.cells(shown, candidates, ascii_only)
             return ({i: [text for text, _ in row] for i, row in zip(shown, found, strict=True)},
                     {i: [zero for _, zero in row] for i, row in zip(shown, found, strict=True)})
         cells = self.ascii_cells if ascii_only else self.cells
