@@ -76,9 +76,12 @@ def substitutions(solution) -> dict:
     """Every entry symbol mapped to its value in the walkthrough, to evaluate symbolic Jacobians."""
     graph, values = solution.graph, solution.values
     names = [name for name in (graph.data[0], *graph.computed, *graph.parameters)]
-    return {symbol: float(value) for name in names
-            for symbol, value in zip(variable_symbols(graph, name, values[name].shape),
-                                     values[name].flat, strict=True)}
+    found = {symbol: float(value) for name in names
+             for symbol, value in zip(variable_symbols(graph, name, values[name].shape),
+                                      values[name].flat, strict=True)}
+    for node in graph.nodes:  # the symbols an op names itself (a normalized input)
+        found.update(node.op.symbolic_values(graph.role_values(node, values), role_symbols(solution, node)))
+    return found
 
 
 def evaluate(matrix: sp.Matrix, values: dict) -> np.ndarray:
