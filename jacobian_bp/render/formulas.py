@@ -211,7 +211,7 @@ def latex_matrix(matrix: "Numbers | Symbols", dim_zeros: str = "") -> str:
     """
     if isinstance(matrix, Symbols) and matrix.corner:
         rows = [[(LATEX_MARKS[entry] if isinstance(entry, str) else terms.latex(entry), zero)
-                 for entry, zero in row] for row in matrix.corner_rows()]
+                 for entry, zero in row] for row in matrix.pattern_rows()]
     elif isinstance(matrix, Symbols):
         from .. import symbolic
 

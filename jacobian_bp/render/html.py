@@ -162,7 +162,7 @@ def _part(part) -> str:
                 f'{symbolic.mathml(part.right)}</math>')
     if isinstance(part, layout.Symbols) and part.corner:
         rows = [[(entry if isinstance(entry, str) else f"<math>{terms.mathml(entry)}</math>", zero)
-                 for entry, zero in row] for row in part.corner_rows()]
+                 for entry, zero in row] for row in part.pattern_rows()]
         return _matrix(rows, "symbolic", layout.window(part.shape).note())
     if isinstance(part, layout.Symbols):
         from .. import symbolic

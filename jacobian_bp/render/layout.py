@@ -160,9 +160,9 @@ class Symbols:
         """The entries at the crossings of `rows` and `columns` as (plain text, is zero), from the pattern."""
         return [[(term.text(ascii_only), term.zero) for term in row] for row in self.terms(rows, columns)]
 
-    def corner_rows(self) -> list[list[tuple[object, bool]]]:
-        """The shown corner of a large Jacobian as (`entries.Term`, is zero), in the window documents show, with the
-        marks (text) where rows or columns are elided."""
+    def pattern_rows(self) -> list[list[tuple[object, bool]]]:
+        """The pattern's entries as (`entries.Term`, is zero) in the window documents show, with the marks (text)
+        where rows or columns are elided: only these entries are written, however large the Jacobian."""
         shown = window(self.shape)
         return marked(shown, [[(term, term.zero) for term in row]
                               for row in self.terms([i for i in shown.rows if i is not None],
@@ -171,9 +171,8 @@ class Symbols:
     def texts(self, ascii_only: bool = False) -> list[list[tuple[str, bool]]]:
         """Each shown entry as (plain text, is zero), as `symbolic.text` prints it, in the window of `rows`."""
         if self.pattern is not None:
-            shown = window(self.shape)
-            terms = ((self.pattern(i, j) for j in shown.columns if j is not None) for i in shown.rows if i is not None)
-            texts = marked(shown, [[(term.text(ascii_only), term.zero) for term in row] for row in terms])
+            texts = [[(entry if isinstance(entry, str) else entry.text(ascii_only), zero) for entry, zero in row]
+                     for row in self.pattern_rows()]
         else:
             from .. import symbolic
 
