@@ -185,25 +185,29 @@ class Symbols:
 
 @dataclass(frozen=True)
 class FittedSymbols(Symbols):
-    """A symbolic Jacobian rewritten to fit a page (short names, or one sample's block): `fitted`, a sympy matrix."""
+    """A symbolic Jacobian rewritten to fit a page (short names, or one sample's block), of shape `size`: its text
+    from `short_pattern` (the op's index pattern with the short names) where the op has one, and its sympy matrix
+    from `fit()`, called on first use (LaTeX and MathML, and the text of ops without a pattern)."""
 
-    fitted: object = None
+    fit: object = None
+    short_pattern: object = None
+    size: tuple[int, int] = (0, 0)
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.fitted.shape
+        return self.size
 
     @property
     def pattern(self):
-        return None
+        return self.short_pattern
 
     @property
     def corner(self) -> bool:
         return False
 
-    @property
+    @cached_property
     def matrix(self):
-        return self.fitted
+        return self.fit()
 
 
 @dataclass(frozen=True)
