@@ -17,7 +17,7 @@ from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.rule import Rule
 from rich.segment import Segment
-from rich.text import Text
+from rich.text import Span, Text
 
 from ...numbers import format_number
 from ...sentences import Sentence
@@ -112,19 +112,18 @@ class MatrixView:
         shown = list(range(left)) + ([None] if left + right < columns else []) + list(range(count - right, count))
         lines = []
         for line_index, i in enumerate(row_order):
-            line = Text(no_wrap=True)
-            line.append(self._bracket(line_index, len(row_order), ascii_only, left_side=True) + " ")
+            line = _Line(self._bracket(line_index, len(row_order), ascii_only, left_side=True) + " ")
             for position, j in enumerate(shown):
                 if position:
-                    line.append(GAP)
+                    line.add(GAP)
                 if j is None:
-                    line.append(ellipsis if i is not None or ascii_only else "⋱", style=ZERO_STYLE)
+                    line.add(ellipsis if i is not None or ascii_only else "⋱", ZERO_STYLE)
                     continue
                 style = ZERO_STYLE if i is not None and zeros[i][j] else ""
                 text = texts[j][line_index]
-                line.append(text.replace("⋮", ":") if ascii_only else text, style=style)
-            line.append(" " + self._bracket(line_index, len(row_order), ascii_only, left_side=False))
-            lines.append(line)
+                line.add(text.replace("⋮", ":") if ascii_only else text, style)
+            line.add(" " + self._bracket(line_index, len(row_order), ascii_only, left_side=False))
+            lines.append(line.text())
         if lines[0].cell_len > max_width:  # a single column wider than the page: cut at its edge
             for line in lines:
                 line.truncate(max_width)
@@ -238,19 +237,22 @@ class Equation:
         if not row:
             return []
         height = max(len(block) for block in row)
-        joined = [Text(" " * indent, no_wrap=True) for _ in range(height)]
+        joined = [_Line(" " * indent) for _ in range(height)]
         for position, block in enumerate(row):
-            width = max(line.cell_len for line in block)
+            widths = [line.cell_len for line in block]
+            width = max(widths)
             top = (height - len(block)) // 2
             for i in range(height):
                 if position:
-                    joined[i].append(" ")
-                line = block[i - top] if top <= i < top + len(block) else Text()
-                joined[i].append_text(line)
-                joined[i].append(" " * (width - line.cell_len))
-        for line in joined:
+                    joined[i].add(" ")
+                inside = top <= i < top + len(block)
+                if inside:
+                    joined[i].add_text(block[i - top])
+                joined[i].add(" " * (width - (widths[i - top] if inside else 0)))
+        lines = [line.text() for line in joined]
+        for line in lines:
             line.rstrip()
-        return joined
+        return lines
 
 
 class Breadcrumb:
@@ -372,11 +374,41 @@ def _wrapped(text: Text, width: int) -> list[Text]:
 
 def _fitting(lines: list[Text], console: Console) -> RenderResult:
     """Lines already fitted to the width, as rich's segments: handed back as one `Text`, every line would be wrapped
-    again, which is most of the cost of a long walkthrough."""
+    again, which is most of the cost of a long walkthrough. Without colours (output to a file or a pipe, or
+    `NO_COLOR`) rich draws no style at all, so a line is its plain text."""
     newline = Segment.line()
+    plain = console.color_system is None
     for line in lines:
-        yield from line.render(console)
+        if plain:
+            yield Segment(line.plain)
+        else:
+            yield from line.render(console)
         yield newline
+
+
+class _Line:
+    """A line of text with styled stretches, put together piece by piece and made a rich `Text` once (appending to
+    a `Text` measures and cleans every piece, the cost of drawing a long walkthrough)."""
+
+    def __init__(self, start: str = ""):
+        self.pieces, self.spans, self.length = [start], [], len(start)
+
+    def add(self, text: str, style: str = "") -> None:
+        if style and text:
+            self.spans.append(Span(self.length, self.length + len(text), style))
+        self.pieces.append(text)
+        self.length += len(text)
+
+    def add_text(self, text: Text) -> None:
+        """A rich `Text`, its own style and spans kept."""
+        if text.style:
+            self.spans.append(Span(self.length, self.length + len(text.plain), text.style))
+        self.spans += [span.move(self.length) for span in text.spans]
+        self.pieces.append(text.plain)
+        self.length += len(text.plain)
+
+    def text(self) -> Text:
+        return Text("".join(self.pieces), spans=self.spans, no_wrap=True)
 
 
 def _shortened(text: Text, width: int, ascii_only: bool) -> Text:
