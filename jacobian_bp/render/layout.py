@@ -77,6 +77,10 @@ def marked(window: Window, cells) -> list[list[tuple[str, bool]]]:
     return found
 
 
+# A matrix of at most this many entries is read whole when a page shows part of it (cheaper than indexing).
+SMALL_MATRIX = 400
+
+
 @dataclass(frozen=True)
 class Numbers:
     """A numeric matrix shown at `decimals`: an array, or a `structured.Structured` Jacobian.
@@ -94,10 +98,15 @@ class Numbers:
 
     def cells(self, rows, columns, ascii_only: bool = False) -> list[list[tuple[str, bool]]]:
         """The entries at the crossings of `rows` and `columns` as (text, is an exact zero); numbers are ASCII."""
-        rows, columns = np.asarray(rows, dtype=int), np.asarray(columns, dtype=int)
-        block = (self.values.block(rows, columns) if isinstance(self.values, Structured)
-                 else np.atleast_2d(self.values)[np.ix_(rows, columns)])
-        return [[(format_number(float(value), self.decimals), value == 0) for value in row] for row in block]
+        matrix = self.values if isinstance(self.values, Structured) else np.atleast_2d(self.values)
+        if not isinstance(matrix, Structured) and matrix.size <= SMALL_MATRIX:  # read as Python numbers at once
+            whole = matrix.tolist()
+            block = [[whole[i][j] for j in columns] for i in rows]
+        else:
+            rows, columns = np.asarray(rows, dtype=int), np.asarray(columns, dtype=int)
+            block = (matrix.block(rows, columns) if isinstance(matrix, Structured)
+                     else matrix[np.ix_(rows, columns)]).tolist()
+        return [[(format_number(value, self.decimals), value == 0) for value in row] for row in block]
 
     def window(self) -> Window:
         """What documents show of the matrix."""

@@ -114,8 +114,16 @@ def page_renderable(solution, page: story.Page, options: Options, reveal: bool =
             hidden = True
             continue
         hidden = False
-        items += [BLANK, renderable(block, options)]
+        items += [BLANK, *_flat(renderable(block, options))]
     return Group(*items)
+
+
+def _flat(renderable) -> list:
+    """A renderable, or the items of a `Group` and of the groups in it, in order: drawn from one group, each line
+    passes through rich once rather than once per level of nesting."""
+    if isinstance(renderable, Group):
+        return [item for inner in renderable.renderables for item in _flat(inner)]
+    return [renderable]
 
 
 def guide_renderable(solution, options: Options) -> Group:
