@@ -119,6 +119,30 @@ def formula(unicode: str, ascii: str) -> Term:
     return Term(unicode, ascii)
 
 
+# The Unicode signs of the formulas ops write, spelt in ASCII.
+ASCII_SIGNS = str.maketrans({"·": "*", "σ": "sigmoid", "δ": "delta", "−": "-"})
+
+
+def written(template: str, **terms: Term) -> Term:
+    """A formula an op writes around other terms: `template` in Unicode with `{name}` where each term goes, e.g.
+    `written("(1 - {y})·log(1 - {a})", y=…, a=…)`; in ASCII its signs are spelt out and the terms take their ASCII
+    forms."""
+    return Term(template.format(**{name: term.unicode for name, term in terms.items()}),
+                template.translate(ASCII_SIGNS).format(**{name: term.ascii for name, term in terms.items()}))
+
+
+def total(summands: list[Term], negated: bool = False, divisor: int = 1) -> Term:
+    """The sum of `summands`, negated (`-s₁ - s₂`) and divided by `divisor` (`(s₁ + s₂)/n`) as asked."""
+    def text(forms: list[str]) -> str:
+        sign = "-" if negated else ""
+        if divisor == 1:
+            return sign + (" - " if negated else " + ").join(forms)
+        inner = " + ".join(forms)
+        return f"{sign}({inner})/{divisor}" if len(forms) > 1 else f"{sign}{inner}/{divisor}"
+
+    return Term(text([term.unicode for term in summands]), text([term.ascii for term in summands]))
+
+
 @dataclass(frozen=True)
 class Namer:
     """Names the entries of one variable: `namer(i, j)` is the term of row i, column j (from 0).
@@ -131,6 +155,7 @@ class Namer:
     per_sample: bool = False
     single_index: bool = False
     values: "np.ndarray | None" = None
+    sample_column: bool = False  # the samples are columns (EntryName.sample_column)
 
     def __call__(self, i: int, j: int) -> Term:
         if self.values is not None:
@@ -139,7 +164,8 @@ class Namer:
         return Term(name.text(), name.text(ascii_only=True))
 
     def name(self, i: int, j: int) -> EntryName:
-        return EntryName(self.letter, self.layer, i + 1, j + 1, self.per_sample, self.single_index)
+        return EntryName(self.letter, self.layer, i + 1, j + 1, self.per_sample, self.single_index,
+                         self.sample_column)
 
     def key(self, i: int, j: int) -> str:
         """The name of the entry's sympy symbol, by which sympy orders the factors of a product."""

@@ -8,6 +8,7 @@ its conventions (samples as columns, column-major vec, the denominator layout: c
 
 import numpy as np
 
+from ..entries import Namer, Term
 from ..sentences import Sentence, math, say
 from . import story
 from .layout import GAP, Equation, Expression, Group, Numbers, Prose, Section, anchor
@@ -42,21 +43,47 @@ def _network(solution) -> list:
 
 
 def loss_equations(solution) -> tuple[Expression, Expression]:
-    """Sample 1's loss, `l₁ = …` with its outputs `a₁ⱼ` and targets `y₁ⱼ` as symbols, and the cost `J = …`."""
-    from .. import symbolic
-
+    """Sample 1's loss, `l₁ = …` with its outputs `a₁ⱼ` and targets `y₁ⱼ` as symbols, and the cost `J = …`: written by
+    the ops without sympy, which only LaTeX and MathML call on (for the same equations)."""
     graph = solution.graph
     loss, cost = graph.loss_node, graph.cost_node
     outputs = solution.computed.values[loss.roles["input"]].shape[1]
-    columns = solution.conventions.columns  # sample 1's outputs are then column 1, a₁₁, a₂₁, …
+    columns = solution.conventions.columns  # sample 1's outputs are then column 1: a₁₁, a₂₁, …
+    a, y = (Namer(letter, 0, sample_column=columns) for letter in "ay")
+    place = (lambda j: (j, 0)) if columns else (lambda j: (0, j))
+    losses = Namer("l", 0, single_index=True)
+    penalty = next((name for name in cost.roles.values() if name != loss.output), None)
+    return (Expression(losses(0, 0), loss.op.loss_text([a(*place(j)) for j in range(outputs)],
+                                                        [y(*place(j)) for j in range(outputs)]),
+                       lambda: _symbolic_loss(solution)),
+            Expression(Term(cost.output, cost.output),
+                       cost.op.cost_text([losses(i, 0) for i in range(solution.samples)],
+                                         Term(penalty, penalty) if penalty else None),
+                       lambda: _symbolic_cost(solution)))
+
+
+def _symbolic_loss(solution) -> tuple:
+    """Sample 1's loss in sympy, as `loss_equations` writes it."""
+    from .. import symbolic
+
+    loss = solution.graph.loss_node
+    outputs = solution.computed.values[loss.roles["input"]].shape[1]
+    columns = solution.conventions.columns
     shape = (outputs, 1) if columns else (1, outputs)
     a, y = (symbolic.symbols(letter, 0, shape, sample_column=columns) for letter in "ay")
     losses = symbolic.symbols("l", 0, (solution.samples, 1), single_index=True)
-    loss_expression = loss.op.symbolic_loss(list(a), list(y))
-    symbols = {role: losses if name == loss.output else _matrix(symbolic.whole(name))
+    return losses[0, 0], loss.op.symbolic_loss(list(a), list(y))
+
+
+def _symbolic_cost(solution) -> tuple:
+    """The cost in sympy, as `loss_equations` writes it."""
+    from .. import symbolic
+
+    cost = solution.graph.cost_node
+    losses = symbolic.symbols("l", 0, (solution.samples, 1), single_index=True)
+    symbols = {role: losses if name == solution.graph.loss_node.output else _matrix(symbolic.whole(name))
                for role, name in cost.roles.items()}
-    return (Expression(losses[0, 0], loss_expression),
-            Expression(symbolic.whole(cost.output), cost.op.entry_equation(0, symbols)))
+    return symbolic.whole(cost.output), cost.op.entry_equation(0, symbols)
 
 
 def _matrix(symbol):
@@ -97,7 +124,7 @@ def _example_step(solution):
     from its node's output), else the largest one."""
     steps = [step for step in solution.steps if not step.is_sum and not step.from_cost]
     owners = solution.graph.owners
-    return max(steps, key=lambda step: (step.variable in owners, step.jacobian.size)) if steps else solution.steps[0]
+    return max(steps, key=lambda step: (step.variable in owners, step.structure.size)) if steps else solution.steps[0]
 
 
 def _shape(value) -> str:
@@ -117,8 +144,8 @@ def _shape_rule(solution) -> Sentence:
                     math("V"), ", the variable the gradient is taken with respect to: an ", math("F"),
                     " of shape p × q and a ", math("V"), " of shape r × s give a ", math("pq × rs"))
     return say("A local Jacobian ", math("∂vec(F)/∂vec(V)"), lines, " matrix. For example, ",
-               math(story.jacobian_label(step)), " is ", math(_shape(step.jacobian)), ": ", math(step.node), " is ",
-               math(_shape(values[step.node])), " and ",
+               math(story.jacobian_label(step)), " is ", math("{} × {}".format(*step.structure.shape)), ": ",
+               math(step.node), " is ", math(_shape(values[step.node])), " and ",
                math(step.variable), " is ", math(_shape(values[step.variable])), ".")
 
 
