@@ -268,6 +268,14 @@ def missed_path(attempt: Attempt) -> str | None:
 
 
 @slip
+def op_slip_of_this_step(attempt: Attempt) -> str | None:
+    """A slip the op of the answer's own step names in its Jacobian, before the slips that act on every gradient:
+    where both explain the answer (dropout's forgotten 1/(1 − p) is a factor 2 at p = 0.5, as 1/m taken twice is
+    with 2 samples), the step the answer is about is the likelier place of the slip."""
+    return _op_slip_of_step(attempt, attempt.step) if attempt.step is not None else None
+
+
+@slip
 def one_over_m(attempt: Attempt) -> str | None:
     """The mean's 1/m forgotten, or taken twice."""
     m = attempt.samples
@@ -359,6 +367,19 @@ def updated_weights_in_backward_pass(attempt: Attempt) -> str | None:
     return None
 
 
+def _op_slip_of_step(attempt: Attempt, step: Step) -> str | None:
+    """The slip the step's op names in its local Jacobian that explains the attempt, if one does."""
+    if step.op is None or step.is_sum or step.from_cost:
+        return None
+    graph = attempt.graph
+    node = graph.producers[step.node]
+    for sentence, wrong in step.op.slips(step.role, graph.role_values(node, attempt.values[0]),
+                                         node.names(step.upstream)):
+        if attempt.any_explains(attempt.rederive(f"{step.jacobian_name}: {sentence}", {step.jacobian_name: wrong})):
+            return sentence
+    return None
+
+
 @slip
 def op_slip(attempt: Attempt) -> str | None:
     """A slip an op names itself: its output or a Jacobian built the way students commonly get it wrong (a
@@ -369,15 +390,7 @@ def op_slip(attempt: Attempt) -> str | None:
         for sentence, wrong in node.op.forward_slips(graph.role_values(node, exact), node.names()):
             if attempt.any_explains(attempt.rederive(f"{node.output}: {sentence}", {node.output: wrong})):
                 return sentence
-    for step in attempt.steps:
-        if step.op is None or step.is_sum or step.from_cost:
-            continue
-        node = graph.producers[step.node]
-        for sentence, wrong in step.op.slips(step.role, graph.role_values(node, exact), node.names(step.upstream)):
-            if attempt.any_explains(attempt.rederive(f"{step.jacobian_name}: {sentence}",
-                                                     {step.jacobian_name: wrong})):
-                return sentence
-    return None
+    return next((sentence for step in attempt.steps if (sentence := _op_slip_of_step(attempt, step))), None)
 
 
 @slip

@@ -218,6 +218,16 @@ class Op:
         jacobian[at, at] = self.derivative_at_kink()[1]
         return jacobian
 
+    def kink_statement(self, position: tuple[int, int], variable: str, output: str, derivative: str) -> Sentence:
+        """What the kink at `position` of the role's `variable` is and which convention the Jacobian uses there
+        (`derivative`, its derivative in force, as text), the op's output being `output`; nothing of the gradient,
+        so that it can stand above a result that `--reveal` hides. By default an activation's kink: the entry
+        exactly at `kink_where`."""
+        i, j = position
+        name = self.kink_function or self.title
+        return say(math(variable), f" {entry(i, j)} {self.kink_where}, the kink of {name}, where the derivative "
+                   "is not defined. This walkthrough uses ", math(f"{name}'(0) = {derivative}"), ", as PyTorch does.")
+
     def kink_note(self, position: tuple[int, int], names: Names, gradient: str, values: tuple[str, str]):
         """The op's own note on a kink at `position` of the role (the entry of `gradient` under the convention in
         force and under the other, as text in `values`), or None for the note of an activation's kink."""

@@ -82,6 +82,23 @@ class Dropout(Op):
             f"drops it, 1/(1 − p) = {scale} where it keeps it — so the Jacobian is diagonal and holds the mask, "
             "scaled. A dropped entry gets no gradient: for this step, it is not part of the network.")
 
+    def slips(self, role: str, values, names) -> tuple[tuple[str, np.ndarray], ...]:
+        if self.p == 0:
+            return ()
+        return ((f"dropout's scale 1/(1 − p) forgotten in d{names[OUTPUT]}/d{names[INPUT]}: this is the mask alone; "
+                 f"{names[OUTPUT]} scales every kept entry by 1/(1 − p) = {format_number(1 / (1 - self.p), 4)}, so "
+                 "its Jacobian holds the mask scaled by it", np.diagflat(self.mask_for(values[INPUT].shape))),)
+
+    def forward_slips(self, values, names) -> tuple[tuple[str, np.ndarray], ...]:
+        if self.p == 0:
+            return ()
+        mask, scale = self.mask_for(values[INPUT].shape), format_number(1 / (1 - self.p), 4)
+        kept = f"dropout scales every kept entry by 1/(1 − p) = {scale}"
+        return ((f"dropout's scale 1/(1 − p) forgotten in {names[OUTPUT]}: this is {names[INPUT]} ⊙ mask; {kept}",
+                 values[INPUT] * mask),
+                (f"dropout's kept entries multiplied by 1 − p, not divided by it; {kept}",
+                 values[INPUT] * mask * (1 - self.p)))
+
     def entry_equation(self, index: int, symbols):
         import sympy
 

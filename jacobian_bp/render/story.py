@@ -272,16 +272,9 @@ def fused_caption(step: Step, solution) -> Sentence:
 
 
 def kink_note(step: Step, kink: Kink, decimals: int) -> Sentence:
-    """The note at an entry that sits exactly on the op's kink: which convention the Jacobian uses there.
-
-    It says nothing of the gradient, so that it can stand above a result that `--reveal` hides.
-    """
-    i, j = kink.position
-    name = step.op.kink_function or step.op.title
-    derivative = format_number(kink.derivative, decimals)
-    return say(math(step.variable), f" row {i + 1}, column {j + 1} {step.op.kink_where}, the kink of {name}, where "
-               "the derivative is not defined. This walkthrough uses ", math(f"{name}'(0) = {derivative}"),
-               ", as PyTorch does.")
+    """The note at an entry that sits exactly on the op's kink: which convention the Jacobian uses there, in the
+    op's own words. It says nothing of the gradient, so that it can stand above a result that `--reveal` hides."""
+    return step.op.kink_statement(kink.position, step.variable, step.node, format_number(kink.derivative, decimals))
 
 
 def kink_consequence(solution, step: Step, kink: Kink, decimals: int) -> Sentence:
