@@ -100,6 +100,11 @@ class Op:
         """A parameter not given in the file, drawn from `rng` (the node's input shapes in `shapes`)."""
         raise NotImplementedError
 
+    def initialization(self, role: str) -> tuple[Sentence, bool]:
+        """What `initialize` makes of the parameter `role`, in words (`uniform in ±1/√inputs, the default of
+        torch.nn.Linear`), and whether it draws it from the seed (else it is a constant)."""
+        raise NotImplementedError
+
     def check_shapes(self, shapes: Mapping[str, tuple[int, int]]) -> str | None:
         """Why the roles' shapes do not fit together, or None."""
         return None

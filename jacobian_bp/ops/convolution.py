@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ..numbers import format_number
 from ..sentences import math as formula
 from ..sentences import say
 from .base import INPUT, OUTPUT
@@ -70,6 +71,12 @@ class Convolution(ImageOp):
         """Uniform in ±1/√(in_channels · k^d), PyTorch's default bound (numpy's generator, so not PyTorch's numbers)."""
         bound = 1.0 / math.sqrt(self.filter_size())
         return rng.uniform(-bound, bound, size=self.parameter_shapes(shapes)[role])
+
+    def initialization(self, role: str):
+        square = "²" if self.spatial == 2 else ""
+        bound = format_number(1.0 / math.sqrt(self.filter_size()), 4)
+        return say("uniform in ", formula(f"±1/√(in_channels · k{square}) = ±{bound}"),
+                   f", the default of torch.nn.{self.name.capitalize()}"), True
 
     def out_channels_count(self) -> int:
         return self.out_channels

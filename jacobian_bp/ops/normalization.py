@@ -32,6 +32,10 @@ class Normalization(Op):
         """γ = 1 and β = 0, as PyTorch starts them: at first the node only normalizes."""
         return np.full(self.parameter_shapes(shapes)[role], 1.0 if role == "gamma" else 0.0)
 
+    def initialization(self, role: str):
+        return say("1" if role == "gamma" else "0", ", as PyTorch starts a norm's ",
+                   "scale" if role == "gamma" else "shift"), False
+
     def statistics(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """`ẑ` and `√(σ² + eps)`, the latter with the axis of the mean kept."""
         centred = X - X.mean(axis=self.axis, keepdims=True)

@@ -423,10 +423,20 @@ def final_cost_sentence(solution, decimals: int) -> Sentence:
 
 
 def initialization_note(walkthrough) -> Sentence:
-    """Which parameters were drawn from the seed, and how, so that a class can reproduce them."""
-    return say(join((math(name) for name in walkthrough.initialized), ", "), f" drawn from seed {walkthrough.seed}: "
-               "uniform in ", math("±1/√inputs"), ", the default of torch.nn.Linear, from numpy's generator (so not "
-               "PyTorch's numbers). The same seed always gives the same values; they are shown below, and at full "
+    """Which parameters were drawn from the seed (or set to a constant) and how, each as its op says, so that a
+    class can reproduce them."""
+    owners, groups = walkthrough.graph.owners, {}
+    for name in walkthrough.initialized:
+        node = owners[name]
+        how, drawn = node.op.initialization(next(role for role, own in node.parameters.items() if own == name))
+        groups.setdefault((str(how), drawn), (how, []))[1].append(name)
+    parts = [say(join((math(name) for name in names), ", "),
+                 f" drawn from seed {walkthrough.seed}: " if drawn else (" set to " if len(names) == 1 else " all "
+                                                                         "set to "), how)
+             for (_, drawn), (how, names) in groups.items()]
+    seeded = any(drawn for _, drawn in groups)
+    return say(join(parts, "; "), ". ", "Drawn values come from numpy's generator (so not PyTorch's numbers); the "
+               "same seed always gives the same values. " if seeded else "", "They are shown below, and at full "
                "precision with --format json.")
 
 
