@@ -70,6 +70,16 @@ class Op:
         """Options a walkthrough file's table implies without stating them (a kernel's size, from the kernel)."""
         return {}
 
+    @classmethod
+    def missing(cls, key: str, table: dict) -> tuple[str, str]:
+        """The key at fault and why, where the required option `key` is missing from the node's `table`."""
+        return key, "missing"
+
+    def settings_problem(self) -> tuple[str, str] | None:
+        """What is wrong with the node's own options and settings, as (the key at fault, why), or None: checked as
+        soon as the node is read, before any shape is known."""
+        return None
+
     def output_image(self, image: tuple[int, ...] | None) -> tuple[int, ...] | None:
         """The picture shape of the output's rows, from the input's (None where the rows are not pictures)."""
         return image if self.keeps_image else None
@@ -105,8 +115,9 @@ class Op:
         torch.nn.Linear`), and whether it draws it from the seed (else it is a constant)."""
         raise NotImplementedError
 
-    def check_shapes(self, shapes: Mapping[str, tuple[int, int]]) -> str | None:
-        """Why the roles' shapes do not fit together, or None."""
+    def check_shapes(self, shapes: Mapping[str, tuple[int, int]]) -> str | tuple[str, str] | None:
+        """Why the roles' shapes do not fit together, or None; with the key of the node's table at fault, where
+        one is, as (key, why)."""
         return None
 
     def output_shape(self, shapes: Mapping[str, tuple[int, int]]) -> tuple[int, int]:

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from .. import tomlinput
 from ..numbers import format_number
 from ..sentences import math as formula
 from ..sentences import say
@@ -43,12 +44,28 @@ class Convolution(ImageOp):
 
     @classmethod
     def implied_options(cls, table: dict) -> dict:
-        """`out_channels` and `kernel_size` read off a kernel written as nested lists (out × in × k (× k))."""
+        """`out_channels` and `kernel_size` read off a kernel written as nested lists (out × in × k (× k)), and
+        `out_channels` off one unrolled into rows (one filter per row)."""
         kernel = table.get("K")
         if isinstance(kernel, list) and kernel and isinstance(kernel[0], list) and kernel[0] \
                 and isinstance(kernel[0][0], list):
             return {"out_channels": len(kernel), "kernel_size": len(kernel[0][0])}
+        if isinstance(kernel, list) and kernel and isinstance(kernel[0], list):
+            return {"out_channels": len(kernel)}
         return {}
+
+    @classmethod
+    def missing(cls, key: str, table: dict) -> tuple[str, str]:
+        """A kernel given but empty or unrolled says why its size is missing."""
+        layout = f"out_channels × in_channels × k{' × k' * (cls.spatial == 2)}"
+        kernel = table.get("K")
+        if "K" in table and (not isinstance(kernel, list) or not kernel or not isinstance(kernel[0], list)
+                             or not kernel[0]):
+            return "K", f"expected nested lists of {layout}, found {tomlinput.describe(kernel)}"
+        if "K" in table:
+            return key, (f"missing: K is written unrolled (one filter per row), which does not show the kernel's "
+                         f"size; give {key}, or write K nested ({layout})")
+        return key, f"missing (or give the kernel K, nested {layout}, which shows it)"
 
     def parameter_roles(self) -> tuple[str, ...]:
         return self.parameter_letters if self.bias else ("K",)
@@ -81,10 +98,10 @@ class Convolution(ImageOp):
     def out_channels_count(self) -> int:
         return self.out_channels
 
-    def check_shapes(self, shapes) -> str | None:
+    def check_shapes(self, shapes) -> tuple[str, str] | None:
         problem = super().check_shapes(shapes)
         if problem is None and shapes["K"] != self.parameter_shapes(shapes)["K"]:
-            return f"K must be {describe(self.parameter_layout('K'))}"
+            return "K", f"expected {describe(self.parameter_layout('K'))}"
         return problem
 
     def kernel(self, K: np.ndarray) -> np.ndarray:

@@ -28,6 +28,12 @@ class Normalization(Op):
     def parameter_hint(self, role: str) -> str:
         return "one per feature"
 
+    def settings_problem(self) -> tuple[str, str] | None:
+        if not self.eps > 0:
+            return "eps", (f"expected a positive number (added to the variance so that a constant feature is not "
+                           f"divided by 0; PyTorch's default is 1e-5), found {self.eps:g}")
+        return None
+
     def initialize(self, role: str, shapes, rng: np.random.Generator) -> np.ndarray:
         """γ = 1 and β = 0, as PyTorch starts them: at first the node only normalizes."""
         return np.full(self.parameter_shapes(shapes)[role], 1.0 if role == "gamma" else 0.0)
