@@ -144,8 +144,8 @@ def test_the_cnn_pages_show_pictures_the_toeplitz_structure_and_the_turned_kerne
     assert "K2 as a kernel of 1 × 2 × 3 × 3 (out × in × k × k)" in flat
     assert re.search(r"^K1\[2\] = ⎡ -0\.2 +0\.6 ⎤$", text, flags=re.MULTILINE)
     assert "each sample's block is doubly block Toeplitz" in flat
-    assert "Shortcut dJ/dA1 = dJ/dZ2 ∗ rot180(K2) (the full convolution with the kernel turned by 180°) gives " \
-           "the same numbers" in flat
+    assert "Shortcut dJ/dA1 = dJ/dZ2 ⋆ rot180(K2) (the full cross-correlation, padded by k − 1, with K2 turned " \
+           "by 180°: the full convolution with K2) gives the same numbers" in flat
     assert "a selection matrix" in flat and "unfolded input patches (im2col)" in flat
     assert max(len(line) for line in text.splitlines()) <= 100
 
