@@ -216,21 +216,42 @@ def _broadcast_over_samples(step: Step) -> bool:
     return samples > 1 and np.array_equal(step.jacobian, np.tile(np.eye(width), (samples, 1)))
 
 
-@slip
-def bias_not_summed(attempt: Attempt) -> str | None:
-    """The gradient of a row broadcast over the batch (a bias) left as one row per sample (or one sample's row)
-    instead of summed over the batch."""
-    step = attempt.step
-    if step is None or attempt.name != step.gradient or not _broadcast_over_samples(step):
+def _per_sample(step: Step, values: Values) -> np.ndarray | None:
+    """The samples' own contributions to the gradient of a one-row parameter (row i: sample i's rows of the upstream
+    gradient times the Jacobian), whose sum is the gradient; None where the step's gradient is not such a sum."""
+    if step.op is None or step.from_cost or step.is_sum or step.result.shape[0] != 1:
         return None
-    advice = f"{step.gradient} adds up the rows of {step.upstream}, one per sample (column sums)"
+    upstream = values[step.upstream]
+    samples = upstream.shape[0]
+    if samples < 2 or step.upstream_row.size != upstream.size:
+        return None
+    blocks = values[step.jacobian_name].reshape(samples, upstream.shape[1], step.result.shape[1])
+    return np.einsum("ik,ikn->in", upstream, blocks)
+
+
+@slip
+def not_summed_over_the_batch(attempt: Attempt) -> str | None:
+    """The gradient of a one-row parameter (a bias, batch norm's γ and β) left as one row per sample (or one
+    sample's row) instead of summed over the batch."""
+    step = attempt.step
+    if step is None or attempt.name != step.gradient:
+        return None
+    bias = _broadcast_over_samples(step)
     for values in attempt.values:
-        per_sample = values[step.upstream]
+        per_sample = _per_sample(step, values)
+        if per_sample is None:
+            return None
+        what = (f"this is {step.upstream} itself" if bias else
+                f"these are the {per_sample.shape[0]} samples' own contributions, one row each")
+        advice = (f"{step.gradient} adds up the rows of {step.upstream}, one per sample (column sums)" if bias else
+                  f"{step.gradient} adds them up: each sample's row of {step.upstream} times its block of "
+                  f"{step.jacobian_name}, summed over the samples")
+        kind = "bias gradient" if bias else f"{step.gradient}"
         if attempt.explains(per_sample):
-            return f"bias gradient not summed over the batch: this is {step.upstream} itself; {advice}"
+            return f"{kind} not summed over the batch: {what}; {advice}"
         for i, row in enumerate(per_sample, start=1):
             if attempt.explains(row[np.newaxis]):
-                return f"bias gradient not summed over the batch: this is only sample {i}'s row; {advice}"
+                return f"{kind} not summed over the batch: this is only sample {i}'s {'row' if bias else 'part'}; {advice}"
     return None
 
 
