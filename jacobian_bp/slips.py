@@ -251,7 +251,8 @@ def not_summed_over_the_batch(attempt: Attempt) -> str | None:
             return f"{kind} not summed over the batch: {what}; {advice}"
         for i, row in enumerate(per_sample, start=1):
             if attempt.explains(row[np.newaxis]):
-                return f"{kind} not summed over the batch: this is only sample {i}'s {'row' if bias else 'part'}; {advice}"
+                part = "row" if bias else "part"
+                return f"{kind} not summed over the batch: this is only sample {i}'s {part}; {advice}"
     return None
 
 

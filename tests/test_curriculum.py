@@ -70,7 +70,8 @@ b = [0.0]
     ('kernel_size = 2\n', 'kernel_size = 2\nin_shape = [2, 1, 4]\n',
      ["nodes[2].in_shape: expected 2 × 2 × 2 (the picture shape of Z1), found 2 × 1 × 4"]),
     ('kernel_size = 2\n', 'kernel_size = 3\n', ["nodes[2].kernel_size: a window of 3 does not fit"]),
-    ("mask = [[1, 0], [1, 1]]", "mask = [[1, 0, 1], [1, 1, 0]]", ["nodes[3].mask: expected the shape of its input, 2 × 2"]),
+    ("mask = [[1, 0], [1, 1]]", "mask = [[1, 0, 1], [1, 1, 0]]",
+     ["nodes[3].mask: expected the shape of its input, 2 × 2"]),
     ("mask = [[1, 0], [1, 1]]", "mask = [[1, 0], [1, 0.5]]", ["nodes[3].mask: expected only 0 (dropped) and 1 (kept)"]),
     ("p = 0.5", "p = 1.0", ["nodes[3].p: expected at least 0 and less than 1", "found 1"]),
 ])
@@ -85,7 +86,8 @@ def test_a_conv1d_needs_a_sequence_shape_and_batch_norm_two_samples(capsys, tmp_
     conv1d = CONVOLUTION.replace('op = "conv2d"', 'op = "conv1d"').replace("[[[[1.0, -1.0], [0.5, 2.0]]], "
                                                                           "[[[0.0, 1.0], [-1.0, 0.5]]]]",
                                                                           "[[[1.0, -1.0]], [[0.5, 2.0]]]")
-    assert "nodes[1].in_shape: expected 2 numbers (channels × length), found 1 × 3 × 3" in error_of(capsys, tmp_path, conv1d)
+    assert "nodes[1].in_shape: expected 2 numbers (channels × length), found 1 × 3 × 3" in error_of(capsys, tmp_path,
+                                                                                                   conv1d)
     one_sample = """\
 loss = "mean_squared_error"
 [data]

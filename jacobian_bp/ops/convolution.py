@@ -250,7 +250,8 @@ class Convolution(ImageOp):
         out, K = names[OUTPUT], names["K"]
         return ((f"kernel not turned by 180° (or turned twice) in dJ/d{names[INPUT]}: this is dJ/d{out} fully "
                  f"cross-correlated with {K} as it is; the transpose of the Toeplitz matrix is the full "
-                 f"cross-correlation with {K} turned by 180° (the full convolution with {K})", self.jacobian(INPUT, {**values, "K": self.turned(values["K"])})),)
+                 f"cross-correlation with {K} turned by 180° (the full convolution with {K})",
+                 self.jacobian(INPUT, {**values, "K": self.turned(values["K"])})),)
 
     def forward_slips(self, values, names) -> tuple[tuple[str, np.ndarray], ...]:
         K = names["K"]
