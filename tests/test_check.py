@@ -748,3 +748,12 @@ def test_diagnoses_name_only_what_the_student_can_see():
     assert digit_slip(-0.0813, -0.08214006, 4) is None
     assert "digit slip" in graded({"dJ/dW3": [[-1.0126, -0.9253]]})["dJ/dW3"].diagnosis
     assert graded({"dJ/dW3": [[-1.0126, -0.9523]]})["dJ/dW3"].diagnosis is None
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_slip_carried_alike_is_quiet_where_the_exact_entry_is_zero():
+    """Scaled where the exact entry is not zero, shifted where it is: no warning from the 0 · ∞ never used."""
+    from jacobian_bp.check import _changed_alike
+
+    own, exact, changed = np.array([[0.0, 1.0, 1.0]]), np.array([[0.0, 2.0, 4.0]]), np.array([[1.0, 4.0, 4.0]])
+    np.testing.assert_array_equal(_changed_alike(own, exact, changed), [[1.0, 2.0, 1.0]])

@@ -531,7 +531,7 @@ def _jacobian(solution, step, decimals: int, symbolic: bool) -> list:
             blocks.append(Equation(((form.symbols,),), label=say("Sample 1's block of ", math(name), ":")))
         else:
             line = (f"{name} =", form.symbols, "=", numeric)
-    function_columns = np.atleast_2d(solution.quantities[step.node]).shape[1]
+    function_columns = np.atleast_2d(solution.values[step.node]).shape[1]
     blocks.append(Jacobian(Equation((line,)), step.structure, name, step.node, step.variable,
                            row_group=function_columns, column_group=step.result.shape[1]))
     return blocks
