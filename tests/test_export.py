@@ -387,3 +387,15 @@ def test_a_description_marks_other_formulas_with_dollars_in_every_form(tmp_path,
     assert r"Here $\partial L/\partial A = A - Y$ for $Z^{[1]}$, at \$5." in markdown_text
     html_text = RENDERERS["html"](solution, decimals=4, symbolic=False)
     assert "<p>Here <span class=\"formula\"><math>" in html_text and "$dL" not in html_text and "at $5." in html_text
+
+
+SCRIPT_DIGITS = re.compile("[\u2080-\u2089\u2070-\u2079\u00b9\u00b2\u00b3\u207d\u207e\u201a]")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_entry_names_in_formulas_are_typeset_not_left_as_unicode_subscripts(name):
+    """`a[1]₁‚₁₀⁽¹⁾` in a sentence (the short names of a fitted symbolic form) is set as LaTeX and MathML
+    sub- and superscripts: pdflatex stops at a Unicode subscript digit."""
+    assert not SCRIPT_DIGITS.search(rendered("latex", name)), SCRIPT_DIGITS.search(rendered("latex", name))
+    maths = re.findall(r"<math.*?</math>", rendered("html", name), flags=re.DOTALL)
+    assert not [math for math in maths if SCRIPT_DIGITS.search(math)]
