@@ -5,7 +5,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .chain import Step, Update, backpropagate, suffix, update_parameters
+from .chain import Shown, Step, Update, backpropagate, suffix, update_parameters
 from .errors import suggestion
 from .graph import COST, Graph
 from .structured import Structured
@@ -15,7 +15,7 @@ FINAL_COST = "J_final"
 
 
 @dataclass(frozen=True)
-class TrainingStep:
+class TrainingStep(Shown):
     """One round of training: the forward pass from the parameters of the step before, the backward steps,
     and the optimizer's update. `number` counts from 1; the quantities of step t ≥ 2 carry `@t`."""
 
@@ -175,6 +175,9 @@ def solve(walkthrough: Walkthrough) -> Solution:
         final_values = graph.forward(given)
         _refuse_unrepresentable(walkthrough, final_values, " (after the last update, for J_final)")
     solution = Solution(walkthrough=walkthrough, training=tuple(training), final_values=final_values)
+    for record in training:
+        for part in (record, *record.steps, *record.updates):
+            part.own(solution)
     for name, value in solution.quantities.items():
         if not (value.finite() if isinstance(value, Structured) else np.all(np.isfinite(value))):
             raise WalkthroughError(walkthrough.name, f"{name} overflows: its values are too large for floating "

@@ -333,6 +333,24 @@ def section(solution, page: story.Page, decimals: int, symbolic: bool) -> Sectio
     return Section(page.kind, page.title, anchor(str(page.title)), tuple(blocks))
 
 
+def step_section(solution, step, decimals: int, symbolic: bool) -> Section:
+    """The page of one backward step with that step alone on it (a sum step still reads its contributions
+    from the page), as a notebook shows a step."""
+    number = next(training.number for training in solution.training if any(step is own for own in training.steps))
+    page = next(page for page in story.training_pages(solution, number) if any(step is own for own in page.steps))
+    at = solution.at(number)
+    blocks = step_blocks(at, replace(page, training=1), step, decimals, symbolic, len(page.steps) > 1)
+    return Section(page.kind, page.title, anchor(str(page.title)), tuple(blocks))
+
+
+def update_section(solution, update, decimals: int) -> Section:
+    """The update page of `update`'s training step with that one parameter's update on it."""
+    page = next(page for page in story.training_pages(solution, update.training_step) if page.kind == "update")
+    at = solution.at(update.training_step)
+    blocks = (_breadcrumb(at, replace(page, training=1)), *_update_blocks(at, decimals, (update,)))
+    return Section(page.kind, page.title, anchor(str(page.title)), blocks)
+
+
 def _later_section(solution, page: story.Page, decimals: int, symbolic: bool) -> Section:
     """A page of a later training step: laid out as the first step's, from that step's values, with a note that
     its quantities carry `@t` elsewhere."""
@@ -390,10 +408,10 @@ def _loss_blocks(solution, decimals: int) -> list:
                        f"{story.cost_expression(solution)} = {format_number(solution.J, decimals)}"),))]
 
 
-def _update_blocks(solution, decimals: int) -> list:
-    """Each parameter's update: its formulas, what it starts from (the optimizer's state of the step before,
-    if any), then the new state and the new parameter."""
-    updates = solution.updates
+def _update_blocks(solution, decimals: int, updates: tuple | None = None) -> list:
+    """Each parameter's update (or those of `updates`): its formulas, what it starts from (the optimizer's state of
+    the step before, if any), then the new state and the new parameter."""
+    updates = solution.updates if updates is None else updates
     blocks = [Prose(solution.walkthrough.optimizer.describe(format_number(updates[0].learning_rate, 12)))] \
         if updates and updates[0].optimizer.state_names else []
     for update in updates:
@@ -493,7 +511,7 @@ def _jacobian(solution, step, decimals: int, symbolic: bool) -> list:
             blocks.append(Equation(((form.symbols,),), label=say("Sample 1's block of ", math(name), ":")))
         else:
             line = (f"{name} =", form.symbols, "=", numeric)
-    function_columns = np.atleast_2d(solution.quantities[step.node]).shape[1]
+    function_columns = np.atleast_2d(solution.values[step.node]).shape[1]
     blocks.append(Jacobian(Equation((line,)), step.structure, name, step.node, step.variable,
                            row_group=function_columns, column_group=step.result.shape[1]))
     return blocks
