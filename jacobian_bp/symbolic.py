@@ -31,9 +31,10 @@ def symbols(letter: str, layer: int, shape: tuple[int, int], per_sample: bool = 
         EntryName(letter, layer, i + 1, j + 1, per_sample, single_index).key, real=True))
 
 
-def variable_symbols(graph, name: str, shape: tuple[int, int]) -> sp.Matrix:
-    """The symbols of a variable, named as the article writes them: `W3` gives `w[3]₁₂`, `X` gives `x₁₂⁽¹⁾`."""
-    found = namer(graph, name)
+def variable_symbols(graph, name: str, shape: tuple[int, int], data: bool = False) -> sp.Matrix:
+    """The symbols of a variable, named as the article writes them: `W3` gives `w[3]₁₂`, `X` gives `x₁₂⁽¹⁾`, and
+    the data of an op's data role (`data`, the targets `Y`) `y₁₂`."""
+    found = namer(graph, name, data=data)
     return symbols(found.letter, found.layer, shape, found.per_sample, found.single_index)
 
 
@@ -53,15 +54,17 @@ def _exact(value: float) -> sp.Expr:
 
 
 def role_symbols(solution, node) -> dict:
-    """The symbols of every role of a node (data roles as their exact values) and of its output."""
+    """The symbols of every role of a node (data roles as symbols `y₁₁` or as their exact values, as the op keeps
+    them) and of its output."""
     graph, values = solution.graph, solution.values
     found = {}
     for role, name in {**node.roles, OUTPUT: node.output}.items():
-        if role in node.op.data_roles:
+        data = role in node.op.data_roles
+        if data and not node.op.symbolic_data(role):
             found[role] = sp.Matrix(values[name].shape[0], values[name].shape[1],
                                     lambda i, j, name=name: _exact(values[name][i, j]))
         else:
-            found[role] = variable_symbols(graph, name, values[name].shape)
+            found[role] = variable_symbols(graph, name, values[name].shape, data)
     return found
 
 
@@ -75,9 +78,10 @@ def jacobian(solution, step: Step) -> sp.Matrix:
 def substitutions(solution) -> dict:
     """Every entry symbol mapped to its value in the walkthrough, to evaluate symbolic Jacobians."""
     graph, values = solution.graph, solution.values
-    names = [name for name in (graph.data[0], *graph.computed, *graph.parameters)]
-    return {symbol: float(value) for name in names
-            for symbol, value in zip(variable_symbols(graph, name, values[name].shape),
+    names = [(name, False) for name in (graph.data[0], *graph.computed, *graph.parameters)]
+    names += [(name, True) for name in graph.data[1:]]  # the targets, `y₁₁`
+    return {symbol: float(value) for name, data in names
+            for symbol, value in zip(variable_symbols(graph, name, values[name].shape, data),
                                      values[name].flat, strict=True)}
 
 

@@ -169,6 +169,11 @@ class Op:
         output = self.symbolic_forward(symbols)
         return sympy.Matrix(list(output)).jacobian(sympy.Matrix(list(symbols[role])))
 
+    def symbolic_data(self, role: str) -> bool:
+        """Whether symbolic forms keep the data of `role` (one of `data_roles`) as symbols, `y₁₁` for the targets
+        (their values shown beside), instead of writing its exact numbers in."""
+        return False
+
     def symbolic_pattern(self, role: str, namers: Mapping[str, "Namer"], values: Values) -> "Pattern | None":
         """The Jacobian for `role` in symbols entry by entry, written from the op's index pattern without sympy
         (`namers` names the entries of every role and the output); None where only sympy can derive it."""

@@ -494,6 +494,16 @@ def _sum_blocks(solution, page, step, decimals: int) -> list:
                    Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),))), result=True)]
 
 
+def _symbolic_data(solution, step, decimals: int) -> list:
+    """The values of the data the symbolic form keeps as symbols (the targets `y₁₁`), beside it."""
+    node = solution.graph.producers[step.node]
+    kept = [node.roles[role] for role in node.op.data_roles if role in node.roles and node.op.symbolic_data(role)]
+    return [Equation(((f"{name} =", Numbers(solution.values[name], decimals)),),
+                     label=say("In symbols, ", math(entries.namer(solution.graph, name, data=True)(0, 0).unicode),
+                               " is row 1, column 1 of ", math(name), ":"))
+            for name in kept]
+
+
 def _jacobian(solution, step, decimals: int, symbolic: bool) -> list:
     """The local Jacobian in symbols and numbers; a symbolic form too wide for a page comes in the shorter
     form `fitting` picks, with what it leaves out said above it (one sample's block stands on its own line).
@@ -507,6 +517,7 @@ def _jacobian(solution, step, decimals: int, symbolic: bool) -> list:
 
         form = symbolic_form(solution, step, Symbols(solution, step))
         blocks += [Prose(note, "aside") for note in form.notes]
+        blocks += _symbolic_data(solution, step, decimals)
         if form.block:
             blocks.append(Equation(((form.symbols,),), label=say("Sample 1's block of ", math(name), ":")))
         else:
