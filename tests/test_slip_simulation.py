@@ -22,10 +22,10 @@ SOLUTIONS = {name: solution for name in written_out_names() if len((solution := 
 TRIALS = 120
 RATE = 0.95
 # A slip made on top of another one, by a student who keeps full precision: the second slip's candidate is built
-# from the student's rounded parents and can miss by their rounding (113 of 120 named at worst). With J_final,
-# the cost after the update, a slip in an update also reaches a whole forward pass, whose rounding bound is
-# looser (107 of 120 seen): a known gap, see the closing note.
-FULL_PRECISION_NAMED = 0.85
+# from the student's rounded parents and can miss by their rounding (109 of 120 named at worst, a forgotten 1/m
+# after a digit slip). A slip of one entry is looked for within that rounding (a digit slip in J_final, whose
+# own value is a whole forward pass from the student's rounded updates: 117 of 120 and more).
+FULL_PRECISION_NAMED = 0.9
 
 
 def _after(derived, name: str) -> set[str]:
