@@ -155,6 +155,26 @@ def test_a_transposed_parent_is_used_transposed_downstream():
     assert results["W3_updated"].verdict == "correct"
 
 
+@pytest.mark.parametrize("full_precision", [False, True])
+@pytest.mark.parametrize("name", ["article", "mazur", "regularized"])
+def test_a_slip_in_an_update_is_not_charged_again_in_j_final(name, full_precision):
+    """J_final worked out from the student's own (wrongly) updated parameters is carried forward: one slip, one
+    wrong answer (a digit slip in J_final on top of it is named in the simulation above)."""
+    solution = SOLUTIONS[name]
+    derived = derivations(solution)
+    updates = [quantity for quantity, derivation in derived.items()
+               if derivation.update is not None and quantity == derivation.update.name]
+    for seed, update in enumerate(updates):
+        for make in (flipped_sign, digit_swap):
+            rng = np.random.default_rng(seed)
+            answers = hand_calculation(solution, 4, [PlantedSlip(update, make, "")], rng, full_precision)
+            if answers is None:
+                continue
+            results = {result.name: result for result in grade_answers(solution, answers, 4)}
+            assert [quantity for quantity, result in results.items() if result.verdict == "wrong"] == [update]
+            assert results["J_final"].verdict in ("carried forward", "correct")
+
+
 def test_three_slips_one_of_them_a_transposed_parent_are_three_wrong_answers(tmp_path, capsys):
     """The issue's student: a flipped sign, dJ/dW2 written transposed (and used so), a digit slip in an update."""
     import json
