@@ -318,6 +318,7 @@ class Solved:
     def __init__(self):
         self.walkthroughs: dict[str, Walkthrough] = {}
         self.solutions: dict[str, Solution] = {}
+        self.derivations: dict[str, dict[str, Derivation]] = {}  # each solution's, worked out once too
 
 
 def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: Solved | None = None,
@@ -353,10 +354,11 @@ def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: 
                       order=tuple(names), source=key, unknown=unknown, asked=asked)
     if key not in solved.solutions:
         solved.solutions[key] = solve(walkthrough)
-    solution = solved.solutions[key]
+        solved.derivations[key] = derivations(solved.solutions[key])
+    solution, derived = solved.solutions[key], solved.derivations[key]
     return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals,
-                  quantities=grade_answers(solution, answers, decimals, readings),
-                  order=tuple(derivations(solution)), source=key, unknown=unknown, asked=asked)
+                  quantities=grade_answers(solution, answers, decimals, readings, derived),
+                  order=tuple(derived), source=key, unknown=unknown, asked=asked)
 
 
 def quantity_names(walkthrough: Walkthrough) -> list[str]:
@@ -399,12 +401,13 @@ class _Placeholders(dict):
 
 
 def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimals: int,
-                  readings: Readings | None = None) -> tuple[Graded, ...]:
+                  readings: Readings | None = None, derived: dict[str, Derivation] | None = None) -> tuple[Graded, ...]:
     """Grade answers given as 2-D arrays (`NaN` where unanswered), in the order a student computes them.
 
     `dJ/dL` may also be given in its form as the first local Jacobian, the row `1 × m`. `readings` says
     which entries could not be read (they are `NaN` in `answers`, or the answer is any placeholder when
-    the whole answer could not be read) and how some were read.
+    the whole answer could not be read) and how some were read. `derived` is `derivations(solution)`, when
+    the caller already has it (a class graded against one solution).
 
     >>> from jacobian_bp import load, solve
     >>> solution = solve(load("article"))
@@ -418,7 +421,7 @@ def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimal
     answers = {name: np.full(exact[name].shape, np.nan) if None in readings.unreadable.get(name, {})
                else answer.T if name in rows and answer.shape == rows[name] else answer
                for name, answer in answers.items()}
-    derived = derivations(solution)
+    derived = derived or derivations(solution)
     grader = _Grader(solution, derived, answers, decimals, readings)
     return tuple(grader.grade(name) for name in derived if name in answers)
 
@@ -460,8 +463,12 @@ class _Grader:
                         and _as_used(self.answers[parent], self.exact[parent].shape) is not None
                         and not np.isnan(self.answers[parent]).all())
         own = _quietly(derivation.compute, self.student) if sources else None
-        rounding = self.rounding(derivation, sources, own) if sources else 0.0
-        entries = _entry_verdicts(answer, expected, own, self.decimals, rounding)
+        entries, rounding = _entry_verdicts(answer, expected, own, self.decimals), 0.0
+        if sources and (entries == "wrong").any():
+            # What the rounding of the parents can move `own` by matters only to an entry that is neither right
+            # nor within one unit of `own`: most answers of a class never need its recomputations.
+            rounding = self.rounding(derivation, sources, own)
+            entries = _entry_verdicts(answer, expected, own, self.decimals, rounding)
         unreadable = self.readings.unreadable.get(name, {})
         for position in unreadable:
             entries[... if position is None else position] = "unreadable"
