@@ -278,6 +278,7 @@ class Report:
     source: str = ""  # the walkthrough as resolved: its bundled name or the absolute path of its file
     unknown: tuple[tuple[str, str], ...] = ()
     asked: int | None = None  # the file's own `decimals` when it was not used (coarser than the walkthrough's)
+    optimizer: str = "SGD"  # the title of the walkthrough's optimizer, which the update's heading names
 
     @property
     def decimals_note(self) -> str | None:
@@ -351,14 +352,16 @@ def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: 
     unknown = tuple(readings.unknown.items())
     if not answers:  # nothing to grade (only names that are no quantity): no need to solve
         return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals, quantities=(),
-                      order=tuple(names), source=key, unknown=unknown, asked=asked)
+                      order=tuple(names), source=key, unknown=unknown, asked=asked,
+                      optimizer=walkthrough.optimizer.title)
     if key not in solved.solutions:
         solved.solutions[key] = solve(walkthrough)
         solved.derivations[key] = derivations(solved.solutions[key])
     solution, derived = solved.solutions[key], solved.derivations[key]
     return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals,
                   quantities=grade_answers(solution, answers, decimals, readings, derived),
-                  order=tuple(derived), source=key, unknown=unknown, asked=asked)
+                  order=tuple(derived), source=key, unknown=unknown, asked=asked,
+                  optimizer=walkthrough.optimizer.title)
 
 
 def quantity_names(walkthrough: Walkthrough) -> list[str]:

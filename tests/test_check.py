@@ -748,3 +748,16 @@ def test_diagnoses_name_only_what_the_student_can_see():
     assert digit_slip(-0.0813, -0.08214006, 4) is None
     assert "digit slip" in graded({"dJ/dW3": [[-1.0126, -0.9253]]})["dJ/dW3"].diagnosis
     assert graded({"dJ/dW3": [[-1.0126, -0.9523]]})["dJ/dW3"].diagnosis is None
+
+
+@pytest.mark.parametrize(("walkthrough", "heading"), [("optimizers", "Adam update"), ("article", "SGD update")])
+def test_the_update_is_headed_by_the_walkthroughs_optimizer(tmp_path, capsys, walkthrough, heading):
+    solution = solve(load(walkthrough))
+    update = solution.updates[0]
+    path = tmp_path / "answers.toml"
+    path.write_text(f'walkthrough = "{walkthrough}"\n[answers]\n"{update.name}" = {update.new.round(4).tolist()}\n'
+                    f'"J" = {solution.J:.4f}\n', encoding="utf-8")
+    status, out, _ = run(capsys, "check", str(path), "--width", "100")
+    assert status == 0 and heading in out
+    assert all(other not in out for other in {"Adam update", "SGD update"} - {heading})
+    assert out.index("Forward pass, loss and cost") < out.index(heading)
