@@ -192,10 +192,11 @@ def _kinks(op: Op, role: str, values: Mapping[str, np.ndarray], upstream: np.nda
     mask = op.kinks(role, values)
     if mask is None or not mask.any():
         return ()
-    in_force, other = op.derivative_at_kink()
-    return tuple(Kink(position=(int(i), int(j)), derivative=in_force, other_derivative=other,
-                      value=float(result[i, j]),
-                      other_value=op.kink_gradient(role, upstream, values, (int(i), int(j)), other))
+    in_force, other = op.kink_derivatives(role, values)
+    other_result = chain_rule(upstream, op.other_jacobian(role, values), result.shape)
+    return tuple(Kink(position=(int(i), int(j)), derivative=float(in_force[i, j]),
+                      other_derivative=float(other[i, j]), value=float(result[i, j]),
+                      other_value=float(other_result[i, j]))
                  for i, j in np.argwhere(mask))
 
 

@@ -347,7 +347,7 @@ def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: 
         decimals = max(written, walkthrough.decimals)
         asked = written if written < walkthrough.decimals else None
     names = quantity_names(walkthrough)
-    answers = reader.answers(names)
+    answers = reader.answers(names, kernel_names(walkthrough))
     readings = reader.readings()
     unknown = tuple(readings.unknown.items())
     if not answers:  # nothing to grade (only names that are no quantity): no need to solve
@@ -394,6 +394,17 @@ def quantity_names(walkthrough: Walkthrough) -> list[str]:
                 names += [state_name(state, update.parameter, at) for state in walkthrough.optimizer.state_names]
             names.append(update.name + at)
     return list(dict.fromkeys(names + [FINAL_COST]))
+
+
+def kernel_names(walkthrough: Walkthrough) -> set[str]:
+    """The quantities an answer file may write as nested lists: every kernel (out × in × k (× k)), its gradients
+    and its update."""
+    graph = walkthrough.graph
+    found = {name for parameter in graph.layouts for name in (
+        parameter, gradient_name(parameter), *(gradient_name(parameter, edge.node.output)
+                                               for edge in graph.consumers(parameter)))}
+    updates = sgd_update(graph, _Placeholders(), _Placeholders(), 0.0)
+    return found | {update.name for update in updates if update.parameter in graph.layouts}
 
 
 class _Placeholders(dict):
@@ -684,8 +695,9 @@ class _AnswerFile:
                                   f"found {tomlinput.describe(value)}")
         return value
 
-    def answers(self, names: list[str]) -> dict[str, np.ndarray]:
-        """Every answer as a 2-D array, `NaN` for "?" and for what cannot be read (see `readings`).
+    def answers(self, names: list[str], kernels: set[str] = frozenset()) -> dict[str, np.ndarray]:
+        """Every answer as a 2-D array, `NaN` for "?" and for what cannot be read (see `readings`); the names in
+        `kernels` may be written as nested lists (a kernel out × in × k × k).
 
         A name that is not a quantity is kept aside with the closest name (see `readings`), and a value that
         cannot be read is graded "unreadable" with the reason: one bad entry costs that entry, not the file.
@@ -707,15 +719,16 @@ class _AnswerFile:
                 where = f"{self.path}:{line}" if line else str(self.path)
                 self.unknown[shorten(name)] = f"{where}: unknown quantity {quoted(name)}{hint}"
                 continue
-            found[name] = self.matrix(name, value)
+            found[name] = self.matrix(name, value, nested=name in kernels)
         return found
 
     def readings(self) -> Readings:
         """The unreadable entries and the notes that `answers` found."""
         return Readings(unreadable=self.unreadable, notes=self.notes, unknown=self.unknown)
 
-    def matrix(self, name: str, value) -> np.ndarray:
-        """A number, a flat list (one row) or a list of rows, as a 2-D array with NaN for "?"."""
+    def matrix(self, name: str, value, nested: bool = False) -> np.ndarray:
+        """A number, a flat list (one row) or a list of rows, as a 2-D array with NaN for "?"; where `nested`,
+        a kernel's nested lists too."""
         if not isinstance(value, list):
             return np.array([[self.entry(name, value, (0, 0))]])
         problem = None
@@ -723,6 +736,8 @@ class _AnswerFile:
             problem = "expected numbers, found an empty list"
         elif not any(isinstance(row, list) for row in value):
             return np.array([[self.entry(name, v, (0, j)) for j, v in enumerate(value)]])
+        elif nested and tomlinput.depth(value) > 2:
+            return self.nested(name, value)
         elif not all(isinstance(row, list) for row in value):
             problem = "mixes rows and single values; write a list of rows, e.g. [[1, 2], [3, 4]]"
         else:
@@ -731,6 +746,22 @@ class _AnswerFile:
             self.unreadable.setdefault(name, {})[None] = f"cannot be read: {problem}"
             return np.full((1, 1), np.nan)
         return np.array([[self.entry(name, v, (i, j)) for j, v in enumerate(row)] for i, row in enumerate(value)])
+
+    def nested(self, name: str, value: list) -> np.ndarray:
+        """A kernel written out × in × k (× k), as the matrix of its filters' unrolled rows (out × in·k·k)."""
+        def shape_of(item) -> tuple[int, ...] | None:
+            if not isinstance(item, list):
+                return ()
+            shapes = {shape_of(part) for part in item}
+            return (len(item), *shapes.pop()) if item and len(shapes) == 1 and None not in shapes else None
+
+        shape = shape_of(value)
+        if shape is None:
+            self.unreadable.setdefault(name, {})[None] = ("cannot be read: expected nested lists of equal length "
+                                                          "at every depth, e.g. [[[[1, 2], [3, 4]]]]")
+            return np.full((1, 1), np.nan)
+        entries = np.array(value, dtype=object).reshape(shape[0], -1)
+        return np.array([[self.entry(name, v, (i, j)) for j, v in enumerate(row)] for i, row in enumerate(entries)])
 
     def entry(self, name: str, value, position: tuple[int, int]) -> float:
         """One entry's value; NaN for "?" and for what cannot be read, whose reason is kept."""

@@ -18,6 +18,11 @@ SUBSCRIPT = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉‚")
 SUPERSCRIPT = str.maketrans("0123456789()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁽⁾")
 
 
+# Letters of derived quantities (a normalized input) that LaTeX and ASCII terminals spell otherwise.
+LATEX_LETTERS = {"ẑ": r"\hat{z}"}
+ASCII_LETTERS = {"ẑ": "zhat"}
+
+
 @dataclass(frozen=True)
 class EntryName:
     """Which entry of which matrix a symbol stands for: letter, layer (0 if none), row, column (from 1).
@@ -60,7 +65,8 @@ class EntryName:
         layer = f"[{self.layer}]" if self.layer else ""
         sample = f"({self.row})" if self.per_sample else ""
         if ascii_only:
-            return f"{self.letter}{layer}_{self.indices()}" + (f"^{sample}" if sample else "")
+            letter = ASCII_LETTERS.get(self.letter, self.letter)
+            return f"{letter}{layer}_{self.indices()}" + (f"^{sample}" if sample else "")
         return f"{self.letter}{layer}{self.indices().translate(SUBSCRIPT)}{sample.translate(SUPERSCRIPT)}"
 
     def latex(self) -> str:
@@ -68,7 +74,7 @@ class EntryName:
         if self.whole:
             return self.letter
         layer = f"^{{[{self.layer}]}}" if self.layer else ""
-        core = f"{self.letter}_{{{self.indices()}}}{layer}"
+        core = f"{LATEX_LETTERS.get(self.letter, self.letter)}_{{{self.indices()}}}{layer}"
         return f"{{{core}}}^{{({self.row})}}" if self.per_sample else core
 
 

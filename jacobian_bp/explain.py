@@ -144,7 +144,8 @@ class JacobianEntries:
             givens=tuple((symbolic.text(name), value) for name, value in givens.items()),
             derivative_value=self.evaluate(derivative),
             value=float(step.structure.block(np.array([row]), np.array([column]))[0, 0]),
-            kink=step.op.derivative_at_kink() if on_kink else None)
+            kink=(float(step.structure.block(np.array([row]), np.array([column]))[0, 0]),  # in force, and the
+                  float(step.op.other_jacobian(step.role, self.values)[row, column])) if on_kink else None)
 
 
 def _matrix(expression):

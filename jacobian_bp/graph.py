@@ -130,6 +130,27 @@ class Graph:
     def parameters(self) -> tuple[str, ...]:
         return tuple(self.owners)
 
+    @cached_property
+    def images(self) -> dict[str, tuple[int, ...]]:
+        """The picture shape (channels, height, width) or (channels, length) of every variable whose rows are
+        images or sequences, as the image ops declare them and the ops after them keep them."""
+        found: dict[str, tuple[int, ...]] = {}
+        for node in self.nodes:
+            image = found.get(node.roles.get(INPUT, ""))
+            if node.op.needs_image:
+                image = found[node.roles[INPUT]] = node.op.in_shape
+            produced = node.op.output_image(image)
+            if produced:
+                found[node.output] = produced
+        return found
+
+    @cached_property
+    def layouts(self) -> dict[str, tuple[int, ...]]:
+        """The natural shape of every parameter kept as unrolled rows (a kernel out × in × k × k)."""
+        return {name: layout for name, node in self.owners.items()
+                for role, owned in node.parameters.items() if owned == name
+                for layout in [node.op.parameter_layout(role)] if layout is not None}
+
     @property
     def computed(self) -> tuple[str, ...]:
         """The outputs of the nodes, in forward order."""

@@ -302,30 +302,26 @@ def one_over_m(attempt: Attempt) -> str | None:
 
 @slip
 def kink_convention(attempt: Attempt) -> str | None:
-    """The other convention for the derivative at an activation's kink (e.g. relu'(0) = 1), from the Kink records.
-
-    Kinks belong to activations applied entry by entry, so the convention sits on the Jacobian's diagonal.
-    """
-    # (a loss's kink, such as l1's at a = y, is not on a square diagonal: its other convention is not tried)
-    kinked = [step for step in attempt.steps if step.kinks and step.jacobian.shape[0] == step.jacobian.shape[1]]
+    """The other convention for the derivative at a kink (e.g. relu'(0) = 1, or the last of tied maxima of a max
+    pool), from the Kink records and the op's own Jacobian under that convention."""
+    kinked = [step for step in attempt.steps if step.kinks]
     trials = [[step] for step in kinked] + ([kinked] if len(kinked) > 1 else [])
+    graph = attempt.graph
     for steps in trials:
-        replaced = {}
-        for step in steps:
-            jacobian = step.jacobian.copy()
-            for kink in step.kinks:
-                index = np.ravel_multi_index(kink.position, step.result.shape)
-                jacobian[index, index] = kink.other_derivative
-            replaced[step.jacobian_name] = jacobian
+        replaced = {step.jacobian_name: step.op.other_jacobian(
+            step.role, graph.role_values(graph.producers[step.node], attempt.values[0])) for step in steps}
         if attempt.any_explains(attempt.rederive("kinks " + " ".join(replaced), replaced)):
-            return "; ".join(_kink_sentence(step, attempt.decimals) for step in steps)
+            return "; ".join(_kink_sentence(graph, step, attempt.decimals) for step in steps)
     return None
 
 
-def _kink_sentence(step: Step, decimals: int) -> str:
+def _kink_sentence(graph: Graph, step: Step, decimals: int) -> str:
     name = step.op.title
     kink = step.kinks[0]
     places = ", ".join(f"row {i + 1}, column {j + 1}" for i, j in (k.position for k in step.kinks))
+    own = step.op.kink_slip(places, graph.producers[step.node].names(step.upstream))
+    if own:
+        return own
     return (f"{name}'(0) = {format_number(kink.other_derivative, decimals)}: {step.variable} is exactly 0 at "
             f"{places}, the kink of {name}; this walkthrough takes {name}'(0) = "
             f"{format_number(kink.derivative, decimals)}, as PyTorch does")
@@ -366,6 +362,27 @@ def updated_weights_in_backward_pass(attempt: Attempt) -> str | None:
                               for update in used.values())
             return (f"updated weights used in the backward pass: this follows from {named}; every gradient "
                     "uses the weights of the forward pass, and the update comes after the backward pass")
+    return None
+
+
+@slip
+def op_slip(attempt: Attempt) -> str | None:
+    """A slip an op names itself: its output or a Jacobian built the way students commonly get it wrong (a
+    kernel not turned by 180° in dJ/dIn, a max pool's gradient spread over its window, batch norm without its
+    mean and variance paths), in this quantity or in one it follows from."""
+    graph, exact = attempt.graph, attempt.values[0]
+    for node in graph.nodes:
+        for sentence, wrong in node.op.forward_slips(graph.role_values(node, exact), node.names()):
+            if attempt.any_explains(attempt.rederive(f"{node.output}: {sentence}", {node.output: wrong})):
+                return sentence
+    for step in attempt.steps:
+        if step.op is None or step.is_sum or step.from_cost:
+            continue
+        node = graph.producers[step.node]
+        for sentence, wrong in step.op.slips(step.role, graph.role_values(node, exact), node.names(step.upstream)):
+            if attempt.any_explains(attempt.rederive(f"{step.jacobian_name}: {sentence}",
+                                                     {step.jacobian_name: wrong})):
+                return sentence
     return None
 
 

@@ -80,9 +80,12 @@ def substitutions(solution) -> dict:
     graph, values = solution.graph, solution.values
     names = [(name, False) for name in (graph.data[0], *graph.computed, *graph.parameters)]
     names += [(name, True) for name in graph.data[1:]]  # the targets, `y₁₁`
-    return {symbol: float(value) for name, data in names
-            for symbol, value in zip(variable_symbols(graph, name, values[name].shape, data),
-                                     values[name].flat, strict=True)}
+    found = {symbol: float(value) for name, data in names
+             for symbol, value in zip(variable_symbols(graph, name, values[name].shape, data),
+                                      values[name].flat, strict=True)}
+    for node in graph.nodes:  # the symbols an op names itself (a normalized input)
+        found.update(node.op.symbolic_values(graph.role_values(node, values), role_symbols(solution, node)))
+    return found
 
 
 def evaluate(matrix: sp.Matrix, values: dict) -> np.ndarray:

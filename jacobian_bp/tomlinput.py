@@ -159,6 +159,14 @@ def finite_number(value) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def depth(value) -> int:
+    """How deeply lists nest, following first entries: 0 for a number, 2 for a matrix, 4 for a 2-D kernel."""
+    levels = 0
+    while isinstance(value, list) and value:
+        value, levels = value[0], levels + 1
+    return levels
+
+
 def ragged(rows: list[list]) -> str | None:
     """Why a list of rows is not a matrix (an empty row, rows of different lengths), or None."""
     lengths = [len(row) for row in rows]

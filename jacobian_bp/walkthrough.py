@@ -329,8 +329,8 @@ class _Reader:
             self.reject_unknown(table, allowed, f"{field}.")
             name = self.variable_name(table.get("name"), f"{field}.name", defined)
             defined[name] = field
-            op = self.op(op_class, {key: table[key] for key in (*op_class.options, *op_class.settings) if key in table},
-                         field)
+            stated = {key: table[key] for key in (*op_class.options, *op_class.settings) if key in table}
+            op = self.op(op_class, {**op_class.implied_options(table), **stated}, field)
             roles = self.inputs(table, field, op_class)
             given = {letter: table[letter] for letter in op.parameter_roles() if letter in table}
             for letter in op_class.parameter_letters:
@@ -388,10 +388,15 @@ class _Reader:
                 if not isinstance(values[key], bool):
                     self.fail(f"{field}.{key}", f"expected true or false, found {tomlinput.describe(values[key])}")
                 arguments[key] = values[key]
+            elif kind is tuple:
+                arguments[key] = self.sizes(values[key], f"{field}.{key}")
+            elif kind is np.ndarray:
+                arguments[key] = self.matrix(values[key], f"{field}.{key}")
             else:
                 arguments[key] = self.integer(values[key], f"{field}.{key}")
-                if arguments[key] < 1:
-                    self.fail(f"{field}.{key}", f"expected at least 1, found {arguments[key]}")
+                least = op_class.option_minimum.get(key, 1)
+                if arguments[key] < least:
+                    self.fail(f"{field}.{key}", f"expected at least {least}, found {arguments[key]}")
         for key in op_class.settings:
             if key in values:
                 arguments[key] = self.number(values[key], f"{field}.{key}")
@@ -487,8 +492,13 @@ class _Reader:
 
     def shapes(self, specs: list["_Spec"], data: dict) -> dict[str, tuple[int, int]]:
         """Every variable's shape, parameters included, checked op by op before anything is computed."""
-        shapes = dict(data)
+        shapes, images = dict(data), {}
         for spec in specs:
+            image = images.get(spec.inputs.get(INPUT))
+            if spec.op.needs_image:
+                self.adopt_image(spec, image)
+                image = spec.op.in_shape
+            images[spec.output] = spec.op.output_image(image)
             inputs = {role: shapes[name] for role, name in spec.inputs.items()}
             parameters = spec.op.parameter_shapes(inputs)
             shapes.update({spec.names[role]: parameters[role] for role in spec.names})
@@ -498,6 +508,19 @@ class _Reader:
                 self.fail(f"{spec.field}.inputs" if len(spec.inputs) > 1 else spec.field, problem)
             shapes[spec.output] = spec.op.output_shape(roles)
         return shapes
+
+    def adopt_image(self, spec: "_Spec", image: tuple[int, ...] | None):
+        """An image op's `in_shape`: as given, or the picture shape its input has after an image op; both must agree."""
+        field, source = f"{spec.field}.in_shape", spec.inputs[INPUT]
+        if spec.op.in_shape is None:
+            if image is None:
+                self.fail(field, f"missing: how one sample's row of {source} folds into a picture, e.g. "
+                                 "in_shape = [1, 5, 5] (channels, height, width) or [2, 8] (channels, length)")
+            spec.op.in_shape = image
+        elif image is not None and tuple(image) != spec.op.in_shape:
+            shape = " × ".join(map(str, image))
+            found = " × ".join(map(str, spec.op.in_shape))
+            self.fail(field, f"expected {shape} (the picture shape of {source}), found {found}")
 
     def check_loss(self, graph: Graph, specs: list["_Spec"], shapes: dict, Y: np.ndarray):
         """The output and the targets must suit the loss; each loss states its own rules."""
@@ -575,7 +598,10 @@ class _Reader:
                     initialized.append(name)
                     continue
                 hint = spec.op.parameter_hint(role)
-                if role in spec.op.row_parameters:
+                layout = spec.op.parameter_layout(role)
+                if layout is not None and tomlinput.depth(spec.given[role]) > 2:
+                    value = self.nested(spec.given[role], field, layout, hint).reshape(shape)
+                elif role in spec.op.row_parameters:
                     value = self.row(spec.given[role], field)
                     if value.shape != shape:
                         self.fail(field, f"expected {shape[1]} value{'s' * (shape[1] != 1)} ({hint}), "
@@ -692,6 +718,30 @@ class _Reader:
             self.fail(field, problem)
         return np.array([[self.number(entry, f"{field}[{i}][{j}]") for j, entry in enumerate(row, start=1)]
                          for i, row in enumerate(value, start=1)])
+
+    def sizes(self, value, field: str) -> tuple[int, ...]:
+        """A list of positive whole numbers, such as `in_shape = [1, 5, 5]`."""
+        if not isinstance(value, list) or not value:
+            self.fail(field, f"expected a list of whole numbers, e.g. [1, 5, 5]; found {tomlinput.describe(value)}")
+        for i, entry in enumerate(value, start=1):
+            if self.integer(entry, f"{field}[{i}]") < 1:
+                self.fail(f"{field}[{i}]", f"expected at least 1, found {entry}")
+        return tuple(value)
+
+    def nested(self, value, field: str, layout: tuple[int, ...], hint: str) -> np.ndarray:
+        """Nested lists of exactly the sizes of `layout` (a kernel out × in × k × k), finite numbers inside."""
+        expected = " × ".join(map(str, layout))
+
+        def read(item, depth: int, where: str):
+            if depth == len(layout):
+                return self.number(item, f"{field}{where}")
+            if not isinstance(item, list) or len(item) != layout[depth]:
+                found = f"{len(item)} entries" if isinstance(item, list) else tomlinput.describe(item)
+                self.fail(field, f"expected nested lists of {expected} ({hint}); {where or 'the outer list'} has "
+                                 f"{found} where {layout[depth]} belong")
+            return [read(entry, depth + 1, f"{where}[{i}]") for i, entry in enumerate(item, start=1)]
+
+        return np.array(read(value, 0, ""), dtype=float)
 
     def row(self, value, field: str) -> np.ndarray:
         """A flat list of numbers (or a single number, or a one-row matrix) as a `1 × n` row."""

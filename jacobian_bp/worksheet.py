@@ -16,7 +16,7 @@ import numpy as np
 from .numbers import format_number
 from .ops import INPUT
 from .render import story
-from .solution import Solution
+from .solution import Solution, natural_shapes
 from .walkthrough import MAX_DECIMALS, is_bundled, resolve
 
 GROUPS = ("forward", "jacobians", "gradients", "update")
@@ -39,13 +39,14 @@ def render(solution: Solution, groups: list[str], source: str) -> str:
     "b1_updated" = ["?", "?", "?"]
     """
     walkthrough = solution.walkthrough
+    shapes = natural_shapes(solution)  # kernels are asked for as out × in × k × k
     lines = [f"# Answers for the walkthrough \"{walkthrough.title}\".",
              "# Replace every \"?\" with the value you worked out by hand, rounded to `decimals` places;",
              "# a string of arithmetic such as \"1/0.9089\" or \"-(0.5 * 0.0828)\" is fine too. Leave \"?\" where",
              "# you did not get that far, then grade the file with:  jacobian-bp check FILE",
              "#",
              f"# Given: {story.summary(solution)}.",
-             *(f"#   {name} = {_values(solution.quantities[name])}" for name in _givens(solution)),
+             *(f"#   {name} = {_values(solution.quantities[name], shapes.get(name))}" for name in _givens(solution)),
              "",
              f"walkthrough = {json.dumps(source, ensure_ascii=False)}",
              f"decimals = {walkthrough.decimals}",
@@ -54,7 +55,9 @@ def render(solution: Solution, groups: list[str], source: str) -> str:
     for title, questions in _sections(solution, groups):
         lines += ["", f"# {title}"]
         for name, meaning in questions:
-            lines += [f"# {meaning}", f"{json.dumps(name)} = {_placeholders(solution.quantities[name])}"]
+            shape = shapes.get(name)
+            blank = _nested(np.full(shape, PLACEHOLDER)) if shape else _placeholders(solution.quantities[name])
+            lines += [f"# {meaning}", f"{json.dumps(name)} = {blank}"]
     return "\n".join(lines) + "\n"
 
 
@@ -185,8 +188,14 @@ def _shape(solution: Solution, name: str) -> str:
     value = solution.quantities[name] if name in solution.quantities else solution.values[name]
     if np.ndim(value) == 0 or np.shape(value) == (1, 1):
         return "a number"
-    rows, columns = np.shape(value)
-    return f"{rows} × {columns}"
+    return " × ".join(map(str, natural_shapes(solution).get(name, np.shape(value))))
+
+
+def _nested(entries: np.ndarray) -> str:
+    """Nested lists of texts, as TOML writes them: `[[["?", "?"]]]`."""
+    if entries.ndim == 1:
+        return "[" + ", ".join(entries) + "]"
+    return "[" + ", ".join(_nested(part) for part in entries) + "]"
 
 
 def _placeholders(value) -> str:
@@ -201,7 +210,11 @@ def _placeholders(value) -> str:
     return inline if len(inline) <= INLINE_WIDTH else "[\n" + "".join(f"  {row},\n" for _ in range(rows)) + "]"
 
 
-def _values(value) -> str:
-    """A given matrix at full precision, written as in an answer file: a row flat, else a list of rows."""
+def _values(value, shape: tuple[int, ...] | None = None) -> str:
+    """A given matrix at full precision, written as in an answer file: a row flat, else a list of rows (a kernel
+    as nested lists of `shape`)."""
+    if shape:
+        texts = np.array([format_number(float(v), MAX_DECIMALS) for v in np.ravel(value)]).reshape(shape)
+        return _nested(texts)
     rows = ["[" + ", ".join(format_number(float(v), MAX_DECIMALS) for v in row) + "]" for row in np.atleast_2d(value)]
     return rows[0] if len(rows) == 1 else "[" + ", ".join(rows) + "]"

@@ -5,11 +5,28 @@ from hypothesis import reject
 from hypothesis import strategies as st
 
 from jacobian_bp.graph import Graph, Node, closing_nodes
-from jacobian_bp.ops import ACTIVATIONS, INPUT, LOSSES, REDUCTIONS, Add, Concat, Dense, input_roles
+from jacobian_bp.ops import (
+    ACTIVATIONS,
+    INPUT,
+    LOSSES,
+    OPS,
+    REDUCTIONS,
+    Add,
+    Concat,
+    Conv1d,
+    Conv2d,
+    Dense,
+    MaxPool2d,
+    Normalization,
+    input_roles,
+)
 from jacobian_bp.walkthrough import Walkthrough, from_layers
 
 KINK_MARGIN = 1e-3
 SATURATION = 1e-4
+SPREAD = 1e-2
+PICTURE = (1, 2, 2)
+PICTURE_SIZE = 4
 
 
 def targets_for(loss_name: str, rng: np.random.Generator, shape: tuple[int, int], indices: bool = False) -> np.ndarray:
@@ -68,7 +85,9 @@ def walkthroughs(draw, max_depth: int = 4, max_width: int = 5, max_batch: int = 
 @st.composite
 def graphs(draw, max_nodes: int = 6, max_width: int = 4, max_batch: int = 3):
     """A random DAG: dense layers, every activation, residual `add`s and `concat`s of earlier variables,
-    then an output layer that suits a random loss, and L2 regularization half of the time.
+    normalizations, dropout, 1-D convolutions of a row read as a sequence, 2-D convolutions and pooling of a
+    row of 4 read as a 2 × 2 image, then an output layer that
+    suits a random loss, and L2 regularization half of the time.
 
     Values are drawn from a seeded generator; draws near a kink or a saturated output are rejected.
     """
@@ -89,17 +108,46 @@ def graphs(draw, max_nodes: int = 6, max_width: int = 4, max_batch: int = 3):
         shapes[name] = (batch, units)
         return name
 
-    def join(op, inputs: list[str]) -> str:
+    def join(op, inputs: list[str], parameters: dict | None = None) -> str:
+        """A node of `op` on `inputs`, with its `parameters` (by role) named after the node."""
+        nonlocal numbered
         name = f"V{len(nodes) + 1}"
-        nodes.append(Node(name, op, dict(zip(input_roles(len(inputs)), inputs, strict=True))))
-        shapes[name] = op.output_shape({role: shapes[v] for role, v in nodes[-1].roles.items()})
+        roles = dict(zip(input_roles(len(inputs)), inputs, strict=True))
+        if parameters:
+            numbered += 1
+            for role, value in parameters.items():
+                given[f"{role}{numbered}"] = value
+                roles[role] = f"{role}{numbered}"
+        nodes.append(Node(name, op, roles, layer=numbered if parameters else None))
+        shapes[name] = op.output_shape({role: given[v].shape if v in given else shapes[v] for role, v in roles.items()})
         return name
 
     last = "X"
     for _ in range(draw(st.integers(1, max_nodes))):
         variables = [name for name in shapes]
-        kind = draw(st.sampled_from(["dense", "activation", "add", "concat"]))
-        if kind == "activation" and last != "X":
+        kind = draw(st.sampled_from(["dense", "activation", "add", "concat", "normalize", "convolve", "picture"]))
+        if kind == "picture" and shapes[last][1] != PICTURE_SIZE:
+            kind = "convolve"
+        if kind == "normalize" and last != "X":
+            chosen = draw(st.sampled_from(["layer_norm", "dropout"] + (["batch_norm"] if batch > 1 else [])))
+            op = OPS[chosen](**({"seed": draw(st.integers(0, 9)), "p": 0.25} if chosen == "dropout" else {}))
+            last = join(op, [last], {role: rng.normal(1, 0.5, size=shape) for role, shape in
+                                     op.parameter_shapes({INPUT: shapes[last]}).items()})
+        elif kind == "picture" and last != "X":  # the row as a 1 × 2 × 2 image
+            chosen = draw(st.sampled_from(["conv2d", "max_pool2d", "avg_pool2d"]))
+            kernel = draw(st.integers(1, 2))
+            op = (Conv2d(out_channels=draw(st.integers(1, 2)), kernel_size=kernel, padding=draw(st.integers(0, 1)),
+                         in_shape=PICTURE) if chosen == "conv2d" else OPS[chosen](kernel_size=kernel, in_shape=PICTURE))
+            last = join(op, [last], {role: rng.normal(0, 1, size=shape) for role, shape in
+                                     op.parameter_shapes({INPUT: shapes[last]}).items()})
+        elif kind == "convolve" and last != "X":
+            length = shapes[last][1]  # the row as a sequence of one channel
+            kernel = draw(st.integers(1, min(length, 3)))
+            op = Conv1d(out_channels=draw(st.integers(1, 2)), kernel_size=kernel, stride=draw(st.integers(1, 2)),
+                        padding=draw(st.integers(0, 1)), in_shape=(1, length))
+            last = join(op, [last], {role: rng.normal(0, 1, size=shape) for role, shape in
+                                     op.parameter_shapes({INPUT: shapes[last]}).items()})
+        elif kind == "activation" and last != "X":
             name = draw(st.sampled_from(sorted(set(ACTIVATIONS) - {"softmax"})))
             settings = {key: draw(st.sampled_from([default, 0.2]))
                         for key, default in ACTIVATIONS[name].settings.items()}
@@ -120,7 +168,7 @@ def graphs(draw, max_nodes: int = 6, max_width: int = 4, max_batch: int = 3):
         last = join(ACTIVATIONS[loss.output_activations[0]](), [last])
     given["Y"] = targets_for(loss_name, rng, shapes[last], indices)
     l2 = draw(st.sampled_from([0.0, 0.1]))
-    weights = tuple(name for node in nodes for name in node.parameters.values() if name.startswith("W"))
+    weights = tuple(node.roles[role] for node in nodes for role in node.op.penalized if role in node.roles)
     graph = Graph(tuple(nodes + closing_nodes(last, loss, l2, weights, draw(st.sampled_from(REDUCTIONS)))),
                   output=last)
     walkthrough = Walkthrough(name="random graph", title="random graph", description="", graph=graph, given=given,
@@ -128,11 +176,19 @@ def graphs(draw, max_nodes: int = 6, max_width: int = 4, max_batch: int = 3):
     values = graph.forward(given)
     at_zero = {INPUT: np.zeros((1, 1)), "output": np.zeros((1, 1))}
     for node in nodes:
-        kinks = node.op.kinks(INPUT, at_zero) if INPUT in node.roles else None
+        kinks = node.op.kinks(INPUT, at_zero) if INPUT in node.roles and not node.op.needs_image else None
         if kinks is not None and kinks.any() and (np.abs(values[node.roles[INPUT]]) < KINK_MARGIN).any():
             reject()  # finite differences are meaningless next to a kink
     if loss.takes_probabilities and np.any(np.minimum(values[last], 1 - values[last]) < SATURATION):
         reject()
+    for node in nodes:
+        if isinstance(node.op, MaxPool2d):  # a tie in a window: the two conventions differ, differences see neither
+            window = node.op.window_values(values[node.roles[INPUT]])
+            gaps = np.diff(np.sort(window, axis=2)[:, :, -2:], axis=2) if window.shape[2] > 1 else np.ones(1)
+            if (gaps < KINK_MARGIN).any():
+                reject()
+        if isinstance(node.op, Normalization) and values[node.roles[INPUT]].var(axis=node.op.axis).min() < SPREAD:
+            reject()  # normalizing numbers that hardly differ magnifies rounding beyond what differences resolve
     return walkthrough
 
 

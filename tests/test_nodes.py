@@ -51,7 +51,10 @@ def away_from_kinks(Z: np.ndarray) -> np.ndarray:
 # Every op the engine knows: the registries, the losses, the cost and the L2 penalty, each built
 # with the settings that make its Jacobians interesting.
 ALL_OPS = {**OPS, **LOSSES, "mean": MeanCost, "l2_penalty": L2Penalty}
-EXAMPLE_SETTINGS = {"mean": {"penalty": True}, "l2_penalty": {"l2": 0.1}}
+EXAMPLE_SETTINGS = {"mean": {"penalty": True}, "l2_penalty": {"l2": 0.1},
+                    "conv2d": {"in_shape": (2, 4, 3), "padding": 1, "stride": 2},
+                    "conv1d": {"in_shape": (2, 5), "padding": 1}, "max_pool2d": {"in_shape": (2, 4, 4)},
+                    "avg_pool2d": {"in_shape": (2, 4, 4), "stride": 1}, "dropout": {"p": 0.25, "seed": 3}}
 
 
 def example(name: str, rng: np.random.Generator, samples: int, width: int):
@@ -61,6 +64,8 @@ def example(name: str, rng: np.random.Generator, samples: int, width: int):
     count = 1 if cls.inputs == 1 else 2
     inputs = input_roles(count)
     shapes = {role: (samples, width + i * (cls is Concat)) for i, role in enumerate(inputs)}
+    if op.in_shape:  # a sample's row is a picture of that shape
+        shapes = {INPUT: (samples, int(np.prod(op.in_shape)))}
     if isinstance(op, MeanCost):
         shapes = {INPUT: (samples, 1), PENALTY: (1, 1)}
     values = {role: away_from_kinks(rng.normal(0, 2, size=shape)) for role, shape in shapes.items()}
@@ -208,7 +213,7 @@ def test_l1_has_a_kink_where_the_output_equals_its_target_and_takes_derivative_0
     np.testing.assert_array_equal(l1.kinks(INPUT, values), [[True, False]])
     np.testing.assert_array_equal(l1.jacobian(INPUT, values), [[0.0, 0.5]])
     assert l1.derivative_at_kink() == (0.0, 1.0)
-    assert l1.kink_gradient(INPUT, np.array([[1.0]]), values, (0, 0), 1.0) == 0.5
+    np.testing.assert_array_equal(l1.other_jacobian(INPUT, values), [[0.5, 0.5]])  # l'(0) = 1 there, over 2
 
 
 def test_huber_is_quadratic_inside_delta_and_linear_outside():

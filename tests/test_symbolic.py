@@ -62,6 +62,13 @@ def test_article_notation_in_latex():
         r"\sigma\left({z_{11}^{[3]}}^{(1)}\right) \left(1 - \sigma\left({z_{11}^{[3]}}^{(1)}\right)\right)")
 
 
+def mark(text: str, ascii_only: bool) -> str:
+    """An elision mark as a terminal of that kind prints it."""
+    from jacobian_bp.render.layout import ASCII_MARKS
+
+    return ASCII_MARKS[text] if ascii_only else text
+
+
 def _pattern_and_sympy_texts(solution):
     """For every step whose op writes its symbols from its index pattern: both texts, in Unicode and ASCII."""
     from jacobian_bp.render.layout import Symbols
@@ -74,7 +81,8 @@ def _pattern_and_sympy_texts(solution):
             continue
         for ascii_only in (False, True):
             written = symbols.texts(ascii_only)
-            derived = [[(symbolic.text(entry, ascii_only), zero) for entry, zero in row] for row in symbols.rows()]
+            derived = [[(mark(entry, ascii_only) if isinstance(entry, str) else symbolic.text(entry, ascii_only), zero)
+                        for entry, zero in row] for row in symbols.rows()]
             yield step.jacobian_name, written, derived
 
 

@@ -1,5 +1,6 @@
 """Activations: `A = f(Z)` row by row; elementwise ones have diagonal Jacobians, softmax one block per sample."""
 
+from math import erf, pi, sqrt
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -22,6 +23,7 @@ class Activation(Op):
 
     # The shortcut written with the names of the step, e.g. "{dA} ⊙ relu'({Z})", and words said after it.
     shortcut_template: ClassVar[str]
+    keeps_image = True
     shortcut_remark: ClassVar[str] = ""
 
     def activation_forward(self, Z: np.ndarray) -> np.ndarray:
@@ -350,3 +352,92 @@ class Softmax(Activation):
             return sympy.Mul(a[i, j], 1 - a[i, j], evaluate=False) if j == c else -a[i, j] * a[i, c]
 
         return sympy.Matrix(samples * units, samples * units, entry_of)
+
+
+_erf = np.frompyfunc(erf, 1, 1)  # numpy has no erf; the standard library's is exact to the last digit
+
+
+class GELU(Elementwise):
+    """`z · Φ(z)` with Φ the standard normal distribution function (the erf form, PyTorch's default)."""
+
+    name = "gelu"
+    title = "GELU"
+    shortcut_template = "{dA} ⊙ (Φ({Z}) + {Z} ⊙ φ({Z}))"
+
+    @staticmethod
+    def _cdf(Z: np.ndarray) -> np.ndarray:
+        return 0.5 * (1.0 + _erf(Z / sqrt(2.0)).astype(float))
+
+    def torch_expression(self, names: Names) -> str:
+        return f"F.gelu({names[INPUT]})"
+
+    def activation_forward(self, Z: np.ndarray) -> np.ndarray:
+        return Z * self._cdf(Z)
+
+    def derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        # d/dz z·Φ(z) = Φ(z) + z·φ(z), with φ(z) = e^(−z²/2) / √(2π)
+        return self._cdf(Z) + Z * np.exp(-0.5 * Z**2) / sqrt(2.0 * pi)
+
+    def symbolic_of(self, z: "sympy.Symbol") -> "sympy.Expr":
+        import sympy
+
+        return z * (1 + sympy.erf(z / sympy.sqrt(2))) / 2
+
+
+class ELU(Elementwise):
+    """`z` for positive `z`, else `e^z − 1` (alpha 1, as `F.elu`); its derivative is continuous at 0, so no kink."""
+
+    name = "elu"
+    title = "ELU"
+    shortcut_template = "{dA} ⊙ elu'({Z})"
+
+    def torch_expression(self, names: Names) -> str:
+        return f"F.elu({names[INPUT]})"
+
+    def activation_forward(self, Z: np.ndarray) -> np.ndarray:
+        return np.where(Z > 0, Z, np.expm1(np.minimum(Z, 0.0)))
+
+    def derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        # 1 for z > 0, e^z = a + 1 otherwise
+        return np.where(Z > 0, 1.0, A + 1.0)
+
+    def symbolic_of(self, z: "sympy.Symbol") -> "sympy.Expr":
+        import sympy
+
+        return sympy.Piecewise((z, z > 0), (sympy.exp(z) - 1, True))
+
+    def symbolic_derivative(self, z: "sympy.Symbol", value: float) -> "sympy.Expr":
+        """The branch the value of `z` falls on: 1, or `e^z`."""
+        import sympy
+
+        return sympy.Integer(1) if value > 0 else sympy.exp(z)
+
+
+class Softplus(Elementwise):
+    """`log(1 + e^z)` (beta 1), computed without overflow; above z = 20 it is `z` itself, as `F.softplus`."""
+
+    name = "softplus"
+    title = "softplus"
+    shortcut_template = "{dA} ⊙ σ({Z})"
+    threshold = 20.0  # PyTorch's: beyond it, softplus returns its input
+
+    def torch_expression(self, names: Names) -> str:
+        return f"F.softplus({names[INPUT]})"
+
+    def activation_forward(self, Z: np.ndarray) -> np.ndarray:
+        return np.where(Z > self.threshold, Z, np.logaddexp(0.0, Z))
+
+    def derivative(self, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        # d/dz log(1 + e^z) = σ(z)
+        return np.where(Z > self.threshold, 1.0, Sigmoid().activation_forward(Z))
+
+    def symbolic_of(self, z: "sympy.Symbol") -> "sympy.Expr":
+        import sympy
+
+        return sympy.log(1 + sympy.exp(z))
+
+    def symbolic_derivative(self, z: "sympy.Symbol", value: float) -> "sympy.Expr":
+        """σ(z), as it is usually written."""
+        from ..symbolic import sigma
+
+        return sigma(z)

@@ -56,10 +56,29 @@ class Op:
     penalized: ClassVar[tuple[str, ...]] = ()  # the parameters L2 regularization adds to R (weights, not biases)
     kink_where: ClassVar[str] = "is exactly 0"  # where an entry on a kink sits, said after its name
     kink_function: ClassVar[str] = ""  # the function whose derivative at 0 is a convention; by default the title
+    option_minimum: ClassVar[dict[str, int]] = {}  # the least value of a whole-number option, where it is not 1
+    needs_image: ClassVar[bool] = False  # whether it reads each sample's row as a picture of `in_shape`
+    keeps_image: ClassVar[bool] = False  # whether its output's rows are pictures of the same shape as its input's
+    in_shape: tuple[int, ...] | None = None  # (channels, height, width) or (channels, length) of a sample's row
 
     def __init__(self, **settings: float):
         for key, default in self.settings.items():
             setattr(self, key, settings.get(key, default))
+
+    @classmethod
+    def implied_options(cls, table: dict) -> dict:
+        """Options a walkthrough file's table implies without stating them (a kernel's size, from the kernel)."""
+        return {}
+
+    def output_image(self, image: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        """The picture shape of the output's rows, from the input's (None where the rows are not pictures)."""
+        return image if self.keeps_image else None
+
+    def parameter_layout(self, role: str) -> tuple[int, ...] | None:
+        """The natural shape of a parameter kept as a matrix of unrolled rows (a kernel out × in × k × k), or None.
+
+        Its vec is the vec of the matrix, so nothing changes but how it is written and shown."""
+        return None
 
     def parameter_roles(self) -> tuple[str, ...]:
         """The parameters this node has (a layer without bias has no `b`)."""
@@ -174,6 +193,10 @@ class Op:
         (their values shown beside), instead of writing its exact numbers in."""
         return False
 
+    def symbolic_values(self, values: Values, symbols: Mapping[str, "sympy.Matrix"]) -> dict:
+        """The numbers that symbols of its own symbolic forms stand for (beyond the roles'), by symbol."""
+        return {}
+
     def symbolic_pattern(self, role: str, namers: Mapping[str, "Namer"], values: Values) -> "Pattern | None":
         """The Jacobian for `role` in symbols entry by entry, written from the op's index pattern without sympy
         (`namers` names the entries of every role and the output); None where only sympy can derive it."""
@@ -183,14 +206,41 @@ class Op:
         """Where, in the role, the derivative is a convention rather than a limit (a boolean mask), or None."""
         return None
 
-    def kink_gradient(self, role: str, upstream: np.ndarray, values: Values, position: tuple[int, int],
-                      derivative: float) -> float:
-        """The entry at `position` of `dJ/d role` were the derivative at the kink `derivative` (elementwise ops)."""
-        return float(upstream[position] * derivative)
-
     def derivative_at_kink(self) -> tuple[float, float]:
         """The derivative used at a kink, and the one the other common convention would use."""
         raise NotImplementedError(f"{self.name} has no kinks")
+
+    def kink_derivatives(self, role: str, values: Values) -> tuple[np.ndarray, np.ndarray]:
+        """At every entry of the role: the derivative in force at a kink, and the other convention's."""
+        in_force, other = self.derivative_at_kink()
+        return np.full(values[role].shape, in_force), np.full(values[role].shape, other)
+
+    def other_jacobian(self, role: str, values: Values) -> np.ndarray:
+        """The Jacobian under the other common convention at the kinks; by default an op acting entry by
+        entry, whose kinks sit on the diagonal."""
+        jacobian = self.jacobian(role, values).copy()
+        at = np.flatnonzero(self.kinks(role, values))
+        jacobian[at, at] = self.derivative_at_kink()[1]
+        return jacobian
+
+    def kink_note(self, position: tuple[int, int], names: Names, gradient: str, values: tuple[str, str]):
+        """The op's own note on a kink at `position` of the role (the entry of `gradient` under the convention in
+        force and under the other, as text in `values`), or None for the note of an activation's kink."""
+        return None
+
+    def kink_slip(self, places: str, names: Names) -> str | None:
+        """The slip of the other convention at the kinks at `places` (of the role's variable), in the op's own
+        words; None for the words of an activation's kink."""
+        return None
+
+    def slips(self, role: str, values: Values, names: Names) -> tuple[tuple[str, np.ndarray], ...]:
+        """The Jacobian for `role` as students commonly get it wrong, each with the sentence that names the slip
+        (`check` tries them on a wrong answer)."""
+        return ()
+
+    def forward_slips(self, values: Values, names: Names) -> tuple[tuple[str, np.ndarray], ...]:
+        """The output as students commonly get it wrong, each with the sentence that names the slip."""
+        return ()
 
     def notes(self, role: str, values: Values, names: Names) -> tuple[Sentence, ...]:
         """Sentences for the step of `role` where a clamp acts or an output saturates."""

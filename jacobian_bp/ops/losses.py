@@ -217,11 +217,14 @@ class Loss(Op):
         """Where an output sits on the loss's kink (the derivative there is a convention), or None."""
         return None
 
-    def kink_gradient(self, role: str, upstream: np.ndarray, values: Values, position: tuple[int, int],
-                      derivative: float) -> float:
-        # d J / d a[i,j] = dJ/dL[i] · l'(a[i,j] − y[i,j]) / n, for a loss that averages over n outputs
-        outputs = values[INPUT].shape[1] if self.averages_outputs else 1
-        return float(upstream[position[0], 0] * derivative / outputs)
+    def other_jacobian(self, role: str, values: Values) -> np.ndarray:
+        # d l[i] / d a[i,j] at a kink under the other convention: l'(0) / n, for a loss that averages n outputs
+        jacobian = np.array(self.jacobian(role, values), dtype=float)
+        outputs = values[INPUT].shape[1]
+        rows, columns = np.nonzero(self.kinks(role, values))
+        jacobian[rows, rows * outputs + columns] = self.derivative_at_kink()[1] / (
+            outputs if self.averages_outputs else 1)
+        return jacobian
 
 
 class BinaryCrossEntropy(Loss):

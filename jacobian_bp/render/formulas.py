@@ -66,7 +66,7 @@ def names_of(graph):
         _TOKEN.reset(token)
 
 
-_OPERATORS = set("=·⊙−+/×÷ᵀ²±√→⇠≈≤≥")
+_OPERATORS = set("=·⊙−+/×÷ᵀ²±√→⇠≈≤≥⋆∗")
 
 
 @dataclass(frozen=True)
@@ -125,6 +125,8 @@ LATEX_SYMBOLS = {
     "→": r"\to", "⇠": r"\dashleftarrow", "≈": r"\approx", "≤": r"\le", "≥": r"\ge", "σ": r"\sigma",
     "ᵀ": r"^{\top}", "²": "^{2}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$",
     "_": r"\_", "…": r"\dots", "∂": r"\partial", "~": r"\sim", "^": r"\hat{}", "\\": r"\backslash",
+    "⋆": r"\star", "∗": r"\ast", "γ": r"\gamma", "β": r"\beta", "μ": r"\mu", "δ": r"\delta", "Φ": r"\Phi",
+    "φ": r"\varphi", "°": r"^{\circ}", "′": "'", "ẑ": r"\hat{z}",
 }
 
 

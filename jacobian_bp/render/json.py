@@ -4,16 +4,19 @@ import json
 
 import numpy as np
 
+from ..solution import natural_shapes
 from ..structured import Dense, Structured
 
 
-def _plain(value, dense_jacobians: bool = False):
+def _plain(value, dense_jacobians: bool = False, shape: tuple[int, ...] | None = None):
     """A matrix as a list of rows of floats (negative zero as 0.0), a scalar as a float; a large Jacobian
-    in its structured form, or in full with `dense_jacobians`."""
+    in its structured form, or in full with `dense_jacobians`; with `shape`, nested lists of that shape (a
+    kernel out × in × k × k)."""
     if isinstance(value, Structured):
         return _plain(value.dense()) if dense_jacobians else structured_form(value)
     if isinstance(value, np.ndarray):
-        return (np.atleast_2d(value).astype(float) + 0.0).tolist()
+        found = np.atleast_2d(value).astype(float) + 0.0
+        return (found.reshape(shape) if shape else found).tolist()
     return float(value) + 0.0
 
 
@@ -33,11 +36,13 @@ def structured_form(jacobian: Structured) -> dict:
 
 def document(solution, dense_jacobians: bool = False) -> dict:
     """The JSON document of docs/json.md as Python data."""
+    shapes = natural_shapes(solution)
     steps = []
     for step in solution.steps:
         if step.is_sum:
             steps.append({"number": step.number, "section": step.section, "gradient": step.gradient,
-                          "contributions": list(step.contributions), "result": _plain(step.result)})
+                          "contributions": list(step.contributions),
+                          "result": _plain(step.result, shape=shapes.get(step.gradient))})
             continue
         steps.append({
             "number": step.number,
@@ -47,9 +52,9 @@ def document(solution, dense_jacobians: bool = False) -> dict:
             "jacobian": step.jacobian_name,
             "upstream_row": _plain(step.upstream_row)[0],
             "product_row": _plain(step.product_row)[0],
-            "result": _plain(step.result),
+            "result": _plain(step.result, shape=shapes.get(step.gradient)),
             "shortcut": str(step.shortcut_formula),
-            "shortcut_result": _plain(step.shortcut),
+            "shortcut_result": _plain(step.shortcut, shape=shapes.get(step.gradient)),
             **({"fused": step.fused_formula, "fused_result": _plain(step.fused)} if step.fused is not None else {}),
             "kinks": [{"position": list(kink.position), "derivative": kink.derivative,
                        "other_derivative": kink.other_derivative, "other_value": kink.other_value}
@@ -62,7 +67,8 @@ def document(solution, dense_jacobians: bool = False) -> dict:
         "title": walkthrough.title,
         "walkthrough": walkthrough.name,
         "learning_rate": walkthrough.learning_rate,
-        "quantities": {name: _plain(value, dense_jacobians) for name, value in solution.quantities.items()},
+        "quantities": {name: _plain(value, dense_jacobians, shapes.get(name))
+                       for name, value in solution.quantities.items()},
         "steps": steps,
         **({"training": {"optimizer": walkthrough.optimizer.name,
                          "settings": {key: _setting(getattr(walkthrough.optimizer, key))

@@ -24,6 +24,7 @@ DOCUMENT_ROWS, DOCUMENT_KEPT_ROWS = 24, 10
 DOCUMENT_COLUMNS, DOCUMENT_KEPT_COLUMNS = 14, 6
 # The marks that stand for elided rows, elided columns, and both.
 ROWS_MARK, COLUMNS_MARK, BOTH_MARK = "⋮", "…", "⋱"
+ASCII_MARKS = {ROWS_MARK: ":", COLUMNS_MARK: "...", BOTH_MARK: "..."}
 
 
 @dataclass(frozen=True)
@@ -146,14 +147,19 @@ class Symbols:
                               for i in shown.rows if i is not None])
 
     def texts(self, ascii_only: bool = False) -> list[list[tuple[str, bool]]]:
-        """Each entry as (plain text, is zero), as `symbolic.text` prints it."""
-        rows, columns = self.shape
+        """Each shown entry as (plain text, is zero), as `symbolic.text` prints it, in the window of `rows`."""
         if self.pattern is not None:
-            return [[(term.text(ascii_only), term.zero) for term in (self.pattern(r, c) for c in range(columns))]
-                    for r in range(rows)]
-        from .. import symbolic
+            shown = window(self.shape)
+            terms = ((self.pattern(i, j) for j in shown.columns if j is not None) for i in shown.rows if i is not None)
+            texts = marked(shown, [[(term.text(ascii_only), term.zero) for term in row] for row in terms])
+        else:
+            from .. import symbolic
 
-        return [[(symbolic.text(entry, ascii_only), zero) for entry, zero in row] for row in self.rows()]
+            texts = [[(entry if isinstance(entry, str) else symbolic.text(entry, ascii_only), zero)
+                      for entry, zero in row] for row in self.rows()]
+        if not ascii_only:
+            return texts
+        return [[(ASCII_MARKS.get(text, text), zero) for text, zero in row] for row in texts]
 
 
 @dataclass(frozen=True)
@@ -378,14 +384,44 @@ def _side_by_side(names, values: dict, decimals: int, gap: Gap = GAP, label: Sen
     return Equation((tuple(parts),), label=label or say())
 
 
+def pictures(solution, variable: str, name: str, value: np.ndarray, decimals: int) -> list:
+    """A value whose rows are images or sequences shown as its pictures, one line per sample (channels side by
+    side); a kernel as its filters, one line per output channel. Nothing for any other value."""
+    graph = solution.graph
+    if variable in graph.layouts:
+        layout = graph.layouts[variable]
+        filters = np.asarray(value).reshape(layout[0], layout[1], -1, layout[-1])
+        label = story.kernel_caption(name, layout)
+    elif variable in graph.images:
+        image = graph.images[variable]
+        filters = np.atleast_2d(value).reshape(-1, image[0], image[1] if len(image) == 3 else 1, image[-1])
+        if len(image) == 2:  # a sequence: its channels are the rows of one matrix
+            filters = filters.swapaxes(1, 2)
+        label = story.picture_caption(name, image)
+    else:
+        return []
+    lines = []
+    for index, parts in enumerate(filters, start=1):
+        line: list = [f"{story.picture_name(name, index, variable in graph.layouts)} ="]
+        for k, part in enumerate(parts):
+            line += ([GAP] if k else []) + [Numbers(part, decimals)]
+        lines.append(Equation((tuple(line),)))
+    return [Group((Prose(label), *lines))]
+
+
 def _forward_blocks(solution, decimals: int) -> list:
     values, graph = solution.values, solution.graph
     blocks = [_side_by_side(graph.data, values, decimals)]
+    blocks += [block for name in graph.data for block in pictures(solution, name, name, values[name], decimals)]
     for formula, parameters, outputs in story.forward_groups(solution):
         # A layer's heading names its nodes; a single node's formula is the first of its own lines.
         blocks += [*([Prose(formula, "name")] if len(outputs) > 1 else []),
                    *([_side_by_side(parameters, values, decimals)] if parameters else [])]
+        blocks += [block for name in parameters for block in pictures(solution, name, name, values[name], decimals)]
         blocks += [Group(tuple(_forward_lines(graph, graph.producers[output], values, decimals) for output in outputs))]
+        for name in outputs:
+            blocks += pictures(solution, name, name, values[name], decimals)
+            blocks += [Prose(note) for note in story.output_notes(solution, name)]
     return blocks
 
 
@@ -423,7 +459,8 @@ def _update_blocks(solution, decimals: int, updates: tuple | None = None) -> lis
             Group((*(Prose(formula, "name") for formula in story.update_formulas(update, decimals)),
                    Equation(((f"{update.old_name} =", Numbers(update.old, decimals), Gap(1),
                               f"{update.gradient_name} =", Numbers(update.gradient, decimals)),)), *previous)),
-            Group((*states, Equation(((f"{update.name} =", Numbers(update.new, decimals)),))), result=True),
+            Group((*states, Equation(((f"{update.name} =", Numbers(update.new, decimals)),)),
+                   *pictures(solution, update.parameter, update.name, update.new, decimals)), result=True),
         ]
     return blocks
 
@@ -476,7 +513,8 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
         Equation(((Numbers(step.product_row, decimals),),),
                  label=say("times ", math(story.jacobian_label(step)), " gives the row")),
         Group((Prose(story.devectorize_caption(step)),
-               Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),)))),
+               Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),)),
+               *pictures(solution, step.variable, step.gradient, step.result, decimals))),
         *(Prose(story.kink_consequence(solution, step, kink, decimals), "note") for kink in step.kinks),
         Group(tuple(checks))), result=True))
     return blocks

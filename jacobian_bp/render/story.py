@@ -289,6 +289,10 @@ def kink_consequence(solution, step: Step, kink: Kink, decimals: int) -> Sentenc
     name = step.op.kink_function or step.op.title
     value = format_number(kink.value, decimals)
     other = format_number(kink.other_value, decimals)
+    names = solution.graph.producers[step.node].names(step.upstream)
+    own = step.op.kink_note(kink.position, names, step.gradient, (value, other))
+    if own:
+        return own
     other_derivative = format_number(kink.other_derivative, decimals)
     i, j = kink.position
     note = say("At the kink (", math(step.variable), f" row {i + 1}, column {j + 1}), ", math(step.gradient),
@@ -336,6 +340,32 @@ def network_nodes(graph) -> list:
     """The nodes of the forward page: those on the data's path, without the loss and the cost."""
     closing = (graph.loss_node, graph.cost_node)
     return [node for node in graph.nodes if main_path_node(graph, node) and node not in closing]
+
+
+def output_notes(solution, name: str) -> tuple:
+    """What a node says about its output on the forward page (a dropout mask)."""
+    node = solution.graph.producers[name]
+    return node.op.output_notes(solution.graph.role_values(node, solution.values), node.names())
+
+
+def picture_caption(name: str, image: tuple[int, ...]) -> Sentence:
+    """Before the pictures of a variable whose rows are images or sequences."""
+    axes = "channels × height × width" if len(image) == 3 else "channels × length"
+    side = ", channels side by side" if len(image) == 3 and image[0] > 1 else ""
+    return say("Each sample's row of ", math(name), f" as its {' × '.join(map(str, image))} picture ({axes}), "
+               f"one line per sample{side}:")
+
+
+def kernel_caption(name: str, layout: tuple[int, ...]) -> Sentence:
+    """Before the filters of a kernel kept as unrolled rows."""
+    axes = "out × in × k × k" if len(layout) == 4 else "out × in × k"
+    each = "its input channels side by side" if len(layout) == 4 else "one row per input channel"
+    return say(math(name), f" as a kernel of {' × '.join(map(str, layout))} ({axes}): one filter per line, {each}:")
+
+
+def picture_name(name: str, index: int, kernel: bool) -> str:
+    """`X(1)` for sample 1, `K1[1]` for filter 1."""
+    return f"{name}[{index}]" if kernel else f"{name}({index})"
 
 
 def loss_notes(solution) -> tuple[Sentence, ...]:

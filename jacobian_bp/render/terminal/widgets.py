@@ -118,7 +118,8 @@ class MatrixView:
                     line.append(ellipsis if i is not None or ascii_only else "⋱", style=ZERO_STYLE)
                     continue
                 style = ZERO_STYLE if i is not None and zeros[i][j] else ""
-                line.append(texts[j][line_index], style=style)
+                text = texts[j][line_index]
+                line.append(text.replace("⋮", ":") if ascii_only else text, style=style)
             line.append(" " + self._bracket(line_index, len(row_order), ascii_only, left_side=False))
             lines.append(line)
         hidden = columns - left - right
