@@ -577,6 +577,11 @@ class L1(Loss):
     def derivative_at_kink(self) -> tuple[float, float]:
         return 0.0, 1.0
 
+    def kink_slip(self, places: str, names: Names) -> str:
+        return (f"sign(0) = 1 taken for the derivative of |a − y|: {names[INPUT]} {self.kink_where} at {places}, "
+                "where |a − y| has a kink; this walkthrough takes its derivative there as 0 (sign(0) = 0), as "
+                "PyTorch does")
+
     def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
         import sympy
 
