@@ -596,11 +596,11 @@ def _changed_alike(own: np.ndarray, exact: np.ndarray, changed: np.ndarray) -> n
     entry is not zero (a forgotten 1/m scales every gradient by m; one factor for all entries when it is one
     factor where it can be seen), shifted by the same amount where it is zero."""
     nonzero = exact != 0
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # a factor of 0/0 or ∞ is no candidate: it matches no answer
         factors = changed / exact
-    if nonzero.any() and np.allclose(factors[nonzero], factors[nonzero].flat[0], rtol=1e-9, atol=0):
-        return own * factors[nonzero].flat[0]
-    return np.where(nonzero, own * factors, own + changed - exact)
+        if nonzero.any() and np.allclose(factors[nonzero], factors[nonzero].flat[0], rtol=1e-9, atol=0):
+            return own * factors[nonzero].flat[0]
+        return np.where(nonzero, own * factors, own + changed - exact)
 
 
 def _as_used(answer: np.ndarray, shape: tuple[int, int]) -> np.ndarray | None:
