@@ -19,11 +19,11 @@ import numpy as np
 
 from . import tomlinput
 from .arithmetic import ExpressionError, evaluate
-from .chain import Step, Update, chain_rule, gradient_name, sgd_update, suffix
+from .chain import Step, Update, chain_rule, gradient_name, suffix
 from .errors import InputError, quoted, shorten, suggestion
 from .graph import COST, Node
+from .names import kernel_shapes, quantity_names
 from .ops import OUTPUT
-from .optimizers import state_name
 from .slips import Attempt, diagnose, within
 from .solution import FINAL_COST, Solution, solve
 from .vec import devec
@@ -347,7 +347,7 @@ def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: 
         decimals = max(written, walkthrough.decimals)
         asked = written if written < walkthrough.decimals else None
     names = quantity_names(walkthrough)
-    answers = reader.answers(names, kernel_names(walkthrough))
+    answers = reader.answers(names, set(kernel_shapes(walkthrough)))
     readings = reader.readings()
     unknown = tuple(readings.unknown.items())
     if not answers:  # nothing to grade (only names that are no quantity): no need to solve
@@ -362,56 +362,6 @@ def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: 
                   quantities=grade_answers(solution, answers, decimals, readings, derived),
                   order=tuple(derived), source=key, unknown=unknown, asked=asked,
                   optimizer=walkthrough.optimizer.title)
-
-
-def quantity_names(walkthrough: Walkthrough) -> list[str]:
-    """The name of every quantity of `walkthrough`, without solving it, in the order of `Solution.quantities`.
-
-    The names depend only on the graph, not on its sizes: they are read off the graph description,
-    with the engine's own order of steps and updates, and nothing is allocated.
-
-    >>> quantity_names(load("article")) == list(solve(load("article")).quantities)
-    True
-    """
-    graph = walkthrough.graph
-    jacobians, gradients = [], []
-    for variable in graph.backward_order:  # as the engine walks it: one step per edge, a sum after a fan-out
-        edges = graph.consumers(variable)
-        fan_out = len(edges) > 1
-        for edge in edges:
-            if edge.node.output != COST:  # a step from dJ/dJ = 1: its Jacobian is its gradient
-                jacobians.append(edge.jacobian_name)
-            gradients.append(gradient_name(variable, edge.node.output if fan_out else None))
-        if fan_out:
-            gradients.append(gradient_name(variable))
-    names = list(graph.data)
-    for number in range(1, walkthrough.steps + 1):
-        at = suffix(number)
-        names += [name + at for name in [*graph.computed, *(graph.parameters if number == 1 else ()),
-                                         *jacobians, *gradients]]
-        for update in sgd_update(graph, _Placeholders(), _Placeholders(), 0.0):
-            if update.parameter not in walkthrough.frozen:
-                names += [state_name(state, update.parameter, at) for state in walkthrough.optimizer.state_names]
-            names.append(update.name + at)
-    return list(dict.fromkeys(names + [FINAL_COST]))
-
-
-def kernel_names(walkthrough: Walkthrough) -> set[str]:
-    """The quantities an answer file may write as nested lists: every kernel (out × in × k (× k)), its gradients
-    and its update."""
-    graph = walkthrough.graph
-    found = {name for parameter in graph.layouts for name in (
-        parameter, gradient_name(parameter), *(gradient_name(parameter, edge.node.output)
-                                               for edge in graph.consumers(parameter)))}
-    updates = sgd_update(graph, _Placeholders(), _Placeholders(), 0.0)
-    return found | {update.name for update in updates if update.parameter in graph.layouts}
-
-
-class _Placeholders(dict):
-    """A 1 × 1 zero for any name: enough for the engine to name its updates without any real value."""
-
-    def __missing__(self, name: str) -> np.ndarray:
-        return np.zeros((1, 1))
 
 
 def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimals: int,
@@ -596,7 +546,7 @@ def _changed_alike(own: np.ndarray, exact: np.ndarray, changed: np.ndarray) -> n
     entry is not zero (a forgotten 1/m scales every gradient by m; one factor for all entries when it is one
     factor where it can be seen), shifted by the same amount where it is zero."""
     nonzero = exact != 0
-    with np.errstate(all="ignore"):  # a factor of 0/0 or ∞ is no candidate: it matches no answer
+    with np.errstate(all="ignore"):  # the factors where the exact entry is 0 are not used
         factors = changed / exact
         if nonzero.any() and np.allclose(factors[nonzero], factors[nonzero].flat[0], rtol=1e-9, atol=0):
             return own * factors[nonzero].flat[0]

@@ -153,17 +153,6 @@ def _refuse_unrepresentable(walkthrough: Walkthrough, values: dict, where: str) 
         raise WalkthroughError(walkthrough.name, problem + where)
 
 
-def natural_shapes(solution: Solution) -> dict[str, tuple[int, ...]]:
-    """The quantities kept as unrolled rows but written in their natural shape (a kernel, its gradients and its
-    update as out × in × k × k), by name."""
-    layouts = solution.graph.layouts
-    found = {name: layouts[name] for name in layouts}
-    found.update({step.gradient: layouts[step.variable] for step in solution.steps if step.variable in layouts})
-    found.update({update.name: layouts[update.parameter] for update in solution.updates
-                  if update.parameter in layouts})
-    return found
-
-
 def solve(walkthrough: Walkthrough) -> Solution:
     """Train `walkthrough` for its number of steps: each a forward pass, every backward step and one optimizer step.
 

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .names import kernel_shapes
 from .numbers import format_number
 from .ops import INPUT
 from .render import story
-from .solution import Solution, natural_shapes
+from .solution import Solution
 from .walkthrough import MAX_DECIMALS, is_bundled, resolve
 
 GROUPS = ("forward", "jacobians", "gradients", "update")
@@ -39,7 +40,7 @@ def render(solution: Solution, groups: list[str], source: str) -> str:
     "b1_updated" = ["?", "?", "?"]
     """
     walkthrough = solution.walkthrough
-    shapes = natural_shapes(solution)  # kernels are asked for as out × in × k × k
+    shapes = kernel_shapes(solution.walkthrough)  # kernels are asked for as out × in × k × k
     lines = [f"# Answers for the walkthrough \"{walkthrough.title}\".",
              "# Replace every \"?\" with the value you worked out by hand, rounded to `decimals` places;",
              "# a string of arithmetic such as \"1/0.9089\" or \"-(0.5 * 0.0828)\" is fine too. Leave \"?\" where",
@@ -47,6 +48,7 @@ def render(solution: Solution, groups: list[str], source: str) -> str:
              "#",
              f"# Given: {story.summary(solution)}.",
              *(f"#   {name} = {_values(solution.quantities[name], shapes.get(name))}" for name in _givens(solution)),
+             *(f"#   {sentence}" for sentence in _constants(solution)),
              "",
              f"walkthrough = {json.dumps(source, ensure_ascii=False)}",
              f"decimals = {walkthrough.decimals}",
@@ -78,6 +80,13 @@ def source_for(source: str, output: str | None) -> str:
 
 def _givens(solution: Solution) -> list[str]:
     return [*solution.graph.data, *solution.graph.parameters]
+
+
+def _constants(solution: Solution) -> list:
+    """What the nodes hold beside their parameters (a picture's shape, a stride, a dropout mask), in sentences."""
+    graph = solution.graph
+    return [sentence for node in graph.nodes
+            for sentence in node.op.constants(graph.role_values(node, solution.values), node.names())]
 
 
 def _forward_questions(solution: Solution) -> list[tuple[str, str]]:
@@ -188,7 +197,7 @@ def _shape(solution: Solution, name: str) -> str:
     value = solution.quantities[name] if name in solution.quantities else solution.values[name]
     if np.ndim(value) == 0 or np.shape(value) == (1, 1):
         return "a number"
-    return " × ".join(map(str, natural_shapes(solution).get(name, np.shape(value))))
+    return " × ".join(map(str, kernel_shapes(solution.walkthrough).get(name, np.shape(value))))
 
 
 def _nested(entries: np.ndarray) -> str:

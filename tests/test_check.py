@@ -778,3 +778,12 @@ def test_the_l1_kink_taken_as_sign_0_equal_1_is_a_named_slip(tmp_path):
     assert graded["dJ/dA1"].verdict == "wrong"
     assert graded["dJ/dA1"].diagnosis.startswith("sign(0) = 1 taken for the derivative of |a − y|: A1 equals its "
                                                  "target in Y (a − y = 0) at row 1, column 1")
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_slip_carried_alike_is_quiet_where_the_exact_entry_is_zero():
+    """Scaled where the exact entry is not zero, shifted where it is: no warning from the 0 · ∞ never used."""
+    from jacobian_bp.check import _changed_alike
+
+    own, exact, changed = np.array([[0.0, 1.0, 1.0]]), np.array([[0.0, 2.0, 4.0]]), np.array([[1.0, 4.0, 4.0]])
+    np.testing.assert_array_equal(_changed_alike(own, exact, changed), [[1.0, 2.0, 1.0]])

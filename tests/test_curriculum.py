@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -342,3 +343,28 @@ def test_the_cnn_html_page_draws_the_band_of_the_convolution_input_jacobian(caps
         drawn[int(y) // cell, int(x) // cell:(int(x) + int(run)) // cell] = True
     np.testing.assert_array_equal(drawn, expected)
     assert 0 < expected.sum() < expected.size / 4  # a band, not a full matrix
+
+
+def test_kernels_stay_kernels_at_every_training_step_in_json_worksheets_and_check(tmp_path, capsys):
+    """With two Adam steps, every kernel quantity (gradients, moments, updates, `@2` ones included) is written
+    out × in × k × k, and the worksheet filled with the exact values checks as all correct."""
+    source = (Path(__file__).parents[1] / "walkthroughs" / "cnn.toml").read_text(encoding="utf-8")
+    source = source.replace('learning_rate = 0.1\n', 'learning_rate = 0.1\nsteps = 2\n[optimizer]\nname = "adam"\n')
+    walkthrough = tmp_path / "cnn_adam.toml"
+    walkthrough.write_text(source, encoding="utf-8")
+    assert main(["walkthrough", str(walkthrough), "--format", "json"]) == 0
+    quantities = json.loads(capsys.readouterr().out)["quantities"]
+    kernels = {name for name, value in quantities.items() if np.ndim(value) == 4}
+    assert kernels == {f"{name}{at}" for at in ("", "@2") for name in (
+        "dJ/dK1", "K1_updated", "exp_avg_K1", "exp_avg_sq_K1", "dJ/dK2", "K2_updated", "exp_avg_K2",
+        "exp_avg_sq_K2")} | {"K1", "K2"}
+    worksheet = tmp_path / "answers.toml"
+    assert main(["worksheet", str(walkthrough), "-o", str(worksheet)]) == 0
+    asked = re.findall(r'^"([^"]+)" = ', worksheet.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    assert "exp_avg_sq_K2@2" in asked and "dJ/dK1@2" in asked
+    lines = [f'walkthrough = "{walkthrough.name}"', "[answers]"]
+    lines += [f'"{name}" = {json.dumps(quantities[name])}' for name in asked]
+    worksheet.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["check", str(worksheet), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["summary"]["correct"] == len(asked), report["summary"]

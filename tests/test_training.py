@@ -11,6 +11,7 @@ import pytest
 from rich.console import Console
 
 from jacobian_bp import load, solve
+from jacobian_bp.cli import main
 from jacobian_bp.numbers import format_number
 from jacobian_bp.optimizers import OPTIMIZERS, Adam, Momentum, RMSprop
 from jacobian_bp.render import html, layout, story
@@ -237,3 +238,13 @@ def test_a_wrong_answer_next_to_a_kink_of_l1_is_graded_without_error(tmp_path):
                                 "dJ/dW1": np.array([[0.5, 1.0], [0.5, 1.0]])})
     assert graded["dJ/dA1"].verdict == "wrong"
     assert graded["dJ/dZ1"].verdict == graded["dJ/dW1"].verdict == "carried forward"
+
+
+@pytest.mark.parametrize("form", ["text", "markdown", "latex", "html"])
+def test_all_steps_shows_every_page_of_every_training_step_in_every_form(form, capsys):
+    assert main(["walkthrough", "mazur_two_steps", "--all-steps", "--no-symbolic", "--format", form]) == 0
+    page = capsys.readouterr().out
+    second = solve(load("mazur_two_steps")).training[1]
+    dw1 = second.steps[-1]  # dJ/dW1 of the second step, from the updated parameters
+    assert re.search(r"Training step 2/2 (·|\$\\cdot\$) Backward step 7/7", page)
+    assert f"{dw1.result[0, 0]:.4f}" in page and f"{second.J:.4f}" in page

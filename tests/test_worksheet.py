@@ -157,3 +157,15 @@ def test_a_worksheet_on_standard_output_names_its_walkthrough_file_by_absolute_p
     (tmp_path / "elsewhere" / "answers.toml").write_text(out, encoding="utf-8")
     monkeypatch.chdir(tmp_path / "elsewhere")
     assert run(capsys, "check", "answers.toml")[0] == 0
+
+
+def test_a_worksheet_gives_what_the_nodes_hold_beside_their_parameters(capsys):
+    """A hand calculation needs the dropout mask, a picture's shape, a stride and the padding: they are given."""
+    assert main(["worksheet", "dropout"]) == 0
+    given = capsys.readouterr().out.split("[answers]")[0]
+    assert "The mask of D1 (as given; 1 keeps, 0 drops), row by row: 1 0 1 1; 0 1 1 0" in given
+    assert main(["worksheet", "cnn"]) == 0
+    given = " ".join(capsys.readouterr().out.split("[answers]")[0].split())
+    assert "Z1 reads each sample's row of X as a 1 × 5 × 5 picture" in given
+    assert "Z2 reads each sample's row of A1 as a 2 × 4 × 4 picture (channels × height × width), with windows of " \
+           "k × k = 3 × 3, stride 1, zero padding 1." in given

@@ -249,3 +249,8 @@ class Op:
     def output_notes(self, values: Values, names: Names) -> tuple[Sentence, ...]:
         """Sentences for the forward pass where a clamp acts on the output."""
         return ()
+
+    def constants(self, values: Values, names: Names) -> tuple[Sentence, ...]:
+        """What, beside its inputs and parameters, a student needs to compute the node by hand (a picture's
+        shape, a stride, a mask), said in sentences; a worksheet gives them with the data."""
+        return ()

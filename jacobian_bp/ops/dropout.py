@@ -94,6 +94,9 @@ class Dropout(Op):
         return sympy.diag(*[sympy.nsimplify(value) for value in self.scaled_mask(values[INPUT].shape).flat])
 
     def output_notes(self, values, names) -> tuple:
+        return self.constants(values, names)
+
+    def constants(self, values, names) -> tuple:
         mask = self.mask_for(values[INPUT].shape)
         rows = "; ".join(" ".join(format_number(float(value), 1) for value in row) for row in mask)
         given = "as given" if self.mask is not None else f"drawn from seed {self.seed}"

@@ -10,7 +10,9 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .base import INPUT, Op
+from ..sentences import math as formula
+from ..sentences import say
+from .base import INPUT, OUTPUT, Op
 
 
 def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -89,6 +91,14 @@ class ImageOp(Op):
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
+
+    def constants(self, values, names) -> tuple:
+        sides = " × ".join(["k"] * self.spatial)
+        return (say(formula(names[OUTPUT]), " reads each sample's row of ", formula(names[INPUT]), " as a ",
+                    formula(describe(self.in_shape)), " picture (channels × ",
+                    "length" if self.spatial == 1 else "height × width", f"), with windows of {sides} = ",
+                    formula(describe((self.kernel_size,) * self.spatial)), f", stride {self.stride}",
+                    f", zero padding {self.padding}." if self.padding else ", no padding."),)
 
     def image_problem(self) -> str | None:
         """Why `in_shape` does not suit the op (wrong number of axes), or None."""

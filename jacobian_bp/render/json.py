@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from ..solution import natural_shapes
+from ..names import kernel_shapes
 from ..structured import Dense, Structured
 
 
@@ -36,7 +36,7 @@ def structured_form(jacobian: Structured) -> dict:
 
 def document(solution, dense_jacobians: bool = False) -> dict:
     """The JSON document of docs/json.md as Python data."""
-    shapes = natural_shapes(solution)
+    shapes = kernel_shapes(solution.walkthrough)
     steps = []
     for step in solution.steps:
         if step.is_sum:
