@@ -111,6 +111,30 @@ def formula(unicode: str, ascii: str) -> Term:
     return Term(unicode, ascii)
 
 
+# The Unicode signs of the formulas ops write, spelt in ASCII.
+ASCII_SIGNS = str.maketrans({"·": "*", "σ": "sigmoid", "δ": "delta", "−": "-"})
+
+
+def written(template: str, **terms: Term) -> Term:
+    """A formula an op writes around other terms: `template` in Unicode with `{name}` where each term goes, e.g.
+    `written("(1 - {y})·log(1 - {a})", y=…, a=…)`; in ASCII its signs are spelt out and the terms take their ASCII
+    forms."""
+    return Term(template.format(**{name: term.unicode for name, term in terms.items()}),
+                template.translate(ASCII_SIGNS).format(**{name: term.ascii for name, term in terms.items()}))
+
+
+def total(summands: list[Term], negated: bool = False, divisor: int = 1) -> Term:
+    """The sum of `summands`, negated (`-s₁ - s₂`) and divided by `divisor` (`(s₁ + s₂)/n`) as asked."""
+    def text(forms: list[str]) -> str:
+        sign = "-" if negated else ""
+        if divisor == 1:
+            return sign + (" - " if negated else " + ").join(forms)
+        inner = " + ".join(forms)
+        return f"{sign}({inner})/{divisor}" if len(forms) > 1 else f"{sign}{inner}/{divisor}"
+
+    return Term(text([term.unicode for term in summands]), text([term.ascii for term in summands]))
+
+
 @dataclass(frozen=True)
 class Namer:
     """Names the entries of one variable: `namer(i, j)` is the term of row i, column j (from 0).

@@ -123,6 +123,13 @@ class Graph:
                                 if any(name not in self.owners for name in node.roles.values())))
 
     @cached_property
+    def main_path_links(self) -> tuple[bool, ...]:
+        """For each variable on the main path, whether its node takes the one before it as an input (false for
+        `X`, and where the path passes from one branch of the graph to another)."""
+        path = self.main_path
+        return (False, *(path[i - 1] in self.producers[path[i]].roles.values() for i in range(1, len(path))))
+
+    @cached_property
     def on_main_path(self) -> frozenset[str]:
         return frozenset(self.main_path)
 

@@ -37,7 +37,7 @@ def within(answer, reference, decimals: int, rounding=0.0):
     reference = np.asarray(reference, dtype=float)
     magnitude = np.minimum(np.abs(reference), 1e12)  # an infinite reference must not make any answer right
     slack = 1e-9 * 10.0**-decimals + 8 * np.finfo(float).eps * np.maximum(1.0, magnitude)
-    with np.errstate(invalid="ignore", over="ignore"):  # a difference too large for a double is no match
+    with np.errstate(invalid="ignore", over="ignore"):  # inf − inf, or two huge numbers of opposite sign
         return np.abs(np.asarray(answer, dtype=float) - reference) <= 10.0**-decimals + slack + rounding
 
 

@@ -150,7 +150,7 @@ def test_terminal_output_has_colour_but_no_color_turns_it_off():
     assert ESCAPE not in plain and "Backward step 10/10" in plain
 
 
-def test_jacobians_too_large_for_symbols_are_shown_in_numbers_with_a_note(tmp_path, capsys):
+def test_jacobians_too_large_for_symbols_show_the_corner_their_pattern_writes(tmp_path, capsys):
     from jacobian_bp.cli import main
     from jacobian_bp.render.story import SYMBOLIC_LIMIT
 
@@ -162,5 +162,21 @@ def test_jacobians_too_large_for_symbols_are_shown_in_numbers_with_a_note(tmp_pa
     out = " ".join(capsys.readouterr().out.split())
     # dA1/dZ1 is 48 × 48 = 2304 entries, above the limit; dZ1/dW1 is 48 × 24 = 1152, below it.
     assert 48 * 48 > SYMBOLIC_LIMIT >= 48 * 24
-    assert "dA1/dZ1 is shown in numbers only: with 2304 entries" in out
-    assert "dZ1/dW1 is shown in numbers only" not in out and "x₁₁⁽¹⁾" in out
+    assert "dA1/dZ1 has 2,304 entries, too many to write out in symbols: the symbols below are written from the " \
+           "op's index pattern for the entries shown only" in out
+    assert "1 - tanh(z[1]₁₁⁽¹⁾)^2" in out and "1 - tanh(z[1]₄‚₁₂⁽⁴⁾)^2" in out  # its first and last diagonal entries
+    assert "dZ1/dW1 has" not in out and "x₁₁⁽¹⁾" in out
+
+
+def test_a_large_jacobian_without_an_index_pattern_is_shown_in_numbers_with_a_note(tmp_path, capsys):
+    from jacobian_bp.cli import main
+
+    samples = 41  # dL/dA1 is 41 × 41, above the limit; targets that are not 0 or 1 have no index pattern
+    path = tmp_path / "soft.toml"
+    path.write_text('loss = "binary_cross_entropy"\n[data]\n'
+                    f'X = [{", ".join(f"[{i / samples:.3f}]" for i in range(samples))}]\n'
+                    f'Y = [{", ".join("[0.5]" for _ in range(samples))}]\n'
+                    '[[layers]]\nunits = 1\nactivation = "sigmoid"\n', encoding="utf-8")
+    assert main(["walkthrough", str(path), "--width", "100"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "∂vec(J)/∂vec(L)" in out and "dL/dA1 is shown in numbers only: with 1681 entries" in out

@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..entries import ONE, number
+from ..entries import ONE, Term, number, total, written
 from ..sentences import Sentence, math, say
 from .base import INPUT, OUTPUT, Op, input_roles
 
@@ -100,6 +100,13 @@ class MeanCost(Op):
             weight = say("With one sample, ", J, " is that sample's loss, so its local Jacobian is ", math("1"),
                          ". ")
         return say(weight, "Every backward pass starts from ", math("dJ/dJ = 1"), ".")
+
+    def cost_text(self, losses: list[Term], penalty: Term | None) -> Term:
+        """`J` written out without sympy from the terms of the losses (and of the penalty): `l₁/2 + l₂/2 + R`, as
+        `symbolic_forward` gives it in sympy."""
+        shares = losses if self.summed or len(losses) == 1 else [written(f"{{l}}/{len(losses)}", l=loss)
+                                                                 for loss in losses]
+        return total([*shares, *([penalty] if self.penalty else [])])
 
     def symbolic_forward(self, symbols):
         import sympy

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from ..entries import ZERO, formula
+from ..entries import ZERO, Term, formula, number, total, written
 from ..sentences import Sentence, math, say
 from ..structured import BlockDiagonal
 from .base import INPUT, TARGETS, Names, Op, Values, entry
@@ -134,6 +134,11 @@ class Loss(Op):
         """One sample's loss in sympy, from its row of output symbols `a` and its exact targets `y`."""
         raise NotImplementedError
 
+    def loss_text(self, a: list[Term], y: list[Term]) -> Term:
+        """One sample's loss written out without sympy, from the terms of its outputs `a` and targets `y`: the same
+        loss as `symbolic_loss` (a test holds the two together), in the order the outputs come."""
+        raise NotImplementedError
+
     def unrepresentable(self, A: np.ndarray, Y: np.ndarray, output: str) -> str | None:
         """Why the explicit chain cannot be written in floating point for these outputs, or None."""
         return None
@@ -254,6 +259,12 @@ class BinaryCrossEntropy(Loss):
             return f"binary cross-entropy needs targets between 0 and 1, found {outside[0]:g}"
         return None
 
+    def loss_text(self, a: list[Term], y: list[Term]) -> Term:
+        return total([written("{y}·log({a}) + (1 - {y})·log(1 - {a})", a=p, y=t) for p, t in zip(a, y, strict=True)]
+                     if len(a) > 1 else [written("{y}·log({a})", a=a[0], y=y[0]),
+                                         written("(1 - {y})·log(1 - {a})", a=a[0], y=y[0])],
+                     negated=True, divisor=len(a))
+
     def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
         import sympy  # the exact loss, without PyTorch's clamp of the logarithm
 
@@ -317,6 +328,9 @@ class MeanSquaredError(Loss):
     def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return 2.0 * (A - Y) / A.shape[1]
 
+    def loss_text(self, a: list[Term], y: list[Term]) -> Term:
+        return total([written("({a} - {y})^2", a=p, y=t) for p, t in zip(a, y, strict=True)], divisor=len(a))
+
     def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
         import sympy
 
@@ -356,6 +370,9 @@ class CrossEntropy(Loss):
     def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(Y != 0, -Y / A, 0.0)
+
+    def loss_text(self, a: list[Term], y: list[Term]) -> Term:
+        return total([written("{y}·log({a})", a=p, y=t) for p, t in zip(a, y, strict=True)], negated=True)
 
     def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
         import sympy
@@ -475,6 +492,9 @@ class BinaryCrossEntropyWithLogits(OnLogits, BinaryCrossEntropy):
     def fused_derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return self.derivative(A, Y)
 
+    def loss_text(self, a: list[Term], y: list[Term]) -> Term:
+        return BinaryCrossEntropy.loss_text(self, [written("σ({z})", z=z) for z in a], y)
+
     def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
         import sympy
 
@@ -517,6 +537,10 @@ class CrossEntropyWithLogits(OnLogits, CrossEntropy):
     def fused_derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return np.exp(_log_softmax(A)) - Y
 
+    def loss_text(self, a: list[Term], y: list[Term]) -> Term:
+        denominator = total([written("e^{z}", z=z) for z in a])
+        return CrossEntropy.loss_text(self, [written("e^{z}/({total})", z=z, total=denominator) for z in a], y)
+
     def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
         import sympy
 
@@ -546,6 +570,9 @@ class HalfSquaredError(Loss):
 
     def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return A - Y
+
+    def loss_text(self, a: list[Term], y: list[Term]) -> Term:
+        return total([written("({a} - {y})^2", a=p, y=t) for p, t in zip(a, y, strict=True)], divisor=2)
 
     def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
         import sympy
@@ -582,6 +609,9 @@ class L1(Loss):
                 "where |a − y| has a kink; this walkthrough takes its derivative there as 0 (sign(0) = 0), as "
                 "PyTorch does")
 
+    def loss_text(self, a: list[Term], y: list[Term]) -> Term:
+        return total([written("|{a} - {y}|", a=p, y=t) for p, t in zip(a, y, strict=True)], divisor=len(a))
+
     def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
         import sympy
 
@@ -609,6 +639,12 @@ class Huber(Loss):
 
     def derivative(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
         return np.clip(A - Y, -self.delta, self.delta) / A.shape[1]
+
+    def loss_text(self, a: list[Term], y: list[Term]) -> Term:
+        delta = number(float(self.delta))
+        loss = total([written("h({a} - {y})", a=p, y=t) for p, t in zip(a, y, strict=True)], divisor=len(a))
+        return written("{loss}, where h(r) = r^2/2 if |r| < {delta}, else {delta}·(|r| - {delta}/2)", loss=loss,
+                       delta=delta)
 
     def symbolic_loss(self, a: list, y: list) -> "sympy.Expr":
         import sympy

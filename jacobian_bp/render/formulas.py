@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..optimizers import OPTIMIZERS
 from ..sentences import Math, Sentence, written
-from . import story
+from . import story, terms
 from .layout import BOTH_MARK, COLUMNS_MARK, ROWS_MARK, Breadcrumb, Expression, Gap, Numbers, Symbols, window
 
 # Formulas: our Unicode text, read as tokens, written as LaTeX or MathML.
@@ -224,7 +224,10 @@ def latex_matrix(matrix: "Numbers | Symbols", dim_zeros: str = "") -> str:
     >>> print(latex_matrix(Numbers(np.array([[0.0, -0.5], [1.0, 2.0]]), 4)))
     \begin{bmatrix} 0 & -0.5 \\ 1 & 2 \end{bmatrix}
     """
-    if isinstance(matrix, Symbols):
+    if isinstance(matrix, Symbols) and matrix.corner:
+        rows = [[(LATEX_MARKS[entry] if isinstance(entry, str) else terms.latex(entry), zero)
+                 for entry, zero in row] for row in matrix.pattern_rows()]
+    elif isinstance(matrix, Symbols):
         from .. import symbolic
 
         rows = [[(LATEX_MARKS.get(entry, "") if isinstance(entry, str) else symbolic.latex(entry), zero)

@@ -7,6 +7,7 @@ local Jacobian and what the upstream row is, all in this walkthrough's own names
 
 import numpy as np
 
+from ..entries import Namer, Term
 from ..sentences import Sentence, math, say
 from ..vec import vec
 from . import story
@@ -40,19 +41,43 @@ def _network(solution) -> list:
 
 
 def loss_equations(solution) -> tuple[Expression, Expression]:
-    """Sample 1's loss, `l₁ = …` with its outputs `a₁ⱼ` and targets `y₁ⱼ` as symbols, and the cost `J = …`."""
-    from .. import symbolic
-
+    """Sample 1's loss, `l₁ = …` with its outputs `a₁ⱼ` and targets `y₁ⱼ` as symbols, and the cost `J = …`: written by
+    the ops without sympy, which only LaTeX and MathML call on (for the same equations)."""
     graph = solution.graph
     loss, cost = graph.loss_node, graph.cost_node
     outputs = solution.values[loss.roles["input"]].shape[1]
+    a, y = (Namer(letter, 0) for letter in "ay")
+    losses = Namer("l", 0, single_index=True)
+    penalty = next((name for name in cost.roles.values() if name != loss.output), None)
+    return (Expression(losses(0, 0), loss.op.loss_text([a(0, j) for j in range(outputs)],
+                                                        [y(0, j) for j in range(outputs)]),
+                       lambda: _symbolic_loss(solution)),
+            Expression(Term(cost.output, cost.output),
+                       cost.op.cost_text([losses(i, 0) for i in range(solution.samples)],
+                                         Term(penalty, penalty) if penalty else None),
+                       lambda: _symbolic_cost(solution)))
+
+
+def _symbolic_loss(solution) -> tuple:
+    """Sample 1's loss in sympy, as `loss_equations` writes it."""
+    from .. import symbolic
+
+    loss = solution.graph.loss_node
+    outputs = solution.values[loss.roles["input"]].shape[1]
     a, y = symbolic.symbols("a", 0, (1, outputs)), symbolic.symbols("y", 0, (1, outputs))
     losses = symbolic.symbols("l", 0, (solution.samples, 1), single_index=True)
-    loss_expression = loss.op.symbolic_loss(list(a.row(0)), list(y.row(0)))
-    symbols = {role: losses if name == loss.output else _matrix(symbolic.whole(name))
+    return losses[0, 0], loss.op.symbolic_loss(list(a.row(0)), list(y.row(0)))
+
+
+def _symbolic_cost(solution) -> tuple:
+    """The cost in sympy, as `loss_equations` writes it."""
+    from .. import symbolic
+
+    cost = solution.graph.cost_node
+    losses = symbolic.symbols("l", 0, (solution.samples, 1), single_index=True)
+    symbols = {role: losses if name == solution.graph.loss_node.output else _matrix(symbolic.whole(name))
                for role, name in cost.roles.items()}
-    return (Expression(losses[0, 0], loss_expression),
-            Expression(symbolic.whole(cost.output), cost.op.entry_equation(0, symbols)))
+    return symbolic.whole(cost.output), cost.op.entry_equation(0, symbols)
 
 
 def _matrix(symbol):
@@ -90,7 +115,7 @@ def _example_step(solution):
     from its node's output), else the largest one."""
     steps = [step for step in solution.steps if not step.is_sum and not step.from_cost]
     owners = solution.graph.owners
-    return max(steps, key=lambda step: (step.variable in owners, step.jacobian.size)) if steps else solution.steps[0]
+    return max(steps, key=lambda step: (step.variable in owners, step.structure.size)) if steps else solution.steps[0]
 
 
 def _shape(value) -> str:
@@ -105,7 +130,8 @@ def _shape_rule(solution) -> Sentence:
                math("F"), " and one column per entry of ", math("V"), ", the variable the gradient is taken with "
                "respect to: an ", math("F"), " of shape p × q and a ", math("V"), " of shape r × s give a ",
                math("pq × rs"), " matrix. For example, ", math(story.jacobian_label(step)), " is ",
-               math(_shape(step.jacobian)), ": ", math(step.node), " is ", math(_shape(values[step.node])), " and ",
+               math("{} × {}".format(*step.structure.shape)), ": ", math(step.node), " is ",
+               math(_shape(values[step.node])), " and ",
                math(step.variable), " is ", math(_shape(values[step.variable])), ".")
 
 

@@ -10,7 +10,7 @@ from html import escape
 
 from ..numbers import format_number
 from ..sentences import Sentence, join, math, say
-from . import formulas, layout, story
+from . import formulas, layout, story, terms
 
 GRAPH_STEP, NODE_WIDTH, NODE_HEIGHT, PARAMETER_WIDTH, PARAMETER_HEIGHT = 72, 46, 30, 36, 24
 GRAPH_MAIN_Y, GRAPH_SIDE_Y, GRAPH_MARGIN, GRAPH_ARC = 84, 24, 6, 34
@@ -170,6 +170,10 @@ def _part(part) -> str:
 
         return (f'<math displaystyle="true">{symbolic.mathml(part.left)}<mo>=</mo>'
                 f'{symbolic.mathml(part.right)}</math>')
+    if isinstance(part, layout.Symbols) and part.corner:
+        rows = [[(entry if isinstance(entry, str) else f"<math>{terms.mathml(entry)}</math>", zero)
+                 for entry, zero in row] for row in part.pattern_rows()]
+        return _matrix(rows, "symbolic", layout.window(part.shape).note())
     if isinstance(part, layout.Symbols):
         from .. import symbolic
 

@@ -77,6 +77,10 @@ def marked(window: Window, cells) -> list[list[tuple[str, bool]]]:
     return found
 
 
+# A matrix of at most this many entries is read whole when a page shows part of it (cheaper than indexing).
+SMALL_MATRIX = 400
+
+
 @dataclass(frozen=True)
 class Numbers:
     """A numeric matrix shown at `decimals`: an array, or a `structured.Structured` Jacobian.
@@ -92,12 +96,17 @@ class Numbers:
     def shape(self) -> tuple[int, int]:
         return self.values.shape if isinstance(self.values, Structured) else np.atleast_2d(self.values).shape
 
-    def cells(self, rows, columns) -> list[list[tuple[str, bool]]]:
-        """The entries at the crossings of `rows` and `columns` as (text, is an exact zero)."""
-        rows, columns = np.asarray(rows, dtype=int), np.asarray(columns, dtype=int)
-        block = (self.values.block(rows, columns) if isinstance(self.values, Structured)
-                 else np.atleast_2d(self.values)[np.ix_(rows, columns)])
-        return [[(format_number(float(value), self.decimals), value == 0) for value in row] for row in block]
+    def cells(self, rows, columns, ascii_only: bool = False) -> list[list[tuple[str, bool]]]:
+        """The entries at the crossings of `rows` and `columns` as (text, is an exact zero); numbers are ASCII."""
+        matrix = self.values if isinstance(self.values, Structured) else np.atleast_2d(self.values)
+        if not isinstance(matrix, Structured) and matrix.size <= SMALL_MATRIX:  # read as Python numbers at once
+            whole = matrix.tolist()
+            block = [[whole[i][j] for j in columns] for i in rows]
+        else:
+            rows, columns = np.asarray(rows, dtype=int), np.asarray(columns, dtype=int)
+            block = (matrix.block(rows, columns) if isinstance(matrix, Structured)
+                     else matrix[np.ix_(rows, columns)]).tolist()
+        return [[(format_number(value, self.decimals), value == 0) for value in row] for row in block]
 
     def window(self) -> Window:
         """What documents show of the matrix."""
@@ -146,12 +155,33 @@ class Symbols:
         return marked(shown, [[(matrix[i, j], matrix[i, j] == 0) for j in shown.columns if j is not None]
                               for i in shown.rows if i is not None])
 
+    @property
+    def corner(self) -> bool:
+        """Whether the Jacobian is too large to be written out in symbols, so that only the entries shown are
+        written, from the op's index pattern (`terms`); an op without a pattern shows such a Jacobian in numbers."""
+        return not story.symbolic_shown(self.step)
+
+    def terms(self, rows, columns) -> list[list[entries.Term]]:
+        """The pattern's entries at the crossings of `rows` and `columns`: only these are ever written."""
+        return [[self.pattern(r, c) for c in columns] for r in rows]
+
+    def cells(self, rows, columns, ascii_only: bool = False) -> list[list[tuple[str, bool]]]:
+        """The entries at the crossings of `rows` and `columns` as (plain text, is zero), from the pattern."""
+        return [[(term.text(ascii_only), term.zero) for term in row] for row in self.terms(rows, columns)]
+
+    def pattern_rows(self) -> list[list[tuple[object, bool]]]:
+        """The pattern's entries as (`entries.Term`, is zero) in the window documents show, with the marks (text)
+        where rows or columns are elided: only these entries are written, however large the Jacobian."""
+        shown = window(self.shape)
+        return marked(shown, [[(term, term.zero) for term in row]
+                              for row in self.terms([i for i in shown.rows if i is not None],
+                                                    [j for j in shown.columns if j is not None])])
+
     def texts(self, ascii_only: bool = False) -> list[list[tuple[str, bool]]]:
         """Each shown entry as (plain text, is zero), as `symbolic.text` prints it, in the window of `rows`."""
         if self.pattern is not None:
-            shown = window(self.shape)
-            terms = ((self.pattern(i, j) for j in shown.columns if j is not None) for i in shown.rows if i is not None)
-            texts = marked(shown, [[(term.text(ascii_only), term.zero) for term in row] for row in terms])
+            texts = [[(entry if isinstance(entry, str) else entry.text(ascii_only), zero) for entry, zero in row]
+                     for row in self.pattern_rows()]
         else:
             from .. import symbolic
 
@@ -164,29 +194,54 @@ class Symbols:
 
 @dataclass(frozen=True)
 class FittedSymbols(Symbols):
-    """A symbolic Jacobian rewritten to fit a page (short names, or one sample's block): `fitted`, a sympy matrix."""
+    """A symbolic Jacobian rewritten to fit a page (short names, or one sample's block), of shape `size`: its text
+    from `short_pattern` (the op's index pattern with the short names) where the op has one, and its sympy matrix
+    from `fit()`, called on first use (LaTeX and MathML, and the text of ops without a pattern)."""
 
-    fitted: object = None
+    fit: object = None
+    short_pattern: object = None
+    size: tuple[int, int] = (0, 0)
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.fitted.shape
+        return self.size
 
     @property
     def pattern(self):
-        return None
+        return self.short_pattern
 
     @property
+    def corner(self) -> bool:
+        return False
+
+    @cached_property
     def matrix(self):
-        return self.fitted
+        return self.fit()
 
 
 @dataclass(frozen=True)
 class Expression:
-    """A scalar equation in symbols, `left = right` (sympy expressions); each renderer prints it with `symbolic`."""
+    """A scalar equation in symbols, `left = right`: as text (`entries.Term`s written without sympy) for the
+    terminal, and as sympy expressions (`build()`, called on first use of `left` or `right`) for LaTeX and MathML."""
 
-    left: object
-    right: object
+    text_left: entries.Term
+    text_right: entries.Term
+    build: object  # () -> (left, right) in sympy
+
+    @cached_property
+    def _built(self) -> tuple:
+        return self.build()
+
+    @property
+    def left(self):
+        return self._built[0]
+
+    @property
+    def right(self):
+        return self._built[1]
+
+    def text(self, ascii_only: bool = False) -> str:
+        return f"{self.text_left.text(ascii_only)} = {self.text_right.text(ascii_only)}"
 
 
 @dataclass(frozen=True)
@@ -492,14 +547,16 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
     if step.is_sum:
         return _sum_blocks(solution, page, step, decimals)
     blocks = [Subheading(say(math(step.gradient)), anchor(step.gradient))] if heading else []
-    shown = symbolic and story.symbolic_shown(step)
+    omitted = symbolic and not story.symbolic_shown(step)
+    corner = omitted and symbolic_corner(solution, step) is not None
     blocks += [
         _breadcrumb(solution, page, step),
         Equation(((story.chain_rule(step),), (story.vectorized_chain_rule(step),)), label=say("Chain rule:")),
         Group((Prose(story.explanation(step, solution)), Prose(story.jacobian_caption(step)),
                *([] if step.structure.small else [Prose(story.structure_caption(step))]))),
-        *([Prose(story.symbolic_omitted(step), "aside")] if symbolic and not shown else []),
-        *_jacobian(solution, step, decimals, shown),
+        *([Prose(story.symbolic_corner_caption(step) if corner else story.symbolic_omitted(step), "aside")]
+          if omitted else []),
+        *_jacobian(solution, step, decimals, symbolic),
         *(Prose(story.kink_note(step, kink, decimals), "note") for kink in step.kinks),
         *(Prose(note, "note") for note in step.notes),
         Equation(((f"{story.upstream_label(step)} =", Numbers(step.upstream_row, decimals)),),
@@ -542,15 +599,28 @@ def _symbolic_data(solution, step, decimals: int) -> list:
             for name in kept]
 
 
+def symbolic_corner(solution, step) -> "Symbols | None":
+    """The symbols of a Jacobian too large to write out whole, when its op writes entries from an index pattern:
+    only the corner a page shows is ever written. None for a Jacobian written out whole, or without a pattern."""
+    if story.symbolic_shown(step) or step.is_sum:
+        return None
+    symbols = Symbols(solution, step)
+    return symbols if symbols.pattern is not None else None
+
+
 def _jacobian(solution, step, decimals: int, symbolic: bool) -> list:
     """The local Jacobian in symbols and numbers; a symbolic form too wide for a page comes in the shorter
     form `fitting` picks, with what it leaves out said above it (one sample's block stands on its own line).
-    A small Jacobian is shown from its full matrix; a larger one from its structure, entry by shown entry."""
+    A small Jacobian is shown from its full matrix; a larger one from its structure, entry by shown entry, and
+    its symbols (where its op has an index pattern) likewise, for the shown corner only."""
     numeric = Numbers(step.jacobian if step.structure.small else step.structure, decimals)
     blocks: list = []
     name = story.jacobian_label(step)
     line: tuple = (f"{name} =", numeric)
-    if symbolic:
+    corner = symbolic_corner(solution, step) if symbolic else None
+    if corner is not None:
+        line = (f"{name} =", corner, "=", numeric)
+    elif symbolic and story.symbolic_shown(step):
         from .fitting import symbolic_form
 
         form = symbolic_form(solution, step, Symbols(solution, step))

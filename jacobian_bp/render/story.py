@@ -6,7 +6,8 @@ here as plain data and `Sentence`s (words and formulas kept apart), so that ever
 same story.
 """
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, replace
 
 from ..chain import Kink, Step, gradient_name
 from ..numbers import format_number
@@ -118,16 +119,10 @@ def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[list[Cru
     else:
         marked, reached = set(), max(nodes.index(edge.node.output) for edge in graph.consumers(step.variable)
                                      if edge.node.output in nodes)
-
-    def arrow(i: int) -> str:
-        """The arrow from the node before, or a comma where the two are not connected (a branch)."""
-        if i == 0:
-            return ""
-        if nodes[i - 1] not in graph.producers[nodes[i]].roles.values():
-            return ","
-        return FORWARD_ARROW if i <= reached else BACKWARD_ARROW
-
-    main = [Crumb(node, node in marked, arrow(i)) for i, node in enumerate(nodes)]
+    forward, backward = _path_crumbs(graph.main_path, graph.main_path_links)
+    main = [*forward[:reached + 1], *backward[reached + 1:]]
+    for i in (nodes.index(name) for name in marked if name in nodes):
+        main[i] = replace(main[i], marked=True)
     if step is None:
         return main, list(page.side)
     consumers = [edge.node.output for edge in graph.consumers(step.variable)]
@@ -137,6 +132,18 @@ def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[list[Cru
     side += [Crumb(consumer, step.is_sum or consumer == step.path,
                    BACKWARD_ARROW if i == 0 else ",") for i, consumer in enumerate(consumers)]
     return main, side
+
+
+@functools.lru_cache(maxsize=4)
+def _path_crumbs(nodes: tuple[str, ...], links: tuple[bool, ...]) -> tuple[tuple[Crumb, ...], tuple[Crumb, ...]]:
+    """The main path's crumbs, none marked, with every arrow forward and with every arrow backward (a comma where
+    two neighbours are not connected, none before the first): a page's breadcrumb is a slice of each, so that a
+    path of hundreds of nodes is not built anew for every page."""
+    def crumbs(arrow: str) -> tuple[Crumb, ...]:
+        return tuple(Crumb(node, False, "" if i == 0 else arrow if linked else ",")
+                     for i, (node, linked) in enumerate(zip(nodes, links, strict=True)))
+
+    return crumbs(FORWARD_ARROW), crumbs(BACKWARD_ARROW)
 
 
 def jacobian_label(step: Step) -> str:
@@ -234,6 +241,14 @@ def symbolic_omitted(step: Step) -> Sentence:
     return say(math(jacobian_label(step)), f" is shown in numbers only: with {rows * columns} entries it is more "
                f"than {SYMBOLIC_LIMIT} to write out in symbols. Its symbols follow the same pattern as in a smaller "
                "network.")
+
+
+def symbolic_corner_caption(step: Step) -> Sentence:
+    """What the symbols of a Jacobian too large to write out show: its corner, written from the op's index pattern."""
+    rows, columns = step.structure.shape
+    return say(math(jacobian_label(step)), f" has {rows * columns:,} entries, too many to write out in symbols: the "
+               "symbols below are written from the op's index pattern for the entries shown only, the same pattern "
+               "as in a smaller network.")
 
 
 def devectorize_caption(step: Step) -> Sentence:

@@ -6,7 +6,7 @@
 
 from dataclasses import dataclass
 
-from rich.console import Console, Group
+from rich.console import Console, Group, NewLine
 from rich.text import Text
 
 from ...sentences import written
@@ -33,11 +33,14 @@ class Options:
     symbolic: bool = True
 
 
+BLANK = NewLine()  # the empty line between blocks (an empty `Text` would be word-wrapped like any other)
 TONES = {"plain": ("", ""), "name": ("", NAME_STYLE), "note": ("⚠ ", NOTE_STYLE), "check": ("✓ ", OK_STYLE),
          "aside": ("", ZERO_STYLE)}
 
 
 def _matrix(matrix, options: Options) -> MatrixView:
+    if isinstance(matrix, layout.Symbols) and matrix.corner:
+        return MatrixView(None, None, numeric=False, source=matrix)  # written entry by shown entry
     if isinstance(matrix, layout.Symbols):
         return _symbolic_matrix(matrix)
     return MatrixView.of(matrix.values, options.decimals)
@@ -57,9 +60,7 @@ def _line(parts: tuple, options: Options) -> list:
 
 
 def _expression(part: layout.Expression) -> Text:
-    from ... import symbolic
-
-    return Text(f"{symbolic.text(part.left)} = {symbolic.text(part.right)}", style=NAME_STYLE)
+    return Text(part.text(), style=NAME_STYLE)
 
 
 def renderable(block, options: Options):
@@ -68,7 +69,7 @@ def renderable(block, options: Options):
         items: list = []
         for i, child in enumerate(block.blocks):
             apart = i > 0 and (isinstance(child, layout.Group) or isinstance(block.blocks[i - 1], layout.Group))
-            items += ([Text("")] if apart else []) + [renderable(child, options)]
+            items += ([BLANK] if apart else []) + [renderable(child, options)]
         return Group(*items)
     if isinstance(block, layout.Jacobian):
         return renderable(block.equation, options)
@@ -109,12 +110,20 @@ def page_renderable(solution, page: story.Page, options: Options, reveal: bool =
     for block in section.blocks:
         if isinstance(block, layout.Group) and block.result and not reveal:
             if not hidden:
-                items += [Text(""), Text("[ result hidden: press r to reveal ]", style=ZERO_STYLE)]
+                items += [BLANK, Text("[ result hidden: press r to reveal ]", style=ZERO_STYLE)]
             hidden = True
             continue
         hidden = False
-        items += [Text(""), renderable(block, options)]
+        items += [BLANK, *_flat(renderable(block, options))]
     return Group(*items)
+
+
+def _flat(renderable) -> list:
+    """A renderable, or the items of a `Group` and of the groups in it, in order: drawn from one group, each line
+    passes through rich once rather than once per level of nesting."""
+    if isinstance(renderable, Group):
+        return [item for inner in renderable.renderables for item in _flat(inner)]
+    return [renderable]
 
 
 def guide_renderable(solution, options: Options) -> Group:
@@ -124,16 +133,18 @@ def guide_renderable(solution, options: Options) -> Group:
     section = guide(solution, options.decimals, options.symbolic)
     items: list = [Heading(str(section.title))]
     for block in section.blocks:
-        items += [Text(""), renderable(block, options)]
+        items += [BLANK, renderable(block, options)]
     return Group(*items)
 
 
 def render_walkthrough(solution, console: Console, options: Options) -> None:
     """Print the whole walkthrough: introduction, reading guide, forward pass, loss, every backward step, update."""
+    # Every widget fits its lines to the width, so rich need not measure each line again to crop it (which would
+    # cost more than drawing a long walkthrough).
     for part in introduction(solution):
-        console.print(part)
+        console.print(part, crop=False)
     console.print()
-    console.print(guide_renderable(solution, options))
+    console.print(guide_renderable(solution, options), crop=False)
     for page in story.pages(solution):
         console.print()
-        console.print(page_renderable(solution, page, options))
+        console.print(page_renderable(solution, page, options), crop=False)

@@ -15,7 +15,7 @@ from rich.text import Text
 from ...explain import ExplainError, explain
 from .. import layout, story
 from . import keys
-from .pages import Options, guide_renderable, introduction, page_renderable
+from .pages import BLANK, Options, guide_renderable, introduction, page_renderable
 from .widgets import NOTE_STYLE, Heading, Prose, make_console
 
 NEXT, BACK, FIRST, LAST, JUMP, REVEAL, HELP, QUIT = "next", "back", "first", "last", "jump", "reveal", "help", "quit"
@@ -163,8 +163,8 @@ class Screens:
                                    section=self.section(index))
             items = list(page.renderables)
             if index == 0:
-                items = [*introduction(self.solution), Text(""), guide_renderable(self.solution, self.options),
-                         Text(""), Heading(str(self.pages[0].title)), *items]
+                items = [*introduction(self.solution), BLANK, guide_renderable(self.solution, self.options),
+                         BLANK, Heading(str(self.pages[0].title)), *items]
             self._cache[key] = self._lines(Group(*items))
         return self._cache[key]
 

@@ -6,6 +6,7 @@ widgets spell their symbols in ASCII.
 """
 
 import functools
+import io
 import os
 import sys
 import unicodedata
@@ -15,7 +16,8 @@ import numpy as np
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.rule import Rule
-from rich.text import Text
+from rich.segment import Segment
+from rich.text import Span, Text
 
 from ...numbers import format_number
 from ...sentences import Sentence
@@ -51,8 +53,9 @@ class MatrixView:
 
     `cells` holds the text of every entry; `ascii_cells`, if given, is used on terminals that
     cannot show Unicode. Numeric columns line up on the decimal point; symbolic ones are centred.
-    A `source` (a `layout.Numbers`) instead gives the entries on demand: only the rows and columns
-    that can be shown at the width are formatted, however large the matrix.
+    A `source` (a `layout.Numbers`, or the `layout.Symbols` of a Jacobian too large to write out) instead
+    gives the entries on demand: only the rows and columns that can be shown at the width are formatted (or
+    written), however large the matrix.
     """
 
     def __init__(self, cells, zeros, numeric: bool, ascii_cells=None, source=None):
@@ -72,13 +75,13 @@ class MatrixView:
         return self.source.shape if self.source is not None else (len(self.cells), len(self.cells[0]))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield Text("\n").join(self.lines(options.max_width, options.ascii_only))
+        yield from _fitting(self.lines(options.max_width, options.ascii_only), console)
 
     def _fetch(self, row_order: list, candidates: list[int], ascii_only: bool) -> tuple[dict, dict]:
         """The text and zero flag of the candidate columns of every shown row, by row index."""
         shown = [i for i in row_order if i is not None]
         if self.source is not None:
-            found = self.source.cells(shown, candidates)
+            found = self.source.cells(shown, candidates, ascii_only)
             return ({i: [text for text, _ in row] for i, row in zip(shown, found, strict=True)},
                     {i: [zero for _, zero in row] for i, row in zip(shown, found, strict=True)})
         cells = self.ascii_cells if ascii_only else self.cells
@@ -109,22 +112,24 @@ class MatrixView:
         shown = list(range(left)) + ([None] if left + right < columns else []) + list(range(count - right, count))
         lines = []
         for line_index, i in enumerate(row_order):
-            line = Text(no_wrap=True)
-            line.append(self._bracket(line_index, len(row_order), ascii_only, left_side=True) + " ")
+            line = _Line(self._bracket(line_index, len(row_order), ascii_only, left_side=True) + " ")
             for position, j in enumerate(shown):
                 if position:
-                    line.append(GAP)
+                    line.add(GAP)
                 if j is None:
-                    line.append(ellipsis if i is not None or ascii_only else "⋱", style=ZERO_STYLE)
+                    line.add(ellipsis if i is not None or ascii_only else "⋱", ZERO_STYLE)
                     continue
                 style = ZERO_STYLE if i is not None and zeros[i][j] else ""
                 text = texts[j][line_index]
-                line.append(text.replace("⋮", ":") if ascii_only else text, style=style)
-            line.append(" " + self._bracket(line_index, len(row_order), ascii_only, left_side=False))
-            lines.append(line)
+                line.add(text.replace("⋮", ":") if ascii_only else text, style)
+            line.add(" " + self._bracket(line_index, len(row_order), ascii_only, left_side=False))
+            lines.append(line.text())
+        if lines[0].cell_len > max_width:  # a single column wider than the page: cut at its edge
+            for line in lines:
+                line.truncate(max_width)
         hidden = columns - left - right
         if hidden > 0 or rows > MAX_ROWS:
-            lines.append(Text(self._elision_note(rows, columns, hidden), style=ZERO_STYLE))
+            lines += _wrapped(Text(self._elision_note(rows, columns, hidden), style=ZERO_STYLE), max_width)
         return lines
 
     def aligned_column(self, cells, j: int, row_order, mark: str = "⋮") -> list[str]:
@@ -190,14 +195,15 @@ class Equation:
     """Labels, operators and matrices laid out left to right, wrapping onto new lines when needed.
 
     Parts that fit share a line and are centred vertically on each other; a part that does not
-    fit starts a new line, so nothing is ever cut.
+    fit starts a new line, and a formula longer than a whole line is wrapped between its words and
+    stands alone, so nothing is ever cut.
     """
 
     def __init__(self, *parts):
         self.parts = parts
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield Text("\n").join(self.lines(options.max_width, options.ascii_only))
+        yield from _fitting(self.lines(options.max_width, options.ascii_only), console)
 
     def lines(self, max_width: int, ascii_only: bool) -> list[Text]:
         blocks = [self._block(part, max_width, ascii_only) for part in self.parts]
@@ -205,43 +211,48 @@ class Equation:
         row: list[list[Text]] = []
         row_width = 0
         indent = 0
-        for block in blocks:
+        wrapped = False  # a formula too long for a line is wrapped, and stands on its lines alone
+        for part, block in zip(self.parts, blocks, strict=True):
             width = max(line.cell_len for line in block)
             needed = width if not row else row_width + 1 + width
-            if row and needed > max_width:
+            if row and (needed > max_width or wrapped):
                 output += self._join(row, indent)
                 indent = CONTINUATION_INDENT if width + CONTINUATION_INDENT <= max_width else 0
                 row, needed = [], indent + width
             row.append(block)
             row_width = needed
+            wrapped = len(block) > 1 and not isinstance(part, (MatrixView, Equation))
         return output + self._join(row, indent)
 
     @staticmethod
     def _block(part, max_width: int, ascii_only: bool) -> list[Text]:
         if isinstance(part, (MatrixView, Equation)):
             return part.lines(max_width, ascii_only)
-        if isinstance(part, Text):
-            return [Text(_plain(part.plain, ascii_only), style=part.style)]
-        return [Text(_plain(part, ascii_only))]
+        text = Text(_plain(part.plain, ascii_only), style=part.style) if isinstance(part, Text) \
+            else Text(_plain(part, ascii_only))
+        return _wrapped(text, max_width) if text.cell_len > max_width else [text]
 
     @staticmethod
     def _join(row: list[list[Text]], indent: int) -> list[Text]:
         if not row:
             return []
         height = max(len(block) for block in row)
-        joined = [Text(" " * indent, no_wrap=True) for _ in range(height)]
+        joined = [_Line(" " * indent) for _ in range(height)]
         for position, block in enumerate(row):
-            width = max(line.cell_len for line in block)
+            widths = [line.cell_len for line in block]
+            width = max(widths)
             top = (height - len(block)) // 2
             for i in range(height):
                 if position:
-                    joined[i].append(" ")
-                line = block[i - top] if top <= i < top + len(block) else Text()
-                joined[i].append_text(line)
-                joined[i].append(" " * (width - line.cell_len))
-        for line in joined:
+                    joined[i].add(" ")
+                inside = top <= i < top + len(block)
+                if inside:
+                    joined[i].add_text(block[i - top])
+                joined[i].add(" " * (width - (widths[i - top] if inside else 0)))
+        lines = [line.text() for line in joined]
+        for line in lines:
             line.rstrip()
-        return joined
+        return lines
 
 
 class Breadcrumb:
@@ -252,26 +263,34 @@ class Breadcrumb:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         ascii_only = options.ascii_only
-        yield _shortened(self._line(self._fitted(options.max_width, ascii_only), ascii_only), options.max_width,
-                         ascii_only)
+        yield from _fitting([_shortened(self._line(self._fitted(options.max_width, ascii_only), ascii_only),
+                                        options.max_width, ascii_only)], console)
 
     def _fitted(self, max_width: int, ascii_only: bool) -> list[story.Crumb]:
         """The main path, with the crumbs farthest from the marked ones replaced by `…` until the line fits.
 
         The first and last crumbs stay; the others are kept nearest the marked ones first (the later of two
         as near), which keeps a run of them around the marked ones. The longest run that fits is found
-        by halving, each try measured from running sums of the crumbs' widths, so that a path of
-        hundreds of nodes costs one pass over it.
+        by halving, each try measured from running sums of the crumbs' widths; only the crumbs within reach of
+        the marked ones are measured, so that a path of hundreds of nodes costs about a line's worth of them.
         """
         main = self.main
         last = len(main) - 1
-        widths = [_crumb_width(crumb, ascii_only) for crumb in main]
-        side = self._width(self.side, ascii_only) + 4 if self.side else 0
-        if sum(widths) + side <= max_width or len(main) <= 3:
+        if last < 3:
             return main
+        side = self._width(self.side, ascii_only) + 4 if self.side else 0
         marked = [i for i, crumb in enumerate(main) if crumb.marked] or [last]
+        # Every crumb after the first takes two cells at least (a letter and a comma), so the crumbs farther than
+        # half the width from the marked ones can never be kept: only those nearer are measured.
+        reach = max_width // 2 + 1
+        nearest, farthest = max(1, marked[0] - reach), min(last - 1, marked[-1] + reach)
+        widths = [0] * len(main)
+        for i in (0, *range(nearest, farthest + 1), last):
+            widths[i] = _crumb_width(main[i], ascii_only)
+        if nearest == 1 and farthest == last - 1 and sum(widths) + side <= max_width:
+            return main
         centre = (marked[0] + marked[-1]) / 2
-        order = sorted(range(1, last), key=lambda i: (abs(i - centre), -i))
+        order = sorted(range(nearest, farthest + 1), key=lambda i: (abs(i - centre), -i))
         # The run kept with the `count` nearest crumbs: from the smallest to the largest of them.
         runs = list(zip(accumulate(order, min, initial=last), accumulate(order, max, initial=0), strict=True))
         running = list(accumulate(widths, initial=0))
@@ -335,6 +354,63 @@ ASCII_REPLACEMENTS = {"→": "->", "⇠": "<-", "·": "*", "⊙": ".*", "ᵀ": "
                       "²": "^2", "’": "'", "“": '"', "”": '"', "–": "-", "—": "--"}
 
 
+@functools.cache
+def _measuring() -> Console:
+    """The console rich's word wrap asks for (it only measures text with it)."""
+    return Console(file=io.StringIO())
+
+
+def _wrapped(text: Text, width: int) -> list[Text]:
+    """`text` broken into lines of at most `width` cells, between words where it can be (a word longer than a line
+    is folded)."""
+    if text.cell_len <= width and "\n" not in text.plain:
+        text.rstrip()
+        return [text]
+    lines = text.wrap(_measuring(), width)
+    for line in lines:
+        line.rstrip()
+    return list(lines)
+
+
+def _fitting(lines: list[Text], console: Console) -> RenderResult:
+    """Lines already fitted to the width, as rich's segments: handed back as one `Text`, every line would be wrapped
+    again, which is most of the cost of a long walkthrough. Without colours (output to a file or a pipe, or
+    `NO_COLOR`) rich draws no style at all, so a line is its plain text."""
+    newline = Segment.line()
+    plain = console.color_system is None
+    for line in lines:
+        if plain:
+            yield Segment(line.plain)
+        else:
+            yield from line.render(console)
+        yield newline
+
+
+class _Line:
+    """A line of text with styled stretches, put together piece by piece and made a rich `Text` once (appending to
+    a `Text` measures and cleans every piece, the cost of drawing a long walkthrough)."""
+
+    def __init__(self, start: str = ""):
+        self.pieces, self.spans, self.length = [start], [], len(start)
+
+    def add(self, text: str, style: str = "") -> None:
+        if style and text:
+            self.spans.append(Span(self.length, self.length + len(text), style))
+        self.pieces.append(text)
+        self.length += len(text)
+
+    def add_text(self, text: Text) -> None:
+        """A rich `Text`, its own style and spans kept."""
+        if text.style:
+            self.spans.append(Span(self.length, self.length + len(text.plain), text.style))
+        self.spans += [span.move(self.length) for span in text.spans]
+        self.pieces.append(text.plain)
+        self.length += len(text.plain)
+
+    def text(self) -> Text:
+        return Text("".join(self.pieces), spans=self.spans, no_wrap=True)
+
+
 def _shortened(text: Text, width: int, ascii_only: bool) -> Text:
     """`text` cut to `width` cells with an ellipsis (in ASCII where needed) when it is longer."""
     if text.cell_len <= width:
@@ -378,10 +454,8 @@ class Prose:
         self.text, self.style = str(text), style
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        lines = Text(_plain(self.text, options.ascii_only), style=self.style).wrap(console, options.max_width)
-        for line in lines:
-            line.rstrip()
-        yield Text("\n").join(lines)
+        yield from _fitting(_wrapped(Text(_plain(self.text, options.ascii_only), style=self.style), options.max_width),
+                            console)
 
 
 class CostCurve:
@@ -396,7 +470,7 @@ class CostCurve:
         self.costs, self.decimals = [float(cost) for cost in costs], decimals
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield Text("\n").join(self.lines(options.max_width, options.ascii_only))
+        yield from _fitting(self.lines(options.max_width, options.ascii_only), console)
 
     def lines(self, max_width: int, ascii_only: bool) -> list[Text]:
         high, low = max(self.costs), min(self.costs)
