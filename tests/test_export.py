@@ -399,3 +399,15 @@ def test_the_optimizers_state_is_typeset_as_a_quantity_in_latex_and_mathml():
     assert r"\text{exp\_avg\_sq}_{W^{[1]}}" in document and r"\text{exp}\_\text{avg}" not in document
     page = html.render(solution, 4, symbolic=False)
     assert "<msub><mtext>exp_avg_sq</mtext><msup><mi>W</mi>" in page
+
+
+SCRIPT_DIGITS = re.compile("[\u2080-\u2089\u2070-\u2079\u00b9\u00b2\u00b3\u207d\u207e\u201a]")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_entry_names_in_formulas_are_typeset_not_left_as_unicode_subscripts(name):
+    """`a[1]₁‚₁₀⁽¹⁾` in a sentence (the short names of a fitted symbolic form) is set as LaTeX and MathML
+    sub- and superscripts: pdflatex stops at a Unicode subscript digit."""
+    assert not SCRIPT_DIGITS.search(rendered("latex", name)), SCRIPT_DIGITS.search(rendered("latex", name))
+    maths = re.findall(r"<math.*?</math>", rendered("html", name), flags=re.DOTALL)
+    assert not [math for math in maths if SCRIPT_DIGITS.search(math)]

@@ -11,6 +11,7 @@ import html
 import re
 from dataclasses import dataclass
 
+from ..entries import Term
 from ..optimizers import OPTIMIZERS
 from ..sentences import Math, Sentence, written
 from . import story, terms
@@ -31,7 +32,8 @@ def _tokenizer(names: str) -> re.Pattern:
     """The formula tokens, with `names` (a regex alternative) as the names of quantities."""
     differentiated = rf"(?:{names}|[A-Z]\d*)"  # also `dL/dA` of a formula that speaks of any layer
     return re.compile(rf"""
-    (?P<partial>∂vec\((?P<partial_function>{names})\)/∂vec\((?P<partial_variable>{names})\))
+    (?P<entry>{terms.ENTRY.pattern})
+  | (?P<partial>∂vec\((?P<partial_function>{names})\)/∂vec\((?P<partial_variable>{names})\))
   | (?P<derivative>d(?P<function>{differentiated})/d(?P<variable>{differentiated})){_NOT_AFTER_NAME}
   | (?P<name>(?:(?:{_STATES})_)?(?P<base>{names})(?P<updated>_updated)?){_NOT_AFTER_NAME}(?P<power>[ᵀ²]?)
   | (?P<call>(?:[A-Za-z]{{2,}}|σ)'?²?)(?=\()
@@ -76,7 +78,7 @@ class _Token:
     match: re.Match
 
 
-_GROUPS = ("partial", "derivative", "name", "call", "number", "word", "space", "symbol")
+_GROUPS = ("entry", "partial", "derivative", "name", "call", "number", "word", "space", "symbol")
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -186,6 +188,8 @@ def latex(formula: str, inline: bool = False) -> str:
 def _latex_token(tokens: list[_Token], i: int, inline: bool) -> str:
     token = tokens[i]
     match = token.match
+    if token.group == "entry":  # one entry of a matrix, `a[1]₁‚₁₀⁽¹⁾`
+        return terms.latex(Term(token.text, token.text))
     if token.group == "partial":
         top = rf"\partial\,\operatorname{{vec}}({latex_name(match['partial_function'])})"
         bottom = rf"\partial\,\operatorname{{vec}}({latex_name(match['partial_variable'])})"
@@ -334,6 +338,8 @@ def _power(symbol: str) -> str:
 def _mathml_token(tokens: list[_Token], i: int, inline: bool) -> str:
     token = tokens[i]
     match = token.match
+    if token.group == "entry":
+        return terms.mathml(Term(token.text, token.text))
     if token.group == "partial":
         top, bottom = (_element("mrow", _element("mi", "∂"), _element("mi", "vec"),
                                 _element("mo", "(", stretchy="false"), mathml_name(match[group]),

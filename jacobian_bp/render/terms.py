@@ -8,10 +8,11 @@ from the op's index pattern, as text. Documents set that text as math: each entr
 import re
 from html import escape
 
-from ..entries import Term
+from ..entries import LATEX_LETTERS, Term
 
 # An entry's name in a term: its letter, its layer in brackets, its indices as subscripts and its sample.
-ENTRY = re.compile(r"(?P<letter>[a-zA-Z])(?:\[(?P<layer>\d+)\])?(?P<indices>[₀-₉‚]+)(?:⁽(?P<sample>[⁰-⁹¹²³]+)⁾)?")
+ENTRY = re.compile(r"(?P<letter>gamma|beta|[a-zA-Zẑ])(?:\[(?P<layer>\d+)\])?(?P<indices>[₀-₉‚]+)"
+                   r"(?:⁽(?P<sample>[⁰-⁹¹²³]+)⁾)?")
 FUNCTION = re.compile(r"(?P<name>tanh|log|exp|max|sign|sigmoid)(?=\()")
 DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉‚⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789,0123456789")
 LATEX_SIGNS = {"·": r"\cdot ", "σ": r"\sigma ", "−": "-", "%": r"\%", "&": r"\&", "#": r"\#"}
@@ -38,7 +39,7 @@ def latex(term: Term) -> str:
             piece = re.sub(r"\^(\d+)", r"^{\1}", piece)
             parts.append("".join(LATEX_SIGNS.get(character, character) for character in piece))
             continue
-        core = f"{piece['letter']}_{{{piece['indices'].translate(DIGITS)}}}"
+        core = f"{LATEX_LETTERS.get(piece['letter'], piece['letter'])}_{{{piece['indices'].translate(DIGITS)}}}"
         core += f"^{{[{piece['layer']}]}}" if piece["layer"] else ""
         parts.append(f"{{{{{core}}}^{{({piece['sample'].translate(DIGITS)})}}}}" if piece["sample"] else f"{{{core}}}")
     return "".join(parts)
