@@ -35,8 +35,33 @@ class Kink:
     other_value: float
 
 
+class Shown:
+    """A part of a solution that a notebook shows as its own pages of the walkthrough (Markdown or HTML, by the
+    renderers of the whole walkthrough). `solve` sets `owner`, the solution it belongs to; a record made outside
+    `solve` has none and shows its `repr`."""
+
+    owner = None
+
+    def own(self, solution) -> None:
+        object.__setattr__(self, "owner", solution)  # the record is frozen; its owner is made after it
+
+    def _repr_markdown_(self) -> str | None:
+        if self.owner is None:
+            return None
+        from .render.notebook import as_markdown
+
+        return as_markdown(self, self.owner)
+
+    def _repr_html_(self) -> str | None:
+        if self.owner is None:
+            return None
+        from .render.notebook import as_html
+
+        return as_html(self, self.owner)
+
+
 @dataclass(frozen=True)
-class Step:
+class Step(Shown):
     """One application of the chain rule: `gradient = upstream · jacobian`, de-vectorized.
 
     `number` 0 is the first step, from `dJ/dJ = 1`. `section` is the step's heading: a node's
@@ -99,7 +124,7 @@ def suffix(training_step: int) -> str:
 
 
 @dataclass(frozen=True)
-class Update:
+class Update(Shown):
     """One optimizer step on one parameter at training step `training_step` (from 1).
 
     `old` is the parameter before it, `new` after it (equal when `frozen`); `state` is what the

@@ -282,6 +282,7 @@ class Report:
     source: str = ""  # the walkthrough as resolved: its bundled name or the absolute path of its file
     unknown: tuple[tuple[str, str], ...] = ()
     asked: int | None = None  # the file's own `decimals` when it was not used (coarser than the walkthrough's)
+    optimizer: str = "SGD"  # the title of the walkthrough's optimizer, which the update's heading names
 
     @property
     def decimals_note(self) -> str | None:
@@ -322,6 +323,7 @@ class Solved:
     def __init__(self):
         self.walkthroughs: dict[str, Walkthrough] = {}
         self.solutions: dict[str, Solution] = {}
+        self.derivations: dict[str, dict[str, Derivation]] = {}  # each solution's, worked out once too
 
 
 def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: Solved | None = None,
@@ -355,23 +357,26 @@ def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: 
     unknown = tuple(readings.unknown.items())
     if not answers:  # nothing to grade (only names that are no quantity): no need to solve
         return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals, quantities=(),
-                      conventions=conventions, order=tuple(names), source=key, unknown=unknown, asked=asked)
+                      conventions=conventions, order=tuple(names), source=key, unknown=unknown, asked=asked,
+                      optimizer=walkthrough.optimizer.title)
     if key not in solved.solutions:
         solved.solutions[key] = solve(walkthrough)
-    solution = solved.solutions[key]
+        solved.derivations[key] = derivations(solved.solutions[key].computed)
+    solution, derived = solved.solutions[key], solved.derivations[key]
     return Report(path=path, walkthrough=source, title=walkthrough.title, decimals=decimals,
-                  quantities=grade_written(solution, answers, decimals, conventions, readings),
-                  order=tuple(derivations(solution)), conventions=conventions, source=key, unknown=unknown,
-                  asked=asked)
+                  quantities=grade_written(solution, answers, decimals, conventions, readings, derived),
+                  order=tuple(derived), conventions=conventions, source=key, unknown=unknown, asked=asked,
+                  optimizer=walkthrough.optimizer.title)
 
 
 def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimals: int,
-                  readings: Readings | None = None) -> tuple[Graded, ...]:
+                  readings: Readings | None = None, derived: dict[str, Derivation] | None = None) -> tuple[Graded, ...]:
     """Grade answers given as 2-D arrays (`NaN` where unanswered), in the order a student computes them.
 
     `dJ/dL` may also be given in its form as the first local Jacobian, the row `1 × m`. `readings` says
     which entries could not be read (they are `NaN` in `answers`, or the answer is any placeholder when
-    the whole answer could not be read) and how some were read.
+    the whole answer could not be read) and how some were read. `derived` is `derivations(solution)`, when
+    the caller already has it (a class graded against one solution).
 
     >>> from jacobian_bp import load, solve
     >>> solution = solve(load("article"))
@@ -385,20 +390,23 @@ def grade_answers(solution: Solution, answers: Mapping[str, np.ndarray], decimal
     answers = {name: np.full(exact[name].shape, np.nan) if None in readings.unreadable.get(name, {})
                else answer.T if name in rows and answer.shape == rows[name] else answer
                for name, answer in answers.items()}
-    derived = derivations(solution)
+    derived = derived or derivations(solution)
     grader = _Grader(solution, derived, answers, decimals, readings)
     return tuple(grader.grade(name) for name in derived if name in answers)
 
 
 def grade_written(solution: Solution, answers: Mapping[str, np.ndarray], decimals: int,
-                  conventions: Conventions, readings: Readings | None = None) -> tuple[Graded, ...]:
+                  conventions: Conventions, readings: Readings | None = None,
+                  derived: dict[str, Derivation] | None = None) -> tuple[Graded, ...]:
     """Grade answers written under `conventions`: each is read back into the engine's form, graded by
     `grade_answers`, and reported as written. An answer in the wrong shape for the conventions is wrong as a
-    whole; a wrong answer that is right under other conventions is named as that slip.
+    whole; a wrong answer that is right under other conventions is named as that slip. `derived` is
+    `derivations(solution.computed)`, when the caller already has it.
     """
     engine, readings = solution.computed, readings or Readings()
+    derived = derived or derivations(engine)
     if conventions.is_default:
-        graded = grade_answers(engine, answers, decimals, readings)
+        graded = grade_answers(engine, answers, decimals, readings, derived)
         return tuple(_with_convention_slip(engine, conventions, result, decimals) for result in graded)
     written = writing(engine, conventions)
     exact = exact_values(engine)
@@ -407,8 +415,7 @@ def grade_written(solution: Solution, answers: Mapping[str, np.ndarray], decimal
                else _as_gradient(written, engine, name, answer) for name, answer in answers.items()}
     shaped = {name: written.quantity(engine, name, answer, inverse=True) for name, answer in answers.items()
               if answer.shape == expected[name].shape}
-    graded = {result.name: result for result in grade_answers(engine, shaped, decimals)}
-    derived = derivations(engine)
+    graded = {result.name: result for result in grade_answers(engine, shaped, decimals, derived=derived)}
     found = []
     for name in (name for name in derived if name in answers):
         answer = answers[name]
@@ -507,9 +514,13 @@ class _Grader:
                         and _as_used(self.answers[parent], self.exact[parent].shape) is not None
                         and not np.isnan(self.answers[parent]).all())
         own = _quietly(derivation.compute, self.student) if sources else None
-        rounding = self.rounding(derivation, sources, own) if sources else 0.0
-        entries, verdict, notes = _read(name, answer, _entry_verdicts(answer, expected, own, self.decimals,
-                                                                      rounding), self.readings)
+        entries, rounding = _entry_verdicts(answer, expected, own, self.decimals), 0.0
+        if sources and (entries == "wrong").any():
+            # What the rounding of the parents can move `own` by matters only to an entry that is neither right
+            # nor within one unit of `own`: most answers of a class never need its recomputations.
+            rounding = self.rounding(derivation, sources, own)
+            entries = _entry_verdicts(answer, expected, own, self.decimals, rounding)
+        entries, verdict, notes = _read(name, answer, entries, self.readings)
         diagnosis = None
         if answer.shape != expected.shape:
             diagnosis = _shape_note(answer.shape, expected.shape)

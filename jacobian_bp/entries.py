@@ -149,7 +149,8 @@ def total(summands: list[Term], negated: bool = False, divisor: int = 1) -> Term
 class Namer:
     """Names the entries of one variable: `namer(i, j)` is the term of row i, column j (from 0).
 
-    Data an op is never differentiated by (the targets `Y`) are written as their exact numbers.
+    Data an op is never differentiated by (the targets `Y`) are `y₁₁`, row 1 and column 1 with no sample mark, or
+    their exact numbers (`values`) where the op writes them in.
     """
 
     letter: str
@@ -175,7 +176,8 @@ class Namer:
 
 
 def namer(graph, name: str, values: "np.ndarray | None" = None, data: bool = False) -> Namer:
-    """How the article names the entries of variable `name`: `W3` gives `w[3]₁₂`, `X` gives `x₁₂⁽¹⁾`."""
+    """How the article names the entries of variable `name`: `W3` gives `w[3]₁₂`, `X` gives `x₁₂⁽¹⁾`, the data
+    of an op's `data` role `y₁₂` (or its exact `values`)."""
     if data:
         return Namer(name.lower(), 0, values=values)
     letters = name.rstrip("0123456789")
@@ -190,9 +192,11 @@ Pattern = Callable[[int, int], Term]
 
 
 def role_namers(solution, node) -> Mapping[str, Namer]:
-    """The namers of every role of a node (data roles as their exact values) and of its output."""
+    """The namers of every role of a node (data roles as symbols `y₁₁` or as their exact values, as the op keeps
+    them) and of its output."""
     from .ops import OUTPUT
 
-    values = solution.values
-    return {role: namer(solution.graph, name, values[name], data=role in node.op.data_roles)
+    values, op = solution.values, node.op
+    return {role: namer(solution.graph, name, None if op.symbolic_data(role) else values[name],
+                        data=role in op.data_roles)
             for role, name in {**node.roles, OUTPUT: node.output}.items()}

@@ -2,9 +2,10 @@
 
 A slip of the whole matrix (registered with `@slip`) looks at an `Attempt` and returns a sentence
 when the answer is what that slip would have produced, right entries and wrong ones; a slip of one
-entry (registered with `@entry_slip`) looks at a single wrong number and the value it should have been. Adding a slip is
-adding one function here. Only wrong answers are ever shown to the catalogue, so a correct answer
-is never diagnosed.
+entry (registered with `@entry_slip`) looks at a single wrong number and the value it should have been, and how
+far that value may be off (`slack`: the student's own value, computed from their rounded parents, is known only
+that closely). Adding a slip is adding one function here. Only wrong answers are ever shown to the catalogue,
+so a correct answer is never diagnosed.
 """
 
 from collections.abc import Callable, Iterator, Mapping
@@ -104,7 +105,7 @@ class Attempt:
 
 
 SLIPS: list[Callable[[Attempt], str | None]] = []
-ENTRY_SLIPS: list[Callable[[float, float, int], str | None]] = []
+ENTRY_SLIPS: list[Callable[..., str | None]] = []  # (value, reference, decimals, slack=0.0) → a sentence or None
 
 
 def slip(function: Callable[[Attempt], str | None]):
@@ -113,8 +114,9 @@ def slip(function: Callable[[Attempt], str | None]):
     return function
 
 
-def entry_slip(function: Callable[[float, float, int], str | None] | None = None, alone: bool = False):
-    """Register a slip of one entry: `(value, reference, decimals)` → a sentence or `None`. A slip `alone` is named
+def entry_slip(function: Callable[..., str | None] | None = None, alone: bool = False):
+    """Register a slip of one entry: `(value, reference, decimals, slack=0.0)` → a sentence or `None`, where `slack`
+    is how far `reference` itself may be off. A slip `alone` is named
     only when it is the one wrong entry of the answer (a slip of the pen is one entry, not four of a permutation)."""
     def register(function):
         function.alone = alone
@@ -137,9 +139,13 @@ def diagnose(attempt: Attempt) -> str | None:
     singles = [single for single in ENTRY_SLIPS if len(positions) == 1 or not single.alone]
     for position in positions:
         value = float(attempt.answer[position])
-        meant = [float(reference[position]) for reference in attempt.references if np.isfinite(reference[position])]
-        reason = next((reason for reference in meant for single in singles
-                       if (reason := single(value, reference, attempt.decimals))), None)
+        slacks = [0.0] + ([float(np.broadcast_to(attempt.rounding, attempt.answer.shape)[position])]
+                          if attempt.own is not None else [])
+        meant = [(float(reference[position]), slack) for reference, slack in zip(attempt.references, slacks,
+                                                                                  strict=True)
+                 if np.isfinite(reference[position])]
+        reason = next((reason for reference, slack in meant for single in singles
+                       if (reason := single(value, reference, attempt.decimals, slack))), None)
         if reason:
             reasons.append(f"{_where(position, attempt.answer.shape)}{reason}")
     return "; ".join(reasons) or None
@@ -485,16 +491,19 @@ def frozen_parameter_updated(attempt: Attempt) -> str | None:
 
 
 @entry_slip
-def flipped_sign(value: float, reference: float, decimals: int) -> str | None:
+def flipped_sign(value: float, reference: float, decimals: int, slack: float = 0.0) -> str | None:
     """The right number with the wrong sign."""
-    if not within(reference, 0.0, decimals) and within(value, -reference, decimals):
+    if not within(reference, 0.0, decimals, slack) and within(value, -reference, decimals, slack):
         return f"flipped sign: {format_number(value, decimals)} for {format_number(reference, decimals)}"
     return None
 
 
 @entry_slip
-def rounded_too_early(value: float, reference: float, decimals: int) -> str | None:
-    """The right number rounded to fewer decimals than the answer file asks for: as many as were written."""
+def rounded_too_early(value: float, reference: float, decimals: int, slack: float = 0.0) -> str | None:
+    """The right number rounded to fewer decimals than the answer file asks for: as many as were written (only
+    against a reference known to the last decimal: `slack` must be 0)."""
+    if slack:
+        return None
     if value == 0:
         return None  # as for digit slips: a zero is more often a stand-in than a rounding
     written = format_number(value, decimals)
@@ -506,8 +515,10 @@ def rounded_too_early(value: float, reference: float, decimals: int) -> str | No
 
 
 @entry_slip(alone=True)
-def digit_slip(value: float, reference: float, decimals: int) -> str | None:
-    """Two adjacent digits swapped, a digit dropped or moved, or the decimal point moved."""
+def digit_slip(value: float, reference: float, decimals: int, slack: float = 0.0) -> str | None:
+    """Two adjacent digits swapped, a digit dropped or moved, or the decimal point moved. Against a reference known
+    only to within `slack` (a value carried forward from rounded parents), the written digits are repaired and the
+    repair must land within that slack."""
     written, meant = _fixed_digits(value, decimals), _fixed_digits(reference, decimals)
     if written is None or meant is None:
         return None  # a zero is a missing answer's stand-in; past a double's digits a slip is float noise
@@ -516,11 +527,12 @@ def digit_slip(value: float, reference: float, decimals: int) -> str | None:
             return (f"digit slip: {format_number(value, decimals)} looks like {format_number(reference, decimals)} "
                     f"with {kind}")
     # The written number may come from a value that rounds the other way (a carried-forward one): undo each slip
-    # on what was written, and accept a repaired number that is the reference rounded (within half a unit).
+    # on what was written, and accept a repaired number that is the reference rounded (within half a unit, and the
+    # slack of the reference).
     as_written = written.rstrip("0").rstrip(".")  # digits as written, never an exponent
     for kind, repaired in _digit_repairs(as_written):
         if repaired != as_written and len(repaired.partition(".")[2]) <= decimals \
-                and abs(float(repaired) - reference) <= 0.5 * 10.0**-decimals * (1 + 1e-9):
+                and abs(float(repaired) - reference) <= 0.5 * 10.0**-decimals * (1 + 1e-9) + slack:
             return f"digit slip: {as_written} looks like {repaired} with {kind}"
     return None
 

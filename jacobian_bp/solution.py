@@ -5,7 +5,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .chain import Step, Update, backpropagate, suffix, update_parameters
+from .chain import Shown, Step, Update, backpropagate, suffix, update_parameters
 from .conventions import DEFAULT, Conventions, written
 from .errors import suggestion
 from .graph import COST, Graph
@@ -16,7 +16,7 @@ FINAL_COST = "J_final"
 
 
 @dataclass(frozen=True)
-class TrainingStep:
+class TrainingStep(Shown):
     """One round of training: the forward pass from the parameters of the step before, the backward steps,
     and the optimizer's update. `number` counts from 1; the quantities of step t ≥ 2 carry `@t`."""
 
@@ -188,9 +188,13 @@ def solve(walkthrough: Walkthrough) -> Solution:
             given.update({update.parameter: update.new for update in updates})
         final_values = graph.forward(given)
         _refuse_unrepresentable(walkthrough, final_values, " (after the last update, for J_final)")
-    solution = Solution(walkthrough=walkthrough, training=tuple(training), final_values=final_values)
-    for name, value in solution.quantities.items():
+    computed = Solution(walkthrough=walkthrough, training=tuple(training), final_values=final_values)
+    for name, value in computed.quantities.items():
         if not (value.finite() if isinstance(value, Structured) else np.all(np.isfinite(value))):
             raise WalkthroughError(walkthrough.name, f"{name} overflows: its values are too large for floating "
                                                      "point; use smaller weights, inputs or learning rate")
-    return written(solution)
+    solution = written(computed)
+    for record in solution.training:  # each record shows itself as written, in its own solution's pages
+        for part in (record, *record.steps, *record.updates):
+            part.own(solution)
+    return solution

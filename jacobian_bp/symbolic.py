@@ -32,13 +32,15 @@ def symbols(letter: str, layer: int, shape: tuple[int, int], per_sample: bool = 
         EntryName(letter, layer, i + 1, j + 1, per_sample, single_index, sample_column).key, real=True))
 
 
-def variable_symbols(graph, name: str, shape: tuple[int, int], transposed: bool = False) -> sp.Matrix:
-    """The symbols of a variable, named as the article writes them: `W3` gives `w[3]₁₂`, `X` gives `x₁₂⁽¹⁾`.
+def variable_symbols(graph, name: str, shape: tuple[int, int], transposed: bool = False,
+                     data: bool = False) -> sp.Matrix:
+    """The symbols of a variable, named as the article writes them: `W3` gives `w[3]₁₂`, `X` gives `x₁₂⁽¹⁾`, and
+    the data of an op's data role (`data`, the targets `Y`) `y₁₂`.
 
     `shape` is the engine's; a variable `transposed` by the conventions (samples as columns) has its
     entries named by their place as written, `x₂₁⁽¹⁾` for the second feature of sample 1.
     """
-    found = namer(graph, name)
+    found = namer(graph, name, data=data)
     named = symbols(found.letter, found.layer, shape[::-1] if transposed else shape, found.per_sample,
                     found.single_index, sample_column=transposed)
     return named.T if transposed else named
@@ -60,15 +62,17 @@ def _exact(value: float) -> sp.Expr:
 
 
 def role_symbols(solution, node) -> dict:
-    """The symbols of every role of a node (data roles as their exact values) and of its output."""
+    """The symbols of every role of a node (data roles as symbols `y₁₁` or as their exact values, as the op keeps
+    them) and of its output."""
     graph, values, written = solution.graph, solution.computed.values, writing(solution)
     found = {}
     for role, name in {**node.roles, OUTPUT: node.output}.items():
-        if role in node.op.data_roles:
+        data = role in node.op.data_roles
+        if data and not node.op.symbolic_data(role):
             found[role] = sp.Matrix(values[name].shape[0], values[name].shape[1],
                                     lambda i, j, name=name: _exact(values[name][i, j]))
         else:
-            found[role] = variable_symbols(graph, name, values[name].shape, written.transposed(name))
+            found[role] = variable_symbols(graph, name, values[name].shape, written.transposed(name), data)
     return found
 
 
@@ -83,9 +87,11 @@ def jacobian(solution, step: Step) -> sp.Matrix:
 def substitutions(solution) -> dict:
     """Every entry symbol mapped to its value in the walkthrough, to evaluate symbolic Jacobians."""
     graph, values, written = solution.graph, solution.computed.values, writing(solution)
-    names = [name for name in (graph.data[0], *graph.computed, *graph.parameters)]
-    found = {symbol: float(value) for name in names
-             for symbol, value in zip(variable_symbols(graph, name, values[name].shape, written.transposed(name)),
+    names = [(name, False) for name in (graph.data[0], *graph.computed, *graph.parameters)]
+    names += [(name, True) for name in graph.data[1:]]  # the targets, `y₁₁`
+    found = {symbol: float(value) for name, data in names
+             for symbol, value in zip(variable_symbols(graph, name, values[name].shape, written.transposed(name),
+                                                       data),
                                       values[name].flat, strict=True)}
     for node in graph.nodes:  # the symbols an op names itself (a normalized input)
         found.update(node.op.symbolic_values(graph.role_values(node, values), role_symbols(solution, node)))

@@ -752,6 +752,36 @@ def test_diagnoses_name_only_what_the_student_can_see():
     assert graded({"dJ/dW3": [[-1.0126, -0.9523]]})["dJ/dW3"].diagnosis is None
 
 
+@pytest.mark.parametrize(("walkthrough", "heading"), [("optimizers", "Adam update"), ("article", "SGD update")])
+def test_the_update_is_headed_by_the_walkthroughs_optimizer(tmp_path, capsys, walkthrough, heading):
+    solution = solve(load(walkthrough))
+    update = solution.updates[0]
+    path = tmp_path / "answers.toml"
+    path.write_text(f'walkthrough = "{walkthrough}"\n[answers]\n"{update.name}" = {update.new.round(4).tolist()}\n'
+                    f'"J" = {solution.J:.4f}\n', encoding="utf-8")
+    status, out, _ = run(capsys, "check", str(path), "--width", "100")
+    assert status == 0 and heading in out
+    assert all(other not in out for other in {"Adam update", "SGD update"} - {heading})
+    assert out.index("Forward pass, loss and cost") < out.index(heading)
+
+
+def test_the_l1_kink_taken_as_sign_0_equal_1_is_a_named_slip(tmp_path):
+    """An output equal to its target sits on l1's kink: a student who takes sign(0) = 1 there is told so."""
+    source = tmp_path / "l1.toml"
+    source.write_text('title = "L1 at its kink"\nloss = "l1"\nlearning_rate = 0.1\n\n[data]\n'
+                      "X = [[1.0, 2.0], [0.5, -1.0]]\nY = [[0.5], [0.25]]\n\n[[layers]]\nunits = 1\n"
+                      'activation = "identity"\nW = [[0.25, 0.0]]\nb = [0.25]\n', encoding="utf-8")
+    solution = solve(load(source))
+    step = solution.step("dJ/dA1")
+    assert [kink.position for kink in step.kinks] == [(0, 0)]  # A1 = 0.5 = Y there
+    taken = step.result.copy()
+    taken[0, 0] = step.kinks[0].other_value  # sign(0) = 1, times dJ/dL = 1/2
+    graded = {result.name: result for result in grade_answers(solution, {"dJ/dA1": taken}, 4)}
+    assert graded["dJ/dA1"].verdict == "wrong"
+    assert graded["dJ/dA1"].diagnosis.startswith("sign(0) = 1 taken for the derivative of |a − y|: A1 equals its "
+                                                 "target in Y (a − y = 0) at row 1, column 1")
+
+
 @pytest.mark.filterwarnings("error")
 def test_a_slip_carried_alike_is_quiet_where_the_exact_entry_is_zero():
     """Scaled where the exact entry is not zero, shifted where it is: no warning from the 0 · ∞ never used."""

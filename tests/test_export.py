@@ -389,6 +389,18 @@ def test_a_description_marks_other_formulas_with_dollars_in_every_form(tmp_path,
     assert "<p>Here <span class=\"formula\"><math>" in html_text and "$dL" not in html_text and "at $5." in html_text
 
 
+def test_the_optimizers_state_is_typeset_as_a_quantity_in_latex_and_mathml():
+    """`exp_avg_sq_W1` is the state's name with the parameter below it, not words with escaped underscores."""
+    from jacobian_bp import load, solve
+    from jacobian_bp.render import html, latex
+
+    solution = solve(load("optimizers"))
+    document = latex.render(solution, 4, symbolic=False)
+    assert r"\text{exp\_avg\_sq}_{W^{[1]}}" in document and r"\text{exp}\_\text{avg}" not in document
+    page = html.render(solution, 4, symbolic=False)
+    assert "<msub><mtext>exp_avg_sq</mtext><msup><mi>W</mi>" in page
+
+
 SCRIPT_DIGITS = re.compile("[\u2080-\u2089\u2070-\u2079\u00b9\u00b2\u00b3\u207d\u207e\u201a]")
 
 

@@ -70,10 +70,11 @@ def test_the_script_of_every_bundled_walkthrough_agrees_on_every_quantity(name, 
     solution = solve(load(name))
     lines = quantity_lines(output)
     names = [line.split()[1] for line in lines]
-    expected = [*solution.graph.computed,
-                *(gradient_name(v) for v in solution.graph.backward_order if gradient_name(v) in solution.quantities),
-                *(update.name for update in solution.updates)]
-    assert sorted(names) == sorted(expected)
+    gradients = [gradient_name(v) for v in solution.graph.backward_order if gradient_name(v) in solution.quantities]
+    expected = [*(name + training.suffix for training in solution.training
+                  for name in [*solution.graph.computed, *gradients]),
+                *(update.name for training in solution.training for update in training.updates), "J_final"]
+    assert sorted(names) == sorted(expected)  # every training step's quantities, then J_final
     assert all(line.startswith("✓ ") for line in lines), output
     assert output.splitlines()[-1] == f"{len(lines)} of {len(lines)} quantities agree with jacobian-bp."
 
@@ -93,12 +94,13 @@ def test_the_article_script_prints_the_articles_numbers(capsys):
 
 
 def test_a_script_that_disagrees_says_so_and_fails(capsys):
-    text = script("article", capsys).replace("W1 - 0.01 * W1.grad", "W1 - 0.02 * W1.grad")
+    text = script("article", capsys).replace("W1 -= 0.01 * W1.grad", "W1 -= 0.02 * W1.grad")
     output = io.StringIO()
     with contextlib.redirect_stdout(output), pytest.raises(SystemExit) as exit_:
         exec(compile(text, "article.py", "exec"), {"__name__": "__main__"})
     assert exit_.value.code == 1
-    assert "✗ W1_updated" in output.getvalue() and "26 of 27 quantities agree" in output.getvalue()
+    assert "✗ W1_updated" in output.getvalue() and "✗ J_final" in output.getvalue()
+    assert "26 of 28 quantities agree" in output.getvalue()
 
 
 def test_a_frozen_parameter_keeps_its_value_in_the_script(tmp_path, capsys):
@@ -106,7 +108,7 @@ def test_a_frozen_parameter_keeps_its_value_in_the_script(tmp_path, capsys):
     text = resolve("neuron").read_text(encoding="utf-8")
     source.write_text(text.replace("learning_rate = 0.1", 'learning_rate = 0.1\nfrozen = ["W1"]', 1), encoding="utf-8")
     generated = script(str(source), capsys)
-    assert "W1_updated = W1.clone()" in generated and "frozen parameters keep their value" in generated
+    assert "# W1 is frozen: it keeps its value" in generated and "W1 -=" not in generated
     output = io.StringIO()
     with contextlib.redirect_stdout(output), pytest.raises(SystemExit) as exit_:
         exec(compile(generated, "frozen.py", "exec"), {"__name__": "__main__"})
@@ -201,3 +203,15 @@ def test_a_saturated_softmax_under_cross_entropy_has_no_nan(tmp_path, capsys):
     path.write_text(script(str(source), capsys), encoding="utf-8")
     run = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, encoding="utf-8", check=False)
     assert run.returncode == 0 and "nan" not in run.stdout.lower(), run.stdout
+
+
+def test_the_script_of_several_training_steps_checks_every_step(tmp_path):
+    """mazur_two_steps: both steps' gradients and updates, and the cost after the second, each compared."""
+    text = pytorch.render(solve(load("mazur_two_steps")), 9)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output), pytest.raises(SystemExit) as exit_:
+        exec(compile(text, "mazur_two_steps.py", "exec"), {"__name__": "__main__"})
+    printed = output.getvalue()
+    assert exit_.value.code == 0, printed
+    assert "✓ W2_updated@2" in printed and "✓ dJ/dW1@2" in printed and "✓ J@2" in printed
+    assert "✓ J_final" in printed and "STEPS = 2" in text

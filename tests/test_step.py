@@ -349,7 +349,7 @@ def test_piped_explain_names_the_entry_or_says_what_is_missing():
     assert "this page has 2 Jacobians: name one, e.g. dZ3/db3[1,1], dZ3/dW3[1,1]" in result.stdout
     assert "So dZ3/db3[2,1] = 1." in result.stdout
     equations = run_piped(f"g {DJ_DA3_STEP}\ne\n", "--no-symbolic").stdout  # the scalar equations of every row
-    assert "Row 2: l₂⁽²⁾ = -log(a[3]₂₁⁽²⁾)" in equations
+    assert "Row 2: l₂⁽²⁾ = -y₂₁·log(a[3]₂₁⁽²⁾) - (1 - y₂₁)·log(1 - a[3]₂₁⁽²⁾)" in equations  # the targets as symbols
 
 
 def test_piped_explain_names_the_entry_as_the_conventions_write_the_jacobian():

@@ -36,7 +36,8 @@ def test_article_notation_in_text():
     assert _texts("dJ/dA2") == [["w[3]₁₁", "w[3]₁₂", "0", "0"], ["0", "0", "w[3]₁₁", "w[3]₁₂"]]
     assert _texts("dJ/dW1")[3][:2] == ["x₂₁⁽²⁾", "x₂₂⁽²⁾"]
     assert _texts("dJ/dW3") == [["a[2]₁₁⁽¹⁾", "a[2]₁₂⁽¹⁾"], ["a[2]₂₁⁽²⁾", "a[2]₂₂⁽²⁾"]]
-    assert _texts("dJ/dA3") == [["1/(1 - a[3]₁₁⁽¹⁾)", "0"], ["0", "-1/a[3]₂₁⁽²⁾"]]
+    assert _texts("dJ/dA3") == [["(1 - y₁₁)/(1 - a[3]₁₁⁽¹⁾) - y₁₁/a[3]₁₁⁽¹⁾", "0"],  # the targets kept as symbols
+                                ["0", "(1 - y₂₁)/(1 - a[3]₂₁⁽²⁾) - y₂₁/a[3]₂₁⁽²⁾"]]
     assert _texts("dJ/dZ3")[0][0] == "σ(z[3]₁₁⁽¹⁾)·(1 - σ(z[3]₁₁⁽¹⁾))"
     assert _texts("dJ/dL") == [["1/2", "1/2"]]
 

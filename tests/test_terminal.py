@@ -171,9 +171,9 @@ def test_jacobians_too_large_for_symbols_show_the_corner_their_pattern_writes(tm
 def test_a_large_jacobian_without_an_index_pattern_is_shown_in_numbers_with_a_note(tmp_path, capsys):
     from jacobian_bp.cli import main
 
-    samples = 41  # dL/dA1 is 41 × 41, above the limit; targets that are not 0 or 1 have no index pattern
+    samples = 41  # dL/dA1 is 41 × 41, above the limit; the mean squared error has no index pattern
     path = tmp_path / "soft.toml"
-    path.write_text('loss = "binary_cross_entropy"\n[data]\n'
+    path.write_text('loss = "mean_squared_error"\n[data]\n'
                     f'X = [{", ".join(f"[{i / samples:.3f}]" for i in range(samples))}]\n'
                     f'Y = [{", ".join("[0.5]" for _ in range(samples))}]\n'
                     '[[layers]]\nunits = 1\nactivation = "sigmoid"\n', encoding="utf-8")

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from jacobian_bp import load, solve
 from jacobian_bp.cli import main
+from jacobian_bp.numbers import format_number
 from jacobian_bp.optimizers import OPTIMIZERS, Adam, Momentum, RMSprop
 from jacobian_bp.render import html, layout, story
 from jacobian_bp.render import json as json_render
@@ -159,6 +160,16 @@ def test_a_long_run_shows_the_first_step_in_full_and_later_ones_as_update_and_co
     everything = story.pages(solve(dataclasses.replace(walkthrough, steps=3, all_steps=True)))
     assert [page.kind for page in everything].count("forward") == 3
     assert str(everything[-2].title) == "Training step 3/3 · Adam update"
+
+
+def test_every_page_of_every_step_renders_with_its_symbolic_jacobians():
+    """`--all-steps` lays a later step's backward pages out from that step's values (its Jacobians' shapes too)."""
+    from jacobian_bp.render import markdown
+
+    solution = solve(dataclasses.replace(load("optimizers"), steps=2, all_steps=True))
+    text = markdown.render(solution, 4, symbolic=True)
+    assert text.count("## Training step 2/2 · Backward step") == len(story.training_pages(solution, 2)) - 3
+    assert format_number(float(solution.training[1].steps[-1].result[0, 0]), 4) in text
 
 
 def test_one_step_of_sgd_keeps_the_article_pages():

@@ -245,6 +245,11 @@ class Op:
         output = self.symbolic_forward(symbols)
         return sympy.Matrix(list(output)).jacobian(sympy.Matrix(list(symbols[role])))
 
+    def symbolic_data(self, role: str) -> bool:
+        """Whether symbolic forms keep the data of `role` (one of `data_roles`) as symbols, `y₁₁` for the targets
+        (their values shown beside), instead of writing its exact numbers in."""
+        return False
+
     def symbolic_values(self, values: Values, symbols: Mapping[str, "sympy.Matrix"]) -> dict:
         """The numbers that symbols of its own symbolic forms stand for (beyond the roles'), by symbol."""
         return {}

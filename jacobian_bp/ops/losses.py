@@ -202,6 +202,10 @@ class Loss(Op):
     def expression(self, names: Names) -> str:
         return f"{self.title}({names[INPUT]}, {names[TARGETS]})"
 
+    def symbolic_data(self, role: str) -> bool:
+        """The targets stay symbols `y₁₁`; class indices are written in, as the one-hot rows they stand for."""
+        return not self.indices
+
     def symbolic_forward(self, symbols):
         import sympy
 
@@ -276,19 +280,17 @@ class BinaryCrossEntropy(Loss):
         return (A - Y) / A.shape[1]
 
     def symbolic_pattern(self, role: str, namers, values):
-        """One output per sample and targets 0 or 1: `1/(1 - a)` where y = 0, `-1/a` where y = 1."""
-        Y = values[TARGETS]
-        if Y.shape[1] != 1 or not np.isin(Y, (0.0, 1.0)).all():
+        """One output per sample: `(1 - y)/(1 - a) - y/a` on the diagonal, the target `y` a symbol."""
+        if values[TARGETS].shape[1] != 1:
             return None
-        a = namers[INPUT]
+        a, y = namers[INPUT], namers[TARGETS]
 
         def term(row: int, column: int):
             if row != column:
                 return ZERO
-            name = a(row, 0)
-            if Y[row, 0] == 0:
-                return formula(f"1/(1 - {name.unicode})", f"1/(1 - {name.ascii})")
-            return formula(f"-1/{name.unicode}", f"-1/{name.ascii}")
+            out, target = a(row, 0), y(row, 0)
+            return formula(f"(1 - {target.unicode})/(1 - {out.unicode}) - {target.unicode}/{out.unicode}",
+                           f"(1 - {target.ascii})/(1 - {out.ascii}) - {target.ascii}/{out.ascii}")
 
         return term
 
@@ -405,18 +407,21 @@ class CrossEntropy(Loss):
             for i, j in np.argwhere(saturated))
 
     def symbolic_pattern(self, role: str, namers, values):
-        """One-hot targets: `-1/a` at each sample's target class, 0 elsewhere."""
+        """`-y/a` on each sample's block, the targets `y` symbols; with class indices (one-hot rows written in),
+        `-1/a` at each sample's target class and 0 elsewhere."""
         Y = self.targets_of(values)
-        if not np.isin(Y, (0.0, 1.0)).all():
-            return None
-        outputs, a = Y.shape[1], namers[INPUT]
+        outputs, a, y = Y.shape[1], namers[INPUT], namers[TARGETS]
+        written = self.indices
 
         def term(row: int, column: int):
             sample, j = divmod(column, outputs)
-            if sample != row or Y[row, j] == 0:
+            if sample != row or (written and Y[row, j] == 0):
                 return ZERO
-            name = a(row, j)
-            return formula(f"-1/{name.unicode}", f"-1/{name.ascii}")
+            out = a(row, j)
+            if written:
+                return formula(f"-1/{out.unicode}", f"-1/{out.ascii}")
+            target = y(row, j)
+            return formula(f"-{target.unicode}/{out.unicode}", f"-{target.ascii}/{out.ascii}")
 
         return term
 
@@ -605,6 +610,11 @@ class L1(Loss):
 
     def derivative_at_kink(self) -> tuple[float, float]:
         return 0.0, 1.0
+
+    def kink_slip(self, places: str, names: Names) -> str:
+        return (f"sign(0) = 1 taken for the derivative of |a − y|: {names[INPUT]} {self.kink_where} at {places}, "
+                "where |a − y| has a kink; this walkthrough takes its derivative there as 0 (sign(0) = 0), as "
+                "PyTorch does")
 
     def loss_text(self, a: list[Term], y: list[Term]) -> Term:
         return total([written("|{a} - {y}|", a=p, y=t) for p, t in zip(a, y, strict=True)], divisor=len(a))

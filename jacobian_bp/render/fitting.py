@@ -14,8 +14,8 @@ import numpy as np
 from ..entries import EntryName, Namer, role_namers
 from ..sentences import Sentence, join, math, say
 
-# Characters of plain text a symbolic matrix may take: a 100-column page, less the Jacobian's name and brackets.
-SYMBOLIC_WIDTH = 84
+# Characters of plain text a symbolic matrix may take: an 80-column page, less the Jacobian's name and brackets.
+SYMBOLIC_WIDTH = 64
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from ..entries import Term
+from ..optimizers import OPTIMIZERS
 from ..sentences import Math, Sentence, written
 from . import story, terms
 from .layout import BOTH_MARK, COLUMNS_MARK, ROWS_MARK, Breadcrumb, Expression, Gap, Numbers, Symbols, window
@@ -22,6 +23,9 @@ from .layout import BOTH_MARK, COLUMNS_MARK, ROWS_MARK, Breadcrumb, Expression, 
 # variables (S2, ZP, Wskip, …) in their place while its documents are written.
 _ARTICLE_NAMES = r"(?:[XYLJR]|[ZAWS]\d+|b\d+)"
 _NOT_AFTER_NAME = r"(?![A-Za-z0-9_'])"
+# The optimizers' state, named before its parameter (`exp_avg_sq_W1`): typeset as the state with the parameter below.
+_STATES = "|".join(sorted({state for optimizer in OPTIMIZERS.values() for state in optimizer.state_names},
+                          key=len, reverse=True))
 
 
 def _tokenizer(names: str) -> re.Pattern:
@@ -31,7 +35,7 @@ def _tokenizer(names: str) -> re.Pattern:
     (?P<entry>{terms.ENTRY.pattern})
   | (?P<partial>∂vec\((?P<partial_function>{names})\)/∂vec\((?P<partial_variable>{names})\))
   | (?P<derivative>d(?P<function>{differentiated})/d(?P<variable>{differentiated})){_NOT_AFTER_NAME}
-  | (?P<name>(?P<base>{names})(?P<updated>_updated)?){_NOT_AFTER_NAME}(?P<power>[ᵀ²]?)
+  | (?P<name>(?:(?:{_STATES})_)?(?P<base>{names})(?P<updated>_updated)?){_NOT_AFTER_NAME}(?P<power>[ᵀ²]?)
   | (?P<call>(?:[A-Za-z]{{2,}}|σ)'?²?)(?=\()
   | (?P<number>\d+(?:\.\d+)?(?:e[-+]?\d+)?)
   | (?P<word>[A-Za-z][A-Za-z'-]*)
@@ -131,14 +135,25 @@ LATEX_SYMBOLS = {
 def latex_name(name: str) -> str:
     """A quantity in the article's notation: `W3` → `W^{[3]}`, `b2` → `{\\vec{\\mathbf{b}}}^{[2]}`.
 
-    >>> latex_name("Z2"), latex_name("b1_updated"), latex_name("X")
-    ('Z^{[2]}', '{\\\\vec{\\\\mathbf{b}}}^{[1]}_{\\\\text{updated}}', 'X')
+    >>> latex_name("Z2"), latex_name("b1_updated"), latex_name("X"), latex_name("exp_avg_sq_W2")
+    ('Z^{[2]}', '{\\\\vec{\\\\mathbf{b}}}^{[1]}_{\\\\text{updated}}', 'X', '\\\\text{exp\\\\_avg\\\\_sq}_{W^{[2]}}')
     """
+    state, name = _state(name)
     letters, layer, suffix = _split(name)
     escaped = letters.replace("_", r"\_")
     core = r"{\vec{\mathbf{b}}}" if letters == "b" else letters if len(letters) == 1 else rf"\mathit{{{escaped}}}"
     text = f"{core}^{{[{layer}]}}" if layer else core
-    return text + (rf"_{{\text{{{suffix}}}}}" if suffix else "")
+    text += rf"_{{\text{{{suffix}}}}}" if suffix else ""
+    if state:
+        written_state = state.replace("_", r"\_")
+        return rf"\text{{{written_state}}}_{{{text}}}"
+    return text
+
+
+def _state(name: str) -> tuple[str, str]:
+    """`exp_avg_sq_W1` → (`exp_avg_sq`, `W1`): the optimizer's state and its parameter; ("", name) for any other."""
+    match = re.fullmatch(rf"({_STATES})_(.+)", name)
+    return (match[1], match[2]) if match else ("", name)
 
 
 def _split(name: str) -> tuple[str, str, str]:
@@ -269,7 +284,11 @@ def _layer(number: str) -> str:
 
 
 def mathml_name(name: str) -> str:
-    """A quantity as MathML in the article's notation: `W3` is W with `[3]` above, `b` is a bold vector."""
+    """A quantity as MathML in the article's notation: `W3` is W with `[3]` above, `b` is a bold vector, an
+    optimizer's state `exp_avg_W1` is its name with the parameter below."""
+    state, name = _state(name)
+    if state:
+        return _element("msub", _element("mtext", state), mathml_name(name))
     letter, layer, suffix = _split(name)
     core = (_element("mover", _element("mi", _BOLD_B), _element("mo", "→", stretchy="false", mathsize="60%"),
                      accent="true")

@@ -59,11 +59,21 @@ def fragment(solution, decimals: int, symbolic: bool) -> str:
     applies only inside it (no rule for the page, html or body leaks out) and whose ids are its own, so that
     showing it twice, or beside other output, changes nothing else.
     """
+    document = render(solution, decimals, symbolic)
+    return _scoped_fragment(document[document.index('<div class="layout">'):document.index("</body>")])
+
+
+@formulas.with_names
+def sections_fragment(solution, sections: list) -> str:
+    """Some pages of the walkthrough (one backward step, one training step) as a fragment like `fragment`'s."""
+    return _scoped_fragment(f'<main>{"".join(_section(solution, section) for section in sections)}</main>')
+
+
+def _scoped_fragment(inner: str) -> str:
+    """`inner` in a `<div>` of its own scope: the style sheet applies only inside it and its ids are prefixed."""
     global _displays
     _displays += 1
     scope = f"jbp-{_displays}"
-    document = render(solution, decimals, symbolic)
-    inner = document[document.index('<div class="layout">'):document.index("</body>")]
     inner = inner.replace(' id="', f' id="{scope}-').replace('href="#', f'href="#{scope}-')
     return f'<div class="{scope}"><style>{scoped_style(STYLE, "." + scope)}</style>{inner}</div>'
 

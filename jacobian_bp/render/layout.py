@@ -398,6 +398,24 @@ def section(solution, page: story.Page, decimals: int, symbolic: bool) -> Sectio
     return Section(page.kind, page.title, anchor(str(page.title)), tuple(blocks))
 
 
+def step_section(solution, step, decimals: int, symbolic: bool) -> Section:
+    """The page of one backward step with that step alone on it (a sum step still reads its contributions
+    from the page), as a notebook shows a step."""
+    number = next(training.number for training in solution.training if any(step is own for own in training.steps))
+    page = next(page for page in story.training_pages(solution, number) if any(step is own for own in page.steps))
+    at = solution.at(number)
+    blocks = step_blocks(at, replace(page, training=1), step, decimals, symbolic, len(page.steps) > 1)
+    return Section(page.kind, page.title, anchor(str(page.title)), tuple(blocks))
+
+
+def update_section(solution, update, decimals: int) -> Section:
+    """The update page of `update`'s training step with that one parameter's update on it."""
+    page = next(page for page in story.training_pages(solution, update.training_step) if page.kind == "update")
+    at = solution.at(update.training_step)
+    blocks = (_breadcrumb(at, replace(page, training=1)), *_update_blocks(at, decimals, (update,)))
+    return Section(page.kind, page.title, anchor(str(page.title)), blocks)
+
+
 def _later_section(solution, page: story.Page, decimals: int, symbolic: bool) -> Section:
     """A page of a later training step: laid out as the first step's, from that step's values, with a note that
     its quantities carry `@t` elsewhere."""
@@ -489,10 +507,10 @@ def _loss_blocks(solution, decimals: int) -> list:
                        f"{story.cost_expression(solution)} = {format_number(solution.J, decimals)}"),))]
 
 
-def _update_blocks(solution, decimals: int) -> list:
-    """Each parameter's update: its formulas, what it starts from (the optimizer's state of the step before,
-    if any), then the new state and the new parameter."""
-    updates = solution.updates
+def _update_blocks(solution, decimals: int, updates: tuple | None = None) -> list:
+    """Each parameter's update (or those of `updates`): its formulas, what it starts from (the optimizer's state of
+    the step before, if any), then the new state and the new parameter."""
+    updates = solution.updates if updates is None else updates
     blocks = [Prose(solution.walkthrough.optimizer.describe(format_number(updates[0].learning_rate, 12)))] \
         if updates and updates[0].optimizer.state_names else []
     for update in updates:
@@ -593,6 +611,16 @@ def _sum_blocks(solution, page, step, decimals: int) -> list:
                    Equation(((f"{step.gradient} =", Numbers(step.result, decimals)),))), result=True)]
 
 
+def _symbolic_data(solution, step, decimals: int) -> list:
+    """The values of the data the symbolic form keeps as symbols (the targets `y₁₁`), beside it."""
+    node = solution.graph.producers[step.node]
+    kept = [node.roles[role] for role in node.op.data_roles if role in node.roles and node.op.symbolic_data(role)]
+    return [Equation(((f"{name} =", Numbers(solution.values[name], decimals)),),
+                     label=say("In symbols, ", math(entries.namer(solution.graph, name, data=True)(0, 0).unicode),
+                               " is row 1, column 1 of ", math(name), ":"))
+            for name in kept]
+
+
 def symbolic_corner(solution, step) -> "Symbols | None":
     """The symbols of a Jacobian too large to write out whole, when its op writes entries from an index pattern:
     only the corner a page shows is ever written. None for a Jacobian written out whole, or without a pattern."""
@@ -619,6 +647,7 @@ def _jacobian(solution, step, decimals: int, symbolic: bool) -> list:
 
         form = symbolic_form(solution, step, Symbols(solution, step))
         blocks += [Prose(note, "aside") for note in form.notes]
+        blocks += _symbolic_data(solution, step, decimals)
         if form.block:
             blocks.append(Equation(((form.symbols,),), label=say("Sample 1's block of ", math(name), ":")))
         else:

@@ -26,10 +26,15 @@ def render(solution, decimals: int, symbolic: bool, escape_backslashes: bool = F
     if intro.note:
         lines += [f"> {writer.prose(intro.note)}", ""]
     for section in layout.sections(solution, decimals, symbolic):
-        lines += [f"## {writer.prose(section.title)}", ""]
-        for block in layout.flat(section.blocks):
-            lines += writer.block(block) + [""]
+        lines += writer.section(section)
     return "\n".join(lines).rstrip() + "\n"
+
+
+@formulas.with_names
+def sections_only(solution, sections: list) -> str:
+    """Some pages of the walkthrough (one backward step, one training step) as Markdown, without the title."""
+    writer = _Writer(escape_backslashes=False)
+    return "\n".join(line for section in sections for line in writer.section(section)).rstrip() + "\n"
 
 
 class _Writer:
@@ -47,6 +52,13 @@ class _Writer:
         """A sentence with its formulas as inline math (see `formulas.pieces`)."""
         return "".join(f"${self.math(formulas.latex(piece, inline=True))}$" if is_formula else _escape(piece)
                        for is_formula, piece in formulas.pieces(text))
+
+    def section(self, section: layout.Section) -> list[str]:
+        """One page: its heading, then its blocks."""
+        lines = [f"## {self.prose(section.title)}", ""]
+        for block in layout.flat(section.blocks):
+            lines += self.block(block) + [""]
+        return lines
 
     def display(self, latex: str) -> str:
         return f"$${self.math(latex)}$$"

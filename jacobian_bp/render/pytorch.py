@@ -1,9 +1,10 @@
 """`walkthrough NAME --format pytorch`: a standalone PyTorch script that redoes the walkthrough and checks it.
 
 The script builds the same graph in float64, one line per node from the op's own
-`torch_expression`, runs the forward pass, the backward pass (`J.backward()`) and the SGD step, and
-prints every variable, gradient and updated parameter next to this tool's value with a ✓ where
-they agree (to 1e-9 relative). It needs only PyTorch; this module never imports it.
+`torch_expression`, and runs every training step: the forward pass, the backward pass (`J.backward()`)
+and the optimizer's update (plain SGD written out, or torch.optim); then the cost after the last update.
+It prints every variable, gradient and updated parameter of every step, and J_final, next to this tool's
+value with a ✓ where they agree (to 1e-9 relative). It needs only PyTorch; this module never imports it.
 """
 
 import builtins
@@ -17,10 +18,11 @@ from ..conventions import DEFAULT
 from ..errors import InputError
 from ..graph import COST
 from ..optimizers import SGD
-from ..solution import Solution
+from ..solution import FINAL_COST, Solution
 
 # Names the script uses for itself, which a variable must not shadow (nor a builtin such as max or print).
-RESERVED = {"torch", "F", "sys", "DECIMALS", "EXPECTED", "COMPUTED", "shown", "compare", *dir(builtins)}
+RESERVED = {"torch", "F", "sys", "DECIMALS", "STEPS", "EXPECTED", "COMPUTED", "OPTIMIZER", "step", "at", "shown",
+            "compare", *dir(builtins)}
 
 
 def identifiers(names) -> dict[str, str]:
@@ -78,27 +80,36 @@ def _forward_lines(solution: Solution, identifier: dict[str, str]) -> list[str]:
     return lines
 
 
-def _update_lines(solution: Solution, identifier) -> list[str]:
-    """The first training step's update: plain SGD written out, or the walkthrough's torch.optim optimizer stepped
-    on copies of the parameters (frozen ones keep their value)."""
+def _update_lines(solution: Solution, identifier) -> tuple[list[str], list[str]]:
+    """The optimizer made before the loop (none for plain SGD), and one training step's update inside it: plain
+    SGD written out, or the walkthrough's torch.optim optimizer stepped; both change the parameters in place, and
+    frozen ones keep their value."""
     walkthrough, updates = solution.walkthrough, solution.updates
     optimizer = walkthrough.optimizer
-    frozen = " (frozen parameters keep their value)" if walkthrough.frozen else ""
-    if isinstance(optimizer, SGD):
-        return [f"# One SGD step with learning rate {walkthrough.learning_rate!r}{frozen}",
-                "with torch.no_grad():",
-                *(f"    {identifier(update.name)} = {identifier(update.parameter)}.clone()" if update.frozen else
-                  f"    {identifier(update.name)} = {identifier(update.parameter)} - {update.learning_rate!r} * "
-                  f"{identifier(update.parameter)}.grad" for update in updates)]
     trained = [update for update in updates if not update.frozen]
+    kept = [f"# {identifier(update.parameter)} is frozen: it keeps its value" for update in updates if update.frozen]
+    if isinstance(optimizer, SGD):
+        return [], [f"# One SGD step with learning rate {walkthrough.learning_rate!r}", *kept,
+                    "with torch.no_grad():",
+                    *(f"    {identifier(update.parameter)} -= {update.learning_rate!r} * "
+                      f"{identifier(update.parameter)}.grad" for update in trained)]
     call, settings = optimizer.torch_call()
     arguments = ", ".join([f"lr={walkthrough.learning_rate!r}",
                            *(f"{key}={value!r}" for key, value in settings.items())])
-    return [f"# The first training step's update: torch.optim.{call}{frozen}, on copies of the parameters",
-            "with torch.no_grad():",
-            *(f"    {identifier(update.name)} = {identifier(update.parameter)}.clone()" for update in updates),
-            *(f"{identifier(update.name)}.grad = {identifier(update.parameter)}.grad.clone()" for update in trained),
-            f"torch.optim.{call}([{', '.join(identifier(update.name) for update in trained)}], {arguments}).step()"]
+    return (["# The optimizer, made once: it keeps its state from one training step to the next",
+             f"OPTIMIZER = torch.optim.{call}([{', '.join(identifier(update.parameter) for update in trained)}], "
+             f"{arguments})"],
+            [f"# One step of torch.optim.{call}", *kept, "OPTIMIZER.step()"])
+
+
+def _recorded(names: dict[str, str]) -> list[str]:
+    """Lines that keep a copy of each value under its quantity's name, with this training step's `@t`."""
+    return ["COMPUTED.update({", *(f"    {name!r} + at: {expression}.detach().clone()," for name, expression
+                                   in names.items()), "})"]
+
+
+def _indented(lines: list[str]) -> list[str]:
+    return [f"    {line}" if line else line for line in lines]
 
 
 def render(solution: Solution, decimals: int) -> str:
@@ -109,21 +120,30 @@ def render(solution: Solution, decimals: int) -> str:
     quantities = solution.quantities
     with_gradient = [name for name in graph.backward_order if gradient_name(name) in quantities]
     given = [*graph.data, *graph.parameters]
-    python_names = identifiers([*given, *graph.computed, *(update.name for update in solution.updates)])
+    python_names = identifiers([*given, *graph.computed])
     identifier = python_names.__getitem__
     forward = _forward_lines(solution, python_names)
     computed = {name: identifier(name) for name in graph.computed}
     computed.update({gradient_name(name): f"{identifier(name)}.grad" for name in with_gradient})
-    computed.update({update.name: identifier(update.name) for update in solution.updates})
+    updated = {f"{update.parameter}_updated": identifier(update.parameter) for update in solution.updates}
+    expected = [name for training in solution.training
+                for name in [*(name + training.suffix for name in computed), *(u.name for u in training.updates)]]
+    expected.append(FINAL_COST)
     intermediates = [identifier(name) for name in graph.computed if name in with_gradient]
+    leaves = [identifier(name) for name in given if name in with_gradient]
+    before, update = _update_lines(solution, identifier)
+    steps = len(solution.training)
     title, name = _one_line(walkthrough.title), _one_line(walkthrough.name)
+    optimizer = walkthrough.optimizer.title
     lines = [
         "#!/usr/bin/env python3",
         f"# {title}",
         "#",
-        f"# The walkthrough {name} of jacobian-bp rebuilt in PyTorch (float64): the same graph, the forward",
-        "# pass, the backward pass (autograd) and one SGD step, every value printed next to the one",
-        "# jacobian-bp computed with full Jacobians, with a check mark where the two agree.",
+        f"# The walkthrough {name} of jacobian-bp rebuilt in PyTorch (float64): the same graph and, for each of",
+        f"# its {steps} training step{'s' * (steps != 1)}, the forward pass, the backward pass (autograd) and the "
+        f"{optimizer} update;",
+        "# then the cost after the last update, J_final. Every value is printed next to the one jacobian-bp",
+        "# computed with full Jacobians, with a check mark where the two agree (quantities of step t ≥ 2 carry @t).",
         *([] if conventions.is_default else [
             f"# The walkthrough is written with {conventions}; this script prints every value in PyTorch's "
             f"convention ({DEFAULT}).",
@@ -138,26 +158,40 @@ def render(solution: Solution, decimals: int) -> str:
         "",
         "torch.set_default_dtype(torch.float64)",
         f"DECIMALS = {decimals}",
+        f"STEPS = {steps}",
         "",
         "# The data and the parameters (the parameters and any data with a gradient record their gradients)",
         *(f"{identifier(name)} = torch.tensor({_literal(quantities[name])}"
           f"{', requires_grad=True' if name in with_gradient else ''})" for name in given),
         "",
-        "# The forward pass, one line per node of the graph",
-        *forward,
+        *before,
+        *([""] if before else []),
+        "COMPUTED = {}",
+        "for step in range(1, STEPS + 1):",
+        '    at = "" if step == 1 else f"@{step}"',
+        *_indented([
+            *(f"{leaf}.grad = None" for leaf in leaves),
+            "",
+            "# The forward pass, one line per node of the graph",
+            *forward,
+            "",
+            "# The backward pass: autograd from J, keeping the gradient of every intermediate variable",
+            *(f"{name}.retain_grad()" for name in intermediates),
+            f"{identifier(COST)}.backward()",
+            *_recorded(computed),
+            "",
+            *update,
+            *_recorded(updated),
+        ]),
         "",
-        "# The backward pass: autograd from J, keeping the gradient of every intermediate variable",
-        *(f"{name}.retain_grad()" for name in intermediates),
-        f"{identifier(COST)}.backward()",
-        "",
-        *_update_lines(solution, identifier),
+        "# The cost after the last update",
+        "with torch.no_grad():",
+        *_indented(forward),
+        f"COMPUTED[{FINAL_COST!r}] = {identifier(COST)}.detach().clone()",
         "",
         "# jacobian-bp's values, at full precision",
         "EXPECTED = {",
-        *(f"    {name!r}: {_literal(quantities[name])}," for name in computed),
-        "}",
-        "COMPUTED = {",
-        *(f"    {name!r}: {expression}," for name, expression in computed.items()),
+        *(f"    {name!r}: {_literal(quantities[name])}," for name in expected),
         "}",
         "",
         "",

@@ -24,7 +24,7 @@ ASCII_MARKS = {"correct": "OK", "carried forward": "CF", "wrong": "X", "unreadab
 STYLES = {"correct": OK_STYLE, "carried forward": "cyan", "wrong": "bold red", "unreadable": "bold magenta",
           "unanswered": ZERO_STYLE}
 PARTS = {"given": "Givens", "forward": "Forward pass, loss and cost", "jacobians": "Backward pass",
-         "gradients": "Backward pass", "update": "SGD update"}
+         "gradients": "Backward pass", "update": "{optimizer} update"}  # the walkthrough's optimizer, by its title
 
 
 def render(report: Report, console: Console) -> None:
@@ -50,7 +50,8 @@ def render(report: Report, console: Console) -> None:
         console.print()
         console.print(_Summary(report))
         return
-    for part, quantities in itertools.groupby(report.quantities, key=lambda graded: PARTS[graded.group]):
+    parts = {group: heading.format(optimizer=report.optimizer) for group, heading in PARTS.items()}
+    for part, quantities in itertools.groupby(report.quantities, key=lambda graded: parts[graded.group]):
         console.print()
         console.print(Heading(part))
         for graded in quantities:
