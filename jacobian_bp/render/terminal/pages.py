@@ -22,6 +22,7 @@ from .widgets import (
     Heading,
     MatrixView,
     Prose,
+    Stack,
 )
 
 
@@ -99,7 +100,7 @@ def introduction(solution) -> list:
 
 
 def page_renderable(solution, page: story.Page, options: Options, reveal: bool = True,
-                    heading: bool = True, section: layout.Section | None = None) -> Group:
+                    heading: bool = True, section: layout.Section | None = None) -> Stack:
     """One page, with its heading unless `heading` is false; each unrevealed result becomes a placeholder.
 
     `section` is the page's layout when the caller has it already (the step-through lays a page out once).
@@ -115,7 +116,7 @@ def page_renderable(solution, page: story.Page, options: Options, reveal: bool =
             continue
         hidden = False
         items += [BLANK, *_flat(renderable(block, options))]
-    return Group(*items)
+    return Stack(*items)
 
 
 def _flat(renderable) -> list:

@@ -323,12 +323,12 @@ class Breadcrumb:
         return sum(_crumb_width(crumb, ascii_only) for crumb in crumbs)
 
     def _line(self, main: list[story.Crumb], ascii_only: bool) -> Text:
-        line = Text()
+        line = _Line()
         pieces = self._pieces(main, ascii_only) + ([("    ", "")] + self._pieces(self.side, ascii_only)
                                                   if self.side else [])
         for text, style in pieces:
-            line.append(text, style=style)
-        return line
+            line.add(text, style)
+        return line.text()
 
     @staticmethod
     def _pieces(crumbs: list[story.Crumb], ascii_only: bool) -> list[tuple[str, str]]:
@@ -384,6 +384,22 @@ def _fitting(lines: list[Text], console: Console) -> RenderResult:
         else:
             yield from line.render(console)
         yield newline
+
+
+class Stack:
+    """Renderables one under another, as rich's `Group` draws them, but each one's output is handed on as it comes:
+    through a `Group` rich would take every item as a renderable of its own (options copied, the item cast and
+    checked), a cost that a long walkthrough pays for each of its thousands of blocks."""
+
+    def __init__(self, *renderables):
+        self.renderables = list(renderables)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for item in self.renderables:
+            if hasattr(item, "__rich_console__"):
+                yield from item.__rich_console__(console, options)
+            else:
+                yield item
 
 
 class _Line:
