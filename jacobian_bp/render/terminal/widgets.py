@@ -13,7 +13,7 @@ import unicodedata
 from itertools import accumulate
 
 import numpy as np
-from rich.cells import cell_len
+from rich.cells import cell_len, get_character_cell_size
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.rule import Rule
 from rich.segment import Segment
@@ -124,7 +124,7 @@ class MatrixView:
                 line.add(text.replace("⋮", ":") if ascii_only else text, style)
             line.add(" " + self._bracket(line_index, len(row_order), ascii_only, left_side=False))
             lines.append(line.text())
-        if lines[0].cell_len > max_width:  # a single column wider than the page: cut at its edge
+        if _cells(lines[0].plain) > max_width:  # a single column wider than the page: cut at its edge
             for line in lines:
                 line.truncate(max_width)
         hidden = columns - left - right
@@ -213,7 +213,7 @@ class Equation:
         indent = 0
         wrapped = False  # a formula too long for a line is wrapped, and stands on its lines alone
         for part, block in zip(self.parts, blocks, strict=True):
-            width = max(line.cell_len for line in block)
+            width = max(_cells(line.plain) for line in block)
             needed = width if not row else row_width + 1 + width
             if row and (needed > max_width or wrapped):
                 output += self._join(row, indent)
@@ -230,7 +230,7 @@ class Equation:
             return part.lines(max_width, ascii_only)
         text = Text(_plain(part.plain, ascii_only), style=part.style) if isinstance(part, Text) \
             else Text(_plain(part, ascii_only))
-        return _wrapped(text, max_width) if text.cell_len > max_width else [text]
+        return _wrapped(text, max_width) if _cells(text.plain) > max_width else [text]
 
     @staticmethod
     def _join(row: list[list[Text]], indent: int) -> list[Text]:
@@ -239,7 +239,7 @@ class Equation:
         height = max(len(block) for block in row)
         joined = [_Line(" " * indent) for _ in range(height)]
         for position, block in enumerate(row):
-            widths = [line.cell_len for line in block]
+            widths = [_cells(line.plain) for line in block]
             width = max(widths)
             top = (height - len(block)) // 2
             for i in range(height):
@@ -249,10 +249,7 @@ class Equation:
                 if inside:
                     joined[i].add_text(block[i - top])
                 joined[i].add(" " * (width - (widths[i - top] if inside else 0)))
-        lines = [line.text() for line in joined]
-        for line in lines:
-            line.rstrip()
-        return lines
+        return [line.text(stripped=True) for line in joined]
 
 
 class Breadcrumb:
@@ -346,7 +343,7 @@ class Breadcrumb:
 @functools.cache
 def _crumb_width(crumb: story.Crumb, ascii_only: bool) -> int:
     """The cells one crumb of the breadcrumb takes, with the arrow before it."""
-    return sum(cell_len(text) for text, _ in Breadcrumb._pieces([crumb], ascii_only))
+    return sum(_cells(text) for text, _ in Breadcrumb._pieces([crumb], ascii_only))
 
 
 ASCII_REPLACEMENTS = {"→": "->", "⇠": "<-", "·": "*", "⊙": ".*", "ᵀ": "^T", "∂": "d", "−": "-", "✓": "OK",
@@ -363,7 +360,7 @@ def _measuring() -> Console:
 def _wrapped(text: Text, width: int) -> list[Text]:
     """`text` broken into lines of at most `width` cells, between words where it can be (a word longer than a line
     is folded)."""
-    if text.cell_len <= width and "\n" not in text.plain:
+    if _cells(text.plain) <= width and "\n" not in text.plain:
         text.rstrip()
         return [text]
     lines = text.wrap(_measuring(), width)
@@ -402,6 +399,22 @@ class Stack:
                 yield item
 
 
+_NARROW = set(map(chr, range(0x20, 0x7F)))  # characters rich measures as one cell; more are learnt as met
+
+
+def _cells(text: str) -> int:
+    """The cells `text` takes, as rich's `cell_len` counts them, without measuring it character by character each
+    time: a text of characters each known to take one cell takes its length (matrices and formulas are made of a
+    few dozen characters, met again on every line)."""
+    if _NARROW.issuperset(text):
+        return len(text)
+    new = set(text) - _NARROW
+    if all(get_character_cell_size(character) == 1 for character in new):  # joiners take none: never learnt
+        _NARROW.update(new)
+        return len(text)
+    return cell_len(text)
+
+
 class _Line:
     """A line of text with styled stretches, put together piece by piece and made a rich `Text` once (appending to
     a `Text` measures and cleans every piece, the cost of drawing a long walkthrough)."""
@@ -423,13 +436,21 @@ class _Line:
         self.pieces.append(text.plain)
         self.length += len(text.plain)
 
-    def text(self) -> Text:
-        return Text("".join(self.pieces), spans=self.spans, no_wrap=True)
+    def text(self, stripped: bool = False) -> Text:
+        """The line as a rich `Text`; `stripped`, without trailing spaces (what `Text.rstrip` gives, made once)."""
+        line = "".join(self.pieces)
+        if not stripped:
+            return Text(line, spans=self.spans, no_wrap=True)
+        line = line.rstrip()
+        end = len(line)
+        spans = [span if span.end < end else Span(span.start, end, span.style) for span in self.spans
+                 if span.start < end]
+        return Text(line, spans=spans, no_wrap=True)
 
 
 def _shortened(text: Text, width: int, ascii_only: bool) -> Text:
     """`text` cut to `width` cells with an ellipsis (in ASCII where needed) when it is longer."""
-    if text.cell_len <= width:
+    if _cells(text.plain) <= width:
         return text
     ellipsis = "..." if ascii_only else "…"
     text = text.copy()
