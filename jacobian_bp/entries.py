@@ -40,7 +40,10 @@ class EntryName:
 
     @property
     def key(self) -> str:
-        return f"{self.letter}|{self.layer}|{self.row}|{self.column}|{int(self.per_sample)}|{int(self.single_index)}"
+        """The name of the entry's sympy symbol. sympy orders the terms of a sum and the factors of a product by
+        it, so its numbers are written with leading zeros: a₁₂ comes before a₁‚₁₀, as their indices do."""
+        numbers = "|".join(f"{int(number):04d}" for number in (self.layer, self.row, self.column))
+        return f"{self.letter}|{numbers}|{int(self.per_sample)}|{int(self.single_index)}"
 
     @classmethod
     def parse(cls, key: str) -> "EntryName":

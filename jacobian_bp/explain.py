@@ -192,7 +192,11 @@ class EntryExplanation:
                  say("Scalar equation: ", math(f"{self.output_entry} = {self.equation}"))]
         derivative = f"∂{self.output_entry}/∂{self.input_entry} = {self.derivative}"
         if not self.uses:
-            lines.append(say(math(self.input_entry), " does not appear in it, so ", math(derivative), "."))
+            lines.append(say(math(self.input_entry), " does not appear in it, so ",
+                             math(f"∂{self.output_entry}/∂{self.input_entry} = 0"), "."))
+            if self.derivative != "0" and abs(self.derivative_value) < 1e-12:
+                lines.append(say("The pages write this entry as ", math(self.derivative), " (the general form, in "
+                                 "symbols that stand for numbers here), which is 0 at these values."))
         else:
             lines.append(say("Its derivative: ", math(derivative)))
             if self.givens:

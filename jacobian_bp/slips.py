@@ -216,21 +216,43 @@ def _broadcast_over_samples(step: Step) -> bool:
     return samples > 1 and np.array_equal(step.jacobian, np.tile(np.eye(width), (samples, 1)))
 
 
-@slip
-def bias_not_summed(attempt: Attempt) -> str | None:
-    """The gradient of a row broadcast over the batch (a bias) left as one row per sample (or one sample's row)
-    instead of summed over the batch."""
-    step = attempt.step
-    if step is None or attempt.name != step.gradient or not _broadcast_over_samples(step):
+def _per_sample(step: Step, values: Values) -> np.ndarray | None:
+    """The samples' own contributions to the gradient of a one-row parameter (row i: sample i's rows of the upstream
+    gradient times the Jacobian), whose sum is the gradient; None where the step's gradient is not such a sum."""
+    if step.op is None or step.from_cost or step.is_sum or step.result.shape[0] != 1:
         return None
-    advice = f"{step.gradient} adds up the rows of {step.upstream}, one per sample (column sums)"
+    upstream = values[step.upstream]
+    samples = upstream.shape[0]
+    if samples < 2 or step.upstream_row.size != upstream.size:
+        return None
+    blocks = values[step.jacobian_name].reshape(samples, upstream.shape[1], step.result.shape[1])
+    return np.einsum("ik,ikn->in", upstream, blocks)
+
+
+@slip
+def not_summed_over_the_batch(attempt: Attempt) -> str | None:
+    """The gradient of a one-row parameter (a bias, batch norm's γ and β) left as one row per sample (or one
+    sample's row) instead of summed over the batch."""
+    step = attempt.step
+    if step is None or attempt.name != step.gradient:
+        return None
+    bias = _broadcast_over_samples(step)
     for values in attempt.values:
-        per_sample = values[step.upstream]
+        per_sample = _per_sample(step, values)
+        if per_sample is None:
+            return None
+        what = (f"this is {step.upstream} itself" if bias else
+                f"these are the {per_sample.shape[0]} samples' own contributions, one row each")
+        advice = (f"{step.gradient} adds up the rows of {step.upstream}, one per sample (column sums)" if bias else
+                  f"{step.gradient} adds them up: each sample's row of {step.upstream} times its block of "
+                  f"{step.jacobian_name}, summed over the samples")
+        kind = "bias gradient" if bias else f"{step.gradient}"
         if attempt.explains(per_sample):
-            return f"bias gradient not summed over the batch: this is {step.upstream} itself; {advice}"
+            return f"{kind} not summed over the batch: {what}; {advice}"
         for i, row in enumerate(per_sample, start=1):
             if attempt.explains(row[np.newaxis]):
-                return f"bias gradient not summed over the batch: this is only sample {i}'s row; {advice}"
+                part = "row" if bias else "part"
+                return f"{kind} not summed over the batch: this is only sample {i}'s {part}; {advice}"
     return None
 
 
@@ -265,6 +287,14 @@ def missed_path(attempt: Attempt) -> str | None:
                         f"{step.variable} reaches J along {len(step.contributions)} paths, and {step.gradient} "
                         f"adds them all: {' + '.join(step.contributions)}")
     return None
+
+
+@slip
+def op_slip_of_this_step(attempt: Attempt) -> str | None:
+    """A slip the op of the answer's own step names in its Jacobian, before the slips that act on every gradient:
+    where both explain the answer (dropout's forgotten 1/(1 − p) is a factor 2 at p = 0.5, as 1/m taken twice is
+    with 2 samples), the step the answer is about is the likelier place of the slip."""
+    return _op_slip_of_step(attempt, attempt.step) if attempt.step is not None else None
 
 
 @slip
@@ -359,6 +389,19 @@ def updated_weights_in_backward_pass(attempt: Attempt) -> str | None:
     return None
 
 
+def _op_slip_of_step(attempt: Attempt, step: Step) -> str | None:
+    """The slip the step's op names in its local Jacobian that explains the attempt, if one does."""
+    if step.op is None or step.is_sum or step.from_cost:
+        return None
+    graph = attempt.graph
+    node = graph.producers[step.node]
+    for sentence, wrong in step.op.slips(step.role, graph.role_values(node, attempt.values[0]),
+                                         node.names(step.upstream)):
+        if attempt.any_explains(attempt.rederive(f"{step.jacobian_name}: {sentence}", {step.jacobian_name: wrong})):
+            return sentence
+    return None
+
+
 @slip
 def op_slip(attempt: Attempt) -> str | None:
     """A slip an op names itself: its output or a Jacobian built the way students commonly get it wrong (a
@@ -369,15 +412,7 @@ def op_slip(attempt: Attempt) -> str | None:
         for sentence, wrong in node.op.forward_slips(graph.role_values(node, exact), node.names()):
             if attempt.any_explains(attempt.rederive(f"{node.output}: {sentence}", {node.output: wrong})):
                 return sentence
-    for step in attempt.steps:
-        if step.op is None or step.is_sum or step.from_cost:
-            continue
-        node = graph.producers[step.node]
-        for sentence, wrong in step.op.slips(step.role, graph.role_values(node, exact), node.names(step.upstream)):
-            if attempt.any_explains(attempt.rederive(f"{step.jacobian_name}: {sentence}",
-                                                     {step.jacobian_name: wrong})):
-                return sentence
-    return None
+    return next((sentence for step in attempt.steps if (sentence := _op_slip_of_step(attempt, step))), None)
 
 
 @slip

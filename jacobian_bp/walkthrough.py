@@ -330,7 +330,7 @@ class _Reader:
             name = self.variable_name(table.get("name"), f"{field}.name", defined)
             defined[name] = field
             stated = {key: table[key] for key in (*op_class.options, *op_class.settings) if key in table}
-            op = self.op(op_class, {**op_class.implied_options(table), **stated}, field)
+            op = self.op(op_class, {**op_class.implied_options(table), **stated}, field, table=table)
             roles = self.inputs(table, field, op_class)
             given = {letter: table[letter] for letter in op.parameter_roles() if letter in table}
             for letter in op_class.parameter_letters:
@@ -372,8 +372,9 @@ class _Reader:
             self.fail(f"{unused.field}.name", f"{unused.output} does not lead to the output {output}, so J does not "
                                               "depend on it; connect it or remove the node")
 
-    def op(self, op_class, values: dict, field: str, misplaced: tuple[str, ...] = ()):
-        """The op with the options and settings of its table, each checked for its type."""
+    def op(self, op_class, values: dict, field: str, misplaced: tuple[str, ...] = (), table: dict | None = None):
+        """The op with the options and settings of its table (all of which is `table`), each checked for its type,
+        then as the op checks them together."""
         for key in misplaced:
             if key in values and key not in op_class.settings:
                 owners = [name for name, cls in ACTIVATIONS.items() if key in cls.settings]
@@ -382,7 +383,8 @@ class _Reader:
         for key, kind in op_class.options.items():
             if key not in values:
                 if key in op_class.required:
-                    self.fail(f"{field}.{key}", "missing")
+                    at, why = op_class.missing(key, table if table is not None else values)
+                    self.fail(f"{field}.{at}", why)
                 continue
             if kind is bool:
                 if not isinstance(values[key], bool):
@@ -400,7 +402,11 @@ class _Reader:
         for key in op_class.settings:
             if key in values:
                 arguments[key] = self.number(values[key], f"{field}.{key}")
-        return op_class(**arguments)
+        op = op_class(**arguments)
+        problem = op.settings_problem()
+        if problem:
+            self.fail(f"{field}.{problem[0]}", problem[1])
+        return op
 
     def variable_name(self, value, field: str, defined: dict) -> str:
         if value is None:
@@ -504,6 +510,8 @@ class _Reader:
             shapes.update({spec.names[role]: parameters[role] for role in spec.names})
             roles = {**inputs, **{role: parameters[role] for role in spec.names}}
             problem = spec.op.check_shapes(roles)
+            if isinstance(problem, tuple):
+                self.fail(f"{spec.field}.{problem[0]}", problem[1])
             if problem:
                 self.fail(f"{spec.field}.inputs" if len(spec.inputs) > 1 else spec.field, problem)
             shapes[spec.output] = spec.op.output_shape(roles)

@@ -58,7 +58,7 @@ b = [0.0]
 
 @pytest.mark.parametrize("old, new, fragments", [
     ('in_shape = [1, 3, 3]\n', "", ["nodes[1].in_shape: missing", "in_shape = [1, 5, 5]"]),
-    ("in_shape = [1, 3, 3]", "in_shape = [1, 3, 4]", ["in_shape 1 × 3 × 4 has 12 entries", "has 9"]),
+    ("in_shape = [1, 3, 3]", "in_shape = [1, 3, 4]", ["nodes[1].in_shape: 1 × 3 × 4 has 12 entries", "has 9"]),
     ("in_shape = [1, 3, 3]", "in_shape = [1, 0, 3]", ["nodes[1].in_shape[2]: expected at least 1"]),
     ("in_shape = [1, 3, 3]", 'in_shape = "3x3"', ["nodes[1].in_shape: expected a list of whole numbers"]),
     ("[[[[1.0, -1.0], [0.5, 2.0]]], [[[0.0, 1.0], [-1.0, 0.5]]]]", "[[[[1.0, -1.0], [0.5, 2.0]]], [[[0.0, 1.0]]]]",
@@ -70,10 +70,11 @@ b = [0.0]
      ["nodes[1].out_channels: missing"]),
     ('kernel_size = 2\n', 'kernel_size = 2\nin_shape = [2, 1, 4]\n',
      ["nodes[2].in_shape: expected 2 × 2 × 2 (the picture shape of Z1), found 2 × 1 × 4"]),
-    ('kernel_size = 2\n', 'kernel_size = 3\n', ["a window of 3 does not fit"]),
-    ("mask = [[1, 0], [1, 1]]", "mask = [[1, 0, 1], [1, 1, 0]]", ["mask must have the shape of its input, 2 × 2"]),
-    ("mask = [[1, 0], [1, 1]]", "mask = [[1, 0], [1, 0.5]]", ["mask must hold only 0 (dropped) and 1 (kept)"]),
-    ("p = 0.5", "p = 1.0", ["p must be at least 0 and less than 1, found 1"]),
+    ('kernel_size = 2\n', 'kernel_size = 3\n', ["nodes[2].kernel_size: a window of 3 does not fit"]),
+    ("mask = [[1, 0], [1, 1]]", "mask = [[1, 0, 1], [1, 1, 0]]",
+     ["nodes[3].mask: expected the shape of its input, 2 × 2"]),
+    ("mask = [[1, 0], [1, 1]]", "mask = [[1, 0], [1, 0.5]]", ["nodes[3].mask: expected only 0 (dropped) and 1 (kept)"]),
+    ("p = 0.5", "p = 1.0", ["nodes[3].p: expected at least 0 and less than 1", "found 1"]),
 ])
 def test_image_and_dropout_mistakes_get_one_clear_line(capsys, tmp_path, old, new, fragments):
     assert old in CONVOLUTION
@@ -86,7 +87,8 @@ def test_a_conv1d_needs_a_sequence_shape_and_batch_norm_two_samples(capsys, tmp_
     conv1d = CONVOLUTION.replace('op = "conv2d"', 'op = "conv1d"').replace("[[[[1.0, -1.0], [0.5, 2.0]]], "
                                                                           "[[[0.0, 1.0], [-1.0, 0.5]]]]",
                                                                           "[[[1.0, -1.0]], [[0.5, 2.0]]]")
-    assert "in_shape must give 2 numbers (channels × length), found 1 × 3 × 3" in error_of(capsys, tmp_path, conv1d)
+    assert "nodes[1].in_shape: expected 2 numbers (channels × length), found 1 × 3 × 3" in error_of(capsys, tmp_path,
+                                                                                                   conv1d)
     one_sample = """\
 loss = "mean_squared_error"
 [data]
@@ -145,8 +147,8 @@ def test_the_cnn_pages_show_pictures_the_toeplitz_structure_and_the_turned_kerne
     assert "K2 as a kernel of 1 × 2 × 3 × 3 (out × in × k × k)" in flat
     assert re.search(r"^K1\[2\] = ⎡ -0\.2 +0\.6 ⎤$", text, flags=re.MULTILINE)
     assert "each sample's block is doubly block Toeplitz" in flat
-    assert "Shortcut dJ/dA1 = dJ/dZ2 ∗ rot180(K2) (the full convolution with the kernel turned by 180°) gives " \
-           "the same numbers" in flat
+    assert "Shortcut dJ/dA1 = dJ/dZ2 ⋆ rot180(K2) (the full cross-correlation, padded by k − 1, with K2 turned " \
+           "by 180°: the full convolution with K2) gives the same numbers" in flat
     assert "a selection matrix" in flat and "unfolded input patches (im2col)" in flat
     assert max(len(line) for line in text.splitlines()) <= 100
 

@@ -70,6 +70,16 @@ class Op:
         """Options a walkthrough file's table implies without stating them (a kernel's size, from the kernel)."""
         return {}
 
+    @classmethod
+    def missing(cls, key: str, table: dict) -> tuple[str, str]:
+        """The key at fault and why, where the required option `key` is missing from the node's `table`."""
+        return key, "missing"
+
+    def settings_problem(self) -> tuple[str, str] | None:
+        """What is wrong with the node's own options and settings, as (the key at fault, why), or None: checked as
+        soon as the node is read, before any shape is known."""
+        return None
+
     def output_image(self, image: tuple[int, ...] | None) -> tuple[int, ...] | None:
         """The picture shape of the output's rows, from the input's (None where the rows are not pictures)."""
         return image if self.keeps_image else None
@@ -100,8 +110,14 @@ class Op:
         """A parameter not given in the file, drawn from `rng` (the node's input shapes in `shapes`)."""
         raise NotImplementedError
 
-    def check_shapes(self, shapes: Mapping[str, tuple[int, int]]) -> str | None:
-        """Why the roles' shapes do not fit together, or None."""
+    def initialization(self, role: str) -> tuple[Sentence, bool]:
+        """What `initialize` makes of the parameter `role`, in words (`uniform in ±1/√inputs, the default of
+        torch.nn.Linear`), and whether it draws it from the seed (else it is a constant)."""
+        raise NotImplementedError
+
+    def check_shapes(self, shapes: Mapping[str, tuple[int, int]]) -> str | tuple[str, str] | None:
+        """Why the roles' shapes do not fit together, or None; with the key of the node's table at fault, where
+        one is, as (key, why)."""
         return None
 
     def output_shape(self, shapes: Mapping[str, tuple[int, int]]) -> tuple[int, int]:
@@ -217,6 +233,16 @@ class Op:
         at = np.flatnonzero(self.kinks(role, values))
         jacobian[at, at] = self.derivative_at_kink()[1]
         return jacobian
+
+    def kink_statement(self, position: tuple[int, int], variable: str, output: str, derivative: str) -> Sentence:
+        """What the kink at `position` of the role's `variable` is and which convention the Jacobian uses there
+        (`derivative`, its derivative in force, as text), the op's output being `output`; nothing of the gradient,
+        so that it can stand above a result that `--reveal` hides. By default an activation's kink: the entry
+        exactly at `kink_where`."""
+        i, j = position
+        name = self.kink_function or self.title
+        return say(math(variable), f" {entry(i, j)} {self.kink_where}, the kink of {name}, where the derivative "
+                   "is not defined. This walkthrough uses ", math(f"{name}'(0) = {derivative}"), ", as PyTorch does.")
 
     def kink_note(self, position: tuple[int, int], names: Names, gradient: str, values: tuple[str, str]):
         """The op's own note on a kink at `position` of the role (the entry of `gradient` under the convention in

@@ -9,10 +9,18 @@ import math
 
 import numpy as np
 
+from .. import tomlinput
+from ..numbers import format_number
 from ..sentences import math as formula
 from ..sentences import say
 from .base import INPUT, OUTPUT
 from .images import ImageOp, correlate, describe, dilate, pad, unfold, window_indices
+
+
+def ordinal(number: int) -> str:
+    """`2nd`, `3rd`, `4th`, `11th`, `21st`."""
+    ending = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{ending}"
 
 
 class Convolution(ImageOp):
@@ -42,12 +50,28 @@ class Convolution(ImageOp):
 
     @classmethod
     def implied_options(cls, table: dict) -> dict:
-        """`out_channels` and `kernel_size` read off a kernel written as nested lists (out × in × k (× k))."""
+        """`out_channels` and `kernel_size` read off a kernel written as nested lists (out × in × k (× k)), and
+        `out_channels` off one unrolled into rows (one filter per row)."""
         kernel = table.get("K")
         if isinstance(kernel, list) and kernel and isinstance(kernel[0], list) and kernel[0] \
                 and isinstance(kernel[0][0], list):
             return {"out_channels": len(kernel), "kernel_size": len(kernel[0][0])}
+        if isinstance(kernel, list) and kernel and isinstance(kernel[0], list):
+            return {"out_channels": len(kernel)}
         return {}
+
+    @classmethod
+    def missing(cls, key: str, table: dict) -> tuple[str, str]:
+        """A kernel given but empty or unrolled says why its size is missing."""
+        layout = f"out_channels × in_channels × k{' × k' * (cls.spatial == 2)}"
+        kernel = table.get("K")
+        if "K" in table and (not isinstance(kernel, list) or not kernel or not isinstance(kernel[0], list)
+                             or not kernel[0]):
+            return "K", f"expected nested lists of {layout}, found {tomlinput.describe(kernel)}"
+        if "K" in table:
+            return key, (f"missing: K is written unrolled (one filter per row), which does not show the kernel's "
+                         f"size; give {key}, or write K nested ({layout})")
+        return key, f"missing (or give the kernel K, nested {layout}, which shows it)"
 
     def parameter_roles(self) -> tuple[str, ...]:
         return self.parameter_letters if self.bias else ("K",)
@@ -71,13 +95,19 @@ class Convolution(ImageOp):
         bound = 1.0 / math.sqrt(self.filter_size())
         return rng.uniform(-bound, bound, size=self.parameter_shapes(shapes)[role])
 
+    def initialization(self, role: str):
+        square = "²" if self.spatial == 2 else ""
+        bound = format_number(1.0 / math.sqrt(self.filter_size()), 4)
+        return say("uniform in ", formula(f"±1/√(in_channels · k{square}) = ±{bound}"),
+                   f", the default of torch.nn.{self.name.capitalize()}"), True
+
     def out_channels_count(self) -> int:
         return self.out_channels
 
-    def check_shapes(self, shapes) -> str | None:
+    def check_shapes(self, shapes) -> tuple[str, str] | None:
         problem = super().check_shapes(shapes)
         if problem is None and shapes["K"] != self.parameter_shapes(shapes)["K"]:
-            return f"K must be {describe(self.parameter_layout('K'))}"
+            return "K", f"expected {describe(self.parameter_layout('K'))}"
         return problem
 
     def kernel(self, K: np.ndarray) -> np.ndarray:
@@ -155,8 +185,14 @@ class Convolution(ImageOp):
     def shortcut_formula(self, role: str, names, shapes):
         upstream = names["upstream"]
         if role == INPUT:
-            return say(formula(f"{upstream} ∗ rot180({names['K']})"),
-                       " (the full convolution with the kernel turned by 180°)")
+            K = formula(names["K"])
+            if self.stride == 1:
+                return say(formula(f"{upstream} ⋆ rot180({names['K']})"), " (the full cross-correlation, padded by "
+                           "k − 1, with ", K, " turned by 180°: the full convolution with ", K, ")")
+            return say(formula(f"dilate({upstream}, {self.stride}) ⋆ rot180({names['K']})"), " (",
+                       formula(upstream), f" with stride − 1 = {self.stride - 1} zero{'s' * (self.stride > 2)} "
+                       "inserted between neighbouring entries, then the full cross-correlation with ", K,
+                       " turned by 180°: the full convolution with ", K, ")")
         if role == "K":
             return say(formula(f"{names[INPUT]} ⋆ {upstream}"),
                        " (the input correlated with the gradient, summed over samples)")
@@ -175,14 +211,26 @@ class Convolution(ImageOp):
         out, x, K = names[OUTPUT], names[INPUT], names["K"]
         if role == INPUT:
             shape = "Toeplitz" if self.spatial == 1 else "doubly block Toeplitz"
+            blocks = "" if self.spatial == 1 else ", and block by block"
+            stride = self.stride
+            if stride == 1:
+                sliding = say("Sliding the window shifts the same weights along: each sample's block is ", shape,
+                              f" (constant along its diagonals{blocks}), and samples stay apart.")
+                product = say("the full convolution of ", formula(names["upstream"]), " with ", formula(K))
+            else:
+                sliding = say(f"Sliding the window by the stride {stride} shifts the same weights along by {stride} "
+                              "columns from one row to the next: each sample's block is a strided (decimated) ",
+                              shape, f" matrix, every {ordinal(stride)} row of the {shape} one of stride 1", blocks,
+                              ", and samples stay apart.")
+                product = say("the full convolution with ", formula(K), " of ", formula(names["upstream"]),
+                              f" dilated by the stride (stride − 1 = {stride - 1} zero{'s' * (stride > 2)} between "
+                              "neighbouring entries)")
             return say(
                 "Each entry of ", formula(out), " is one window of ", formula(x), " times a filter of ", formula(K),
                 ", so its row of the Jacobian holds that filter's weights at the columns of the window and zeros "
-                "elsewhere. Sliding the window shifts the same weights along: each sample's block is ", shape,
-                " (constant along its diagonals", "" if self.spatial == 1 else ", and block by block",
-                "), and samples stay apart. Multiplying a row by it is the transposed convolution: the full "
-                "convolution of ", formula(names["upstream"]), " with the kernel turned by 180° — the rot180 "
-                "is the transpose of the Toeplitz matrix.")
+                "elsewhere. ", sliding, " Multiplying a row by it is the transposed convolution: ", product,
+                ", a cross-correlation with ", formula(K), " turned by 180° — the rot180 is the transpose of the "
+                "Toeplitz matrix, while the forward pass correlates with ", formula(K), " as it is.")
         if role == "K":
             return say(
                 "Entry (sample, channel o, position p) of ", formula(out), " uses only filter o of ", formula(K),
@@ -201,8 +249,9 @@ class Convolution(ImageOp):
             return ()
         out, K = names[OUTPUT], names["K"]
         return ((f"kernel not turned by 180° (or turned twice) in dJ/d{names[INPUT]}: this is dJ/d{out} fully "
-                 f"correlated with {K} as it is; the transpose of the Toeplitz matrix is the full convolution with "
-                 f"{K} turned by 180°", self.jacobian(INPUT, {**values, "K": self.turned(values["K"])})),)
+                 f"cross-correlated with {K} as it is; the transpose of the Toeplitz matrix is the full "
+                 f"cross-correlation with {K} turned by 180° (the full convolution with {K})",
+                 self.jacobian(INPUT, {**values, "K": self.turned(values["K"])})),)
 
     def forward_slips(self, values, names) -> tuple[tuple[str, np.ndarray], ...]:
         K = names["K"]

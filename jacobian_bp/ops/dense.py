@@ -36,6 +36,9 @@ class Dense(Op):
         bound = 1.0 / np.sqrt(shapes[INPUT][1])
         return rng.uniform(-bound, bound, size=self.parameter_shapes(shapes)[role])
 
+    def initialization(self, role: str) -> tuple[Sentence, bool]:
+        return say("uniform in ", math("±1/√inputs"), ", the default of torch.nn.Linear"), True
+
     def check_shapes(self, shapes) -> str | None:
         units, inputs = shapes["W"]
         if shapes[INPUT][1] != inputs:

@@ -23,8 +23,9 @@ class Dropout(Op):
     option_minimum = {"seed": 0}
     keeps_image = True
 
-    def __init__(self, mask: np.ndarray | None = None, seed: int = 0, p: float = 0.5):
-        self.mask, self.seed, self.p = mask, seed, p
+    def __init__(self, mask: np.ndarray | None = None, seed: int | None = None, p: float = 0.5):
+        self.mask, self.seed, self.p = mask, seed if seed is not None else 0, p
+        self.seed_given = seed is not None
         self.drawn: np.ndarray | None = None  # the mask `seed` drew, once the input's shape was known
 
     def mask_for(self, shape: tuple[int, int]) -> np.ndarray:
@@ -41,16 +42,24 @@ class Dropout(Op):
         rows = ", ".join("[" + ", ".join(repr(float(value)) for value in row) + "]" for row in mask)
         return f"{names[INPUT]} * torch.tensor([{rows}], dtype=torch.float64) / (1 - {self.p!r})"
 
-    def check_shapes(self, shapes) -> str | None:
+    def settings_problem(self) -> tuple[str, str] | None:
         if not 0 <= self.p < 1:
-            return f"p must be at least 0 and less than 1, found {self.p:g}"
+            return "p", f"expected at least 0 and less than 1 (the probability of dropping an entry), found {self.p:g}"
         if self.mask is None:
             return None
-        if self.mask.shape != tuple(shapes[INPUT]):
-            return (f"mask must have the shape of its input, {shapes[INPUT][0]} × {shapes[INPUT][1]}; found "
-                    f"{self.mask.shape[0]} × {self.mask.shape[1]}")
+        if self.seed_given:
+            return "seed", "given with a mask: the mask is used as it is and the seed would draw nothing; remove one"
         if not np.isin(self.mask, (0.0, 1.0)).all():
-            return "mask must hold only 0 (dropped) and 1 (kept)"
+            return "mask", "expected only 0 (dropped) and 1 (kept)"
+        if self.p == 0 and not self.mask.all():
+            return "mask", ("drops entries, but p = 0 says none is dropped (and kept ones are scaled by 1/(1 − p)); "
+                            "set p to the dropping probability the mask stands for")
+        return None
+
+    def check_shapes(self, shapes) -> tuple[str, str] | None:
+        if self.mask is not None and self.mask.shape != tuple(shapes[INPUT]):
+            return "mask", (f"expected the shape of its input, {shapes[INPUT][0]} × {shapes[INPUT][1]}; found "
+                            f"{self.mask.shape[0]} × {self.mask.shape[1]}")
         return None
 
     def scaled_mask(self, shape: tuple[int, int]) -> np.ndarray:
@@ -81,6 +90,23 @@ class Dropout(Op):
             "Dropout multiplies each entry of ", formula(names[INPUT]), " by its own constant — 0 where the mask "
             f"drops it, 1/(1 − p) = {scale} where it keeps it — so the Jacobian is diagonal and holds the mask, "
             "scaled. A dropped entry gets no gradient: for this step, it is not part of the network.")
+
+    def slips(self, role: str, values, names) -> tuple[tuple[str, np.ndarray], ...]:
+        if self.p == 0:
+            return ()
+        return ((f"dropout's scale 1/(1 − p) forgotten in d{names[OUTPUT]}/d{names[INPUT]}: this is the mask alone; "
+                 f"{names[OUTPUT]} scales every kept entry by 1/(1 − p) = {format_number(1 / (1 - self.p), 4)}, so "
+                 "its Jacobian holds the mask scaled by it", np.diagflat(self.mask_for(values[INPUT].shape))),)
+
+    def forward_slips(self, values, names) -> tuple[tuple[str, np.ndarray], ...]:
+        if self.p == 0:
+            return ()
+        mask, scale = self.mask_for(values[INPUT].shape), format_number(1 / (1 - self.p), 4)
+        kept = f"dropout scales every kept entry by 1/(1 − p) = {scale}"
+        return ((f"dropout's scale 1/(1 − p) forgotten in {names[OUTPUT]}: this is {names[INPUT]} ⊙ mask; {kept}",
+                 values[INPUT] * mask),
+                (f"dropout's kept entries multiplied by 1 − p, not divided by it; {kept}",
+                 values[INPUT] * mask * (1 - self.p)))
 
     def entry_equation(self, index: int, symbols):
         import sympy

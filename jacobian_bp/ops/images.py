@@ -104,7 +104,7 @@ class ImageOp(Op):
         """Why `in_shape` does not suit the op (wrong number of axes), or None."""
         if len(self.in_shape) != self.spatial + 1:
             axes = "channels × length" if self.spatial == 1 else "channels × height × width"
-            return f"in_shape must give {self.spatial + 1} numbers ({axes}), found {describe(self.in_shape)}"
+            return f"expected {self.spatial + 1} numbers ({axes}), found {describe(self.in_shape)}"
         return None
 
     def out_spatial(self) -> tuple[int, ...]:
@@ -116,17 +116,18 @@ class ImageOp(Op):
     def output_image(self, image: tuple[int, ...] | None) -> tuple[int, ...]:
         return (self.out_channels_count(), *self.out_spatial())
 
-    def check_shapes(self, shapes) -> str | None:
+    def check_shapes(self, shapes) -> tuple[str, str] | None:
         problem = self.image_problem()
         if problem:
-            return problem
+            return "in_shape", problem
         features = shapes[INPUT][1]
         if features != math.prod(self.in_shape):
-            return (f"in_shape {describe(self.in_shape)} has {math.prod(self.in_shape)} entries, but each sample of "
-                    f"its input has {features}")
+            return "in_shape", (f"{describe(self.in_shape)} has {math.prod(self.in_shape)} entries, but each sample "
+                                f"of its input has {features}")
         smallest = min(self.in_shape[1:]) + 2 * self.padding
         if self.kernel_size > smallest:
-            return f"a window of {self.kernel_size} does not fit in the (padded) input of {describe(self.in_shape)}"
+            return "kernel_size", (f"a window of {self.kernel_size} does not fit in the (padded) input of "
+                                   f"{describe(self.in_shape)}")
         return None
 
     def output_shape(self, shapes) -> tuple[int, int]:

@@ -28,6 +28,12 @@ class Normalization(Op):
     def parameter_hint(self, role: str) -> str:
         return "one per feature"
 
+    def settings_problem(self) -> tuple[str, str] | None:
+        if not self.eps > 0:
+            return "eps", (f"expected a positive number (added to the variance so that a constant feature is not "
+                           f"divided by 0; PyTorch's default is 1e-5), found {self.eps:g}")
+        return None
+
     def constants(self, values, names) -> tuple:
         return (say(formula(names[OUTPUT]), " adds eps = ", formula(f"{self.eps:g}"),
                     " to the variance before its square root; the variance is the biased one (divided by the count)."),)
@@ -36,10 +42,16 @@ class Normalization(Op):
         """γ = 1 and β = 0, as PyTorch starts them: at first the node only normalizes."""
         return np.full(self.parameter_shapes(shapes)[role], 1.0 if role == "gamma" else 0.0)
 
-    def statistics(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """`ẑ` and `√(σ² + eps)`, the latter with the axis of the mean kept."""
+    def initialization(self, role: str):
+        return say("1" if role == "gamma" else "0", ", as PyTorch starts a norm's ",
+                   "scale" if role == "gamma" else "shift"), False
+
+    def statistics(self, X: np.ndarray, unbiased: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """`ẑ` and `√(σ² + eps)`, the latter with the axis of the mean kept; σ² is the biased variance (divided by
+        the count), as PyTorch normalizes in training, or the `unbiased` one (divided by the count − 1)."""
         centred = X - X.mean(axis=self.axis, keepdims=True)
-        spread = np.sqrt((centred**2).mean(axis=self.axis, keepdims=True) + self.eps)
+        variance = (centred**2).sum(axis=self.axis, keepdims=True) / (X.shape[self.axis] - unbiased)
+        spread = np.sqrt(variance + self.eps)
         return centred / spread, spread
 
     def forward(self, values) -> np.ndarray:
@@ -74,6 +86,17 @@ class Normalization(Op):
                  + paths, self.input_jacobian(normalized, spread, values["gamma"], False, False)),
                 (f"{self.title} gradient without the variance path: this treats σ as a constant" + paths,
                  self.input_jacobian(normalized, spread, values["gamma"], True, False)))
+
+    def forward_slips(self, values, names) -> tuple[tuple[str, np.ndarray], ...]:
+        X = values[INPUT]
+        count, letter = X.shape[self.axis], "m" if self.axis == 0 else "n"
+        if count < 2:
+            return ()
+        normalized, _ = self.statistics(X, unbiased=True)
+        over = "the batch" if self.axis == 0 else "the sample's features"
+        return ((f"unbiased variance in {names[OUTPUT]} (divided by {letter} − 1 = {count - 1}); {self.title} "
+                 f"normalizes with the biased variance of {over}, divided by {letter} = {count}, as PyTorch does",
+                 values["gamma"] * normalized + values["beta"]),)
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return {INPUT: (INPUT, "gamma"), "gamma": (INPUT,), "beta": ()}[role]

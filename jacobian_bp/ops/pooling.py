@@ -7,7 +7,7 @@ import numpy as np
 from ..numbers import format_number
 from ..sentences import math as formula
 from ..sentences import say
-from .base import INPUT, OUTPUT
+from .base import INPUT, OUTPUT, entry
 from .images import ImageOp, windows
 
 
@@ -139,15 +139,18 @@ class MaxPool2d(Pooling):
     def other_jacobian(self, role: str, values) -> np.ndarray:
         return self.spread(self.selection(values[INPUT], last=True))
 
-    def kink_note(self, position, names, gradient, values):
+    def kink_statement(self, position, variable, output, derivative):
         i, j = position
+        return say(
+            formula(variable), f" {entry(i, j)} ties for the maximum of a window of ", formula(output),
+            ", where the derivative is not defined (nudging either tied entry up picks it). This walkthrough gives "
+            "the window's gradient to the first maximum in row-major order, as PyTorch's CPU code does.")
+
+    def kink_note(self, position, names, gradient, values):
         in_force, other = values
         return say(
-            formula(names[INPUT]), f" row {i + 1}, column {j + 1} ties for the maximum of a window of ",
-            formula(names[OUTPUT]), ", where the derivative is not defined (nudging either tied entry up picks it). "
-            "This walkthrough gives the window's gradient to the first maximum in row-major order, as PyTorch's CPU "
-            "code does, so that entry of ", formula(gradient), f" is {in_force}. Had the last maximum "
-            f"been chosen, it would be {other}.")
+            "At the tie (", formula(names[INPUT]), f" {entry(*position)}), ", formula(gradient), f" {entry(*position)} "
+            f"is {in_force}. Had the last maximum been chosen, it would be {other}.")
 
     def kink_slip(self, places: str, names) -> str:
         return (f"the last of tied maxima chosen: {names[INPUT]} ties for a window's maximum at {places}; this "

@@ -287,16 +287,9 @@ def fused_caption(step: Step, solution) -> Sentence:
 
 
 def kink_note(step: Step, kink: Kink, decimals: int) -> Sentence:
-    """The note at an entry that sits exactly on the op's kink: which convention the Jacobian uses there.
-
-    It says nothing of the gradient, so that it can stand above a result that `--reveal` hides.
-    """
-    i, j = kink.position
-    name = step.op.kink_function or step.op.title
-    derivative = format_number(kink.derivative, decimals)
-    return say(math(step.variable), f" row {i + 1}, column {j + 1} {step.op.kink_where}, the kink of {name}, where "
-               "the derivative is not defined. This walkthrough uses ", math(f"{name}'(0) = {derivative}"),
-               ", as PyTorch does.")
+    """The note at an entry that sits exactly on the op's kink: which convention the Jacobian uses there, in the
+    op's own words. It says nothing of the gradient, so that it can stand above a result that `--reveal` hides."""
+    return step.op.kink_statement(kink.position, step.variable, step.node, format_number(kink.derivative, decimals))
 
 
 def kink_consequence(solution, step: Step, kink: Kink, decimals: int) -> Sentence:
@@ -445,10 +438,20 @@ def final_cost_sentence(solution, decimals: int) -> Sentence:
 
 
 def initialization_note(walkthrough) -> Sentence:
-    """Which parameters were drawn from the seed, and how, so that a class can reproduce them."""
-    return say(join((math(name) for name in walkthrough.initialized), ", "), f" drawn from seed {walkthrough.seed}: "
-               "uniform in ", math("±1/√inputs"), ", the default of torch.nn.Linear, from numpy's generator (so not "
-               "PyTorch's numbers). The same seed always gives the same values; they are shown below, and at full "
+    """Which parameters were drawn from the seed (or set to a constant) and how, each as its op says, so that a
+    class can reproduce them."""
+    owners, groups = walkthrough.graph.owners, {}
+    for name in walkthrough.initialized:
+        node = owners[name]
+        how, drawn = node.op.initialization(next(role for role, own in node.parameters.items() if own == name))
+        groups.setdefault((str(how), drawn), (how, []))[1].append(name)
+    parts = [say(join((math(name) for name in names), ", "),
+                 f" drawn from seed {walkthrough.seed}: " if drawn else (" set to " if len(names) == 1 else " all "
+                                                                         "set to "), how)
+             for (_, drawn), (how, names) in groups.items()]
+    seeded = any(drawn for _, drawn in groups)
+    return say(join(parts, "; "), ". ", "Drawn values come from numpy's generator (so not PyTorch's numbers); the "
+               "same seed always gives the same values. " if seeded else "", "They are shown below, and at full "
                "precision with --format json.")
 
 
