@@ -228,6 +228,8 @@ class Equation:
     def _block(part, max_width: int, ascii_only: bool) -> list[Text]:
         if isinstance(part, (MatrixView, Equation)):
             return part.lines(max_width, ascii_only)
+        if isinstance(part, Text) and not ascii_only and not part.spans and _cells(part.plain) <= max_width:
+            return [part]  # a formula as it stands: `_join` only reads it
         text = Text(_plain(part.plain, ascii_only), style=part.style) if isinstance(part, Text) \
             else Text(_plain(part, ascii_only))
         return _wrapped(text, max_width) if _cells(text.plain) > max_width else [text]
