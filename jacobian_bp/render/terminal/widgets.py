@@ -7,10 +7,12 @@ widgets spell their symbols in ASCII.
 
 import functools
 import io
+import math
 import os
 import sys
 import unicodedata
-from itertools import accumulate
+from itertools import accumulate, compress, zip_longest
+from operator import attrgetter
 
 import numpy as np
 from rich.cells import cell_len, get_character_cell_size
@@ -278,7 +280,7 @@ class Breadcrumb:
         if last < 3:
             return main
         side = self._width(self.side, ascii_only) + 4 if self.side else 0
-        marked = [i for i, crumb in enumerate(main) if crumb.marked] or [last]
+        marked = list(compress(range(len(main)), map(attrgetter("marked"), main))) or [last]
         # Every crumb after the first takes two cells at least (a letter and a comma), so the crumbs farther than
         # half the width from the marked ones can never be kept: only those nearer are measured.
         reach = max_width // 2 + 1
@@ -289,7 +291,7 @@ class Breadcrumb:
         if nearest == 1 and farthest == last - 1 and sum(widths) + side <= max_width:
             return main
         centre = (marked[0] + marked[-1]) / 2
-        order = sorted(range(nearest, farthest + 1), key=lambda i: (abs(i - centre), -i))
+        order = _nearest_first(nearest, farthest, centre)
         # The run kept with the `count` nearest crumbs: from the smallest to the largest of them.
         runs = list(zip(accumulate(order, min, initial=last), accumulate(order, max, initial=0), strict=True))
         running = list(accumulate(widths, initial=0))
@@ -340,6 +342,16 @@ class Breadcrumb:
             label = _plain(crumb.label, ascii_only)
             pieces.append((f"[{label}]" if crumb.marked else label, MARK_STYLE if crumb.marked else ""))
         return pieces
+
+
+def _nearest_first(low: int, high: int, centre: float) -> list[int]:
+    """The indices from `low` to `high`, nearest `centre` (a whole or half number) first, the later of two as near
+    first: those from the centre up and those below it, taken in turn (what sorting by distance gives, unsorted)."""
+    start = math.ceil(centre)
+    up = list(range(max(start, low), high + 1))
+    down = range(min(start - 1, high), low - 1, -1)
+    lead = [up.pop(0)] if up and up[0] == centre else []
+    return lead + [i for pair in zip_longest(up, down) for i in pair if i is not None]
 
 
 @functools.cache
