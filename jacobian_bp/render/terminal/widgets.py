@@ -495,7 +495,9 @@ class Heading:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         title = Text(_plain(self.title, options.ascii_only), style="bold")
-        yield Rule(_shortened(title, options.max_width - 4, options.ascii_only), align="left")
+        rule = Rule(_shortened(title, options.max_width - 4, options.ascii_only), align="left")
+        # The rule's line is exactly as wide as the page: handed on as a fitted line, rich need not wrap it again.
+        yield from _fitting(list(rule.__rich_console__(console, options)), console)
 
 
 class Prose:
