@@ -297,7 +297,7 @@ class Breadcrumb:
         running = list(accumulate(widths, initial=0))
 
         def gap(i: int) -> int:
-            return self._width([story.Crumb("…", False, main[i].arrow)], ascii_only)
+            return _crumb_width(_elided(main[i].arrow), ascii_only)
 
         def width(count: int) -> int:
             low, high = runs[count]
@@ -313,10 +313,10 @@ class Breadcrumb:
         low, high = runs[fewest]
         crumbs = [main[0]]
         if low > 1 or high < low:
-            crumbs.append(story.Crumb("…", False, main[1].arrow))
+            crumbs.append(_elided(main[1].arrow))
         crumbs += main[low:high + 1]
         if high < last - 1 and high >= low:
-            crumbs.append(story.Crumb("…", False, main[high + 1].arrow))
+            crumbs.append(_elided(main[high + 1].arrow))
         return crumbs + [main[last]]
 
     def _width(self, crumbs: list[story.Crumb], ascii_only: bool) -> int:
@@ -352,6 +352,12 @@ def _nearest_first(low: int, high: int, centre: float) -> list[int]:
     down = range(min(start - 1, high), low - 1, -1)
     lead = [up.pop(0)] if up and up[0] == centre else []
     return lead + [i for pair in zip_longest(up, down) for i in pair if i is not None]
+
+
+@functools.cache
+def _elided(arrow: str) -> story.Crumb:
+    """The crumb `…` that stands for crumbs left out, after `arrow`."""
+    return story.Crumb("…", False, arrow)
 
 
 @functools.cache
