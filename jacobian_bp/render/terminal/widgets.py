@@ -9,6 +9,7 @@ import functools
 import io
 import math
 import os
+import re
 import sys
 import unicodedata
 from itertools import accumulate, compress, zip_longest
@@ -380,13 +381,37 @@ def _measuring() -> Console:
 def _wrapped(text: Text, width: int) -> list[Text]:
     """`text` broken into lines of at most `width` cells, between words where it can be (a word longer than a line
     is folded)."""
-    if _cells(text.plain) <= width and "\n" not in text.plain:
+    plain = text.plain
+    if _cells(plain) <= width and "\n" not in plain:
         text.rstrip()
         return [text]
+    breaks = _breaks(plain, width) if _narrow(plain) and not text.spans else None
+    if breaks is not None:
+        return [Text(plain[start:end].rstrip(), style=text.style)
+                for start, end in zip([0, *breaks], [*breaks, len(plain)], strict=True)]
     lines = text.wrap(_measuring(), width)
     for line in lines:
         line.rstrip()
     return list(lines)
+
+
+_WORD = re.compile(r"\s*\S+\s*")  # a word with the spaces after it (and, first, before it), as rich's wrap takes it
+
+
+def _breaks(text: str, width: int) -> list[int] | None:
+    """Where rich's word wrap breaks a line of one-cell characters (`rich._wrap.divide_line`, without measuring
+    each word cell by cell); None when a word is longer than a line, which rich folds."""
+    breaks, offset = [], 0
+    for word in _WORD.finditer(text):
+        length = len(word.group().rstrip())
+        if length > width:
+            return None
+        if width - offset >= length:
+            offset += len(word.group())
+        elif offset and word.start():
+            breaks.append(word.start())
+            offset = len(word.group())
+    return breaks
 
 
 def _fitting(lines: list[Text], console: Console) -> RenderResult:
@@ -422,17 +447,21 @@ class Stack:
 _NARROW = set(map(chr, range(0x20, 0x7F)))  # characters rich measures as one cell; more are learnt as met
 
 
-def _cells(text: str) -> int:
-    """The cells `text` takes, as rich's `cell_len` counts them, without measuring it character by character each
-    time: a text of characters each known to take one cell takes its length (matrices and formulas are made of a
-    few dozen characters, met again on every line)."""
+def _narrow(text: str) -> bool:
+    """Whether every character of `text` takes one cell as rich counts them (so that its length is its width):
+    matrices and formulas are made of a few dozen characters, met again on every line."""
     if _NARROW.issuperset(text):
-        return len(text)
+        return True
     new = set(text) - _NARROW
-    if all(get_character_cell_size(character) == 1 for character in new):  # joiners take none: never learnt
+    if all(get_character_cell_size(character) == 1 for character in new):  # joiners, tabs, newlines take none
         _NARROW.update(new)
-        return len(text)
-    return cell_len(text)
+        return True
+    return False
+
+
+def _cells(text: str) -> int:
+    """The cells `text` takes, as rich's `cell_len` counts them, without measuring it character by character."""
+    return len(text) if _narrow(text) else cell_len(text)
 
 
 class _Line:
