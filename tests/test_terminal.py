@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 from rich.text import Text
@@ -195,6 +195,7 @@ WRAPPED_TEXT = st.lists(st.one_of(st.sampled_from(["a", "∂", "₁", "ᵀ", "·
 
 @settings(max_examples=300, deadline=None)
 @given(WRAPPED_TEXT, st.integers(1, 30))
+@example("ab cd ef", 5)  # a word that ends on the last cell stays on its line
 def test_prose_wraps_as_rich_does(text, width):
     """A line broken by the widgets is broken where rich's word wrap breaks it, in the same style."""
     expected = Text(text, style="bold").wrap(Console(file=io.StringIO()), width)
