@@ -1,5 +1,6 @@
 """The one place where numbers become text: rounding, `-0`, exact zeros and very large values."""
 
+import functools
 import math
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -20,6 +21,12 @@ def format_number(value: float, decimals: int) -> str:
     >>> format_number(0.0625, 3), format_number(2.675, 2), format_number(-1.5e12, 4)
     ('0.063', '2.68', '-1.5000e+12')
     """
+    return _formatted(float(value), decimals)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # pages repeat numbers (a step's result is the next step's upstream row)
+def _formatted(value: float, decimals: int) -> str:
+    """`format_number` of a float, remembered."""
     if value == 0:
         return "0"
     if not math.isfinite(value):

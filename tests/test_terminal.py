@@ -1,5 +1,6 @@
 """The terminal walkthrough: golden transcripts, widths, plain text, elision and the notes it must show."""
 
+import io
 import os
 import pty
 import re
@@ -8,8 +9,12 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from rich.console import Console
+from rich.text import Text
 
+from jacobian_bp.render.terminal import widgets
 from jacobian_bp.render.terminal.widgets import Equation, MatrixView
 from jacobian_bp.walkthrough import bundled_names
 from tests.golden import FOLDER, TRANSCRIPTS, render
@@ -180,3 +185,29 @@ def test_a_large_jacobian_without_an_index_pattern_is_shown_in_numbers_with_a_no
     assert main(["walkthrough", str(path), "--width", "100"]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "∂vec(J)/∂vec(L)" in out and "dL/dA1 is shown in numbers only: with 1681 entries" in out
+
+
+# Words of one-cell characters (some non-ASCII, some spaces that are not ASCII), runs of spaces, and words long enough
+# to be folded: the cases the shortcuts of `widgets` (`_breaks`, `_nearest_first`) take, and those they hand to rich.
+WRAPPED_TEXT = st.lists(st.one_of(st.sampled_from(["a", "∂", "₁", "ᵀ", "·", "=", " ", "  ", "\xa0", "—", "é"]),
+                                  st.text(alphabet="xyz", min_size=1, max_size=12)), max_size=30).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(WRAPPED_TEXT, st.integers(1, 30))
+@example("ab cd ef", 5)  # a word that ends on the last cell stays on its line
+def test_prose_wraps_as_rich_does(text, width):
+    """A line broken by the widgets is broken where rich's word wrap breaks it, in the same style."""
+    expected = Text(text, style="bold").wrap(Console(file=io.StringIO()), width)
+    for line in expected:
+        line.rstrip()
+    found = widgets._wrapped(Text(text, style="bold"), width)
+    assert [(line.plain, str(line.style)) for line in found] == [(line.plain, str(line.style)) for line in expected]
+
+
+@given(st.integers(0, 12), st.integers(-1, 14), st.integers(-4, 30))
+def test_breadcrumb_keeps_nearest_crumbs_first(low, high, twice_centre):
+    """The crumbs near the marked ones come in the order of their distance, the later of two as near first."""
+    centre = twice_centre / 2
+    assert widgets._nearest_first(low, high, centre) == sorted(range(low, high + 1),
+                                                               key=lambda i: (abs(i - centre), -i))

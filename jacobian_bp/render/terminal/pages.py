@@ -4,6 +4,7 @@
 `render_walkthrough` prints them all.
 """
 
+import functools
 from dataclasses import dataclass
 
 from rich.console import Console, Group, NewLine
@@ -22,6 +23,7 @@ from .widgets import (
     Heading,
     MatrixView,
     Prose,
+    Stack,
 )
 
 
@@ -47,9 +49,25 @@ def _matrix(matrix, options: Options) -> MatrixView:
 
 
 def _symbolic_matrix(symbols: layout.Symbols) -> MatrixView:
-    texts = symbols.texts()
-    return MatrixView([[text for text, _ in row] for row in texts], [[zero for _, zero in row] for row in texts],
-                      numeric=False, ascii_cells=[[text for text, _ in row] for row in symbols.texts(ascii_only=True)])
+    return MatrixView(None, None, numeric=False, source=_Written(symbols))
+
+
+class _Written:
+    """A symbolic Jacobian written out whole (in the window documents show), as a `MatrixView` source: its text in
+    Unicode, or in ASCII only for a terminal that needs it (each written once)."""
+
+    def __init__(self, symbols: layout.Symbols):
+        self.symbols = symbols
+        self.texts = functools.cache(symbols.texts)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        texts = self.texts(False)
+        return len(texts), len(texts[0])
+
+    def cells(self, rows, columns, ascii_only: bool = False) -> list[list[tuple[str, bool]]]:
+        texts = self.texts(ascii_only)
+        return [[texts[i][j] for j in columns] for i in rows]
 
 
 def _line(parts: tuple, options: Options) -> list:
@@ -99,7 +117,7 @@ def introduction(solution) -> list:
 
 
 def page_renderable(solution, page: story.Page, options: Options, reveal: bool = True,
-                    heading: bool = True, section: layout.Section | None = None) -> Group:
+                    heading: bool = True, section: layout.Section | None = None) -> Stack:
     """One page, with its heading unless `heading` is false; each unrevealed result becomes a placeholder.
 
     `section` is the page's layout when the caller has it already (the step-through lays a page out once).
@@ -115,7 +133,7 @@ def page_renderable(solution, page: story.Page, options: Options, reveal: bool =
             continue
         hidden = False
         items += [BLANK, *_flat(renderable(block, options))]
-    return Group(*items)
+    return Stack(*items)
 
 
 def _flat(renderable) -> list:

@@ -16,7 +16,7 @@ from ...explain import ExplainError, explain
 from .. import layout, story
 from . import keys
 from .pages import BLANK, Options, guide_renderable, introduction, page_renderable
-from .widgets import NOTE_STYLE, Heading, Prose, make_console
+from .widgets import NOTE_STYLE, Heading, Prose, Stack, make_console
 
 NEXT, BACK, FIRST, LAST, JUMP, REVEAL, HELP, QUIT = "next", "back", "first", "last", "jump", "reveal", "help", "quit"
 EXPLAIN = "explain"
@@ -165,7 +165,7 @@ class Screens:
             if index == 0:
                 items = [*introduction(self.solution), BLANK, guide_renderable(self.solution, self.options),
                          BLANK, Heading(str(self.pages[0].title)), *items]
-            self._cache[key] = self._lines(Group(*items))
+            self._cache[key] = self._lines(Stack(*items))
         return self._cache[key]
 
     def first_result_line(self, index: int) -> int | None:

@@ -7,13 +7,16 @@ widgets spell their symbols in ASCII.
 
 import functools
 import io
+import math
 import os
+import re
 import sys
 import unicodedata
-from itertools import accumulate
+from itertools import accumulate, compress, zip_longest
+from operator import attrgetter
 
 import numpy as np
-from rich.cells import cell_len
+from rich.cells import cell_len, get_character_cell_size
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.rule import Rule
 from rich.segment import Segment
@@ -124,7 +127,7 @@ class MatrixView:
                 line.add(text.replace("⋮", ":") if ascii_only else text, style)
             line.add(" " + self._bracket(line_index, len(row_order), ascii_only, left_side=False))
             lines.append(line.text())
-        if lines[0].cell_len > max_width:  # a single column wider than the page: cut at its edge
+        if _cells(lines[0].plain) > max_width:  # a single column wider than the page: cut at its edge
             for line in lines:
                 line.truncate(max_width)
         hidden = columns - left - right
@@ -213,7 +216,7 @@ class Equation:
         indent = 0
         wrapped = False  # a formula too long for a line is wrapped, and stands on its lines alone
         for part, block in zip(self.parts, blocks, strict=True):
-            width = max(line.cell_len for line in block)
+            width = max(_cells(line.plain) for line in block)
             needed = width if not row else row_width + 1 + width
             if row and (needed > max_width or wrapped):
                 output += self._join(row, indent)
@@ -228,9 +231,11 @@ class Equation:
     def _block(part, max_width: int, ascii_only: bool) -> list[Text]:
         if isinstance(part, (MatrixView, Equation)):
             return part.lines(max_width, ascii_only)
+        if isinstance(part, Text) and not ascii_only and not part.spans and _cells(part.plain) <= max_width:
+            return [part]  # a formula as it stands: `_join` only reads it
         text = Text(_plain(part.plain, ascii_only), style=part.style) if isinstance(part, Text) \
             else Text(_plain(part, ascii_only))
-        return _wrapped(text, max_width) if text.cell_len > max_width else [text]
+        return _wrapped(text, max_width) if _cells(text.plain) > max_width else [text]
 
     @staticmethod
     def _join(row: list[list[Text]], indent: int) -> list[Text]:
@@ -239,7 +244,7 @@ class Equation:
         height = max(len(block) for block in row)
         joined = [_Line(" " * indent) for _ in range(height)]
         for position, block in enumerate(row):
-            widths = [line.cell_len for line in block]
+            widths = [_cells(line.plain) for line in block]
             width = max(widths)
             top = (height - len(block)) // 2
             for i in range(height):
@@ -249,10 +254,7 @@ class Equation:
                 if inside:
                     joined[i].add_text(block[i - top])
                 joined[i].add(" " * (width - (widths[i - top] if inside else 0)))
-        lines = [line.text() for line in joined]
-        for line in lines:
-            line.rstrip()
-        return lines
+        return [line.text(stripped=True) for line in joined]
 
 
 class Breadcrumb:
@@ -279,7 +281,7 @@ class Breadcrumb:
         if last < 3:
             return main
         side = self._width(self.side, ascii_only) + 4 if self.side else 0
-        marked = [i for i, crumb in enumerate(main) if crumb.marked] or [last]
+        marked = list(compress(range(len(main)), map(attrgetter("marked"), main))) or [last]
         # Every crumb after the first takes two cells at least (a letter and a comma), so the crumbs farther than
         # half the width from the marked ones can never be kept: only those nearer are measured.
         reach = max_width // 2 + 1
@@ -290,13 +292,13 @@ class Breadcrumb:
         if nearest == 1 and farthest == last - 1 and sum(widths) + side <= max_width:
             return main
         centre = (marked[0] + marked[-1]) / 2
-        order = sorted(range(nearest, farthest + 1), key=lambda i: (abs(i - centre), -i))
+        order = _nearest_first(nearest, farthest, centre)
         # The run kept with the `count` nearest crumbs: from the smallest to the largest of them.
         runs = list(zip(accumulate(order, min, initial=last), accumulate(order, max, initial=0), strict=True))
         running = list(accumulate(widths, initial=0))
 
         def gap(i: int) -> int:
-            return self._width([story.Crumb("…", False, main[i].arrow)], ascii_only)
+            return _crumb_width(_elided(main[i].arrow), ascii_only)
 
         def width(count: int) -> int:
             low, high = runs[count]
@@ -312,10 +314,10 @@ class Breadcrumb:
         low, high = runs[fewest]
         crumbs = [main[0]]
         if low > 1 or high < low:
-            crumbs.append(story.Crumb("…", False, main[1].arrow))
+            crumbs.append(_elided(main[1].arrow))
         crumbs += main[low:high + 1]
         if high < last - 1 and high >= low:
-            crumbs.append(story.Crumb("…", False, main[high + 1].arrow))
+            crumbs.append(_elided(main[high + 1].arrow))
         return crumbs + [main[last]]
 
     def _width(self, crumbs: list[story.Crumb], ascii_only: bool) -> int:
@@ -323,12 +325,12 @@ class Breadcrumb:
         return sum(_crumb_width(crumb, ascii_only) for crumb in crumbs)
 
     def _line(self, main: list[story.Crumb], ascii_only: bool) -> Text:
-        line = Text()
+        line = _Line()
         pieces = self._pieces(main, ascii_only) + ([("    ", "")] + self._pieces(self.side, ascii_only)
                                                   if self.side else [])
         for text, style in pieces:
-            line.append(text, style=style)
-        return line
+            line.add(text, style)
+        return line.text()
 
     @staticmethod
     def _pieces(crumbs: list[story.Crumb], ascii_only: bool) -> list[tuple[str, str]]:
@@ -343,10 +345,26 @@ class Breadcrumb:
         return pieces
 
 
+def _nearest_first(low: int, high: int, centre: float) -> list[int]:
+    """The indices from `low` to `high`, nearest `centre` (a whole or half number) first, the later of two as near
+    first: those from the centre up and those below it, taken in turn (what sorting by distance gives, unsorted)."""
+    start = math.ceil(centre)
+    up = list(range(max(start, low), high + 1))
+    down = range(min(start - 1, high), low - 1, -1)
+    lead = [up.pop(0)] if up and up[0] == centre else []
+    return lead + [i for pair in zip_longest(up, down) for i in pair if i is not None]
+
+
+@functools.cache
+def _elided(arrow: str) -> story.Crumb:
+    """The crumb `…` that stands for crumbs left out, after `arrow`."""
+    return story.Crumb("…", False, arrow)
+
+
 @functools.cache
 def _crumb_width(crumb: story.Crumb, ascii_only: bool) -> int:
     """The cells one crumb of the breadcrumb takes, with the arrow before it."""
-    return sum(cell_len(text) for text, _ in Breadcrumb._pieces([crumb], ascii_only))
+    return sum(_cells(text) for text, _ in Breadcrumb._pieces([crumb], ascii_only))
 
 
 ASCII_REPLACEMENTS = {"→": "->", "⇠": "<-", "·": "*", "⊙": ".*", "ᵀ": "^T", "∂": "d", "−": "-", "✓": "OK",
@@ -363,13 +381,37 @@ def _measuring() -> Console:
 def _wrapped(text: Text, width: int) -> list[Text]:
     """`text` broken into lines of at most `width` cells, between words where it can be (a word longer than a line
     is folded)."""
-    if text.cell_len <= width and "\n" not in text.plain:
+    plain = text.plain
+    if _cells(plain) <= width and "\n" not in plain:
         text.rstrip()
         return [text]
+    breaks = _breaks(plain, width) if _narrow(plain) and not text.spans else None
+    if breaks is not None:
+        return [Text(plain[start:end].rstrip(), style=text.style)
+                for start, end in zip([0, *breaks], [*breaks, len(plain)], strict=True)]
     lines = text.wrap(_measuring(), width)
     for line in lines:
         line.rstrip()
     return list(lines)
+
+
+_WORD = re.compile(r"\s*\S+\s*")  # a word with the spaces after it (and, first, before it), as rich's wrap takes it
+
+
+def _breaks(text: str, width: int) -> list[int] | None:
+    """Where rich's word wrap breaks a line of one-cell characters (`rich._wrap.divide_line`, without measuring
+    each word cell by cell); None when a word is longer than a line, which rich folds."""
+    breaks, offset = [], 0
+    for word in _WORD.finditer(text):
+        length = len(word.group().rstrip())
+        if length > width:
+            return None
+        if width - offset >= length:
+            offset += len(word.group())
+        elif offset and word.start():
+            breaks.append(word.start())
+            offset = len(word.group())
+    return breaks
 
 
 def _fitting(lines: list[Text], console: Console) -> RenderResult:
@@ -384,6 +426,42 @@ def _fitting(lines: list[Text], console: Console) -> RenderResult:
         else:
             yield from line.render(console)
         yield newline
+
+
+class Stack:
+    """Renderables one under another, as rich's `Group` draws them, but each one's output is handed on as it comes:
+    through a `Group` rich would take every item as a renderable of its own (options copied, the item cast and
+    checked), a cost that a long walkthrough pays for each of its thousands of blocks."""
+
+    def __init__(self, *renderables):
+        self.renderables = list(renderables)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for item in self.renderables:
+            if hasattr(item, "__rich_console__"):
+                yield from item.__rich_console__(console, options)
+            else:
+                yield item
+
+
+_NARROW = set(map(chr, range(0x20, 0x7F)))  # characters rich measures as one cell; more are learnt as met
+
+
+def _narrow(text: str) -> bool:
+    """Whether every character of `text` takes one cell as rich counts them (so that its length is its width):
+    matrices and formulas are made of a few dozen characters, met again on every line."""
+    if _NARROW.issuperset(text):
+        return True
+    new = set(text) - _NARROW
+    if all(get_character_cell_size(character) == 1 for character in new):  # joiners, tabs, newlines take none
+        _NARROW.update(new)
+        return True
+    return False
+
+
+def _cells(text: str) -> int:
+    """The cells `text` takes, as rich's `cell_len` counts them, without measuring it character by character."""
+    return len(text) if _narrow(text) else cell_len(text)
 
 
 class _Line:
@@ -407,13 +485,21 @@ class _Line:
         self.pieces.append(text.plain)
         self.length += len(text.plain)
 
-    def text(self) -> Text:
-        return Text("".join(self.pieces), spans=self.spans, no_wrap=True)
+    def text(self, stripped: bool = False) -> Text:
+        """The line as a rich `Text`; `stripped`, without trailing spaces (what `Text.rstrip` gives, made once)."""
+        line = "".join(self.pieces)
+        if not stripped:
+            return Text(line, spans=self.spans, no_wrap=True)
+        line = line.rstrip()
+        end = len(line)
+        spans = [span if span.end < end else Span(span.start, end, span.style) for span in self.spans
+                 if span.start < end]
+        return Text(line, spans=spans, no_wrap=True)
 
 
 def _shortened(text: Text, width: int, ascii_only: bool) -> Text:
     """`text` cut to `width` cells with an ellipsis (in ASCII where needed) when it is longer."""
-    if text.cell_len <= width:
+    if _cells(text.plain) <= width:
         return text
     ellipsis = "..." if ascii_only else "…"
     text = text.copy()
@@ -444,7 +530,9 @@ class Heading:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         title = Text(_plain(self.title, options.ascii_only), style="bold")
-        yield Rule(_shortened(title, options.max_width - 4, options.ascii_only), align="left")
+        rule = Rule(_shortened(title, options.max_width - 4, options.ascii_only), align="left")
+        # The rule's line is exactly as wide as the page: handed on as a fitted line, rich need not wrap it again.
+        yield from _fitting(list(rule.__rich_console__(console, options)), console)
 
 
 class Prose:
