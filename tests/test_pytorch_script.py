@@ -215,3 +215,31 @@ def test_the_script_of_several_training_steps_checks_every_step(tmp_path):
     assert exit_.value.code == 0, printed
     assert "✓ W2_updated@2" in printed and "✓ dJ/dW1@2" in printed and "✓ J@2" in printed
     assert "✓ J_final" in printed and "STEPS = 2" in text
+
+
+@pytest.mark.parametrize("first", [
+    'name = "A"\nop = "relu"\ninput = "X"',
+    'name = "A"\nop = "max_pool2d"\ninput = "X"\nin_shape = [1, 2, 2]\nkernel_size = 2',
+])
+def test_a_node_without_parameters_on_the_data_gets_its_gradient_in_the_script(first, tmp_path, capsys):
+    """A node that reads X directly and has no parameters: autograd must still follow it (X records its gradient)."""
+    source = tmp_path / "on_the_data.toml"
+    source.write_text(f'''title = "On the data"
+loss = "mean_squared_error"
+[data]
+X = [[1.0, -2.0, 0.5, 3.0], [0.5, -1.0, 2.0, -0.5]]
+Y = [[1.0], [0.0]]
+[[nodes]]
+{first}
+[[nodes]]
+name = "Z"
+op = "dense"
+input = "A"
+units = 1
+''', encoding="utf-8")
+    generated = script(str(source), capsys)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output), pytest.raises(SystemExit) as exit_:
+        exec(compile(generated, "on_the_data.py", "exec"), {"__name__": "__main__"})
+    assert exit_.value.code == 0, output.getvalue()
+    assert "✓ dJ/dA " in output.getvalue()

@@ -131,6 +131,8 @@ def render(solution: Solution, decimals: int) -> str:
     expected.append(FINAL_COST)
     intermediates = [identifier(name) for name in graph.computed if name in with_gradient]
     leaves = [identifier(name) for name in given if name in with_gradient]
+    inputs = {name for node in graph.nodes for role, name in node.roles.items()  # the data a node computes from
+              if name in graph.data and role not in node.op.data_roles}
     before, update = _update_lines(solution, identifier)
     steps = len(solution.training)
     title, name = _one_line(walkthrough.title), _one_line(walkthrough.name)
@@ -160,9 +162,10 @@ def render(solution: Solution, decimals: int) -> str:
         f"DECIMALS = {decimals}",
         f"STEPS = {steps}",
         "",
-        "# The data and the parameters (the parameters and any data with a gradient record their gradients)",
+        "# The data and the parameters (the parameters and the inputs record their gradients, so that autograd",
+        "# follows every variable computed from them)",
         *(f"{identifier(name)} = torch.tensor({_literal(quantities[name])}"
-          f"{', requires_grad=True' if name in with_gradient else ''})" for name in given),
+          f"{', requires_grad=True' if name in with_gradient or name in inputs else ''})" for name in given),
         "",
         *before,
         *([""] if before else []),
