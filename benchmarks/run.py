@@ -106,11 +106,17 @@ def cases(files: dict[str, Path]) -> list[Case]:
     return found
 
 
+# The children run as an installed tool runs: with its compiled bytecode cached (a shell that sets
+# PYTHONDONTWRITEBYTECODE would make every run compile the package again, while numpy's bytecode is cached).
+CHILD_ENVIRONMENT = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_once(case: Case, timeout: float) -> None:
     """Run the case's command once: its wall time, its peak memory and the size of what it printed."""
     with tempfile.TemporaryFile() as output:
         started = time.perf_counter()
-        child = subprocess.Popen(case.command(), stdout=output, stderr=subprocess.PIPE, cwd=REPOSITORY)
+        child = subprocess.Popen(case.command(), stdout=output, stderr=subprocess.PIPE, cwd=REPOSITORY,
+                                 env=CHILD_ENVIRONMENT)
         deadline = started + timeout
         while True:
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
@@ -136,7 +142,8 @@ def run_once(case: Case, timeout: float) -> None:
 def probe(name: str, arguments: list[str], timeout: float) -> dict:
     """Run one of the probes below in a child and return the figures it prints (as JSON)."""
     command = [sys.executable, __file__, "--probe", name, *arguments]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=REPOSITORY, timeout=timeout)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPOSITORY, timeout=timeout,
+                          env=CHILD_ENVIRONMENT)
     if done.returncode:
         return {"failed": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
     return json.loads(done.stdout)
