@@ -14,7 +14,7 @@ from . import __version__
 from .conventions import LAYOUT, SAMPLES, VEC, overridden
 from .errors import InputError, one_line
 from .solution import solve
-from .walkthrough import DEFAULT_MAX_JACOBIAN_MB, MAX_DECIMALS, MIN_DECIMALS, bundled_names, load
+from .walkthrough import DEFAULT_MAX_JACOBIAN_MB, MAX_DECIMALS, MIN_DECIMALS, Walkthrough, bundled_names, load
 from .worksheet import GROUPS
 
 PROGRAM = "jacobian-bp"
@@ -195,10 +195,10 @@ def _add_conventions(parser: argparse.ArgumentParser):
                                                         "the function) or the denominator layout (transposed)")
 
 
-def _solve(arguments, **changes):
-    """Load and solve the walkthrough of `arguments`, written under its conventions and those given on the line
-    (`changes` are further fields of the walkthrough, e.g. `all_steps`)."""
-    walkthrough = load(arguments.source, arguments.max_jacobian_mb)
+def _solve(arguments, walkthrough: Walkthrough | None = None, **changes):
+    """Load (unless given) and solve the walkthrough of `arguments`, written under its conventions and those given
+    on the line (`changes` are further fields of the walkthrough, e.g. `all_steps`)."""
+    walkthrough = walkthrough or load(arguments.source, arguments.max_jacobian_mb)
     conventions = overridden(walkthrough.conventions, arguments.samples, arguments.vec, arguments.layout)
     return solve(replace(walkthrough, conventions=conventions, **changes))
 
@@ -353,9 +353,10 @@ def _list(arguments) -> int:
 def _worksheet(arguments) -> int:
     from .worksheet import render, source_for
 
-    solution = _solve(arguments)
+    walkthrough = load(arguments.source, arguments.max_jacobian_mb)
+    solution = _solve(arguments, walkthrough)
     source = source_for(arguments.source, arguments.output)
-    _write(render(solution, arguments.only, source=source), arguments.output)
+    _write(render(solution, arguments.only, source=source, implied=walkthrough.conventions), arguments.output)
     return 0
 
 

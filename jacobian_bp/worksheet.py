@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .conventions import writing
+from .conventions import DEFAULT, Conventions, writing
 from .names import kernel_shapes
 from .numbers import format_number
 from .ops import INPUT
@@ -26,11 +26,12 @@ PLACEHOLDER = '"?"'
 INLINE_WIDTH = 60
 
 
-def render(solution: Solution, groups: list[str], source: str) -> str:
+def render(solution: Solution, groups: list[str], source: str, implied: Conventions = DEFAULT) -> str:
     """The TOML text of a blank answer file for `solution`, asking for the quantities of `groups`.
 
     `source` is how the answer file names its walkthrough: a bundled name, or a path relative to
-    the answer file.
+    the answer file. `implied` are the conventions `check` assumes without a `[conventions]` table
+    (the walkthrough file's); the table is written wherever the answers' conventions differ from them.
 
     >>> from jacobian_bp import load, solve
     >>> text = render(solve(load("article")), ["update"], "article")
@@ -54,7 +55,7 @@ def render(solution: Solution, groups: list[str], source: str) -> str:
              f"walkthrough = {json.dumps(source, ensure_ascii=False)}",
              f"decimals = {walkthrough.decimals}",
              "",
-             *_conventions(solution),
+             *_conventions(solution, implied),
              "[answers]"]
     for title, questions in _sections(solution, groups):
         lines += ["", f"# {title}"]
@@ -80,9 +81,10 @@ def source_for(source: str, output: str | None) -> str:
     return Path(os.path.relpath(path, Path(output).resolve().parent)).as_posix()
 
 
-def _conventions(solution: Solution) -> list[str]:
-    """The `[conventions]` table the answers are written in, where they are not the default."""
-    if solution.conventions.is_default:
+def _conventions(solution: Solution, implied: Conventions) -> list[str]:
+    """The `[conventions]` table the answers are written in, where they are not the default or not those the
+    walkthrough file implies."""
+    if solution.conventions.is_default and implied.is_default:
         return []
     return ["# Every matrix below is written in these conventions (see the walkthrough's first page).",
             "[conventions]",

@@ -611,3 +611,11 @@ def test_a_worksheet_gives_the_nodes_constants_as_written(capsys):
     assert "row by row: " + "; ".join(" ".join(f"{value:g}" for value in row) for row in mask.T) + "." in text
     assert main(["worksheet", "cnn", "--samples", "columns"]) == 0
     assert "Z1 reads each sample's column of X as a 1 × 5 × 5 picture" in capsys.readouterr().out
+
+
+def test_a_worksheet_made_in_the_default_conventions_of_a_walkthrough_written_in_others_says_so(capsys, tmp_path):
+    """article_ng's file writes samples as columns; a worksheet asked for in the default conventions carries a
+    [conventions] table, so that check does not fall back to the file's."""
+    report = grade(filled_worksheet(capsys, tmp_path, "article_ng", DEFAULT))
+    assert report.conventions == DEFAULT
+    assert {result.verdict for result in report.quantities} == {"correct"}
