@@ -704,15 +704,16 @@ class _AnswerFile:
             raise AnswerFileError(path, problem.message + hint, line=problem.line) from None
         for key in self.document:
             if key not in TOP_LEVEL_KEYS:
-                hint = suggestion(key, TOP_LEVEL_KEYS) or " (allowed: walkthrough, decimals, [answers])"
+                hint = suggestion(key, TOP_LEVEL_KEYS) or " (allowed: walkthrough, decimals, [conventions], [answers])"
                 self.fail(shorten(key), f"unknown key{hint}", key=key)
 
     def fail(self, field: str, message: str, key: str | None = None) -> NoReturn:
         raise AnswerFileError(self.path, message, field=field, line=self.line_of(key or field))
 
     def line_of(self, key: str) -> int | None:
-        """The first line that sets `key` (quoted or bare), found by a light scan."""
-        pattern = re.compile(rf"\s*(\"{re.escape(key)}\"|'{re.escape(key)}'|{re.escape(key)})\s*=")
+        """The first line that sets `key` (quoted or bare) or opens it as a table, found by a light scan."""
+        name = rf"(\"{re.escape(key)}\"|'{re.escape(key)}'|{re.escape(key)})"
+        pattern = re.compile(rf"\s*({name}\s*=|\[\s*{name}\s*\])")
         return next((number for number, line in enumerate(self.text.splitlines(), start=1) if pattern.match(line)),
                     None)
 

@@ -470,6 +470,11 @@ BAD_FILES = {
     "unknown key": ('walkthrough = "article"\nanswer = 1\n[answers]\n', ["answer: unknown key",
                                                                       "did you mean 'answers'"]),
     "bad decimals": ('walkthrough = "article"\ndecimals = 40\n[answers]\n', ["decimals: expected a whole number"]),
+    "a key like no other": ('walkthrough = "article"\nfoo = 1\n[answers]\n',
+                            ["answers.toml:2: foo: unknown key (allowed: walkthrough, decimals, [conventions], "
+                             "[answers])"]),
+    "a misspelt table": ('walkthrough = "article"\n[convention]\nsamples = "rows"\n[answers]\n',
+                         ["answers.toml:2: convention: unknown key", "did you mean 'conventions'"]),
 }
 
 
