@@ -410,7 +410,8 @@ def step_section(solution, step, decimals: int, symbolic: bool) -> Section:
 
 def update_section(solution, update, decimals: int) -> Section:
     """The update page of `update`'s training step with that one parameter's update on it."""
-    page = next(page for page in story.training_pages(solution, update.training_step) if page.kind == "update")
+    page = next(page for page in story.training_pages(solution, update.training_step)
+                if any(update is own for own in page.updates))
     at = solution.at(update.training_step)
     blocks = (_breadcrumb(at, replace(page, training=1)), *_update_blocks(at, decimals, (update,)))
     return Section(page.kind, page.title, anchor(str(page.title)), blocks)

@@ -33,6 +33,7 @@ class Page:
     marked: frozenset = frozenset()
     reached: int = 0
     side: tuple = ()
+    updates: tuple = ()  # the optimizer's updates the page shows
     training: int = 1  # the training step the page belongs to (from 1)
     summary: bool = False  # a later training step told in short (its cost and update), not one of its own pages
 
@@ -80,7 +81,8 @@ def training_pages(solution, number: int) -> list[Page]:
                 for index, steps in sections.items()]
     updated = _updated(training)
     optimizer = solution.walkthrough.optimizer
-    update = [Page("update", say(f"{prefix}{optimizer.title} update"), side=updated, training=number)] \
+    update = [Page("update", say(f"{prefix}{optimizer.title} update"), side=updated, updates=training.updates,
+                   training=number)] \
         if updated else []  # a graph without parameters has none
     return [Page("forward", say(f"{prefix}Forward pass"), reached=everything, training=number),
             Page("loss", say(f"{prefix}Loss and cost"), marked=frozenset({graph.loss_node.output,
