@@ -364,9 +364,12 @@ class Writing:
 
 def writing(solution, conventions: Conventions | None = None) -> Writing:
     """The writing of a solution's graph under `conventions` (default: those the solution is written in)."""
-    engine = solution.computed
-    shapes = {name: np.shape(value) for name, value in engine.values.items()}
-    return Writing(engine.graph, conventions or solution.conventions, shapes)
+    engine, conventions = solution.computed, conventions or solution.conventions
+    found = engine.writings.get(conventions)
+    if found is None:
+        shapes = {name: np.shape(value) for name, value in engine.values.items()}
+        found = engine.writings[conventions] = Writing(engine.graph, conventions, shapes)
+    return found
 
 
 def written(solution):

@@ -87,6 +87,12 @@ class Solution:
     def graph(self) -> Graph:
         return self.walkthrough.graph
 
+    @cached_property
+    def writings(self) -> dict:
+        """The writings of this solution's graph made so far, by their conventions (`conventions.writing` fills
+        it): a page asks for one again and again, and each reads the shape of every value."""
+        return {}
+
     @property
     def samples(self) -> int:
         return self.walkthrough.X.shape[0]

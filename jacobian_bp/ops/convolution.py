@@ -91,7 +91,7 @@ class Convolution(ImageOp):
         square = " × k" if self.spatial == 2 else ""
         return f"out_channels × in_channels × k{square}" if role == "K" else "one per output channel"
 
-    def initialize(self, role: str, shapes, rng: np.random.Generator) -> np.ndarray:
+    def initialize(self, role: str, shapes, rng: "np.random.Generator") -> np.ndarray:
         """Uniform in ±1/√(in_channels · k^d), PyTorch's default bound (numpy's generator, so not PyTorch's numbers)."""
         bound = 1.0 / math.sqrt(self.filter_size())
         return rng.uniform(-bound, bound, size=self.parameter_shapes(shapes)[role])

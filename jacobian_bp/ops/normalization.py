@@ -38,7 +38,7 @@ class Normalization(Op):
         return (say(formula(names[OUTPUT]), " adds eps = ", formula(f"{self.eps:g}"),
                     " to the variance before its square root; the variance is the biased one (divided by the count)."),)
 
-    def initialize(self, role: str, shapes, rng: np.random.Generator) -> np.ndarray:
+    def initialize(self, role: str, shapes, rng: "np.random.Generator") -> np.ndarray:
         """γ = 1 and β = 0, as PyTorch starts them: at first the node only normalizes."""
         return np.full(self.parameter_shapes(shapes)[role], 1.0 if role == "gamma" else 0.0)
 
