@@ -13,9 +13,9 @@ from pathlib import Path
 from . import __version__
 from .conventions import LAYOUT, SAMPLES, VEC, overridden
 from .errors import InputError, one_line
+from .names import GROUPS
 from .solution import solve
 from .walkthrough import DEFAULT_MAX_JACOBIAN_MB, MAX_DECIMALS, MIN_DECIMALS, Walkthrough, bundled_names, load
-from .worksheet import GROUPS
 
 PROGRAM = "jacobian-bp"
 FORMATS = ("text", "json", "markdown", "latex", "html", "pytorch")

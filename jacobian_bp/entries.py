@@ -10,7 +10,6 @@ page shows are ever written, however large the Jacobian.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 
@@ -100,9 +99,12 @@ class Term:
         return self.ascii if ascii_only else self.unicode
 
 
-def number(value: "float | Fraction") -> Term:
-    """A number as the symbolic forms print it: `0`, `1`, `1/2`, and `0.01` where the denominator is a power of ten."""
-    exact = Fraction(repr(float(value))) if isinstance(value, float | np.floating) else Fraction(value)
+def number(value: float, denominator: int = 1) -> Term:
+    """A number (`value / denominator`, exactly) as the symbolic forms print it: `0`, `1`, `1/2`, and `0.01` where
+    the denominator is a power of ten."""
+    from fractions import Fraction  # imported where a symbolic form is written, not at every start
+
+    exact = (Fraction(repr(float(value))) if isinstance(value, float | np.floating) else Fraction(value)) / denominator
     digits = len(str(exact.denominator)) - 1
     if exact.denominator == 1:
         written = str(exact.numerator)
@@ -113,7 +115,7 @@ def number(value: "float | Fraction") -> Term:
     return Term(written, written, zero=exact == 0)
 
 
-ZERO, ONE = number(0), number(1)
+ZERO, ONE = Term("0", "0", zero=True), Term("1", "1")
 
 
 def formula(unicode: str, ascii: str) -> Term:

@@ -3,8 +3,6 @@
 The CLI turns an `InputError` into one line on stderr and exit status 2.
 """
 
-import difflib
-
 SHORT = 40
 
 
@@ -16,6 +14,8 @@ def suggestion(word: str, options) -> str:
     """`" (did you mean 'x'?)"` for the closest option, or `""` when none is close."""
     close = [option for option in options if option.lower() == word.lower()]  # a slip of the shift key first
     if not close:
+        import difflib  # imported by the messages that need it, not by every start
+
         close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

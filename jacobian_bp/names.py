@@ -8,6 +8,8 @@ from .optimizers import state_name
 from .solution import FINAL_COST
 from .walkthrough import Walkthrough
 
+GROUPS = ("forward", "jacobians", "gradients", "update")  # what a worksheet asks for, group by group
+
 
 def quantity_names(walkthrough: Walkthrough) -> list[str]:
     """The name of every quantity of `walkthrough`, without solving it, in the order of `Solution.quantities`.

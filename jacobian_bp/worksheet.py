@@ -21,7 +21,6 @@ from .render import story
 from .solution import Solution
 from .walkthrough import MAX_DECIMALS, is_bundled, resolve
 
-GROUPS = ("forward", "jacobians", "gradients", "update")
 PLACEHOLDER = '"?"'
 INLINE_WIDTH = 60
 

@@ -22,6 +22,7 @@ from jacobian_bp.check import (
     report_document,
 )
 from jacobian_bp.cli import main
+from jacobian_bp.names import GROUPS
 from jacobian_bp.render.terminal import check as terminal
 from jacobian_bp.render.terminal.widgets import make_console
 from jacobian_bp.vec import devec, vec
@@ -573,7 +574,7 @@ def test_a_blank_worksheet_is_reported_as_such(tmp_path, capsys):
     from jacobian_bp import worksheet
 
     path = tmp_path / "blank.toml"
-    path.write_text(worksheet.render(ARTICLE, list(worksheet.GROUPS), "article"), encoding="utf-8")
+    path.write_text(worksheet.render(ARTICLE, list(GROUPS), "article"), encoding="utf-8")
     report = grade(path)
     assert report.blank and not report.wrong
     status, out, _ = run(capsys, "check", str(path), "--width", "100")

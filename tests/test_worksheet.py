@@ -9,7 +9,8 @@ import pytest
 from jacobian_bp import load, solve
 from jacobian_bp.check import derivations, grade
 from jacobian_bp.cli import main
-from jacobian_bp.worksheet import GROUPS, render
+from jacobian_bp.names import GROUPS
+from jacobian_bp.worksheet import render
 from tests.strategies import written_out_names
 
 ARTICLE = solve(load("article"))

@@ -1,7 +1,5 @@
 """The cost `J` (the mean of the per-sample losses, plus the penalty `R` under L2 regularization) and `R` itself."""
 
-from fractions import Fraction
-
 import numpy as np
 
 from ..entries import ONE, Term, number, total, written
@@ -68,7 +66,7 @@ class MeanCost(Op):
         return ()
 
     def symbolic_pattern(self, role: str, namers, values):
-        weight = ONE if role == PENALTY or self.summed else number(Fraction(1, values[INPUT].shape[0]))
+        weight = ONE if role == PENALTY or self.summed else number(1, values[INPUT].shape[0])
         return lambda row, column: weight
 
     def shortcut(self, role: str, upstream: np.ndarray, values) -> np.ndarray:
