@@ -76,6 +76,26 @@ class UsageError(InputError):
     """Bad usage of the command line; the message is shown as it is."""
 
 
+def _terminal_columns() -> int:
+    """The terminal's width as `shutil.get_terminal_size` finds it: $COLUMNS, else the terminal on stdout, else 80."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's help as written (descriptions and examples keep their lines), wrapped at the terminal's width
+    less 2, as argparse does; argparse would import shutil to find that width for every argument it checks, a
+    fiftieth of the start of `--format json`."""
+
+    def __init__(self, prog: str):
+        super().__init__(prog, width=_terminal_columns() - 2)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors that `main` turns into exit status 2."""
 
@@ -85,12 +105,12 @@ class _Parser(argparse.ArgumentParser):
 
 def _subparser(commands, name: str, help_text: str, description: str, examples: str) -> argparse.ArgumentParser:
     return commands.add_parser(name, help=help_text, description=description, epilog=examples,
-                               formatter_class=argparse.RawDescriptionHelpFormatter)
+                               formatter_class=_HelpFormatter)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROGRAM, description="Backpropagation with every Jacobian written out.",
-                     epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                     epilog=EXAMPLES, formatter_class=_HelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True

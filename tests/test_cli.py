@@ -107,16 +107,33 @@ def test_a_directory_is_not_a_walkthrough(capsys, tmp_path):
     assert_one_line_error(status, err, "is not a file")
 
 
-def test_json_imports_neither_sympy_nor_rich():
+# What a start of `walkthrough --format json` never needs: sympy and rich, and the modules that only some
+# commands or messages use (numpy's random generator, the worksheet, fractions, difflib, shutil, which argparse
+# imports to find the terminal's width).
+NOT_AT_START = ("sympy", "rich", "numpy.random", "jacobian_bp.worksheet", "jacobian_bp.render.story", "fractions",
+                "difflib", "shutil")
+
+
+def test_json_imports_nothing_it_does_not_need():
     program = (
         "import io, sys, contextlib\n"
         "from jacobian_bp.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    status = main(['walkthrough', '--format', 'json'])\n"
-        "print(status, sorted(m for m in sys.modules if m.split('.')[0] in ('sympy', 'rich')))\n"
+        f"print(status, sorted(m for m in {NOT_AT_START!r} if m in sys.modules or any(\n"
+        "    n.startswith(m + '.') for n in sys.modules)))\n"
     )
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "0 []"
+
+
+@pytest.mark.parametrize("columns", [50, 200])
+def test_help_wraps_at_the_width_of_the_terminal(columns):
+    result = subprocess.run([sys.executable, "-m", "jacobian_bp", "walkthrough", "--help"], capture_output=True,
+                            text=True, check=True, env={**os.environ, "COLUMNS": str(columns)})
+    options = result.stdout.split("\noptions:\n")[1].split("\n\n")[0].splitlines()  # wrapped; the examples are not
+    widest = max(len(line) for line in options if "{" not in line)  # a list of choices is never broken
+    assert columns - 15 <= widest <= columns - 2
 
 
 def test_module_entry_point_runs():
