@@ -388,7 +388,7 @@ def sections(solution, decimals: int, symbolic: bool) -> list[Section]:
 
 def section(solution, page: story.Page, decimals: int, symbolic: bool) -> Section:
     """One page as a section of blocks: its steps, or the blocks of its part of the walkthrough."""
-    if page.training > 1 and page.kind != "cost":
+    if page.training > 1 and not page.closing:
         return _later_section(solution, page, decimals, symbolic)
     if page.steps:
         blocks = [block for step in page.steps

@@ -36,6 +36,7 @@ class Page:
     updates: tuple = ()  # the optimizer's updates the page shows
     training: int = 1  # the training step the page belongs to (from 1)
     summary: bool = False  # a later training step told in short (its cost and update), not one of its own pages
+    closing: bool = False  # after the last training step: the cost over the whole run, not one step's values
 
 
 def pages(solution) -> list[Page]:
@@ -57,7 +58,7 @@ def pages(solution) -> list[Page]:
                               training=number, summary=True))
     if count > 1 or walkthrough.training_shown:
         found.append(Page("cost", say("Cost after training"), marked=frozenset({solution.graph.cost_node.output}),
-                          reached=len(main_path(solution.graph)), training=count))
+                          reached=len(main_path(solution.graph)), training=count, closing=True))
     return found
 
 
