@@ -28,6 +28,7 @@ from .names import kernel_shapes, quantity_names
 from .ops import OUTPUT
 from .slips import Attempt, diagnose, within
 from .solution import FINAL_COST, Solution, solve
+from .structured import SMALL, Structured, structure_of
 from .vec import devec
 from .walkthrough import (
     DEFAULT_MAX_JACOBIAN_MB,
@@ -35,6 +36,7 @@ from .walkthrough import (
     MIN_DECIMALS,
     Walkthrough,
     bundled_names,
+    dense_shapes,
     is_bundled,
     load,
 )
@@ -87,9 +89,11 @@ class Derivation:
     training: int = 1
 
 
-def exact_values(solution: Solution) -> dict[str, np.ndarray]:
-    """Every quantity of the solution as computed (samples as rows), as a 2-D array (`J` as 1 × 1)."""
-    return {name: np.atleast_2d(np.asarray(value, dtype=float)) for name, value in solution.computed.quantities.items()}
+def exact_values(solution: Solution) -> dict[str, "np.ndarray | Structured"]:
+    """Every quantity of the solution as computed (samples as rows), as a 2-D array (`J` as 1 × 1); a Jacobian too
+    large to write out stays `Structured`: grading never builds it in full (the gradients go through it)."""
+    return {name: value if isinstance(value, Structured) else np.atleast_2d(np.asarray(value, dtype=float))
+            for name, value in solution.computed.quantities.items()}
 
 
 class StepNames:
@@ -226,7 +230,8 @@ def _jacobian_reads(node: Node, role: str) -> tuple[str, ...]:
 
 
 def _jacobian_builder(node: Node, role: str, exact: Mapping[str, np.ndarray]):
-    """The op's own builder of its Jacobian for `role`, from the values of the variables it reads.
+    """The op's own builder of its Jacobian for `role`, from the values of the variables it reads, kept as the
+    solution keeps it (a large one by its structure).
 
     The roles it does not read (which give it only their shapes) keep their exact values.
     """
@@ -234,7 +239,8 @@ def _jacobian_builder(node: Node, role: str, exact: Mapping[str, np.ndarray]):
     roles = {**node.roles, OUTPUT: node.output}
 
     def build(values: Mapping[str, np.ndarray]) -> np.ndarray:
-        return node.op.jacobian(role, {r: (values if r in reads else exact)[name] for r, name in roles.items()})
+        return node.op.structured_jacobian(role, {r: (values if r in reads else exact)[name]
+                                                  for r, name in roles.items()}).kept()
 
     return build
 
@@ -353,6 +359,7 @@ def grade(path: Path, max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB, solved: 
     conventions = reader.conventions(walkthrough.conventions)
     names = quantity_names(walkthrough)
     answers = reader.answers(names, set(kernel_shapes(walkthrough)))
+    reader.refuse_large_jacobians(walkthrough, answers)
     readings = reader.readings()
     unknown = tuple(readings.unknown.items())
     if not answers:  # nothing to grade (only names that are no quantity): no need to solve
@@ -507,6 +514,8 @@ class _Grader:
             if used is not None and derived[name].group != "given":
                 self.student[name] = np.where(np.isnan(used), self.exact[name], used)
         self.worlds: dict[str, dict[str, np.ndarray]] = {}
+        # The slips rebuild local Jacobians in full: they are looked for only where every one is small.
+        self.diagnosable = all(step.structure.small for step in solution.steps)
 
     def grade(self, name: str) -> Graded:
         derivation, answer, expected = self.derived[name], self.answers[name], self.exact[name]
@@ -524,7 +533,7 @@ class _Grader:
         diagnosis = None
         if answer.shape != expected.shape:
             diagnosis = _shape_note(answer.shape, expected.shape)
-        if verdict == "wrong":
+        if verdict == "wrong" and self.diagnosable:
             found = diagnose(self.attempt(derivation, answer, own, rounding))
             diagnosis = "; ".join(part for part in (diagnosis, found) if part) or None
         return Graded(name=name, group=derivation.group, verdict=verdict, answer=answer, entries=entries,
@@ -547,7 +556,8 @@ class _Grader:
             upstream, jacobian = self.student[names(step.upstream)], self.student[names(step.jacobian_name)]
             h_upstream = half if names(step.upstream) in sources else 0.0
             h_jacobian = half if names(step.jacobian_name) in sources else 0.0
-            bound = (h_upstream * np.abs(jacobian).sum(axis=0, keepdims=True) + h_jacobian * np.abs(upstream).sum()
+            column_sums = structure_of(jacobian).magnitudes().left_multiply(np.ones((1, jacobian.shape[0])))
+            bound = (h_upstream * column_sums + h_jacobian * np.abs(upstream).sum()
                      + h_upstream * h_jacobian * upstream.size)
             return devec(bound, step.result.shape)
         total = np.zeros_like(own)
@@ -733,6 +743,22 @@ class _AnswerFile:
             self.fail("walkthrough", f"{quoted(source)} is neither a bundled walkthrough nor a file at "
                                      f"{self.path.parent / shorten(source)}{hint}")
         return load(source, max_jacobian_mb, base=self.path.parent)
+
+    def refuse_large_jacobians(self, walkthrough: Walkthrough, answers: Mapping[str, np.ndarray]) -> None:
+        """Refuse, before the walkthrough is solved, an answer to a local Jacobian too large to write out: it is
+        kept only by its structure, which the grading of an entry against another does not go through."""
+        shapes = dense_shapes(walkthrough)
+        large = {name + suffix(number): shape for number in range(1, walkthrough.steps + 1)
+                 for name, shape in shapes.items() if shape[0] * shape[1] > SMALL}
+        name = next((name for name in answers if name in large), None)
+        if name is None:
+            return
+        rows, columns = large[name]
+        found = answers[name].shape
+        shape = "" if found == (rows, columns) else f" (this answer is {found[0]} × {found[1]})"
+        self.fail(shorten(name), f"a Jacobian of {rows} × {columns} entries{shape}, kept only by its structure, is "
+                                 f"not graded: check grades Jacobians of up to {SMALL:,} entries (a worksheet does "
+                                 "not ask for larger ones); remove it, its gradient is graded", key=name)
 
     def decimals(self, default: int) -> int:
         value = self.document.get("decimals", default)

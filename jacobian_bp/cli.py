@@ -15,7 +15,15 @@ from .conventions import LAYOUT, SAMPLES, VEC, overridden
 from .errors import InputError, one_line
 from .names import GROUPS
 from .solution import solve
-from .walkthrough import DEFAULT_MAX_JACOBIAN_MB, MAX_DECIMALS, MIN_DECIMALS, Walkthrough, bundled_names, load
+from .walkthrough import (
+    DEFAULT_MAX_JACOBIAN_MB,
+    MAX_DECIMALS,
+    MIN_DECIMALS,
+    Walkthrough,
+    bundled_names,
+    load,
+    refuse_dense,
+)
 
 PROGRAM = "jacobian-bp"
 FORMATS = ("text", "json", "markdown", "latex", "html", "pytorch")
@@ -303,7 +311,10 @@ def _walkthrough(arguments) -> int:
     if (arguments.step or arguments.reveal) and (form != "text" or arguments.output):
         raise UsageError("--step shows the walkthrough in the terminal; it cannot be combined with "
                          "--format or -o")
-    solution = _solve(arguments, all_steps=arguments.all_steps)
+    walkthrough = load(arguments.source, arguments.max_jacobian_mb)
+    if arguments.dense_jacobians:
+        refuse_dense(walkthrough, arguments.max_jacobian_mb, "--dense-jacobians")
+    solution = _solve(arguments, walkthrough, all_steps=arguments.all_steps)
     decimals = arguments.decimals if arguments.decimals is not None else solution.walkthrough.decimals
     if arguments.step or arguments.reveal:
         from .render.terminal import pages, step

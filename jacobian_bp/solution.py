@@ -153,7 +153,7 @@ def _training_quantities(graph: Graph, training: TrainingStep) -> dict:
         names.update({name: training.values[name] for name in graph.parameters})
     for step in training.steps:
         if not step.from_cost and not step.is_sum:
-            names[step.jacobian_name + at] = step.jacobian if step.structure.small else step.structure
+            names[step.jacobian_name + at] = step.structure.kept()
     for step in training.steps:
         names[step.gradient + at] = step.result
     for update in training.updates:

@@ -88,6 +88,14 @@ class Structured:
         """The full matrix, for code that treats the Jacobian as an array."""
         return self.dense() if dtype is None else self.dense().astype(dtype)
 
+    def kept(self) -> "Structured | np.ndarray":
+        """The Jacobian as quantities keep it: its full matrix when small, else this structure (never built in full)."""
+        return self.dense() if self.small else self
+
+    def magnitudes(self) -> "Structured":
+        """The matrix of the absolute values of the entries, in the same structure."""
+        raise NotImplementedError
+
     def corner(self, rows: int, columns: int) -> np.ndarray:
         """The top-left `rows × columns` entries (or fewer, where the matrix is smaller)."""
         return self.block(np.arange(min(rows, self.shape[0])), np.arange(min(columns, self.shape[1])))
@@ -147,6 +155,9 @@ class Dense(Structured):
     def build(self):
         return self.matrix
 
+    def magnitudes(self):
+        return Dense(np.abs(self.matrix))
+
 
 class Diagonal(Structured):
     """`diag(d)`: each entry of the output depends on the entry of the variable at the same position only."""
@@ -174,6 +185,9 @@ class Diagonal(Structured):
 
     def build(self):
         return np.diagflat(self.diagonal)
+
+    def magnitudes(self):
+        return Diagonal(np.abs(self.diagonal))
 
 
 class BlockDiagonal(Structured):
@@ -208,6 +222,9 @@ class BlockDiagonal(Structured):
     def build(self):
         count = self.blocks.shape[0]
         return np.einsum("ab,ajk->ajbk", np.eye(count), self.blocks).reshape(self.shape)
+
+    def magnitudes(self):
+        return BlockDiagonal(np.abs(self.blocks))
 
 
 class IdentityKronecker(Structured):
@@ -244,6 +261,9 @@ class IdentityKronecker(Structured):
 
     def build(self):
         return np.kron(np.eye(self.copies), self.matrix)
+
+    def magnitudes(self):
+        return type(self)(self.copies, np.abs(self.matrix))
 
 
 class Selection(IdentityKronecker):
@@ -298,6 +318,9 @@ class KroneckerIdentity(Structured):
         every = np.arange(self.units)
         full[:, every, every, :] = self.matrix[:, None, :]
         return full.reshape(self.shape)
+
+    def magnitudes(self):
+        return KroneckerIdentity(np.abs(self.matrix), self.units)
 
 
 def structure_of(jacobian: "Structured | np.ndarray") -> Structured:

@@ -5,6 +5,7 @@ known, the field (e.g. `layers[1].W`), what was expected and what was found.
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,6 +179,40 @@ def _size(entries: int) -> str:
             return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
         size /= 1024
     raise AssertionError("unreachable")
+
+
+def built_sizes(graph: Graph, shapes: Mapping[str, tuple[int, int]]) -> dict[str, int]:
+    """How many numbers each local Jacobian takes as built, by name, from the shapes of the data and parameters
+    alone: what an op stores (`Op.structure_size`: the factors of a structured Jacobian, the full matrix of any
+    other), and the full matrix of a small one. What the memory guard counts."""
+    every = graph.shapes(shapes)
+    jacobians = graph.jacobian_shapes(every)
+
+    def built(edge) -> int:
+        node = edge.node
+        roles = {**{role: every[name] for role, name in node.roles.items()}, OUTPUT: every[node.output]}
+        rows, columns = jacobians[edge.jacobian_name]
+        return max(node.op.structure_size(edge.role, roles), rows * columns if rows * columns <= SMALL else 0)
+
+    return {edge.jacobian_name: built(edge) for edge in graph.edges}
+
+
+def dense_shapes(walkthrough: Walkthrough) -> dict[str, tuple[int, int]]:
+    """The shape of every local Jacobian of `walkthrough` as a full matrix, by name, before anything is computed."""
+    graph = walkthrough.graph
+    return graph.jacobian_shapes(graph.shapes({name: np.shape(value) for name, value in walkthrough.given.items()}))
+
+
+def refuse_dense(walkthrough: Walkthrough, max_jacobian_mb: float, asked: str) -> None:
+    """Refuse, before anything is built, what `asked` for (`--dense-jacobians`): every local Jacobian of
+    `walkthrough` in full, when the largest full matrix would take more than `max_jacobian_mb` MiB."""
+    shapes = dense_shapes(walkthrough)
+    name, (rows, columns) = max(reversed(shapes.items()), key=lambda item: item[1][0] * item[1][1])
+    if rows * columns * BYTES_PER_ENTRY > max_jacobian_mb * 2**20:
+        raise WalkthroughError(walkthrough.name, f"{asked} builds every Jacobian in full: {name} would be {rows} × "
+                                                 f"{columns} ({_size(rows * columns)}), more than the limit of "
+                                                 f"{max_jacobian_mb:g} MiB; raise the limit with --max-jacobian-mb, "
+                                                 "or leave the Jacobians in their structured form")
 
 
 class _Reader:
@@ -567,21 +602,9 @@ class _Reader:
             self.fail("data.Y", problem)
 
     def check_jacobian_sizes(self, graph: Graph, shapes: dict):
-        """Refuse, before allocating anything, a graph whose largest built Jacobian exceeds the limit.
-
-        What counts is what is built: what an op stores (`Op.structure_size`: the factors of a
-        structured Jacobian, the full matrix of any other), and the full matrix of a small one.
-        """
-        every = graph.shapes(shapes)
-        jacobians = graph.jacobian_shapes(every)
-
-        def built(edge) -> int:
-            node = edge.node
-            roles = {**{role: every[name] for role, name in node.roles.items()}, OUTPUT: every[node.output]}
-            rows, columns = jacobians[edge.jacobian_name]
-            return max(node.op.structure_size(edge.role, roles), rows * columns if rows * columns <= SMALL else 0)
-
-        stored = {edge.jacobian_name: built(edge) for edge in graph.edges}
+        """Refuse, before allocating anything, a graph whose largest built Jacobian exceeds the limit."""
+        jacobians = graph.jacobian_shapes(graph.shapes(shapes))
+        stored = built_sizes(graph, shapes)
         # The largest, the one nearest the output where several are as large (the backward pass meets it first).
         name, entries = max(reversed(stored.items()), key=lambda item: item[1])
         if entries * BYTES_PER_ENTRY > self.max_jacobian_mb * 2**20:
@@ -593,9 +616,9 @@ class _Reader:
                 "use fewer units or samples, or raise the limit with --max-jacobian-mb")
 
     def check_training_size(self, graph: Graph, shapes: dict, steps: int):
-        """Refuse, before allocating anything, a training whose Jacobians (every step keeps its own, to be shown)
-        would take more than TRAINING_LIMIT times the limit of one Jacobian."""
-        entries = sum(rows * columns for rows, columns in graph.jacobian_shapes(graph.shapes(shapes)).values())
+        """Refuse, before allocating anything, a training whose Jacobians as built (every step keeps its own, to be
+        shown) would take more than TRAINING_LIMIT times the limit of one Jacobian."""
+        entries = sum(built_sizes(graph, shapes).values())
         if steps > 1 and steps * entries * BYTES_PER_ENTRY > TRAINING_LIMIT * self.max_jacobian_mb * 2**20:
             self.fail("steps", f"the Jacobians of {steps} training steps would take {_size(steps * entries)}, more "
                                f"than {TRAINING_LIMIT} × the limit of {self.max_jacobian_mb:g} MiB; use fewer steps, "

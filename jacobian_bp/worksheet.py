@@ -59,9 +59,12 @@ def render(solution: Solution, groups: list[str], source: str, implied: Conventi
     for title, questions in _sections(solution, groups):
         lines += ["", f"# {title}"]
         for name, meaning in questions:
+            lines.append(f"# {meaning}")
+            if name is None:  # a note on what is not asked
+                continue
             shape = shapes.get(name)
             blank = _nested(np.full(shape, PLACEHOLDER)) if shape else _placeholders(solution.quantities[name])
-            lines += [f"# {meaning}", f"{json.dumps(name)} = {blank}"]
+            lines.append(f"{json.dumps(name)} = {blank}")
     return "\n".join(lines) + "\n"
 
 
@@ -184,7 +187,7 @@ def _sections(solution: Solution, groups: list[str]) -> list[tuple[str, list[tup
                          if asked.group in groups else [])
         suffix = solution.training[page.training - 1].suffix
         if suffix and within_step:  # a later step's own page, shown in full
-            questions = [(name + suffix, meaning) for name, meaning in questions]
+            questions = [(name and name + suffix, meaning) for name, meaning in questions]
         if questions:
             sections.append((str(page.title), questions))
     return sections
@@ -201,13 +204,25 @@ def _backward_questions(solution: Solution, step, groups: list[str]) -> list[tup
                                 f"first local Jacobian, {jacobian_rows} × {jacobian_columns}, is accepted too")]
     questions = []
     if "jacobians" in groups and not step.is_sum and not step.from_cost:
-        questions.append((step.jacobian_name, str(story.jacobian_caption(step, solution.conventions)).rstrip(".")))
+        questions.append(_jacobian_question(solution, step))
     if "gradients" in groups:
         shaped = "added" if step.is_sum else "de-vectorized"
         questions.append((step.gradient, f"{story.chain_rule(step, solution.conventions)}, {shaped} to the shape of "
                                          f"{step.variable} "
                                          f"({_shape(solution, step.gradient)})"))
     return questions
+
+
+def _jacobian_question(solution: Solution, step) -> tuple[str | None, str]:
+    """The question on a step's local Jacobian; for one too large to write out, a note (named `None`) that it is
+    not asked and why, as `check` grades only Jacobians it can build in full."""
+    structure = step.structure
+    if structure.small:
+        return step.jacobian_name, str(story.jacobian_caption(step, solution.conventions)).rstrip(".")
+    rows, columns = structure.shape
+    return None, (f"{step.jacobian_name} is not asked: {rows:,} × {columns:,} entries, "
+                  f"{story.byte_size(structure.dense_bytes)} as a dense matrix, kept only by its structure, "
+                  f"{structure.formula} ({structure.kind.replace('_', ' ')}); work through that structure instead")
 
 
 def _shape(solution: Solution, name: str) -> str:

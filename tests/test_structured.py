@@ -12,7 +12,7 @@ from jacobian_bp import load, solve
 from jacobian_bp.cli import main
 from jacobian_bp.render import json as json_document
 from jacobian_bp.render import story
-from jacobian_bp.structured import SMALL, KroneckerIdentity
+from jacobian_bp.structured import SMALL, KroneckerIdentity, Structured
 from tests.test_pytorch import _torch_forward
 
 MNIST = solve(load("mnist_shape"))
@@ -111,3 +111,78 @@ def test_structured_form_rebuilds_the_matrix_and_dense_jacobians_writes_it_whole
 def test_dense_jacobians_is_for_json_only(capsys):
     assert main(["walkthrough", "article", "--dense-jacobians"]) == 2
     assert re.search(r"--dense-jacobians is for --format json, not text", capsys.readouterr().err)
+
+
+def test_dense_jacobians_is_refused_before_anything_is_built_when_one_exceeds_the_limit(capsys, monkeypatch):
+    from jacobian_bp import cli
+
+    monkeypatch.setattr(cli, "solve", lambda walkthrough: pytest.fail("solved before refusing"))
+    assert main(["walkthrough", "mnist_shape", "--format", "json", "--dense-jacobians"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "dZ1/dW1 would be 4096 × 100352 (3.1 GiB)" in error
+    assert "more than the limit of 256 MiB; raise the limit with --max-jacobian-mb" in error
+
+
+def test_a_training_counts_the_jacobians_as_built_not_their_full_matrices(tmp_path):
+    """Two steps of mnist_shape store a few MiB of factors, though their full matrices would take 6.4 GiB."""
+    from jacobian_bp.walkthrough import bundled_directory
+
+    path = tmp_path / "two_steps.toml"
+    path.write_text("steps = 2\n" + (bundled_directory() / "mnist_shape.toml").read_text(encoding="utf-8"),
+                    encoding="utf-8")
+    assert load(str(path)).steps == 2
+
+
+def _small_only(build):
+    def built(self):
+        if not self.small:
+            pytest.fail(f"built {self!r} in full")
+        return build(self)
+
+    return built
+
+
+@pytest.fixture
+def no_large_build(monkeypatch):
+    """Building any large Jacobian in full fails the test; small ones are built as usual."""
+    for cls in (Structured, *Structured.__subclasses__()):
+        if "build" in vars(cls):
+            monkeypatch.setattr(cls, "build", _small_only(vars(cls)["build"]))
+
+
+def test_check_grades_gradients_through_large_jacobians_by_their_structure(no_large_build):
+    """A gradient after a wrong upstream one is carried forward through dZ1/dW1's structure, never built."""
+    from jacobian_bp.chain import chain_rule
+    from jacobian_bp.check import grade_answers
+
+    solution = solve(load("mnist_shape"))
+    quantities = solution.quantities
+    upstream = quantities["dJ/dZ1"] * 2
+    own = chain_rule(upstream, quantities["dZ1/dW1"], quantities["W1"].shape)
+    graded = {result.name: result for result in grade_answers(solution, {
+        "dJ/dZ1": upstream, "dJ/dW1": own, "dJ/dW2": np.round(quantities["dJ/dW2"], 4) + 1.0}, 4)}
+    assert graded["dJ/dZ1"].verdict == "wrong" and graded["dJ/dW1"].verdict == "carried forward"
+    assert graded["dJ/dW2"].verdict == "wrong"
+
+
+def test_a_worksheet_leaves_out_what_is_kept_by_its_structure_and_check_accepts_it(capsys, tmp_path, no_large_build):
+    path = tmp_path / "sheet.toml"
+    assert main(["worksheet", "mnist_shape", "-o", str(path)]) == 0
+    text = path.read_text(encoding="utf-8")
+    assert '"dZ1/dW1" =' not in text and '"dJ/dW1" =' in text and '"dA1/dZ1" =' not in text
+    assert ("# dZ1/dW1 is not asked: 4,096 × 100,352 entries, 3.3 GB as a dense matrix, kept only by its "
+            "structure, A ⊗ I (kronecker identity)") in text
+    assert main(["check", str(path)]) == 0
+    assert "○ 21 unanswered" in " ".join(capsys.readouterr().out.split())
+
+
+def test_check_refuses_an_answer_to_a_large_jacobian_in_one_line_before_solving(capsys, tmp_path, monkeypatch):
+    from jacobian_bp import check
+
+    monkeypatch.setattr(check, "solve", lambda walkthrough: pytest.fail("solved before refusing"))
+    path = tmp_path / "answers.toml"
+    path.write_text('walkthrough = "mnist_shape"\n[answers]\n"J" = 2.3\n"dZ1/dW1" = [[1, 2]]\n', encoding="utf-8")
+    assert main(["check", str(path)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "answers.toml:4: dZ1/dW1: a Jacobian of 4096 × 100352 entries" in error
+    assert "(this answer is 1 × 2)" in error and "its gradient is graded" in error

@@ -13,7 +13,7 @@ def _plain(value, dense_jacobians: bool = False, shape: tuple[int, ...] | None =
     in its structured form, or in full with `dense_jacobians`; with `shape`, nested lists of that shape (a
     kernel out × in × k × k)."""
     if isinstance(value, Structured):
-        return _plain(value.dense()) if dense_jacobians else structured_form(value)
+        return _plain(value.build()) if dense_jacobians else structured_form(value)
     if isinstance(value, np.ndarray):
         found = np.atleast_2d(value).astype(float) + 0.0
         return (found.reshape(shape) if shape else found).tolist()
