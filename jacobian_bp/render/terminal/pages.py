@@ -4,7 +4,6 @@
 `render_walkthrough` prints them all.
 """
 
-import functools
 from dataclasses import dataclass
 
 from rich.console import Console, Group, NewLine
@@ -54,11 +53,11 @@ def _symbolic_matrix(symbols: layout.Symbols) -> MatrixView:
 
 class _Written:
     """A symbolic Jacobian written out whole (in the window documents show), as a `MatrixView` source: its text in
-    Unicode, or in ASCII only for a terminal that needs it (each written once)."""
+    Unicode, or in ASCII only for a terminal that needs it (each written once, by `symbols`)."""
 
     def __init__(self, symbols: layout.Symbols):
         self.symbols = symbols
-        self.texts = functools.cache(symbols.texts)
+        self.texts = symbols.texts
 
     @property
     def shape(self) -> tuple[int, int]:
