@@ -101,7 +101,7 @@ def renderable(block, options: Options):
     if isinstance(block, layout.Curve):
         return CostCurve(block.costs, block.decimals)
     mark, style = TONES[block.tone]
-    return Prose(mark + block.text, style)
+    return Prose(mark + str(block.text), style)
 
 
 def introduction(solution) -> list:

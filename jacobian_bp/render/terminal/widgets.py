@@ -296,26 +296,25 @@ class Breadcrumb:
         # half the width from the marked ones can never be kept: only those nearer are measured.
         reach = max_width // 2 + 1
         nearest, farthest = max(1, marked[0] - reach), min(last - 1, marked[-1] + reach)
-        widths = [0] * len(main)
-        for i in (0, *range(nearest, farthest + 1), last):
-            widths[i] = _crumb_width(main[i], ascii_only)
-        if nearest == 1 and farthest == last - 1 and sum(widths) + side <= max_width:
+        first, final = _crumb_width(main[0], ascii_only), _crumb_width(main[last], ascii_only)
+        near = [_crumb_width(crumb, ascii_only) for crumb in main[nearest:farthest + 1]]
+        if nearest == 1 and farthest == last - 1 and first + sum(near) + final + side <= max_width:
             return main
         centre = (marked[0] + marked[-1]) / 2
         order = _nearest_first(nearest, farthest, centre)
         # The run kept with the `count` nearest crumbs: from the smallest to the largest of them.
         runs = list(zip(accumulate(order, min, initial=last), accumulate(order, max, initial=0), strict=True))
-        running = list(accumulate(widths, initial=0))
+        running = list(accumulate(near, initial=0))  # the widths of the crumbs from `nearest` on, summed
 
         def gap(i: int) -> int:
             return _crumb_width(_elided(main[i].arrow), ascii_only)
 
         def width(count: int) -> int:
             low, high = runs[count]
-            inside = running[high + 1] - running[low] if high >= low else 0
+            inside = running[high + 1 - nearest] - running[low - nearest] if high >= low else 0
             before = gap(1) if low > 1 or high < low else 0
             after = gap(high + 1) if high < last - 1 and high >= low else 0
-            return widths[0] + before + inside + after + widths[last] + side
+            return first + before + inside + after + final + side
 
         fewest, most = 0, len(order)
         while fewest < most:
