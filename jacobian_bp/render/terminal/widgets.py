@@ -85,8 +85,10 @@ class MatrixView:
         shown = [i for i in row_order if i is not None]
         if self.source is not None:
             found = self.source.cells(shown, candidates, ascii_only)
-            return ({i: [text for text, _ in row] for i, row in zip(shown, found, strict=True)},
-                    {i: [zero for _, zero in row] for i, row in zip(shown, found, strict=True)})
+            texts, zeros = {}, {}
+            for i, row in zip(shown, found, strict=True):
+                texts[i], zeros[i] = zip(*row) if row else ((), ())
+            return texts, zeros
         cells = self.ascii_cells if ascii_only else self.cells
         return ({i: [cells[i][j] for j in candidates] for i in shown},
                 {i: [self.zeros[i][j] for j in candidates] for i in shown})
