@@ -87,7 +87,7 @@ class MatrixView:
             found = self.source.cells(shown, candidates, ascii_only)
             texts, zeros = {}, {}
             for i, row in zip(shown, found, strict=True):
-                texts[i], zeros[i] = zip(*row) if row else ((), ())
+                texts[i], zeros[i] = zip(*row, strict=True) if row else ((), ())
             return texts, zeros
         cells = self.ascii_cells if ascii_only else self.cells
         return ({i: [cells[i][j] for j in candidates] for i in shown},
