@@ -157,11 +157,10 @@ def guide_renderable(solution, options: Options) -> Group:
 def render_walkthrough(solution, console: Console, options: Options) -> None:
     """Print the whole walkthrough: introduction, reading guide, forward pass, loss, every backward step, update."""
     # Every widget fits its lines to the width, so rich need not measure each line again to crop it (which would
-    # cost more than drawing a long walkthrough).
+    # cost more than drawing a long walkthrough). A page is printed with the empty line before it: each print asks
+    # the console for its options (and the terminal for its size), a cost paid for every page.
     for part in introduction(solution):
         console.print(part, crop=False)
-    console.print()
-    console.print(guide_renderable(solution, options), crop=False)
+    console.print(BLANK, guide_renderable(solution, options), crop=False)
     for page in story.pages(solution):
-        console.print()
-        console.print(page_renderable(solution, page, options), crop=False)
+        console.print(BLANK, page_renderable(solution, page, options), crop=False)
