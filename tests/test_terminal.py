@@ -121,6 +121,27 @@ def test_equation_stacks_what_does_not_fit_side_by_side():
     assert _lines(Equation("label =", wide), 80)[0].startswith("label = ⎡")
 
 
+def _drawn(renderable, width: int, color_system: str | None) -> list:
+    console = Console(width=width, color_system=color_system, force_terminal=color_system is not None,
+                      highlight=False, file=io.StringIO())
+    return list(console.render(renderable, console.options))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 4).flatmap(lambda columns: st.lists(
+    st.lists(st.sampled_from([0.0, 1.5, -0.25, 12.0, 0.001, -3.0]), min_size=columns, max_size=columns),
+    min_size=1, max_size=4)), st.sampled_from([60, 100]))
+def test_a_matrix_drawn_in_colour_is_its_plain_text_with_every_zero_dimmed(rows, width):
+    """Lines are kept as plain text and styled stretches until drawn (`widgets._Fitted`): in colour they must read
+    as without colour, with the exact zeros, and only they, dimmed."""
+    equation = Equation(Text("M =", style="bold"), MatrixView.of(np.array(rows), 4), "=",
+                        MatrixView.of(np.array(rows).T, 4))
+    coloured, plain = _drawn(equation, width, "truecolor"), _drawn(equation, width, None)
+    assert "".join(segment.text for segment in coloured) == "".join(segment.text for segment in plain)
+    dimmed = [segment.text.strip() for segment in coloured if segment.style and segment.style.dim]
+    assert dimmed == ["0"] * (2 * sum(row.count(0.0) for row in rows))
+
+
 def _run(arguments, env_extra=None, terminal=False) -> str:
     env = {name: value for name, value in os.environ.items() if name != "NO_COLOR"}
     env.update(env_extra or {})
