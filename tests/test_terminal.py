@@ -232,3 +232,31 @@ def test_breadcrumb_keeps_nearest_crumbs_first(low, high, twice_centre):
     centre = twice_centre / 2
     assert widgets._nearest_first(low, high, centre) == sorted(range(low, high + 1),
                                                                key=lambda i: (abs(i - centre), -i))
+
+
+def test_in_colour_every_line_keeps_its_own_style():
+    """A line drawn whole in one style (the title in bold, a note in yellow, a check in green) keeps it: rich draws a
+    `Text` without spans in no style at all, so the widgets hand such a line on with its style."""
+    from jacobian_bp import load, solve
+    from jacobian_bp.render.terminal import pages as terminal
+
+    console = Console(record=True, width=100, force_terminal=True, color_system="truecolor", file=io.StringIO())
+    solution = solve(load("article"))
+    terminal.render_walkthrough(solution, console, terminal.Options(decimals=4, symbolic=False))
+    lines = console.export_text(styles=True).splitlines()
+    assert lines[0] == "\x1b[1m" + solution.walkthrough.title + "\x1b[0m"
+    assert any(line.startswith("\x1b[33m⚠ ") for line in lines)  # a note
+    assert any(line.startswith("\x1b[32m✓ Shortcut") for line in lines)  # a check
+
+
+@pytest.mark.parametrize("name", bundled_names())
+def test_a_terminal_without_unicode_gets_every_symbol_spelt_out(name):
+    """On an ASCII terminal every symbol we write has a spelling (σ² a sigma, ⊗ and ⋆ their own, Greek letters by
+    name), so no `?` stands where one was: the ASCII walkthrough has the question marks of the Unicode one only."""
+    assert render(name, 100, ascii_only=True).count("?") == render(name, 100).count("?")
+
+
+def test_on_an_ascii_terminal_a_standard_deviation_is_not_a_sigmoid():
+    text = render("batchnorm", 100, ascii_only=True)
+    assert "sqrt(sigma^2 + eps)" in text and "sigmoid^2" not in text
+    assert "sigmoid'(10) = sigmoid(10)(1 - sigmoid(10))" in " ".join(render("saturated", 100, ascii_only=True).split())

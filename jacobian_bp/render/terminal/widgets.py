@@ -384,9 +384,13 @@ def _piece_width(label: str, marked: bool, arrow: str, ascii_only: bool) -> int:
     return sum(_cells(text) for text, _ in Breadcrumb._pieces([story.Crumb(label, marked, arrow)], ascii_only))
 
 
-ASCII_REPLACEMENTS = {"→": "->", "⇠": "<-", "·": "*", "⊙": ".*", "ᵀ": "^T", "∂": "d", "−": "-", "✓": "OK",
-                      "⚠": "!", "÷": "/", "±": "+/-", "√": "sqrt", "×": "x", "…": "...", "σ": "sigmoid",
-                      "²": "^2", "’": "'", "“": '"', "”": '"', "–": "-", "—": "--"}
+# In this order: σ before its argument is the sigmoid (or its derivative), alone a standard deviation (as in σ²).
+ASCII_REPLACEMENTS = {"→": "->", "⇠": "<-", "·": "*", "⊙": ".*", "⊗": "(x)", "⋆": "(*)", "ᵀ": "^T", "∂": "d",
+                      "−": "-", "✓": "OK", "⚠": "!", "÷": "/", "±": "+/-", "√": "sqrt", "×": "x", "…": "...",
+                      "σ(": "sigmoid(", "σ'(": "sigmoid'(", "σ": "sigma", "²": "^2", "’": "'", "“": '"', "”": '"',
+                      "–": "-", "—": "--", "‚": ",", "′": "'", "‖": "||", "≈": "~", "½": "1/2", "°": " degrees",
+                      "Σ": "sum", "γ": "gamma", "β": "beta", "δ": "delta", "μ": "mu", "φ": "phi", "Φ": "Phi",
+                      "ẑ": "zhat"}
 
 
 @functools.cache
@@ -440,6 +444,8 @@ def _fitting(lines: list["Text | _Fitted"], console: Console) -> RenderResult:
     for line in lines:
         if plain:
             yield Segment(line.plain)
+        elif line.style and not line.spans:  # rich's `Text.render` draws a line without spans in no style at all
+            yield Segment(line.plain, console.get_style(line.style))
         else:
             yield from line.render(console)
         yield newline
