@@ -260,3 +260,31 @@ def test_on_an_ascii_terminal_a_standard_deviation_is_not_a_sigmoid():
     text = render("batchnorm", 100, ascii_only=True)
     assert "sqrt(sigma^2 + eps)" in text and "sigmoid^2" not in text
     assert "sigmoid'(10) = sigmoid(10)(1 - sigmoid(10))" in " ".join(render("saturated", 100, ascii_only=True).split())
+
+
+WIDE_LAYER = """loss = "binary_cross_entropy"
+seed = 1
+[data]
+X = [[0.5, -1.0], [1.0, 0.25], [-0.5, 0.75], [0.0, 1.5]]
+Y = [[1.0], [0.0], [1.0], [0.0]]
+[[layers]]
+units = 40
+activation = "tanh"
+[[layers]]
+units = 1
+activation = "sigmoid"
+"""
+
+
+@pytest.mark.parametrize("width", [60, 100, 200])
+def test_a_symbolic_jacobian_written_in_a_window_counts_what_it_hides_against_the_whole(tmp_path, width):
+    """dZ2/dW2 is 4 × 40: in symbols it is written in the window documents show (12 of its columns), and the
+    terminal may drop more of those; the note under it counts the columns hidden of all 40, never of the window."""
+    path = tmp_path / "wide.toml"
+    path.write_text(WIDE_LAYER)
+    lines = render(str(path), width).splitlines()
+    first = next(i for i, line in enumerate(lines) if "⎡ a₁₁" in line)  # the symbolic matrix's first row
+    shown = len(re.findall(r"a₁(?:‚[₀-₉]+|[₀-₉])", lines[first]))  # its entries a₁ⱼ drawn (a₁‚₃₇ from 10 on)
+    note = next(line for line in lines[first:] if line.lstrip().startswith("("))
+    assert note.strip() == f"({40 - shown} of 40 columns not shown)"
+    assert 2 <= shown <= 12

@@ -136,6 +136,11 @@ class Symbols:
     def shape(self) -> tuple[int, int]:
         return self.step.structure.shape
 
+    @property
+    def window(self) -> Window:
+        """The rows and columns written out (all of them, up to the most documents show)."""
+        return window(self.shape)
+
     @cached_property
     def pattern(self):
         if not self.solution.conventions.is_default:  # the op's index pattern is in the engine's order
@@ -154,7 +159,7 @@ class Symbols:
     def rows(self) -> list[list[tuple[object, bool]]]:
         """Each shown entry as (sympy expression, is zero), in the window documents show, with the marks (text)
         where rows or columns are elided."""
-        shown = window(self.shape)
+        shown = self.window
         matrix = self.matrix
         return marked(shown, [[(matrix[i, j], matrix[i, j] == 0) for j in shown.columns if j is not None]
                               for i in shown.rows if i is not None])
@@ -176,7 +181,7 @@ class Symbols:
     def pattern_rows(self) -> list[list[tuple[object, bool]]]:
         """The pattern's entries as (`entries.Term`, is zero) in the window documents show, with the marks (text)
         where rows or columns are elided: only these entries are written, however large the Jacobian."""
-        shown = window(self.shape)
+        shown = self.window
         return marked(shown, [[(term, term.zero) for term in row]
                               for row in self.terms([i for i in shown.rows if i is not None],
                                                     [j for j in shown.columns if j is not None])])

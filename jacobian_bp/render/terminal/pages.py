@@ -48,7 +48,7 @@ def _matrix(matrix, options: Options) -> MatrixView:
 
 
 def _symbolic_matrix(symbols: layout.Symbols) -> MatrixView:
-    return MatrixView(None, None, numeric=False, source=_Written(symbols))
+    return MatrixView(None, None, numeric=False, source=_Written(symbols), window=symbols.window)
 
 
 class _Written:

@@ -58,15 +58,17 @@ class MatrixView:
     cannot show Unicode. Numeric columns line up on the decimal point; symbolic ones are centred.
     A `source` (a `layout.Numbers`, or the `layout.Symbols` of a Jacobian too large to write out) instead
     gives the entries on demand: only the rows and columns that can be shown at the width are formatted (or
-    written), however large the matrix.
+    written), however large the matrix. A matrix that is itself the `window` of a larger one (a symbolic
+    Jacobian written in the window documents show) counts what it hides against the larger one.
     """
 
-    def __init__(self, cells, zeros, numeric: bool, ascii_cells=None, source=None):
+    def __init__(self, cells, zeros, numeric: bool, ascii_cells=None, source=None, window=None):
         self.cells = cells
         self.ascii_cells = ascii_cells or cells
         self.zeros = zeros
         self.numeric = numeric
         self.source = source
+        self.window = window
 
     @classmethod
     def of(cls, matrix, decimals: int) -> "MatrixView":
@@ -120,10 +122,18 @@ class MatrixView:
             lines = [line.text() for line in lines]
             for line in lines:
                 line.truncate(max_width)
-        hidden = columns - left - right
-        if hidden > 0 or rows > MAX_ROWS:
-            lines += _wrapped(Text(self._elision_note(rows, columns, hidden), style=ZERO_STYLE), max_width)
+        note = self._shown(row_order, [*range(left), *range(columns - right, columns)]).note()
+        if note:
+            lines += _wrapped(Text(note, style=ZERO_STYLE), max_width)
         return lines
+
+    def _shown(self, row_order: list, columns: list[int]) -> layout.Window:
+        """The rows and columns drawn, as a window of the whole matrix (of the larger one this is a `window` of)."""
+        rows = [i for i in row_order if i is not None]
+        if self.window is None:
+            return layout.Window(tuple(rows), tuple(columns), self.shape)
+        return layout.Window(tuple(self.window.rows[i] for i in rows), tuple(self.window.columns[j] for j in columns),
+                             self.window.shape)
 
     def _drawn(self, row_order: list, shown: list, texts: list[list[str]], zeros: dict, ellipsis: str,
                ascii_only: bool) -> list["_Fitted"]:
@@ -195,15 +205,6 @@ class MatrixView:
         if index == count - 1:
             return "⎣" if left_side else "⎦"
         return "⎢" if left_side else "⎥"
-
-    @staticmethod
-    def _elision_note(rows: int, columns: int, hidden_columns: int) -> str:
-        parts = []
-        if hidden_columns > 0:
-            parts.append(f"{hidden_columns} of {columns} columns")
-        if rows > MAX_ROWS:
-            parts.append(f"{rows - 2 * KEPT_ROWS} of {rows} rows")
-        return f"({' and '.join(parts)} not shown)"
 
 
 class Equation:
