@@ -29,11 +29,14 @@ SMALL = 10_000
 class Structured:
     """A Jacobian of `shape`; a subclass stores its factors and implements the methods that raise.
 
-    `kind` names the structure in JSON (docs/json.md); `formula` writes it as the pages do (`I ⊗ W`).
+    `kind` names the structure in JSON (docs/json.md); `formula` writes it as the pages do (`I ⊗ W`), and where
+    `reordered`, the matrix is that formula with its columns in the order of the variable's vec.
     """
 
     kind: ClassVar[str]
     formula: ClassVar[str]
+    reordered: ClassVar[bool] = False  # the columns of `formula` are put in the order of the variable's vec
+
 
     def __init__(self, shape: tuple[int, int]):
         self.shape = (int(shape[0]), int(shape[1]))
@@ -291,6 +294,7 @@ class KroneckerIdentity(Structured):
 
     kind = "kronecker_identity"
     formula = "A ⊗ I"
+    reordered = True
 
     def __init__(self, matrix: np.ndarray, units: int):
         samples, inputs = matrix.shape

@@ -404,6 +404,14 @@ def test_the_optimizers_state_is_typeset_as_a_quantity_in_latex_and_mathml():
 SCRIPT_DIGITS = re.compile("[\u2080-\u2089\u2070-\u2079\u00b9\u00b2\u00b3\u207d\u207e\u201a]")
 
 
+@pytest.mark.parametrize("name", [*NAMES, "mnist_shape"])
+def test_latex_holds_only_characters_that_pdflatex_reads(name):
+    """inputenc's utf8 knows Latin-1 text; a symbol beyond it (⊗ in a structure's formula, Σ in a description's
+    math) must be typeset as a command, or pdflatex stops at it."""
+    unknown = sorted({character for character in rendered("latex", name) if ord(character) > 0xFF})
+    assert not unknown
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_entry_names_in_formulas_are_typeset_not_left_as_unicode_subscripts(name):
     """`a[1]₁‚₁₀⁽¹⁾` in a sentence (the short names of a fitted symbolic form) is set as LaTeX and MathML

@@ -360,6 +360,16 @@ def test_piped_explain_names_the_entry_as_the_conventions_write_the_jacobian():
     assert "So dZ2/dW2[3,1] = 2." in text
 
 
+def test_piped_explain_on_a_later_training_step_reads_that_steps_values():
+    # mazur_two_steps with every page of both steps: page 14 is dJ/dA2 of training step 2, whose dL/dA2 differs
+    # from the first step's (0.74136507)
+    result = run_piped("g 14\ne 1,1\n", "mazur_two_steps", "--all-steps", "--no-symbolic")
+    page, explained = screens(result.stdout)[-1].split("Explained:")  # the explanation follows the page it explains
+    shown = re.search(r"(?m)^dL/dA2 = \[ (\S+) ", page).group(1)
+    assert "Training step 2/2" in page and shown != "0.74136507"
+    assert f"So dL/dA2[1,1] = {shown}." in explained
+
+
 def test_with_reveal_nothing_above_the_hidden_result_gives_it_away():
     hidden, shown = screens(run_piped("g 8\nr\n", "--reveal", "--no-symbolic").stdout)[1:]  # dJ/dZ2, on the kink
     assert "the kink of ReLU" in hidden and "result hidden" in hidden

@@ -77,7 +77,59 @@ def test_the_page_of_dz1_dw1_states_its_dense_size_and_its_structure(capsys):
     assert main(["walkthrough", "mnist_shape", "--width", "100"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "dZ1/dW1 would take 3.3 GB as a dense matrix (4,096 × 100,352 numbers of 8 bytes)" in text
-    assert "A ⊗ I (kronecker identity)" in text and "(100336 of 100352 columns and 4076 of 4096 rows not shown)" in text
+    assert "A ⊗ I with its columns in the order of vec(W1) (kronecker identity)" in text
+    assert "(100336 of 100352 columns and 4076 of 4096 rows not shown)" in text
+
+
+def test_the_kronecker_identity_is_a_kronecker_product_with_its_columns_in_the_order_of_vec_w():
+    inputs, units = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), 4
+    built = KroneckerIdentity(inputs, units).dense()
+    # vec(W) reads W (units × inputs) row by row; (A ⊗ I) has its columns in the order of vec(Wᵀ)
+    order = np.arange(units * inputs.shape[1]).reshape(units, -1).T.ravel()
+    np.testing.assert_array_equal(built[:, order], np.kron(inputs, np.eye(units)))
+    assert not np.array_equal(built, np.kron(inputs, np.eye(units))) and KroneckerIdentity.reordered
+
+
+LARGE_DROPOUT_AND_BATCH_NORM = """loss = "mean_squared_error"
+[data]
+X = {X}
+Y = {Y}
+[[nodes]]
+name = "Z1"
+op = "dense"
+input = "X"
+units = 30
+[[nodes]]
+name = "D1"
+op = "dropout"
+input = "Z1"
+p = 0.5
+seed = 3
+[[nodes]]
+name = "N1"
+op = "batch_norm"
+input = "D1"
+[[nodes]]
+name = "Z2"
+op = "dense"
+input = "N1"
+units = 1
+"""
+
+
+def test_a_large_jacobian_says_how_it_is_kept_by_its_structure_or_built_in_full(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "large.toml"
+    path.write_text(LARGE_DROPOUT_AND_BATCH_NORM.format(X=rng.uniform(-1, 1, (20, 5)).round(2).tolist(),
+                                                        Y=rng.uniform(-1, 1, (20, 1)).round(2).tolist()))
+    solution = solve(load(str(path)))
+    dropout, batch_norm = solution.step("dJ/dZ1"), solution.step("dJ/dD1")
+    assert dropout.structure.shape == batch_norm.structure.shape == (600, 600)  # both larger than SMALL
+    said = str(story.structure_caption(dropout))
+    assert "kept by its structure, diag(d) (diagonal), in 4.8 kB" in said and "columns in the order" not in said
+    said = str(story.structure_caption(batch_norm))
+    assert "dN1/dD1 takes 2.9 MB as a dense matrix (600 × 600 numbers of 8 bytes): too large to write out" in said
+    assert "built in full" in said and "frameworks never build it" not in said and "structure" not in said
 
 
 def test_json_writes_large_jacobians_by_their_structure(capsys):

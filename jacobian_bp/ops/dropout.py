@@ -5,6 +5,7 @@ import numpy as np
 from ..numbers import format_number
 from ..sentences import math as formula
 from ..sentences import say
+from ..structured import Diagonal
 from .base import AS_COMPUTED, INPUT, OUTPUT, Op, Places
 
 
@@ -68,9 +69,12 @@ class Dropout(Op):
     def forward(self, values) -> np.ndarray:
         return values[INPUT] * self.scaled_mask(values[INPUT].shape)
 
-    def jacobian(self, role: str, values) -> np.ndarray:
+    def structured_jacobian(self, role: str, values) -> Diagonal:
         # d out[i,j] / d x[i',j'] = δ(i,i') · δ(j,j') · mask[i,j] / (1 − p)
-        return np.diagflat(self.scaled_mask(values[INPUT].shape))
+        return Diagonal(self.scaled_mask(values[INPUT].shape))
+
+    def structure_size(self, role: str, shapes) -> int:
+        return int(np.prod(shapes[INPUT]))
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return ()

@@ -68,7 +68,7 @@ def names_of(graph):
         _TOKEN.reset(token)
 
 
-_OPERATORS = set("=·⊙−+/×÷ᵀ²±√→⇠≈≤≥⋆∗")
+_OPERATORS = set("=·⊙⊗−+/×÷ᵀ²±√→⇠≈≤≥⋆∗")
 
 
 @dataclass(frozen=True)
@@ -123,11 +123,11 @@ def _balanced(tokens: list[_Token]) -> bool:
 
 LATEX_SYMBOLS = {
     "‖": r"\|",
-    "·": r"\cdot", "⊙": r"\odot", "−": "-", "×": r"\times", "÷": r"\div", "±": r"\pm", "√": r"\surd",
+    "·": r"\cdot", "⊙": r"\odot", "⊗": r"\otimes", "−": "-", "×": r"\times", "÷": r"\div", "±": r"\pm", "√": r"\surd",
     "→": r"\to", "⇠": r"\dashleftarrow", "≈": r"\approx", "≤": r"\le", "≥": r"\ge", "σ": r"\sigma",
     "ᵀ": r"^{\top}", "²": "^{2}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$",
     "_": r"\_", "…": r"\dots", "∂": r"\partial", "~": r"\sim", "^": r"\hat{}", "\\": r"\backslash",
-    "⋆": r"\star", "∗": r"\ast", "γ": r"\gamma", "β": r"\beta", "μ": r"\mu", "δ": r"\delta", "Φ": r"\Phi",
+    "⋆": r"\star", "∗": r"\ast", "γ": r"\gamma", "β": r"\beta", "Σ": r"\sum", "μ": r"\mu", "δ": r"\delta", "Φ": r"\Phi",
     "φ": r"\varphi", "°": r"^{\circ}", "′": "'", "ẑ": r"\hat{z}",
 }
 

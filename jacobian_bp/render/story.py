@@ -16,6 +16,7 @@ from ..conventions import DEFAULT, Conventions, writing
 from ..numbers import format_number
 from ..ops import TARGETS
 from ..sentences import Sentence, equals, join, math, say
+from ..structured import Dense
 
 
 @dataclass(frozen=True)
@@ -209,15 +210,21 @@ def byte_size(count: int) -> str:
 
 
 def structure_caption(step: Step) -> Sentence:
-    """What a Jacobian too large to write out costs as a matrix, how it is kept instead, and what is shown."""
+    """What a Jacobian too large to write out costs as a matrix, how it is kept instead (or that it is built in
+    full, for an op that knows no structure of it), and what is shown."""
     structure = step.structure
     rows, columns = structure.shape
+    size = f"{byte_size(structure.dense_bytes)} as a dense matrix ({rows:,} × {columns:,} numbers of 8 bytes)"
+    shown = (f"Shown below: the entries at its corners; {structure.nonzeros():,} of its {structure.size:,} entries "
+             "are not zero.")
+    if isinstance(structure, Dense):
+        return say(math(step.jacobian_name), f" takes {size}: too large to write out whole, it is built in full "
+                   f"and the upstream row is multiplied by it as a matrix. {shown}")
+    reordered = [" with its columns in the order of ", math(f"vec({step.variable})")] if structure.reordered else []
     return say(
-        math(step.jacobian_name), f" would take {byte_size(structure.dense_bytes)} as a dense matrix "
-        f"({rows:,} × {columns:,} numbers of 8 bytes), which is why frameworks never build it. Here it is kept "
-        "by its structure, ", math(structure.formula), f" ({structure.kind.replace('_', ' ')}), in "
-        f"{byte_size(structure.nbytes)}, and the upstream row is multiplied through that structure. Shown below: "
-        f"the entries at its corners; {structure.nonzeros():,} of its {structure.size:,} entries are not zero.")
+        math(step.jacobian_name), f" would take {size}, which is why frameworks never build it. Here it is kept "
+        "by its structure, ", math(structure.formula), *reordered, f" ({structure.kind.replace('_', ' ')}), in "
+        f"{byte_size(structure.nbytes)}, and the upstream row is multiplied through that structure. {shown}")
 
 
 def explanation(step: Step, solution) -> Sentence:

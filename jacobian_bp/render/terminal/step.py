@@ -176,8 +176,10 @@ class Screens:
 
     def explanation(self, index: int, entry: str) -> list[str]:
         """One Jacobian entry of the page explained (`3,4` names the page's only Jacobian; nothing at all gives the
-        scalar equations behind all of its rows); ExplainError if there is no such entry."""
-        steps = [step for step in self.pages[index].steps if not step.is_sum]
+        scalar equations behind all of its rows), from the values of the page's own training step; ExplainError if
+        there is no such entry."""
+        page = self.pages[index]
+        steps = [step for step in page.steps if not step.is_sum]
         if not entry or ("[" not in entry and "," in entry):
             if len(steps) != 1:
                 names = ", ".join(f"{step.jacobian_name}[{entry}]" for step in steps)
@@ -185,7 +187,7 @@ class Screens:
                                    if steps else "this page has no Jacobian: go to a backward step")
             entry = f"{steps[0].jacobian_name}[{entry}]" if entry else steps[0].jacobian_name
         return self._lines(Group(Text(f"Explained: {entry}", style="bold"), Text(""),
-                                 *(Prose(sentence) for sentence in explain(self.solution, entry,
+                                 *(Prose(sentence) for sentence in explain(self.solution.at(page.training), entry,
                                                                            self.options.decimals))))
 
     def help(self, entries: list[tuple[str, str]], title: str) -> list[str]:
