@@ -6,9 +6,9 @@ Each class here stores only the factors that define its matrix, and from them it
 
 - multiplies an upstream row through the structure (`left_multiply`), at the cost of the shortcut;
 - builds any rows, columns or corner on demand (`block`), so that renderers format only what they show;
-- knows its nonzero positions (`nonzero_positions`), for JSON, and counts its nonzero entries above and left of
-  any position (`nonzeros_before`), so that a sparsity picture at a bounded resolution costs what the picture
-  and the factors cost, not what the nonzero entries of the matrix would;
+- counts its nonzero entries above and left of any position (`nonzeros_before`), so that a sparsity picture
+  at a bounded resolution costs what the picture and the factors cost, not what listing the nonzero entries
+  of the matrix would;
 - builds the full matrix (`dense`) only when asked, which the engine and the renderers do only for
   Jacobians of at most `SMALL` entries; an op without a structure of its own gives `Dense`.
 
@@ -71,10 +71,6 @@ class Structured:
 
     def block(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
         """The entries at the crossings of `rows` and `columns` (index arrays), as a dense matrix."""
-        raise NotImplementedError
-
-    def nonzero_positions(self) -> tuple[np.ndarray, np.ndarray]:
-        """The row and column of every entry that is not zero, from the factors."""
         raise NotImplementedError
 
     def nonzeros_before(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
@@ -154,7 +150,8 @@ class Dense(Structured):
     def block(self, rows, columns):
         return self.matrix[np.ix_(rows, columns)]
 
-    def nonzero_positions(self):
+    def nonzero_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """The row and column of every entry that is not zero (JSON writes a dense Jacobian by them)."""
         return np.nonzero(self.matrix)
 
     def nonzeros_before(self, rows, columns):
@@ -183,10 +180,6 @@ class Diagonal(Structured):
 
     def block(self, rows, columns):
         return np.where(rows[:, None] == columns[None, :], self.diagonal[rows][:, None], 0.0)
-
-    def nonzero_positions(self):
-        found = np.flatnonzero(self.diagonal)
-        return found, found
 
     def nonzeros_before(self, rows, columns):
         return np.concatenate([[0], np.cumsum(self.diagonal != 0)])[np.minimum(rows, columns)]
@@ -218,11 +211,6 @@ class BlockDiagonal(Structured):
         same = (rows // down)[:, None] == (columns // across)[None, :]
         return np.where(same, self.blocks[(rows // down)[:, None], (rows % down)[:, None], (columns % across)[None, :]],
                         0.0)
-
-    def nonzero_positions(self):
-        _, down, across = self.blocks.shape
-        sample, i, j = np.nonzero(self.blocks)
-        return sample * down + i, sample * across + j
 
     def nonzeros_before(self, rows, columns):
         count, down, across = self.blocks.shape
@@ -262,12 +250,6 @@ class IdentityKronecker(Structured):
         units, inputs = self.matrix.shape
         same = (rows // units)[:, None] == (columns // inputs)[None, :]
         return np.where(same, self.matrix[(rows % units)[:, None], (columns % inputs)[None, :]], 0.0)
-
-    def nonzero_positions(self):
-        units, inputs = self.matrix.shape
-        i, j = np.nonzero(self.matrix)
-        copy = np.repeat(np.arange(self.copies), len(i))
-        return copy * units + np.tile(i, self.copies), copy * inputs + np.tile(j, self.copies)
 
     def nonzeros_before(self, rows, columns):
         within = _prefix_counts(self.matrix)
@@ -317,13 +299,6 @@ class KroneckerIdentity(Structured):
         column_unit, k = np.divmod(columns, inputs)
         same = unit[:, None] == column_unit[None, :]
         return np.where(same, self.matrix[sample[:, None], k[None, :]], 0.0)
-
-    def nonzero_positions(self):
-        inputs = self.matrix.shape[1]
-        i, k = np.nonzero(self.matrix)
-        unit = np.repeat(np.arange(self.units), len(i))
-        i, k = np.tile(i, self.units), np.tile(k, self.units)
-        return i * self.units + unit, unit * inputs + k
 
     def nonzeros_before(self, rows, columns):
         """Unit u's entries sit in rows `i * units + u` and in the u-th band of `inputs` columns: the first
