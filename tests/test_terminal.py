@@ -121,6 +121,27 @@ def test_equation_stacks_what_does_not_fit_side_by_side():
     assert _lines(Equation("label =", wide), 80)[0].startswith("label = ⎡")
 
 
+def _drawn(renderable, width: int, color_system: str | None) -> list:
+    console = Console(width=width, color_system=color_system, force_terminal=color_system is not None,
+                      highlight=False, file=io.StringIO())
+    return list(console.render(renderable, console.options))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 4).flatmap(lambda columns: st.lists(
+    st.lists(st.sampled_from([0.0, 1.5, -0.25, 12.0, 0.001, -3.0]), min_size=columns, max_size=columns),
+    min_size=1, max_size=4)), st.sampled_from([60, 100]))
+def test_a_matrix_drawn_in_colour_is_its_plain_text_with_every_zero_dimmed(rows, width):
+    """Lines are kept as plain text and styled stretches until drawn (`widgets._Fitted`): in colour they must read
+    as without colour, with the exact zeros, and only they, dimmed."""
+    equation = Equation(Text("M =", style="bold"), MatrixView.of(np.array(rows), 4), "=",
+                        MatrixView.of(np.array(rows).T, 4))
+    coloured, plain = _drawn(equation, width, "truecolor"), _drawn(equation, width, None)
+    assert "".join(segment.text for segment in coloured) == "".join(segment.text for segment in plain)
+    dimmed = [segment.text.strip() for segment in coloured if segment.style and segment.style.dim]
+    assert dimmed == ["0"] * (2 * sum(row.count(0.0) for row in rows))
+
+
 def _run(arguments, env_extra=None, terminal=False) -> str:
     env = {name: value for name, value in os.environ.items() if name != "NO_COLOR"}
     env.update(env_extra or {})
@@ -211,3 +232,31 @@ def test_breadcrumb_keeps_nearest_crumbs_first(low, high, twice_centre):
     centre = twice_centre / 2
     assert widgets._nearest_first(low, high, centre) == sorted(range(low, high + 1),
                                                                key=lambda i: (abs(i - centre), -i))
+
+
+def test_in_colour_every_line_keeps_its_own_style():
+    """A line drawn whole in one style (the title in bold, a note in yellow, a check in green) keeps it: rich draws a
+    `Text` without spans in no style at all, so the widgets hand such a line on with its style."""
+    from jacobian_bp import load, solve
+    from jacobian_bp.render.terminal import pages as terminal
+
+    console = Console(record=True, width=100, force_terminal=True, color_system="truecolor", file=io.StringIO())
+    solution = solve(load("article"))
+    terminal.render_walkthrough(solution, console, terminal.Options(decimals=4, symbolic=False))
+    lines = console.export_text(styles=True).splitlines()
+    assert lines[0] == "\x1b[1m" + solution.walkthrough.title + "\x1b[0m"
+    assert any(line.startswith("\x1b[33m⚠ ") for line in lines)  # a note
+    assert any(line.startswith("\x1b[32m✓ Shortcut") for line in lines)  # a check
+
+
+@pytest.mark.parametrize("name", bundled_names())
+def test_a_terminal_without_unicode_gets_every_symbol_spelt_out(name):
+    """On an ASCII terminal every symbol we write has a spelling (σ² a sigma, ⊗ and ⋆ their own, Greek letters by
+    name), so no `?` stands where one was: the ASCII walkthrough has the question marks of the Unicode one only."""
+    assert render(name, 100, ascii_only=True).count("?") == render(name, 100).count("?")
+
+
+def test_on_an_ascii_terminal_a_standard_deviation_is_not_a_sigmoid():
+    text = render("batchnorm", 100, ascii_only=True)
+    assert "sqrt(sigma^2 + eps)" in text and "sigmoid^2" not in text
+    assert "sigmoid'(10) = sigmoid(10)(1 - sigmoid(10))" in " ".join(render("saturated", 100, ascii_only=True).split())

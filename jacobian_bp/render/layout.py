@@ -8,7 +8,7 @@ terminal prints no blank line inside it); a group marked `result` is what `--rev
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cache, cached_property
 
 import numpy as np
 
@@ -182,7 +182,15 @@ class Symbols:
                                                     [j for j in shown.columns if j is not None])])
 
     def texts(self, ascii_only: bool = False) -> list[list[tuple[str, bool]]]:
-        """Each shown entry as (plain text, is zero), as `symbolic.text` prints it, in the window of `rows`."""
+        """Each shown entry as (plain text, is zero), as `symbolic.text` prints it, in the window of `rows`; written
+        once (a page's layout measures them, then the terminal draws them)."""
+        return self._written(ascii_only)
+
+    @cached_property
+    def _written(self):
+        return cache(self._texts)
+
+    def _texts(self, ascii_only: bool) -> list[list[tuple[str, bool]]]:
         if self.pattern is not None:
             texts = [[(entry if isinstance(entry, str) else entry.text(ascii_only), zero) for entry, zero in row]
                      for row in self.pattern_rows()]

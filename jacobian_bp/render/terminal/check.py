@@ -118,7 +118,7 @@ class MarkedMatrix(MatrixView):
     """A matrix whose entries carry their verdict marks, each mark in its colour."""
 
     def lines(self, max_width: int, ascii_only: bool) -> list[Text]:
-        lines = super().lines(max_width, ascii_only)
+        lines = [line if isinstance(line, Text) else line.text() for line in super().lines(max_width, ascii_only)]
         for verdict, mark in _marks(ascii_only).items():
             pattern = rf"(?<![\w.]){re.escape(mark)}(?![\w.])"
             for line in lines:

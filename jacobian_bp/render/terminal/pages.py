@@ -4,7 +4,6 @@
 `render_walkthrough` prints them all.
 """
 
-import functools
 from dataclasses import dataclass
 
 from rich.console import Console, Group, NewLine
@@ -54,11 +53,11 @@ def _symbolic_matrix(symbols: layout.Symbols) -> MatrixView:
 
 class _Written:
     """A symbolic Jacobian written out whole (in the window documents show), as a `MatrixView` source: its text in
-    Unicode, or in ASCII only for a terminal that needs it (each written once)."""
+    Unicode, or in ASCII only for a terminal that needs it (each written once, by `symbols`)."""
 
     def __init__(self, symbols: layout.Symbols):
         self.symbols = symbols
-        self.texts = functools.cache(symbols.texts)
+        self.texts = symbols.texts
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -102,7 +101,7 @@ def renderable(block, options: Options):
     if isinstance(block, layout.Curve):
         return CostCurve(block.costs, block.decimals)
     mark, style = TONES[block.tone]
-    return Prose(mark + block.text, style)
+    return Prose(mark + str(block.text), style)
 
 
 def introduction(solution) -> list:
@@ -158,11 +157,10 @@ def guide_renderable(solution, options: Options) -> Group:
 def render_walkthrough(solution, console: Console, options: Options) -> None:
     """Print the whole walkthrough: introduction, reading guide, forward pass, loss, every backward step, update."""
     # Every widget fits its lines to the width, so rich need not measure each line again to crop it (which would
-    # cost more than drawing a long walkthrough).
+    # cost more than drawing a long walkthrough). A page is printed with the empty line before it: each print asks
+    # the console for its options (and the terminal for its size), a cost paid for every page.
     for part in introduction(solution):
         console.print(part, crop=False)
-    console.print()
-    console.print(guide_renderable(solution, options), crop=False)
+    console.print(BLANK, guide_renderable(solution, options), crop=False)
     for page in story.pages(solution):
-        console.print()
-        console.print(page_renderable(solution, page, options), crop=False)
+        console.print(BLANK, page_renderable(solution, page, options), crop=False)

@@ -85,13 +85,15 @@ class MatrixView:
         shown = [i for i in row_order if i is not None]
         if self.source is not None:
             found = self.source.cells(shown, candidates, ascii_only)
-            return ({i: [text for text, _ in row] for i, row in zip(shown, found, strict=True)},
-                    {i: [zero for _, zero in row] for i, row in zip(shown, found, strict=True)})
+            texts, zeros = {}, {}
+            for i, row in zip(shown, found, strict=True):
+                texts[i], zeros[i] = zip(*row, strict=True) if row else ((), ())
+            return texts, zeros
         cells = self.ascii_cells if ascii_only else self.cells
         return ({i: [cells[i][j] for j in candidates] for i in shown},
                 {i: [self.zeros[i][j] for j in candidates] for i in shown})
 
-    def lines(self, max_width: int, ascii_only: bool) -> list[Text]:
+    def lines(self, max_width: int, ascii_only: bool) -> list["Text | _Fitted"]:
         rows, columns = self.shape
         row_order = list(range(rows))
         if rows > MAX_ROWS:
@@ -113,21 +115,9 @@ class MatrixView:
                 break
             reach *= 2
         shown = list(range(left)) + ([None] if left + right < columns else []) + list(range(count - right, count))
-        lines = []
-        for line_index, i in enumerate(row_order):
-            line = _Line(self._bracket(line_index, len(row_order), ascii_only, left_side=True) + " ")
-            for position, j in enumerate(shown):
-                if position:
-                    line.add(GAP)
-                if j is None:
-                    line.add(ellipsis if i is not None or ascii_only else "⋱", ZERO_STYLE)
-                    continue
-                style = ZERO_STYLE if i is not None and zeros[i][j] else ""
-                text = texts[j][line_index]
-                line.add(text.replace("⋮", ":") if ascii_only else text, style)
-            line.add(" " + self._bracket(line_index, len(row_order), ascii_only, left_side=False))
-            lines.append(line.text())
+        lines = self._drawn(row_order, shown, texts, zeros, ellipsis, ascii_only)
         if _cells(lines[0].plain) > max_width:  # a single column wider than the page: cut at its edge
+            lines = [line.text() for line in lines]
             for line in lines:
                 line.truncate(max_width)
         hidden = columns - left - right
@@ -135,22 +125,44 @@ class MatrixView:
             lines += _wrapped(Text(self._elision_note(rows, columns, hidden), style=ZERO_STYLE), max_width)
         return lines
 
+    def _drawn(self, row_order: list, shown: list, texts: list[list[str]], zeros: dict, ellipsis: str,
+               ascii_only: bool) -> list["_Fitted"]:
+        """The bracketed lines of the `shown` columns (None where columns are elided), zeros and elision marks
+        dimmed. Every entry of a column is padded to one width, so each column starts at the same place on every
+        line: a line is joined at once and only its dimmed stretches are placed (piece by piece, a matrix of a deep
+        network's walkthrough would cost a call for every entry)."""
+        widths = [len(ellipsis) if j is None else len(texts[j][0]) for j in shown]
+        starts = list(accumulate((width + len(GAP) for width in widths[:-1]), initial=2))  # after `⎡ `
+        count = len(row_order)
+        lines = []
+        for line_index, i in enumerate(row_order):
+            marks = ellipsis if i is not None or ascii_only else "⋱"
+            body = GAP.join(marks if j is None else texts[j][line_index] for j in shown)
+            dimmed = [j is None or (i is not None and zeros[i][j]) for j in shown]
+            spans = [Span(start, start + width, ZERO_STYLE)
+                     for start, width, dim in zip(starts, widths, dimmed, strict=True) if dim and width]
+            line = (f"{self._bracket(line_index, count, ascii_only, left_side=True)} {body} "
+                    f"{self._bracket(line_index, count, ascii_only, left_side=False)}")
+            lines.append(_Fitted(line.replace("⋮", ":") if ascii_only else line, spans))
+        return lines
+
     def aligned_column(self, cells, j: int, row_order, mark: str = "⋮") -> list[str]:
         """The entries of column j, padded to one width (aligned on the decimal point if numeric); `mark`
         stands where rows are elided."""
-        entries = [cells[i][j] if i is not None else None for i in row_order]
-        present = [e for e in entries if e is not None]
-        if self.numeric:
-            heads = [e.split(".")[0] for e in present]
-            tails = [e[len(h):] for e, h in zip(present, heads, strict=True)]
-            head_width = max(map(len, heads))
-            tail_width = max(map(len, tails))
-            aligned = iter(h.rjust(head_width) + t.ljust(tail_width) for h, t in zip(heads, tails, strict=True))
-            width = head_width + tail_width
+        present = [cells[i][j] for i in row_order if i is not None]
+        if self.numeric:  # " " * n pads as `rjust` and `ljust` do, without taking each entry apart
+            heads = [len(e.split(".", 1)[0]) for e in present]
+            head_width = max(heads)
+            width = head_width + max(len(e) - head for e, head in zip(present, heads, strict=True))
+            aligned = [" " * (head_width - head) + e + " " * (width - head_width - len(e) + head)
+                       for e, head in zip(present, heads, strict=True)]
         else:
             width = max(map(len, present))
-            aligned = iter(e.center(width) for e in present)
-        return [next(aligned) if e is not None else mark.center(width) for e in entries]
+            aligned = [e.center(width) for e in present]
+        if len(aligned) == len(row_order):
+            return aligned
+        below = row_order.index(None)
+        return [*aligned[:below], mark.center(width), *aligned[below:]]
 
     @staticmethod
     def _fit(widths: list[int], max_width: int, ellipsis_width: int) -> tuple[int, int]:
@@ -162,7 +174,7 @@ class MatrixView:
             parts = [widths[j] for j in kept] + ([ellipsis_width] if elided else [])
             return frame + sum(parts) + len(GAP) * (len(parts) - 1)
 
-        if width_of(list(range(columns)), False) <= max_width:
+        if frame + sum(widths) + len(GAP) * (columns - 1) <= max_width:  # all of them
             return columns, 0
         left = right = 0
         while left + right < columns:
@@ -208,27 +220,28 @@ class Equation:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield from _fitting(self.lines(options.max_width, options.ascii_only), console)
 
-    def lines(self, max_width: int, ascii_only: bool) -> list[Text]:
+    def lines(self, max_width: int, ascii_only: bool) -> list["Text | _Fitted"]:
         blocks = [self._block(part, max_width, ascii_only) for part in self.parts]
-        output: list[Text] = []
-        row: list[list[Text]] = []
+        output: list[Text | _Fitted] = []
+        row: list[tuple[list[Text], list[int]]] = []  # each block with the cells of its lines, measured once
         row_width = 0
         indent = 0
         wrapped = False  # a formula too long for a line is wrapped, and stands on its lines alone
         for part, block in zip(self.parts, blocks, strict=True):
-            width = max(_cells(line.plain) for line in block)
+            widths = [_cells(line.plain) for line in block]
+            width = max(widths)
             needed = width if not row else row_width + 1 + width
             if row and (needed > max_width or wrapped):
                 output += self._join(row, indent)
                 indent = CONTINUATION_INDENT if width + CONTINUATION_INDENT <= max_width else 0
                 row, needed = [], indent + width
-            row.append(block)
+            row.append((block, widths))
             row_width = needed
             wrapped = len(block) > 1 and not isinstance(part, (MatrixView, Equation))
         return output + self._join(row, indent)
 
     @staticmethod
-    def _block(part, max_width: int, ascii_only: bool) -> list[Text]:
+    def _block(part, max_width: int, ascii_only: bool) -> list["Text | _Fitted"]:
         if isinstance(part, (MatrixView, Equation)):
             return part.lines(max_width, ascii_only)
         if isinstance(part, Text) and not ascii_only and not part.spans and _cells(part.plain) <= max_width:
@@ -238,22 +251,21 @@ class Equation:
         return _wrapped(text, max_width) if _cells(text.plain) > max_width else [text]
 
     @staticmethod
-    def _join(row: list[list[Text]], indent: int) -> list[Text]:
+    def _join(row: list[tuple[list["Text | _Fitted"], list[int]]], indent: int) -> list["_Fitted"]:
+        """The blocks of `row` side by side, one space apart, each centred vertically and padded to its width."""
         if not row:
             return []
-        height = max(len(block) for block in row)
+        height = max(len(block) for block, _ in row)
         joined = [_Line(" " * indent) for _ in range(height)]
-        for position, block in enumerate(row):
-            widths = [_cells(line.plain) for line in block]
+        for position, (block, widths) in enumerate(row):
             width = max(widths)
             top = (height - len(block)) // 2
+            before = " " if position else ""
             for i in range(height):
-                if position:
-                    joined[i].add(" ")
-                inside = top <= i < top + len(block)
-                if inside:
-                    joined[i].add_text(block[i - top])
-                joined[i].add(" " * (width - (widths[i - top] if inside else 0)))
+                if top <= i < top + len(block):
+                    joined[i].add_text(block[i - top], before, width - widths[i - top])
+                else:
+                    joined[i].add(before + " " * width)
         return [line.text(stripped=True) for line in joined]
 
 
@@ -265,7 +277,7 @@ class Breadcrumb:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         ascii_only = options.ascii_only
-        yield from _fitting([_shortened(self._line(self._fitted(options.max_width, ascii_only), ascii_only),
+        yield from _fitting([_shortened(self._line(self._fitted(options.max_width, ascii_only), ascii_only).text(),
                                         options.max_width, ascii_only)], console)
 
     def _fitted(self, max_width: int, ascii_only: bool) -> list[story.Crumb]:
@@ -286,26 +298,25 @@ class Breadcrumb:
         # half the width from the marked ones can never be kept: only those nearer are measured.
         reach = max_width // 2 + 1
         nearest, farthest = max(1, marked[0] - reach), min(last - 1, marked[-1] + reach)
-        widths = [0] * len(main)
-        for i in (0, *range(nearest, farthest + 1), last):
-            widths[i] = _crumb_width(main[i], ascii_only)
-        if nearest == 1 and farthest == last - 1 and sum(widths) + side <= max_width:
+        first, final = _crumb_width(main[0], ascii_only), _crumb_width(main[last], ascii_only)
+        near = [_crumb_width(crumb, ascii_only) for crumb in main[nearest:farthest + 1]]
+        if nearest == 1 and farthest == last - 1 and first + sum(near) + final + side <= max_width:
             return main
         centre = (marked[0] + marked[-1]) / 2
         order = _nearest_first(nearest, farthest, centre)
         # The run kept with the `count` nearest crumbs: from the smallest to the largest of them.
         runs = list(zip(accumulate(order, min, initial=last), accumulate(order, max, initial=0), strict=True))
-        running = list(accumulate(widths, initial=0))
+        running = list(accumulate(near, initial=0))  # the widths of the crumbs from `nearest` on, summed
 
         def gap(i: int) -> int:
             return _crumb_width(_elided(main[i].arrow), ascii_only)
 
         def width(count: int) -> int:
             low, high = runs[count]
-            inside = running[high + 1] - running[low] if high >= low else 0
+            inside = running[high + 1 - nearest] - running[low - nearest] if high >= low else 0
             before = gap(1) if low > 1 or high < low else 0
             after = gap(high + 1) if high < last - 1 and high >= low else 0
-            return widths[0] + before + inside + after + widths[last] + side
+            return first + before + inside + after + final + side
 
         fewest, most = 0, len(order)
         while fewest < most:
@@ -324,7 +335,7 @@ class Breadcrumb:
         """The cells the crumbs take, from the plain text of their pieces."""
         return sum(_crumb_width(crumb, ascii_only) for crumb in crumbs)
 
-    def _line(self, main: list[story.Crumb], ascii_only: bool) -> Text:
+    def _line(self, main: list[story.Crumb], ascii_only: bool) -> "_Fitted":
         line = _Line()
         pieces = self._pieces(main, ascii_only) + ([("    ", "")] + self._pieces(self.side, ascii_only)
                                                   if self.side else [])
@@ -361,15 +372,25 @@ def _elided(arrow: str) -> story.Crumb:
     return story.Crumb("…", False, arrow)
 
 
-@functools.cache
 def _crumb_width(crumb: story.Crumb, ascii_only: bool) -> int:
     """The cells one crumb of the breadcrumb takes, with the arrow before it."""
-    return sum(_cells(text) for text, _ in Breadcrumb._pieces([crumb], ascii_only))
+    return _piece_width(crumb.label, crumb.marked, crumb.arrow, ascii_only)
 
 
-ASCII_REPLACEMENTS = {"→": "->", "⇠": "<-", "·": "*", "⊙": ".*", "ᵀ": "^T", "∂": "d", "−": "-", "✓": "OK",
-                      "⚠": "!", "÷": "/", "±": "+/-", "√": "sqrt", "×": "x", "…": "...", "σ": "sigmoid",
-                      "²": "^2", "’": "'", "“": '"', "”": '"', "–": "-", "—": "--"}
+@functools.cache
+def _piece_width(label: str, marked: bool, arrow: str, ascii_only: bool) -> int:
+    """`_crumb_width`, remembered by the crumb's fields: strings keep their hash, a crumb's is computed anew on
+    every look-up (a breadcrumb measures about a hundred crumbs)."""
+    return sum(_cells(text) for text, _ in Breadcrumb._pieces([story.Crumb(label, marked, arrow)], ascii_only))
+
+
+# In this order: σ before its argument is the sigmoid (or its derivative), alone a standard deviation (as in σ²).
+ASCII_REPLACEMENTS = {"→": "->", "⇠": "<-", "·": "*", "⊙": ".*", "⊗": "(x)", "⋆": "(*)", "ᵀ": "^T", "∂": "d",
+                      "−": "-", "✓": "OK", "⚠": "!", "÷": "/", "±": "+/-", "√": "sqrt", "×": "x", "…": "...",
+                      "σ(": "sigmoid(", "σ'(": "sigmoid'(", "σ": "sigma", "²": "^2", "’": "'", "“": '"', "”": '"',
+                      "–": "-", "—": "--", "‚": ",", "′": "'", "‖": "||", "≈": "~", "½": "1/2", "°": " degrees",
+                      "Σ": "sum", "γ": "gamma", "β": "beta", "δ": "delta", "μ": "mu", "φ": "phi", "Φ": "Phi",
+                      "ẑ": "zhat"}
 
 
 @functools.cache
@@ -414,7 +435,7 @@ def _breaks(text: str, width: int) -> list[int] | None:
     return breaks
 
 
-def _fitting(lines: list[Text], console: Console) -> RenderResult:
+def _fitting(lines: list["Text | _Fitted"], console: Console) -> RenderResult:
     """Lines already fitted to the width, as rich's segments: handed back as one `Text`, every line would be wrapped
     again, which is most of the cost of a long walkthrough. Without colours (output to a file or a pipe, or
     `NO_COLOR`) rich draws no style at all, so a line is its plain text."""
@@ -423,6 +444,8 @@ def _fitting(lines: list[Text], console: Console) -> RenderResult:
     for line in lines:
         if plain:
             yield Segment(line.plain)
+        elif line.style and not line.spans:  # rich's `Text.render` draws a line without spans in no style at all
+            yield Segment(line.plain, console.get_style(line.style))
         else:
             yield from line.render(console)
         yield newline
@@ -464,9 +487,29 @@ def _cells(text: str) -> int:
     return len(text) if _narrow(text) else cell_len(text)
 
 
+class _Fitted:
+    """A line fitted to the width, as its plain text and its styled stretches, that becomes a rich `Text` only when it
+    is drawn in colour (or needs what only a `Text` does): a `Text` cleans its text of control codes when made, a
+    cost paid on every line of a long walkthrough although rich draws a line without colours as its plain text.
+    Its pieces are names, numbers and the plain text of `Text`s, none of which holds a control code, so the
+    plain text is what a `Text` of it would hold."""
+
+    __slots__ = ("plain", "spans", "style")
+
+    def __init__(self, plain: str, spans: list[Span]):
+        self.plain, self.spans, self.style = plain, spans, ""
+
+    def text(self) -> Text:
+        """The line as a rich `Text` of its own."""
+        return Text(self.plain, spans=list(self.spans), no_wrap=True)
+
+    def render(self, console: Console) -> RenderResult:
+        return self.text().render(console)
+
+
 class _Line:
-    """A line of text with styled stretches, put together piece by piece and made a rich `Text` once (appending to
-    a `Text` measures and cleans every piece, the cost of drawing a long walkthrough)."""
+    """A line of text with styled stretches, put together piece by piece and made a line once (appending to a `Text`
+    measures and cleans every piece, the cost of drawing a long walkthrough)."""
 
     def __init__(self, start: str = ""):
         self.pieces, self.spans, self.length = [start], [], len(start)
@@ -477,24 +520,26 @@ class _Line:
         self.pieces.append(text)
         self.length += len(text)
 
-    def add_text(self, text: Text) -> None:
-        """A rich `Text`, its own style and spans kept."""
+    def add_text(self, text: Text, before: str = "", after: int = 0) -> None:
+        """A rich `Text`, its own style and spans kept, with `before` in front of it and `after` spaces behind."""
+        plain, start = text.plain, self.length + len(before)
         if text.style:
-            self.spans.append(Span(self.length, self.length + len(text.plain), text.style))
-        self.spans += [span.move(self.length) for span in text.spans]
-        self.pieces.append(text.plain)
-        self.length += len(text.plain)
+            self.spans.append(Span(start, start + len(plain), text.style))
+        if text.spans:
+            self.spans += [span.move(start) for span in text.spans]
+        self.pieces += (before, plain, " " * after)
+        self.length = start + len(plain) + after
 
-    def text(self, stripped: bool = False) -> Text:
-        """The line as a rich `Text`; `stripped`, without trailing spaces (what `Text.rstrip` gives, made once)."""
+    def text(self, stripped: bool = False) -> _Fitted:
+        """The line; `stripped`, without trailing spaces (what `Text.rstrip` gives, made once)."""
         line = "".join(self.pieces)
         if not stripped:
-            return Text(line, spans=self.spans, no_wrap=True)
+            return _Fitted(line, self.spans)
         line = line.rstrip()
         end = len(line)
         spans = [span if span.end < end else Span(span.start, end, span.style) for span in self.spans
                  if span.start < end]
-        return Text(line, spans=spans, no_wrap=True)
+        return _Fitted(line, spans)
 
 
 def _shortened(text: Text, width: int, ascii_only: bool) -> Text:
