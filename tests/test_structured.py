@@ -163,3 +163,22 @@ def test_structured_form_rebuilds_the_matrix_and_dense_jacobians_writes_it_whole
 def test_dense_jacobians_is_for_json_only(capsys):
     assert main(["walkthrough", "article", "--dense-jacobians"]) == 2
     assert re.search(r"--dense-jacobians is for --format json, not text", capsys.readouterr().err)
+
+
+def test_html_draws_large_sparsity_pictures_at_a_bounded_resolution_from_the_structure():
+    """Each square of a large Jacobian's picture covers a block of entries and is counted from the factors:
+    the page and the memory it takes do not grow with the nonzero entries (dZ1/dW1 has 3.2 million, whose
+    positions alone would take 51 MB), and the caption says how many entries a square covers."""
+    import tracemalloc
+
+    from jacobian_bp.render import html
+
+    tracemalloc.start()
+    page = html.render(MNIST, decimals=4, symbolic=True)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 64 * 2 ** 20 and len(page) < 2 ** 20
+    pictures = re.findall(r'<figure class="sparsity">.*?</figure>', page, flags=re.DOTALL)
+    assert all(picture.count("<rect") <= 2 + html.SPARSITY_GRID ** 2 for picture in pictures)
+    weights = next(picture for picture in pictures if "4096 × 100352" in picture)
+    assert "84 × 84" in weights and "48.8 × 1.19e+03" in weights
