@@ -89,17 +89,10 @@ class JacobianEntries:
         self.input_symbols = list(self.symbols[step.role])
 
     @cached_property
-    def derivatives(self):
-        """The symbolic Jacobian, as the pages write it."""
-        from . import symbolic
-
-        return symbolic.jacobian(self.solution, self.step)
-
-    @cached_property
     def substitutions(self) -> dict:
         from . import symbolic
 
-        return symbolic.substitutions(self.solution)
+        return symbolic.node_substitutions(self.solution, self.node, self.symbols)
 
     def equation(self, row: int):
         """The scalar equation of output entry `row` (its right-hand side)."""
@@ -112,10 +105,16 @@ class JacobianEntries:
         return self.step.node if len(self.output_symbols) == 1 and self.node.op.whole_batch \
             else symbolic.text(self.output_symbols[row])
 
+    def givens(self, expression) -> dict:
+        """The values of the symbols `expression` holds, in the order of `substitutions`."""
+        free = getattr(expression, "free_symbols", set())
+        return {name: value for name, value in self.substitutions.items() if name in free}
+
     def evaluate(self, expression) -> float:
+        """`expression` at the walkthrough's values (substituting only the symbols it holds)."""
         from . import symbolic
 
-        return float(symbolic.evaluate(_matrix(expression), self.substitutions)[0, 0])
+        return float(symbolic.evaluate(_matrix(expression), self.givens(expression))[0, 0])
 
     def equations(self) -> list[Sentence]:
         """Every output entry's scalar equation, one sentence each in the written vec's order: the rows of the
@@ -144,11 +143,10 @@ class JacobianEntries:
         row, column = written.engine_entry(step.node, step.variable, row, column)  # as computed from here on
         input_shape = self.solution.computed.values[step.variable].shape
         equation = self.equation(row)
-        derivative = self.derivatives[row, column]
+        derivative = self.node.op.symbolic_entry(step.role, row, column, self.symbols, self.values)
         symbol = self.input_symbols[column]
         uses = bool(equation.has(symbol))
-        givens = {name: value for name, value in self.substitutions.items()
-                  if name in getattr(derivative, "free_symbols", set())}
+        givens = self.givens(derivative)
         kinks = step.op.kinks(step.role, self.values)
         on_kink = kinks is not None and bool(kinks[position(column, input_shape)]) and uses
         return EntryExplanation(

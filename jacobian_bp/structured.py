@@ -6,7 +6,9 @@ Each class here stores only the factors that define its matrix, and from them it
 
 - multiplies an upstream row through the structure (`left_multiply`), at the cost of the shortcut;
 - builds any rows, columns or corner on demand (`block`), so that renderers format only what they show;
-- knows its nonzero positions (`nonzero_positions`), for sparsity pictures and JSON;
+- counts its nonzero entries above and left of any position (`nonzeros_before`), so that a sparsity picture
+  at a bounded resolution costs what the picture and the factors cost, not what listing the nonzero entries
+  of the matrix would;
 - builds the full matrix (`dense`) only when asked, which the engine and the renderers do only for
   Jacobians of at most `SMALL` entries; an op without a structure of its own gives `Dense`.
 
@@ -71,8 +73,9 @@ class Structured:
         """The entries at the crossings of `rows` and `columns` (index arrays), as a dense matrix."""
         raise NotImplementedError
 
-    def nonzero_positions(self) -> tuple[np.ndarray, np.ndarray]:
-        """The row and column of every entry that is not zero, from the factors."""
+    def nonzeros_before(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """How many nonzero entries lie in the first `rows` rows and first `columns` columns (arrays that
+        broadcast together), counted from the factors."""
         raise NotImplementedError
 
     def build(self) -> np.ndarray:
@@ -123,11 +126,14 @@ class Structured:
         return all(bool(np.all(np.isfinite(factor))) for factor in self.factors().values())
 
     def occupancy(self, down: int, across: int) -> np.ndarray:
-        """A `down × across` grid over the matrix, true where its part of the matrix holds a nonzero entry."""
-        rows, columns = self.nonzero_positions()
-        grid = np.zeros((down, across), dtype=bool)
-        grid[rows * down // self.shape[0], columns * across // self.shape[1]] = True
-        return grid
+        """A `down × across` grid over the matrix, true where its part of the matrix holds a nonzero entry.
+
+        Square (a, b) covers the rows r with `r * down // rows == a` and the columns likewise; how many nonzero
+        entries it holds comes from `nonzeros_before` at its four corners, so no nonzero entry is listed.
+        """
+        rows, columns = _edges(self.shape[0], down), _edges(self.shape[1], across)
+        before = self.nonzeros_before(rows[:, None], columns[None, :])
+        return np.diff(np.diff(before, axis=0), axis=1) > 0
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.shape[0]} × {self.shape[1]}>"
@@ -152,8 +158,12 @@ class Dense(Structured):
     def block(self, rows, columns):
         return self.matrix[np.ix_(rows, columns)]
 
-    def nonzero_positions(self):
+    def nonzero_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """The row and column of every entry that is not zero (JSON writes a dense Jacobian by them)."""
         return np.nonzero(self.matrix)
+
+    def nonzeros_before(self, rows, columns):
+        return _prefix_counts(self.matrix)[rows, columns]
 
     def build(self):
         return self.matrix
@@ -182,9 +192,8 @@ class Diagonal(Structured):
     def block(self, rows, columns):
         return np.where(rows[:, None] == columns[None, :], self.diagonal[rows][:, None], 0.0)
 
-    def nonzero_positions(self):
-        found = np.flatnonzero(self.diagonal)
-        return found, found
+    def nonzeros_before(self, rows, columns):
+        return np.concatenate([[0], np.cumsum(self.diagonal != 0)])[np.minimum(rows, columns)]
 
     def build(self):
         return np.diagflat(self.diagonal)
@@ -217,10 +226,13 @@ class BlockDiagonal(Structured):
         return np.where(same, self.blocks[(rows // down)[:, None], (rows % down)[:, None], (columns % across)[None, :]],
                         0.0)
 
-    def nonzero_positions(self):
-        _, down, across = self.blocks.shape
-        sample, i, j = np.nonzero(self.blocks)
-        return sample * down + i, sample * across + j
+    def nonzeros_before(self, rows, columns):
+        count, down, across = self.blocks.shape
+        within = np.zeros((count + 1, down + 1, across + 1), dtype=np.int64)  # a last block of none, for the edge
+        within[:count] = _prefix_counts(self.blocks)
+        ahead = np.concatenate([[0], np.cumsum(within[:count, down, across])])
+        return _block_diagonal_count(rows, columns, (down, across), ahead.__getitem__,
+                                     lambda block, i, j: within[block, i, j])
 
     def build(self):
         count = self.blocks.shape[0]
@@ -256,11 +268,10 @@ class IdentityKronecker(Structured):
         same = (rows // units)[:, None] == (columns // inputs)[None, :]
         return np.where(same, self.matrix[(rows % units)[:, None], (columns % inputs)[None, :]], 0.0)
 
-    def nonzero_positions(self):
-        units, inputs = self.matrix.shape
-        i, j = np.nonzero(self.matrix)
-        copy = np.repeat(np.arange(self.copies), len(i))
-        return copy * units + np.tile(i, self.copies), copy * inputs + np.tile(j, self.copies)
+    def nonzeros_before(self, rows, columns):
+        within = _prefix_counts(self.matrix)
+        return _block_diagonal_count(rows, columns, self.matrix.shape, lambda copy: copy * within[-1, -1],
+                                     lambda copy, i, j: np.where(copy < self.copies, within[i, j], 0))
 
     def build(self):
         return np.kron(np.eye(self.copies), self.matrix)
@@ -309,12 +320,17 @@ class KroneckerIdentity(Structured):
         same = unit[:, None] == column_unit[None, :]
         return np.where(same, self.matrix[sample[:, None], k[None, :]], 0.0)
 
-    def nonzero_positions(self):
-        inputs = self.matrix.shape[1]
-        i, k = np.nonzero(self.matrix)
-        unit = np.repeat(np.arange(self.units), len(i))
-        i, k = np.tile(i, self.units), np.tile(k, self.units)
-        return i * self.units + unit, unit * inputs + k
+    def nonzeros_before(self, rows, columns):
+        """Unit u's entries sit in rows `i * units + u` and in the u-th band of `inputs` columns: the first
+        `rows` rows hold `q + (u < s)` samples of unit u, where `rows = q * units + s`."""
+        samples, inputs = self.matrix.shape
+        within = _prefix_counts(self.matrix)
+        samples_in, extra = np.divmod(rows, self.units)
+        whole_units, k = np.divmod(columns, inputs)
+        one_more = np.minimum(extra, whole_units)  # the whole units that reach one sample further down
+        return (one_more * within[np.minimum(samples_in + 1, samples), inputs]
+                + (whole_units - one_more) * within[samples_in, inputs]
+                + within[samples_in + (whole_units < extra), k])
 
     def build(self):
         samples, inputs = self.matrix.shape
@@ -325,6 +341,33 @@ class KroneckerIdentity(Structured):
 
     def magnitudes(self):
         return KroneckerIdentity(np.abs(self.matrix), self.units)
+
+
+def _edges(size: int, parts: int) -> np.ndarray:
+    """Where each of `parts` squares over `size` entries begins, and the end: square a holds the entries n with
+    `n * parts // size == a`."""
+    return -(-np.arange(parts + 1) * size // parts)
+
+
+def _prefix_counts(matrices: np.ndarray) -> np.ndarray:
+    """Entry [..., i, j]: how many of the first i rows and j columns of each matrix are not zero."""
+    counts = np.zeros((*matrices.shape[:-2], matrices.shape[-2] + 1, matrices.shape[-1] + 1), dtype=np.int64)
+    counts[..., 1:, 1:] = np.cumsum(np.cumsum(matrices != 0, axis=-2, dtype=np.int64), axis=-1)
+    return counts
+
+
+def _block_diagonal_count(rows, columns, block_shape, ahead, within) -> np.ndarray:
+    """`nonzeros_before` of a matrix of blocks of `block_shape` on its diagonal: `ahead(b)` counts the nonzero
+    entries of the blocks before block b, `within(b, i, j)` those in the first i rows and j columns of block b.
+
+    The first `rows` rows and `columns` columns hold every block before the one either of them stops in, and of
+    that block, the rows (or columns) the other one reaches: all of them where it reaches past the block.
+    """
+    down, across = block_shape
+    row_block, i = np.divmod(rows, down)
+    column_block, j = np.divmod(columns, across)
+    block = np.minimum(row_block, column_block)
+    return ahead(block) + within(block, np.where(row_block > block, down, i), np.where(column_block > block, across, j))
 
 
 def structure_of(jacobian: "Structured | np.ndarray") -> Structured:

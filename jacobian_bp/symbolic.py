@@ -86,15 +86,23 @@ def jacobian(solution, step: Step) -> sp.Matrix:
 
 def substitutions(solution) -> dict:
     """Every entry symbol mapped to its value in the walkthrough, to evaluate symbolic Jacobians."""
-    graph, values, written = solution.graph, solution.computed.values, writing(solution)
-    names = [(name, False) for name in (graph.data[0], *graph.computed, *graph.parameters)]
-    names += [(name, True) for name in graph.data[1:]]  # the targets, `y₁₁`
-    found = {symbol: float(value) for name, data in names
-             for symbol, value in zip(variable_symbols(graph, name, values[name].shape, written.transposed(name),
-                                                       data),
-                                      values[name].flat, strict=True)}
-    for node in graph.nodes:  # the symbols an op names itself (a normalized input)
-        found.update(node.op.symbolic_values(graph.role_values(node, values), role_symbols(solution, node)))
+    found = {}
+    for node in solution.graph.nodes:
+        found.update(node_substitutions(solution, node, role_symbols(solution, node)))
+    return found
+
+
+def node_substitutions(solution, node, symbols: dict) -> dict:
+    """The symbols of one node's forms (`symbols`, its `role_symbols`) mapped to their values: those of the
+    variables it reads and writes, in the graph's order (data, computed, parameters, targets), then those its
+    op names itself (a normalized input). A real-sized network has hundreds of thousands of entries elsewhere,
+    which naming would take seconds."""
+    graph, values = solution.graph, solution.computed.values
+    order = [graph.data[0], *graph.computed, *graph.parameters, *graph.data[1:]]
+    roles = sorted({**node.roles, OUTPUT: node.output}.items(), key=lambda role: order.index(role[1]))
+    found = {symbol: float(value) for role, name in roles
+             for symbol, value in zip(symbols[role], values[name].flat, strict=True) if isinstance(symbol, sp.Symbol)}
+    found.update(node.op.symbolic_values(graph.role_values(node, values), symbols))
     return found
 
 

@@ -110,3 +110,24 @@ def test_a_jacobian_shown_by_its_structure_is_refused_in_one_line(capsys):
     error = capsys.readouterr().err
     assert "dZ1/dW1 is 4096 × 100352" in error and "too large to write out in symbols" in error
     assert error.count("\n") == 1
+
+
+def test_an_entry_of_a_real_sized_network_names_only_the_symbols_of_its_node(monkeypatch):
+    """mnist_shape has 281,016 entries; dZ2/db2[5,3] reads A1, W2 and b2 and writes Z2 (5,706 entries), whose
+    symbols are named once, and the entry is built alone rather than the whole 320 × 10 symbolic Jacobian."""
+    named = []
+    make_symbols = symbolic.symbols
+
+    def counting(letter, layer, shape, *arguments, **keywords):
+        named.append(shape[0] * shape[1])
+        return make_symbols(letter, layer, shape, *arguments, **keywords)
+
+    def refuse(self, role, symbols, values):
+        raise AssertionError("built the whole symbolic Jacobian to explain one entry")
+
+    solution = solve(load("mnist_shape"))
+    monkeypatch.setattr(symbolic, "symbols", counting)
+    monkeypatch.setattr(type(solution.graph.producers["Z2"].op), "symbolic_jacobian", refuse)
+    text = " ".join(str(sentence) for sentence in explain(solution, "dZ2/db2[5,3]"))
+    assert "So dZ2/db2[5,3] = 0." in text
+    assert sum(named) == 32 * 128 + 10 * 128 + 10 + 32 * 10

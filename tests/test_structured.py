@@ -238,3 +238,22 @@ def test_check_refuses_an_answer_to_a_large_jacobian_in_one_line_before_solving(
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "answers.toml:4: dZ1/dW1: a Jacobian of 4096 × 100352 entries" in error
     assert "(this answer is 1 × 2)" in error and "its gradient is graded" in error
+
+
+def test_html_draws_large_sparsity_pictures_at_a_bounded_resolution_from_the_structure():
+    """Each square of a large Jacobian's picture covers a block of entries and is counted from the factors:
+    the page and the memory it takes do not grow with the nonzero entries (dZ1/dW1 has 3.2 million, whose
+    positions alone would take 51 MB), and the caption says how many entries a square covers."""
+    import tracemalloc
+
+    from jacobian_bp.render import html
+
+    tracemalloc.start()
+    page = html.render(MNIST, decimals=4, symbolic=True)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 64 * 2 ** 20 and len(page) < 2 ** 20
+    pictures = re.findall(r'<figure class="sparsity">.*?</figure>', page, flags=re.DOTALL)
+    assert all(picture.count("<rect") <= 2 + html.SPARSITY_GRID ** 2 for picture in pictures)
+    weights = next(picture for picture in pictures if "4096 × 100352" in picture)
+    assert "84 × 84" in weights and "48.8 × 1.19e+03" in weights

@@ -245,6 +245,12 @@ class Op:
         output = self.symbolic_forward(symbols)
         return sympy.Matrix(list(output)).jacobian(sympy.Matrix(list(symbols[role])))
 
+    def symbolic_entry(self, role: str, row: int, column: int, symbols: Mapping[str, "sympy.Matrix"],
+                       values: Values) -> "sympy.Expr":
+        """Entry (row, column), from 0, of `symbolic_jacobian` (to explain one entry): by default that entry of
+        the whole form; an op that writes its form entry by entry builds only the one asked for."""
+        return self.symbolic_jacobian(role, symbols, values)[row, column]
+
     def symbolic_data(self, role: str) -> bool:
         """Whether symbolic forms keep the data of `role` (one of `data_roles`) as symbols, `y₁₁` for the targets
         (their values shown beside), instead of writing its exact numbers in."""

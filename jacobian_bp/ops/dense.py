@@ -93,10 +93,18 @@ class Dense(Op):
         """From the index pattern: sympy's own derivative of the forward takes seconds for a few hundred entries."""
         import sympy
 
+        return sympy.Matrix(values[OUTPUT].size, values[role].size, self._symbolic_entries(role, symbols, values))
+
+    def symbolic_entry(self, role: str, row: int, column: int, symbols, values):
+        return self._symbolic_entries(role, symbols, values)(row, column)
+
+    def _symbolic_entries(self, role: str, symbols, values):
+        """The index pattern in sympy's symbols and numbers."""
+        import sympy
+
         W, given = symbols["W"], symbols[INPUT]
-        entry = self._pattern(role, *values["W"].shape, lambda j, k: W[j, k], lambda i, k: given[i, k],
-                              sympy.Integer(0), sympy.Integer(1))
-        return sympy.Matrix(values[OUTPUT].size, values[role].size, entry)
+        return self._pattern(role, *values["W"].shape, lambda j, k: W[j, k], lambda i, k: given[i, k],
+                             sympy.Integer(0), sympy.Integer(1))
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return {INPUT: ("W",), "W": (INPUT,), "b": ()}[role]
