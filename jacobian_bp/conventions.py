@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
+from math import prod
 
 import numpy as np
 
@@ -237,7 +238,7 @@ class Writing:
 
     def order(self, variable: str) -> np.ndarray:
         """Entry `k` of the written `vec` of `variable` is entry `order[k]` of the engine's row-major `vec`."""
-        index = np.arange(int(np.prod(self.shapes[variable]))).reshape(self.shapes[variable])
+        index = np.arange(prod(self.shapes[variable])).reshape(self.shapes[variable])
         return self.matrix(variable, index).ravel(order="F" if self.conventions.column_major else "C")
 
     def jacobian(self, function: str, variable: str, value):

@@ -9,6 +9,7 @@ that owns them; every other variable is the output of exactly one node.
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from math import prod
 
 import numpy as np
 
@@ -180,7 +181,7 @@ class Graph:
 
     def jacobian_shapes(self, shapes: Mapping[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
         """The shape of every local Jacobian, by name."""
-        return {edge.jacobian_name: (int(np.prod(shapes[edge.node.output])), int(np.prod(shapes[edge.variable])))
+        return {edge.jacobian_name: (prod(shapes[edge.node.output]), prod(shapes[edge.variable]))
                 for edge in self.edges}
 
     def forward(self, given: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

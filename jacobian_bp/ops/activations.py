@@ -1,6 +1,6 @@
 """Activations: `A = f(Z)` row by row; elementwise ones have diagonal Jacobians, softmax one block per sample."""
 
-from math import erf, pi, sqrt
+from math import erf, pi, prod, sqrt
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -34,7 +34,7 @@ class Activation(Op):
         raise NotImplementedError
 
     def structure_size(self, role: str, shapes) -> int:
-        return int(np.prod(shapes[INPUT]))
+        return prod(shapes[INPUT])
 
     def activation_shortcut(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
         """`dJ/dZ` from `dJ/dA` the way frameworks compute it, without the full Jacobian."""

@@ -9,6 +9,7 @@ the framework shortcut for the same product, its symbolic form and the sentences
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from math import prod
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -175,7 +176,7 @@ class Op:
     def structure_size(self, role: str, shapes: Mapping[str, tuple[int, int]]) -> int:
         """How many numbers `structured_jacobian` stores for `role`, from the shapes of the roles and
         the output alone: what the memory guard measures. By default the full matrix's."""
-        return int(np.prod(shapes[OUTPUT])) * int(np.prod(shapes[role]))
+        return prod(shapes[OUTPUT]) * prod(shapes[role])
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         """The roles (and "output") whose values the Jacobian for `role` is built from."""

@@ -1,5 +1,7 @@
 """Ops that join variables: `add` (a residual connection) and `concat` (branches side by side)."""
 
+from math import prod
+
 import numpy as np
 
 from ..sentences import Sentence, math, say
@@ -40,7 +42,7 @@ class Add(Op):
         return Diagonal(np.ones(values[role].size))
 
     def structure_size(self, role: str, shapes) -> int:
-        return int(np.prod(shapes[role]))
+        return prod(shapes[role])
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return ()
@@ -101,7 +103,7 @@ class Concat(Op):
         return Selection(samples, np.eye(total)[:, self._columns(role, values)])
 
     def structure_size(self, role: str, shapes) -> int:
-        return int(np.prod(shapes[OUTPUT])) // shapes[OUTPUT][0] * shapes[role][1]
+        return prod(shapes[OUTPUT]) // shapes[OUTPUT][0] * shapes[role][1]
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return ()

@@ -1,5 +1,7 @@
 """The dense (fully connected) op: `Z = A_prev · Wᵀ + b`, samples as rows, as `torch.nn.Linear`."""
 
+from math import prod
+
 import numpy as np
 
 from ..entries import ONE, ZERO
@@ -70,7 +72,7 @@ class Dense(Op):
         return KroneckerIdentity(np.ones((samples, 1)), units)
 
     def structure_size(self, role: str, shapes) -> int:
-        return int(np.prod(shapes["W" if role == INPUT else INPUT])) if role != "b" else shapes[INPUT][0]
+        return prod(shapes["W" if role == INPUT else INPUT]) if role != "b" else shapes[INPUT][0]
 
     def _pattern(self, role: str, units: int, inputs: int, weight, given, zero, one):
         """Entry (row, column) of the Jacobian for `role`: `weight(j, k)` names W's entries, `given(i, k)` the

@@ -1,5 +1,7 @@
 """Dropout with a fixed mask: `x ⊙ mask / (1 − p)`, as PyTorch's `F.dropout` in training mode for that mask."""
 
+from math import prod
+
 import numpy as np
 
 from ..numbers import format_number
@@ -74,7 +76,7 @@ class Dropout(Op):
         return Diagonal(self.scaled_mask(values[INPUT].shape))
 
     def structure_size(self, role: str, shapes) -> int:
-        return int(np.prod(shapes[INPUT]))
+        return prod(shapes[INPUT])
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return ()

@@ -4,6 +4,7 @@ PyTorch's binary cross-entropy (and only it) clamps log at -100 and its gradient
 1e-12; cross-entropy clamps nothing. Where a clamp acts or an output saturates, the loss says so.
 """
 
+from math import prod
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -185,7 +186,7 @@ class Loss(Op):
         return self.loss_jacobian(values[INPUT], self.targets_of(values))
 
     def structure_size(self, role: str, shapes) -> int:
-        return int(np.prod(shapes[INPUT]))
+        return prod(shapes[INPUT])
 
     def jacobian_reads(self, role: str) -> tuple[str, ...]:
         return (INPUT, TARGETS)
