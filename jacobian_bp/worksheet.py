@@ -19,6 +19,7 @@ from .numbers import format_number
 from .ops import INPUT
 from .render import story
 from .solution import Solution
+from .structured import Dense
 from .walkthrough import MAX_DECIMALS, is_bundled, resolve
 
 PLACEHOLDER = '"?"'
@@ -220,9 +221,10 @@ def _jacobian_question(solution: Solution, step) -> tuple[str | None, str]:
     if structure.small:
         return step.jacobian_name, str(story.jacobian_caption(step, solution.conventions)).rstrip(".")
     rows, columns = structure.shape
+    kept = "" if isinstance(structure, Dense) else (f", kept only by its structure, {story.structure_named(step)}; "
+                                                    "work through that structure instead")
     return None, (f"{step.jacobian_name} is not asked: {rows:,} × {columns:,} entries, "
-                  f"{story.byte_size(structure.dense_bytes)} as a dense matrix, kept only by its structure, "
-                  f"{structure.formula} ({structure.kind.replace('_', ' ')}); work through that structure instead")
+                  f"{story.byte_size(structure.dense_bytes)} as a dense matrix, too many to write out{kept}")
 
 
 def _shape(solution: Solution, name: str) -> str:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from jacobian_bp import load, solve
+from jacobian_bp import load, solve, worksheet
 from jacobian_bp.cli import main
 from jacobian_bp.render import json as json_document
 from jacobian_bp.render import story
@@ -130,6 +130,10 @@ def test_a_large_jacobian_says_how_it_is_kept_by_its_structure_or_built_in_full(
     said = str(story.structure_caption(batch_norm))
     assert "dN1/dD1 takes 2.9 MB as a dense matrix (600 × 600 numbers of 8 bytes): too large to write out" in said
     assert "built in full" in said and "frameworks never build it" not in said and "structure" not in said
+    sheet = worksheet.render(solution, ["jacobians"], str(path))
+    assert ("# dN1/dD1 is not asked: 600 × 600 entries, 2.9 MB as a dense matrix, too many to write out\n" in sheet
+            and "# dD1/dZ1 is not asked: 600 × 600 entries, 2.9 MB as a dense matrix, too many to write out, kept only "
+            "by its structure, diag(d) (diagonal); work through that structure instead" in sheet)
 
 
 def test_json_writes_large_jacobians_by_their_structure(capsys):
@@ -222,8 +226,8 @@ def test_a_worksheet_leaves_out_what_is_kept_by_its_structure_and_check_accepts_
     assert main(["worksheet", "mnist_shape", "-o", str(path)]) == 0
     text = path.read_text(encoding="utf-8")
     assert '"dZ1/dW1" =' not in text and '"dJ/dW1" =' in text and '"dA1/dZ1" =' not in text
-    assert ("# dZ1/dW1 is not asked: 4,096 × 100,352 entries, 3.3 GB as a dense matrix, kept only by its "
-            "structure, A ⊗ I (kronecker identity)") in text
+    assert ("# dZ1/dW1 is not asked: 4,096 × 100,352 entries, 3.3 GB as a dense matrix, too many to write out, "
+            "kept only by its structure, A ⊗ I with its columns in the order of vec(W1) (kronecker identity)") in text
     assert main(["check", str(path)]) == 0
     assert "○ 21 unanswered" in " ".join(capsys.readouterr().out.split())
 

@@ -220,11 +220,18 @@ def structure_caption(step: Step) -> Sentence:
     if isinstance(structure, Dense):
         return say(math(step.jacobian_name), f" takes {size}: too large to write out whole, it is built in full "
                    f"and the upstream row is multiplied by it as a matrix. {shown}")
-    reordered = [" with its columns in the order of ", math(f"vec({step.variable})")] if structure.reordered else []
     return say(
         math(step.jacobian_name), f" would take {size}, which is why frameworks never build it. Here it is kept "
-        "by its structure, ", math(structure.formula), *reordered, f" ({structure.kind.replace('_', ' ')}), in "
-        f"{byte_size(structure.nbytes)}, and the upstream row is multiplied through that structure. {shown}")
+        "by its structure, ", structure_named(step), f", in {byte_size(structure.nbytes)}, and the upstream row is "
+        f"multiplied through that structure. {shown}")
+
+
+def structure_named(step: Step) -> Sentence:
+    """The structure a large Jacobian is kept by: its formula (with the order of its columns where they are
+    reordered) and its kind, e.g. `I ⊗ W (identity kronecker)`."""
+    structure = step.structure
+    reordered = [" with its columns in the order of ", math(f"vec({step.variable})")] if structure.reordered else []
+    return say(math(structure.formula), *reordered, f" ({structure.kind.replace('_', ' ')})")
 
 
 def explanation(step: Step, solution) -> Sentence:
