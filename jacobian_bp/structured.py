@@ -37,7 +37,6 @@ class Structured:
     formula: ClassVar[str]
     reordered: ClassVar[bool] = False  # the columns of `formula` are put in the order of the variable's vec
 
-
     def __init__(self, shape: tuple[int, int]):
         self.shape = (int(shape[0]), int(shape[1]))
 

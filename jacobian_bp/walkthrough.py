@@ -307,13 +307,14 @@ class _Reader:
             self.fail("regularization.l2", "no node has weights for the penalty to add up (only dense layers have)")
         graph = Graph(tuple(nodes + closing_nodes(output, loss, l2, weights, reduction)), output=output)
         self.check_loss(graph, specs, shapes, Y)
-        self.check_jacobian_sizes(graph, shapes)
+        stored = built_sizes(graph, shapes)
+        self.check_jacobian_sizes(graph, shapes, stored)
         given, initialized = self.parameters(specs, shapes, seed)
         frozen = self.frozen(document.get("frozen", []), graph)
         steps = self.integer(document.get("steps", 1), "steps")
         if not 1 <= steps <= MAX_STEPS:
             self.fail("steps", f"expected a whole number of training steps from 1 to {MAX_STEPS}, found {steps}")
-        self.check_training_size(graph, shapes, steps)
+        self.check_training_size(stored, steps)
         optimizer = self.optimizer(document.get("optimizer", {"name": "sgd"}))
         return Walkthrough(name=self.source, title=title or Path(self.source).stem, description=description,
                            graph=graph, given={INPUT_DATA: X, TARGET_DATA: Y, **given},
@@ -601,24 +602,23 @@ class _Reader:
         if problem:
             self.fail("data.Y", problem)
 
-    def check_jacobian_sizes(self, graph: Graph, shapes: dict):
-        """Refuse, before allocating anything, a graph whose largest built Jacobian exceeds the limit."""
-        jacobians = graph.jacobian_shapes(graph.shapes(shapes))
-        stored = built_sizes(graph, shapes)
+    def check_jacobian_sizes(self, graph: Graph, shapes: dict, stored: dict[str, int]):
+        """Refuse, before allocating anything, a graph whose largest Jacobian as built (`stored`, by
+        `built_sizes`) exceeds the limit."""
         # The largest, the one nearest the output where several are as large (the backward pass meets it first).
         name, entries = max(reversed(stored.items()), key=lambda item: item[1])
         if entries * BYTES_PER_ENTRY > self.max_jacobian_mb * 2**20:
-            rows, columns = jacobians[name]
+            rows, columns = graph.jacobian_shapes(graph.shapes(shapes))[name]
             what = (f"would be {rows} × {columns} ({_size(entries)})" if entries == rows * columns else
                     f"({rows} × {columns}) would store {_size(entries)} of factors")
             raise WalkthroughError(
                 self.source, f"the Jacobian {name} {what}, more than the limit of {self.max_jacobian_mb:g} MiB; "
                 "use fewer units or samples, or raise the limit with --max-jacobian-mb")
 
-    def check_training_size(self, graph: Graph, shapes: dict, steps: int):
-        """Refuse, before allocating anything, a training whose Jacobians as built (every step keeps its own, to be
-        shown) would take more than TRAINING_LIMIT times the limit of one Jacobian."""
-        entries = sum(built_sizes(graph, shapes).values())
+    def check_training_size(self, stored: dict[str, int], steps: int):
+        """Refuse, before allocating anything, a training whose Jacobians as built (`stored`; every step keeps its
+        own, to be shown) would take more than TRAINING_LIMIT times the limit of one Jacobian."""
+        entries = sum(stored.values())
         if steps > 1 and steps * entries * BYTES_PER_ENTRY > TRAINING_LIMIT * self.max_jacobian_mb * 2**20:
             self.fail("steps", f"the Jacobians of {steps} training steps would take {_size(steps * entries)}, more "
                                f"than {TRAINING_LIMIT} × the limit of {self.max_jacobian_mb:g} MiB; use fewer steps, "

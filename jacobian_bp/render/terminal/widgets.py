@@ -495,10 +495,11 @@ class _Fitted:
     Its pieces are names, numbers and the plain text of `Text`s, none of which holds a control code, so the
     plain text is what a `Text` of it would hold."""
 
-    __slots__ = ("plain", "spans", "style")
+    __slots__ = ("plain", "spans")
+    style = ""  # its stretches carry their styles; the line as a whole has none
 
     def __init__(self, plain: str, spans: list[Span]):
-        self.plain, self.spans, self.style = plain, spans, ""
+        self.plain, self.spans = plain, spans
 
     def text(self) -> Text:
         """The line as a rich `Text` of its own."""
