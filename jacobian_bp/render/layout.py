@@ -445,8 +445,7 @@ def _later_section(solution, page: story.Page, decimals: int, symbolic: bool) ->
 
 
 def _breadcrumb(solution, page, step=None) -> Breadcrumb:
-    main, side = story.breadcrumb(solution, page, step)
-    return Breadcrumb(tuple(main), tuple(side))
+    return Breadcrumb(*story.breadcrumb(solution, page, step))
 
 
 def _side_by_side(names, values: dict, decimals: int, gap: Gap = GAP, label: Sentence | None = None) -> Equation:
@@ -513,7 +512,7 @@ def _forward_lines(solution, node, decimals: int) -> Group:
 
 def _loss_blocks(solution, decimals: int) -> list:
     graph = solution.graph
-    shown = [name for name in graph.computed if name not in story.main_path(graph)] + [graph.loss_node.output]
+    shown = [name for name in graph.computed if name not in graph.on_main_path] + [graph.loss_node.output]
     return [Prose(story.loss_formula(solution)),
             _side_by_side(shown, solution.values, decimals),
             *(Prose(note, "note") for note in story.loss_notes(solution)),
@@ -598,10 +597,11 @@ def step_blocks(solution, page, step, decimals: int, symbolic: bool, heading: bo
         Equation(((f"{story.upstream_label(step)} =", Numbers(step.upstream_row, decimals)),),
                  label=say(f"Upstream {conventions.flat}")),
     ]
-    checks = [Prose(story.shortcut_caption(step), "check" if story.agrees(step.result, step.shortcut) else "note")]
+    agreed = story.agrees(step.result, step.shortcut)
+    checks = [Prose(story.shortcut_caption(step, agreed), "check" if agreed else "note")]
     if step.fused is not None:
-        checks.append(Prose(story.fused_caption(step, solution),
-                            "check" if story.agrees(step.result, step.fused) else "note"))
+        fused = story.agrees(step.result, step.fused)
+        checks.append(Prose(story.fused_caption(step, solution, fused), "check" if fused else "note"))
     blocks.append(Group((
         Equation(((Numbers(step.product_row, decimals),),),
                  label=conventions.product_label(story.jacobian_label(step))),

@@ -113,7 +113,7 @@ def main_path(graph) -> list[str]:
     return list(graph.main_path)
 
 
-def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[list[Crumb], list[Crumb]]:
+def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[tuple[Crumb, ...], tuple[Crumb, ...]]:
     """The graph's main path with the current node marked, and a side branch where the step leaves it.
 
     Arrows into the part of the graph the backward pass has already left point backwards. For a
@@ -121,39 +121,44 @@ def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[list[Cru
     variable that feeds several nodes it lists them all, `[A1] ⇠ Z2, S2`, marking the path of the step.
     """
     graph = solution.graph
-    nodes = main_path(graph)
+    forward, backward, positions = _path_crumbs(graph.main_path, graph.main_path_links)
     if step is None:
         marked, reached = page.marked, page.reached
-    elif step.variable in nodes:
-        marked, reached = {step.variable}, nodes.index(step.variable)
+    elif step.variable in positions:
+        marked, reached = (step.variable,), positions[step.variable]
     else:
-        marked, reached = set(), max(nodes.index(edge.node.output) for edge in graph.consumers(step.variable)
-                                     if edge.node.output in nodes)
-    forward, backward = _path_crumbs(graph.main_path, graph.main_path_links)
-    main = [*forward[:reached + 1], *backward[reached + 1:]]
-    for i in (nodes.index(name) for name in marked if name in nodes):
-        main[i] = replace(main[i], marked=True)
+        marked, reached = (), max(positions[edge.node.output] for edge in graph.consumers(step.variable)
+                                  if edge.node.output in positions)
+    main = forward[:reached + 1] + backward[reached + 1:]
+    shown = [positions[name] for name in marked if name in positions]
+    if shown:
+        main = list(main)
+        for i in shown:
+            main[i] = replace(main[i], marked=True)
+        main = tuple(main)
     if step is None:
-        return main, list(page.side)
+        return main, tuple(page.side)
     consumers = [edge.node.output for edge in graph.consumers(step.variable)]
-    if step.variable in nodes and len(consumers) == 1:
-        return main, []
+    if step.variable in positions and len(consumers) == 1:
+        return main, ()
     side = [Crumb(step.variable, True, "")]
     side += [Crumb(consumer, step.is_sum or consumer == step.path,
                    BACKWARD_ARROW if i == 0 else ",") for i, consumer in enumerate(consumers)]
-    return main, side
+    return main, tuple(side)
 
 
 @functools.lru_cache(maxsize=4)
-def _path_crumbs(nodes: tuple[str, ...], links: tuple[bool, ...]) -> tuple[tuple[Crumb, ...], tuple[Crumb, ...]]:
+def _path_crumbs(nodes: tuple[str, ...], links: tuple[bool, ...]) -> tuple[tuple[Crumb, ...], tuple[Crumb, ...],
+                                                                            dict[str, int]]:
     """The main path's crumbs, none marked, with every arrow forward and with every arrow backward (a comma where
-    two neighbours are not connected, none before the first): a page's breadcrumb is a slice of each, so that a
-    path of hundreds of nodes is not built anew for every page."""
+    two neighbours are not connected, none before the first), and each node's place on the path: a page's
+    breadcrumb is a slice of each, so that a path of hundreds of nodes is neither built nor searched anew for
+    every page."""
     def crumbs(arrow: str) -> tuple[Crumb, ...]:
         return tuple(Crumb(node, False, "" if i == 0 else arrow if linked else ",")
                      for i, (node, linked) in enumerate(zip(nodes, links, strict=True)))
 
-    return crumbs(FORWARD_ARROW), crumbs(BACKWARD_ARROW)
+    return crumbs(FORWARD_ARROW), crumbs(BACKWARD_ARROW), {node: i for i, node in enumerate(nodes)}
 
 
 def jacobian_label(step: Step) -> str:
@@ -280,21 +285,23 @@ def agrees(result, other) -> bool:
     return float(abs(result - other).max()) <= 1e-12 * max(1.0, float(abs(result).max()))
 
 
-def shortcut_caption(step: Step) -> Sentence:
-    """The line that confirms the framework shortcut gives the same numbers."""
+def shortcut_caption(step: Step, agreed: bool | None = None) -> Sentence:
+    """The line that confirms the framework shortcut gives the same numbers; `agreed` is `agrees` of the two, where
+    the caller has compared them already (a page also picks the line's tone by it)."""
     shortcut = say("Shortcut ", equals(step.gradient, step.shortcut_formula))
-    if agrees(step.result, step.shortcut):
+    if agrees(step.result, step.shortcut) if agreed is None else agreed:
         return say(shortcut, " gives the same numbers.")
     difference = float(abs(step.result - step.shortcut).max())
     return say(shortcut, f" differs by {difference:.3g}: this is a bug, please report it.")
 
 
-def fused_caption(step: Step, solution) -> Sentence:
-    """The line that shows the activation's and the loss's Jacobians collapsing into one simple formula."""
+def fused_caption(step: Step, solution, agreed: bool | None = None) -> Sentence:
+    """The line that shows the activation's and the loss's Jacobians collapsing into one simple formula; `agreed`
+    as for `shortcut_caption`."""
     (edge,) = solution.graph.consumers(step.node)
     pair = f"{step.op.title} and {edge.node.op.title}"
     fused = math(f"{step.gradient} = {step.fused_formula}")
-    if agrees(step.result, step.fused):
+    if agrees(step.result, step.fused) if agreed is None else agreed:
         return say(f"Together, {pair} collapse: ", fused, " gives the same numbers without either Jacobian "
                    "(which is why frameworks fuse them).")
     difference = float(abs(step.result - step.fused).max())
