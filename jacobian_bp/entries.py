@@ -195,10 +195,15 @@ Pattern = Callable[[int, int], Term]
 
 def role_namers(solution, node) -> Mapping[str, Namer]:
     """The namers of every role of a node (data roles as symbols `y₁₁` or as their exact values, as the op keeps
-    them) and of its output."""
-    from .ops import OUTPUT
+    them) and of its output; made once per node of a solution (`Solution.namers`), which every step of the node
+    asks for."""
+    found = solution.namers.get(node.output)
+    if found is None:
+        from .ops import OUTPUT
 
-    values, op = solution.values, node.op
-    return {role: namer(solution.graph, name, None if op.symbolic_data(role) else values[name],
+        values, op = solution.values, node.op
+        found = solution.namers[node.output] = {
+            role: namer(solution.graph, name, None if op.symbolic_data(role) else values[name],
                         data=role in op.data_roles)
             for role, name in {**node.roles, OUTPUT: node.output}.items()}
+    return found

@@ -50,18 +50,27 @@ def math(text: str) -> Math:
 
 
 def say(*parts: str | Math | Sentence) -> Sentence:
-    """A sentence from words, formulas and other sentences, in order; neighbouring words are joined."""
+    """A sentence from words, formulas and other sentences, in order; neighbouring words are joined.
+
+    A deep network's pages say tens of thousands of sentences, so words (most parts) take the shortest way: they
+    gather in `words` until a formula comes."""
     joined: list[str | Math] = []
+    words = ""
     for part in parts:
+        if isinstance(part, str):
+            words += part
+            continue
         for piece in part.parts if isinstance(part, Sentence) else (part,):
             if isinstance(piece, Math):
                 if piece.text:
+                    if words:
+                        joined.append(words)
+                        words = ""
                     joined.append(piece)
             elif piece:
-                if joined and isinstance(joined[-1], str):
-                    joined[-1] += piece
-                else:
-                    joined.append(piece)
+                words += piece
+    if words:
+        joined.append(words)
     return Sentence(tuple(joined))
 
 

@@ -93,6 +93,12 @@ class Solution:
         it): a page asks for one again and again, and each reads the shape of every value."""
         return {}
 
+    @cached_property
+    def namers(self) -> dict:
+        """The namers of each node's roles made so far, by the node's output (`entries.role_namers` fills it): every
+        backward step of a node names its entries, and a deep network's page asks for hundreds of them."""
+        return {}
+
     @property
     def samples(self) -> int:
         return self.walkthrough.X.shape[0]

@@ -64,6 +64,13 @@ def window(shape: tuple[int, int], rows: tuple[int, int] = (DOCUMENT_ROWS, DOCUM
     >>> window((30, 3)).rows[9:12], window((30, 3)).columns
     ((9, None, 20), (0, 1, 2))
     """
+    return _window(tuple(shape), rows, columns)
+
+
+@cache
+def _window(shape: tuple[int, int], rows: tuple[int, int], columns: tuple[int, int]) -> Window:
+    """`window`, kept for each shape asked (a `Window` never changes): a deep network's pages show hundreds of
+    Jacobians of a few shapes."""
     return Window(_kept(shape[0], *rows), _kept(shape[1], *columns), shape)
 
 
@@ -189,11 +196,16 @@ class Symbols:
     def texts(self, ascii_only: bool = False) -> list[list[tuple[str, bool]]]:
         """Each shown entry as (plain text, is zero), as `symbolic.text` prints it, in the window of `rows`; written
         once (a page's layout measures them, then the terminal draws them)."""
-        return self._written(ascii_only)
+        written = self._written
+        if ascii_only not in written:
+            written[ascii_only] = self._texts(ascii_only)
+        return written[ascii_only]
 
     @cached_property
-    def _written(self):
-        return cache(self._texts)
+    def _written(self) -> dict:
+        """The texts written so far, by `ascii_only` (a dict: a `functools.cache` per Jacobian costs more to make
+        than a deep network's small Jacobians cost to write)."""
+        return {}
 
     def _texts(self, ascii_only: bool) -> list[list[tuple[str, bool]]]:
         if self.pattern is not None:
