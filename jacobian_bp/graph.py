@@ -134,6 +134,12 @@ class Graph:
     def on_main_path(self) -> frozenset[str]:
         return frozenset(self.main_path)
 
+    @cached_property
+    def drawn(self) -> dict:
+        """What pages work out from the graph alone, kept for the next page that asks (`story.breadcrumb` keeps the
+        crumbs of the main path here: a deep network's path holds hundreds of nodes, and every page draws it)."""
+        return {}
+
     @property
     def parameters(self) -> tuple[str, ...]:
         return tuple(self.owners)

@@ -6,7 +6,6 @@ here as plain data and `Sentence`s (words and formulas kept apart), so that ever
 same story.
 """
 
-import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -121,7 +120,7 @@ def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[tuple[Cr
     variable that feeds several nodes it lists them all, `[A1] ⇠ Z2, S2`, marking the path of the step.
     """
     graph = solution.graph
-    forward, backward, positions = _path_crumbs(graph.main_path, graph.main_path_links)
+    forward, backward, positions = _path_crumbs(graph)
     if step is None:
         marked, reached = page.marked, page.reached
     elif step.variable in positions:
@@ -147,18 +146,22 @@ def breadcrumb(solution, page: Page, step: Step | None = None) -> tuple[tuple[Cr
     return main, tuple(side)
 
 
-@functools.lru_cache(maxsize=4)
-def _path_crumbs(nodes: tuple[str, ...], links: tuple[bool, ...]) -> tuple[tuple[Crumb, ...], tuple[Crumb, ...],
-                                                                            dict[str, int]]:
+def _path_crumbs(graph) -> tuple[tuple[Crumb, ...], tuple[Crumb, ...], dict[str, int]]:
     """The main path's crumbs, none marked, with every arrow forward and with every arrow backward (a comma where
     two neighbours are not connected, none before the first), and each node's place on the path: a page's
     breadcrumb is a slice of each, so that a path of hundreds of nodes is neither built nor searched anew for
-    every page."""
-    def crumbs(arrow: str) -> tuple[Crumb, ...]:
-        return tuple(Crumb(node, False, "" if i == 0 else arrow if linked else ",")
-                     for i, (node, linked) in enumerate(zip(nodes, links, strict=True)))
+    every page. Kept with the graph (`Graph.drawn`), which every training step's pages share."""
+    found = graph.drawn.get("breadcrumb")
+    if found is None:
+        nodes, links = graph.main_path, graph.main_path_links
 
-    return crumbs(FORWARD_ARROW), crumbs(BACKWARD_ARROW), {node: i for i, node in enumerate(nodes)}
+        def crumbs(arrow: str) -> tuple[Crumb, ...]:
+            return tuple(Crumb(node, False, "" if i == 0 else arrow if linked else ",")
+                         for i, (node, linked) in enumerate(zip(nodes, links, strict=True)))
+
+        found = graph.drawn["breadcrumb"] = (crumbs(FORWARD_ARROW), crumbs(BACKWARD_ARROW),
+                                              {node: i for i, node in enumerate(nodes)})
+    return found
 
 
 def jacobian_label(step: Step) -> str:
