@@ -69,14 +69,18 @@ class EntryName:
 
     def text(self, ascii_only: bool = False) -> str:
         """`a[2]₁₂⁽¹⁾` (or `a[2]_12^(1)` in ASCII): layer in brackets, indices, then the sample."""
+        return self.spellings()[ascii_only]
+
+    def spellings(self) -> tuple[str, str]:
+        """The name in Unicode and in ASCII (`text`), both at once: a term keeps both, and a deep network's pages
+        write thousands of names."""
         if self.whole:
-            return self.letter
+            return self.letter, self.letter
         layer = f"[{self.layer}]" if self.layer else ""
         sample = f"({self.sample})" if self.per_sample else ""
-        if ascii_only:
-            letter = ASCII_LETTERS.get(self.letter, self.letter)
-            return f"{letter}{layer}_{self.indices()}" + (f"^{sample}" if sample else "")
-        return f"{self.letter}{layer}{self.indices().translate(SUBSCRIPT)}{sample.translate(SUPERSCRIPT)}"
+        indices = self.indices()
+        return (f"{self.letter}{layer}{indices.translate(SUBSCRIPT)}{sample.translate(SUPERSCRIPT)}",
+                f"{ASCII_LETTERS.get(self.letter, self.letter)}{layer}_{indices}" + (f"^{sample}" if sample else ""))
 
     def latex(self) -> str:
         """`{a_{12}^{[2]}}^{(1)}` as in the article."""
@@ -165,8 +169,7 @@ class Namer:
     def __call__(self, i: int, j: int) -> Term:
         if self.values is not None:
             return number(float(self.values[i, j]))
-        name = self.name(i, j)
-        return Term(name.text(), name.text(ascii_only=True))
+        return Term(*self.name(i, j).spellings())
 
     def name(self, i: int, j: int) -> EntryName:
         return EntryName(self.letter, self.layer, i + 1, j + 1, self.per_sample, self.single_index,

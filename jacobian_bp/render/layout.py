@@ -208,9 +208,10 @@ class Symbols:
         return {}
 
     def _texts(self, ascii_only: bool) -> list[list[tuple[str, bool]]]:
-        if self.pattern is not None:
-            texts = [[(entry if isinstance(entry, str) else entry.text(ascii_only), zero) for entry, zero in row]
-                     for row in self.pattern_rows()]
+        if self.pattern is not None:  # (the pattern's terms written straight away, not kept as `pattern_rows`)
+            shown = self.window
+            texts = marked(shown, self.cells([i for i in shown.rows if i is not None],
+                                             [j for j in shown.columns if j is not None], ascii_only))
         else:
             from .. import symbolic
 
