@@ -101,3 +101,30 @@ def test_every_sentence_of_every_page_is_written_as_words_and_formulas():
         "Shortcut ", "dJ/db3 =", " column sums of ", "dJ/dZ3", " gives the same numbers."]
     assert [str(part) for part in story.shortcut_caption(ARTICLE.step("dJ/dW3")).parts] == [
         "Shortcut ", "dJ/dW3 = (dJ/dZ3)ᵀ · A2", " gives the same numbers."]
+
+
+def _deep(tmp_path, layers: int = 30):
+    """A walkthrough of `layers` dense layers of 2 units: its path through the graph is long, its steps alike."""
+    lines = ['loss = "cross_entropy"', "seed = 1", "[data]", "X = [[0.5, -1.0]]", "Y = [[1.0, 0.0]]"]
+    lines += [f'[[layers]]\nunits = 2\nactivation = "{"tanh" if k < layers - 1 else "softmax"}"'
+              for k in range(layers)]
+    path = tmp_path / "deep.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return solve(load(str(path)))
+
+
+def test_a_node_names_its_entries_once_for_all_its_steps(tmp_path, monkeypatch):
+    """The namers of a node's roles are made once per solution, not by each of its steps (a dense layer has three)."""
+    from jacobian_bp import entries
+    from jacobian_bp.render import layout
+
+    solution = _deep(tmp_path)
+    made = []
+    namer = entries.namer
+    monkeypatch.setattr(entries, "namer", lambda *arguments, **options: made.append(arguments[1]) or namer(
+        *arguments, **options))
+    for page in story.pages(solution):
+        layout.section(solution, page, 4, True)
+    once = sum(len(node.roles) + 1 for node in solution.graph.nodes if any(step.node == node.output
+                                                                         for step in solution.steps))
+    assert once <= len(made) <= once + 1  # (the targets are named once more, beside the loss's symbols)
