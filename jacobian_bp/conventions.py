@@ -59,7 +59,9 @@ class Conventions:
 
     @property
     def is_default(self) -> bool:
-        return self == DEFAULT
+        """Whether these are the default conventions (mostly the very object `DEFAULT`, found without comparing
+        every field: pages ask on every step)."""
+        return self is DEFAULT or self == DEFAULT
 
     def document(self) -> dict[str, str]:
         """As a `[conventions]` table, or the `conventions` of the JSON document."""
@@ -136,7 +138,7 @@ class Conventions:
     def jacobian_caption(self, name: Sentence, function: str, variable: str, shape: tuple[int, int]) -> Sentence:
         """What the local Jacobian (`name`, as the page names it) is: which entries its rows and columns stand for."""
         rows, columns = (variable, function) if self.denominator else (function, variable)
-        order = "" if self == DEFAULT else say(" (entries taken ", self.reading, ")")
+        order = "" if self.is_default else say(" (entries taken ", self.reading, ")")
         return say(name, " is ", math(f"{shape[0]} × {shape[1]}"),
                    ": one row per entry of ", math(rows), ", one column per entry of ", math(columns), order, ".")
 
