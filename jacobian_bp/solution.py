@@ -201,8 +201,8 @@ def solve(walkthrough: Walkthrough) -> Solution:
         final_values = graph.forward(given)
         _refuse_unrepresentable(walkthrough, final_values, " (after the last update, for J_final)")
     computed = Solution(walkthrough=walkthrough, training=tuple(training), final_values=final_values)
-    for name, value in computed.quantities.items():
-        if not (value.finite() if isinstance(value, Structured) else np.all(np.isfinite(value))):
+    for name, value in computed.quantities.items():  # (`.all()`, not `np.all`: thousands of small arrays)
+        if not (value.finite() if isinstance(value, Structured) else np.isfinite(value).all()):
             raise WalkthroughError(walkthrough.name, f"{name} overflows: its values are too large for floating "
                                                      "point; use smaller weights, inputs or learning rate")
     solution = written(computed)
