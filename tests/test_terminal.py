@@ -209,8 +209,10 @@ def test_a_large_jacobian_without_an_index_pattern_is_shown_in_numbers_with_a_no
 
 
 # Words of one-cell characters (some non-ASCII, some spaces that are not ASCII), runs of spaces, and words long enough
-# to be folded: the cases the shortcuts of `widgets` (`_breaks`, `_nearest_first`) take, and those they hand to rich.
-WRAPPED_TEXT = st.lists(st.one_of(st.sampled_from(["a", "∂", "₁", "ᵀ", "·", "=", " ", "  ", "\xa0", "—", "é"]),
+# to be folded, line breaks and control codes (which a rich `Text` drops): the cases the shortcuts of `widgets`
+# (`Styled`, `_breaks`, `_nearest_first`) take, and those they hand to rich.
+WRAPPED_TEXT = st.lists(st.one_of(st.sampled_from(["a", "∂", "₁", "ᵀ", "·", "=", " ", "  ", "\xa0", "—", "é", "\n",
+                                                  "\r", "\x07"]),
                                   st.text(alphabet="xyz", min_size=1, max_size=12)), max_size=30).map("".join)
 
 
@@ -222,7 +224,7 @@ def test_prose_wraps_as_rich_does(text, width):
     expected = Text(text, style="bold").wrap(Console(file=io.StringIO()), width)
     for line in expected:
         line.rstrip()
-    found = widgets._wrapped(Text(text, style="bold"), width)
+    found = widgets._wrapped(text, "bold", width)
     assert [(line.plain, str(line.style)) for line in found] == [(line.plain, str(line.style)) for line in expected]
 
 
@@ -288,3 +290,28 @@ def test_a_symbolic_jacobian_written_in_a_window_counts_what_it_hides_against_th
     note = next(line for line in lines[first:] if line.lstrip().startswith("("))
     assert note.strip() == f"({40 - shown} of 40 columns not shown)"
     assert 2 <= shown <= 12
+
+
+def _drawn(view: MatrixView, width: int, ascii_only: bool) -> list[tuple[str, list]]:
+    return [(line.plain, list(line.spans)) for line in view.lines(width, ascii_only)]
+
+
+@pytest.mark.parametrize("decimals", [2, 4])
+@pytest.mark.parametrize("width", [14, 100])
+@pytest.mark.parametrize("ascii_only", [False, True])
+def test_a_shared_matrix_drawing_is_the_drawing_of_those_numbers(decimals, width, ascii_only):
+    """Small matrices of the same numbers share one drawing: it is what drawing them anew gives, at their own
+    decimals, width and alphabet, and whatever draws it later (an equation, a console) leaves it as it was."""
+    from jacobian_bp.render import layout
+
+    numbers = np.array([[0.5, -1.25, 0.0], [3.0, 0.0, 1e-7]])
+    anew = MatrixView(None, None, numeric=True, source=layout.Numbers(numbers, decimals))  # no content: not shared
+    expected = _drawn(anew, width, ascii_only)
+    for view in (MatrixView.of(numbers.copy(), decimals), MatrixView.of(numbers, decimals)):
+        assert view.content is not None and _drawn(view, width, ascii_only) == expected
+        console = Console(file=io.StringIO(), width=width, color_system="truecolor", force_terminal=True)
+        console.print(Equation(Text("M =", style="bold"), view))
+        assert _drawn(view, width, ascii_only) == expected
+    as_integers = MatrixView.of(np.array([[1, 0], [0, 1]]), decimals)  # bytes that another dtype could share
+    assert _drawn(as_integers, width, ascii_only) != _drawn(MatrixView.of(np.array([[1, 0], [0, 1]]).view(float),
+                                                                           decimals), width, ascii_only)

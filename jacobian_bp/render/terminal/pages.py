@@ -23,6 +23,7 @@ from .widgets import (
     MatrixView,
     Prose,
     Stack,
+    Styled,
 )
 
 
@@ -71,13 +72,13 @@ class _Written:
 
 def _line(parts: tuple, options: Options) -> list:
     """One line of an equation: formulas in the names' style, matrices as matrices, gaps as spaces."""
-    return [" " * part.width if isinstance(part, layout.Gap) else Text(part, style=NAME_STYLE)
+    return [" " * part.width if isinstance(part, layout.Gap) else Styled(part, NAME_STYLE)
             if isinstance(part, str) else _expression(part) if isinstance(part, layout.Expression)
             else _matrix(part, options) for part in parts]
 
 
 def _expression(part: layout.Expression) -> Text:
-    return Text(part.text(), style=NAME_STYLE)
+    return Styled(part.text(), NAME_STYLE)
 
 
 def renderable(block, options: Options):
