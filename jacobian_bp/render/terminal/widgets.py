@@ -463,13 +463,13 @@ def _breaks(text: str, width: int) -> list[int] | None:
 def _fitting(lines: list["Text | _Fitted"], console: Console) -> RenderResult:
     """Lines already fitted to the width, as rich's segments: handed back as one `Text`, every line would be wrapped
     again, which is most of the cost of a long walkthrough. Without colours (output to a file or a pipe, or
-    `NO_COLOR`) rich draws no style at all, so a line is its plain text."""
+    `NO_COLOR`) rich draws no style at all, so a line is its plain text, and the lines are one segment."""
+    if console.color_system is None:  # the lines as one segment: rich would only join them again
+        yield Segment("".join([line.plain + "\n" for line in lines]))
+        return
     newline = Segment.line()
-    plain = console.color_system is None
     for line in lines:
-        if plain:
-            yield Segment(line.plain)
-        elif line.style and not line.spans:  # rich's `Text.render` draws a line without spans in no style at all
+        if line.style and not line.spans:  # rich's `Text.render` draws a line without spans in no style at all
             yield Segment(line.plain, console.get_style(line.style))
         else:
             yield from line.render(console)
