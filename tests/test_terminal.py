@@ -292,7 +292,7 @@ def test_a_symbolic_jacobian_written_in_a_window_counts_what_it_hides_against_th
     assert 2 <= shown <= 12
 
 
-def _drawn(view: MatrixView, width: int, ascii_only: bool) -> list[tuple[str, list]]:
+def _drawing(view: MatrixView, width: int, ascii_only: bool) -> list[tuple[str, list]]:
     return [(line.plain, list(line.spans)) for line in view.lines(width, ascii_only)]
 
 
@@ -306,12 +306,12 @@ def test_a_shared_matrix_drawing_is_the_drawing_of_those_numbers(decimals, width
 
     numbers = np.array([[0.5, -1.25, 0.0], [3.0, 0.0, 1e-7]])
     anew = MatrixView(None, None, numeric=True, source=layout.Numbers(numbers, decimals))  # no content: not shared
-    expected = _drawn(anew, width, ascii_only)
+    expected = _drawing(anew, width, ascii_only)
     for view in (MatrixView.of(numbers.copy(), decimals), MatrixView.of(numbers, decimals)):
-        assert view.content is not None and _drawn(view, width, ascii_only) == expected
+        assert view.content is not None and _drawing(view, width, ascii_only) == expected
         console = Console(file=io.StringIO(), width=width, color_system="truecolor", force_terminal=True)
         console.print(Equation(Text("M =", style="bold"), view))
-        assert _drawn(view, width, ascii_only) == expected
+        assert _drawing(view, width, ascii_only) == expected
     as_integers = MatrixView.of(np.array([[1, 0], [0, 1]]), decimals)  # bytes that another dtype could share
-    assert _drawn(as_integers, width, ascii_only) != _drawn(MatrixView.of(np.array([[1, 0], [0, 1]]).view(float),
+    assert _drawing(as_integers, width, ascii_only) != _drawing(MatrixView.of(np.array([[1, 0], [0, 1]]).view(float),
                                                                            decimals), width, ascii_only)
