@@ -236,6 +236,42 @@ def test_breadcrumb_keeps_nearest_crumbs_first(low, high, twice_centre):
                                                                key=lambda i: (abs(i - centre), -i))
 
 
+CRUMBS = st.lists(st.tuples(st.text(alphabet="ZAWb1₁ᵀ", min_size=1, max_size=5), st.booleans(),
+                            st.sampled_from(["→", "⇠", ","])), min_size=1, max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(CRUMBS, st.lists(st.text(alphabet="bW2", min_size=1, max_size=3), max_size=3), st.integers(8, 90),
+       st.booleans())
+@example([("X", False, "")] + [("1", i == 0, ",") for i in range(59)], [], 90, False)  # a run on one side only
+def test_a_breadcrumb_keeps_the_longest_run_around_the_marked_crumbs_that_fits(crumbs, side, width, ascii_only):
+    """The path is cut to the longest run of crumbs nearest the marked ones whose line fits, measured here on the
+    drawn line of every run: the widget measures only the crumbs that could ever fit, and halves."""
+    from jacobian_bp.render.story import Crumb
+
+    main = [Crumb(label, marked, "" if i == 0 else arrow) for i, (label, marked, arrow) in enumerate(crumbs)]
+    side = [Crumb(label, i == 0, "" if i == 0 else "⇠") for i, label in enumerate(side)]
+    breadcrumb = widgets.Breadcrumb(main, side)
+
+    def fits(kept) -> bool:
+        return widgets._cells(breadcrumb._line(kept, ascii_only).plain) <= width
+
+    last = len(main) - 1
+    expected = main
+    if last >= 3 and not fits(main):
+        marked = [i for i, crumb in enumerate(main) if crumb.marked] or [last]
+        order = widgets._nearest_first(1, last - 1, (marked[0] + marked[-1]) / 2)
+        runs = []
+        for count in range(len(order) + 1):
+            low, high = min(order[:count], default=last), max(order[:count], default=0)
+            kept = [main[0]] + ([widgets._elided(main[1].arrow)] if low > 1 or high < low else [])
+            kept += main[low:high + 1]
+            kept += [widgets._elided(main[high + 1].arrow)] if high < last - 1 and high >= low else []
+            runs.append(kept + [main[last]])
+        expected = next((run for run in reversed(runs) if fits(run)), runs[0])  # the most crumbs that fit
+    assert breadcrumb._fitted(width, ascii_only) == expected
+
+
 def test_in_colour_every_line_keeps_its_own_style():
     """A line drawn whole in one style (the title in bold, a note in yellow, a check in green) keeps it: rich draws a
     `Text` without spans in no style at all, so the widgets hand such a line on with its style."""

@@ -320,9 +320,9 @@ class Breadcrumb:
             return main
         side = self._width(self.side, ascii_only) + 4 if self.side else 0
         marked = list(compress(range(len(main)), map(attrgetter("marked"), main))) or [last]
-        # Every crumb after the first takes two cells at least (a letter and a comma), so the crumbs farther than
-        # half the width from the marked ones can never be kept: only those nearer are measured.
-        reach = max_width // 2 + 1
+        # Every crumb after the first takes three cells at least (a letter after a comma and a space), so the crumbs
+        # farther than a third of the width from the marked ones can never be kept: only those nearer are measured.
+        reach = max_width // 3 + 1
         nearest, farthest = max(1, marked[0] - reach), min(last - 1, marked[-1] + reach)
         first, final = _crumb_width(main[0], ascii_only), _crumb_width(main[last], ascii_only)
         near = [_crumb_width(crumb, ascii_only) for crumb in main[nearest:farthest + 1]]
