@@ -244,6 +244,8 @@ CRUMBS = st.lists(st.tuples(st.text(alphabet="ZAWb1₁ᵀ", min_size=1, max_size
 @given(CRUMBS, st.lists(st.text(alphabet="bW2", min_size=1, max_size=3), max_size=3), st.integers(8, 90),
        st.booleans())
 @example([("X", False, "")] + [("1", i == 0, ",") for i in range(59)], [], 90, False)  # a run on one side only
+@example([("1", True, "→"), ("1", False, "→"), ("11ᵀ", True, "→"), ("11ᵀ", True, "→"), ("1111", False, "→"),
+          ("11", True, ","), ("1", False, "→")], ["2", "2", "2"], 63, True)  # `...` is wider than the crumb `1`
 def test_a_breadcrumb_keeps_the_longest_run_around_the_marked_crumbs_that_fits(crumbs, side, width, ascii_only):
     """The path is cut to the longest run of crumbs nearest the marked ones whose line fits, measured here on the
     drawn line of every run: the widget measures only the crumbs that could ever fit, and halves."""

@@ -344,10 +344,19 @@ class Breadcrumb:
             after = gap(high + 1) if high < last - 1 and high >= low else 0
             return first + before + inside + after + final + side
 
-        fewest, most = 0, len(order)
-        while fewest < most:
-            middle = (fewest + most + 1) // 2
-            fewest, most = (middle, most) if width(middle) <= max_width else (fewest, middle - 1)
+        # The width grows with the count, except where the run reaches an end and the `…` there goes (in ASCII
+        # `...`, wider than a crumb of one letter): from each such count on it grows again, so each stretch is halved
+        # apart, and the most crumbs that fit in any of them are kept.
+        ends = sorted({order.index(end) + 1 for end in (1, last - 1) if end in order})
+        fewest = 0
+        for start, stop in zip([0, *ends], [*ends, len(order) + 1], strict=True):
+            if width(start) > max_width:
+                continue
+            most = stop - 1
+            while start < most:
+                middle = (start + most + 1) // 2
+                start, most = (middle, most) if width(middle) <= max_width else (start, middle - 1)
+            fewest = start
         low, high = runs[fewest]
         crumbs = [main[0]]
         if low > 1 or high < low:
