@@ -78,14 +78,19 @@ class MatrixView:
 
     @classmethod
     def of(cls, matrix, decimals: int) -> "MatrixView":
-        """The numbers of an array (or of a `structured.Structured` Jacobian), formatted when drawn.
+        """The numbers of an array (or of a `structured.Structured` Jacobian), formatted when drawn."""
+        return cls.showing(layout.Numbers(matrix, decimals))
+
+    @classmethod
+    def showing(cls, numbers: layout.Numbers) -> "MatrixView":
+        """The matrix of a layout's `Numbers`, formatted when drawn.
 
         A small array is drawn once for all the views of the same numbers: a walkthrough shows each gradient
         several times (as a result, then as the upstream row of the next steps)."""
-        content = None
+        matrix, content = numbers.values, None
         if isinstance(matrix, np.ndarray) and matrix.size <= SHARED_DRAWING:
-            content = (matrix.tobytes(), matrix.shape, matrix.dtype.str, decimals)
-        return cls(None, None, numeric=True, source=layout.Numbers(matrix, decimals), content=content)
+            content = (matrix.tobytes(), matrix.shape, matrix.dtype.str, numbers.decimals)
+        return cls(None, None, numeric=True, source=numbers, content=content)
 
     @property
     def shape(self) -> tuple[int, int]:
