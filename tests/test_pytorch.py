@@ -372,7 +372,11 @@ def trained_graphs(draw):
 @given(walkthrough=trained_graphs())
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 def test_every_quantity_of_several_steps_and_every_optimizer_state_equals_torch_optim(walkthrough):
-    ours = solve(walkthrough).quantities
+    try:
+        ours = solve(walkthrough).quantities
+    except WalkthroughError as error:  # training that diverges (a deep linear chain) is refused: nothing to compare
+        assume("overflows" not in str(error))
+        raise
     theirs = pytorch_training(walkthrough)
     assert set(ours) - set(theirs) <= {"X", "Y"}, set(ours) - set(theirs)
     for quantity, value in ours.items():
