@@ -54,7 +54,9 @@ class WalkthroughError(InputError):
         super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
 
 
-@dataclass(frozen=True)
+# Compared by identity: == of its arrays has no single truth value. Not generating __eq__, __hash__ and __repr__
+# (it writes its own) shortens every start-up.
+@dataclass(frozen=True, eq=False, repr=False)
 class Walkthrough:
     """A graph with its batch and parameters, ready to be solved; `name` is the bundled name or the path given.
 
@@ -93,7 +95,7 @@ class Walkthrough:
         return self.given[TARGET_DATA]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # by identity, as a Walkthrough
 class _Spec:
     """One node as read from the file, before the graph is put in order."""
 
