@@ -2,11 +2,6 @@
 
 Loading numpy takes a noticeable moment at start-up; a Ctrl-C then must end the program like a Ctrl-C
 at any other moment (one line, exit 130), not with a traceback or numpy's "bad install" message.
-
-Importing numpy and the package makes some twenty thousand objects that live as long as the program, and the
-garbage collector would look through them again and again while they are made (a twentieth of the start of
-`--format json`). So it rests while they are imported, and they are then set apart (`gc.freeze`) where no
-later collection looks; what the command makes afterwards is collected as usual.
 """
 
 import gc
@@ -16,7 +11,11 @@ PROGRAM = "jacobian-bp"
 
 
 def run() -> int:
-    """Import the command line and run it; exit status 130 for a Ctrl-C while importing."""
+    """Import the command line and run it; exit status 130 for a Ctrl-C while importing.
+
+    The cyclic garbage collector is held off while the modules load, and what they made is then set aside
+    (`gc.freeze`): the classes, functions and modules of an import live until the program ends, yet the collector
+    would go through them again and again while they are made (about a tenth of a short run's time)."""
     gc.disable()
     try:
         from .cli import main

@@ -137,6 +137,24 @@ def test_help_wraps_at_the_width_of_the_terminal(columns):
     assert columns - 15 <= widest <= columns - 2
 
 
+def test_the_garbage_collector_waits_for_the_modules_to_load_and_then_works():
+    """No collection goes through the objects of the imports while they are made; once they are set aside, the
+    collector is on again for the run (the step-through runs for as long as a lesson)."""
+    program = (
+        "import contextlib, gc, io, sys\n"
+        "from jacobian_bp import entry\n"
+        "loading = []\n"
+        "gc.callbacks.append(lambda phase, info: phase == 'start' and loading.append(\n"
+        "    not hasattr(sys.modules.get('jacobian_bp.cli'), 'main')))\n"
+        "sys.argv = ['jacobian-bp', 'walkthrough', '--format', 'json']\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    status = entry.run()\n"
+        "print(status, gc.isenabled(), any(loading), gc.get_freeze_count() > 1000)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["0", "True", "False", "True"]
+
+
 def test_module_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "jacobian_bp", "walkthrough", "--format", "json"],
                             capture_output=True, text=True, check=True)

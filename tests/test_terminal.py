@@ -209,8 +209,10 @@ def test_a_large_jacobian_without_an_index_pattern_is_shown_in_numbers_with_a_no
 
 
 # Words of one-cell characters (some non-ASCII, some spaces that are not ASCII), runs of spaces, and words long enough
-# to be folded: the cases the shortcuts of `widgets` (`_breaks`, `_nearest_first`) take, and those they hand to rich.
-WRAPPED_TEXT = st.lists(st.one_of(st.sampled_from(["a", "∂", "₁", "ᵀ", "·", "=", " ", "  ", "\xa0", "—", "é"]),
+# to be folded, line breaks and control codes (which a rich `Text` drops): the cases the shortcuts of `widgets`
+# (`Styled`, `_breaks`, `_nearest_first`) take, and those they hand to rich.
+WRAPPED_TEXT = st.lists(st.one_of(st.sampled_from(["a", "∂", "₁", "ᵀ", "·", "=", " ", "  ", "\xa0", "—", "é", "\n",
+                                                  "\r", "\x07"]),
                                   st.text(alphabet="xyz", min_size=1, max_size=12)), max_size=30).map("".join)
 
 
@@ -222,7 +224,7 @@ def test_prose_wraps_as_rich_does(text, width):
     expected = Text(text, style="bold").wrap(Console(file=io.StringIO()), width)
     for line in expected:
         line.rstrip()
-    found = widgets._wrapped(Text(text, style="bold"), width)
+    found = widgets._wrapped(text, "bold", width)
     assert [(line.plain, str(line.style)) for line in found] == [(line.plain, str(line.style)) for line in expected]
 
 
@@ -232,6 +234,44 @@ def test_breadcrumb_keeps_nearest_crumbs_first(low, high, twice_centre):
     centre = twice_centre / 2
     assert widgets._nearest_first(low, high, centre) == sorted(range(low, high + 1),
                                                                key=lambda i: (abs(i - centre), -i))
+
+
+CRUMBS = st.lists(st.tuples(st.text(alphabet="ZAWb1₁ᵀ", min_size=1, max_size=5), st.booleans(),
+                            st.sampled_from(["→", "⇠", ","])), min_size=1, max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(CRUMBS, st.lists(st.text(alphabet="bW2", min_size=1, max_size=3), max_size=3), st.integers(8, 90),
+       st.booleans())
+@example([("X", False, "")] + [("1", i == 0, ",") for i in range(59)], [], 90, False)  # a run on one side only
+@example([("1", True, "→"), ("1", False, "→"), ("11ᵀ", True, "→"), ("11ᵀ", True, "→"), ("1111", False, "→"),
+          ("11", True, ","), ("1", False, "→")], ["2", "2", "2"], 63, True)  # `...` is wider than the crumb `1`
+def test_a_breadcrumb_keeps_the_longest_run_around_the_marked_crumbs_that_fits(crumbs, side, width, ascii_only):
+    """The path is cut to the longest run of crumbs nearest the marked ones whose line fits, measured here on the
+    drawn line of every run: the widget measures only the crumbs that could ever fit, and halves."""
+    from jacobian_bp.render.story import Crumb
+
+    main = [Crumb(label, marked, "" if i == 0 else arrow) for i, (label, marked, arrow) in enumerate(crumbs)]
+    side = [Crumb(label, i == 0, "" if i == 0 else "⇠") for i, label in enumerate(side)]
+    breadcrumb = widgets.Breadcrumb(main, side)
+
+    def fits(kept) -> bool:
+        return widgets._cells(breadcrumb._line(kept, ascii_only).plain) <= width
+
+    last = len(main) - 1
+    expected = main
+    if last >= 3 and not fits(main):
+        marked = [i for i, crumb in enumerate(main) if crumb.marked] or [last]
+        order = widgets._nearest_first(1, last - 1, (marked[0] + marked[-1]) / 2)
+        runs = []
+        for count in range(len(order) + 1):
+            low, high = min(order[:count], default=last), max(order[:count], default=0)
+            kept = [main[0]] + ([widgets._elided(main[1].arrow)] if low > 1 or high < low else [])
+            kept += main[low:high + 1]
+            kept += [widgets._elided(main[high + 1].arrow)] if high < last - 1 and high >= low else []
+            runs.append(kept + [main[last]])
+        expected = next((run for run in reversed(runs) if fits(run)), runs[0])  # the most crumbs that fit
+    assert breadcrumb._fitted(width, ascii_only) == expected
 
 
 def test_in_colour_every_line_keeps_its_own_style():
@@ -288,3 +328,28 @@ def test_a_symbolic_jacobian_written_in_a_window_counts_what_it_hides_against_th
     note = next(line for line in lines[first:] if line.lstrip().startswith("("))
     assert note.strip() == f"({40 - shown} of 40 columns not shown)"
     assert 2 <= shown <= 12
+
+
+def _drawing(view: MatrixView, width: int, ascii_only: bool) -> list[tuple[str, list]]:
+    return [(line.plain, list(line.spans)) for line in view.lines(width, ascii_only)]
+
+
+@pytest.mark.parametrize("decimals", [2, 4])
+@pytest.mark.parametrize("width", [14, 100])
+@pytest.mark.parametrize("ascii_only", [False, True])
+def test_a_shared_matrix_drawing_is_the_drawing_of_those_numbers(decimals, width, ascii_only):
+    """Small matrices of the same numbers share one drawing: it is what drawing them anew gives, at their own
+    decimals, width and alphabet, and whatever draws it later (an equation, a console) leaves it as it was."""
+    from jacobian_bp.render import layout
+
+    numbers = np.array([[0.5, -1.25, 0.0], [3.0, 0.0, 1e-7]])
+    anew = MatrixView(None, None, numeric=True, source=layout.Numbers(numbers, decimals))  # no content: not shared
+    expected = _drawing(anew, width, ascii_only)
+    for view in (MatrixView.of(numbers.copy(), decimals), MatrixView.of(numbers, decimals)):
+        assert view.content is not None and _drawing(view, width, ascii_only) == expected
+        console = Console(file=io.StringIO(), width=width, color_system="truecolor", force_terminal=True)
+        console.print(Equation(Text("M =", style="bold"), view))
+        assert _drawing(view, width, ascii_only) == expected
+    as_integers = MatrixView.of(np.array([[1, 0], [0, 1]]), decimals)  # bytes that another dtype could share
+    assert _drawing(as_integers, width, ascii_only) != _drawing(MatrixView.of(np.array([[1, 0], [0, 1]]).view(float),
+                                                                           decimals), width, ascii_only)

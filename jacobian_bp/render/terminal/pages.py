@@ -6,7 +6,7 @@
 
 from dataclasses import dataclass
 
-from rich.console import Console, Group, NewLine
+from rich.console import Console, NewLine
 from rich.text import Text
 
 from ...sentences import written
@@ -23,6 +23,7 @@ from .widgets import (
     MatrixView,
     Prose,
     Stack,
+    Styled,
 )
 
 
@@ -71,37 +72,46 @@ class _Written:
 
 def _line(parts: tuple, options: Options) -> list:
     """One line of an equation: formulas in the names' style, matrices as matrices, gaps as spaces."""
-    return [" " * part.width if isinstance(part, layout.Gap) else Text(part, style=NAME_STYLE)
+    return [" " * part.width if isinstance(part, layout.Gap) else Styled(part, NAME_STYLE)
             if isinstance(part, str) else _expression(part) if isinstance(part, layout.Expression)
             else _matrix(part, options) for part in parts]
 
 
 def _expression(part: layout.Expression) -> Text:
-    return Text(part.text(), style=NAME_STYLE)
+    return Styled(part.text(), NAME_STYLE)
 
 
-def renderable(block, options: Options):
-    """A block of the page layout as a rich renderable."""
+def renderables(block, options: Options) -> list:
+    """A block of the page layout as rich renderables drawn one under another: groups are taken apart here, so that
+    each line passes through rich once rather than once per level of nesting."""
     if isinstance(block, layout.Group):
         items: list = []
-        for i, child in enumerate(block.blocks):
-            apart = i > 0 and (isinstance(child, layout.Group) or isinstance(block.blocks[i - 1], layout.Group))
-            items += ([BLANK] if apart else []) + [renderable(child, options)]
-        return Group(*items)
+        previous = None
+        for child in block.blocks:
+            if previous is not None and (isinstance(child, layout.Group) or isinstance(previous, layout.Group)):
+                items.append(BLANK)
+            items += renderables(child, options)
+            previous = child
+        return items
     if isinstance(block, layout.Jacobian):
-        return renderable(block.equation, options)
+        return renderables(block.equation, options)
     if isinstance(block, layout.Equation):
         first, *rest = block.lines
         head = Equation(*([str(block.label)] if block.label else []), *_line(first, options))
-        return Group(head, *(Prose(" ".join(line)) for line in rest)) if rest else head
+        return [head, *(Prose(" ".join(line)) for line in rest)]
     if isinstance(block, layout.Breadcrumb):
-        return Breadcrumb(list(block.main), list(block.side))
+        return [Breadcrumb(list(block.main), list(block.side))]
     if isinstance(block, layout.Subheading):
-        return Prose(block.text, "bold underline")
+        return [Prose(block.text, "bold underline")]
     if isinstance(block, layout.Curve):
-        return CostCurve(block.costs, block.decimals)
+        return [CostCurve(block.costs, block.decimals)]
     mark, style = TONES[block.tone]
-    return Prose(mark + str(block.text), style)
+    return [Prose(mark + str(block.text), style)]
+
+
+def renderable(block, options: Options) -> Stack:
+    """A block of the page layout as one rich renderable."""
+    return Stack(*renderables(block, options))
 
 
 def introduction(solution) -> list:
@@ -131,27 +141,19 @@ def page_renderable(solution, page: story.Page, options: Options, reveal: bool =
             hidden = True
             continue
         hidden = False
-        items += [BLANK, *_flat(renderable(block, options))]
+        items += [BLANK, *renderables(block, options)]
     return Stack(*items)
 
 
-def _flat(renderable) -> list:
-    """A renderable, or the items of a `Group` and of the groups in it, in order: drawn from one group, each line
-    passes through rich once rather than once per level of nesting."""
-    if isinstance(renderable, Group):
-        return [item for inner in renderable.renderables for item in _flat(inner)]
-    return [renderable]
-
-
-def guide_renderable(solution, options: Options) -> Group:
+def guide_renderable(solution, options: Options) -> Stack:
     """The reading guide (`guide`), with its heading, as the first page shows it after the introduction."""
     from ..guide import guide
 
     section = guide(solution, options.decimals, options.symbolic)
     items: list = [Heading(str(section.title))]
     for block in section.blocks:
-        items += [BLANK, renderable(block, options)]
-    return Group(*items)
+        items += [BLANK, *renderables(block, options)]
+    return Stack(*items)
 
 
 def render_walkthrough(solution, console: Console, options: Options) -> None:

@@ -18,6 +18,7 @@ from operator import attrgetter
 import numpy as np
 from rich.cells import cell_len, get_character_cell_size
 from rich.console import Console, ConsoleOptions, RenderResult
+from rich.control import STRIP_CONTROL_CODES, strip_control_codes
 from rich.rule import Rule
 from rich.segment import Segment
 from rich.text import Span, Text
@@ -35,6 +36,9 @@ NAME_STYLE = "bold"
 MARK_STYLE = "bold reverse"
 NOTE_STYLE = "yellow"
 OK_STYLE = "green"
+SHARED_DRAWING = 64  # numeric matrices of at most this many entries are drawn once for all their views
+SHARED_DRAWINGS = 4096  # drawings kept at most (the cache starts afresh when full)
+_DRAWN: dict = {}  # the lines of small numeric matrices, by their numbers, decimals, width and alphabet
 
 
 class _Console(Console):
@@ -62,18 +66,25 @@ class MatrixView:
     Jacobian written in the window documents show) counts what it hides against the larger one.
     """
 
-    def __init__(self, cells, zeros, numeric: bool, ascii_cells=None, source=None, window=None):
+    def __init__(self, cells, zeros, numeric: bool, ascii_cells=None, source=None, window=None, content=None):
         self.cells = cells
         self.ascii_cells = ascii_cells or cells
         self.zeros = zeros
         self.numeric = numeric
         self.source = source
         self.window = window
+        self.content = content  # what the drawing depends on besides the width, for matrices drawn from a cache
 
     @classmethod
     def of(cls, matrix, decimals: int) -> "MatrixView":
-        """The numbers of an array (or of a `structured.Structured` Jacobian), formatted when drawn."""
-        return cls(None, None, numeric=True, source=layout.Numbers(matrix, decimals))
+        """The numbers of an array (or of a `structured.Structured` Jacobian), formatted when drawn.
+
+        A small array is drawn once for all the views of the same numbers: a walkthrough shows each gradient
+        several times (as a result, then as the upstream row of the next steps)."""
+        content = None
+        if isinstance(matrix, np.ndarray) and matrix.size <= SHARED_DRAWING:
+            content = (matrix.tobytes(), matrix.shape, matrix.dtype.str, decimals)
+        return cls(None, None, numeric=True, source=layout.Numbers(matrix, decimals), content=content)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -96,6 +107,18 @@ class MatrixView:
                 {i: [self.zeros[i][j] for j in candidates] for i in shown})
 
     def lines(self, max_width: int, ascii_only: bool) -> list["Text | _Fitted"]:
+        """The matrix's lines at `max_width` (a new list, whose lines are not to be changed: they may be shared)."""
+        if self.content is None:
+            return self._lines(max_width, ascii_only)
+        key = (self.content, max_width, ascii_only)
+        drawn = _DRAWN.get(key)
+        if drawn is None:
+            if len(_DRAWN) >= SHARED_DRAWINGS:
+                _DRAWN.clear()
+            drawn = _DRAWN[key] = self._lines(max_width, ascii_only)
+        return list(drawn)
+
+    def _lines(self, max_width: int, ascii_only: bool) -> list["Text | _Fitted"]:
         rows, columns = self.shape
         row_order = list(range(rows))
         if rows > MAX_ROWS:
@@ -122,9 +145,11 @@ class MatrixView:
             lines = [line.text() for line in lines]
             for line in lines:
                 line.truncate(max_width)
+        if self.window is None and left + right == columns and rows <= MAX_ROWS:
+            return lines  # everything is shown: nothing to note
         note = self._shown(row_order, [*range(left), *range(columns - right, columns)]).note()
         if note:
-            lines += _wrapped(Text(note, style=ZERO_STYLE), max_width)
+            lines += _wrapped(note, ZERO_STYLE, max_width)
         return lines
 
     def _shown(self, row_order: list, columns: list[int]) -> layout.Window:
@@ -245,11 +270,11 @@ class Equation:
     def _block(part, max_width: int, ascii_only: bool) -> list["Text | _Fitted"]:
         if isinstance(part, (MatrixView, Equation)):
             return part.lines(max_width, ascii_only)
-        if isinstance(part, Text) and not ascii_only and not part.spans and _cells(part.plain) <= max_width:
+        if isinstance(part, (Styled, Text)) and not ascii_only and not part.spans and _cells(part.plain) <= max_width:
             return [part]  # a formula as it stands: `_join` only reads it
-        text = Text(_plain(part.plain, ascii_only), style=part.style) if isinstance(part, Text) \
-            else Text(_plain(part, ascii_only))
-        return _wrapped(text, max_width) if _cells(text.plain) > max_width else [text]
+        text, style = (part.plain, part.style) if isinstance(part, (Styled, Text)) else (part, "")
+        text = _plain(text, ascii_only)
+        return _wrapped(text, style, max_width) if _cells(text) > max_width else [Styled(text, style)]
 
     @staticmethod
     def _join(row: list[tuple[list["Text | _Fitted"], list[int]]], indent: int) -> list["_Fitted"]:
@@ -295,9 +320,9 @@ class Breadcrumb:
             return main
         side = self._width(self.side, ascii_only) + 4 if self.side else 0
         marked = list(compress(range(len(main)), map(attrgetter("marked"), main))) or [last]
-        # Every crumb after the first takes two cells at least (a letter and a comma), so the crumbs farther than
-        # half the width from the marked ones can never be kept: only those nearer are measured.
-        reach = max_width // 2 + 1
+        # Every crumb after the first takes three cells at least (a letter after a comma and a space), so the crumbs
+        # farther than a third of the width from the marked ones can never be kept: only those nearer are measured.
+        reach = max_width // 3 + 1
         nearest, farthest = max(1, marked[0] - reach), min(last - 1, marked[-1] + reach)
         first, final = _crumb_width(main[0], ascii_only), _crumb_width(main[last], ascii_only)
         near = [_crumb_width(crumb, ascii_only) for crumb in main[nearest:farthest + 1]]
@@ -319,10 +344,19 @@ class Breadcrumb:
             after = gap(high + 1) if high < last - 1 and high >= low else 0
             return first + before + inside + after + final + side
 
-        fewest, most = 0, len(order)
-        while fewest < most:
-            middle = (fewest + most + 1) // 2
-            fewest, most = (middle, most) if width(middle) <= max_width else (fewest, middle - 1)
+        # The width grows with the count, except where the run reaches an end and the `…` there goes (in ASCII
+        # `...`, wider than a crumb of one letter): from each such count on it grows again, so each stretch is halved
+        # apart, and the most crumbs that fit in any of them are kept.
+        ends = sorted({order.index(end) + 1 for end in (1, last - 1) if end in order})
+        fewest = 0
+        for start, stop in zip([0, *ends], [*ends, len(order) + 1], strict=True):
+            if width(start) > max_width:
+                continue
+            most = stop - 1
+            while start < most:
+                middle = (start + most + 1) // 2
+                start, most = (middle, most) if width(middle) <= max_width else (start, middle - 1)
+            fewest = start
         low, high = runs[fewest]
         crumbs = [main[0]]
         if low > 1 or high < low:
@@ -400,18 +434,17 @@ def _measuring() -> Console:
     return Console(file=io.StringIO())
 
 
-def _wrapped(text: Text, width: int) -> list[Text]:
-    """`text` broken into lines of at most `width` cells, between words where it can be (a word longer than a line
-    is folded)."""
-    plain = text.plain
+def _wrapped(text: str, style: str, width: int) -> list["Styled | Text"]:
+    """`text` in `style` broken into lines of at most `width` cells, between words where it can be (a word longer
+    than a line is folded)."""
+    plain = Styled(text, style).plain
     if _cells(plain) <= width and "\n" not in plain:
-        text.rstrip()
-        return [text]
-    breaks = _breaks(plain, width) if _narrow(plain) and not text.spans else None
+        return [Styled(plain.rstrip(), style)]
+    breaks = _breaks(plain, width) if _narrow(plain) else None
     if breaks is not None:
-        return [Text(plain[start:end].rstrip(), style=text.style)
+        return [Styled(plain[start:end].rstrip(), style)
                 for start, end in zip([0, *breaks], [*breaks, len(plain)], strict=True)]
-    lines = text.wrap(_measuring(), width)
+    lines = Text(plain, style=style).wrap(_measuring(), width)
     for line in lines:
         line.rstrip()
     return list(lines)
@@ -439,13 +472,13 @@ def _breaks(text: str, width: int) -> list[int] | None:
 def _fitting(lines: list["Text | _Fitted"], console: Console) -> RenderResult:
     """Lines already fitted to the width, as rich's segments: handed back as one `Text`, every line would be wrapped
     again, which is most of the cost of a long walkthrough. Without colours (output to a file or a pipe, or
-    `NO_COLOR`) rich draws no style at all, so a line is its plain text."""
+    `NO_COLOR`) rich draws no style at all, so a line is its plain text, and the lines are one segment."""
+    if console.color_system is None:  # the lines as one segment: rich would only join them again
+        yield Segment("".join([line.plain + "\n" for line in lines]))
+        return
     newline = Segment.line()
-    plain = console.color_system is None
     for line in lines:
-        if plain:
-            yield Segment(line.plain)
-        elif line.style and not line.spans:  # rich's `Text.render` draws a line without spans in no style at all
+        if line.style and not line.spans:  # rich's `Text.render` draws a line without spans in no style at all
             yield Segment(line.plain, console.get_style(line.style))
         else:
             yield from line.render(console)
@@ -507,6 +540,24 @@ class _Fitted:
 
     def render(self, console: Console) -> RenderResult:
         return self.text().render(console)
+
+
+class Styled(_Fitted):
+    """A line of text in one style throughout (a formula, a line of prose): what a rich `Text` of it holds, made
+    without the cost of a `Text`, which a long walkthrough would pay on thousands of lines. Like a `Text`, it
+    holds no control codes."""
+
+    __slots__ = ("style",)
+
+    def __init__(self, plain: str, style: str = ""):
+        self.plain = strip_control_codes(plain) if _CONTROL_CODES.search(plain) else plain
+        self.spans, self.style = [], style
+
+    def text(self) -> Text:
+        return Text(self.plain, style=self.style, no_wrap=True)
+
+
+_CONTROL_CODES = re.compile("[" + "".join(map(chr, STRIP_CONTROL_CODES)) + "]")  # those a rich `Text` drops
 
 
 class _Line:
@@ -589,8 +640,7 @@ class Prose:
         self.text, self.style = str(text), style
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield from _fitting(_wrapped(Text(_plain(self.text, options.ascii_only), style=self.style), options.max_width),
-                            console)
+        yield from _fitting(_wrapped(_plain(self.text, options.ascii_only), self.style, options.max_width), console)
 
 
 class CostCurve:
