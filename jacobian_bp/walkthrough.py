@@ -3,7 +3,7 @@
 Every problem is reported as a `WalkthroughError` that names the file, the line where one is
 known, the field (e.g. `layers[1].W`), what was expected and what was found.
 
-A bundled walkthrough is found with `os.path`: pathlib (and the URL parsing it imports) would add a twentieth to
+A bundled walkthrough is found with `os.path`: pathlib (and the URL parsing it imports) would add a thirtieth to
 the start of `--format json`. It is imported where a path a person gave is read, and by the functions that
 hand out a `Path`.
 """
