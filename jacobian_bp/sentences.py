@@ -32,7 +32,7 @@ class Sentence:
     parts: tuple[str | Math, ...]
 
     def __str__(self) -> str:
-        return "".join(str(part) for part in self.parts)
+        return "".join(map(str, self.parts))
 
     def __add__(self, other: Sentence | Math | str) -> Sentence:
         return say(self, other)

@@ -232,7 +232,7 @@ def test_prose_wraps_as_rich_does(text, width):
 def test_breadcrumb_keeps_nearest_crumbs_first(low, high, twice_centre):
     """The crumbs near the marked ones come in the order of their distance, the later of two as near first."""
     centre = twice_centre / 2
-    assert widgets._nearest_first(low, high, centre) == sorted(range(low, high + 1),
+    assert list(widgets._nearest_first(low, high, centre)) == sorted(range(low, high + 1),
                                                                key=lambda i: (abs(i - centre), -i))
 
 
@@ -262,7 +262,7 @@ def test_a_breadcrumb_keeps_the_longest_run_around_the_marked_crumbs_that_fits(c
     expected = main
     if last >= 3 and not fits(main):
         marked = [i for i, crumb in enumerate(main) if crumb.marked] or [last]
-        order = widgets._nearest_first(1, last - 1, (marked[0] + marked[-1]) / 2)
+        order = list(widgets._nearest_first(1, last - 1, (marked[0] + marked[-1]) / 2))
         runs = []
         for count in range(len(order) + 1):
             low, high = min(order[:count], default=last), max(order[:count], default=0)

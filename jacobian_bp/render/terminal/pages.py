@@ -40,12 +40,12 @@ TONES = {"plain": ("", ""), "name": ("", NAME_STYLE), "note": ("⚠ ", NOTE_STYL
          "aside": ("", ZERO_STYLE)}
 
 
-def _matrix(matrix, options: Options) -> MatrixView:
+def _matrix(matrix) -> MatrixView:
     if isinstance(matrix, layout.Symbols) and matrix.corner:
         return MatrixView(None, None, numeric=False, source=matrix)  # written entry by shown entry
     if isinstance(matrix, layout.Symbols):
         return _symbolic_matrix(matrix)
-    return MatrixView.of(matrix.values, options.decimals)
+    return MatrixView.showing(matrix)
 
 
 def _symbolic_matrix(symbols: layout.Symbols) -> MatrixView:
@@ -70,18 +70,18 @@ class _Written:
         return [[texts[i][j] for j in columns] for i in rows]
 
 
-def _line(parts: tuple, options: Options) -> list:
+def _line(parts: tuple) -> list:
     """One line of an equation: formulas in the names' style, matrices as matrices, gaps as spaces."""
     return [" " * part.width if isinstance(part, layout.Gap) else Styled(part, NAME_STYLE)
             if isinstance(part, str) else _expression(part) if isinstance(part, layout.Expression)
-            else _matrix(part, options) for part in parts]
+            else _matrix(part) for part in parts]
 
 
 def _expression(part: layout.Expression) -> Text:
     return Styled(part.text(), NAME_STYLE)
 
 
-def renderables(block, options: Options) -> list:
+def renderables(block) -> list:
     """A block of the page layout as rich renderables drawn one under another: groups are taken apart here, so that
     each line passes through rich once rather than once per level of nesting."""
     if isinstance(block, layout.Group):
@@ -90,14 +90,14 @@ def renderables(block, options: Options) -> list:
         for child in block.blocks:
             if previous is not None and (isinstance(child, layout.Group) or isinstance(previous, layout.Group)):
                 items.append(BLANK)
-            items += renderables(child, options)
+            items += renderables(child)
             previous = child
         return items
     if isinstance(block, layout.Jacobian):
-        return renderables(block.equation, options)
+        return renderables(block.equation)
     if isinstance(block, layout.Equation):
         first, *rest = block.lines
-        head = Equation(*([str(block.label)] if block.label else []), *_line(first, options))
+        head = Equation(*([str(block.label)] if block.label else []), *_line(first))
         return [head, *(Prose(" ".join(line)) for line in rest)]
     if isinstance(block, layout.Breadcrumb):
         return [Breadcrumb(list(block.main), list(block.side))]
@@ -109,9 +109,9 @@ def renderables(block, options: Options) -> list:
     return [Prose(mark + str(block.text), style)]
 
 
-def renderable(block, options: Options) -> Stack:
+def renderable(block) -> Stack:
     """A block of the page layout as one rich renderable."""
-    return Stack(*renderables(block, options))
+    return Stack(*renderables(block))
 
 
 def introduction(solution) -> list:
@@ -141,7 +141,7 @@ def page_renderable(solution, page: story.Page, options: Options, reveal: bool =
             hidden = True
             continue
         hidden = False
-        items += [BLANK, *renderables(block, options)]
+        items += [BLANK, *renderables(block)]
     return Stack(*items)
 
 
@@ -152,7 +152,7 @@ def guide_renderable(solution, options: Options) -> Stack:
     section = guide(solution, options.decimals, options.symbolic)
     items: list = [Heading(str(section.title))]
     for block in section.blocks:
-        items += [BLANK, *renderables(block, options)]
+        items += [BLANK, *renderables(block)]
     return Stack(*items)
 
 

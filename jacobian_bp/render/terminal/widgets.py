@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import unicodedata
+from collections.abc import Iterator
 from itertools import accumulate, compress, zip_longest
 from operator import attrgetter
 
@@ -77,14 +78,19 @@ class MatrixView:
 
     @classmethod
     def of(cls, matrix, decimals: int) -> "MatrixView":
-        """The numbers of an array (or of a `structured.Structured` Jacobian), formatted when drawn.
+        """The numbers of an array (or of a `structured.Structured` Jacobian), formatted when drawn."""
+        return cls.showing(layout.Numbers(matrix, decimals))
+
+    @classmethod
+    def showing(cls, numbers: layout.Numbers) -> "MatrixView":
+        """The matrix of a layout's `Numbers`, formatted when drawn.
 
         A small array is drawn once for all the views of the same numbers: a walkthrough shows each gradient
         several times (as a result, then as the upstream row of the next steps)."""
-        content = None
+        matrix, content = numbers.values, None
         if isinstance(matrix, np.ndarray) and matrix.size <= SHARED_DRAWING:
-            content = (matrix.tobytes(), matrix.shape, matrix.dtype.str, decimals)
-        return cls(None, None, numeric=True, source=layout.Numbers(matrix, decimals), content=content)
+            content = (matrix.tobytes(), matrix.shape, matrix.dtype.str, numbers.decimals)
+        return cls(None, None, numeric=True, source=numbers, content=content)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -311,8 +317,9 @@ class Breadcrumb:
 
         The first and last crumbs stay; the others are kept nearest the marked ones first (the later of two
         as near), which keeps a run of them around the marked ones. The longest run that fits is found
-        by halving, each try measured from running sums of the crumbs' widths; only the crumbs within reach of
-        the marked ones are measured, so that a path of hundreds of nodes costs about a line's worth of them.
+        by halving, each try measured from the running sum of the crumbs' widths. The crumbs are measured nearest
+        first, and only until they alone are wider than the line: a path of hundreds of nodes costs about a line's
+        worth of them.
         """
         main = self.main
         last = len(main) - 1
@@ -320,36 +327,34 @@ class Breadcrumb:
             return main
         side = self._width(self.side, ascii_only) + 4 if self.side else 0
         marked = list(compress(range(len(main)), map(attrgetter("marked"), main))) or [last]
-        # Every crumb after the first takes three cells at least (a letter after a comma and a space), so the crumbs
-        # farther than a third of the width from the marked ones can never be kept: only those nearer are measured.
-        reach = max_width // 3 + 1
-        nearest, farthest = max(1, marked[0] - reach), min(last - 1, marked[-1] + reach)
-        first, final = _crumb_width(main[0], ascii_only), _crumb_width(main[last], ascii_only)
-        near = [_crumb_width(crumb, ascii_only) for crumb in main[nearest:farthest + 1]]
-        if nearest == 1 and farthest == last - 1 and first + sum(near) + final + side <= max_width:
-            return main
-        centre = (marked[0] + marked[-1]) / 2
-        order = _nearest_first(nearest, farthest, centre)
-        # The run kept with the `count` nearest crumbs: from the smallest to the largest of them.
-        runs = list(zip(accumulate(order, min, initial=last), accumulate(order, max, initial=0), strict=True))
-        running = list(accumulate(near, initial=0))  # the widths of the crumbs from `nearest` on, summed
+        frame = _crumb_width(main[0], ascii_only) + _crumb_width(main[last], ascii_only) + side
+        # The run kept with the `count` nearest crumbs (from the smallest to the largest of them), the sum of their
+        # widths, and the counts at which a run reaches an end of the path.
+        runs, inside, ends = [(last, 0)], [0], []
+        for index in _nearest_first(1, last - 1, (marked[0] + marked[-1]) / 2):
+            crumbs_width = inside[-1] + _crumb_width(main[index], ascii_only)
+            if frame + crumbs_width > max_width:  # neither this run nor any longer one fits
+                break
+            low, high = runs[-1]
+            runs.append((min(low, index), max(high, index)))
+            inside.append(crumbs_width)
+            if index in (1, last - 1):
+                ends.append(len(runs) - 1)
 
         def gap(i: int) -> int:
             return _crumb_width(_elided(main[i].arrow), ascii_only)
 
         def width(count: int) -> int:
             low, high = runs[count]
-            inside = running[high + 1 - nearest] - running[low - nearest] if high >= low else 0
             before = gap(1) if low > 1 or high < low else 0
             after = gap(high + 1) if high < last - 1 and high >= low else 0
-            return first + before + inside + after + final + side
+            return frame + before + inside[count] + after
 
         # The width grows with the count, except where the run reaches an end and the `…` there goes (in ASCII
         # `...`, wider than a crumb of one letter): from each such count on it grows again, so each stretch is halved
         # apart, and the most crumbs that fit in any of them are kept.
-        ends = sorted({order.index(end) + 1 for end in (1, last - 1) if end in order})
         fewest = 0
-        for start, stop in zip([0, *ends], [*ends, len(order) + 1], strict=True):
+        for start, stop in zip([0, *ends], [*ends, len(runs)], strict=True):
             if width(start) > max_width:
                 continue
             most = stop - 1
@@ -391,14 +396,18 @@ class Breadcrumb:
         return pieces
 
 
-def _nearest_first(low: int, high: int, centre: float) -> list[int]:
+def _nearest_first(low: int, high: int, centre: float) -> Iterator[int]:
     """The indices from `low` to `high`, nearest `centre` (a whole or half number) first, the later of two as near
-    first: those from the centre up and those below it, taken in turn (what sorting by distance gives, unsorted)."""
+    first: those from the centre up and those below it, taken in turn (what sorting by distance gives, unsorted),
+    one at a time (a breadcrumb takes only the few it can keep)."""
     start = math.ceil(centre)
-    up = list(range(max(start, low), high + 1))
+    up = range(max(start, low), high + 1)
     down = range(min(start - 1, high), low - 1, -1)
-    lead = [up.pop(0)] if up and up[0] == centre else []
-    return lead + [i for pair in zip_longest(up, down) for i in pair if i is not None]
+    if up and up[0] == centre:
+        yield up[0]
+        up = up[1:]
+    for pair in zip_longest(up, down):
+        yield from (i for i in pair if i is not None)
 
 
 @functools.cache
