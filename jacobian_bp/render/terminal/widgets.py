@@ -309,7 +309,7 @@ class Breadcrumb:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         ascii_only = options.ascii_only
-        yield from _fitting([_shortened(self._line(self._fitted(options.max_width, ascii_only), ascii_only).text(),
+        yield from _fitting([_shortened(self._line(self._fitted(options.max_width, ascii_only), ascii_only),
                                         options.max_width, ascii_only)], console)
 
     def _fitted(self, max_width: int, ascii_only: bool) -> list[story.Crumb]:
@@ -604,12 +604,12 @@ class _Line:
         return _Fitted(line, spans)
 
 
-def _shortened(text: Text, width: int, ascii_only: bool) -> Text:
-    """`text` cut to `width` cells with an ellipsis (in ASCII where needed) when it is longer."""
+def _shortened(text: "Text | _Fitted", width: int, ascii_only: bool) -> "Text | _Fitted":
+    """`text` cut to `width` cells with an ellipsis (in ASCII where needed) when it is longer (then as a `Text`)."""
     if _cells(text.plain) <= width:
         return text
     ellipsis = "..." if ascii_only else "…"
-    text = text.copy()
+    text = text.copy() if isinstance(text, Text) else text.text()
     text.truncate(width - len(ellipsis))
     text.append(ellipsis)
     return text
