@@ -60,7 +60,9 @@ class Shown:
         return as_html(self, self.owner)
 
 
-@dataclass(frozen=True)
+# Compared by identity: == of its arrays has no single truth value. Not generating __eq__, __hash__ and __repr__
+# (it writes its own) shortens every start-up.
+@dataclass(frozen=True, eq=False, repr=False)
 class Step(Shown):
     """One application of the chain rule: `gradient = upstream · jacobian`, de-vectorized.
 
@@ -123,7 +125,7 @@ def suffix(training_step: int) -> str:
     return "" if training_step == 1 else f"@{training_step}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # by identity, as a Step
 class Update(Shown):
     """One optimizer step on one parameter at training step `training_step` (from 1).
 

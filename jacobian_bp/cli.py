@@ -1,14 +1,15 @@
 """The command line: argparse subcommands that load, solve and hand over to a renderer or the checker.
 
 Errors are one line on stderr and exit status 2, never a traceback. Renderers are imported
-only when used, so `--format json` loads neither rich nor sympy.
+only when used, so `--format json` loads neither rich nor sympy; nor pathlib, which only files
+given with -o and `check` need.
 """
 
 import argparse
 import os
 import sys
 from dataclasses import replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .conventions import LAYOUT, SAMPLES, VEC, overridden
@@ -24,6 +25,9 @@ from .walkthrough import (
     load,
     refuse_dense,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 PROGRAM = "jacobian-bp"
 FORMATS = ("text", "json", "markdown", "latex", "html", "pytorch")
@@ -283,6 +287,8 @@ def _format(arguments) -> str:
     if arguments.format:
         return arguments.format
     if arguments.output:
+        from pathlib import Path
+
         extension = Path(arguments.output).suffix.lower()
         if extension not in EXTENSIONS:
             raise UsageError(f"cannot tell the format from {arguments.output!r}: give --format "
@@ -296,6 +302,8 @@ def _write(text: str, output: str | None):
     if output is None:
         sys.stdout.write(text)
         return
+    from pathlib import Path
+
     try:
         Path(output).write_text(text, encoding="utf-8")
     except OSError as error:
@@ -392,6 +400,8 @@ def _worksheet(arguments) -> int:
 
 
 def _check(arguments) -> int:
+    from pathlib import Path
+
     from .check import grade, report_document
     from .gradebook import answer_files, is_folder
 
@@ -416,7 +426,7 @@ def _check(arguments) -> int:
     return 1 if report.wrong else 0
 
 
-def _check_class(paths: list[Path], arguments, warnings: list[str]) -> int:
+def _check_class(paths: "list[Path]", arguments, warnings: list[str]) -> int:
     from .gradebook import csv_text, document, grade_class
 
     gradebook = grade_class(paths, max_jacobian_mb=arguments.max_jacobian_mb, decimals=arguments.decimals,

@@ -19,7 +19,9 @@ COST, LOSS, PENALTY_NAME = "J", "L", "R"
 INPUT_DATA, TARGET_DATA = "X", "Y"
 
 
-@dataclass(frozen=True)
+# A graph's nodes are told apart by identity, as their ops are; not generating __eq__ and __hash__ shortens every
+# start-up.
+@dataclass(frozen=True, eq=False)
 class Node:
     """One op applied to named variables: `roles` maps each of the op's roles to a variable name.
 
@@ -51,7 +53,7 @@ class Node:
         return {**self.roles, OUTPUT: self.output, **({"upstream": upstream} if upstream else {})}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # by identity, as its node
 class Edge:
     """A variable used by a node in one role: the chain rule crosses it with the Jacobian `dOut/dV`."""
 
@@ -67,7 +69,7 @@ class Edge:
         return f"d{self.node.output}/d{self.variable}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # by identity, as its nodes
 class Graph:
     """The nodes in forward (topological) order, ending with the loss `L`, the penalty `R` if any, and the cost `J`."""
 

@@ -2,7 +2,6 @@
 
 import functools
 import math
-from decimal import ROUND_HALF_UP, Decimal
 
 SCIENTIFIC_FROM = 1e9
 
@@ -26,7 +25,10 @@ def format_number(value: float, decimals: int) -> str:
 
 @functools.lru_cache(maxsize=1 << 16)  # pages repeat numbers (a step's result is the next step's upstream row)
 def _formatted(value: float, decimals: int) -> str:
-    """`format_number` of a float, remembered."""
+    """`format_number` of a float, remembered. decimal is imported on first use: `--format json` rounds
+    nothing (but a note of a few ops), and starts sooner without it."""
+    from decimal import ROUND_HALF_UP, Decimal
+
     if value == 0:
         return "0"
     if not math.isfinite(value):

@@ -15,7 +15,7 @@ from .walkthrough import Walkthrough, WalkthroughError
 FINAL_COST = "J_final"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # by identity, as a chain.Step
 class TrainingStep(Shown):
     """One round of training: the forward pass from the parameters of the step before, the backward steps,
     and the optimizer's update. `number` counts from 1; the quantities of step t ≥ 2 carry `@t`."""
@@ -34,7 +34,7 @@ class TrainingStep(Shown):
         return float(self.values[COST][0, 0])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)  # by identity, with its own repr, as a chain.Step
 class Solution:
     """A walkthrough worked out: every training step (forward pass, backward steps, update), and the values of
     the forward pass after the last update (`final_values`, whose cost is `J_final`).

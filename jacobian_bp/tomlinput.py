@@ -13,9 +13,12 @@ import re
 import stat
 import sys
 import tomllib
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import quoted, shorten
+
+if TYPE_CHECKING:
+    from pathlib import Path  # a path is only handed to `os`: importing pathlib would slow every start-up
 
 MAX_BYTES = 10_000_000
 MAX_DEPTH = 20
@@ -49,7 +52,7 @@ class UnreadableError(Exception):
         self.message, self.line, self.text = message, line, text
 
 
-def missing(path: Path) -> bool:
+def missing(path: "str | Path") -> bool:
     """Whether no file can be at `path` (nothing there, or a name no file can have), so that a reader
     may suggest what was meant; `read` names every other problem, such as a loop of links."""
     try:
@@ -61,7 +64,7 @@ def missing(path: Path) -> bool:
     return False
 
 
-def read(path: Path) -> tuple[str, dict]:
+def read(path: "str | Path") -> tuple[str, dict]:
     """The text of `path` and its parsed TOML document, or a `UnreadableError`.
 
     A file that is not a regular file, is larger than `MAX_BYTES`, nests deeper than `MAX_DEPTH`
@@ -83,7 +86,7 @@ def read(path: Path) -> tuple[str, dict]:
                               _line(text, long_integer.start()) if long_integer else None, text) from None
 
 
-def _text(path: Path) -> str:
+def _text(path: "str | Path") -> str:
     """The text of the regular file at `path`: never blocks on a FIFO or a device, never reads more than
     `MAX_BYTES`, and reads line endings as Python's text files do."""
     try:

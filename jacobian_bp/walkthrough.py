@@ -2,12 +2,17 @@
 
 Every problem is reported as a `WalkthroughError` that names the file, the line where one is
 known, the field (e.g. `layers[1].W`), what was expected and what was found.
+
+A bundled walkthrough is found with `os.path`: pathlib (and the URL parsing it imports) would add a thirtieth to
+the start of `--format json`. It is imported where a path a person gave is read, and by the functions that
+hand out a `Path`.
 """
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +23,9 @@ from .graph import COST, INPUT_DATA, LOSS, PENALTY_NAME, TARGET_DATA, Graph, Nod
 from .ops import ACTIVATIONS, INPUT, LOSSES, OPS, OUTPUT, REDUCTIONS, Dense, Op, input_roles
 from .optimizers import OPTIMIZERS, SGD, Optimizer
 from .structured import SMALL
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DEFAULT_LEARNING_RATE = 0.01
 DEFAULT_DECIMALS = 4
@@ -54,7 +62,9 @@ class WalkthroughError(InputError):
         super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
 
 
-@dataclass(frozen=True)
+# Compared by identity: == of its arrays has no single truth value. Not generating __eq__, __hash__ and __repr__
+# (it writes its own) shortens every start-up.
+@dataclass(frozen=True, eq=False, repr=False)
 class Walkthrough:
     """A graph with its batch and parameters, ready to be solved; `name` is the bundled name or the path given.
 
@@ -93,7 +103,7 @@ class Walkthrough:
         return self.given[TARGET_DATA]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # by identity, as a Walkthrough
 class _Spec:
     """One node as read from the file, before the graph is put in order."""
 
@@ -109,15 +119,22 @@ class _Spec:
         return Node(self.output, self.op, {**self.inputs, **self.names}, layer=self.layer)
 
 
-def bundled_directory() -> Path:
+def bundled_directory() -> "Path":
     """Where the bundled walkthroughs are: inside the installed package, or the source tree's folder."""
-    installed = Path(__file__).resolve().parent / "walkthroughs"
-    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "walkthroughs"
+    from pathlib import Path
+
+    return Path(_bundled_folder())
+
+
+def _bundled_folder() -> str:
+    package = os.path.dirname(os.path.realpath(__file__))
+    installed = os.path.join(package, "walkthroughs")
+    return installed if os.path.isdir(installed) else os.path.join(os.path.dirname(package), "walkthroughs")
 
 
 def bundled_names() -> list[str]:
     """The names of the bundled walkthroughs, sorted, `article` first."""
-    names = sorted(path.stem for path in bundled_directory().glob("*.toml"))
+    names = sorted(name.removesuffix(".toml") for name in os.listdir(_bundled_folder()) if name.endswith(".toml"))
     return sorted(names, key=lambda name: name != "article")
 
 
@@ -126,11 +143,20 @@ def is_bundled(name: str) -> bool:
     return name in bundled_names()
 
 
-def resolve(name_or_path: str, base: Path | None = None) -> Path:
+def resolve(name_or_path: str, base: "Path | None" = None) -> "Path":
     """The file behind a bundled name, or a path (relative to `base`, if given) unless nothing can be
     there: then a suggestion. Whether the path can be read is `tomlinput.read`'s to say."""
+    from pathlib import Path
+
+    return Path(_located(name_or_path, base))
+
+
+def _located(name_or_path: str, base: "Path | None") -> "str | Path":
+    """`resolve`, where a bundled walkthrough's file is a string."""
     if is_bundled(name_or_path):
-        return bundled_directory() / f"{name_or_path}.toml"
+        return os.path.join(_bundled_folder(), f"{name_or_path}.toml")
+    from pathlib import Path
+
     path = base / name_or_path if base else Path(name_or_path)
     if not tomlinput.missing(path):
         return path
@@ -139,8 +165,15 @@ def resolve(name_or_path: str, base: Path | None = None) -> Path:
                            f"{hint or ' (the command `list` shows the bundled ones)'}")
 
 
+def _stem(source: str) -> str:
+    """The title of a walkthrough whose file gives none: the file's name without its extension."""
+    from pathlib import Path
+
+    return Path(source).stem
+
+
 def load(name_or_path: "str | Path" = "article", max_jacobian_mb: float = DEFAULT_MAX_JACOBIAN_MB,
-         base: Path | None = None) -> Walkthrough:
+         base: "Path | None" = None) -> Walkthrough:
     """Read and validate a bundled walkthrough by name, or a walkthrough file by path.
 
     A walkthrough whose largest local Jacobian would take more than `max_jacobian_mb` MiB is
@@ -150,7 +183,7 @@ def load(name_or_path: "str | Path" = "article", max_jacobian_mb: float = DEFAUL
     (3, 2)
     """
     name_or_path = str(name_or_path)
-    path = resolve(name_or_path, base)
+    path = _located(name_or_path, base)
     source = name_or_path if base is None or is_bundled(name_or_path) else str(path)
     try:
         text, document = tomlinput.read(path)
@@ -316,7 +349,7 @@ class _Reader:
             self.fail("steps", f"expected a whole number of training steps from 1 to {MAX_STEPS}, found {steps}")
         self.check_training_size(stored, steps)
         optimizer = self.optimizer(document.get("optimizer", {"name": "sgd"}))
-        return Walkthrough(name=self.source, title=title or Path(self.source).stem, description=description,
+        return Walkthrough(name=self.source, title=title or _stem(self.source), description=description,
                            graph=graph, given={INPUT_DATA: X, TARGET_DATA: Y, **given},
                            learning_rate=learning_rate, decimals=decimals, seed=seed,
                            initialized=tuple(initialized), frozen=frozen, steps=steps, optimizer=optimizer,

@@ -109,9 +109,10 @@ def test_a_directory_is_not_a_walkthrough(capsys, tmp_path):
 
 # What a start of `walkthrough --format json` never needs: sympy and rich, and the modules that only some
 # commands or messages use (numpy's random generator, the worksheet, fractions, difflib, shutil, which argparse
-# imports to find the terminal's width).
+# imports to find the terminal's width, pathlib, which a bundled walkthrough is found without, and decimal,
+# which only rounds numbers for people).
 NOT_AT_START = ("sympy", "rich", "numpy.random", "jacobian_bp.worksheet", "jacobian_bp.render.story", "fractions",
-                "difflib", "shutil")
+                "difflib", "shutil", "pathlib", "decimal")
 
 
 def test_json_imports_nothing_it_does_not_need():
