@@ -559,7 +559,8 @@ class Styled(_Fitted):
     __slots__ = ("style",)
 
     def __init__(self, plain: str, style: str = ""):
-        self.plain = strip_control_codes(plain) if _CONTROL_CODES.search(plain) else plain
+        # (a printable text holds none: a cheaper question than the search)
+        self.plain = plain if plain.isprintable() or not _CONTROL_CODES.search(plain) else strip_control_codes(plain)
         self.spans, self.style = [], style
 
     def text(self) -> Text:
