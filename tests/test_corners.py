@@ -72,7 +72,7 @@ def test_the_terminal_shows_the_patterns_entries_at_the_shown_positions_and_writ
     for step, symbols, pattern in corners(solution):
         rows, columns = symbols.shape
         console = Console(record=True, width=WIDTH, file=io.StringIO(), color_system=None)
-        console.print(pages.renderable(layout.Equation(((symbols,),))))
+        console.print(*pages.renderables(layout.Equation(((symbols,),))))
         lines = console.export_text().splitlines()
         first, last = lines[0], next(line for line in lines if line.lstrip().startswith(("⎣", "[")))
         for line, row in ((first, 0), (last, rows - 1)):

@@ -77,7 +77,7 @@ def _line(parts: tuple) -> list:
             else _matrix(part) for part in parts]
 
 
-def _expression(part: layout.Expression) -> Text:
+def _expression(part: layout.Expression) -> Styled:
     return Styled(part.text(), NAME_STYLE)
 
 
@@ -107,11 +107,6 @@ def renderables(block) -> list:
         return [CostCurve(block.costs, block.decimals)]
     mark, style = TONES[block.tone]
     return [Prose(mark + str(block.text), style)]
-
-
-def renderable(block) -> Stack:
-    """A block of the page layout as one rich renderable."""
-    return Stack(*renderables(block))
 
 
 def introduction(solution) -> list:
