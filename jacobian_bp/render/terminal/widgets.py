@@ -446,7 +446,7 @@ def _measuring() -> Console:
 def _wrapped(text: str, style: str, width: int) -> list["Styled | Text"]:
     """`text` in `style` broken into lines of at most `width` cells, between words where it can be (a word longer
     than a line is folded)."""
-    plain = Styled(text, style).plain
+    plain = _without_control_codes(text)
     if _cells(plain) <= width and "\n" not in plain:
         return [Styled(plain.rstrip(), style)]
     breaks = _breaks(plain, width) if _narrow(plain) else None
@@ -559,8 +559,7 @@ class Styled(_Fitted):
     __slots__ = ("style",)
 
     def __init__(self, plain: str, style: str = ""):
-        # (a printable text holds none: a cheaper question than the search)
-        self.plain = plain if plain.isprintable() or not _CONTROL_CODES.search(plain) else strip_control_codes(plain)
+        self.plain = _without_control_codes(plain)
         self.spans, self.style = [], style
 
     def text(self) -> Text:
@@ -568,6 +567,12 @@ class Styled(_Fitted):
 
 
 _CONTROL_CODES = re.compile("[" + "".join(map(chr, STRIP_CONTROL_CODES)) + "]")  # those a rich `Text` drops
+
+
+def _without_control_codes(text: str) -> str:
+    """`text` as a rich `Text` holds it, without the control codes rich drops (a printable text holds none: a
+    cheaper question than the search)."""
+    return text if text.isprintable() or not _CONTROL_CODES.search(text) else strip_control_codes(text)
 
 
 class _Line:
