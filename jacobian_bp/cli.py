@@ -6,6 +6,7 @@ given with -o and `check` need.
 """
 
 import argparse
+import gc
 import os
 import sys
 from dataclasses import replace
@@ -354,17 +355,26 @@ def _walkthrough(arguments) -> int:
 
 
 def _walkthrough_text(solution, arguments, decimals: int) -> int:
+    """Print the walkthrough in the terminal, or write it to `-o`.
+
+    The cyclic garbage collector rests while it is drawn: drawing makes hundreds of thousands of short-lived
+    objects, freed as they go (the few in cycles are collected afterwards), while the solution and the layouts
+    stay, and the collector would go through those again and again (a fortieth of a deep network's time)."""
     from .render.terminal import pages
     from .render.terminal.widgets import make_console
 
     options = pages.Options(decimals=decimals, symbolic=arguments.symbolic)
-    if arguments.output is None:
-        pages.render_walkthrough(solution, make_console(arguments.width), options)
-        return 0
-    import io
+    gc.disable()
+    try:
+        if arguments.output is None:
+            pages.render_walkthrough(solution, make_console(arguments.width), options)
+            return 0
+        import io
 
-    buffer = io.StringIO()
-    pages.render_walkthrough(solution, make_console(arguments.width or 100, file=buffer), options)
+        buffer = io.StringIO()
+        pages.render_walkthrough(solution, make_console(arguments.width or 100, file=buffer), options)
+    finally:
+        gc.enable()
     _write(buffer.getvalue(), arguments.output)
     return 0
 

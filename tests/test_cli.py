@@ -155,6 +155,32 @@ def test_the_garbage_collector_waits_for_the_modules_to_load_and_then_works():
     assert result.stdout.split() == ["0", "True", "False", "True"]
 
 
+def test_the_collector_rests_while_a_walkthrough_is_drawn_and_works_again_after(monkeypatch, capsys):
+    """Drawing a walkthrough makes no garbage in cycles for the collector to find (so that it may rest meanwhile),
+    and the collector works again once the walkthrough is out."""
+    import gc
+    import io
+
+    from jacobian_bp import load, solve
+    from jacobian_bp.render.terminal import pages
+    from jacobian_bp.render.terminal.widgets import make_console
+
+    drawing = pages.render_walkthrough
+    resting = []
+    monkeypatch.setattr(pages, "render_walkthrough", lambda *arguments: (resting.append(not gc.isenabled()),
+                                                                         drawing(*arguments)))
+    assert main(["walkthrough", "article", "--width", "80"]) == 0 and resting == [True] and gc.isenabled()
+    solution = solve(load("xor"))
+    drawing(solution, make_console(80, file=io.StringIO()), pages.Options())  # what is drawn once is kept
+    gc.collect()
+    gc.disable()
+    try:
+        drawing(solution, make_console(80, file=io.StringIO()), pages.Options())
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+
+
 def test_module_entry_point_runs():
     result = subprocess.run([sys.executable, "-m", "jacobian_bp", "walkthrough", "--format", "json"],
                             capture_output=True, text=True, check=True)
