@@ -288,6 +288,11 @@ class Equation:
         if not row:
             return []
         height = max(len(block) for block, _ in row)
+        if height == 1:  # most equations: one line, the blocks one space apart
+            line = _Line(" " * indent)
+            for position, (block, _) in enumerate(row):
+                line.add_text(block[0], " " if position else "")
+            return [line.text(stripped=True)]
         joined = [_Line(" " * indent) for _ in range(height)]
         for position, (block, widths) in enumerate(row):
             width = max(widths)
