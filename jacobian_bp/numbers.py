@@ -25,17 +25,34 @@ def format_number(value: float, decimals: int) -> str:
 
 @functools.lru_cache(maxsize=1 << 16)  # pages repeat numbers (a step's result is the next step's upstream row)
 def _formatted(value: float, decimals: int) -> str:
-    """`format_number` of a float, remembered. decimal is imported on first use: `--format json` rounds
-    nothing (but a note of a few ops), and starts sooner without it."""
-    from decimal import ROUND_HALF_UP, Decimal
-
+    """`format_number` of a float, remembered."""
     if value == 0:
         return "0"
     if not math.isfinite(value):
         return str(value)
     if abs(value) >= SCIENTIFIC_FROM:
         return f"{value:.{decimals}e}"
-    rounded = Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
-    if rounded == 0:
+    rounded = _rounded(value, decimals)
+    if float(rounded) == 0:
         return f"{0:.{decimals}f}"
-    return format(rounded, "f").rstrip("0").rstrip(".")
+    return rounded.rstrip("0").rstrip(".")
+
+
+def _rounded(value: float, decimals: int) -> str:
+    """`value` at `decimals` places (or fewer, trailing zeros aside), rounded half up from its shortest decimal
+    (`repr`).
+
+    A shortest decimal with no more places needs no rounding. Only a tie (its digits after the place are exactly
+    `5`) needs the decimal module: the float lies on the same side of any other halfway point as its shortest
+    decimal, so Python's own formatting, which rounds the float, rounds it the same way at once. decimal is
+    imported on first use: `--format json` rounds nothing (but a note of a few ops), and starts sooner without it."""
+    shortest = repr(value)
+    if "e" not in shortest:
+        places = len(shortest) - shortest.index(".") - 1
+        if places <= decimals:
+            return shortest
+        if shortest[decimals - places:] != "5":
+            return f"{value:.{decimals}f}"
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return format(Decimal(shortest).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP), "f")

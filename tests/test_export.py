@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jacobian_bp.cli import main
 from jacobian_bp.numbers import format_number
@@ -419,3 +420,28 @@ def test_entry_names_in_formulas_are_typeset_not_left_as_unicode_subscripts(name
     assert not SCRIPT_DIGITS.search(rendered("latex", name)), SCRIPT_DIGITS.search(rendered("latex", name))
     maths = re.findall(r"<math.*?</math>", rendered("html", name), flags=re.DOTALL)
     assert not [math for math in maths if SCRIPT_DIGITS.search(math)]
+
+
+def _rounded_by_decimal(value: float, decimals: int) -> str:
+    """`format_number` as the decimal module gives it for every number (the rule the fast rounding must keep)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    if value == 0:
+        return "0"
+    rounded = Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return f"{0:.{decimals}f}" if rounded == 0 else format(rounded, "f").rstrip("0").rstrip(".")
+
+
+# Numbers of every size below a billion, and halves of the last shown place (0.0625, 2.675, -0.125): the ties.
+NUMBERS = st.one_of(st.floats(min_value=-1e9 + 1, max_value=1e9 - 1, allow_nan=False, allow_subnormal=True),
+                    st.builds(lambda k, shift: k / 2 ** shift, st.integers(-10 ** 6, 10 ** 6), st.integers(0, 20)),
+                    st.builds(lambda k, place: float(f"{k}5e-{place}"), st.integers(-10 ** 5, 10 ** 5),
+                              st.integers(1, 12)))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(NUMBERS, st.integers(1, 12))
+def test_numbers_round_half_up_from_their_shortest_decimal(value, decimals):
+    """Python's formatting rounds the float itself; where the shortest decimal is no tie that is the same, and the
+    ties go to the decimal module: every number reads as the decimal module rounds it."""
+    assert format_number(value, decimals) == _rounded_by_decimal(value, decimals)
