@@ -16,16 +16,31 @@ def run() -> int:
     The cyclic garbage collector is held off while the modules load, and what they made is then set aside
     (`gc.freeze`): the classes, functions and modules of an import live until the program ends, yet the collector
     would go through them again and again while they are made (about a tenth of a short run's time)."""
+    interrupts = []
+
+    def interrupted_here(signum, frame):
+        interrupts.append(signum)
+        raise KeyboardInterrupt
+
+    previous = None
     gc.disable()
     try:
+        import signal  # here, where a Ctrl-C is handled: it takes a moment
+
+        # numpy may turn a Ctrl-C during its import into an ImportError of its own that no longer carries the
+        # KeyboardInterrupt (a C extension failing to import `datetime`): the handler notes the Ctrl-C itself.
+        previous = signal.signal(signal.SIGINT, interrupted_here)
         from .cli import main
     except KeyboardInterrupt:
         return _interrupted()
     except ImportError as error:  # numpy reports an interrupt during its import as a broken install
-        if isinstance(error.__context__, KeyboardInterrupt) or isinstance(error.__cause__, KeyboardInterrupt):
+        if interrupts or isinstance(error.__context__, KeyboardInterrupt) or isinstance(error.__cause__,
+                                                                                        KeyboardInterrupt):
             return _interrupted()
         raise
     finally:
+        if previous is not None:  # None: a handler not set from Python, which cannot be set back
+            signal.signal(signal.SIGINT, previous)
         gc.freeze()
         gc.enable()
     return main()
